@@ -1,0 +1,88 @@
+#include "cli/cli.h"
+
+#include "util/error.h"
+#include "util/log.h"
+#include "util/sig.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct cmd_entry commands[] = {
+	{ "scan", cmd_scan, "run the tests and list the failures, changing nothing" },
+};
+
+static void usage(FILE *to)
+{
+	size_t i;
+	fprintf(to, "usage: pytest-fixer [-C DIR] [-v | -q] <command> [<args>]\n\n"
+		    "commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(to, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(to, "\n'pytest-fixer <command> --help' describes a command's options.\n"
+		    "exit codes: 0 nothing failing, 1 failures remain, 2 bad usage or input,\n"
+		    "3 the tests could not be run or read, 130 interrupted\n");
+}
+
+int cli_exit_for_error(int err)
+{
+	const char *msg = error_last();
+	if (err == ERR_INTERRUPTED) {
+		fprintf(stderr, "pytest-fixer: interrupted\n");
+		return EXIT_INTERRUPTED;
+	}
+	fprintf(stderr, "pytest-fixer: error: %s\n", *msg ? msg : "unknown error");
+	if (err == ERR_USAGE)
+		return EXIT_USAGE;
+	return EXIT_RUN;
+}
+
+int cli_main(int argc, const char **argv)
+{
+	int i = 1;
+	size_t c;
+
+	log_init_from_env();
+	sig_install();
+	while (i < argc && argv[i][0] == '-') {
+		const char *a = argv[i];
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			log_set_level(log_current_level < LOG_INFO ? LOG_INFO : LOG_DEBUG);
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			log_set_level(LOG_ERROR);
+		} else if (!strcmp(a, "--version")) {
+			printf("pytest-fixer %s\n", PF_VERSION);
+			return EXIT_OK;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(a, "-C")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "pytest-fixer: error: option '-C' needs a directory\n");
+				return EXIT_USAGE;
+			}
+			if (chdir(argv[++i]) < 0) {
+				fprintf(stderr, "pytest-fixer: error: cannot change to '%s': %s\n",
+					argv[i], strerror(errno));
+				return EXIT_USAGE;
+			}
+		} else {
+			fprintf(stderr, "pytest-fixer: error: unknown option '%s'\n", a);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		i++;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (c = 0; c < ARRAY_SIZE(commands); c++)
+		if (!strcmp(commands[c].name, argv[i]))
+			return commands[c].fn(argc - i - 1, argv + i + 1);
+	fprintf(stderr, "pytest-fixer: error: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

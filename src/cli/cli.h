@@ -1,0 +1,29 @@
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+/*
+ * The command line: one cmd_<name>.c per subcommand behind one table. Only
+ * this layer turns errors into exit codes (documented in the README).
+ */
+enum exit_code {
+	EXIT_OK = 0,            /* nothing left failing */
+	EXIT_FAILURES = 1,      /* failures remain */
+	EXIT_USAGE = 2,         /* bad usage or bad input */
+	EXIT_RUN = 3,           /* the tests could not be run or read */
+	EXIT_INTERRUPTED = 130, /* interrupted, after restoring state */
+};
+
+struct cmd_entry {
+	const char *name;
+	int (*fn)(int argc, const char **argv);
+	const char *summary;
+};
+
+int cli_main(int argc, const char **argv);
+
+/* map an error code from below to an exit code, printing the last error */
+int cli_exit_for_error(int err);
+
+int cmd_scan(int argc, const char **argv);
+
+#endif

@@ -1,0 +1,19 @@
+#ifndef CLI_RENDER_H
+#define CLI_RENDER_H
+
+#include "runner/result.h"
+
+#include <stdio.h>
+
+/* Terminal output: a table of failures and pytest-style summary line. */
+struct render_style {
+	int color;     /* ANSI colour */
+	int width;     /* columns to fit lines into; 0: no limit */
+};
+
+/* colour and width for this stream: a TTY without NO_COLOR gets colour */
+void render_style_for(struct render_style *out, FILE *stream);
+void render_failures_table(FILE *to, const struct test_result *res, const struct render_style *st);
+void render_summary_line(FILE *to, const struct test_result *res, const struct render_style *st);
+
+#endif

@@ -1,0 +1,435 @@
+#include "runner/pytest.h"
+
+#include "plugin_source.h"
+#include "runner/records.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/proc.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PLUGIN_MODULE "pytest_fixer_plugin"
+#define RECORDS_READ_CHUNK 65536
+#define STDERR_TAIL_SHOWN 4000
+
+static struct strvec chosen = STRVEC_INIT;
+static char *chosen_text;
+
+const char *pytest_command_in_use(void)
+{
+	return chosen_text;
+}
+
+/* The private directory of one pytest_run(): the plugin, records, skip file. */
+struct workdir {
+	struct buf dir;
+	struct buf records;
+	struct buf skip;
+};
+
+static int workdir_create(struct workdir *w)
+{
+	struct buf plugin = BUF_INIT;
+	int err;
+
+	buf_init(&w->dir, 0);
+	buf_init(&w->records, 0);
+	buf_init(&w->skip, 0);
+	if ((err = fs_mkdtemp(&w->dir, "pytest-fixer")) < 0)
+		return err;
+	buf_addf(&plugin, "%s/%s.py", w->dir.ptr, PLUGIN_MODULE);
+	err = fs_write_atomic(plugin.ptr, pytest_plugin_source, pytest_plugin_source_len, 0644);
+	buf_release(&plugin);
+	buf_addf(&w->records, "%s/records.jsonl", w->dir.ptr);
+	buf_addf(&w->skip, "%s/skip.txt", w->dir.ptr);
+	return err;
+}
+
+static void workdir_remove(struct workdir *w)
+{
+	if (w->dir.len)
+		fs_remove_tree(w->dir.ptr);
+	buf_release(&w->dir);
+	buf_release(&w->records);
+	buf_release(&w->skip);
+}
+
+/* What the watchdog follows while pytest runs. */
+struct follow {
+	struct records_reader *reader;
+	const char *path;
+	int fd;
+	double timeout;         /* per test; 0: none */
+	int parse_err;          /* a malformed record was met (message in error slot) */
+	struct buf parse_msg;
+	char *hung_id;          /* the test the watchdog killed the run for */
+};
+
+static int follow_read(struct follow *fl)
+{
+	char chunk[RECORDS_READ_CHUNK];
+
+	if (fl->parse_err)
+		return fl->parse_err;
+	if (fl->fd < 0) {
+		fl->fd = open(fl->path, O_RDONLY | O_CLOEXEC);
+		if (fl->fd < 0)
+			return 0;   /* not written yet */
+	}
+	for (;;) {
+		ssize_t n = read(fl->fd, chunk, sizeof(chunk));
+		int err;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		if ((err = records_reader_feed(fl->reader, chunk, (size_t)n)) < 0) {
+			fl->parse_err = err;
+			buf_reset(&fl->parse_msg);
+			buf_adds(&fl->parse_msg, error_last());
+			return err;
+		}
+	}
+}
+
+static int watchdog_tick(void *payload)
+{
+	struct follow *fl = payload;
+	const struct running_test *t;
+
+	if (follow_read(fl) < 0)
+		return 1;
+	if (fl->timeout <= 0)
+		return 0;
+	t = records_reader_oldest(fl->reader);
+	if (t && records_now() - t->started > fl->timeout + PYTEST_WATCHDOG_GRACE) {
+		free(fl->hung_id);
+		fl->hung_id = xstrdup(t->id);
+		log_warn("'%s' is still running after %.0f s: stopping it", t->id,
+			 records_now() - t->started);
+		return 1;
+	}
+	return 0;
+}
+
+static void add_stderr_tail(struct buf *msg, const struct proc_result *pr)
+{
+	const struct buf *text = pr->err.len ? &pr->err : &pr->out;
+	const char *start = text->ptr;
+	struct buf tmp = BUF_INIT;
+
+	if (!text->len)
+		return;
+	if (text->len > STDERR_TAIL_SHOWN)
+		start = text->ptr + text->len - STDERR_TAIL_SHOWN;
+	buf_add(&tmp, start, (size_t)(text->ptr + text->len - start));
+	buf_trim(&tmp);
+	buf_addf(msg, "\n--- pytest said ---\n%s", tmp.ptr);
+	buf_release(&tmp);
+}
+
+static int lacks_pytest(const struct proc_result *pr)
+{
+	return !pr->signal && pr->exit_code != 0 &&
+	       (strstr(pr->err.ptr, "No module named pytest") ||
+		strstr(pr->err.ptr, "No module named 'pytest'"));
+}
+
+static void build_argv(struct strvec *argv, const struct strvec *cmd,
+		       const struct pytest_options *opts, const struct workdir *w, int resume)
+{
+	size_t i;
+
+	strvec_pushv(argv, cmd->v);
+	strvec_push(argv, "-p");
+	strvec_push(argv, PLUGIN_MODULE);
+	strvec_pushf(argv, "--pytest-fixer-records=%s", w->records.ptr);
+	if (opts->test_timeout > 0)
+		strvec_pushf(argv, "--pytest-fixer-timeout=%g", opts->test_timeout);
+	if (resume)
+		strvec_pushf(argv, "--pytest-fixer-skip-file=%s", w->skip.ptr);
+	/* the user's checkout gets no .pytest_cache from us */
+	strvec_push(argv, "-p");
+	strvec_push(argv, "no:cacheprovider");
+	/* a module that cannot be imported must not hide the other tests */
+	strvec_push(argv, "--continue-on-collection-errors");
+	strvec_push(argv, "-q");
+	strvec_push(argv, "--color=no");
+	if (opts->keyword) {
+		strvec_push(argv, "-k");
+		strvec_push(argv, opts->keyword);
+	}
+	if (opts->extra_args)
+		strvec_pushv(argv, opts->extra_args->v);
+	if (opts->paths)
+		for (i = 0; i < opts->paths->nr; i++)
+			strvec_push(argv, opts->paths->v[i]);
+}
+
+static void build_env(struct strvec *env, const struct workdir *w)
+{
+	const char *old = getenv("PYTHONPATH");
+	if (old && *old)
+		strvec_pushf(env, "PYTHONPATH=%s:%s", w->dir.ptr, old);
+	else
+		strvec_pushf(env, "PYTHONPATH=%s", w->dir.ptr);
+	/* tracebacks and messages as UTF-8 whatever the locale */
+	strvec_push(env, "PYTHONIOENCODING=utf-8:backslashreplace");
+	strvec_push(env, "PYTEST_ADDOPTS");
+}
+
+/* One pytest process. Fills `pr`; follows records into `fl`. */
+static int run_once(struct proc_result *pr, struct follow *fl, const struct strvec *cmd,
+		    const struct pytest_options *opts, const struct workdir *w, int resume)
+{
+	struct proc_options po = PROC_OPTIONS_INIT;
+	struct strvec argv = STRVEC_INIT;
+	struct strvec env = STRVEC_INIT;
+	int err;
+
+	build_argv(&argv, cmd, opts, w, resume);
+	build_env(&env, w);
+	po.argv = argv.v;
+	po.env = &env;
+	po.cwd = opts->root;
+	po.timeout_ms = opts->run_timeout_ms;
+	po.tick = watchdog_tick;
+	po.payload = fl;
+	log_debug("running %s", argv.v[0]);
+	err = proc_run(pr, &po);
+	if (!err)
+		follow_read(fl);
+	strvec_clear(&argv);
+	strvec_clear(&env);
+	return err;
+}
+
+static int write_skip_file(const struct workdir *w, const struct strvec *ids)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	int err;
+	for (i = 0; i < ids->nr; i++)
+		buf_addf(&b, "%s\n", ids->v[i]);
+	err = fs_write_atomic(w->skip.ptr, b.ptr, b.len, 0600);
+	buf_release(&b);
+	return err;
+}
+
+/* How a finished run that did not end as it should is explained. */
+static int explain_failure(const struct proc_result *pr, const struct follow *fl,
+			   const struct records_reader *rd)
+{
+	struct buf msg = BUF_INIT;
+	struct buf how = BUF_INIT;
+	const struct running_test *t = records_reader_oldest(rd);
+	int code = ERR_GENERIC;
+
+	proc_describe_exit(&how, pr);
+	if (pr->interrupted) {
+		buf_release(&how);
+		return error_setc(ERR_INTERRUPTED, "the test run was interrupted");
+	}
+	if (fl->parse_err) {
+		buf_addf(&msg, "cannot read the records of the test run: %s", fl->parse_msg.ptr);
+		code = ERR_PARSE;
+	} else if (pr->timed_out) {
+		buf_addf(&msg, "the test run did not finish in time: %s", how.ptr);
+		code = ERR_TIMEOUT;
+	} else if (!rd->sessions && !pr->signal && pr->exit_code == 4) {
+		buf_adds(&msg, "pytest rejected its arguments");
+		code = ERR_USAGE;
+	} else if (!rd->sessions) {
+		buf_addf(&msg, "pytest did not start a test session (%s)", how.ptr);
+	} else if (rd->finished && rd->exitstatus == 4) {
+		buf_adds(&msg, "pytest rejected its arguments");
+		code = ERR_USAGE;
+	} else if (rd->finished) {
+		buf_addf(&msg, "pytest stopped with exit status %d (%s)", rd->exitstatus,
+			 rd->exitstatus == 3 ? "internal error" : rd->exitstatus == 2 ?
+			 "interrupted" : "unexpected");
+	} else if (t) {
+		buf_addf(&msg, "the test run crashed: pytest %s while running '%s'", how.ptr, t->id);
+	} else {
+		buf_addf(&msg, "the test run crashed: pytest %s before it finished", how.ptr);
+	}
+	add_stderr_tail(&msg, pr);
+	error_setc(code, "%s", msg.ptr);
+	buf_release(&msg);
+	buf_release(&how);
+	return code;
+}
+
+static int run_command(struct test_result *out, const struct strvec *cmd,
+		       const struct pytest_options *opts, const struct workdir *w,
+		       struct buf *why_not)
+{
+	struct records_reader rd;
+	struct follow fl;
+	struct strvec done = STRVEC_INIT;
+	int resumes = 0;
+	int err = 0;
+
+	records_reader_init(&rd, out);
+	rd.done_ids = &done;
+	memset(&fl, 0, sizeof(fl));
+	fl.reader = &rd;
+	fl.path = w->records.ptr;
+	fl.fd = -1;
+	fl.timeout = opts->test_timeout;
+	buf_init(&fl.parse_msg, 0);
+
+	for (;;) {
+		struct proc_result pr = PROC_RESULT_INIT;
+
+		err = run_once(&pr, &fl, cmd, opts, w, resumes > 0);
+		if (err) {
+			/* the program itself is missing: another candidate may do */
+			buf_addf(why_not, "%s", error_last());
+			proc_result_release(&pr);
+			break;
+		}
+		out->duration += pr.elapsed;
+		if (!rd.sessions && !resumes && lacks_pytest(&pr)) {
+			buf_adds(why_not, "no module named pytest");
+			err = ERR_NOTFOUND;
+			proc_result_release(&pr);
+			break;
+		}
+		if (fl.hung_id && pr.tick_killed && !fl.parse_err) {
+			struct buf m = BUF_INIT;
+			buf_addf(&m, "the test did not finish within %g s and was killed "
+				 "(it could not be interrupted, e.g. it is blocked in C code)",
+				 opts->test_timeout);
+			records_reader_abandon(&rd, fl.hung_id, "Timeout", m.ptr);
+			buf_release(&m);
+			free(fl.hung_id);
+			fl.hung_id = NULL;
+			/* the tests still in flight (xdist) are run again */
+			records_reader_drop_running(&rd);
+			if (++resumes > PYTEST_MAX_RESUMES) {
+				err = error_set("more than %d tests hung: giving up", PYTEST_MAX_RESUMES);
+				proc_result_release(&pr);
+				break;
+			}
+			if ((err = write_skip_file(w, &done)) < 0) {
+				proc_result_release(&pr);
+				break;
+			}
+			rd.sessions = 0;
+			rd.finished = 0;
+			proc_result_release(&pr);
+			continue;
+		}
+		if (fl.parse_err || pr.interrupted || pr.timed_out || !rd.finished ||
+		    (rd.exitstatus != 0 && rd.exitstatus != 1 && rd.exitstatus != 5)) {
+			err = explain_failure(&pr, &fl, &rd);
+		} else if ((err = records_reader_finish(&rd)) < 0) {
+			err = error_prefix(ERR_PARSE, "cannot read the records of the test run");
+		}
+		proc_result_release(&pr);
+		break;
+	}
+	if (fl.fd >= 0)
+		close(fl.fd);
+	free(fl.hung_id);
+	buf_release(&fl.parse_msg);
+	records_reader_release(&rd);
+	strvec_clear(&done);
+	return err;
+}
+
+/* The candidate commands, most specific first. */
+static void candidates(struct strvec *out, const char *root)
+{
+	const char *venv = getenv("VIRTUAL_ENV");
+	const char *base = root ? root : ".";
+	struct buf path = BUF_INIT;
+	static const char *const local[] = { ".venv/bin/python", "venv/bin/python" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(local); i++) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", base, local[i]);
+		if (!access(path.ptr, X_OK)) {
+			struct buf abs = BUF_INIT;
+			if (!fs_realpath(&abs, base))
+				strvec_pushf(out, "%s/%s -m pytest", abs.ptr, local[i]);
+			buf_release(&abs);
+		}
+	}
+	if (venv && *venv)
+		strvec_pushf(out, "%s/bin/python -m pytest", venv);
+	strvec_push(out, "python3 -m pytest");
+	strvec_push(out, "pytest");
+	strvec_push(out, "/usr/bin/python3 -m pytest");
+	buf_release(&path);
+}
+
+int pytest_run(struct test_result *out, const struct pytest_options *opts)
+{
+	struct workdir w;
+	struct strvec cands = STRVEC_INIT;
+	struct buf tried = BUF_INIT;
+	const char *named = getenv(PYTEST_ENV_COMMAND);
+	size_t i;
+	int err;
+
+	if ((err = workdir_create(&w)) < 0) {
+		workdir_remove(&w);
+		return err;
+	}
+	if (chosen.nr) {
+		strvec_push(&cands, chosen_text);
+	} else if (opts->command || (named && *named)) {
+		strvec_push(&cands, opts->command ? opts->command : named);
+	} else {
+		candidates(&cands, opts->root);
+	}
+
+	err = ERR_NOTFOUND;
+	for (i = 0; i < cands.nr; i++) {
+		struct strvec cmd = STRVEC_INIT;
+		struct buf why = BUF_INIT;
+
+		if ((err = strvec_split_command(&cmd, cands.v[i])) < 0 || !cmd.nr) {
+			if (!err)
+				err = error_setc(ERR_USAGE, "the pytest command is empty");
+			strvec_clear(&cmd);
+			buf_release(&why);
+			break;
+		}
+		test_result_release(out);
+		err = run_command(out, &cmd, opts, &w, &why);
+		if (err == ERR_NOTFOUND && why.len) {
+			buf_addf(&tried, "\n  %s: %s", cands.v[i], why.ptr);
+			strvec_clear(&cmd);
+			buf_release(&why);
+			continue;
+		}
+		if (!chosen.nr && err != ERR_NOTFOUND) {
+			strvec_pushv(&chosen, cmd.v);
+			chosen_text = xstrdup(cands.v[i]);
+			log_debug("using '%s'", chosen_text);
+		}
+		strvec_clear(&cmd);
+		buf_release(&why);
+		break;
+	}
+	if (err == ERR_NOTFOUND && tried.len)
+		error_setc(ERR_NOTFOUND,
+			   "cannot find pytest; tried:%s\n"
+			   "install it (Debian: apt-get install python3-pytest; or pip install pytest "
+			   "in the project's virtualenv) or name the command with --pytest 'CMD' "
+			   "or %s", tried.ptr, PYTEST_ENV_COMMAND);
+	buf_release(&tried);
+	strvec_clear(&cands);
+	workdir_remove(&w);
+	return err;
+}

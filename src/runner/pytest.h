@@ -1,0 +1,51 @@
+#ifndef RUNNER_PYTEST_H
+#define RUNNER_PYTEST_H
+
+#include "runner/result.h"
+#include "util/strvec.h"
+
+/*
+ * Running pytest with our plugin and reading its records (SPEC C1).
+ *
+ * Finding pytest: the command named by the caller (--pytest, else
+ * PYTEST_FIXER_PYTEST) is used as it is; otherwise the first of the
+ * project's .venv/venv, $VIRTUAL_ENV, python3 on PATH, pytest on PATH and
+ * /usr/bin/python3 that can import pytest. The choice is remembered for the
+ * rest of the process.
+ *
+ * Each test is bounded by `test_timeout`: first by a SIGALRM in the plugin
+ * (the test fails with a Timeout and the run goes on), and if that cannot
+ * break the hang, by our watchdog, which kills the run, records the test as
+ * a Timeout failure and resumes the run without the tests already done.
+ */
+
+#define PYTEST_DEFAULT_TEST_TIMEOUT 120.0   /* seconds per test */
+#define PYTEST_WATCHDOG_GRACE 5.0           /* seconds past the timeout */
+#define PYTEST_MAX_RESUMES 50               /* hung tests skipped in one run */
+#define PYTEST_ENV_COMMAND "PYTEST_FIXER_PYTEST"
+
+struct pytest_options {
+	const char *root;                 /* directory to run in; NULL: current */
+	const char *command;              /* e.g. "/usr/bin/python3 -m pytest"; NULL: search */
+	const struct strvec *paths;       /* test paths or node ids; may be NULL */
+	const char *keyword;              /* -k; may be NULL */
+	const struct strvec *extra_args;  /* passed to pytest as they are; may be NULL */
+	double test_timeout;              /* seconds; 0: no per-test bound */
+	int run_timeout_ms;               /* the whole run; 0: none */
+};
+#define PYTEST_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, 0 }
+
+/*
+ * Run the tests and fill `out` (TEST_RESULT_INIT; the caller releases it).
+ * Returns 0 when the run was read, whatever the tests did;
+ * ERR_NOTFOUND when no pytest can be found (the message says how to get one);
+ * ERR_USAGE when pytest rejected its arguments (pytest's message);
+ * ERR_INTERRUPTED on SIGINT/SIGTERM (the run was stopped);
+ * another negative code when pytest crashed or its records cannot be read.
+ */
+int pytest_run(struct test_result *out, const struct pytest_options *opts);
+
+/* the pytest command chosen (borrowed, NULL before the first run) */
+const char *pytest_command_in_use(void);
+
+#endif

@@ -1,0 +1,71 @@
+#include "util/error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_error[ERROR_MAX];
+
+static void set_v(const char *fmt, va_list ap)
+{
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+}
+
+int error_set(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_v(fmt, ap);
+	va_end(ap);
+	return ERR_GENERIC;
+}
+
+int error_setc(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_v(fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int error_errno(const char *fmt, ...)
+{
+	int saved = errno;
+	size_t len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_v(fmt, ap);
+	va_end(ap);
+	len = strlen(last_error);
+	snprintf(last_error + len, sizeof(last_error) - len, ": %s", strerror(saved));
+	return ERR_GENERIC;
+}
+
+int error_prefix(int code, const char *fmt, ...)
+{
+	char old[ERROR_MAX];
+	size_t len;
+	va_list ap;
+
+	memcpy(old, last_error, sizeof(old));
+	va_start(ap, fmt);
+	set_v(fmt, ap);
+	va_end(ap);
+	len = strlen(last_error);
+	if (old[0])
+		snprintf(last_error + len, sizeof(last_error) - len, ": %s", old);
+	return code;
+}
+
+const char *error_last(void)
+{
+	return last_error;
+}
+
+void error_clear(void)
+{
+	last_error[0] = '\0';
+}

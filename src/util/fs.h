@@ -1,0 +1,29 @@
+#ifndef UTIL_FS_H
+#define UTIL_FS_H
+
+#include "util/buf.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Append the file's contents to `out`; ERR_LIMIT if it is larger than `max` (0: no cap). */
+int fs_read_file(struct buf *out, const char *path, size_t max);
+/*
+ * Write a file atomically: a temporary file beside it, fsync, rename. The
+ * old contents stay intact if anything fails. `mode` as for open(2).
+ */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* create a private temporary directory under $TMPDIR; the path goes into `out` */
+int fs_mkdtemp(struct buf *out, const char *prefix);
+/* rm -rf, without following symlinks */
+int fs_remove_tree(const char *path);
+int fs_is_dir(const char *path);
+int fs_is_file(const char *path);
+/* mkdir -p */
+int fs_mkdir_p(const char *path, mode_t mode);
+/* the absolute, symlink-free path of an existing file into `out` */
+int fs_realpath(struct buf *out, const char *path);
+/* `path` relative to directory `root` when inside it; otherwise NULL. Owned by caller. */
+char *fs_relative_to(const char *path, const char *root);
+
+#endif

@@ -1,0 +1,100 @@
+#ifndef UTIL_PROC_H
+#define UTIL_PROC_H
+
+#include "util/buf.h"
+#include "util/strvec.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Running a child process: argv, never a shell string. The child gets its
+ * own process group, so a timeout or an interruption kills the whole tree
+ * (SIGTERM to the group, a grace period, then SIGKILL). stdout and stderr
+ * are pumped in one poll() loop into capped buffers; stdin is /dev/null
+ * unless data is given.
+ *
+ * Output past a cap is not an error: the child keeps running, its output
+ * keeps being read, and the captured text keeps the first half of the cap
+ * and the last half, joined by a line "[... N bytes omitted ...]". The
+ * number of omitted bytes is reported.
+ */
+
+#define PROC_DEFAULT_OUTPUT_CAP (4u * 1024 * 1024)
+#define PROC_DEFAULT_KILL_GRACE_MS 2000
+#define PROC_DEFAULT_TICK_MS 100
+/* how much is read from a pipe at a time */
+#define PROC_READ_CHUNK (64u * 1024)
+
+/* Called every `tick_ms` while the child runs. Return nonzero to kill it. */
+typedef int (*proc_tick_fn)(void *payload);
+
+struct proc_options {
+	/*
+	 * argv[0] is looked up in PATH when it has no '/', with the child's
+	 * environment (after `env`) and from the child's directory (after
+	 * `cwd`), as `cd cwd && env ... argv` would.
+	 */
+	const char *const *argv;
+	/*
+	 * Environment changes on top of ours: "NAME=value" sets, "NAME" unsets;
+	 * a later change to the same name wins. NULL or empty: inherit unchanged.
+	 */
+	const struct strvec *env;
+	const char *cwd;           /* NULL: ours */
+	int timeout_ms;            /* whole-run deadline; 0: none */
+	int kill_grace_ms;         /* 0: PROC_DEFAULT_KILL_GRACE_MS */
+	size_t out_cap;            /* 0: PROC_DEFAULT_OUTPUT_CAP */
+	size_t err_cap;            /* 0: PROC_DEFAULT_OUTPUT_CAP */
+	int merge_stderr;          /* stderr into the stdout buffer */
+	const char *stdin_data;    /* NULL: /dev/null */
+	size_t stdin_len;
+	proc_tick_fn tick;         /* optional */
+	int tick_ms;               /* 0: PROC_DEFAULT_TICK_MS */
+	void *payload;
+	int no_interrupt;          /* 1: ignore sig_pending() (cleanup work that must finish) */
+};
+#define PROC_OPTIONS_INIT { 0 }
+
+struct proc_result {
+	/*
+	 * The exit status; 128 + `signal` when a signal ended the child, as
+	 * the shell reports it, so it is never 0 then. Look at `signal`,
+	 * `timed_out`, `tick_killed` and `interrupted` first.
+	 */
+	int exit_code;
+	int signal;           /* the signal that ended the child, or 0 */
+	int timed_out;        /* killed by us at the deadline */
+	int tick_killed;      /* killed by us because the tick callback asked */
+	int interrupted;      /* killed by us because sig_pending() was set */
+	struct buf out;
+	struct buf err;
+	size_t out_omitted;
+	size_t err_omitted;
+	double elapsed;       /* seconds */
+	pid_t pid;
+};
+#define PROC_RESULT_INIT { 0, 0, 0, 0, 0, BUF_INIT, BUF_INIT, 0, 0, 0.0, 0 }
+
+/*
+ * Run to completion. Returns 0 when the child was started and waited for,
+ * whatever its exit status (look at `out`); ERR_NOTFOUND when argv[0]
+ * cannot be found (message names it), -1 on other failures to start (not
+ * executable, a bad `cwd`). `out` must be PROC_RESULT_INIT; it holds
+ * the captured output and is released with proc_result_release() in
+ * every case. No child is left unreaped.
+ *
+ * While it runs, SIGPIPE is blocked in the calling thread, so writing to a
+ * child that stops reading its stdin is an EPIPE, not a death.
+ */
+int proc_run(struct proc_result *out, const struct proc_options *opts);
+void proc_result_release(struct proc_result *res);
+
+/*
+ * Append a one-line description of how it ended: "exited with 1", "killed
+ * by signal 11 (SIGSEGV)", "timed out after 30.0 s" (the time it ran),
+ * "stopped: interrupted", "killed: the watchdog stopped it".
+ */
+void proc_describe_exit(struct buf *out, const struct proc_result *res);
+
+#endif

@@ -1,0 +1,40 @@
+#ifndef UTIL_XALLOC_H
+#define UTIL_XALLOC_H
+
+#include <stddef.h>
+
+/*
+ * Allocation that never returns NULL: on failure it reports and aborts, as
+ * git's xmalloc does. Everything returned is owned by the caller.
+ */
+void *xmalloc(size_t size);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* xstrdup that maps NULL to NULL */
+char *xstrdup_or_null(const char *s);
+
+/* multiply with overflow check; aborts on overflow */
+size_t st_mult(size_t a, size_t b);
+size_t st_add(size_t a, size_t b);
+
+/*
+ * Grow an array `x` of `nr` used elements to hold at least `want`:
+ * ALLOC_GROW(list->items, list->nr + 1, list->alloc);
+ */
+#define ALLOC_GROW(x, want, alloc)                                          \
+	do {                                                                \
+		if ((want) > (alloc)) {                                     \
+			size_t alloc_grow_n_ = (alloc) < 8 ? 8 : (alloc);   \
+			while (alloc_grow_n_ < (want))                      \
+				alloc_grow_n_ = st_mult(alloc_grow_n_, 2);  \
+			(x) = xrealloc((x), st_mult(alloc_grow_n_,          \
+						    sizeof(*(x))));         \
+			(alloc) = alloc_grow_n_;                            \
+		}                                                           \
+	} while (0)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
