@@ -77,6 +77,8 @@ class _Records:
 
 
 def _is_project_file(path, rootdir):
+    if os.path.basename(path).startswith("<"):  # <frozen importlib._bootstrap>, <string>
+        return False
     parts = path.replace("\\", "/").split("/")
     if "site-packages" in parts or "dist-packages" in parts:
         return False
@@ -100,7 +102,9 @@ def _frames_of(tb, rootdir, start_path=None):
     started = start_path is None
     while tb is not None:
         code = tb.tb_frame.f_code
-        path = os.path.abspath(code.co_filename)
+        path = code.co_filename
+        if not path.startswith("<"):
+            path = os.path.abspath(path)
         if not started and path == start_path:
             started = True
         hidden = tb.tb_frame.f_locals.get("__tracebackhide__", False) if started else True

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install what pytest-fixer needs to build and test, from Debian 12's packages.
+set -euo pipefail
+
+packages=(
+	build-essential cmake pkg-config git
+	libjansson-dev libxml2-dev libcmocka-dev
+	python3 python3-pytest python3-pytest-timeout python3-pytest-xdist
+	libxml2-utils hyperfine
+)
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "deps.sh: run as root or install sudo" >&2; exit 1; }
+	sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"

@@ -1,0 +1,789 @@
+#define _GNU_SOURCE /* environ, pipe2, sigabbrev_np */
+
+#include "util/proc.h"
+
+#include "util/error.h"
+#include "util/log.h"
+#include "util/sig.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+
+/*
+ * The shape of the whole thing, after git's run-command.c:
+ *
+ *   spawn()   pipes, fork, exec; an exec that fails is reported by the
+ *             child through a close-on-exec pipe, so the parent knows
+ *             before it starts pumping.
+ *   pump()    one poll() loop: stdin fed, stdout and stderr read into
+ *             capped captures, the deadline, the tick callback and
+ *             sig_pending() checked, the child reaped.
+ *
+ * Killing is two-step: SIGTERM to the group and `kill_grace_ms` of
+ * draining, then SIGKILL to the group, a drain of what is left in the pipes,
+ * and the pipes closed. The same SIGKILL ends a run whose leader has exited
+ * while something it left behind keeps the pipes open past the grace.
+ */
+
+#define OMITTED_FMT "\n[... %zu bytes omitted ...]\n"
+
+/* what the child reports through the status pipe when it cannot exec */
+enum child_stage { CHILD_SETUP = 1, CHILD_CHDIR, CHILD_EXEC };
+struct child_err {
+	int stage;
+	int err;
+};
+/* how the child exits when it cannot exec; the parent reports it instead */
+enum { CHILD_EXIT_CANNOT_RUN = 127 };
+
+/* set to SIG_DFL in the child: ignored ones would survive the exec */
+static const int child_default_signals[] = {
+	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD,
+};
+
+/*
+ * One output stream. The first `head_cap` bytes go into the result buffer;
+ * after that the last `ring_cap` bytes are kept in a ring, so memory stays
+ * within the cap however much the child writes.
+ */
+struct capture {
+	struct buf *buf;
+	size_t head_cap;
+	char *ring;
+	size_t ring_cap;
+	size_t ring_pos;  /* where the next byte goes */
+	size_t ring_len;
+	size_t total;     /* everything read */
+	int fd;
+};
+
+struct run {
+	const struct proc_options *opts;
+	struct proc_result *res;
+	const char *name;
+	pid_t pid;
+	int pidfd;            /* readable when the child exits; -1 if unsupported */
+	int status;
+	int reaped;
+	int lost;             /* waitpid() failed: status unknown */
+	struct capture out;
+	struct capture err;
+	int in_fd;
+	size_t in_off;
+	int in_epipe;
+	char *chunk;          /* PROC_READ_CHUNK bytes */
+	int grace_ms;
+	int tick_ms;
+	int64_t deadline;     /* 0: none */
+	int64_t next_tick;
+	int killing;          /* SIGTERM sent */
+	int hard_killed;      /* SIGKILL sent */
+	int64_t hard_kill_at; /* 0: not scheduled */
+	int wait_ms;          /* backoff while nothing can wake poll() */
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t now_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* keep our descriptors off 0, 1 and 2, which the child's dup2() overwrite */
+static int fd_move_high(int fd)
+{
+	int high, saved;
+
+	if (fd > STDERR_FILENO)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return high;
+}
+
+static int make_pipe(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	fds[0] = fd_move_high(fds[0]);
+	fds[1] = fd_move_high(fds[1]);
+	if (fds[0] < 0 || fds[1] < 0) {
+		int saved = errno;
+		close_fd(&fds[0]);
+		close_fd(&fds[1]);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static int set_nonblock(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+static int open_pidfd(pid_t pid)
+{
+#if defined(__linux__) && defined(SYS_pidfd_open)
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0)
+		return fd_move_high(fd);
+#else
+	(void)pid;
+#endif
+	return -1;
+}
+
+/* the length of the longest "[... N bytes omitted ...]" line */
+static size_t omitted_max(void)
+{
+	return (size_t)snprintf(NULL, 0, OMITTED_FMT, (size_t)SIZE_MAX);
+}
+
+static void capture_init(struct capture *c, struct buf *b, size_t cap)
+{
+	size_t slack = omitted_max();
+
+	memset(c, 0, sizeof(*c));
+	/* head + omitted line + tail always fits, so the assembly cannot fail */
+	buf_init(b, cap > SIZE_MAX - slack ? 0 : cap + slack);
+	c->buf = b;
+	c->head_cap = cap / 2;
+	c->ring_cap = cap - c->head_cap;
+	c->fd = -1;
+}
+
+static void capture_release(struct capture *c)
+{
+	free(c->ring);
+	c->ring = NULL;
+	close_fd(&c->fd);
+}
+
+static void capture_add(struct capture *c, const char *data, size_t len)
+{
+	size_t first;
+
+	c->total += len;
+	if (c->buf->len < c->head_cap) {
+		size_t take = c->head_cap - c->buf->len;
+		if (take > len)
+			take = len;
+		buf_add(c->buf, data, take);
+		data += take;
+		len -= take;
+	}
+	if (!len)
+		return;
+	if (!c->ring)
+		c->ring = xmalloc(c->ring_cap);
+	if (len > c->ring_cap) {
+		/* only the last ring_cap bytes can survive */
+		data += len - c->ring_cap;
+		len = c->ring_cap;
+	}
+	first = c->ring_cap - c->ring_pos;
+	if (first > len)
+		first = len;
+	memcpy(c->ring + c->ring_pos, data, first);
+	memcpy(c->ring, data + first, len - first);
+	c->ring_pos = (c->ring_pos + len) % c->ring_cap;
+	c->ring_len = c->ring_len + len > c->ring_cap ? c->ring_cap : c->ring_len + len;
+}
+
+/* head + "[... N bytes omitted ...]" + tail into the result buffer */
+static void capture_finish(struct capture *c, size_t *omitted)
+{
+	size_t start, first;
+
+	*omitted = 0;
+	if (!c->ring_len)
+		return;
+	*omitted = c->total - c->buf->len - c->ring_len;
+	if (*omitted)
+		buf_addf(c->buf, OMITTED_FMT, *omitted);
+	start = (c->ring_pos + c->ring_cap - c->ring_len) % c->ring_cap;
+	first = c->ring_cap - start;
+	if (first > c->ring_len)
+		first = c->ring_len;
+	buf_add(c->buf, c->ring + start, first);
+	buf_add(c->buf, c->ring, c->ring_len - first);
+	free(c->ring);
+	c->ring = NULL;
+}
+
+/* one read; the stream is closed at EOF or on an error */
+static void capture_read(struct run *r, struct capture *c)
+{
+	ssize_t n;
+
+	do
+		n = read(c->fd, r->chunk, PROC_READ_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		capture_add(c, r->chunk, (size_t)n);
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n < 0)
+		log_debug("cannot read the output of '%s': %s", r->name, strerror(errno));
+	close_fd(&c->fd);
+}
+
+/* read what is in the pipe now, without waiting for more, and close it */
+static void capture_drain(struct run *r, struct capture *c)
+{
+	int avail = 0;
+
+	if (c->fd < 0)
+		return;
+	if (ioctl(c->fd, FIONREAD, &avail) == 0) {
+		size_t left = avail > 0 ? (size_t)avail : 0;
+		while (left && c->fd >= 0) {
+			size_t before = c->total;
+			capture_read(r, c);
+			if (c->total == before)
+				break;
+			left -= c->total - before < left ? c->total - before : left;
+		}
+	}
+	close_fd(&c->fd);
+}
+
+static void stdin_write(struct run *r)
+{
+	const struct proc_options *o = r->opts;
+
+	while (r->in_fd >= 0) {
+		ssize_t n;
+
+		if (r->in_off == o->stdin_len) {
+			close_fd(&r->in_fd);
+			break;
+		}
+		n = write(r->in_fd, o->stdin_data + r->in_off, o->stdin_len - r->in_off);
+		if (n >= 0) {
+			r->in_off += (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		if (errno == EPIPE)
+			r->in_epipe = 1; /* it stopped reading: its business */
+		else
+			log_debug("cannot write to the input of '%s': %s", r->name, strerror(errno));
+		close_fd(&r->in_fd);
+	}
+}
+
+/* 1 once the child has been waited for */
+static int reap(struct run *r, int flags)
+{
+	pid_t got;
+
+	if (r->reaped)
+		return 1;
+	do
+		got = waitpid(r->pid, &r->status, flags);
+	while (got < 0 && errno == EINTR);
+	if (!got)
+		return 0;
+	if (got < 0) {
+		/* only when SIGCHLD is ignored, which auto-reaps */
+		log_warn("cannot wait for '%s' (pid %d): %s", r->name, (int)r->pid,
+			 strerror(errno));
+		r->lost = 1;
+	}
+	r->reaped = 1;
+	close_fd(&r->pidfd);
+	return 1;
+}
+
+static void start_kill(struct run *r, int64_t now, const char *why)
+{
+	log_debug("stopping '%s' (pid %d): %s", r->name, (int)r->pid, why);
+	if (killpg(r->pid, SIGTERM) < 0)
+		kill(r->pid, SIGTERM);
+	r->killing = 1;
+	r->hard_kill_at = now + r->grace_ms;
+}
+
+static void hard_kill(struct run *r)
+{
+	log_debug("killing the process group of '%s' (pid %d)", r->name, (int)r->pid);
+	/*
+	 * The group's id cannot be reused while a member is alive; once all
+	 * are gone, this is an ESRCH.
+	 */
+	killpg(r->pid, SIGKILL);
+	r->hard_killed = 1;
+	r->hard_kill_at = 0;
+	if (!r->reaped) {
+		/* in case it left the group; SIGKILL makes the wait short */
+		kill(r->pid, SIGKILL);
+		reap(r, 0);
+	}
+	close_fd(&r->in_fd);
+	capture_drain(r, &r->out);
+	capture_drain(r, &r->err);
+}
+
+static void check_triggers(struct run *r, int64_t now)
+{
+	const struct proc_options *o = r->opts;
+
+	if (r->deadline && now >= r->deadline) {
+		r->res->timed_out = 1;
+		start_kill(r, now, "its time is up");
+	} else if (!o->no_interrupt && sig_pending()) {
+		r->res->interrupted = 1;
+		start_kill(r, now, "interrupted");
+	} else if (now >= r->next_tick) {
+		r->next_tick = now + r->tick_ms;
+		if (o->tick && o->tick(o->payload)) {
+			r->res->tick_killed = 1;
+			start_kill(r, now, "the tick callback asked");
+		}
+	}
+}
+
+static int finished(struct run *r)
+{
+	if (!r->reaped || r->out.fd >= 0 || r->err.fd >= 0)
+		return 0;
+	/* killing: what is left of the group gets its grace, then SIGKILL */
+	if (r->killing && !r->hard_killed && !killpg(r->pid, 0))
+		return 0;
+	return 1;
+}
+
+static int poll_timeout(struct run *r, int64_t now)
+{
+	int64_t wake = INT64_MAX;
+
+	if (!r->reaped && !r->killing) {
+		if (r->deadline)
+			wake = r->deadline;
+		if (r->next_tick < wake)
+			wake = r->next_tick;
+	}
+	if (r->hard_kill_at && r->hard_kill_at < wake)
+		wake = r->hard_kill_at;
+	if (r->out.fd < 0 && r->err.fd < 0 && (r->reaped || r->pidfd < 0)) {
+		/* nothing will wake us when it changes: look again soon */
+		if (now + r->wait_ms < wake)
+			wake = now + r->wait_ms;
+		r->wait_ms = r->wait_ms * 2 < r->tick_ms ? r->wait_ms * 2 : r->tick_ms;
+	}
+	if (wake == INT64_MAX)
+		return -1;
+	if (wake <= now)
+		return 0;
+	return wake - now > INT_MAX ? INT_MAX : (int)(wake - now);
+}
+
+static void pump(struct run *r)
+{
+	for (;;) {
+		struct pollfd pfd[4];
+		int i_out = -1, i_err = -1, i_in = -1, i_pid = -1;
+		nfds_t nfds = 0;
+		int64_t now;
+		int timeout;
+
+		reap(r, WNOHANG);
+		if (finished(r))
+			break;
+		now = now_ms();
+		if (!r->reaped && !r->killing)
+			check_triggers(r, now);
+		if (r->reaped && !r->killing && !r->hard_kill_at) {
+			log_debug("'%s' exited but its output is still open: "
+				  "killing what it left behind in %d ms", r->name, r->grace_ms);
+			r->hard_kill_at = now + r->grace_ms;
+		}
+		if (r->hard_kill_at && now >= r->hard_kill_at) {
+			hard_kill(r);
+			continue;
+		}
+
+		if (r->out.fd >= 0) {
+			pfd[nfds].fd = r->out.fd;
+			pfd[nfds].events = POLLIN;
+			i_out = (int)nfds++;
+		}
+		if (r->err.fd >= 0) {
+			pfd[nfds].fd = r->err.fd;
+			pfd[nfds].events = POLLIN;
+			i_err = (int)nfds++;
+		}
+		if (r->in_fd >= 0) {
+			pfd[nfds].fd = r->in_fd;
+			pfd[nfds].events = POLLOUT;
+			i_in = (int)nfds++;
+		}
+		if (r->pidfd >= 0) {
+			pfd[nfds].fd = r->pidfd;
+			pfd[nfds].events = POLLIN;
+			i_pid = (int)nfds++;
+		}
+		timeout = poll_timeout(r, now);
+		if (poll(pfd, nfds, timeout) < 0) {
+			if (errno != EINTR) {
+				/* cannot happen with valid descriptors; do not spin */
+				log_warn("poll failed while running '%s': %s", r->name,
+					 strerror(errno));
+				if (!r->killing)
+					start_kill(r, now, "poll failed");
+			}
+			continue;
+		}
+		if (i_out >= 0 && pfd[i_out].revents)
+			capture_read(r, &r->out);
+		if (i_err >= 0 && pfd[i_err].revents)
+			capture_read(r, &r->err);
+		if (i_in >= 0 && pfd[i_in].revents)
+			stdin_write(r);
+		if (i_pid >= 0 && pfd[i_pid].revents && !reap(r, WNOHANG)) {
+			/* readable but not waitable: stop trusting it */
+			close_fd(&r->pidfd);
+		}
+	}
+}
+
+static void child_fail(int status_fd, int stage) __attribute__((noreturn));
+static void child_fail(int status_fd, int stage)
+{
+	struct child_err ce;
+	ssize_t n;
+
+	ce.stage = stage;
+	ce.err = errno;
+	do
+		n = write(status_fd, &ce, sizeof(ce));
+	while (n < 0 && errno == EINTR);
+	_exit(CHILD_EXIT_CANNOT_RUN);
+}
+
+/* after fork(): async-signal-safe calls only */
+static void child_exec(const struct proc_options *o, char **envp, int in_fd, int out_fd,
+		       int err_fd, int status_fd) __attribute__((noreturn));
+static void child_exec(const struct proc_options *o, char **envp, int in_fd, int out_fd,
+		       int err_fd, int status_fd)
+{
+	struct sigaction sa;
+	sigset_t none;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < ARRAY_SIZE(child_default_signals); i++)
+		sigaction(child_default_signals[i], &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setpgid(0, 0);
+
+	/* all ours are above 2 (fd_move_high), so no dup2() clobbers another */
+	if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(err_fd, STDERR_FILENO) < 0)
+		child_fail(status_fd, CHILD_SETUP);
+	if (o->cwd && chdir(o->cwd) < 0)
+		child_fail(status_fd, CHILD_CHDIR);
+	if (envp)
+		environ = envp;
+	execvp(o->argv[0], (char *const *)o->argv);
+	child_fail(status_fd, CHILD_EXEC);
+}
+
+static int child_error(struct run *r, const struct child_err *ce)
+{
+	errno = ce->err;
+	switch (ce->stage) {
+	case CHILD_CHDIR:
+		return error_errno("cannot run '%s': cannot change to directory '%s'",
+				   r->name, r->opts->cwd);
+	case CHILD_EXEC:
+		if (ce->err == ENOENT)
+			return error_setc(ERR_NOTFOUND, "cannot run '%s': %s", r->name,
+					  strerror(ENOENT));
+		return error_errno("cannot run '%s'", r->name);
+	default:
+		return error_errno("cannot run '%s': cannot set up its input and output",
+				   r->name);
+	}
+}
+
+static int spawn(struct run *r, char **envp)
+{
+	const struct proc_options *o = r->opts;
+	int out_pipe[2] = { -1, -1 };
+	int err_pipe[2] = { -1, -1 };
+	int in_pipe[2] = { -1, -1 };
+	int status_pipe[2] = { -1, -1 };
+	struct child_err ce;
+	sigset_t all, old;
+	ssize_t n;
+	pid_t pid;
+	int saved;
+	int err = 0;
+
+	if (make_pipe(out_pipe) < 0 || (!o->merge_stderr && make_pipe(err_pipe) < 0) ||
+	    make_pipe(status_pipe) < 0) {
+		err = error_errno("cannot run '%s': cannot create a pipe", r->name);
+		goto done;
+	}
+	if (o->stdin_data) {
+		if (make_pipe(in_pipe) < 0) {
+			err = error_errno("cannot run '%s': cannot create a pipe", r->name);
+			goto done;
+		}
+	} else {
+		in_pipe[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (in_pipe[0] >= 0)
+			in_pipe[0] = fd_move_high(in_pipe[0]);
+		if (in_pipe[0] < 0) {
+			err = error_errno("cannot run '%s': cannot open '/dev/null'", r->name);
+			goto done;
+		}
+	}
+
+	/* no handler of ours may run in the child before it resets them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (!pid)
+		child_exec(o, envp, in_pipe[0], out_pipe[1],
+			   o->merge_stderr ? out_pipe[1] : err_pipe[1], status_pipe[1]);
+	saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		errno = saved;
+		err = error_errno("cannot run '%s': cannot fork", r->name);
+		goto done;
+	}
+	r->pid = pid;
+	r->res->pid = pid;
+	/* the child does the same: whichever runs first wins the race */
+	setpgid(pid, pid);
+
+	close_fd(&out_pipe[1]);
+	close_fd(&err_pipe[1]);
+	close_fd(&in_pipe[0]);
+	close_fd(&status_pipe[1]);
+	do
+		n = read(status_pipe[0], &ce, sizeof(ce));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(ce)) {
+		reap(r, 0);
+		err = child_error(r, &ce);
+		goto done;
+	}
+
+	r->out.fd = out_pipe[0];
+	out_pipe[0] = -1;
+	r->err.fd = err_pipe[0];
+	err_pipe[0] = -1;
+	r->in_fd = in_pipe[1];
+	in_pipe[1] = -1;
+	if (set_nonblock(r->out.fd) < 0 || (r->err.fd >= 0 && set_nonblock(r->err.fd) < 0) ||
+	    (r->in_fd >= 0 && set_nonblock(r->in_fd) < 0))
+		log_warn("cannot make the pipes of '%s' non-blocking: %s", r->name, strerror(errno));
+	r->pidfd = open_pidfd(pid);
+
+done:
+	close_fd(&out_pipe[0]);
+	close_fd(&out_pipe[1]);
+	close_fd(&err_pipe[0]);
+	close_fd(&err_pipe[1]);
+	close_fd(&in_pipe[0]);
+	close_fd(&in_pipe[1]);
+	close_fd(&status_pipe[0]);
+	close_fd(&status_pipe[1]);
+	return err;
+}
+
+/* "NAME=value" and "NAME" name the same variable as "NAME=other" */
+static int env_same_name(const char *a, const char *b)
+{
+	while (*a && *a != '=' && *a == *b) {
+		a++;
+		b++;
+	}
+	return (!*a || *a == '=') && (!*b || *b == '=');
+}
+
+static void build_env(struct strvec *out, const struct strvec *changes)
+{
+	char **e;
+	size_t i, j;
+
+	for (e = environ; e && *e; e++) {
+		for (i = 0; i < changes->nr; i++)
+			if (env_same_name(*e, changes->v[i]))
+				break;
+		if (i == changes->nr)
+			strvec_push(out, *e);
+	}
+	for (i = 0; i < changes->nr; i++) {
+		if (!strchr(changes->v[i], '='))
+			continue;
+		for (j = i + 1; j < changes->nr; j++)
+			if (env_same_name(changes->v[i], changes->v[j]))
+				break;
+		if (j == changes->nr)
+			strvec_push(out, changes->v[i]);
+	}
+}
+
+static void set_exit(struct proc_result *res, const struct run *r)
+{
+	if (r->lost) {
+		res->exit_code = -1;
+	} else if (WIFSIGNALED(r->status)) {
+		res->signal = WTERMSIG(r->status);
+		res->exit_code = 128 + res->signal;
+	} else if (WIFEXITED(r->status)) {
+		res->exit_code = WEXITSTATUS(r->status);
+	}
+}
+
+int proc_run(struct proc_result *out, const struct proc_options *opts)
+{
+	struct run r;
+	struct strvec env = STRVEC_INIT;
+	struct timespec zero = { 0, 0 };
+	sigset_t pipe_set, saved_mask, pending;
+	int pipe_was_pending;
+	int64_t start;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	r.opts = opts;
+	r.res = out;
+	r.name = opts->argv[0];
+	r.pidfd = -1;
+	r.in_fd = -1;
+	r.grace_ms = opts->kill_grace_ms > 0 ? opts->kill_grace_ms : PROC_DEFAULT_KILL_GRACE_MS;
+	r.tick_ms = opts->tick_ms > 0 ? opts->tick_ms : PROC_DEFAULT_TICK_MS;
+	r.wait_ms = 1;
+	memset(out, 0, sizeof(*out));
+	capture_init(&r.out, &out->out, opts->out_cap ? opts->out_cap : PROC_DEFAULT_OUTPUT_CAP);
+	capture_init(&r.err, &out->err, opts->err_cap ? opts->err_cap : PROC_DEFAULT_OUTPUT_CAP);
+	r.chunk = xmalloc(PROC_READ_CHUNK);
+
+	/* a child that stops reading its stdin must give us EPIPE, not kill us */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &saved_mask);
+	sigpending(&pending);
+	pipe_was_pending = sigismember(&pending, SIGPIPE);
+
+	if (opts->env && opts->env->nr)
+		build_env(&env, opts->env);
+	start = now_ns();
+	err = spawn(&r, opts->env && opts->env->nr ? (char **)env.v : NULL);
+	if (err)
+		goto done;
+
+	if (opts->timeout_ms > 0)
+		r.deadline = start / 1000000 + opts->timeout_ms;
+	r.next_tick = start / 1000000 + r.tick_ms;
+	pump(&r);
+	out->elapsed = (double)(now_ns() - start) / 1e9;
+	set_exit(out, &r);
+	capture_finish(&r.out, &out->out_omitted);
+	capture_finish(&r.err, &out->err_omitted);
+
+done:
+	close_fd(&r.in_fd);
+	close_fd(&r.pidfd);
+	capture_release(&r.out);
+	capture_release(&r.err);
+	free(r.chunk);
+	strvec_clear(&env);
+	if (r.in_epipe && !pipe_was_pending)
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+	return err;
+}
+
+void proc_result_release(struct proc_result *res)
+{
+	buf_release(&res->out);
+	buf_release(&res->err);
+}
+
+static const char *signal_name(int sig)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+	return sigabbrev_np(sig);
+#else
+	static const struct { int sig; const char *name; } names[] = {
+		{ SIGHUP, "HUP" }, { SIGINT, "INT" }, { SIGQUIT, "QUIT" },
+		{ SIGILL, "ILL" }, { SIGTRAP, "TRAP" }, { SIGABRT, "ABRT" },
+		{ SIGBUS, "BUS" }, { SIGFPE, "FPE" }, { SIGKILL, "KILL" },
+		{ SIGSEGV, "SEGV" }, { SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" },
+		{ SIGTERM, "TERM" }, { SIGXCPU, "XCPU" }, { SIGXFSZ, "XFSZ" },
+	};
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].sig == sig)
+			return names[i].name;
+	return NULL;
+#endif
+}
+
+void proc_describe_exit(struct buf *out, const struct proc_result *res)
+{
+	if (res->timed_out) {
+		buf_addf(out, "timed out after %.1f s", res->elapsed);
+	} else if (res->interrupted) {
+		buf_adds(out, "stopped: interrupted");
+	} else if (res->tick_killed) {
+		buf_adds(out, "killed: the watchdog stopped it");
+	} else if (res->signal) {
+		const char *name = signal_name(res->signal);
+		if (name)
+			buf_addf(out, "killed by signal %d (SIG%s)", res->signal, name);
+		else
+			buf_addf(out, "killed by signal %d", res->signal);
+	} else {
+		buf_addf(out, "exited with %d", res->exit_code);
+	}
+}
