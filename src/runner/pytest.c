@@ -201,7 +201,6 @@ static int run_once(struct proc_result *pr, struct follow *fl, const struct strv
 	po.timeout_ms = opts->run_timeout_ms;
 	po.tick = watchdog_tick;
 	po.payload = fl;
-	log_debug("running %s", argv.v[0]);
 	err = proc_run(pr, &po);
 	if (!err)
 		follow_read(fl);
@@ -406,6 +405,7 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts)
 			break;
 		}
 		test_result_release(out);
+		log_debug("trying '%s'", cands.v[i]);
 		err = run_command(out, &cmd, opts, &w, &why);
 		if (err == ERR_NOTFOUND && why.len) {
 			buf_addf(&tried, "\n  %s: %s", cands.v[i], why.ptr);

@@ -26,6 +26,7 @@ Every line is pure ASCII (ensure_ascii), written with one os.write() on an
 O_APPEND descriptor, so records from xdist workers never interleave.
 """
 
+import inspect
 import json
 import os
 import signal
@@ -129,6 +130,34 @@ def _cause(exc):
     return None
 
 
+def _pytest_timeout_active(config):
+    """pytest-timeout is installed and given a timeout: leave SIGALRM to it."""
+    if not config.pluginmanager.hasplugin("timeout"):
+        return False
+    if os.environ.get("PYTEST_TIMEOUT"):
+        return True
+    for get in (config.getoption, config.getini):
+        try:
+            if float(get("timeout") or 0) > 0:
+                return True
+        except (ValueError, TypeError):
+            pass
+    return False
+
+
+def _def_line(item):
+    """1-based line of the test's `def` (pytest's own location is its first decorator)."""
+    try:
+        lines, start = inspect.getsourcelines(item.obj)
+    except (TypeError, OSError, AttributeError):
+        return item.location[1] + 1 if item.location[1] is not None else None
+    for i, text in enumerate(lines):
+        stripped = text.lstrip()
+        if stripped.startswith("def ") or stripped.startswith("async def "):
+            return start + i
+    return start
+
+
 def _message(exc):
     if isinstance(exc, SyntaxError):
         return exc.msg or str(exc)
@@ -145,7 +174,7 @@ class PytestFixerPlugin:
         self.rootdir = str(config.rootpath)
         self.timeout = config.getoption("pytest_fixer_timeout") or 0
         self.use_alarm = (self.timeout > 0 and hasattr(signal, "setitimer")
-                          and not config.pluginmanager.hasplugin("timeout"))
+                          and not _pytest_timeout_active(config))
         self.skip = set()
         skip_file = config.getoption("pytest_fixer_skip_file")
         if skip_file:
@@ -259,10 +288,10 @@ class PytestFixerPlugin:
             fields["error_type"] = "XPASS(strict)"
             longrepr = str(rep.longrepr)
             fields["message"] = _cap(longrepr.replace("[XPASS(strict)]", "", 1).strip())
-            path, line0 = item.location[0], item.location[1]
-            if line0 is not None:
+            line = _def_line(item)
+            if line:
                 fields["frames"] = [{"file": os.path.relpath(str(item.path), self.rootdir),
-                                     "line": line0 + 1, "function": item.name}]
+                                     "line": line, "function": getattr(item, "originalname", item.name)}]
             return fields
         exc = excinfo.value
         fields["error_type"] = _error_type(exc)

@@ -55,8 +55,13 @@ int error_prefix(int code, const char *fmt, ...)
 	set_v(fmt, ap);
 	va_end(ap);
 	len = strlen(last_error);
-	if (old[0])
-		snprintf(last_error + len, sizeof(last_error) - len, ": %s", old);
+	if (old[0] && len + 2 < sizeof(last_error)) {
+		size_t room = sizeof(last_error) - len - 3;
+		size_t n = strnlen(old, room);
+		memcpy(last_error + len, ": ", 2);
+		memcpy(last_error + len + 2, old, n);
+		last_error[len + 2 + n] = '\0';
+	}
 	return code;
 }
 

@@ -7,6 +7,7 @@
 #include "util/sig.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -156,13 +158,12 @@ static int set_nonblock(int fd)
 static int open_pidfd(pid_t pid)
 {
 #if defined(__linux__) && defined(SYS_pidfd_open)
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd >= 0)
-		return fd_move_high(fd);
+	/* close-on-exec by itself; -1 (ENOSYS, seccomp) makes us fall back */
+	return (int)syscall(SYS_pidfd_open, pid, 0);
 #else
 	(void)pid;
-#endif
 	return -1;
+#endif
 }
 
 /* the length of the longest "[... N bytes omitted ...]" line */
@@ -272,11 +273,12 @@ static void capture_drain(struct run *r, struct capture *c)
 	if (ioctl(c->fd, FIONREAD, &avail) == 0) {
 		size_t left = avail > 0 ? (size_t)avail : 0;
 		while (left && c->fd >= 0) {
-			size_t before = c->total;
+			size_t before = c->total, got;
 			capture_read(r, c);
-			if (c->total == before)
+			got = c->total - before;
+			if (!got)
 				break;
-			left -= c->total - before < left ? c->total - before : left;
+			left = got < left ? left - got : 0;
 		}
 	}
 	close_fd(&c->fd);
@@ -431,7 +433,7 @@ static void pump(struct run *r)
 		now = now_ms();
 		if (!r->reaped && !r->killing)
 			check_triggers(r, now);
-		if (r->reaped && !r->killing && !r->hard_kill_at) {
+		if (r->reaped && !r->killing && !r->hard_killed && !r->hard_kill_at) {
 			log_debug("'%s' exited but its output is still open: "
 				  "killing what it left behind in %d ms", r->name, r->grace_ms);
 			r->hard_kill_at = now + r->grace_ms;
@@ -692,6 +694,7 @@ int proc_run(struct proc_result *out, const struct proc_options *opts)
 	int64_t start;
 	int err;
 
+	assert(opts->argv && opts->argv[0]);
 	memset(&r, 0, sizeof(r));
 	r.opts = opts;
 	r.res = out;
