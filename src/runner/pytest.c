@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #define PLUGIN_MODULE "pytest_fixer_plugin"
 #define RECORDS_READ_CHUNK 65536
 #define STDERR_TAIL_SHOWN 4000
+#define PYTEST_OUTPUT_BATCH_MS 20   /* pytest's dots need not wake us one by one */
 
 static struct strvec chosen = STRVEC_INIT;
 static char *chosen_text;
@@ -98,17 +100,32 @@ static int follow_read(struct follow *fl)
 	}
 }
 
+/*
+ * The per-test timeout, in two steps: at the limit the process running the
+ * test gets SIGALRM (the plugin turns it into a Timeout failure where the
+ * test is, and the run goes on); if the test is still running after the
+ * grace period, the whole run is killed and resumed without it.
+ */
 static int watchdog_tick(void *payload)
 {
 	struct follow *fl = payload;
-	const struct running_test *t;
+	struct running_test *t;
+	double elapsed;
 
 	if (follow_read(fl) < 0)
 		return 1;
 	if (fl->timeout <= 0)
 		return 0;
 	t = records_reader_oldest(fl->reader);
-	if (t && records_now() - t->started > fl->timeout + PYTEST_WATCHDOG_GRACE) {
+	if (!t)
+		return 0;
+	elapsed = records_now() - t->started;
+	if (elapsed > fl->timeout && !t->alarmed && t->pid > 0) {
+		t->alarmed = 1;
+		log_info("'%s' has run for %.0f s: interrupting it", t->id, elapsed);
+		kill((pid_t)t->pid, SIGALRM);
+	}
+	if (elapsed > fl->timeout + PYTEST_WATCHDOG_GRACE) {
 		free(fl->hung_id);
 		fl->hung_id = xstrdup(t->id);
 		log_warn("'%s' is still running after %.0f s: stopping it", t->id,
@@ -200,6 +217,7 @@ static int run_once(struct proc_result *pr, struct follow *fl, const struct strv
 	po.cwd = opts->root;
 	po.timeout_ms = opts->run_timeout_ms;
 	po.tick = watchdog_tick;
+	po.batch_ms = PYTEST_OUTPUT_BATCH_MS;
 	po.payload = fl;
 	err = proc_run(pr, &po);
 	if (!err)
@@ -227,7 +245,7 @@ static int explain_failure(const struct proc_result *pr, const struct follow *fl
 {
 	struct buf msg = BUF_INIT;
 	struct buf how = BUF_INIT;
-	const struct running_test *t = records_reader_oldest(rd);
+	const struct running_test *t = records_reader_oldest((struct records_reader *)rd);
 	int code = ERR_GENERIC;
 
 	proc_describe_exit(&how, pr);

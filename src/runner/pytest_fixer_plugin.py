@@ -16,8 +16,9 @@ error_type, message, frames (project files only, outermost first, paths
 relative to rootdir, 1-based lines), traceback (pytest's report text) and
 output (captured stdout/stderr), each capped.
 
-It also bounds each test with a SIGALRM timeout (``--pytest-fixer-timeout``)
-that fails the test with a Timeout error and lets the run go on; a hang the
+It also bounds each test with a timeout (``--pytest-fixer-timeout``):
+pytest-fixer sends SIGALRM to the process running a test past its time,
+and the handler fails the test with a Timeout error and lets the run go on; a hang the
 signal cannot break is killed by pytest-fixer's own watchdog, which reads the
 "start" records. Tests whose ids are listed in ``--pytest-fixer-skip-file``
 are deselected (used to resume a run after such a kill).
@@ -31,6 +32,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 import pytest
 
@@ -64,9 +66,19 @@ class _Records:
     def __init__(self, path):
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
+    held = ""
+
     def write(self, obj):
-        line = (json.dumps(obj, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
-        view = memoryview(line)
+        self.write_line(json.dumps(obj, ensure_ascii=True, separators=(",", ":")) + "\n")
+
+    def hold(self, text):
+        """Queue a line for the next write (see pytest_runtest_logfinish)."""
+        self.held += text
+
+    def write_line(self, text):
+        if self.held:
+            text, self.held = self.held + text, ""
+        view = memoryview(text.encode("ascii"))
         while view:
             n = os.write(self.fd, view)
             view = view[n:]
@@ -173,8 +185,13 @@ class PytestFixerPlugin:
         self.records = _Records(path)
         self.rootdir = str(config.rootpath)
         self.timeout = config.getoption("pytest_fixer_timeout") or 0
-        self.use_alarm = (self.timeout > 0 and hasattr(signal, "setitimer")
+        self.use_alarm = (self.timeout > 0 and hasattr(signal, "SIGALRM")
                           and not _pytest_timeout_active(config))
+        self.pid = os.getpid()
+        self.current = None
+        # under xdist the controller only relays: the workers write test records
+        self.runs_tests = (hasattr(config, "workerinput")
+                           or getattr(config.option, "dist", "no") == "no")
         self.skip = set()
         skip_file = config.getoption("pytest_fixer_skip_file")
         if skip_file:
@@ -183,6 +200,8 @@ class PytestFixerPlugin:
 
     # session ------------------------------------------------------------
     def pytest_sessionstart(self, session):
+        if self.use_alarm and self.runs_tests:
+            signal.signal(signal.SIGALRM, self._on_alarm)
         self.records.write({"ev": "session", "rootdir": self.rootdir, "pid": os.getpid(),
                             "pytest": pytest.__version__,
                             "worker": hasattr(self.config, "workerinput")})
@@ -230,44 +249,39 @@ class PytestFixerPlugin:
         self.records.write(rec)
 
     # tests ----------------------------------------------------------------
+    # Start and end lines are the only records a passing test costs: they
+    # are formatted by hand, and a test's end goes out in the same write as
+    # the next test's start (or any other record), so a test costs one
+    # write(2). The start is never held back: the watchdog must see it.
     def pytest_runtest_logstart(self, nodeid, location):
-        if hasattr(self.config, "workerinput") or not self._is_xdist_controller():
-            self.records.write({"ev": "start", "id": nodeid, "pid": os.getpid()})
+        if self.runs_tests:
+            self.current = (nodeid, time.monotonic())
+            self.records.write_line('{"ev":"start","id":%s,"pid":%d}\n' % (json.dumps(nodeid), self.pid))
 
     def pytest_runtest_logfinish(self, nodeid, location):
-        if hasattr(self.config, "workerinput") or not self._is_xdist_controller():
-            self.records.write({"ev": "end", "id": nodeid, "pid": os.getpid()})
+        if self.runs_tests:
+            self.current = None
+            self.records.hold('{"ev":"end","id":%s,"pid":%d}\n' % (json.dumps(nodeid), self.pid))
 
-    def _is_xdist_controller(self):
-        return (not hasattr(self.config, "workerinput")
-                and getattr(self.config.option, "dist", "no") != "no")
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_call(self, item):
-        if not self.use_alarm:
-            yield
-            return
-
-        def on_alarm(signum, frame):
+    # The per-test timeout costs nothing per test: pytest-fixer follows the
+    # start records, and when a test is past its time it sends this process
+    # SIGALRM, whose handler raises Timeout inside the test (the traceback
+    # shows where it hung). If that cannot break the hang, pytest-fixer
+    # kills the run a little later and resumes without the test.
+    def _on_alarm(self, signum, frame):
+        cur = self.current
+        if cur is not None and time.monotonic() - cur[1] >= self.timeout:
             raise Timeout("test exceeded the timeout of %g s" % self.timeout)
-
-        old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, self.timeout)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         rep = outcome.get_result()
-        if self._is_xdist_controller():
+        if not self.runs_tests:
             return
         xfail = hasattr(rep, "wasxfail")
-        if rep.passed and rep.when != "call" and not xfail:
-            return
+        if rep.passed and not xfail:
+            return   # a test with no report between start and end passed
         rec = {"ev": "report", "id": rep.nodeid, "when": rep.when, "outcome": rep.outcome,
                "xfail": xfail}
         if rep.failed:

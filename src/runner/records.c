@@ -217,9 +217,11 @@ static int on_record(struct records_reader *r, json_t *rec)
 	if (!strcmp(ev, "start")) {
 		if (!(id = get_str(rec, "id")))
 			return error_setc(ERR_PARSE, "start record without id");
-		if (!start_running(r, id))
+		if (!(t = start_running(r, id)))
 			return error_setc(ERR_PARSE, "more than %d tests running at once",
 					  RECORDS_MAX_RUNNING);
+		if (json_is_integer(json_object_get(rec, "pid")))
+			t->pid = (long)json_integer_value(json_object_get(rec, "pid"));
 		return 0;
 	}
 	if (!strcmp(ev, "end")) {
@@ -311,9 +313,9 @@ int records_reader_finish(struct records_reader *r)
 	return 0;
 }
 
-const struct running_test *records_reader_oldest(const struct records_reader *r)
+struct running_test *records_reader_oldest(struct records_reader *r)
 {
-	const struct running_test *best = NULL;
+	struct running_test *best = NULL;
 	size_t i;
 	for (i = 0; i < r->nr_running; i++)
 		if (!best || r->running[i].started < best->started)

@@ -22,6 +22,8 @@
 struct running_test {
 	char *id;
 	double started;      /* monotonic seconds */
+	long pid;            /* the process running it, 0 if unknown */
+	int alarmed;         /* the watchdog has sent it SIGALRM */
 	/* the phases seen so far */
 	int setup_failed, call_failed, teardown_failed;
 	int skipped, xfail, xpassed;
@@ -50,7 +52,7 @@ int records_reader_feed(struct records_reader *r, const char *data, size_t len);
 /* the input is over: a trailing unterminated line is an error */
 int records_reader_finish(struct records_reader *r);
 /* the test that has been running longest, or NULL */
-const struct running_test *records_reader_oldest(const struct records_reader *r);
+struct running_test *records_reader_oldest(struct records_reader *r);
 /*
  * The run ended while `id` was running: record it as a failure with this
  * error type and message, so the rest of the run can be resumed without it.

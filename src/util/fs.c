@@ -198,6 +198,8 @@ int fs_realpath(struct buf *out, const char *path)
 char *fs_relative_to(const char *path, const char *root)
 {
 	size_t n = strlen(root);
+	if (!n)
+		return NULL;
 	while (n > 1 && root[n - 1] == '/')
 		n--;
 	if (strncmp(path, root, n))

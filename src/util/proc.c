@@ -96,6 +96,7 @@ struct run {
 	int hard_killed;      /* SIGKILL sent */
 	int64_t hard_kill_at; /* 0: not scheduled */
 	int wait_ms;          /* backoff while nothing can wake poll() */
+	int64_t quiet_until;  /* batch_ms: output is left to gather until then */
 };
 
 static int64_t now_ns(void)
@@ -254,6 +255,8 @@ static void capture_read(struct run *r, struct capture *c)
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		capture_add(c, r->chunk, (size_t)n);
+		if (r->opts->batch_ms > 0 && n < PROC_TRICKLE_BYTES)
+			r->quiet_until = now_ms() + r->opts->batch_ms;
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -405,6 +408,8 @@ static int poll_timeout(struct run *r, int64_t now)
 	}
 	if (r->hard_kill_at && r->hard_kill_at < wake)
 		wake = r->hard_kill_at;
+	if (r->quiet_until > now && r->quiet_until < wake)
+		wake = r->quiet_until;
 	if (r->out.fd < 0 && r->err.fd < 0 && (r->reaped || r->pidfd < 0)) {
 		/* nothing will wake us when it changes: look again soon */
 		if (now + r->wait_ms < wake)
@@ -443,12 +448,16 @@ static void pump(struct run *r)
 			continue;
 		}
 
-		if (r->out.fd >= 0) {
+		if (r->quiet_until > now && !r->reaped && !r->killing) {
+			/* let a trickle of output gather (batch_ms) */
+		} else if (r->out.fd >= 0) {
 			pfd[nfds].fd = r->out.fd;
 			pfd[nfds].events = POLLIN;
 			i_out = (int)nfds++;
 		}
-		if (r->err.fd >= 0) {
+		if (r->quiet_until > now && !r->reaped && !r->killing) {
+			/* as above */
+		} else if (r->err.fd >= 0) {
 			pfd[nfds].fd = r->err.fd;
 			pfd[nfds].events = POLLIN;
 			i_err = (int)nfds++;
@@ -568,6 +577,12 @@ static int spawn(struct run *r, char **envp)
 	    make_pipe(status_pipe) < 0) {
 		err = error_errno("cannot run '%s': cannot create a pipe", r->name);
 		goto done;
+	}
+	if (o->batch_ms > 0) {
+		/* room for a burst while we let output gather; best effort */
+		fcntl(out_pipe[1], F_SETPIPE_SZ, PROC_BATCH_PIPE_SIZE);
+		if (err_pipe[1] >= 0)
+			fcntl(err_pipe[1], F_SETPIPE_SZ, PROC_BATCH_PIPE_SIZE);
 	}
 	if (o->stdin_data) {
 		if (make_pipe(in_pipe) < 0) {

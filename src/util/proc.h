@@ -23,6 +23,8 @@
 #define PROC_DEFAULT_OUTPUT_CAP (4u * 1024 * 1024)
 #define PROC_DEFAULT_KILL_GRACE_MS 2000
 #define PROC_DEFAULT_TICK_MS 100
+#define PROC_TRICKLE_BYTES 4096
+#define PROC_BATCH_PIPE_SIZE (1024 * 1024)
 /* how much is read from a pipe at a time */
 #define PROC_READ_CHUNK (64u * 1024)
 
@@ -53,6 +55,13 @@ struct proc_options {
 	int tick_ms;               /* 0: PROC_DEFAULT_TICK_MS */
 	void *payload;
 	int no_interrupt;          /* 1: ignore sig_pending() (cleanup work that must finish) */
+	/*
+	 * 0: read output the moment it comes. N: when it only trickles in
+	 * (reads under PROC_TRICKLE_BYTES), let it gather for N ms before
+	 * reading again, so a child that writes a byte at a time (pytest's
+	 * progress dots) costs us a few wake-ups instead of one per write.
+	 */
+	int batch_ms;
 };
 #define PROC_OPTIONS_INIT { 0 }
 

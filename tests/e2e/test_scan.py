@@ -249,3 +249,62 @@ def test_malformed_junit_is_exit_3(project):
 def test_test_command_with_open_quote_is_exit_2(project):
     r = run_fixer(["scan", "--test-cmd", "echo 'oops", "--junit-xml", "x.xml"], project("all_pass"))
     assert r.code == 2 and "unterminated" in r.stderr, r
+
+
+# -- interruption ----------------------------------------------------------------
+
+def _pids_with_cwd(root):
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.readlink("/proc/%s/cwd" % entry) == str(root):
+                pids.append(int(entry))
+        except OSError:
+            pass
+    return pids
+
+
+@pytest.mark.parametrize("signo", [2, 15])   # SIGINT, SIGTERM
+def test_interrupt_stops_pytest_and_exits_130(project, signo):
+    import signal
+    import subprocess
+    from conftest import binary
+    root = project("hang")
+    env = dict(os.environ, PYTEST_FIXER_PYTEST=SYSTEM_PYTEST, NO_COLOR="1",
+               TMPDIR=str(root.parent))
+    before_tmp = set(os.listdir(root.parent))
+    proc = subprocess.Popen([binary(), "scan", "--timeout", "60"], cwd=str(root), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(_pids_with_cwd(root)) < 2:
+        time.sleep(0.1)   # wait until pytest runs (our process and pytest share the cwd)
+    time.sleep(1.0)
+    started = time.monotonic()
+    proc.send_signal(signo)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - started < 10
+    assert b"interrupted" in err
+    assert _pids_with_cwd(root) == []            # no pytest left behind
+    assert set(os.listdir(root.parent)) == before_tmp   # our private directory is gone
+
+
+# -- the bundled example -----------------------------------------------------------
+
+def test_the_bundled_example_has_its_documented_failures(tmp_path):
+    import shutil
+    src = PROJECTS.parent.parent.parent / "examples" / "inventory"
+    root = tmp_path / "inventory"
+    shutil.copytree(src, root, ignore=shutil.ignore_patterns("__pycache__"))
+    r = run_fixer(["scan", "--json"], root, env={"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST})
+    assert r.code == 1, r
+    got = r.json()
+    bugs = (src / "BUGS.md").read_text()
+    ids = [f["id"] for f in got["failures"]]
+    assert len(ids) == 5
+    for i in ids:
+        assert i.split("::")[1] in bugs, i
+    deep = next(f for f in got["failures"] if f["error_type"] == "KeyError")
+    assert deep["location"]["file"] == "inventory/pricing.py"
