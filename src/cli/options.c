@@ -70,7 +70,7 @@ static int set_value(const struct option *o, const char *arg)
 	}
 }
 
-int options_parse(struct parsed_args *out, const struct option *opts, int argc, const char **argv)
+int options_parse(struct parsed_args *out, const struct option *opts, int argc, const char *const *argv)
 {
 	int i;
 

@@ -36,7 +36,7 @@ struct parsed_args {
 };
 #define PARSED_ARGS_INIT { STRVEC_INIT, STRVEC_INIT, 0 }
 
-int options_parse(struct parsed_args *out, const struct option *opts, int argc, const char **argv);
+int options_parse(struct parsed_args *out, const struct option *opts, int argc, const char *const *argv);
 void parsed_args_release(struct parsed_args *pa);
 void options_usage(const char *usage, const struct option *opts);
 

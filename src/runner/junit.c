@@ -505,24 +505,6 @@ static void describe(struct failure *f, const xmlNode *elem, enum failure_kind k
 	free(type_attr);
 }
 
-/* forget what a failure says, keeping its id (a teardown error replaced by the test's failure) */
-static void failure_clear_details(struct failure *f)
-{
-	size_t i;
-	free(f->error_type);
-	free(f->message);
-	free(f->loc_file);
-	free(f->traceback);
-	free(f->output);
-	f->error_type = f->message = f->loc_file = f->traceback = f->output = NULL;
-	f->loc_line = 0;
-	for (i = 0; i < f->nr_frames; i++) {
-		free(f->frames[i].file);
-		free(f->frames[i].function);
-	}
-	f->nr_frames = 0;
-}
-
 /*
  * The failures found so far by id, so that a test's second <testcase> finds
  * the first in constant time (a report can hold tens of thousands).

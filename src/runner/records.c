@@ -23,22 +23,10 @@ void records_reader_init(struct records_reader *r, struct test_result *res)
 	r->exitstatus = -1;
 }
 
-static void free_pending(struct failure *f)
-{
-	struct test_result tmp = TEST_RESULT_INIT;
-	if (!f)
-		return;
-	/* a pending failure is released like one held in a result */
-	tmp.failures = f;
-	tmp.nr_failures = 1;
-	tmp.alloc_failures = 1;
-	test_result_release(&tmp);
-}
-
 static void running_release(struct running_test *t)
 {
 	free(t->id);
-	free_pending(t->pending);
+	failure_free(t->pending);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -333,7 +321,7 @@ void records_reader_abandon(struct records_reader *r, const char *id, const char
 		t = start_running(r, id);
 	if (!t)
 		return;
-	free_pending(t->pending);
+	failure_free(t->pending);
 	f = xcalloc(1, sizeof(*f));
 	f->id = xstrdup(id);
 	f->kind = FAILURE_KIND_FAILURE;

@@ -17,12 +17,9 @@ void test_result_init(struct test_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-static void failure_release(struct failure *f)
+void failure_clear_details(struct failure *f)
 {
 	size_t i;
-	free(f->id);
-	free(f->file);
-	free(f->test);
 	free(f->error_type);
 	free(f->message);
 	free(f->loc_file);
@@ -33,6 +30,27 @@ static void failure_release(struct failure *f)
 	free(f->frames);
 	free(f->traceback);
 	free(f->output);
+	f->error_type = f->message = f->loc_file = f->traceback = f->output = NULL;
+	f->loc_line = 0;
+	f->frames = NULL;
+	f->nr_frames = f->alloc_frames = 0;
+}
+
+void failure_release(struct failure *f)
+{
+	failure_clear_details(f);
+	free(f->id);
+	free(f->file);
+	free(f->test);
+	f->id = f->file = f->test = NULL;
+}
+
+void failure_free(struct failure *f)
+{
+	if (!f)
+		return;
+	failure_release(f);
+	free(f);
 }
 
 void test_result_release(struct test_result *res)

@@ -65,6 +65,13 @@ struct failure *test_result_find(struct test_result *res, const char *id);
 /* remove failure `i`, keeping order */
 void test_result_remove(struct test_result *res, size_t i);
 
+/* forget what a failure says (type, message, location, frames, texts), keeping id, file, test and kind */
+void failure_clear_details(struct failure *f);
+/* free everything a failure holds (not the struct itself) */
+void failure_release(struct failure *f);
+/* failure_release() and free() a heap-allocated failure; NULL is a no-op */
+void failure_free(struct failure *f);
+
 void failure_add_frame(struct failure *f, const char *file, int line, const char *function);
 /* set `file` and `test` from `id` ("a/b.py::C::t[x]" -> "a/b.py", "C::t[x]") */
 void failure_split_id(struct failure *f);
