@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config git
 	libjansson-dev libxml2-dev libcmocka-dev
+	libgit2-dev libsqlite3-dev libtree-sitter-dev npm openssl
 	python3 python3-pytest python3-pytest-timeout python3-pytest-xdist
 	libxml2-utils hyperfine
 )
@@ -17,3 +18,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -q
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
+# the Python grammar for tree-sitter comes from the npm registry (pinned, checked)
+bash "$(dirname "$0")/fetch-grammar.sh"
