@@ -12,6 +12,12 @@
 
 static const struct cmd_entry commands[] = {
 	{ "scan", cmd_scan, "run the tests and list the failures, changing nothing" },
+	{ "fix", cmd_fix, "find the failures, fix them, leave each verified fix on a branch" },
+	{ "sessions", cmd_sessions, "list the fix sessions of this project" },
+	{ "show", cmd_show, "show a session: its failures and attempts" },
+	{ "resume", cmd_resume, "continue an interrupted session" },
+	{ "report", cmd_report, "print a session's Markdown report" },
+	{ "cleanup", cmd_cleanup, "remove work directories and leftovers of sessions" },
 };
 
 static void usage(FILE *to)

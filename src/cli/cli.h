@@ -25,5 +25,11 @@ int cli_main(int argc, const char **argv);
 int cli_exit_for_error(int err);
 
 int cmd_scan(int argc, const char **argv);
+int cmd_fix(int argc, const char **argv);
+int cmd_resume(int argc, const char **argv);
+int cmd_sessions(int argc, const char **argv);
+int cmd_show(int argc, const char **argv);
+int cmd_report(int argc, const char **argv);
+int cmd_cleanup(int argc, const char **argv);
 
 #endif

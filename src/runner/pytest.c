@@ -383,9 +383,13 @@ static void candidates(struct strvec *out, const char *root)
 	}
 	if (venv && *venv)
 		strvec_pushf(out, "%s/bin/python -m pytest", venv);
+	/*
+	 * "python -m pytest" before a bare "pytest": it also puts the project
+	 * directory on sys.path, which many projects rely on
+	 */
 	strvec_push(out, "python3 -m pytest");
-	strvec_push(out, "pytest");
 	strvec_push(out, "/usr/bin/python3 -m pytest");
+	strvec_push(out, "pytest");
 	buf_release(&path);
 }
 
@@ -407,7 +411,7 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts)
 	} else if (opts->command || (named && *named)) {
 		strvec_push(&cands, opts->command ? opts->command : named);
 	} else {
-		candidates(&cands, opts->root);
+		candidates(&cands, opts->venv_root ? opts->venv_root : opts->root);
 	}
 
 	err = ERR_NOTFOUND;

@@ -9,8 +9,8 @@
  *
  * Finding pytest: the command named by the caller (--pytest, else
  * PYTEST_FIXER_PYTEST) is used as it is; otherwise the first of the
- * project's .venv/venv, $VIRTUAL_ENV, python3 on PATH, pytest on PATH and
- * /usr/bin/python3 that can import pytest. The choice is remembered for the
+ * project's .venv/venv, $VIRTUAL_ENV, python3 on PATH, /usr/bin/python3
+ * (each as "-m pytest") and pytest on PATH that can import pytest. The choice is remembered for the
  * rest of the process.
  *
  * Each test is bounded by `test_timeout`: first by a SIGALRM in the plugin
@@ -26,6 +26,7 @@
 
 struct pytest_options {
 	const char *root;                 /* directory to run in; NULL: current */
+	const char *venv_root;            /* where to look for .venv/venv; NULL: root */
 	const char *command;              /* e.g. "/usr/bin/python3 -m pytest"; NULL: search */
 	const struct strvec *paths;       /* test paths or node ids; may be NULL */
 	const char *keyword;              /* -k; may be NULL */
@@ -33,7 +34,7 @@ struct pytest_options {
 	double test_timeout;              /* seconds; 0: no per-test bound */
 	int run_timeout_ms;               /* the whole run; 0: none */
 };
-#define PYTEST_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, 0 }
+#define PYTEST_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, 0 }
 
 /*
  * Run the tests and fill `out` (TEST_RESULT_INIT; the caller releases it).

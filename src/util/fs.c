@@ -210,3 +210,106 @@ char *fs_relative_to(const char *path, const char *root)
 		return NULL;
 	return xstrdup(path + (root[n - 1] == '/' ? n : n + 1));
 }
+
+static int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	char chunk[FS_READ_CHUNK];
+	int in, out;
+	int err = 0;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return error_errno("cannot open '%s'", src);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+	if (out < 0) {
+		close(in);
+		return error_errno("cannot create '%s'", dst);
+	}
+	for (;;) {
+		ssize_t n = read(in, chunk, sizeof(chunk));
+		const char *p = chunk;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = error_errno("cannot read '%s'", src);
+			break;
+		}
+		if (!n)
+			break;
+		while (n > 0) {
+			ssize_t w = write(out, p, (size_t)n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				err = error_errno("cannot write '%s'", dst);
+				break;
+			}
+			p += w;
+			n -= w;
+		}
+		if (err)
+			break;
+	}
+	close(in);
+	if (close(out) < 0 && !err)
+		err = error_errno("cannot close '%s'", dst);
+	return err;
+}
+
+static int copy_tree(const char *src, const char *dst, const char *const *skip)
+{
+	struct stat st;
+	DIR *dir;
+	struct dirent *de;
+	int err = 0;
+
+	if (lstat(src, &st) < 0)
+		return error_errno("cannot stat '%s'", src);
+	if (mkdir(dst, st.st_mode & 07777) < 0)
+		return error_errno("cannot create directory '%s'", dst);
+	dir = opendir(src);
+	if (!dir)
+		return error_errno("cannot open directory '%s'", src);
+	while (!err && (de = readdir(dir))) {
+		struct buf from = BUF_INIT, to = BUF_INIT;
+		const char *const *s;
+		int skipped = 0;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		for (s = skip; s && *s; s++)
+			if (!strcmp(*s, de->d_name))
+				skipped = 1;
+		if (skipped)
+			continue;
+		buf_addf(&from, "%s/%s", src, de->d_name);
+		buf_addf(&to, "%s/%s", dst, de->d_name);
+		if (lstat(from.ptr, &st) < 0) {
+			err = error_errno("cannot stat '%s'", from.ptr);
+		} else if (S_ISDIR(st.st_mode)) {
+			err = copy_tree(from.ptr, to.ptr, NULL);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(from.ptr, target, sizeof(target) - 1);
+			if (n < 0) {
+				err = error_errno("cannot read link '%s'", from.ptr);
+			} else {
+				target[n] = '\0';
+				if (symlink(target, to.ptr) < 0)
+					err = error_errno("cannot create link '%s'", to.ptr);
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			err = copy_file(from.ptr, to.ptr, st.st_mode);
+		}
+		/* sockets, fifos and devices are not part of a project */
+		buf_release(&from);
+		buf_release(&to);
+	}
+	closedir(dir);
+	return err;
+}
+
+int fs_copy_tree(const char *src, const char *dst, const char *const *skip)
+{
+	return copy_tree(src, dst, skip);
+}

@@ -23,6 +23,13 @@ int fs_is_file(const char *path);
 int fs_mkdir_p(const char *path, mode_t mode);
 /* the absolute, symlink-free path of an existing file into `out` */
 int fs_realpath(struct buf *out, const char *path);
+/*
+ * Copy the tree at `src` into `dst` (created; must not exist), keeping file
+ * modes and symlinks as links. Top-level entries named in `skip` (NULL-
+ * terminated, may be NULL) are left out.
+ */
+int fs_copy_tree(const char *src, const char *dst, const char *const *skip);
+
 /* `path` relative to directory `root` when inside it; otherwise NULL. Owned by caller. */
 char *fs_relative_to(const char *path, const char *root);
 

@@ -1,0 +1,3 @@
+from .account import Account, InsufficientFunds, Transaction
+
+__all__ = ["Account", "InsufficientFunds", "Transaction"]

@@ -1,0 +1,3 @@
+from .inventory import Inventory, InventoryError
+
+__all__ = ["Inventory", "InventoryError"]

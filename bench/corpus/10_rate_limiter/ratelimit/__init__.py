@@ -1,0 +1,3 @@
+from .limiters import FixedWindow, TokenBucket
+
+__all__ = ["FixedWindow", "TokenBucket"]

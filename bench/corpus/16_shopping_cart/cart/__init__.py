@@ -1,0 +1,3 @@
+from .cart import Cart, LineItem
+
+__all__ = ["Cart", "LineItem"]

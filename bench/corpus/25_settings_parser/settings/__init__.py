@@ -1,0 +1,3 @@
+from .parser import ParseError, Settings
+
+__all__ = ["ParseError", "Settings"]

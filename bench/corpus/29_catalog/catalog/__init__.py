@@ -1,0 +1,3 @@
+from .search import Catalog, Product
+
+__all__ = ["Catalog", "Product"]

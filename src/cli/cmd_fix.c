@@ -1,0 +1,152 @@
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "fix/fix.h"
+#include "report/report.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/strvec.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char fix_usage[] =
+	"pytest-fixer fix [options]\n"
+	"       pytest-fixer resume ID [--json]";
+
+/* What fix and resume print when the session is over. */
+static int print_outcome(const struct fix_outcome *o, int json)
+{
+	struct store *st = NULL;
+	struct buf root = BUF_INIT;
+	json_t *obj = NULL;
+	size_t i;
+	int err;
+
+	if ((err = fix_store_open(&st, &root)) < 0 ||
+	    (err = report_session_json(&obj, st, o->session)) < 0)
+		goto done;
+	if (json) {
+		json_dumpf(obj, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+	} else {
+		json_t *errors = json_object_get(obj, "errors");
+		json_t *e;
+		json_array_foreach(errors, i, e) {
+			const char *status = json_string_value(json_object_get(e, "status"));
+			const char *branch = json_string_value(json_object_get(e, "branch"));
+			printf("%-8s %s%s%s\n", status, json_string_value(json_object_get(e, "id")),
+			       branch ? "  -> " : "", branch ? branch : "");
+		}
+		printf("\nsession %s: %zu fixed, %zu not fixed%s\n", o->session, o->fixed,
+		       o->unfixed, o->interrupted ? " (interrupted: 'pytest-fixer resume' continues)" : "");
+		printf("report: %s/.pytest-fixer/reports/%s.md\n", root.ptr, o->session);
+	}
+done:
+	json_decref(obj);
+	store_free(st);
+	buf_release(&root);
+	return err;
+}
+
+static int run_fix(int argc, const char **argv, int resume)
+{
+	struct fix_options fo = FIX_OPTIONS_INIT;
+	struct fix_outcome out;
+	struct parsed_args pa = PARSED_ARGS_INIT;
+	const char *api_key = NULL, *provider = NULL, *model = NULL, *base_url = NULL;
+	int max_candidates = FIX_DEFAULT_MAX_CANDIDATES, cleanup_only = 0;
+	struct option opts[] = {
+		{ OPT_STRING, "test-path", 0, &fo.test_path, "PATH", "only failures in this test file or directory" },
+		{ OPT_STRING, "test-function", 0, &fo.test_function, "NAME", "only this test function" },
+		{ OPT_STRING, "engine", 0, &fo.engine, "NAME", "repair engine: builtin (default)" },
+		{ OPT_INT, "max-retries", 0, &fo.max_retries, "N", "LLM attempts per failure (default 3)" },
+		{ OPT_DOUBLE, "initial-temp", 0, &fo.initial_temp, "T", "LLM temperature of the first attempt (0.4)" },
+		{ OPT_DOUBLE, "temp-increment", 0, &fo.temp_increment, "D", "added at each retry (0.1)" },
+		{ OPT_STRING, "api-key", 0, &api_key, "KEY", "LLM API key (else OPENAI_API_KEY / ANTHROPIC_API_KEY)" },
+		{ OPT_STRING, "provider", 0, &provider, "NAME", "LLM provider" },
+		{ OPT_STRING, "model", 0, &model, "NAME", "LLM model" },
+		{ OPT_STRING, "base-url", 0, &base_url, "URL", "LLM API base URL" },
+		{ OPT_STRING, "branch", 0, &fo.branch, "NAME", "put every fix of the session on this one branch" },
+		{ OPT_INT, "jobs", 'j', &fo.jobs, "N", "candidates validated at once (default: cores)" },
+		{ OPT_INT, "verify-runs", 0, &fo.verify_runs, "N", "extra passing runs a fix needs (default 2)" },
+		{ OPT_INT, "max-candidates", 0, &max_candidates, "N", "candidates tried per failure (default 60)" },
+		{ OPT_DOUBLE, "timeout", 0, &fo.test_timeout, "SECONDS", "per-test time limit (default 120)" },
+		{ OPT_STRING, "pytest", 0, &fo.pytest_cmd, "CMD", "the pytest command (or PYTEST_FIXER_PYTEST)" },
+		{ OPT_FLAG, "allow-test-edits", 0, &fo.allow_test_edits, NULL, "let changes edit test files (never weaken them)" },
+		{ OPT_FLAG, "dry-run", 0, &fo.dry_run, NULL, "find and verify fixes, make no branch" },
+		{ OPT_FLAG, "apply", 0, &fo.apply, NULL, "also apply the verified fixes to the working tree" },
+		{ OPT_FLAG, "non-interactive", 0, &fo.non_interactive, NULL, "never ask (CI)" },
+		{ OPT_FLAG, "cleanup-only", 0, &cleanup_only, NULL, "only remove what earlier sessions left" },
+		{ OPT_FLAG, "json", 0, &fo.json, NULL, "print the result as JSON" },
+		OPT_END_ENTRY,
+	};
+	int err, code;
+
+	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
+		code = cli_exit_for_error(err);
+		goto done;
+	}
+	if (pa.help) {
+		options_usage(fix_usage, opts);
+		code = EXIT_OK;
+		goto done;
+	}
+	if (cleanup_only) {
+		struct strvec report = STRVEC_INIT;
+		size_t i;
+		err = fix_cleanup(&report, 0);
+		for (i = 0; i < report.nr; i++)
+			printf("%s\n", report.v[i]);
+		strvec_clear(&report);
+		code = err < 0 ? cli_exit_for_error(err) : EXIT_OK;
+		goto done;
+	}
+	if (provider || model || base_url || api_key) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE,
+			"LLM providers are not available yet: use --engine builtin"));
+		goto done;
+	}
+	if (fo.verify_runs < 0 || max_candidates < 1 || fo.jobs < 0 || fo.test_timeout < 0 ||
+	    fo.max_retries < 0) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, "numbers must not be negative"));
+		goto done;
+	}
+	if (resume ? pa.positional.nr != 1 : pa.positional.nr > 0) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, resume ?
+			"resume needs one session id" : "fix takes no positional arguments (use --test-path)"));
+		goto done;
+	}
+	fo.max_candidates = (size_t)max_candidates;
+	fo.progress = !fo.json && isatty(2);
+	err = resume ? fix_resume(&out, pa.positional.v[0], &fo) : fix_run(&out, &fo);
+	if (err == ERR_INTERRUPTED) {
+		print_outcome(&out, fo.json);
+		code = cli_exit_for_error(err);
+		goto done;
+	}
+	if (err < 0) {
+		code = cli_exit_for_error(err);
+		goto done;
+	}
+	if ((err = print_outcome(&out, fo.json)) < 0) {
+		code = cli_exit_for_error(err);
+		goto done;
+	}
+	code = out.unfixed ? EXIT_FAILURES : EXIT_OK;
+done:
+	fflush(stdout);
+	parsed_args_release(&pa);
+	return code;
+}
+
+int cmd_fix(int argc, const char **argv)
+{
+	return run_fix(argc, argv, 0);
+}
+
+int cmd_resume(int argc, const char **argv)
+{
+	return run_fix(argc, argv, 1);
+}

@@ -1,0 +1,172 @@
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "fix/fix.h"
+#include "fix/session_state.h"
+#include "report/report.h"
+#include "store/store.h"
+#include "util/error.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static int open_store(struct store **st, struct buf *root)
+{
+	int err = fix_store_open(st, root);
+	return err < 0 ? cli_exit_for_error(err == ERR_NOTFOUND ? ERR_USAGE : err) : 0;
+}
+
+int cmd_sessions(int argc, const char **argv)
+{
+	struct parsed_args pa = PARSED_ARGS_INIT;
+	struct store *st = NULL;
+	struct buf root = BUF_INIT;
+	struct session_row *rows = NULL;
+	size_t nr = 0, i;
+	int json = 0, code = EXIT_OK, err;
+	struct option opts[] = {
+		{ OPT_FLAG, "json", 0, &json, NULL, "print JSON" },
+		OPT_END_ENTRY,
+	};
+
+	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
+		code = cli_exit_for_error(err);
+		goto done;
+	}
+	if (pa.help) {
+		options_usage("pytest-fixer sessions [--json]", opts);
+		goto done;
+	}
+	if ((err = fix_store_open(&st, &root)) == ERR_NOTFOUND) {
+		if (json)
+			printf("[]\n");
+		goto done;
+	} else if (err < 0 || (err = store_session_list(&rows, &nr, st)) < 0) {
+		code = cli_exit_for_error(err);
+		goto done;
+	}
+	if (json) {
+		json_t *arr = json_array();
+		for (i = 0; i < nr; i++)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:f, s:f, s:I, s:I, s:s?}",
+				"session", rows[i].id, "state", session_state_name(rows[i].state),
+				"created", rows[i].created, "updated", rows[i].updated,
+				"total", (json_int_t)rows[i].total, "fixed", (json_int_t)rows[i].fixed,
+				"error", rows[i].error));
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(arr);
+	} else {
+		if (nr)
+			printf("%-22s %-12s %-20s %s\n", "SESSION", "STATE", "STARTED", "FIXED");
+		for (i = 0; i < nr; i++) {
+			char when[32];
+			time_t t = (time_t)rows[i].created;
+			struct tm tm;
+			localtime_r(&t, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			printf("%-22s %-12s %-20s %zu/%zu\n", rows[i].id,
+			       session_state_name(rows[i].state), when, rows[i].fixed, rows[i].total);
+		}
+	}
+done:
+	for (i = 0; i < nr; i++)
+		session_row_release(&rows[i]);
+	free(rows);
+	store_free(st);
+	buf_release(&root);
+	parsed_args_release(&pa);
+	return code;
+}
+
+static int show_or_report(int argc, const char **argv, int markdown)
+{
+	struct parsed_args pa = PARSED_ARGS_INIT;
+	struct store *st = NULL;
+	struct buf root = BUF_INIT, md = BUF_INIT;
+	json_t *obj = NULL;
+	int json = 0, code = EXIT_OK, err;
+	struct option opts[] = {
+		{ OPT_FLAG, "json", 0, &json, NULL, "print JSON" },
+		OPT_END_ENTRY,
+	};
+
+	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
+		code = cli_exit_for_error(err);
+		goto done;
+	}
+	if (pa.help) {
+		options_usage(markdown ? "pytest-fixer report ID" : "pytest-fixer show ID [--json]", opts);
+		goto done;
+	}
+	if (pa.positional.nr != 1) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, "give one session id"));
+		goto done;
+	}
+	if ((code = open_store(&st, &root)))
+		goto done;
+	if (json || !markdown) {
+		if ((err = report_session_json(&obj, st, pa.positional.v[0])) < 0) {
+			code = cli_exit_for_error(err == ERR_NOTFOUND ? ERR_USAGE : err);
+			goto done;
+		}
+	}
+	if (json) {
+		json_dumpf(obj, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+	} else {
+		if ((err = report_session_markdown(&md, st, pa.positional.v[0])) < 0) {
+			code = cli_exit_for_error(err == ERR_NOTFOUND ? ERR_USAGE : err);
+			goto done;
+		}
+		fwrite(md.ptr, 1, md.len, stdout);
+	}
+done:
+	json_decref(obj);
+	store_free(st);
+	buf_release(&root);
+	buf_release(&md);
+	parsed_args_release(&pa);
+	return code;
+}
+
+int cmd_show(int argc, const char **argv)
+{
+	return show_or_report(argc, argv, 0);
+}
+
+int cmd_report(int argc, const char **argv)
+{
+	return show_or_report(argc, argv, 1);
+}
+
+int cmd_cleanup(int argc, const char **argv)
+{
+	struct parsed_args pa = PARSED_ARGS_INIT;
+	struct strvec report = STRVEC_INIT;
+	int branches = 0, code = EXIT_OK, err;
+	size_t i;
+	struct option opts[] = {
+		{ OPT_FLAG, "branches", 0, &branches, NULL, "also delete the fix branches sessions made" },
+		OPT_END_ENTRY,
+	};
+
+	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
+		code = cli_exit_for_error(err);
+		goto done;
+	}
+	if (pa.help) {
+		options_usage("pytest-fixer cleanup [--branches]", opts);
+		goto done;
+	}
+	err = fix_cleanup(&report, branches);
+	for (i = 0; i < report.nr; i++)
+		printf("%s\n", report.v[i]);
+	if (err < 0)
+		code = cli_exit_for_error(err);
+done:
+	strvec_clear(&report);
+	parsed_args_release(&pa);
+	return code;
+}

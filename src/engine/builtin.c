@@ -1,0 +1,1744 @@
+/*
+ * The built-in repair engine: program-repair templates over syntax trees,
+ * no network and no key (SPEC C5).
+ *
+ * 1. Targets. The failure's location and frames, deepest first, give the
+ *    places to look at and their distance from the crash. Frames in project
+ *    source are mutated in their whole enclosing function, the failing
+ *    statement first; frames in test files are never touched, but the
+ *    functions their statement (then the rest of the test) calls are looked
+ *    up in project source and mutated as a whole, one step further away.
+ * 2. Mutations. Each template looks at one kind of node and proposes a
+ *    replacement of a byte range: swapped operators, +1/-1 on literals,
+ *    indices, slice bounds and range() arguments, swapped arguments and
+ *    names, missing returns, ... (see `templates` below).
+ * 3. Ranking. Frame distance first, then a cost: off the failing statement,
+ *    size of the change, what the error type hints at (KeyError: .get()),
+ *    less a bonus for templates high in the knowledge base's order; then
+ *    that order itself, then the templates' own order.
+ * 4. Candidates. In that order, each mutation becomes one EDIT_UPDATE on
+ *    whole lines (widened until unique in the file); results that do not
+ *    parse or that repeat an earlier result are dropped.
+ */
+#define _GNU_SOURCE /* memmem */
+#include "engine/engine.h"
+
+#include "fix/guard.h"
+#include "pyast/pyast.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* the templates, in their own order of likelihood (the last tie-break) */
+enum tpl {
+	T_CMP_BOUNDARY,   /* < <-> <=, > <-> >= */
+	T_OFFSET_DROP,    /* x + 1 -> x */
+	T_RANGE_SHIFT,    /* range(n) -> range(n + 1) */
+	T_SLICE_SHIFT,    /* xs[a:b] -> xs[a:b + 1] */
+	T_INDEX_SHIFT,    /* xs[i] -> xs[i - 1] */
+	T_LEN_SHIFT,      /* len(x) -> len(x) - 1 */
+	T_ARITH_SWAP,     /* + <-> -, * <-> /, / <-> // */
+	T_BOOL_SWAP,      /* and <-> or */
+	T_CMP_NEGATE,     /* == <-> !=, is <-> is not, in <-> not in, < -> >= */
+	T_CMP_FLIP,       /* < <-> >, <= <-> >= */
+	T_ADD_RETURN,     /* a missing return */
+	T_PRINT_RETURN,   /* print(x) where return x was meant */
+	T_RETURN_DEDENT,  /* a return inside a loop that belongs after it */
+	T_BUILTIN_SWAP,   /* min <-> max, any <-> all, floor <-> ceil, ... */
+	T_SORTED_REVERSE, /* sorted(x) <-> sorted(x, reverse=True) */
+	T_VAR_REPLACE,    /* a variable where another was meant */
+	T_ARGS_SWAP,      /* f(a, b) -> f(b, a) */
+	T_COND_NEGATE,    /* if c -> if not c */
+	T_NOT_DROP,       /* not x -> x */
+	T_BOOL_LITERAL,   /* True <-> False */
+	T_INT_TWEAK,      /* 3 -> 2, 3 -> 4 */
+	T_RANGE_START,    /* range(n) -> range(1, n + 1) */
+	T_OPERAND_SWAP,   /* a - b -> b - a */
+	T_DICT_GET,       /* d[k] -> d.get(k), on KeyError */
+	T_DIV_GUARD,      /* a / b -> (a / b if b else 0), on ZeroDivisionError */
+	T_RETURN_DROP,    /* a return with dead code after it */
+	T_PARAM_SWAP,     /* def f(a, b) -> def f(b, a) */
+	T_COUNT
+};
+
+static const struct {
+	const char *name;
+	double prior;     /* added to the cost: templates that propose many mutations pay a little */
+} templates[T_COUNT] = {
+	[T_CMP_BOUNDARY] = { "cmp-boundary", 0 },
+	[T_OFFSET_DROP] = { "offset-drop", 0 },
+	[T_RANGE_SHIFT] = { "range-shift", 0 },
+	[T_SLICE_SHIFT] = { "slice-shift", 0 },
+	[T_INDEX_SHIFT] = { "index-shift", 0.2 },
+	[T_LEN_SHIFT] = { "len-shift", 0.2 },
+	[T_ARITH_SWAP] = { "arith-swap", 0 },
+	[T_BOOL_SWAP] = { "bool-swap", 0 },
+	[T_CMP_NEGATE] = { "cmp-negate", 0.2 },
+	[T_CMP_FLIP] = { "cmp-flip", 0.3 },
+	[T_ADD_RETURN] = { "add-return", 0 },
+	[T_PRINT_RETURN] = { "print-return", 0 },
+	[T_RETURN_DEDENT] = { "return-dedent", 0 },
+	[T_BUILTIN_SWAP] = { "builtin-swap", 0 },
+	[T_SORTED_REVERSE] = { "sorted-reverse", 0.5 },
+	[T_VAR_REPLACE] = { "var-replace", 0.5 },
+	[T_ARGS_SWAP] = { "args-swap", 0.5 },
+	[T_COND_NEGATE] = { "cond-negate", 0.5 },
+	[T_NOT_DROP] = { "not-drop", 0.5 },
+	[T_BOOL_LITERAL] = { "bool-literal", 0.5 },
+	[T_INT_TWEAK] = { "int-tweak", 0.5 },
+	[T_RANGE_START] = { "range-start", 1 },
+	[T_OPERAND_SWAP] = { "operand-swap", 1 },
+	[T_DICT_GET] = { "dict-get", 0 },
+	[T_DIV_GUARD] = { "div-guard", 0 },
+	[T_RETURN_DROP] = { "return-drop", 2 },
+	[T_PARAM_SWAP] = { "param-swap", 2 },
+};
+
+/* cost of a mutation off the failing statement, and per line further away */
+#define OFF_FOCUS_COST 3.0
+#define OFF_FOCUS_PER_LINE 0.1
+#define OFF_FOCUS_MAX_LINES 20
+/* cost of a variable of the other kind (a local for a parameter) */
+#define OTHER_KIND_COST 1.5
+/* the cost taken off the template that succeeded most in this project (knowledge base) */
+#define KB_BONUS 2.0
+/* replacements tried per name */
+#define VAR_REPLACE_MAX 6
+/* extra `return <local>` tried at the end of a function */
+#define RETURN_LOCALS_MAX 4
+/* how much of a node a description quotes */
+#define DESCRIBE_MAX 60
+/* the deepest directory the definition scan goes */
+#define SCAN_MAX_DEPTH 8
+
+struct source {
+	char *path;         /* relative to the root */
+	struct pyast *ast;
+	int broken;         /* does not parse cleanly: never mutated */
+};
+
+struct mutation {
+	size_t src;         /* index into ctx.sources */
+	size_t start, end;  /* the byte range replaced */
+	char *text;         /* its replacement */
+	enum tpl tpl;
+	int distance;
+	size_t size;
+	double cost;
+	int kb_rank;
+};
+
+struct target {
+	char *path;
+	int line;           /* a frame's line; 0 for a called function */
+	char *function;     /* a called function's name; NULL for a frame */
+	int distance;
+};
+
+struct ctx {
+	const struct engine_request *req;
+	const char *error_type;   /* its last dotted part, "" when unknown */
+	const char *message;      /* "" when unknown */
+	struct source *sources;
+	size_t nr_sources, alloc_sources;
+	struct target *targets;
+	size_t nr_targets, alloc_targets;
+	struct mutation *muts;
+	size_t nr_muts, alloc_muts;
+	size_t *regions;          /* the functions already mutated, by source index and start */
+	size_t nr_regions, alloc_regions;
+	/* the region being mutated */
+	size_t cur;
+	const struct pyast *ast;
+	const char *text;
+	size_t len;
+	int distance;
+	int focus_first, focus_last; /* the failing statement's lines; 0 for a called function */
+	struct pyast_names names;
+};
+
+/* -- small helpers -------------------------------------------------------- */
+
+static int is(const struct pyast_node *n, const char *type)
+{
+	return n && pyast_is(n, type);
+}
+
+static int text_is(const struct ctx *c, const struct pyast_node *n, const char *s)
+{
+	return n && pyast_text_is(c->ast, n, s);
+}
+
+static const char *ntext(const struct ctx *c, const struct pyast_node *n, size_t *len)
+{
+	return pyast_text(c->ast, n, len);
+}
+
+static void add_node_text(struct buf *out, const struct ctx *c, const struct pyast_node *n)
+{
+	size_t len;
+	const char *t = ntext(c, n, &len);
+	buf_add(out, t, len);
+}
+
+static int field_is(const struct pyast_node *n, const char *field)
+{
+	return n->field && !strcmp(n->field, field);
+}
+
+/* the named children that are not comments */
+static const struct pyast_node *first_stmt(const struct pyast_node *block)
+{
+	const struct pyast_node *s;
+
+	for (s = block ? block->child : NULL; s; s = s->next)
+		if (s->named && !is(s, "comment"))
+			return s;
+	return NULL;
+}
+
+static const struct pyast_node *next_stmt(const struct pyast_node *s)
+{
+	for (s = s->next; s; s = s->next)
+		if (s->named && !is(s, "comment"))
+			return s;
+	return NULL;
+}
+
+static const struct pyast_node *last_stmt(const struct pyast_node *block)
+{
+	const struct pyast_node *s, *last = NULL;
+
+	for (s = first_stmt(block); s; s = next_stmt(s))
+		last = s;
+	return last;
+}
+
+/* the innermost def or lambda around `n` */
+static const struct pyast_node *owning_def(const struct pyast_node *n)
+{
+	for (n = n->parent; n; n = n->parent)
+		if (is(n, "function_definition") || is(n, "lambda"))
+			return n;
+	return NULL;
+}
+
+/* the whitespace before `n` on its line, when only whitespace is there */
+static int indentation(const struct ctx *c, const struct pyast_node *n, size_t *start, size_t *end)
+{
+	size_t ls, le, i;
+
+	if (pyast_line_range(c->ast, n->start_line, &ls, &le) < 0)
+		return -1;
+	for (i = ls; i < n->start; i++)
+		if (c->text[i] != ' ' && c->text[i] != '\t')
+			return -1;
+	*start = ls;
+	*end = n->start;
+	return 0;
+}
+
+/* a decimal integer literal that fits: "42"; not 0x2a, 1_000 or 007 */
+static int int_value(const struct ctx *c, const struct pyast_node *n, long long *out)
+{
+	size_t len, i;
+	const char *t;
+	long long v = 0;
+
+	if (!is(n, "integer"))
+		return -1;
+	t = ntext(c, n, &len);
+	if (!len || len > 15 || (len > 1 && t[0] == '0'))
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (t[i] < '0' || t[i] > '9')
+			return -1;
+		v = v * 10 + (t[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* expressions that take "+ 1" without parentheses */
+static int is_additive_safe(const struct ctx *c, const struct pyast_node *n)
+{
+	const struct pyast_node *op;
+
+	if (is(n, "identifier") || is(n, "integer") || is(n, "float") || is(n, "call") ||
+	    is(n, "attribute") || is(n, "subscript") || is(n, "parenthesized_expression") ||
+	    is(n, "unary_operator"))
+		return 1;
+	if (!is(n, "binary_operator"))
+		return 0;
+	op = pyast_field(n, "operator");
+	return text_is(c, op, "+") || text_is(c, op, "-") || text_is(c, op, "*") ||
+	       text_is(c, op, "/") || text_is(c, op, "//") || text_is(c, op, "%") ||
+	       text_is(c, op, "**");
+}
+
+/*
+ * `n` shifted by `delta` (+1 or -1) into `out`: literal arithmetic when it
+ * can ("3" -> "4", "i + 1" -> "i", "-1" -> "0"), else "n + 1".
+ */
+static void shifted(struct buf *out, const struct ctx *c, const struct pyast_node *n, int delta)
+{
+	const struct pyast_node *left, *op, *right, *arg;
+	long long v;
+
+	if (!int_value(c, n, &v)) {
+		buf_addf(out, "%lld", v + delta);
+		return;
+	}
+	if (is(n, "unary_operator") && text_is(c, pyast_field(n, "operator"), "-") &&
+	    !int_value(c, (arg = pyast_field(n, "argument")), &v)) {
+		buf_addf(out, "%lld", -v + delta);
+		return;
+	}
+	if (is(n, "binary_operator")) {
+		left = pyast_field(n, "left");
+		op = pyast_field(n, "operator");
+		right = pyast_field(n, "right");
+		if (left && op && right && !int_value(c, right, &v) &&
+		    (text_is(c, op, "+") || text_is(c, op, "-"))) {
+			long long off = (text_is(c, op, "+") ? v : -v) + delta;
+			add_node_text(out, c, left);
+			if (off) {
+				buf_add(out, c->text + left->end, op->start - left->end);
+				buf_addch(out, off > 0 ? '+' : '-');
+				buf_add(out, c->text + op->end, right->start - op->end);
+				buf_addf(out, "%lld", off > 0 ? off : -off);
+			}
+			return;
+		}
+	}
+	if (is_additive_safe(c, n)) {
+		add_node_text(out, c, n);
+	} else {
+		buf_addch(out, '(');
+		add_node_text(out, c, n);
+		buf_addch(out, ')');
+	}
+	buf_adds(out, delta > 0 ? " + 1" : " - 1");
+}
+
+/* -- emitting mutations ----------------------------------------------------- */
+
+static int kb_rank(const struct ctx *c, enum tpl t)
+{
+	const struct strvec *order = c->req->template_order;
+	int i;
+
+	if (!order)
+		return 0;
+	i = strvec_find(order, templates[t].name);
+	return i < 0 ? (int)order->nr : i;
+}
+
+/* what the knowledge base says: up to KB_BONUS off for its first template, less down the list */
+static double kb_bonus(const struct ctx *c, int rank)
+{
+	const struct strvec *order = c->req->template_order;
+
+	if (!order || !order->nr || rank >= (int)order->nr)
+		return 0;
+	return -KB_BONUS * (double)(order->nr - (size_t)rank) / (double)order->nr;
+}
+
+/* hints from the error: negative costs for templates that fit it */
+static double hint(const struct ctx *c, enum tpl t)
+{
+	const char *e = c->error_type;
+
+	if (!strcmp(e, "KeyError") && t == T_DICT_GET)
+		return -4;
+	if (!strcmp(e, "ZeroDivisionError") && t == T_DIV_GUARD)
+		return -4;
+	if (!strcmp(e, "IndexError") &&
+	    (t == T_INDEX_SHIFT || t == T_SLICE_SHIFT || t == T_RANGE_SHIFT || t == T_LEN_SHIFT ||
+	     t == T_OFFSET_DROP || t == T_CMP_BOUNDARY))
+		return -1.5;
+	if ((!strcmp(e, "NameError") || !strcmp(e, "UnboundLocalError")) && t == T_VAR_REPLACE)
+		return -2;
+	if ((t == T_ADD_RETURN || t == T_PRINT_RETURN) && strstr(c->message, "None"))
+		return -6;
+	return 0;
+}
+
+/* bytes changed: the differing middle once the common head and tail are gone */
+static size_t diff_size(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t head = 0, tail = 0;
+
+	while (head < alen && head < blen && a[head] == b[head])
+		head++;
+	while (tail < alen - head && tail < blen - head && a[alen - 1 - tail] == b[blen - 1 - tail])
+		tail++;
+	return (alen - head - tail) > (blen - head - tail) ? alen - head - tail : blen - head - tail;
+}
+
+static void emit(struct ctx *c, enum tpl t, size_t start, size_t end, const char *text, size_t tlen,
+		 double extra)
+{
+	struct mutation *m;
+	size_t size = diff_size(c->text + start, end - start, text, tlen);
+	int first = pyast_line_of(c->ast, start), last = pyast_line_of(c->ast, end > start ? end - 1 : start);
+	double cost = 0;
+	int rank;
+
+	if (!size || c->nr_muts >= ENGINE_MAX_MUTATIONS)
+		return;
+	if (c->focus_first && (first < c->focus_first || last > c->focus_last)) {
+		int away = first < c->focus_first ? c->focus_first - first : last - c->focus_last;
+		if (away > OFF_FOCUS_MAX_LINES)
+			away = OFF_FOCUS_MAX_LINES;
+		cost += OFF_FOCUS_COST + OFF_FOCUS_PER_LINE * away;
+	}
+	cost += sqrt((double)size) + templates[t].prior + hint(c, t) + extra;
+	rank = kb_rank(c, t);
+	cost += kb_bonus(c, rank);
+	ALLOC_GROW(c->muts, c->nr_muts + 1, c->alloc_muts);
+	m = &c->muts[c->nr_muts++];
+	m->src = c->cur;
+	m->start = start;
+	m->end = end;
+	m->text = xstrndup(text, tlen);
+	m->tpl = t;
+	m->distance = c->distance;
+	m->size = size;
+	m->cost = cost;
+	m->kb_rank = rank;
+}
+
+static void emit_buf(struct ctx *c, enum tpl t, const struct pyast_node *n, struct buf *b, double extra)
+{
+	emit(c, t, n->start, n->end, b->ptr, b->len, extra);
+	buf_reset(b);
+}
+
+/* `n` shifted by `delta`; past the end of a sequence (IndexError), smaller comes first */
+static void emit_shift(struct ctx *c, enum tpl t, const struct pyast_node *n, int delta, struct buf *b)
+{
+	shifted(b, c, n, delta);
+	emit_buf(c, t, n, b, delta > 0 && !strcmp(c->error_type, "IndexError") ? 0.1 : 0);
+}
+
+static void emit_str(struct ctx *c, enum tpl t, const struct pyast_node *n, const char *s, double extra)
+{
+	emit(c, t, n->start, n->end, s, strlen(s), extra);
+}
+
+/* -- templates on expressions ---------------------------------------------- */
+
+struct swap {
+	const char *from, *to;
+	enum tpl tpl;
+};
+
+static const struct swap cmp_swaps[] = {
+	{ "<", "<=", T_CMP_BOUNDARY }, { "<=", "<", T_CMP_BOUNDARY },
+	{ ">", ">=", T_CMP_BOUNDARY }, { ">=", ">", T_CMP_BOUNDARY },
+	{ "<", ">", T_CMP_FLIP }, { ">", "<", T_CMP_FLIP },
+	{ "<=", ">=", T_CMP_FLIP }, { ">=", "<=", T_CMP_FLIP },
+	{ "<", ">=", T_CMP_NEGATE }, { ">=", "<", T_CMP_NEGATE },
+	{ ">", "<=", T_CMP_NEGATE }, { "<=", ">", T_CMP_NEGATE },
+	{ "==", "!=", T_CMP_NEGATE }, { "!=", "==", T_CMP_NEGATE },
+	{ "is", "is not", T_CMP_NEGATE }, { "is not", "is", T_CMP_NEGATE },
+	{ "in", "not in", T_CMP_NEGATE }, { "not in", "in", T_CMP_NEGATE },
+};
+
+static const struct swap arith_swaps[] = {
+	{ "+", "-", T_ARITH_SWAP }, { "-", "+", T_ARITH_SWAP },
+	{ "*", "/", T_ARITH_SWAP }, { "/", "*", T_ARITH_SWAP },
+	{ "/", "//", T_ARITH_SWAP }, { "//", "/", T_ARITH_SWAP },
+	{ "//", "%", T_ARITH_SWAP }, { "%", "//", T_ARITH_SWAP },
+	{ "**", "*", T_ARITH_SWAP },
+	{ "+=", "-=", T_ARITH_SWAP }, { "-=", "+=", T_ARITH_SWAP },
+	{ "*=", "/=", T_ARITH_SWAP }, { "/=", "*=", T_ARITH_SWAP },
+	{ "/=", "//=", T_ARITH_SWAP }, { "//=", "/=", T_ARITH_SWAP },
+};
+
+static const struct swap name_swaps[] = {
+	{ "min", "max", T_BUILTIN_SWAP }, { "max", "min", T_BUILTIN_SWAP },
+	{ "any", "all", T_BUILTIN_SWAP }, { "all", "any", T_BUILTIN_SWAP },
+	{ "floor", "ceil", T_BUILTIN_SWAP }, { "ceil", "floor", T_BUILTIN_SWAP },
+	{ "round", "int", T_BUILTIN_SWAP }, { "int", "round", T_BUILTIN_SWAP },
+	{ "startswith", "endswith", T_BUILTIN_SWAP }, { "endswith", "startswith", T_BUILTIN_SWAP },
+	{ "lstrip", "rstrip", T_BUILTIN_SWAP }, { "rstrip", "lstrip", T_BUILTIN_SWAP },
+	{ "lower", "upper", T_BUILTIN_SWAP }, { "upper", "lower", T_BUILTIN_SWAP },
+	{ "find", "rfind", T_BUILTIN_SWAP }, { "rfind", "find", T_BUILTIN_SWAP },
+};
+
+/* replace the bytes [start, end) holding `from` by each swap it has */
+static void apply_swaps(struct ctx *c, const struct swap *swaps, size_t nr, size_t start, size_t end)
+{
+	size_t i, len = end - start;
+
+	for (i = 0; i < nr; i++)
+		if (strlen(swaps[i].from) == len && !memcmp(c->text + start, swaps[i].from, len))
+			emit(c, swaps[i].tpl, start, end, swaps[i].to, strlen(swaps[i].to), 0);
+}
+
+/* emit each swap for operator `from`, which sits at [start, end) */
+static void swap_named(struct ctx *c, const struct swap *swaps, size_t nr, const char *from,
+		       size_t start, size_t end)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (!strcmp(swaps[i].from, from))
+			emit(c, swaps[i].tpl, start, end, swaps[i].to, strlen(swaps[i].to), 0);
+}
+
+static void tpl_comparison(struct ctx *c, const struct pyast_node *n)
+{
+	const struct pyast_node *k;
+
+	for (k = n->child; k; k = k->next) {
+		if (k->named || !field_is(k, "operators"))
+			continue;
+		/* "is not" and "not in" come as two tokens, both of that type */
+		if ((!strcmp(k->type, "is not") || !strcmp(k->type, "not in")) && k->next &&
+		    !strcmp(k->next->type, k->type)) {
+			swap_named(c, cmp_swaps, ARRAY_SIZE(cmp_swaps), k->type, k->start, k->next->end);
+			k = k->next;
+			continue;
+		}
+		apply_swaps(c, cmp_swaps, ARRAY_SIZE(cmp_swaps), k->start, k->end);
+	}
+}
+
+static int is_string(const struct pyast_node *n)
+{
+	return is(n, "string") || is(n, "concatenated_string");
+}
+
+static void tpl_binary(struct ctx *c, const struct pyast_node *n, struct buf *b)
+{
+	const struct pyast_node *l = pyast_field(n, "left"), *op = pyast_field(n, "operator");
+	const struct pyast_node *r = pyast_field(n, "right");
+	long long v;
+
+	if (!l || !op || !r || is_string(l) || is_string(r))
+		return;
+	apply_swaps(c, arith_swaps, ARRAY_SIZE(arith_swaps), op->start, op->end);
+	/* x + 1 -> x */
+	if ((text_is(c, op, "+") || text_is(c, op, "-")) && !int_value(c, r, &v)) {
+		add_node_text(b, c, l);
+		emit_buf(c, T_OFFSET_DROP, n, b, 0);
+	}
+	/* a - b -> b - a */
+	if (text_is(c, op, "-") || text_is(c, op, "/") || text_is(c, op, "//") ||
+	    text_is(c, op, "%") || text_is(c, op, "**")) {
+		add_node_text(b, c, r);
+		buf_add(b, c->text + l->end, r->start - l->end);
+		add_node_text(b, c, l);
+		emit_buf(c, T_OPERAND_SWAP, n, b, 0);
+	}
+	/* a / b -> (a / b if b else 0) */
+	if (!strcmp(c->error_type, "ZeroDivisionError") &&
+	    (text_is(c, op, "/") || text_is(c, op, "//") || text_is(c, op, "%"))) {
+		buf_addch(b, '(');
+		add_node_text(b, c, n);
+		buf_adds(b, " if ");
+		add_node_text(b, c, r);
+		buf_adds(b, " else 0)");
+		emit_buf(c, T_DIV_GUARD, n, b, 0);
+	}
+}
+
+static void tpl_augmented(struct ctx *c, const struct pyast_node *n)
+{
+	const struct pyast_node *op = pyast_field(n, "operator"), *r = pyast_field(n, "right");
+
+	if (op && !is_string(r))
+		apply_swaps(c, arith_swaps, ARRAY_SIZE(arith_swaps), op->start, op->end);
+}
+
+static int in_decorator(const struct pyast_node *n)
+{
+	return pyast_ancestor(n, "decorator") != NULL;
+}
+
+static void tpl_integer(struct ctx *c, const struct pyast_node *n, struct buf *b)
+{
+	long long v;
+
+	if (int_value(c, n, &v) < 0 || in_decorator(n))
+		return;
+	buf_addf(b, "%lld", v + 1);
+	emit_buf(c, T_INT_TWEAK, n, b, 0);
+	if (v > 0) {
+		buf_addf(b, "%lld", v - 1);
+		emit_buf(c, T_INT_TWEAK, n, b, 0);
+	}
+}
+
+/* an expression being assigned to or deleted, not read */
+static int is_store(const struct pyast_node *n)
+{
+	const struct pyast_node *p = n->parent;
+
+	while (p && (is(p, "pattern_list") || is(p, "tuple_pattern") || is(p, "list_pattern") ||
+		     is(p, "expression_list"))) {
+		n = p;
+		p = p->parent;
+	}
+	if (!p)
+		return 0;
+	if ((is(p, "assignment") || is(p, "augmented_assignment") || is(p, "for_statement") ||
+	     is(p, "for_in_clause")) && field_is(n, "left"))
+		return 1;
+	return is(p, "delete_statement");
+}
+
+static void tpl_subscript(struct ctx *c, const struct pyast_node *n, struct buf *b)
+{
+	const struct pyast_node *value = pyast_field(n, "value"), *idx = NULL, *k;
+	size_t nr_idx = 0;
+
+	for (k = n->child; k; k = k->next)
+		if (field_is(k, "subscript")) {
+			idx = k;
+			nr_idx++;
+		}
+	if (!value || nr_idx != 1)
+		return;
+	if (is(idx, "slice")) {
+		const struct pyast_node *colon1 = NULL;
+		int colons = 0, have_start = 0, have_stop = 0;
+		for (k = idx->child; k; k = k->next) {
+			if (!k->named && text_is(c, k, ":")) {
+				if (!colons++)
+					colon1 = k;
+				continue;
+			}
+			if (!k->named || is(k, "comment") || colons > 1)
+				continue;
+			if (colons == 0)
+				have_start = 1;
+			else
+				have_stop = 1;
+			shifted(b, c, k, +1);
+			/* xs[:-1] + 1 is xs[:], not xs[:0] */
+			if (is(k, "unary_operator") && !strcmp(b->ptr, "0"))
+				buf_reset(b);
+			emit_buf(c, T_SLICE_SHIFT, k, b, 0);
+			emit_shift(c, T_SLICE_SHIFT, k, -1, b);
+		}
+		if (colon1 && !have_start)
+			emit(c, T_SLICE_SHIFT, colon1->start, colon1->start, "1", 1, 0);
+		if (colon1 && !have_stop)
+			emit(c, T_SLICE_SHIFT, colon1->end, colon1->end, "-1", 2, 0);
+		return;
+	}
+	if (!is_string(idx) && strcmp(c->error_type, "KeyError")) {
+		emit_shift(c, T_INDEX_SHIFT, idx, +1, b);
+		emit_shift(c, T_INDEX_SHIFT, idx, -1, b);
+	}
+	if (!strcmp(c->error_type, "KeyError") && !is_store(n)) {
+		add_node_text(b, c, value);
+		buf_adds(b, ".get(");
+		add_node_text(b, c, idx);
+		buf_addch(b, ')');
+		emit_buf(c, T_DICT_GET, n, b, 0);
+	}
+}
+
+/* the i-th positional argument, and how many there are (NULL past the end or after a splat) */
+static size_t positional_args(const struct pyast_node *args, const struct pyast_node **out, size_t max)
+{
+	const struct pyast_node *k;
+	size_t nr = 0;
+
+	for (k = args ? args->child : NULL; k; k = k->next) {
+		if (!k->named || is(k, "comment"))
+			continue;
+		if (is(k, "keyword_argument") || is(k, "list_splat") || is(k, "dictionary_splat") ||
+		    is(k, "parenthesized_list_splat"))
+			break;
+		if (nr < max)
+			out[nr] = k;
+		nr++;
+	}
+	return nr;
+}
+
+static const struct pyast_node *callee_name(const struct pyast_node *call)
+{
+	const struct pyast_node *fn = pyast_field(call, "function");
+
+	if (is(fn, "identifier"))
+		return fn;
+	if (is(fn, "attribute"))
+		return pyast_field(fn, "attribute");
+	return NULL;
+}
+
+static void tpl_call(struct ctx *c, const struct pyast_node *n, struct buf *b)
+{
+	const struct pyast_node *name = callee_name(n), *args = pyast_field(n, "arguments");
+	const struct pyast_node *pos[4], *k;
+	size_t nr, i;
+
+	if (!name || !is(args, "argument_list") || in_decorator(n))
+		return;
+	nr = positional_args(args, pos, ARRAY_SIZE(pos));
+
+	/* range(a, b) +/- 1, range(n) -> range(1, n + 1) */
+	if (text_is(c, name, "range") && nr >= 1 && nr <= 3) {
+		for (i = 0; i < nr && i < 2; i++) {
+			emit_shift(c, T_RANGE_SHIFT, pos[i], +1, b);
+			emit_shift(c, T_RANGE_SHIFT, pos[i], -1, b);
+		}
+		if (nr == 1) {
+			buf_adds(b, "1, ");
+			shifted(b, c, pos[0], +1);
+			emit_buf(c, T_RANGE_START, pos[0], b, 0);
+		}
+	}
+	/* len(x) -> len(x) - 1; when already len(x) - k, the offset templates do it */
+	if (text_is(c, name, "len") && is(pyast_field(n, "function"), "identifier")) {
+		const struct pyast_node *p = n->parent;
+		long long v;
+		int offset = is(p, "binary_operator") && pyast_field(p, "left") == n &&
+			     !int_value(c, pyast_field(p, "right"), &v);
+		const struct pyast_node *what = offset ? p : n;
+		emit_shift(c, T_LEN_SHIFT, what, -1, b);
+		emit_shift(c, T_LEN_SHIFT, what, +1, b);
+	}
+	/* min <-> max, ... */
+	apply_swaps(c, name_swaps, ARRAY_SIZE(name_swaps), name->start, name->end);
+	/* sorted(x) <-> sorted(x, reverse=True) */
+	if (text_is(c, name, "sorted") || text_is(c, name, "sort")) {
+		const struct pyast_node *rev = NULL, *close = NULL;
+		for (k = args->child; k; k = k->next) {
+			if (is(k, "keyword_argument") && text_is(c, pyast_field(k, "name"), "reverse"))
+				rev = pyast_field(k, "value");
+			if (!k->named && text_is(c, k, ")"))
+				close = k;
+		}
+		if (rev) {
+			if (text_is(c, rev, "True"))
+				emit_str(c, T_SORTED_REVERSE, rev, "False", 0);
+			else if (text_is(c, rev, "False"))
+				emit_str(c, T_SORTED_REVERSE, rev, "True", 0);
+		} else if (close) {
+			const char *ins = pyast_named_count(args) ? ", reverse=True" : "reverse=True";
+			emit(c, T_SORTED_REVERSE, close->start, close->start, ins, strlen(ins), 0);
+		}
+	}
+	/* f(a, b) -> f(b, a), adjacent pairs */
+	if (nr >= 2 && nr <= ARRAY_SIZE(pos)) {
+		for (i = 0; i + 1 < nr; i++) {
+			size_t alen, blen;
+			const char *at = ntext(c, pos[i], &alen), *bt = ntext(c, pos[i + 1], &blen);
+			if (alen == blen && !memcmp(at, bt, alen))
+				continue;
+			buf_add(b, bt, blen);
+			buf_add(b, c->text + pos[i]->end, pos[i + 1]->start - pos[i]->end);
+			buf_add(b, at, alen);
+			emit(c, T_ARGS_SWAP, pos[i]->start, pos[i + 1]->end, b->ptr, b->len, 0);
+			buf_reset(b);
+		}
+	}
+}
+
+/* `not (e)`, or `not e` when e needs no parentheses */
+static void negated(struct buf *b, const struct ctx *c, const struct pyast_node *e)
+{
+	if (is(e, "not_operator")) {
+		add_node_text(b, c, pyast_field(e, "argument"));
+		return;
+	}
+	buf_adds(b, "not ");
+	if (is(e, "identifier") || is(e, "call") || is(e, "attribute") || is(e, "subscript") ||
+	    is(e, "parenthesized_expression") || is(e, "true") || is(e, "false")) {
+		add_node_text(b, c, e);
+	} else {
+		buf_addch(b, '(');
+		add_node_text(b, c, e);
+		buf_addch(b, ')');
+	}
+}
+
+static void tpl_condition(struct ctx *c, const struct pyast_node *cond, struct buf *b)
+{
+	if (!cond)
+		return;
+	negated(b, c, cond);
+	emit_buf(c, T_COND_NEGATE, cond, b, 0);
+}
+
+/* the parameter names and the local variables, less self and cls */
+static int is_receiver(const char *name)
+{
+	return !strcmp(name, "self") || !strcmp(name, "cls");
+}
+
+/* an identifier read as a variable (not a callee, attribute, keyword, target or declaration) */
+static int is_variable_use(const struct pyast_node *n)
+{
+	const struct pyast_node *p = n->parent;
+
+	if (!p)
+		return 0;
+	if (is(p, "attribute") && field_is(n, "attribute"))
+		return 0;
+	if (is(p, "call") && field_is(n, "function"))
+		return 0;
+	if (is(p, "keyword_argument") && field_is(n, "name"))
+		return 0;
+	if (is_store(n))
+		return 0;
+	if (is(p, "function_definition") || is(p, "class_definition") || is(p, "parameters") ||
+	    is(p, "lambda_parameters") || is(p, "default_parameter") || is(p, "typed_parameter") ||
+	    is(p, "typed_default_parameter") || is(p, "list_splat_pattern") ||
+	    is(p, "dictionary_splat_pattern") || is(p, "global_statement") ||
+	    is(p, "nonlocal_statement") || is(p, "dotted_name") || is(p, "aliased_import") ||
+	    is(p, "as_pattern_target") || is(p, "keyword_pattern") || is(p, "named_expression"))
+		return 0;
+	return !pyast_ancestor(n, "type") && !in_decorator(n);
+}
+
+static void replace_from(struct ctx *c, const struct pyast_node *n, const struct strvec *names,
+			 double extra, int *tried)
+{
+	size_t i, len;
+	const char *t = ntext(c, n, &len);
+
+	for (i = 0; i < names->nr && *tried < VAR_REPLACE_MAX; i++) {
+		const char *s = names->v[i];
+		if (is_receiver(s) || (strlen(s) == len && !memcmp(s, t, len)))
+			continue;
+		emit_str(c, T_VAR_REPLACE, n, s, extra);
+		(*tried)++;
+	}
+}
+
+static void tpl_identifier(struct ctx *c, const struct pyast_node *n)
+{
+	size_t len;
+	const char *t = ntext(c, n, &len);
+	int tried = 0;
+
+	if (!is_variable_use(n))
+		return;
+	switch (pyast_names_kind(&c->names, t, len)) {
+	case PYAST_NAME_PARAM:
+		if (len == 4 && (!memcmp(t, "self", 4)))
+			return;
+		replace_from(c, n, &c->names.params, 0, &tried);
+		replace_from(c, n, &c->names.locals, OTHER_KIND_COST, &tried);
+		break;
+	case PYAST_NAME_LOCAL:
+		replace_from(c, n, &c->names.locals, 0, &tried);
+		replace_from(c, n, &c->names.params, OTHER_KIND_COST, &tried);
+		break;
+	case PYAST_NAME_GLOBAL:
+		replace_from(c, n, &c->names.globals, 0, &tried);
+		break;
+	default:
+		break;
+	}
+}
+
+/* -- templates on statements and functions --------------------------------- */
+
+static int returns_nothing(const struct ctx *c, const struct pyast_node *name)
+{
+	static const char *const names[] = {
+		"__init__", "__post_init__", "__setattr__", "__setitem__", "__delitem__",
+		"__delattr__", "__del__", "__set__", "__delete__", "__init_subclass__",
+		"__set_name__", "setUp", "tearDown", "setUpClass", "tearDownClass", "main",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (text_is(c, name, names[i]))
+			return 1;
+	return 0;
+}
+
+static void append_return(struct ctx *c, const struct pyast_node *last, const char *indent,
+			  size_t ilen, const char *value, size_t vlen, double extra, struct buf *b)
+{
+	buf_addch(b, '\n');
+	buf_add(b, indent, ilen);
+	buf_adds(b, "return ");
+	buf_add(b, value, vlen);
+	emit(c, T_ADD_RETURN, last->end, last->end, b->ptr, b->len, extra);
+	buf_reset(b);
+}
+
+/* a function that never returns a value: return what it computes last */
+static void tpl_missing_return(struct ctx *c, const struct pyast_node *def, struct buf *b)
+{
+	const struct pyast_node *body = pyast_field(def, "body"), *first, *last, *inner, *name;
+	const struct pyast_node *n, *returned = NULL;
+	size_t ind_s, ind_e, i, vlen;
+	const char *v, *indent;
+	int tried = 0;
+
+	name = pyast_field(def, "name");
+	if (!body || !name || returns_nothing(c, name))
+		return;
+	for (n = def; (n = pyast_next(c->ast, n, NULL, 0, 0)) && n->start < def->end; ) {
+		if (owning_def(n) != def)
+			continue;
+		if ((is(n, "return_statement") && pyast_named_count(n)) || is(n, "yield"))
+			return;
+	}
+	first = first_stmt(body);
+	last = last_stmt(body);
+	if (!first || !last || indentation(c, first, &ind_s, &ind_e) < 0)
+		return;
+	indent = c->text + ind_s;
+	if (is(last, "expression_statement") && (inner = pyast_named_child(last, 0))) {
+		const struct pyast_node *left = pyast_field(inner, "left");
+		const struct pyast_node *args = pyast_field(inner, "arguments"), *pos[2];
+		if ((is(inner, "assignment") || is(inner, "augmented_assignment")) && is(left, "identifier")) {
+			v = ntext(c, left, &vlen);
+			append_return(c, last, indent, ind_e - ind_s, v, vlen, 0, b);
+			returned = left;
+		} else if (is(inner, "call") && text_is(c, pyast_field(inner, "function"), "print")) {
+			if (positional_args(args, pos, 2) == 1 && pyast_named_count(args) == 1) {
+				buf_adds(b, "return ");
+				add_node_text(b, c, pos[0]);
+				emit_buf(c, T_PRINT_RETURN, last, b, 0);
+			}
+		} else if (!is(inner, "assignment") && !is(inner, "augmented_assignment") &&
+			   !is(inner, "string")) {
+			emit(c, T_ADD_RETURN, last->start, last->start, "return ", 7, 0);
+		}
+	}
+	/* return an accumulator, or an argument changed in place */
+	for (i = 0; i < c->names.locals.nr && tried < RETURN_LOCALS_MAX; i++) {
+		const char *s = c->names.locals.v[i];
+		if (returned && text_is(c, returned, s))
+			continue;
+		append_return(c, last, indent, ind_e - ind_s, s, strlen(s), 1 + 0.5 * tried, b);
+		tried++;
+	}
+	for (i = 0, tried = 0; i < c->names.params.nr && tried < 2; i++) {
+		const char *s = c->names.params.v[i];
+		if (is_receiver(s))
+			continue;
+		append_return(c, last, indent, ind_e - ind_s, s, strlen(s), 2.5 + 0.5 * tried, b);
+		tried++;
+	}
+}
+
+static void tpl_return(struct ctx *c, const struct pyast_node *r, struct buf *b)
+{
+	const struct pyast_node *block = r->parent, *loop = block ? block->parent : NULL;
+	size_t rs, re, ls, le, ns, ne;
+
+	if (r->start_line != r->end_line || !is(block, "block") || indentation(c, r, &rs, &re) < 0)
+		return;
+	/* the last statement of a loop body: dedent it out of the loop */
+	if ((is(loop, "for_statement") || is(loop, "while_statement")) && last_stmt(block) == r &&
+	    !pyast_field(loop, "alternative") && loop->end == r->end &&
+	    !indentation(c, loop, &ls, &le))
+		emit(c, T_RETURN_DEDENT, rs, re, c->text + ls, le - ls, 0);
+	/* dead code after it: drop the line */
+	if (next_stmt(r) && !pyast_line_range(c->ast, r->end_line, &ns, &ne)) {
+		size_t k;
+		for (k = r->end; k < ne; k++)
+			if (c->text[k] != ' ' && c->text[k] != '\t')
+				return;
+		emit(c, T_RETURN_DROP, rs, ne < c->len ? ne + 1 : ne, "", 0, 0);
+	}
+}
+
+/* def f(a, b) -> def f(b, a): adjacent plain parameters */
+static void tpl_params(struct ctx *c, const struct pyast_node *def, struct buf *b)
+{
+	const struct pyast_node *params = pyast_field(def, "parameters"), *p, *q;
+
+	for (p = params ? first_stmt(params) : NULL; p; p = q) {
+		q = next_stmt(p);
+		if (!q || !is(p, "identifier") || !is(q, "identifier") ||
+		    text_is(c, p, "self") || text_is(c, p, "cls"))
+			continue;
+		add_node_text(b, c, q);
+		buf_add(b, c->text + p->end, q->start - p->end);
+		add_node_text(b, c, p);
+		emit(c, T_PARAM_SWAP, p->start, q->end, b->ptr, b->len, 0);
+		buf_reset(b);
+	}
+}
+
+/* -- regions ---------------------------------------------------------------- */
+
+static void mutate_node(struct ctx *c, const struct pyast_node *n, struct buf *b)
+{
+	const char *t = n->type;
+
+	if (!strcmp(t, "comparison_operator"))
+		tpl_comparison(c, n);
+	else if (!strcmp(t, "binary_operator"))
+		tpl_binary(c, n, b);
+	else if (!strcmp(t, "augmented_assignment"))
+		tpl_augmented(c, n);
+	else if (!strcmp(t, "integer"))
+		tpl_integer(c, n, b);
+	else if (!strcmp(t, "subscript"))
+		tpl_subscript(c, n, b);
+	else if (!strcmp(t, "call"))
+		tpl_call(c, n, b);
+	else if (!strcmp(t, "boolean_operator")) {
+		const struct pyast_node *op = pyast_field(n, "operator");
+		if (text_is(c, op, "and"))
+			emit_str(c, T_BOOL_SWAP, op, "or", 0);
+		else if (text_is(c, op, "or"))
+			emit_str(c, T_BOOL_SWAP, op, "and", 0);
+	} else if (!strcmp(t, "not_operator")) {
+		if (!field_is(n, "condition")) {
+			add_node_text(b, c, pyast_field(n, "argument"));
+			emit_buf(c, T_NOT_DROP, n, b, 0);
+		}
+	} else if (!strcmp(t, "true") || !strcmp(t, "false")) {
+		if (!in_decorator(n))
+			emit_str(c, T_BOOL_LITERAL, n, !strcmp(t, "true") ? "False" : "True", 0);
+	} else if (!strcmp(t, "if_statement") || !strcmp(t, "elif_clause") ||
+		   !strcmp(t, "while_statement")) {
+		tpl_condition(c, pyast_field(n, "condition"), b);
+	} else if (!strcmp(t, "conditional_expression")) {
+		tpl_condition(c, pyast_named_child(n, 1), b);
+	} else if (!strcmp(t, "identifier")) {
+		tpl_identifier(c, n);
+	} else if (!strcmp(t, "return_statement")) {
+		tpl_return(c, n, b);
+	} else if (!strcmp(t, "function_definition")) {
+		tpl_missing_return(c, n, b);
+		tpl_params(c, n, b);
+	}
+}
+
+/* mutate every node of `region` (a function, or a module-level statement) */
+static void mutate_region(struct ctx *c, const struct pyast_node *region, int line)
+{
+	struct buf b = BUF_INIT;
+	const struct pyast_node *n;
+	size_t skip_end = 0;
+
+	pyast_names_in_scope(&c->names, c->ast, line ? line : region->start_line);
+	for (n = region; n && n->start < region->end; n = pyast_next(c->ast, n, NULL, 0, 0)) {
+		if (n->end > region->end || n->missing || n->error || n->start < skip_end)
+			continue;
+		/* a nested def or class is a scope of its own: its names are not ours */
+		if (n != region && (is(n, "function_definition") || is(n, "class_definition"))) {
+			skip_end = n->end;
+			continue;
+		}
+		mutate_node(c, n, &b);
+	}
+	pyast_names_release(&c->names);
+	buf_release(&b);
+}
+
+static int region_seen(struct ctx *c, size_t src, size_t start)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < c->nr_regions; i += 2)
+		if (c->regions[i] == src && c->regions[i + 1] == start)
+			return 1;
+	ALLOC_GROW(c->regions, c->nr_regions + 2, c->alloc_regions);
+	c->regions[c->nr_regions++] = src;
+	c->regions[c->nr_regions++] = start;
+	return 0;
+}
+
+/* -- sources and targets ---------------------------------------------------- */
+
+/* a path inside the project, relative to the root; NULL when it is not */
+static char *project_path(const struct ctx *c, const char *path)
+{
+	const char *p;
+
+	if (!path || !*path)
+		return NULL;
+	if (path[0] == '/')
+		return fs_relative_to(path, c->req->root);
+	for (p = path; *p; ) {
+		size_t len = strcspn(p, "/");
+		if (len == 2 && !memcmp(p, "..", 2))
+			return NULL;
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	if (!strncmp(path, "./", 2))
+		path += 2;
+	return xstrdup(path);
+}
+
+/* the source at a project-relative path, read and parsed once; -1 when unreadable */
+static long get_source(struct ctx *c, const char *path)
+{
+	struct buf full = BUF_INIT, text = BUF_INIT;
+	struct source *s;
+	struct pyast *ast = NULL;
+	size_t i;
+	long idx = -1;
+
+	for (i = 0; i < c->nr_sources; i++)
+		if (!strcmp(c->sources[i].path, path))
+			return c->sources[i].ast ? (long)i : -1;
+	buf_addf(&full, "%s/%s", c->req->root, path);
+	if (fs_is_file(full.ptr) && fs_read_file(&text, full.ptr, ENGINE_MAX_SOURCE_BYTES) == 0 &&
+	    pyast_parse(&ast, text.ptr, text.len) == 0)
+		idx = (long)c->nr_sources;
+	else
+		log_debug("builtin engine: cannot read '%s': %s", path, error_last());
+	ALLOC_GROW(c->sources, c->nr_sources + 1, c->alloc_sources);
+	s = &c->sources[c->nr_sources++];
+	s->path = xstrdup(path);
+	s->ast = ast;
+	s->broken = ast && !pyast_syntax_ok(ast, NULL);
+	buf_release(&text);
+	buf_release(&full);
+	error_clear();
+	return idx;
+}
+
+static void add_target(struct ctx *c, const char *path, int line, const char *function, int distance)
+{
+	struct target *t;
+	size_t i;
+
+	for (i = 0; i < c->nr_targets; i++) {
+		t = &c->targets[i];
+		if (!strcmp(t->path, path) && t->line == line &&
+		    !strcmp(t->function ? t->function : "", function ? function : ""))
+			return;
+	}
+	ALLOC_GROW(c->targets, c->nr_targets + 1, c->alloc_targets);
+	t = &c->targets[c->nr_targets++];
+	t->path = xstrdup(path);
+	t->line = line;
+	t->function = xstrdup_or_null(function);
+	t->distance = distance;
+}
+
+static int is_test_path(const struct ctx *c, const char *path)
+{
+	const struct failure *f = c->req->failure;
+	return guard_is_test_file(path) || (f->file && !strcmp(f->file, path));
+}
+
+/* callees never worth following: builtins and test helpers */
+static int ignored_callee(const char *name)
+{
+	static const char *const names[] = {
+		"print", "len", "range", "isinstance", "issubclass", "str", "int", "float", "list",
+		"dict", "set", "tuple", "frozenset", "sorted", "reversed", "min", "max", "sum", "any",
+		"all", "abs", "round", "open", "enumerate", "zip", "map", "filter", "getattr",
+		"hasattr", "setattr", "type", "super", "repr", "iter", "next", "bool", "id", "hash",
+		"format", "vars", "dir", "callable", "object", "bytes", "approx", "raises", "warns",
+		"fixture", "param", "skip", "xfail", "fail", "parametrize", "patch", "Mock",
+		"MagicMock", "append", "extend", "items", "keys", "values", "get", "join", "split",
+		"strip", "format", "copy",
+	};
+	size_t i;
+
+	if (!strncmp(name, "assert", 6))
+		return 1;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
+struct wanted {
+	char *name;
+	int distance;
+	int found;
+};
+
+struct wanted_list {
+	struct wanted *items;
+	size_t nr, alloc;
+};
+
+static void want(struct wanted_list *w, const char *name, size_t len, int distance)
+{
+	size_t i;
+
+	for (i = 0; i < w->nr; i++)
+		if (strlen(w->items[i].name) == len && !memcmp(w->items[i].name, name, len))
+			return;
+	if (w->nr >= ENGINE_MAX_CALLEES)
+		return;
+	ALLOC_GROW(w->items, w->nr + 1, w->alloc);
+	w->items[w->nr].name = xstrndup(name, len);
+	w->items[w->nr].distance = distance;
+	w->items[w->nr].found = 0;
+	w->nr++;
+}
+
+/* the functions called from lines [first, last] of `ast`, within `within` when given */
+static void want_calls(struct wanted_list *w, const struct pyast *ast, const struct pyast_node *within,
+		       int first, int last, int distance)
+{
+	const struct pyast_node *n, *name;
+	size_t len;
+	const char *t;
+
+	for (n = NULL; (n = pyast_next(ast, n, "call", first, last)); ) {
+		if (within && !pyast_within(n, within))
+			continue;
+		if (!(name = callee_name(n)))
+			continue;
+		t = pyast_text(ast, name, &len);
+		{
+			char *s = xstrndup(t, len);
+			int skip = ignored_callee(s);
+			free(s);
+			if (skip)
+				continue;
+		}
+		want(w, t, len, distance);
+	}
+}
+
+/* look for the wanted functions in the source at `path` */
+static void find_wanted_in(struct ctx *c, struct wanted_list *w, const char *path)
+{
+	struct pyast_function fn = PYAST_FUNCTION_INIT;
+	long idx;
+	size_t i;
+
+	if (is_test_path(c, path) || (idx = get_source(c, path)) < 0)
+		return;
+	for (i = 0; i < w->nr; i++) {
+		if (pyast_find_function(&fn, c->sources[idx].ast, w->items[i].name, NULL))
+			continue;
+		add_target(c, path, 0, w->items[i].name, w->items[i].distance);
+		w->items[i].found = 1;
+		pyast_function_release(&fn);
+	}
+}
+
+/* module "a.b" (".b" relative to `from`) -> the files it may be */
+static void module_files(struct strvec *out, const char *from, const char *mod, size_t len)
+{
+	static const char *const prefixes[] = { "", "src/", "lib/" };
+	struct buf base = BUF_INIT, rel = BUF_INIT;
+	size_t i, dots = 0;
+
+	while (dots < len && mod[dots] == '.')
+		dots++;
+	if (dots) {
+		const char *slash = strrchr(from, '/');
+		buf_add(&base, from, slash ? (size_t)(slash - from) : 0);
+		for (i = 1; i < dots; i++) {
+			char *up = strrchr(base.ptr, '/');
+			buf_setlen(&base, up ? (size_t)(up - base.ptr) : 0);
+		}
+		if (base.len)
+			buf_addch(&base, '/');
+	}
+	for (i = dots; i < len; i++)
+		buf_addch(&rel, mod[i] == '.' ? '/' : mod[i]);
+	for (i = 0; i < (dots ? 1 : ARRAY_SIZE(prefixes)); i++) {
+		if (rel.len) {
+			strvec_pushf(out, "%s%s%s.py", prefixes[i], base.ptr, rel.ptr);
+			strvec_pushf(out, "%s%s%s/__init__.py", prefixes[i], base.ptr, rel.ptr);
+		} else {
+			strvec_pushf(out, "%s%s__init__.py", prefixes[i], base.ptr);
+		}
+	}
+	buf_release(&rel);
+	buf_release(&base);
+}
+
+/* the files a source imports from, as candidate paths */
+static void imported_files(struct strvec *out, const char *from, const struct pyast *ast)
+{
+	const struct pyast_node *n, *k, *mod;
+	size_t len;
+	const char *t;
+
+	for (n = NULL; (n = pyast_next(ast, n, NULL, 0, 0)); ) {
+		if (pyast_is(n, "import_from_statement")) {
+			mod = pyast_field(n, "module_name");
+			if (!mod)
+				continue;
+			t = pyast_text(ast, mod, &len);
+			module_files(out, from, t, len);
+			/* from pkg import mod */
+			for (k = n->child; k; k = k->next) {
+				const struct pyast_node *name = k;
+				struct buf sub = BUF_INIT;
+				size_t nlen;
+				const char *nt;
+				if (!k->field || strcmp(k->field, "name"))
+					continue;
+				if (pyast_is(k, "aliased_import"))
+					name = pyast_field(k, "name");
+				if (!name)
+					continue;
+				nt = pyast_text(ast, name, &nlen);
+				buf_add(&sub, t, len);
+				if (len && t[len - 1] != '.')
+					buf_addch(&sub, '.');
+				buf_add(&sub, nt, nlen);
+				module_files(out, from, sub.ptr, sub.len);
+				buf_release(&sub);
+			}
+		} else if (pyast_is(n, "import_statement")) {
+			for (k = n->child; k; k = k->next) {
+				const struct pyast_node *name = k;
+				if (pyast_is(k, "aliased_import"))
+					name = pyast_field(k, "name");
+				if (!pyast_is(name, "dotted_name"))
+					continue;
+				t = pyast_text(ast, name, &len);
+				module_files(out, from, t, len);
+			}
+		}
+	}
+}
+
+static int skip_dir(const char *name)
+{
+	return name[0] == '.' || !strcmp(name, "__pycache__") || !strcmp(name, "node_modules") ||
+	       !strcmp(name, "venv") || !strcmp(name, "site-packages") || !strcmp(name, "build") ||
+	       !strcmp(name, "dist") || !strcmp(name, "tests") || !strcmp(name, "test");
+}
+
+/* last resort: look through the project's python files for `def name(` */
+static void scan_for_wanted(struct ctx *c, struct wanted_list *w, const char *dir, int depth,
+			    size_t *files)
+{
+	struct buf full = BUF_INIT, path = BUF_INIT, text = BUF_INIT, pat = BUF_INIT;
+	DIR *d;
+	struct dirent *e;
+	size_t i;
+
+	if (depth > SCAN_MAX_DEPTH)
+		return;
+	buf_addf(&full, "%s%s%s", c->req->root, *dir ? "/" : "", dir);
+	d = opendir(full.ptr);
+	if (!d)
+		goto done;
+	while ((e = readdir(d)) && *files < ENGINE_MAX_SCAN_FILES) {
+		size_t nlen = strlen(e->d_name);
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s%s%s", dir, *dir ? "/" : "", e->d_name);
+		buf_reset(&full);
+		buf_addf(&full, "%s/%s", c->req->root, path.ptr);
+		if (fs_is_dir(full.ptr)) {
+			struct stat st;
+			if (!skip_dir(e->d_name) && !lstat(full.ptr, &st) && !S_ISLNK(st.st_mode))
+				scan_for_wanted(c, w, path.ptr, depth + 1, files);
+			continue;
+		}
+		if (nlen < 4 || strcmp(e->d_name + nlen - 3, ".py") || is_test_path(c, path.ptr))
+			continue;
+		(*files)++;
+		buf_reset(&text);
+		if (fs_read_file(&text, full.ptr, ENGINE_MAX_SOURCE_BYTES) < 0) {
+			error_clear();
+			continue;
+		}
+		for (i = 0; i < w->nr; i++) {
+			if (w->items[i].found)
+				continue;
+			buf_reset(&pat);
+			buf_addf(&pat, "def %s(", w->items[i].name);
+			if (strstr(text.ptr, pat.ptr)) {
+				find_wanted_in(c, w, path.ptr);
+				break;
+			}
+		}
+	}
+	closedir(d);
+done:
+	buf_release(&pat);
+	buf_release(&text);
+	buf_release(&path);
+	buf_release(&full);
+}
+
+/* a frame in a test file: follow what its statement calls, then what the rest of the test calls */
+static void follow_calls(struct ctx *c, struct wanted_list *w, const char *path, int line, int distance)
+{
+	struct pyast_function fn = PYAST_FUNCTION_INIT;
+	long idx = get_source(c, path);
+	int first, last;
+	const struct pyast *ast;
+
+	if (idx < 0 || line <= 0)
+		return;
+	ast = c->sources[idx].ast;
+	if (!pyast_statement_at(ast, line, &first, &last))
+		return;
+	want_calls(w, ast, NULL, first, last, distance + 1);
+	if (!pyast_enclosing_function(&fn, ast, line)) {
+		want_calls(w, ast, fn.node, fn.start_line, fn.end_line, distance + 2);
+		pyast_function_release(&fn);
+	}
+}
+
+static void resolve_wanted(struct ctx *c, struct wanted_list *w, const char *from)
+{
+	struct strvec files = STRVEC_INIT;
+	long idx = get_source(c, from);
+	size_t i, scanned = 0;
+	int missing = 0;
+
+	if (!w->nr)
+		return;
+	find_wanted_in(c, w, from);
+	if (idx >= 0)
+		imported_files(&files, from, c->sources[idx].ast);
+	for (i = 0; i < files.nr; i++) {
+		char *p = project_path(c, files.v[i]);
+		struct buf full = BUF_INIT;
+		if (p) {
+			buf_addf(&full, "%s/%s", c->req->root, p);
+			if (fs_is_file(full.ptr))
+				find_wanted_in(c, w, p);
+		}
+		buf_release(&full);
+		free(p);
+	}
+	for (i = 0; i < w->nr; i++)
+		missing += !w->items[i].found;
+	if (missing)
+		scan_for_wanted(c, w, "", 0, &scanned);
+	strvec_clear(&files);
+}
+
+static void wanted_release(struct wanted_list *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nr; i++)
+		free(w->items[i].name);
+	free(w->items);
+	memset(w, 0, sizeof(*w));
+}
+
+/* the frames, deepest first, as targets; the functions test frames call after them */
+static void collect_targets(struct ctx *c)
+{
+	const struct failure *f = c->req->failure;
+	struct { char *path; int line; } *places = NULL;
+	size_t nr = 0, i, j;
+	int distance = 0;
+
+	places = xcalloc(f->nr_frames + 1, sizeof(*places));
+	if (f->loc_file && f->loc_line > 0 && (places[nr].path = project_path(c, f->loc_file)))
+		places[nr++].line = f->loc_line;
+	for (i = f->nr_frames; i-- > 0; ) {
+		char *p = project_path(c, f->frames[i].file);
+		int dup = 0;
+		if (!p || f->frames[i].line <= 0) {
+			free(p);
+			continue;
+		}
+		for (j = 0; j < nr; j++)
+			dup |= !strcmp(places[j].path, p) && places[j].line == f->frames[i].line;
+		if (dup) {
+			free(p);
+			continue;
+		}
+		places[nr].path = p;
+		places[nr++].line = f->frames[i].line;
+	}
+	for (i = 0; i < nr; i++, distance++) {
+		struct wanted_list w = { NULL, 0, 0 };
+		if (is_test_path(c, places[i].path)) {
+			follow_calls(c, &w, places[i].path, places[i].line, distance);
+		} else {
+			add_target(c, places[i].path, places[i].line, NULL, distance);
+			/* what the crashing line calls may have computed the wrong value */
+			if (distance == 0) {
+				long idx = get_source(c, places[i].path);
+				int first, last;
+				if (idx >= 0 && pyast_statement_at(c->sources[idx].ast, places[i].line, &first, &last))
+					want_calls(&w, c->sources[idx].ast, NULL, first, last, distance + 1);
+			}
+		}
+		resolve_wanted(c, &w, places[i].path);
+		wanted_release(&w);
+	}
+	for (i = 0; i < nr; i++)
+		free(places[i].path);
+	free(places);
+}
+
+static void mutate_target(struct ctx *c, const struct target *t)
+{
+	struct pyast_function fn = PYAST_FUNCTION_INIT;
+	const struct pyast_node *region = NULL;
+	long idx = get_source(c, t->path);
+	int first = 0, last = 0;
+
+	if (idx < 0 || is_test_path(c, t->path))
+		return;
+	if (c->sources[idx].broken) {
+		log_debug("builtin engine: '%s' does not parse; not mutating it", t->path);
+		return;
+	}
+	c->cur = (size_t)idx;
+	c->ast = c->sources[idx].ast;
+	c->text = pyast_source(c->ast, &c->len);
+	c->distance = t->distance;
+	c->focus_first = c->focus_last = 0;
+	if (t->function) {
+		if (pyast_find_function(&fn, c->ast, t->function, NULL))
+			return;
+		region = fn.node;
+	} else {
+		const struct pyast_node *stmt = pyast_statement_at(c->ast, t->line, &first, &last);
+		if (!pyast_enclosing_function(&fn, c->ast, t->line))
+			region = fn.node;
+		else
+			region = stmt;
+		c->focus_first = first ? first : t->line;
+		c->focus_last = last ? last : t->line;
+	}
+	if (region && !region_seen(c, c->cur, region->start))
+		mutate_region(c, region, t->line);
+	pyast_function_release(&fn);
+}
+
+/* -- candidates ------------------------------------------------------------- */
+
+static int mutation_cmp(const void *a, const void *b)
+{
+	const struct mutation *x = a, *y = b;
+
+	if (x->distance != y->distance)
+		return x->distance < y->distance ? -1 : 1;
+	if (x->cost != y->cost)
+		return x->cost < y->cost ? -1 : 1;
+	if (x->kb_rank != y->kb_rank)
+		return x->kb_rank < y->kb_rank ? -1 : 1;
+	if (x->tpl != y->tpl)
+		return x->tpl < y->tpl ? -1 : 1;
+	if (x->src != y->src)
+		return x->src < y->src ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return strcmp(x->text, y->text);
+}
+
+/* occurrences of <needle, nlen> in <hay, hlen>, stopping at 2 */
+static int count_upto2(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	const char *p = hay, *end = hay + hlen, *hit;
+	int n = 0;
+
+	while (n < 2 && (size_t)(end - p) >= nlen && (hit = memmem(p, (size_t)(end - p), needle, nlen))) {
+		n++;
+		p = hit + 1;
+	}
+	return n;
+}
+
+static uint64_t fnv1a(const char *s, size_t len, uint64_t h)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* a one-line, shortened quote of <s, len> */
+static void add_snippet(struct buf *out, const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	buf_addch(out, '\'');
+	for (i = 0; i < len && n < DESCRIBE_MAX; i++) {
+		char ch = s[i];
+		if (ch == '\n' || ch == '\r' || ch == '\t') {
+			while (i + 1 < len && (s[i + 1] == ' ' || s[i + 1] == '\t' || s[i + 1] == '\n'))
+				i++;
+			ch = ' ';
+		}
+		buf_add_printable(out, &ch, 1);
+		n++;
+	}
+	if (i < len)
+		buf_adds(out, "...");
+	buf_addch(out, '\'');
+}
+
+static void describe(struct buf *out, const struct ctx *c, const struct mutation *m,
+		     const struct pyast *ast, const char *text)
+{
+	struct pyast_function fn = PYAST_FUNCTION_INIT;
+	int line = pyast_line_of(ast, m->start);
+
+	buf_addf(out, "%s: ", templates[m->tpl].name);
+	if (m->end > m->start) {
+		add_snippet(out, text + m->start, m->end - m->start);
+		buf_adds(out, " -> ");
+		add_snippet(out, m->text, strlen(m->text));
+	} else {
+		buf_adds(out, "insert ");
+		add_snippet(out, m->text, strlen(m->text));
+	}
+	buf_addf(out, " at %s:%d", c->sources[m->src].path, line);
+	if (!pyast_enclosing_function(&fn, ast, line)) {
+		buf_addf(out, " in %s%s%s()", fn.class_name ? fn.class_name : "",
+			 fn.class_name ? "." : "", fn.name);
+		pyast_function_release(&fn);
+	}
+}
+
+/* turn the ranked mutations into candidates until there are enough */
+static void build_candidates(struct candidate_list *out, struct ctx *c, size_t max)
+{
+	struct buf result = BUF_INIT, old = BUF_INIT, new = BUF_INIT, desc = BUF_INIT;
+	uint64_t *seen = NULL;
+	size_t nr_seen = 0, alloc_seen = 0, i, made = 0;
+
+	for (i = 0; i < c->nr_muts && made < max; i++) {
+		const struct mutation *m = &c->muts[i];
+		const struct source *s = &c->sources[m->src];
+		const struct pyast *ast = s->ast;
+		struct pyast *check = NULL;
+		struct candidate *cand;
+		struct file_edit *e;
+		size_t len, ls, le, dummy, k;
+		const char *text = pyast_source(ast, &len);
+		int first, last, nlines = pyast_line_count(ast), dup = 0, grow_up = 1;
+		double cost;
+		uint64_t h;
+
+		/* the result, parsed */
+		buf_reset(&result);
+		buf_add(&result, text, m->start);
+		buf_adds(&result, m->text);
+		buf_add(&result, text + m->end, len - m->end);
+		h = fnv1a(result.ptr, result.len, fnv1a(s->path, strlen(s->path), 14695981039346656037ull));
+		for (k = 0; k < nr_seen; k++)
+			dup |= seen[k] == h;
+		if (dup)
+			continue;
+		ALLOC_GROW(seen, nr_seen + 1, alloc_seen);
+		seen[nr_seen++] = h;
+		if (pyast_parse(&check, result.ptr, result.len) < 0 || !pyast_syntax_ok(check, NULL)) {
+			pyast_free(check);
+			error_clear();
+			continue;
+		}
+		pyast_free(check);
+
+		/* whole lines around it, widened until they occur once */
+		first = pyast_line_of(ast, m->start);
+		last = pyast_line_of(ast, m->end > m->start ? m->end - 1 : m->start);
+		pyast_line_range(ast, first, &ls, &dummy);
+		pyast_line_range(ast, last, &dummy, &le);
+		if (m->end > le && last < nlines)
+			pyast_line_range(ast, ++last, &dummy, &le);
+		while (count_upto2(text, len, text + ls, le - ls) > 1 && (first > 1 || last < nlines)) {
+			if ((grow_up && first > 1) || last >= nlines)
+				pyast_line_range(ast, --first, &ls, &dummy);
+			else
+				pyast_line_range(ast, ++last, &dummy, &le);
+			grow_up = !grow_up;
+		}
+		buf_reset(&old);
+		buf_add(&old, text + ls, le - ls);
+		buf_reset(&new);
+		buf_add(&new, text + ls, m->start - ls);
+		buf_adds(&new, m->text);
+		if (le > m->end)
+			buf_add(&new, text + m->end, le - m->end);
+
+		buf_reset(&desc);
+		describe(&desc, c, m, ast, text);
+		cand = candidate_list_add(out);
+		e = change_add(&cand->change, EDIT_UPDATE, s->path);
+		e->old_str = buf_detach(&old, NULL);
+		e->new_str = buf_detach(&new, NULL);
+		cand->change.description = buf_detach(&desc, NULL);
+		cand->template_name = xstrdup(templates[m->tpl].name);
+		cand->frame_distance = m->distance;
+		cand->size = m->size;
+		/* the cost squeezed into [0, 1) so that the distance always weighs more */
+		cost = m->cost > 0 ? m->cost : 0;
+		cand->score = 1.0 / (1.0 + m->distance + cost / (1.0 + cost));
+		made++;
+	}
+	free(seen);
+	buf_release(&desc);
+	buf_release(&new);
+	buf_release(&old);
+	buf_release(&result);
+}
+
+static void ctx_release(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr_sources; i++) {
+		free(c->sources[i].path);
+		pyast_free(c->sources[i].ast);
+	}
+	free(c->sources);
+	for (i = 0; i < c->nr_targets; i++) {
+		free(c->targets[i].path);
+		free(c->targets[i].function);
+	}
+	free(c->targets);
+	for (i = 0; i < c->nr_muts; i++)
+		free(c->muts[i].text);
+	free(c->muts);
+	free(c->regions);
+}
+
+static int builtin_propose(struct candidate_list *out, const struct engine_request *req)
+{
+	struct ctx c;
+	const char *dot;
+	size_t i, max = req->max_candidates ? req->max_candidates : ENGINE_DEFAULT_MAX_CANDIDATES;
+
+	if (!req->failure || !req->root)
+		return error_setc(ERR_USAGE, "builtin engine: no failure or project root given");
+	memset(&c, 0, sizeof(c));
+	c.req = req;
+	c.error_type = req->failure->error_type ? req->failure->error_type : "";
+	if ((dot = strrchr(c.error_type, '.')))
+		c.error_type = dot + 1;
+	c.message = req->failure->message ? req->failure->message : "";
+
+	collect_targets(&c);
+	for (i = 0; i < c.nr_targets; i++)
+		mutate_target(&c, &c.targets[i]);
+	if (c.nr_muts)
+		qsort(c.muts, c.nr_muts, sizeof(*c.muts), mutation_cmp);
+	build_candidates(out, &c, max);
+	log_debug("builtin engine: %zu targets, %zu mutations, %zu candidates", c.nr_targets,
+		  c.nr_muts, out->nr);
+	ctx_release(&c);
+	return 0;
+}
+
+const struct engine_ops engine_builtin = {
+	"builtin",
+	builtin_propose,
+};

@@ -1,0 +1,82 @@
+#ifndef ENGINE_ENGINE_H
+#define ENGINE_ENGINE_H
+
+#include "edit/change.h"
+#include "runner/result.h"
+#include "util/strvec.h"
+
+#include <stddef.h>
+
+/*
+ * Repair engines (SPEC C5): each proposes candidate changes for one
+ * failure, best first. An engine is a `struct engine_ops` in the registry
+ * table of engine.c; adding one is one file and one row.
+ *
+ * Ownership: a candidate_list owns its candidates and everything they hold
+ * (the change, the template name); candidate_list_release() frees them.
+ * The request and what it points to stay the caller's.
+ */
+
+/* how many candidates an engine proposes per failure unless told */
+#define ENGINE_DEFAULT_MAX_CANDIDATES 60
+/* the built-in engine reads no source file larger than this */
+#define ENGINE_MAX_SOURCE_BYTES (2u * 1024 * 1024)
+/* ... follows at most this many functions called from a failing line */
+#define ENGINE_MAX_CALLEES 8
+/* ... and looks through at most this many files to find their definitions */
+#define ENGINE_MAX_SCAN_FILES 400
+/* ... and considers at most this many raw mutations before ranking */
+#define ENGINE_MAX_MUTATIONS 20000
+
+struct candidate {
+	struct change change;
+	char *template_name;  /* "cmp-boundary", "add-return"; the engine's name for LLM engines */
+	int frame_distance;   /* 0: at the crash location; 1: one frame out (or a callee); ... */
+	size_t size;          /* bytes changed */
+	double score;         /* in (0, 1]: higher is better; the list is sorted by it */
+};
+
+struct candidate_list {
+	struct candidate *items;
+	size_t nr, alloc;
+};
+#define CANDIDATE_LIST_INIT { NULL, 0, 0 }
+
+/* a new candidate at the end of the list, zeroed, its change initialised */
+struct candidate *candidate_list_add(struct candidate_list *l);
+void candidate_list_release(struct candidate_list *l);
+
+struct engine_request {
+	const struct failure *failure;        /* from src/runner/result.h */
+	const char *root;                     /* project root; paths in `failure` are relative to it */
+	size_t max_candidates;                /* 0: ENGINE_DEFAULT_MAX_CANDIDATES */
+	const struct strvec *template_order;  /* optional: template names by past success, tried first */
+	double temperature;                   /* for LLM engines; ignored by builtin */
+	const char *feedback;                 /* previous attempt and why it failed; ignored by builtin */
+};
+#define ENGINE_REQUEST_INIT { NULL, NULL, ENGINE_DEFAULT_MAX_CANDIDATES, NULL, 0.0, NULL }
+
+struct engine_ops {
+	const char *name;
+	/*
+	 * Append up to max_candidates candidates to `out`, best first. Finding
+	 * none is not an error (0, nothing appended); a negative code means the
+	 * engine could not work (message in error_last()).
+	 */
+	int (*propose)(struct candidate_list *out, const struct engine_request *req);
+};
+
+/* the engine called `name`, or NULL */
+const struct engine_ops *engine_find(const char *name);
+
+/*
+ * The built-in engine: program-repair templates (operator and literal
+ * mutations, off-by-one shifts, swapped arguments and names, missing
+ * returns, ...) applied to the functions of the failing frames in project
+ * source and of the functions the failing test line calls, never to test
+ * files. Every candidate is one EDIT_UPDATE whose old text is whole lines,
+ * unique in the file, and the result still parses.
+ */
+extern const struct engine_ops engine_builtin;
+
+#endif

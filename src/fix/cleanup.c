@@ -1,0 +1,153 @@
+#include "fix/fix.h"
+
+#include "fix/session_state.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "vcs/vcs.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static int project_root(struct buf *root)
+{
+	struct vcs_repo *repo = NULL;
+	int err = vcs_open(&repo, ".");
+	if (err == 0) {
+		buf_reset(root);
+		buf_adds(root, vcs_workdir(repo));
+		vcs_free(repo);
+		return 0;
+	}
+	if (err != ERR_NOTFOUND)
+		return err;
+	return fs_realpath(root, ".");
+}
+
+int fix_store_open(struct store **out, struct buf *root)
+{
+	struct buf db = BUF_INIT;
+	int err;
+
+	*out = NULL;
+	if ((err = project_root(root)) < 0)
+		return err;
+	buf_addf(&db, "%s/%s/state.db", root->ptr, FIX_DIR);
+	if (!fs_is_file(db.ptr))
+		err = error_setc(ERR_NOTFOUND, "no pytest-fixer session was run in '%s'", root->ptr);
+	else
+		err = store_open(out, db.ptr);
+	buf_release(&db);
+	return err;
+}
+
+/* 1 when no process holds the session's lock (it is not running) */
+static int session_is_idle(const char *root, const char *id)
+{
+	struct buf path = BUF_INIT;
+	int fd, idle = 1;
+
+	buf_addf(&path, "%s/%s/locks/%s.lock", root, FIX_DIR, id);
+	fd = open(path.ptr, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			idle = 0;
+		close(fd);
+	}
+	if (idle)
+		unlink(path.ptr);
+	buf_release(&path);
+	return idle;
+}
+
+static void delete_branches(struct strvec *report, struct store *st, const char *root,
+			    const char *session)
+{
+	struct vcs_repo *repo = NULL;
+	struct failure_row *rows = NULL;
+	struct buf current = BUF_INIT;
+	size_t nr = 0, i;
+
+	if (vcs_open(&repo, root) < 0)
+		return;
+	vcs_head_branch(&current, repo);
+	if (store_failure_list(&rows, &nr, st, session) == 0) {
+		for (i = 0; i < nr; i++) {
+			int exists = 0;
+			const char *b = rows[i].branch;
+			if (!b || !strcmp(b, current.ptr))
+				continue;
+			if (vcs_branch_exists(&exists, repo, b) < 0 || !exists)
+				continue;
+			if (vcs_branch_delete(repo, b) == 0)
+				strvec_pushf(report, "deleted branch '%s'", b);
+			else
+				strvec_pushf(report, "kept branch '%s': %s", b, error_last());
+		}
+	}
+	failure_rows_free(rows, nr);
+	buf_release(&current);
+	vcs_free(repo);
+}
+
+int fix_cleanup(struct strvec *report, int branches)
+{
+	struct store *st = NULL;
+	struct buf root = BUF_INIT, dir = BUF_INIT;
+	struct session_row *rows = NULL;
+	size_t nr = 0, i, j;
+	int err;
+
+	if ((err = fix_store_open(&st, &root)) < 0) {
+		if (err == ERR_NOTFOUND) {
+			strvec_push(report, "nothing to clean up");
+			err = 0;
+		}
+		goto done;
+	}
+	if ((err = store_session_list(&rows, &nr, st)) < 0)
+		goto done;
+	for (i = 0; i < nr; i++) {
+		struct strvec trees = STRVEC_INIT;
+		const struct session_row *r = &rows[i];
+
+		if (!session_is_idle(root.ptr, r->id)) {
+			strvec_pushf(report, "session %s is running: left alone", r->id);
+			continue;
+		}
+		if (store_worktree_list(&trees, st, r->id) == 0) {
+			for (j = 0; j < trees.nr; j++) {
+				if (fs_remove_tree(trees.v[j]) == 0)
+					strvec_pushf(report, "removed work directory '%s'", trees.v[j]);
+				store_worktree_remove(st, r->id, trees.v[j]);
+			}
+		}
+		strvec_clear(&trees);
+		buf_reset(&dir);
+		buf_addf(&dir, "%s/%s/worktrees/%s", root.ptr, FIX_DIR, r->id);
+		if (fs_is_dir(dir.ptr) && fs_remove_tree(dir.ptr) == 0)
+			strvec_pushf(report, "removed '%s'", dir.ptr);
+		if (r->state == SESSION_RUNNING || r->state == SESSION_INITIALIZING) {
+			if (store_session_set_state(st, r->id, SESSION_PAUSED,
+						    "stopped without finishing (resumable)") == 0)
+				strvec_pushf(report, "session %s was interrupted: now PAUSED "
+					     "('pytest-fixer resume %s' continues it)", r->id, r->id);
+		}
+		if (branches)
+			delete_branches(report, st, root.ptr, r->id);
+	}
+	if (!report->nr)
+		strvec_push(report, "nothing to clean up");
+done:
+	for (i = 0; i < nr; i++)
+		session_row_release(&rows[i]);
+	free(rows);
+	store_free(st);
+	buf_release(&root);
+	buf_release(&dir);
+	return err;
+}

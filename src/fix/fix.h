@@ -1,0 +1,77 @@
+#ifndef FIX_FIX_H
+#define FIX_FIX_H
+
+#include "util/buf.h"
+#include "util/strvec.h"
+
+#include <stddef.h>
+
+/*
+ * The fix loop (SPEC C2-C8): baseline, then for each failure: localise,
+ * propose candidates, validate them in private work directories (several at
+ * once), keep the smallest change that passes every gate, and commit it on
+ * a fix branch made from the commit the session started on. The user's
+ * working tree, index, HEAD and branches are not touched, unless --apply
+ * asks for the verified changes to be applied at the end.
+ *
+ * Sessions live in .pytest-fixer/state.db with their failures, attempts
+ * and state; reports in .pytest-fixer/reports/<id>.md.
+ */
+
+#define FIX_DIR ".pytest-fixer"
+#define FIX_DEFAULT_MAX_RETRIES 3
+#define FIX_DEFAULT_VERIFY_RUNS 2
+#define FIX_DEFAULT_MAX_CANDIDATES 60
+#define FIX_BRANCH_PREFIX "fix-"
+
+struct fix_options {
+	const char *test_path;       /* only failures in this file/dir (pytest path) */
+	const char *test_function;   /* only this test function */
+	const char *engine;          /* "builtin" ("auto", "llm" later) */
+	const char *pytest_cmd;      /* NULL: search */
+	const char *branch;          /* all fixes on this one branch; NULL: one per failure */
+	int max_retries;
+	double initial_temp, temp_increment;
+	int jobs;                    /* candidates validated at once; 0: number of cores */
+	int verify_runs;             /* extra passing runs of the target */
+	size_t max_candidates;
+	double test_timeout;
+	int allow_test_edits;
+	int dry_run;                 /* validate, but no branches or commits */
+	int apply;                   /* apply the verified changes to the working tree at the end */
+	int non_interactive;
+	int json;
+	int progress;                /* progress lines on stderr (a TTY) */
+};
+
+#define FIX_OPTIONS_INIT { NULL, NULL, "builtin", NULL, NULL, FIX_DEFAULT_MAX_RETRIES, 0.4, 0.1, \
+			   0, FIX_DEFAULT_VERIFY_RUNS, FIX_DEFAULT_MAX_CANDIDATES, 120.0, 0, 0, 0, 0, 0, 0 }
+
+/* The session's outcome, for the exit code. */
+struct fix_outcome {
+	char session[40];
+	size_t total, fixed, unfixed;
+	int interrupted;
+};
+
+/* Start a session in the current directory's project. */
+int fix_run(struct fix_outcome *out, const struct fix_options *opts);
+/* Continue a PAUSED (or crashed) session. */
+int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options *opts);
+
+/*
+ * The project of the current directory (the git work tree, or the directory
+ * itself) and its store. ERR_NOTFOUND when no session was ever run there.
+ */
+struct store;
+int fix_store_open(struct store **out, struct buf *root);
+
+/*
+ * Remove what sessions left behind: work directories, stale locks; sessions
+ * a crash left RUNNING become PAUSED (resumable). With `branches`, the fix
+ * branches sessions created are deleted too. A summary line per action goes
+ * into `report`.
+ */
+int fix_cleanup(struct strvec *report, int branches);
+
+#endif

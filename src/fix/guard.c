@@ -1,0 +1,594 @@
+#include "fix/guard.h"
+
+#include "pyast/pyast.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* what is counted per function; the order is the order reasons are given in */
+enum measure {
+	M_ASSERT,       /* fewer is weaker */
+	M_RAISES,
+	M_APPROX,
+	M_MATCH,        /* match= on pytest.raises */
+	M_TRIVIAL,      /* more is weaker */
+	M_SKIP,
+	M_EARLY_RETURN,
+	M_BROAD_RAISES,
+	M_TOLERANCE,    /* rel= / abs= on pytest.approx */
+	M_COUNT
+};
+
+/* how each measure reads in a reason: "<verb> <n> <noun>" */
+static const struct {
+	int more_is_weaker;
+	const char *verb, *one, *many;
+} measures[M_COUNT] = {
+	[M_ASSERT] = { 0, "loses", "assert", "asserts" },
+	[M_RAISES] = { 0, "loses", "pytest.raises", "pytest.raises" },
+	[M_APPROX] = { 0, "loses", "pytest.approx", "pytest.approx" },
+	[M_MATCH] = { 0, "drops", "match= from pytest.raises", "match= from pytest.raises" },
+	[M_TRIVIAL] = { 1, "makes", "assert trivially true", "asserts trivially true" },
+	[M_SKIP] = { 1, "adds", "skip or xfail", "skips or xfails" },
+	[M_EARLY_RETURN] = { 1, "adds", "return before an assert", "returns before an assert" },
+	[M_BROAD_RAISES] = { 1, "widens", "pytest.raises to Exception", "pytest.raises to Exception" },
+	[M_TOLERANCE] = { 1, "widens", "pytest.approx tolerance", "pytest.approx tolerances" },
+};
+
+/* one function (or the module, key ""), with what it holds */
+struct owner {
+	char *key;          /* "test_div", "TestDiv.test_div", "" for module level */
+	int is_test;
+	int count[M_COUNT];
+	size_t last_assert; /* byte offset just past the last assert; 0 if none */
+};
+
+struct profile {
+	struct owner *items;
+	size_t nr, alloc;
+};
+
+static void profile_release(struct profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr; i++)
+		free(p->items[i].key);
+	free(p->items);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct owner *profile_find(const struct profile *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr; i++)
+		if (!strcmp(p->items[i].key, key))
+			return &p->items[i];
+	return NULL;
+}
+
+static struct owner *profile_get(struct profile *p, const char *key)
+{
+	struct owner *o = profile_find(p, key);
+
+	if (o)
+		return o;
+	ALLOC_GROW(p->items, p->nr + 1, p->alloc);
+	o = &p->items[p->nr++];
+	memset(o, 0, sizeof(*o));
+	o->key = xstrdup(key);
+	return o;
+}
+
+/* -- reading the tree ----------------------------------------------------- */
+
+static int text_is(const struct pyast *ast, const struct pyast_node *n, const char *s)
+{
+	return n && pyast_text_is(ast, n, s);
+}
+
+static int text_starts(const struct pyast *ast, const struct pyast_node *n, const char *prefix)
+{
+	size_t len, plen = strlen(prefix);
+	const char *t;
+
+	if (!n)
+		return 0;
+	t = pyast_text(ast, n, &len);
+	return len >= plen && !memcmp(t, prefix, plen);
+}
+
+static int same_text(const struct pyast *ast, const struct pyast_node *a, const struct pyast_node *b)
+{
+	size_t alen, blen;
+	const char *at, *bt;
+
+	if (!a || !b)
+		return 0;
+	at = pyast_text(ast, a, &alen);
+	bt = pyast_text(ast, b, &blen);
+	return alen == blen && !memcmp(at, bt, alen);
+}
+
+/* the name a callee or decorator ends in: "assertEqual" for self.assertEqual */
+static const struct pyast_node *last_name(const struct pyast_node *fn)
+{
+	if (!fn)
+		return NULL;
+	if (pyast_is(fn, "identifier"))
+		return fn;
+	if (pyast_is(fn, "attribute"))
+		return pyast_field(fn, "attribute");
+	return NULL;
+}
+
+/* the object of an attribute callee ("pytest" in pytest.raises), or NULL */
+static const struct pyast_node *callee_object(const struct pyast_node *fn)
+{
+	return fn && pyast_is(fn, "attribute") ? pyast_field(fn, "object") : NULL;
+}
+
+/* pytest's names may be used bare (from pytest import raises) or as pytest.x */
+static int is_pytest_call(const struct pyast *ast, const struct pyast_node *fn, const char *name)
+{
+	const struct pyast_node *obj = callee_object(fn);
+
+	if (!text_is(ast, last_name(fn), name))
+		return 0;
+	return !obj || text_is(ast, obj, "pytest");
+}
+
+static int is_false_literal(const struct pyast *ast, const struct pyast_node *n);
+
+static int is_zero_number(const struct pyast *ast, const struct pyast_node *n)
+{
+	size_t len, i;
+	const char *t = pyast_text(ast, n, &len);
+	int digits = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = t[i];
+		if (c == 'x' || c == 'X' || c == 'o' || c == 'O' || c == 'b' || c == 'B')
+			continue;
+		if (c == 'e' || c == 'E' || c == 'j' || c == 'J')
+			break;
+		if ((c >= '1' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+			return 0;
+		digits += c == '0';
+	}
+	return digits > 0;
+}
+
+/* a string literal with no characters between its quotes */
+static int is_empty_string(const struct pyast *ast, const struct pyast_node *n)
+{
+	const struct pyast_node *c;
+
+	for (c = n->child; c; c = c->next)
+		if (pyast_is(c, "string_content") || pyast_is(c, "interpolation") ||
+		    pyast_is(c, "escape_sequence"))
+			return 0;
+	return !pyast_is(n, "concatenated_string");
+}
+
+static int is_trivially_true(const struct pyast *ast, const struct pyast_node *n)
+{
+	const struct pyast_node *a, *b, *op;
+
+	if (!n)
+		return 0;
+	if (pyast_is(n, "true"))
+		return 1;
+	if (pyast_is(n, "integer") || pyast_is(n, "float"))
+		return !is_zero_number(ast, n);
+	if (pyast_is(n, "string"))
+		return !is_empty_string(ast, n);
+	if (pyast_is(n, "tuple") || pyast_is(n, "list") || pyast_is(n, "set") ||
+	    pyast_is(n, "dictionary"))
+		return pyast_named_count(n) > 0;
+	if (pyast_is(n, "parenthesized_expression"))
+		return is_trivially_true(ast, pyast_named_child(n, 0));
+	if (pyast_is(n, "not_operator"))
+		return is_false_literal(ast, pyast_field(n, "argument"));
+	if (pyast_is(n, "boolean_operator")) {
+		a = pyast_field(n, "left");
+		b = pyast_field(n, "right");
+		op = pyast_field(n, "operator");
+		if (text_is(ast, op, "or"))
+			return is_trivially_true(ast, a) || is_trivially_true(ast, b);
+		return is_trivially_true(ast, a) && is_trivially_true(ast, b);
+	}
+	if (pyast_is(n, "comparison_operator") && pyast_named_count(n) == 2) {
+		op = pyast_field(n, "operators");
+		if (!op || !(text_is(ast, op, "==") || text_is(ast, op, "is") ||
+			     text_is(ast, op, "<=") || text_is(ast, op, ">=")))
+			return 0;
+		return same_text(ast, pyast_named_child(n, 0), pyast_named_child(n, 1));
+	}
+	return 0;
+}
+
+static int is_false_literal(const struct pyast *ast, const struct pyast_node *n)
+{
+	if (!n)
+		return 0;
+	if (pyast_is(n, "false") || pyast_is(n, "none"))
+		return 1;
+	if (pyast_is(n, "integer") || pyast_is(n, "float"))
+		return is_zero_number(ast, n);
+	if (pyast_is(n, "string"))
+		return is_empty_string(ast, n);
+	if (pyast_is(n, "tuple") || pyast_is(n, "list") || pyast_is(n, "dictionary"))
+		return pyast_named_count(n) == 0;
+	if (pyast_is(n, "parenthesized_expression"))
+		return is_false_literal(ast, pyast_named_child(n, 0));
+	return 0;
+}
+
+/* the positional arguments of a call, and the keyword argument `kw` */
+static const struct pyast_node *call_arg(const struct pyast_node *call, size_t i)
+{
+	const struct pyast_node *args = pyast_field(call, "arguments"), *c;
+
+	if (!args)
+		return NULL;
+	for (c = args->child; c; c = c->next) {
+		if (!c->named || pyast_is(c, "keyword_argument") || pyast_is(c, "comment"))
+			continue;
+		if (!i--)
+			return c;
+	}
+	return NULL;
+}
+
+static int has_keyword(const struct pyast *ast, const struct pyast_node *call, const char *kw)
+{
+	const struct pyast_node *args = pyast_field(call, "arguments"), *c;
+
+	if (!args)
+		return 0;
+	for (c = args->child; c; c = c->next)
+		if (pyast_is(c, "keyword_argument") && text_is(ast, pyast_field(c, "name"), kw))
+			return 1;
+	return 0;
+}
+
+/* Exception, BaseException, or a tuple holding one */
+static int is_broad_exception(const struct pyast *ast, const struct pyast_node *n)
+{
+	const struct pyast_node *c;
+
+	if (!n)
+		return 0;
+	if (text_is(ast, n, "Exception") || text_is(ast, n, "BaseException") ||
+	    text_is(ast, n, "builtins.Exception"))
+		return 1;
+	if (pyast_is(n, "tuple") || pyast_is(n, "parenthesized_expression"))
+		for (c = n->child; c; c = c->next)
+			if (c->named && is_broad_exception(ast, c))
+				return 1;
+	return 0;
+}
+
+static const char *const skip_names[] = {
+	"skip", "skipif", "xfail", "importorskip", "skipIf", "skipUnless", "expectedFailure",
+	"SkipTest", "skipTest",
+};
+
+static const char *const skip_owners[] = {
+	"pytest", "pytest.mark", "mark", "unittest", "self", "unittest.case",
+};
+
+static int in_names(const struct pyast *ast, const struct pyast_node *n,
+		    const char *const *list, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (text_is(ast, n, list[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * A skip: an attribute like pytest.mark.skip or self.skipTest anywhere, or a
+ * bare skip name used as a decorator, a callee or what is raised.
+ */
+static int is_skip(const struct pyast *ast, const struct pyast_node *n)
+{
+	const struct pyast_node *p = n->parent;
+
+	if (pyast_is(n, "attribute")) {
+		if (!in_names(ast, pyast_field(n, "attribute"), skip_names, ARRAY_SIZE(skip_names)))
+			return 0;
+		return in_names(ast, pyast_field(n, "object"), skip_owners, ARRAY_SIZE(skip_owners));
+	}
+	if (!pyast_is(n, "identifier") || !p)
+		return 0;
+	if (!in_names(ast, n, skip_names, ARRAY_SIZE(skip_names)))
+		return 0;
+	if (pyast_is(p, "decorator") || pyast_is(p, "raise_statement"))
+		return 1;
+	if (pyast_is(p, "call") && p->child == n)
+		return pyast_is(p->parent, "decorator") || pyast_is(p->parent, "expression_statement") ||
+		       pyast_is(p->parent, "raise_statement");
+	return 0;
+}
+
+/*
+ * The function that owns `n`: the outermost def around it, a decorator
+ * belonging to the def it decorates; else the outermost class; else NULL.
+ */
+static const struct pyast_node *owner_def(const struct pyast_node *n, const struct pyast_node **cls)
+{
+	const struct pyast_node *fn = NULL, *a, *d;
+
+	*cls = NULL;
+	for (a = n; a; a = a->parent) {
+		if (pyast_is(a, "function_definition"))
+			fn = a;
+		else if (pyast_is(a, "class_definition"))
+			*cls = a;
+		else if (pyast_is(a, "decorated_definition") && (d = pyast_field(a, "definition"))) {
+			if (pyast_is(d, "function_definition"))
+				fn = d;
+			else if (pyast_is(d, "class_definition"))
+				*cls = d;
+		}
+	}
+	return fn;
+}
+
+/* "Outer.Inner.name": the classes around a def or class, then its name */
+static void qualname(struct buf *out, const struct pyast *ast, const struct pyast_node *def)
+{
+	const struct pyast_node *a, *chain[64], *name;
+	size_t nr = 0, len;
+	const char *t;
+
+	for (a = def; a && nr < ARRAY_SIZE(chain); a = a->parent)
+		if (pyast_is(a, "class_definition") || a == def)
+			chain[nr++] = a;
+	while (nr--) {
+		name = pyast_field(chain[nr], "name");
+		if (!name)
+			continue;
+		t = pyast_text(ast, name, &len);
+		if (out->len)
+			buf_addch(out, '.');
+		buf_add(out, t, len);
+	}
+}
+
+static struct owner *owner_of(struct profile *p, const struct pyast *ast, const struct pyast_node *n)
+{
+	const struct pyast_node *cls, *fn = owner_def(n, &cls);
+	struct buf key = BUF_INIT;
+	struct owner *o;
+
+	if (fn)
+		qualname(&key, ast, fn);
+	else if (cls)
+		qualname(&key, ast, cls);
+	o = profile_get(p, key.ptr);
+	if (fn && !o->is_test)
+		o->is_test = text_starts(ast, pyast_field(fn, "name"), "test");
+	buf_release(&key);
+	return o;
+}
+
+/* the innermost def around `n`, or NULL */
+static const struct pyast_node *innermost_def(const struct pyast_node *n)
+{
+	for (n = n->parent; n; n = n->parent)
+		if (pyast_is(n, "function_definition") || pyast_is(n, "lambda"))
+			return n;
+	return NULL;
+}
+
+static void note_assert(struct owner *o, const struct pyast_node *n)
+{
+	o->count[M_ASSERT]++;
+	if (n->end > o->last_assert)
+		o->last_assert = n->end;
+}
+
+static void measure_call(struct owner *o, const struct pyast *ast, const struct pyast_node *call)
+{
+	const struct pyast_node *fn = pyast_field(call, "function"), *name = last_name(fn);
+	const struct pyast_node *a0, *a1;
+
+	if (!name)
+		return;
+	if (text_starts(ast, name, "assert") || (text_is(ast, name, "fail") && callee_object(fn) &&
+						 (text_is(ast, callee_object(fn), "self") ||
+						  text_is(ast, callee_object(fn), "pytest"))))
+		note_assert(o, call);
+	if (is_pytest_call(ast, fn, "raises") || is_pytest_call(ast, fn, "warns") ||
+	    text_starts(ast, name, "assertRaises") || text_starts(ast, name, "assertWarns")) {
+		o->count[M_RAISES]++;
+		if (call->end > o->last_assert)
+			o->last_assert = call->end;
+		o->count[M_BROAD_RAISES] += is_broad_exception(ast, call_arg(call, 0));
+		o->count[M_MATCH] += has_keyword(ast, call, "match") ||
+				     text_starts(ast, name, "assertRaisesRegex");
+	}
+	if (is_pytest_call(ast, fn, "approx")) {
+		o->count[M_APPROX]++;
+		o->count[M_TOLERANCE] += has_keyword(ast, call, "rel") + has_keyword(ast, call, "abs");
+	}
+	a0 = call_arg(call, 0);
+	a1 = call_arg(call, 1);
+	if ((text_is(ast, name, "assertTrue") || text_is(ast, name, "assert_")) && is_trivially_true(ast, a0))
+		o->count[M_TRIVIAL]++;
+	else if (text_is(ast, name, "assertFalse") && is_false_literal(ast, a0))
+		o->count[M_TRIVIAL]++;
+	else if ((text_is(ast, name, "assertEqual") || text_is(ast, name, "assertIs") ||
+		  text_is(ast, name, "assertEquals") || text_is(ast, name, "assertAlmostEqual")) &&
+		 same_text(ast, a0, a1))
+		o->count[M_TRIVIAL]++;
+}
+
+static int build_profile(struct profile *p, const struct pyast *ast)
+{
+	const struct pyast_node *nodes, *n;
+	size_t nr, i;
+	struct owner *o;
+
+	nodes = pyast_nodes(ast, &nr);
+	profile_get(p, "");
+	/* every def gets an entry, so a test without asserts is still known */
+	for (n = NULL; (n = pyast_next(ast, n, "function_definition", 0, 0)); )
+		owner_of(p, ast, n);
+	for (i = 0; i < nr; i++) {
+		n = &nodes[i];
+		if (pyast_is(n, "assert_statement")) {
+			o = owner_of(p, ast, n);
+			note_assert(o, n);
+			o->count[M_TRIVIAL] += is_trivially_true(ast, pyast_named_child(n, 0));
+		} else if (pyast_is(n, "call")) {
+			measure_call(owner_of(p, ast, n), ast, n);
+		}
+		if (is_skip(ast, n))
+			owner_of(p, ast, n)->count[M_SKIP]++;
+	}
+	/* returns of the test itself (not of a helper inside it) before its last assert */
+	for (n = NULL; (n = pyast_next(ast, n, "return_statement", 0, 0)); ) {
+		const struct pyast_node *cls, *def = innermost_def(n);
+		if (def != owner_def(n, &cls))
+			continue;
+		o = owner_of(p, ast, n);
+		if (o->is_test && n->start < o->last_assert)
+			o->count[M_EARLY_RETURN]++;
+	}
+	return 0;
+}
+
+/* -- comparing ------------------------------------------------------------ */
+
+static void add_reason(struct buf *reason, int *found, const char *path)
+{
+	if (!*found)
+		buf_addf(reason, "test file '%s' ", path);
+	else
+		buf_adds(reason, "; ");
+	(*found)++;
+}
+
+static void add_measure(struct buf *reason, enum measure m, int n)
+{
+	buf_addf(reason, "%s %d %s", measures[m].verb, n, n == 1 ? measures[m].one : measures[m].many);
+}
+
+static void compare(struct buf *reason, int *found, const char *path,
+		    const struct profile *before, const struct profile *after)
+{
+	size_t i, m;
+
+	for (i = 0; i < before->nr; i++) {
+		const struct owner *b = &before->items[i];
+		if (b->is_test && !profile_find(after, b->key)) {
+			add_reason(reason, found, path);
+			buf_addf(reason, "removes or renames test '%s'", b->key);
+		}
+	}
+	for (m = 0; m < M_COUNT; m++) {
+		for (i = 0; i < after->nr; i++) {
+			const struct owner *a = &after->items[i];
+			const struct owner *b = profile_find(before, a->key);
+			int was = b ? b->count[m] : 0, diff;
+			if (!b && !measures[m].more_is_weaker)
+				continue;
+			diff = measures[m].more_is_weaker ? a->count[m] - was : was - a->count[m];
+			if (diff <= 0)
+				continue;
+			add_reason(reason, found, path);
+			add_measure(reason, m, diff);
+			if (*a->key)
+				buf_addf(reason, " (in %s)", a->key);
+			else
+				buf_adds(reason, " (at module level)");
+		}
+	}
+	/* a function lost with its asserts: counted above only for tests */
+	for (m = 0; m < M_COUNT; m++) {
+		if (measures[m].more_is_weaker)
+			continue;
+		for (i = 0; i < before->nr; i++) {
+			const struct owner *b = &before->items[i];
+			if (b->is_test || profile_find(after, b->key) || !b->count[m])
+				continue;
+			add_reason(reason, found, path);
+			add_measure(reason, m, b->count[m]);
+			buf_addf(reason, " (with %s, removed)", b->key);
+		}
+	}
+}
+
+int guard_test_weakening(struct buf *reason, const char *path, const char *before, size_t blen,
+			 const char *after, size_t alen)
+{
+	struct pyast *bt = NULL, *at = NULL;
+	struct profile bp = { 0 }, ap = { 0 };
+	struct buf why = BUF_INIT;
+	int found = 0, err;
+
+	if ((err = pyast_parse(&bt, before, blen)) < 0 ||
+	    (err = pyast_parse(&at, after, alen)) < 0) {
+		err = error_prefix(err, "cannot check test file '%s'", path);
+		goto done;
+	}
+	if (pyast_syntax_ok(bt, NULL) && !pyast_syntax_ok(at, &why)) {
+		add_reason(reason, &found, path);
+		buf_addf(reason, "no longer parses (%s)", why.ptr);
+	}
+	build_profile(&bp, bt);
+	build_profile(&ap, at);
+	compare(reason, &found, path, &bp, &ap);
+	err = found ? 1 : 0;
+done:
+	profile_release(&ap);
+	profile_release(&bp);
+	buf_release(&why);
+	pyast_free(at);
+	pyast_free(bt);
+	return err;
+}
+
+/* -- paths ---------------------------------------------------------------- */
+
+static int has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	return len >= n && !memcmp(s + len - n, suffix, n);
+}
+
+int guard_is_test_file(const char *relpath)
+{
+	const char *p = relpath, *slash;
+	size_t len;
+
+	for (;;) {
+		slash = strchr(p, '/');
+		len = slash ? (size_t)(slash - p) : strlen(p);
+		if (slash) {
+			if ((len == 5 && !memcmp(p, "tests", 5)) || (len == 4 && !memcmp(p, "test", 4)))
+				return 1;
+			p = slash + 1;
+			continue;
+		}
+		break;
+	}
+	/* the base name */
+	if (!has_suffix(p, len, ".py"))
+		return 0;
+	if (len >= 8 && !memcmp(p, "test_", 5))
+		return 1;
+	if (has_suffix(p, len, "_test.py"))
+		return 1;
+	return len == 11 && !memcmp(p, "conftest.py", 11);
+}

@@ -1,0 +1,835 @@
+#include "fix/fix.h"
+
+#include "engine/engine.h"
+#include "fix/session_state.h"
+#include "fix/validate.h"
+#include "report/report.h"
+#include "runner/pytest.h"
+#include "runner/result_json.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/sig.h"
+#include "util/xalloc.h"
+#include "vcs/vcs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FIX_MAX_JOBS 16
+#define FIX_MAX_BRANCH_SUFFIX 100
+
+/* Everything one session run holds. */
+struct session {
+	const struct fix_options *opts;
+	struct vcs_repo *repo;            /* NULL: not a git repository */
+	char root[4096];                  /* the user's project */
+	char base[VCS_OID_HEXSZ + 1];     /* the commit fixes are made from ("" without git) */
+	char tip[VCS_OID_HEXSZ + 1];      /* --branch: the branch's current commit */
+	struct store *store;
+	struct session_row row;
+	int lock_fd;
+	struct buf work;                  /* .pytest-fixer/worktrees/<id> */
+	struct strvec job_dirs;
+	struct vcs_repo *job_repos[FIX_MAX_JOBS];
+	const struct engine_ops *engine;
+	struct strvec baseline_failures;  /* ids failing at baseline */
+	struct failure_row *failures;
+	size_t nr_failures;
+	double started;
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int default_jobs(const struct fix_options *o)
+{
+	long n = o->jobs > 0 ? o->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > FIX_MAX_JOBS ? FIX_MAX_JOBS : (int)n;
+}
+
+static json_t *options_json(const struct fix_options *o)
+{
+	/* never an API key: the store refuses one anyway */
+	return json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:i, s:f, s:f, s:i, s:i, s:i, s:f, s:b, s:b, s:b}",
+			 "test_path", o->test_path, "test_function", o->test_function,
+			 "engine", o->engine, "pytest", o->pytest_cmd, "branch", o->branch,
+			 "max_retries", o->max_retries, "initial_temp", o->initial_temp,
+			 "temp_increment", o->temp_increment, "jobs", o->jobs,
+			 "verify_runs", o->verify_runs, "max_candidates", (int)o->max_candidates,
+			 "test_timeout", o->test_timeout, "allow_test_edits", o->allow_test_edits,
+			 "dry_run", o->dry_run, "apply", o->apply);
+}
+
+/* ---- the project, its lock and its work directories ---------------------------------- */
+
+static int open_project(struct session *s)
+{
+	struct buf path = BUF_INIT;
+	int err;
+
+	err = vcs_open(&s->repo, ".");
+	if (err == ERR_NOTFOUND) {
+		s->repo = NULL;
+		if ((err = fs_realpath(&path, ".")) < 0)
+			goto done;
+		snprintf(s->root, sizeof(s->root), "%s", path.ptr);
+		log_info("'%s' is not a git repository: working on a temporary copy", s->root);
+	} else if (err < 0) {
+		goto done;
+	} else {
+		snprintf(s->root, sizeof(s->root), "%s", vcs_workdir(s->repo));
+		if ((err = vcs_head_commit(s->base, s->repo)) == ERR_NOTFOUND) {
+			err = error_setc(ERR_USAGE, "the repository '%s' has no commit yet: "
+					 "commit the project first", s->root);
+			goto done;
+		} else if (err < 0) {
+			goto done;
+		}
+		if ((err = vcs_exclude(s->repo, "/" FIX_DIR "/")) < 0)
+			goto done;
+	}
+	buf_reset(&path);
+	buf_addf(&path, "%s/%s/state.db", s->root, FIX_DIR);
+	err = store_open(&s->store, path.ptr);
+done:
+	buf_release(&path);
+	return err;
+}
+
+/* A session is held by the process that runs it: a lock on a file of its own. */
+static int lock_session(struct session *s)
+{
+	struct buf path = BUF_INIT;
+	int err = 0;
+
+	buf_addf(&path, "%s/%s/locks", s->root, FIX_DIR);
+	if ((err = fs_mkdir_p(path.ptr, 0755)) < 0)
+		goto done;
+	buf_addf(&path, "/%s.lock", s->row.id);
+	s->lock_fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->lock_fd < 0) {
+		err = error_errno("cannot open '%s'", path.ptr);
+		goto done;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		err = error_setc(ERR_CONFLICT, "session '%s' is being run by another pytest-fixer",
+				 s->row.id);
+		close(s->lock_fd);
+		s->lock_fd = -1;
+	}
+done:
+	buf_release(&path);
+	return err;
+}
+
+static const char *const copy_skip[] = { ".git", FIX_DIR, ".venv", "venv", ".tox",
+					 ".pytest_cache", "__pycache__", NULL };
+
+static int make_work_dirs(struct session *s, int jobs, const char *commit)
+{
+	int j, err = 0;
+
+	buf_reset(&s->work);
+	buf_addf(&s->work, "%s/%s/worktrees/%s", s->root, FIX_DIR, s->row.id);
+	fs_remove_tree(s->work.ptr);   /* left by a killed run */
+	if ((err = fs_mkdir_p(s->work.ptr, 0755)) < 0)
+		return err;
+	for (j = 0; j < jobs; j++) {
+		struct buf dir = BUF_INIT;
+		buf_addf(&dir, "%s/job-%d", s->work.ptr, j);
+		store_worktree_add(s->store, s->row.id, dir.ptr);
+		if (s->repo) {
+			err = vcs_checkout_to(s->repo, commit, dir.ptr);
+			if (!err)
+				err = vcs_open(&s->job_repos[j], s->root);
+		} else {
+			err = fs_copy_tree(s->root, dir.ptr, copy_skip);
+		}
+		strvec_push(&s->job_dirs, dir.ptr);
+		buf_release(&dir);
+		if (err < 0)
+			return error_prefix(err, "cannot prepare a work directory");
+	}
+	return 0;
+}
+
+static void remove_work_dirs(struct session *s)
+{
+	size_t j;
+	for (j = 0; j < FIX_MAX_JOBS; j++) {
+		vcs_free(s->job_repos[j]);
+		s->job_repos[j] = NULL;
+	}
+	for (j = 0; j < s->job_dirs.nr; j++)
+		store_worktree_remove(s->store, s->row.id, s->job_dirs.v[j]);
+	if (s->work.len && fs_remove_tree(s->work.ptr) < 0)
+		log_warn("%s", error_last());
+	strvec_clear(&s->job_dirs);
+}
+
+/* ---- progress ----------------------------------------------------------------------- */
+
+static void progress(const struct session *s, size_t i, size_t n, const char *id, size_t cand,
+		     size_t ncand)
+{
+	if (!s->opts->progress)
+		return;
+	if (ncand)
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s: candidate %zu of %zu (%.0fs)", i + 1, n, id,
+			cand, ncand, now_seconds() - s->started);
+	else
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s (%.0fs)", i + 1, n, id,
+			now_seconds() - s->started);
+	fflush(stderr);
+}
+
+static void progress_done(const struct session *s)
+{
+	if (s->opts->progress)
+		fputs("\r\033[K", stderr);
+}
+
+/* ---- validating candidates in parallel ------------------------------------------------ */
+
+struct job {
+	struct session *s;
+	int index;
+	const struct candidate *cand;
+	const struct failure *target;
+	struct gate_options gates;
+	struct validation val;
+	int err;
+};
+
+static int diff_in_job(struct buf *out, const char *workdir, const struct strvec *touched,
+		       void *payload)
+{
+	struct job *job = payload;
+	struct session *s = job->s;
+	const char *from = s->opts->branch && *s->tip ? s->tip : s->base;
+	return vcs_diff_files(out, s->job_repos[job->index], from, workdir, touched);
+}
+
+static void *job_main(void *arg)
+{
+	struct job *job = arg;
+	job->err = validate_candidate(&job->val, &job->cand->change,
+				      job->s->job_dirs.v[job->index], job->target, &job->gates);
+	return NULL;
+}
+
+static void record_attempt(struct session *s, size_t index, int number, const struct job *job)
+{
+	struct attempt_row a;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.session, sizeof(a.session), "%s", s->row.id);
+	a.failure_index = index;
+	a.number = number;
+	a.engine = (char *)s->engine->name;
+	a.method = (char *)(job->cand->change.nr ? edit_mode_name(job->cand->change.edits[0].mode) :
+			    "update");
+	a.template_name = job->cand->template_name;
+	a.temperature = 0;
+	a.status = (char *)(job->val.passed ? "passed" : "failed");
+	a.gate = (char *)job->val.gate;
+	a.reason = job->val.reason.len ? job->val.reason.ptr : NULL;
+	a.diff = job->val.diff.ptr;
+	a.error_category = job->target->error_type;
+	a.finished = now_seconds();
+	a.started = a.finished - job->val.seconds;
+	if (store_attempt_add(s->store, &a) < 0)
+		log_warn("cannot record an attempt: %s", error_last());
+}
+
+/* ---- committing a verified fix -------------------------------------------------------- */
+
+static void branch_name_for(struct buf *out, const struct failure *f)
+{
+	const char *file = f->file ? f->file : f->id;
+	const char *slash = strrchr(file, '/');
+	const char *stem = slash ? slash + 1 : file;
+	const char *test = f->test ? f->test : "collection";
+	const char *last = strstr(test, "::");
+	struct buf raw = BUF_INIT;
+	size_t stem_len = strlen(stem);
+
+	while (last) {
+		test = last + 2;
+		last = strstr(test, "::");
+	}
+	if (stem_len > 3 && !strcmp(stem + stem_len - 3, ".py"))
+		stem_len -= 3;
+	buf_addf(&raw, "%s%.*s-%s", FIX_BRANCH_PREFIX, (int)stem_len, stem, test);
+	vcs_branch_name_sanitize(out, raw.ptr);
+	buf_release(&raw);
+}
+
+static int unused_branch(struct buf *out, struct session *s, const char *wanted)
+{
+	int n, exists = 0, err;
+	buf_reset(out);
+	buf_adds(out, wanted);
+	for (n = 2; n < FIX_MAX_BRANCH_SUFFIX; n++) {
+		if ((err = vcs_branch_exists(&exists, s->repo, out->ptr)) < 0)
+			return err;
+		if (!exists)
+			return 0;
+		buf_reset(out);
+		buf_addf(out, "%s-%d", wanted, n);
+	}
+	return error_setc(ERR_CONFLICT, "branches '%s' to '%s' all exist", wanted, out->ptr);
+}
+
+static int commit_fix(struct session *s, const struct failure *f, const struct job *win,
+		      struct buf *branch, char commit[VCS_OID_HEXSZ + 1])
+{
+	const char *dir = s->job_dirs.v[0];
+	const char *parent = s->opts->branch && *s->tip ? s->tip : s->base;
+	struct strvec touched = STRVEC_INIT;
+	struct buf msg = BUF_INIT, wanted = BUF_INIT;
+	struct snapshot *before = NULL;
+	int err;
+
+	if ((err = snapshot_take(&before, &win->cand->change, dir)) < 0 ||
+	    (err = change_apply(&win->cand->change, dir, &touched)) < 0)
+		goto done;
+	buf_addf(&msg, "Fix %s\n\n", f->id);
+	if (f->error_type)
+		buf_addf(&msg, "%s%s%.200s\n", f->error_type, f->message ? ": " : "",
+			 f->message ? f->message : "");
+	if (f->loc_file)
+		buf_addf(&msg, "at %s:%d\n", f->loc_file, f->loc_line);
+	buf_addf(&msg, "\nChange (%s, %s): %s\n", s->engine->name,
+		 win->cand->template_name ? win->cand->template_name : "-",
+		 win->cand->change.description ? win->cand->change.description : "");
+	buf_addf(&msg, "Verified by pytest-fixer session %s: the test passed %d times%s.\n",
+		 s->row.id, s->opts->verify_runs + 1,
+		 s->opts->test_path ? "" : " and no test that passed before fails");
+	err = vcs_commit_files(commit, s->repo, parent, dir, &touched, msg.ptr);
+	/* without --branch the work directory goes back: the next failure starts clean */
+	if (!s->opts->branch) {
+		int back = snapshot_restore(before);
+		if (back < 0 && !err)
+			err = back;
+	}
+	if (err < 0)
+		goto done;
+	if (s->opts->branch) {
+		buf_reset(branch);
+		buf_adds(branch, s->opts->branch);
+		err = vcs_branch_set(s->repo, branch->ptr, commit, 1);
+		memcpy(s->tip, commit, sizeof(s->tip));
+	} else {
+		branch_name_for(&wanted, f);
+		if ((err = unused_branch(branch, s, wanted.ptr)) == 0)
+			err = vcs_branch_set(s->repo, branch->ptr, commit, 0);
+	}
+done:
+	snapshot_free(before);
+	strvec_clear(&touched);
+	buf_release(&msg);
+	buf_release(&wanted);
+	return err;
+}
+
+/* Without git: the verified change goes straight into the user's directory. */
+static int write_back(struct session *s, const struct job *win)
+{
+	return change_apply(&win->cand->change, s->root, NULL);
+}
+
+/* --branch: every work directory carries the fixes made so far. */
+static int carry_forward(struct session *s, const struct job *win)
+{
+	size_t j;
+	for (j = 1; j < s->job_dirs.nr; j++) {
+		int err = change_apply(&win->cand->change, s->job_dirs.v[j], NULL);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- one failure ---------------------------------------------------------------------- */
+
+static size_t failure_row_index(const struct session *s, const char *id)
+{
+	size_t i;
+	for (i = 0; i < s->nr_failures; i++)
+		if (!strcmp(s->failures[i].failure.id, id))
+			return i;
+	return (size_t)-1;
+}
+
+static void mark_fixed(struct session *s, size_t i, const char *branch, const char *commit)
+{
+	struct failure_row *r = &s->failures[i];
+	free(r->status);
+	free(r->branch);
+	free(r->commit);
+	r->status = xstrdup("fixed");
+	r->branch = xstrdup_or_null(branch);
+	r->commit = xstrdup_or_null(commit);
+	store_failure_set_status(s->store, s->row.id, s->failures[i].index, "fixed", branch, commit);
+}
+
+static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *attempts)
+{
+	struct failure_row *row = &s->failures[i];
+	const struct failure *f = &row->failure;
+	struct candidate_list cands = { NULL, 0, 0 };
+	struct engine_request req;
+	struct strvec order = STRVEC_INIT;
+	struct job jobs[FIX_MAX_JOBS];
+	const struct job *win = NULL;
+	struct buf branch = BUF_INIT;
+	char commit[VCS_OID_HEXSZ + 1] = "";
+	int njobs = (int)s->job_dirs.nr;
+	size_t next = 0;
+	int err = 0;
+	int k;
+
+	progress(s, pos, count, f->id, 0, 0);
+	memset(&req, 0, sizeof(req));
+	req.failure = f;
+	req.root = s->job_dirs.v[0];
+	req.max_candidates = s->opts->max_candidates;
+	if (f->error_type && store_template_order(&order, s->store, s->engine->name, f->error_type) == 0)
+		req.template_order = &order;
+	if ((err = s->engine->propose(&cands, &req)) < 0) {
+		log_warn("the %s engine cannot propose a change for '%s': %s", s->engine->name,
+			 f->id, error_last());
+		err = 0;
+	}
+	memset(jobs, 0, sizeof(jobs));
+	while (!win && next < cands.nr) {
+		pthread_t threads[FIX_MAX_JOBS];
+		int started = 0;
+
+		for (k = 0; k < njobs && next < cands.nr; k++, next++) {
+			struct job *job = &jobs[k];
+			validation_init(&job->val);
+			job->s = s;
+			job->index = k;
+			job->cand = &cands.items[next];
+			job->target = f;
+			job->gates.pytest_cmd = pytest_command_in_use();
+			job->gates.venv_root = s->root;
+			job->gates.test_timeout = s->opts->test_timeout;
+			job->gates.verify_runs = s->opts->verify_runs;
+			job->gates.allow_test_edits = s->opts->allow_test_edits;
+			job->gates.baseline_failures = &s->baseline_failures;
+			if (s->repo) {
+				job->gates.diff = diff_in_job;
+				job->gates.diff_payload = job;
+			}
+			progress(s, pos, count, f->id, next + 1, cands.nr);
+			if (pthread_create(&threads[k], NULL, job_main, job) != 0) {
+				job_main(job);
+				threads[k] = 0;
+			}
+			started++;
+		}
+		for (k = 0; k < started; k++)
+			if (threads[k])
+				pthread_join(threads[k], NULL);
+		for (k = 0; k < started; k++) {
+			struct job *job = &jobs[k];
+			if (job->err == ERR_INTERRUPTED || sig_pending()) {
+				err = error_setc(ERR_INTERRUPTED, "interrupted");
+				continue;
+			}
+			if (job->err < 0) {
+				err = job->err;
+				continue;
+			}
+			record_attempt(s, row->index, ++*attempts, job);
+			/* the smallest change that passes every gate wins */
+			if (job->val.passed && (!win || job->cand->size < win->cand->size))
+				win = job;
+		}
+		if (err < 0)
+			break;
+		if (!win)
+			for (k = 0; k < started; k++)
+				validation_release(&jobs[k].val);
+	}
+	if (!err && win) {
+		size_t t;
+		if (s->opts->dry_run) {
+			log_info("'%s' can be fixed (dry run: no branch made)", f->id);
+		} else if (s->repo) {
+			err = commit_fix(s, f, win, &branch, commit);
+			if (!err && s->opts->branch)
+				err = carry_forward(s, win);
+		} else {
+			err = write_back(s, win);
+		}
+		if (!err) {
+			mark_fixed(s, i, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
+			for (t = 0; t < win->val.fixed_too.nr; t++) {
+				size_t other = failure_row_index(s, win->val.fixed_too.v[t]);
+				if (other != (size_t)-1 && !strcmp(s->failures[other].status, "pending"))
+					mark_fixed(s, other, branch.len ? branch.ptr : NULL,
+						   *commit ? commit : NULL);
+			}
+		}
+	} else if (!err) {
+		free(row->status);
+		row->status = xstrdup("unfixed");
+		store_failure_set_status(s->store, s->row.id, row->index, "unfixed", NULL, NULL);
+	}
+	if (win)
+		for (k = 0; k < njobs; k++)
+			validation_release(&jobs[k].val);
+	candidate_list_release(&cands);
+	strvec_clear(&order);
+	buf_release(&branch);
+	return err;
+}
+
+/* ---- the session ---------------------------------------------------------------------- */
+
+static int wanted(const struct fix_options *o, const struct failure *f)
+{
+	if (o->test_path) {
+		size_t n = strlen(o->test_path);
+		const char *p = o->test_path;
+		if (!strncmp(p, "./", 2)) {
+			p += 2;
+			n -= 2;
+		}
+		if (strncmp(f->id, p, n) || (f->id[n] && f->id[n] != ':' && f->id[n] != '/' &&
+					     p[n - 1] != '/'))
+			return 0;
+	}
+	if (o->test_function) {
+		const char *t = f->test ? f->test : "";
+		const char *last = strstr(t, "::");
+		size_t n = strlen(o->test_function);
+		while (last) {
+			t = last + 2;
+			last = strstr(t, "::");
+		}
+		if (strncmp(t, o->test_function, n) || (t[n] && t[n] != '['))
+			return 0;
+	}
+	return 1;
+}
+
+static int load_failures(struct session *s)
+{
+	size_t i;
+	failure_rows_free(s->failures, s->nr_failures);
+	s->failures = NULL;
+	s->nr_failures = 0;
+	strvec_clear(&s->baseline_failures);
+	if (store_failure_list(&s->failures, &s->nr_failures, s->store, s->row.id) < 0)
+		return -1;
+	for (i = 0; i < s->nr_failures; i++)
+		strvec_push(&s->baseline_failures, s->failures[i].failure.id);
+	return 0;
+}
+
+static int run_baseline(struct session *s)
+{
+	struct test_result res = TEST_RESULT_INIT;
+	struct pytest_options po = PYTEST_OPTIONS_INIT;
+	size_t i;
+	int err;
+
+	po.root = s->job_dirs.v[0];
+	po.venv_root = s->root;
+	po.command = s->opts->pytest_cmd;
+	po.test_timeout = s->opts->test_timeout;
+	if ((err = pytest_run(&res, &po)) < 0)
+		goto done;
+	if ((err = store_begin(s->store)) < 0)
+		goto done;
+	for (i = 0; i < res.nr_failures; i++) {
+		const struct failure *f = &res.failures[i];
+		if ((err = store_failure_add(s->store, s->row.id, i, f)) < 0)
+			break;
+		if (!wanted(s->opts, f))
+			err = store_failure_set_status(s->store, s->row.id, i, "skipped", NULL, NULL);
+		else
+			err = store_failure_set_status(s->store, s->row.id, i, "pending", NULL, NULL);
+		if (err < 0)
+			break;
+	}
+	if (err < 0) {
+		store_rollback(s->store);
+		goto done;
+	}
+	if ((err = store_commit(s->store)) < 0)
+		goto done;
+	err = load_failures(s);
+	log_info("baseline: %zu failing of %zu tests", res.nr_failures, res.summary.total);
+done:
+	test_result_release(&res);
+	return err;
+}
+
+static int loop(struct session *s, struct fix_outcome *out)
+{
+	size_t i, pending = 0, pos = 0, fixed = 0;
+	int attempts = 0, err = 0;
+
+	for (i = 0; i < s->nr_failures; i++)
+		if (!strcmp(s->failures[i].status, "pending"))
+			pending++;
+	store_session_set_progress(s->store, s->row.id, pending, 0, 0);
+	for (i = 0; i < s->nr_failures && !err; i++) {
+		if (strcmp(s->failures[i].status, "pending"))
+			continue;
+		store_session_set_progress(s->store, s->row.id, pending, fixed, pos + 1);
+		err = fix_one(s, i, pos++, pending, &attempts);
+		if (!strcmp(s->failures[i].status, "fixed"))
+			fixed++;
+	}
+	progress_done(s);
+	for (i = 0; i < s->nr_failures; i++) {
+		if (!strcmp(s->failures[i].status, "skipped"))
+			continue;
+		out->total++;
+		if (!strcmp(s->failures[i].status, "fixed"))
+			out->fixed++;
+		else
+			out->unfixed++;
+	}
+	store_session_set_progress(s->store, s->row.id, out->total, out->fixed, 0);
+	return err;
+}
+
+static int apply_to_worktree(struct session *s)
+{
+	size_t i;
+	struct strvec done = STRVEC_INIT;
+	int err = 0;
+
+	if (!s->repo || s->opts->dry_run)
+		return 0;
+	for (i = 0; i < s->nr_failures && !err; i++) {
+		struct failure_row *r = &s->failures[i];
+		struct buf patch = BUF_INIT;
+		if (!r->commit || strvec_find(&done, r->commit) >= 0)
+			continue;
+		strvec_push(&done, r->commit);
+		if (s->opts->branch && i + 1 < s->nr_failures)
+			continue;   /* one branch: its last commit holds them all */
+		err = s->opts->branch ? vcs_diff(&patch, s->repo, s->base, r->commit) :
+					vcs_diff(&patch, s->repo, NULL, r->commit);
+		if (!err)
+			err = vcs_apply_to_workdir(s->repo, patch.ptr, patch.len, 1);
+		if (!err)
+			err = vcs_apply_to_workdir(s->repo, patch.ptr, patch.len, 0);
+		if (err == ERR_CONFLICT)
+			err = error_prefix(ERR_CONFLICT, "cannot apply the fix of '%s' to your working "
+					   "tree (it is still on branch '%s')", r->failure.id,
+					   r->branch ? r->branch : "?");
+		buf_release(&patch);
+	}
+	strvec_clear(&done);
+	return err;
+}
+
+static void session_release(struct session *s)
+{
+	remove_work_dirs(s);
+	failure_rows_free(s->failures, s->nr_failures);
+	strvec_clear(&s->baseline_failures);
+	buf_release(&s->work);
+	session_row_release(&s->row);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	store_free(s->store);
+	vcs_free(s->repo);
+}
+
+static int finish(struct session *s, struct fix_outcome *out, int err)
+{
+	enum session_state end;
+	struct buf report = BUF_INIT;
+
+	snprintf(out->session, sizeof(out->session), "%s", s->row.id);
+	if (err == ERR_INTERRUPTED) {
+		out->interrupted = 1;
+		end = SESSION_PAUSED;
+	} else if (err < 0) {
+		end = SESSION_ERROR;
+	} else {
+		end = out->unfixed ? SESSION_FAILED : SESSION_COMPLETED;
+		if (s->opts->apply && (err = apply_to_worktree(s)) < 0)
+			log_error("%s", error_last());
+	}
+	remove_work_dirs(s);
+	if (store_session_set_state(s->store, s->row.id, end,
+				    err < 0 && err != ERR_INTERRUPTED ? error_last() : NULL) < 0)
+		log_warn("%s", error_last());
+	if (report_write_session(&report, s->store, s->row.id, s->root) < 0)
+		log_warn("cannot write the report: %s", error_last());
+	else
+		log_info("report: %s", report.ptr);
+	buf_release(&report);
+	return err;
+}
+
+static void session_init(struct session *s, const struct fix_options *opts)
+{
+	memset(s, 0, sizeof(*s));
+	s->opts = opts;
+	s->lock_fd = -1;
+	buf_init(&s->work, 0);
+	strvec_init(&s->job_dirs);
+	strvec_init(&s->baseline_failures);
+	s->started = now_seconds();
+}
+
+int fix_run(struct fix_outcome *out, const struct fix_options *opts)
+{
+	struct session s;
+	json_t *oj = options_json(opts);
+	char *oj_text = json_dumps(oj, JSON_COMPACT | JSON_SORT_KEYS);
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	session_init(&s, opts);
+	if (!(s.engine = engine_find(opts->engine))) {
+		err = error_setc(ERR_USAGE, "unknown engine '%s'", opts->engine);
+		goto done;
+	}
+	if ((err = open_project(&s)) < 0)
+		goto done;
+	if ((err = store_session_create(&s.row, s.store, s.root, s.base, oj_text)) < 0)
+		goto done;
+	if (opts->branch)
+		store_session_set_branch(s.store, s.row.id, opts->branch);
+	if ((err = lock_session(&s)) < 0)
+		goto done;
+	if ((err = make_work_dirs(&s, default_jobs(opts), s.base)) < 0 ||
+	    (err = run_baseline(&s)) < 0) {
+		err = finish(&s, out, err);
+		goto done;
+	}
+	if ((err = store_session_set_state(s.store, s.row.id, SESSION_RUNNING, NULL)) < 0)
+		goto done;
+	err = loop(&s, out);
+	err = finish(&s, out, err);
+done:
+	if (!*out->session && *s.row.id)
+		snprintf(out->session, sizeof(out->session), "%s", s.row.id);
+	session_release(&s);
+	json_decref(oj);
+	free(oj_text);
+	return err;
+}
+
+static void options_from_json(struct fix_options *o, const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	json_t *v;
+	if (!j)
+		return;
+#define GET_STR(key, field) \
+	if ((v = json_object_get(j, key)) && json_is_string(v)) o->field = xstrdup(json_string_value(v))
+#define GET_INT(key, field) \
+	if ((v = json_object_get(j, key)) && json_is_integer(v)) o->field = (int)json_integer_value(v)
+#define GET_REAL(key, field) \
+	if ((v = json_object_get(j, key)) && json_is_number(v)) o->field = json_number_value(v)
+	GET_STR("test_path", test_path);
+	GET_STR("test_function", test_function);
+	GET_STR("engine", engine);
+	GET_STR("branch", branch);
+	if (!o->pytest_cmd) {
+		GET_STR("pytest", pytest_cmd);
+	}
+	GET_INT("verify_runs", verify_runs);
+	GET_INT("allow_test_edits", allow_test_edits);
+	GET_INT("dry_run", dry_run);
+	GET_INT("apply", apply);
+	GET_REAL("test_timeout", test_timeout);
+	if ((v = json_object_get(j, "max_candidates")) && json_is_integer(v))
+		o->max_candidates = (size_t)json_integer_value(v);
+	if ((v = json_object_get(j, "allow_test_edits")))
+		o->allow_test_edits = json_is_true(v);
+	if ((v = json_object_get(j, "dry_run")))
+		o->dry_run = json_is_true(v);
+	if ((v = json_object_get(j, "apply")))
+		o->apply = json_is_true(v);
+#undef GET_STR
+#undef GET_INT
+#undef GET_REAL
+	json_decref(j);
+}
+
+int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options *given)
+{
+	struct session s;
+	struct fix_options opts = *given;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	session_init(&s, &opts);
+	if ((err = open_project(&s)) < 0)
+		goto done;
+	if ((err = store_session_get(&s.row, s.store, id)) < 0)
+		goto done;
+	if ((err = lock_session(&s)) < 0)
+		goto done;
+	if (s.row.state == SESSION_COMPLETED) {
+		err = error_setc(ERR_USAGE, "session '%s' is already complete", s.row.id);
+		goto done;
+	}
+	/* the strings stay until the process ends: a resumed session is the last thing it does */
+	options_from_json(&opts, s.row.options_json);
+	if (!(s.engine = engine_find(opts.engine))) {
+		err = error_setc(ERR_USAGE, "unknown engine '%s'", opts.engine);
+		goto done;
+	}
+	if (s.repo && s.row.base_commit && *s.row.base_commit)
+		snprintf(s.base, sizeof(s.base), "%s", s.row.base_commit);
+	if (opts.branch && s.repo) {
+		int exists = 0;
+		if (vcs_branch_exists(&exists, s.repo, opts.branch) == 0 && exists)
+			vcs_branch_target(s.tip, s.repo, opts.branch);
+	}
+	if (s.row.state != SESSION_RUNNING &&
+	    (err = store_session_set_state(s.store, s.row.id, SESSION_RUNNING, NULL)) < 0)
+		goto done;
+	if ((err = load_failures(&s)) < 0)
+		goto done;
+	if (!s.nr_failures || s.row.state == SESSION_INITIALIZING) {
+		/* it stopped before its baseline was recorded: start it again */
+		if ((err = make_work_dirs(&s, default_jobs(&opts), s.base)) < 0 ||
+		    (err = run_baseline(&s)) < 0) {
+			err = finish(&s, out, err);
+			goto done;
+		}
+	} else if ((err = make_work_dirs(&s, default_jobs(&opts), *s.tip ? s.tip : s.base)) < 0) {
+		err = finish(&s, out, err);
+		goto done;
+	}
+	err = loop(&s, out);
+	err = finish(&s, out, err);
+done:
+	if (!*out->session && *s.row.id)
+		snprintf(out->session, sizeof(out->session), "%s", s.row.id);
+	session_release(&s);
+	return err;
+}

@@ -1,0 +1,70 @@
+#ifndef FIX_VALIDATE_H
+#define FIX_VALIDATE_H
+
+#include "edit/change.h"
+#include "runner/result.h"
+#include "util/buf.h"
+#include "util/strvec.h"
+
+/*
+ * The verification gates (SPEC C4), run on one candidate change in one
+ * private work directory. The directory is left exactly as it was found,
+ * whatever happened: every file the change touched is restored.
+ *
+ * Gates, in order; the first that fails is named in `gate`:
+ *   apply       the edits apply (all or none)
+ *   syntax      every edited Python file still parses
+ *   weakening   test files untouched (unless allowed), and never weakened
+ *   target      the failing test now passes
+ *   flaky       ... and passes again, `verify_runs` more times
+ *   regression  no test that passed at baseline fails now (the full suite)
+ */
+
+struct gate_options {
+	const char *pytest_cmd;          /* resolved pytest command */
+	const char *venv_root;           /* the user's project, for its .venv */
+	double test_timeout;
+	int verify_runs;
+	int allow_test_edits;
+	int skip_regression;             /* only for tests of this module */
+	const struct strvec *suite_paths;  /* what "the full suite" is: pytest paths, may be empty */
+	const struct strvec *baseline_failures;  /* node ids failing at baseline */
+	/* optional: the change as a diff, made while it is applied in workdir */
+	int (*diff)(struct buf *out, const char *workdir, const struct strvec *touched, void *payload);
+	void *diff_payload;
+};
+
+struct validation {
+	int passed;
+	const char *gate;        /* static string, NULL when passed */
+	struct buf reason;       /* why the gate failed */
+	struct strvec touched;   /* relative paths the change wrote */
+	struct strvec fixed_too; /* baseline failures that pass with the change (full-suite run) */
+	struct buf diff;         /* the change as a unified diff, when gate_options.diff is set */
+	double seconds;
+};
+
+void validation_init(struct validation *v);
+void validation_release(struct validation *v);
+
+/*
+ * Run the gates. Returns 0 when the gates could be run (whether the
+ * candidate passed is in `out`), ERR_INTERRUPTED on Ctrl-C, and another
+ * negative code when the work directory could not be restored.
+ */
+int validate_candidate(struct validation *out, const struct change *c, const char *workdir,
+		       const struct failure *target, const struct gate_options *g);
+
+/*
+ * What the files a change names hold now, to put them back later (a file
+ * that does not exist yet is removed on restore).
+ */
+struct snapshot;
+int snapshot_take(struct snapshot **out, const struct change *c, const char *dir);
+int snapshot_restore(struct snapshot *snap);
+void snapshot_free(struct snapshot *snap);
+
+/* the node id to run for a failure: its id (a module path for collection errors) */
+const char *validate_target_id(const struct failure *f);
+
+#endif

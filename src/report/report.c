@@ -1,0 +1,246 @@
+#include "report/report.h"
+
+#include "fix/fix.h"
+#include "fix/session_state.h"
+#include "runner/result_json.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct loaded {
+	struct session_row row;
+	struct failure_row *failures;
+	size_t nr_failures;
+	struct attempt_row *attempts;
+	size_t nr_attempts;
+};
+
+static int load(struct loaded *l, struct store *st, const char *id)
+{
+	int err;
+	memset(l, 0, sizeof(*l));
+	if ((err = store_session_get(&l->row, st, id)) < 0)
+		return err;
+	if ((err = store_failure_list(&l->failures, &l->nr_failures, st, l->row.id)) < 0)
+		return err;
+	return store_attempt_list(&l->attempts, &l->nr_attempts, st, l->row.id);
+}
+
+static void unload(struct loaded *l)
+{
+	session_row_release(&l->row);
+	failure_rows_free(l->failures, l->nr_failures);
+	attempt_rows_free(l->attempts, l->nr_attempts);
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* "pending" is how a paused session's untried failures are stored; users see "unfixed" */
+static const char *public_status(const char *status)
+{
+	return !status || !strcmp(status, "pending") ? "unfixed" : status;
+}
+
+int report_session_json(json_t **out, struct store *st, const char *id)
+{
+	struct loaded l;
+	json_t *errors;
+	size_t i, j;
+	int err;
+
+	*out = NULL;
+	if ((err = load(&l, st, id)) < 0) {
+		unload(&l);
+		return err;
+	}
+	errors = json_array();
+	for (i = 0; i < l.nr_failures; i++) {
+		const struct failure_row *fr = &l.failures[i];
+		json_t *e, *attempts = json_array();
+		if (!strcmp(fr->status, "skipped"))
+			continue;
+		for (j = 0; j < l.nr_attempts; j++) {
+			const struct attempt_row *a = &l.attempts[j];
+			if (a->failure_index != fr->index)
+				continue;
+			json_array_append_new(attempts, json_pack(
+				"{s:i, s:s, s:o, s:o, s:f, s:s, s:o, s:o, s:o}",
+				"number", a->number, "engine", a->engine, "method", str_or_null(a->method),
+				"template", str_or_null(a->template_name), "temperature", a->temperature,
+				"status", a->status, "gate", str_or_null(a->gate),
+				"reason", str_or_null(a->reason), "diff", str_or_null(a->diff)));
+		}
+		e = json_pack("{s:s, s:s, s:o}", "id", fr->failure.id, "status",
+			      public_status(fr->status), "failure", failure_to_json(&fr->failure));
+		if (fr->branch)
+			json_object_set_new(e, "branch", json_string(fr->branch));
+		if (fr->commit)
+			json_object_set_new(e, "commit", json_string(fr->commit));
+		json_object_set_new(e, "attempts", attempts);
+		json_array_append_new(errors, e);
+	}
+	*out = json_pack("{s:s, s:s, s:s?, s:s?, s:o}", "session", l.row.id, "state",
+			 session_state_name(l.row.state), "base_commit", l.row.base_commit,
+			 "root", l.row.root, "errors", errors);
+	unload(&l);
+	return 0;
+}
+
+static void add_time(struct buf *b, double t)
+{
+	char text[64];
+	time_t secs = (time_t)t;
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	buf_adds(b, text);
+}
+
+/* a fenced block whose fence is longer than any run of backticks inside */
+static void add_fenced(struct buf *b, const char *lang, const char *text)
+{
+	size_t run = 0, longest = 0;
+	const char *p;
+	int i;
+	for (p = text; *p; p++) {
+		run = *p == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	for (i = 0; i < (int)(longest < 3 ? 3 : longest + 1); i++)
+		buf_addch(b, '`');
+	buf_addf(b, "%s\n%s%s", lang, text, *text && text[strlen(text) - 1] == '\n' ? "" : "\n");
+	for (i = 0; i < (int)(longest < 3 ? 3 : longest + 1); i++)
+		buf_addch(b, '`');
+	buf_addch(b, '\n');
+}
+
+/* table cells: one line, no pipes */
+static void add_cell(struct buf *b, const char *text, size_t max)
+{
+	size_t n = 0;
+	if (!text || !*text) {
+		buf_adds(b, "-");
+		return;
+	}
+	for (; *text && n < max; text++, n++) {
+		if (*text == '\n' || *text == '\r')
+			buf_addch(b, ' ');
+		else if (*text == '|')
+			buf_adds(b, "\\|");
+		else
+			buf_addch(b, *text);
+	}
+	if (*text)
+		buf_adds(b, "...");
+}
+
+int report_session_markdown(struct buf *out, struct store *st, const char *id)
+{
+	struct loaded l;
+	size_t i, j, fixed = 0, unfixed = 0;
+	int err;
+
+	if ((err = load(&l, st, id)) < 0) {
+		unload(&l);
+		return err;
+	}
+	for (i = 0; i < l.nr_failures; i++) {
+		if (!strcmp(l.failures[i].status, "fixed"))
+			fixed++;
+		else if (strcmp(l.failures[i].status, "skipped"))
+			unfixed++;
+	}
+	buf_addf(out, "# pytest-fixer session %s\n\n", l.row.id);
+	buf_addf(out, "- **State:** %s\n", session_state_name(l.row.state));
+	buf_addf(out, "- **Project:** `%s`\n", l.row.root ? l.row.root : "?");
+	if (l.row.base_commit && *l.row.base_commit)
+		buf_addf(out, "- **Base commit:** `%s`\n", l.row.base_commit);
+	buf_adds(out, "- **Started:** ");
+	add_time(out, l.row.created);
+	buf_addf(out, "\n- **Duration:** %.1f s\n", l.row.updated - l.row.created);
+	buf_addf(out, "- **Failures:** %zu fixed, %zu not fixed\n", fixed, unfixed);
+	if (l.row.error)
+		buf_addf(out, "- **Error:** %s\n", l.row.error);
+	buf_addf(out, "- **Attempts:** %zu\n\n", l.nr_attempts);
+
+	for (i = 0; i < l.nr_failures; i++) {
+		const struct failure_row *fr = &l.failures[i];
+		const struct failure *f = &fr->failure;
+		const struct attempt_row *winner = NULL;
+		size_t n = 0;
+
+		if (!strcmp(fr->status, "skipped"))
+			continue;
+		buf_addf(out, "## `%s`: %s\n\n", f->id, public_status(fr->status));
+		buf_addf(out, "- **Kind:** %s\n", failure_kind_name(f->kind));
+		if (f->error_type || f->message) {
+			buf_adds(out, "- **Error:** ");
+			add_cell(out, f->error_type, 200);
+			buf_adds(out, ": ");
+			add_cell(out, f->message, 300);
+			buf_addch(out, '\n');
+		}
+		if (f->loc_file)
+			buf_addf(out, "- **Location:** `%s:%d`\n", f->loc_file, f->loc_line);
+		if (fr->branch)
+			buf_addf(out, "- **Branch:** `%s`\n", fr->branch);
+		if (fr->commit)
+			buf_addf(out, "- **Commit:** `%s`\n", fr->commit);
+		for (j = 0; j < l.nr_attempts; j++)
+			if (l.attempts[j].failure_index == fr->index)
+				n++;
+		if (!n) {
+			buf_adds(out, "\nNo attempt was made on it directly");
+			buf_adds(out, fr->commit ? " (the fix of another failure fixed it too).\n\n" : ".\n\n");
+			continue;
+		}
+		buf_addf(out, "\n| # | engine | method | template | result | gate | reason |\n"
+			      "|---|---|---|---|---|---|---|\n");
+		for (j = 0; j < l.nr_attempts; j++) {
+			const struct attempt_row *a = &l.attempts[j];
+			if (a->failure_index != fr->index)
+				continue;
+			if (!strcmp(a->status, "passed") && !winner)
+				winner = a;
+			buf_addf(out, "| %d | %s | %s | ", a->number, a->engine, a->method ? a->method : "-");
+			add_cell(out, a->template_name, 40);
+			buf_addf(out, " | %s | %s | ", a->status, a->gate ? a->gate : "-");
+			add_cell(out, a->reason, 160);
+			buf_adds(out, " |\n");
+		}
+		if (winner && winner->diff && *winner->diff) {
+			buf_adds(out, "\nThe verified change:\n\n");
+			add_fenced(out, "diff", winner->diff);
+		}
+		buf_addch(out, '\n');
+	}
+	unload(&l);
+	return 0;
+}
+
+int report_write_session(struct buf *path, struct store *st, const char *id, const char *root)
+{
+	struct buf md = BUF_INIT;
+	struct buf dir = BUF_INIT;
+	int err;
+
+	buf_addf(&dir, "%s/%s/reports", root, FIX_DIR);
+	if ((err = fs_mkdir_p(dir.ptr, 0755)) < 0)
+		goto done;
+	if ((err = report_session_markdown(&md, st, id)) < 0)
+		goto done;
+	buf_reset(path);
+	buf_addf(path, "%s/%s.md", dir.ptr, id);
+	err = fs_write_atomic(path->ptr, md.ptr, md.len, 0644);
+done:
+	buf_release(&md);
+	buf_release(&dir);
+	return err;
+}

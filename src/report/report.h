@@ -1,0 +1,21 @@
+#ifndef REPORT_REPORT_H
+#define REPORT_REPORT_H
+
+#include "store/store.h"
+#include "util/buf.h"
+
+#include <jansson.h>
+
+/*
+ * Session reports (SPEC C8): Markdown for people, JSON for machines, both
+ * made from what the store recorded, so a report can be made again later.
+ */
+
+/* The `fix --json` object: session, state, errors with their attempts. New reference. */
+int report_session_json(json_t **out, struct store *st, const char *id);
+/* The Markdown report into `out`. */
+int report_session_markdown(struct buf *out, struct store *st, const char *id);
+/* Write the Markdown report to <root>/.pytest-fixer/reports/<id>.md; its path into `path`. */
+int report_write_session(struct buf *path, struct store *st, const char *id, const char *root);
+
+#endif

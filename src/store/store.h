@@ -1,0 +1,226 @@
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include "fix/session_state.h"
+#include "runner/result.h"
+#include "util/strvec.h"
+
+#include <stddef.h>
+
+/*
+ * The database of a project (SPEC C7, C11): sessions with their state
+ * history, failures, attempts, the worktrees they made, and the knowledge
+ * base of which repairs worked for which errors. The only user of SQLite.
+ *
+ * Ownership: rows and arrays filled through out-parameters are the
+ * caller's, released with the matching _release / _free function; strvecs
+ * are appended to and stay the caller's. Nothing returned borrows from the
+ * store.
+ *
+ * Errors: ERR_NOTFOUND for a missing session, failure or row; ERR_CONFLICT
+ * for a refused state change, a duplicate, or a database from a newer
+ * pytest-fixer; ERR_TIMEOUT when another process held the database past
+ * the busy timeout; ERR_USAGE for bad arguments (an ambiguous id prefix,
+ * an unknown status, options holding a secret); -1 for the rest (a corrupt
+ * or unreadable file), with SQLite's message after ours.
+ *
+ * Only store_session_get() resolves an id prefix; every other function
+ * wants the full id.
+ *
+ * Secrets: the store never receives API keys. Callers strip them from
+ * options before store_session_create(), which refuses options_json that
+ * mentions "api_key", "api-key" or "apikey" (any case) as a last guard.
+ *
+ * A store handle belongs to one thread at a time. Any number of handles, in
+ * any number of processes, may use the same file: writes wait for each
+ * other up to STORE_BUSY_TIMEOUT_MS.
+ */
+
+/* the schema this build reads and writes (PRAGMA user_version) */
+#define STORE_SCHEMA_VERSION 1
+/* PRAGMA application_id: "PFXR", marks the file as ours */
+#define STORE_APPLICATION_ID 0x50465852
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_SESSION_ID_MAX 40
+
+struct store;
+
+/*
+ * Open or create the database at `path`, creating its parent directories:
+ * WAL journal, busy timeout, foreign keys on, schema created or migrated to
+ * STORE_SCHEMA_VERSION. A file written by a newer pytest-fixer is refused
+ * with ERR_CONFLICT "database 'x' is from a newer pytest-fixer: ...", a
+ * SQLite file that is not ours with ERR_CONFLICT, a file that is not a
+ * database with -1 "cannot open database 'x': file is not a database".
+ */
+int store_open(struct store **out, const char *path);
+/* close; an open transaction is rolled back. NULL is a no-op */
+void store_free(struct store *s);
+/* the path it was opened with (borrowed) */
+const char *store_path(const struct store *s);
+/* how long a write waits for another writer; STORE_BUSY_TIMEOUT_MS by default */
+void store_set_busy_timeout(struct store *s, int ms);
+
+/*
+ * Group several changes into one transaction. They nest: an inner
+ * begin/rollback undoes only what was done since that begin. Writes take
+ * the write lock at the outermost begin (BEGIN IMMEDIATE), so a
+ * transaction never fails half-way because another writer came first.
+ */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+int store_rollback(struct store *s);
+
+/* sessions */
+
+struct session_row {
+	char id[STORE_SESSION_ID_MAX];
+	enum session_state state;
+	char *root;          /* the project's absolute path */
+	char *base_commit;   /* the commit the session started from; NULL outside git */
+	char *options_json;  /* the options as a JSON object, without secrets */
+	char *branch;        /* NULL until set */
+	double created, updated;  /* seconds since the epoch */
+	char *error;         /* why it ended in FAILED or ERROR; NULL otherwise */
+	size_t total, fixed, current;
+};
+
+/*
+ * Create a session in state INITIALIZING with a new id
+ * "YYYYMMDD-HHMMSS-xxxx" (local time, 4 random hex digits from
+ * /dev/urandom). options_json NULL means "{}"; it must be a JSON object.
+ */
+int store_session_create(struct session_row *out, struct store *s, const char *root,
+			 const char *base_commit, const char *options_json);
+/*
+ * The session with this id, or with the one id `id` is a prefix of:
+ * ERR_NOTFOUND "no session 'x'", ERR_USAGE when the prefix is ambiguous
+ * (the message lists some of the candidates) or empty.
+ */
+int store_session_get(struct session_row *out, struct store *s, const char *id);
+/* all sessions, newest first; free with session_rows_free() */
+int store_session_list(struct session_row **out, size_t *nr, struct store *s);
+/*
+ * Move a session to `to`, checked by session_state_check() inside one
+ * transaction, and record the move with its time and `error` in the
+ * session's history. `error` (NULL to clear) becomes the session's error.
+ * A refused move changes nothing.
+ */
+int store_session_set_state(struct store *s, const char *id, enum session_state to,
+			    const char *error);
+int store_session_set_progress(struct store *s, const char *id, size_t total, size_t fixed,
+			       size_t current);
+int store_session_set_branch(struct store *s, const char *id, const char *branch);
+/*
+ * Delete a session with its failures, attempts and history. The knowledge
+ * base keeps what its attempts taught. Refused with ERR_CONFLICT while
+ * worktrees are recorded for it: remove them (and their records) first, so
+ * nothing on disk is forgotten.
+ */
+int store_session_delete(struct store *s, const char *id);
+void session_row_release(struct session_row *r);
+void session_rows_free(struct session_row *rows, size_t nr);
+
+struct transition_row {
+	enum session_state from, to;
+	double at;
+	char *error;  /* may be NULL */
+};
+/* the session's state history, oldest first; free with transition_rows_free() */
+int store_transition_list(struct transition_row **out, size_t *nr, struct store *s,
+			  const char *session);
+void transition_rows_free(struct transition_row *rows, size_t nr);
+
+/* failures of a session, in order */
+
+/*
+ * Record failure number `index` of a session (status "unfixed"). The
+ * failure is kept whole, as failure_to_json() writes it, and read back
+ * into a struct failure. ERR_CONFLICT when that index exists already.
+ */
+int store_failure_add(struct store *s, const char *session, size_t index,
+		      const struct failure *f);
+/*
+ * status is "pending" (to be tried; reported as "unfixed"), "unfixed",
+ * "fixed" or "skipped"; branch and commit may be NULL
+ */
+int store_failure_set_status(struct store *s, const char *session, size_t index,
+			     const char *status, const char *branch, const char *commit);
+
+struct failure_row {
+	size_t index;
+	struct failure failure;
+	char *status;  /* pending|unfixed|fixed|skipped */
+	char *branch;  /* may be NULL */
+	char *commit;  /* may be NULL */
+};
+/* the session's failures by index (none for an unknown session); free with failure_rows_free() */
+int store_failure_list(struct failure_row **out, size_t *nr, struct store *s,
+		       const char *session);
+void failure_rows_free(struct failure_row *rows, size_t nr);
+
+/* attempts, and the knowledge base (C11) built from them */
+
+struct attempt_row {
+	char session[STORE_SESSION_ID_MAX];
+	size_t failure_index;
+	int number;              /* 1, 2, ... per failure */
+	char *engine;            /* "builtin", "openai", ... */
+	char *method;            /* update|patch|rewrite; NULL when nothing was proposed */
+	char *template_name;     /* the built-in engine's template, or NULL */
+	double temperature;
+	char *status;            /* passed|failed|error */
+	char *gate;              /* the gate that failed: apply|syntax|target|flaky|regression|
+				    weakening|timeout, or NULL */
+	char *reason;
+	char *diff;
+	char *error_category;    /* e.g. "AssertionError"; NULL when unknown */
+	double started, finished;
+};
+
+/*
+ * Record an attempt (its failure must have been added; ERR_NOTFOUND
+ * otherwise, ERR_CONFLICT for a number used already) and count it in the
+ * knowledge base, in one transaction. Only attempts with a verdict
+ * ("passed", "failed") are counted: an "error" (the engine or provider
+ * broke down) says nothing about the repair. The row is only read.
+ */
+int store_attempt_add(struct store *s, const struct attempt_row *a);
+/* the session's attempts by failure, then number; free with attempt_rows_free() */
+int store_attempt_list(struct attempt_row **out, size_t *nr, struct store *s,
+		       const char *session);
+void attempt_rows_free(struct attempt_row *rows, size_t nr);
+
+/*
+ * Append to `out` the templates `engine` has tried on `error_category`
+ * (NULL: on any error), best first. A template's score is
+ * (successes + 1) / (attempts + 2), so one lucky success does not outrank a
+ * long record; ties go to more successes, then by name. Templates never
+ * tried are not listed: the engine puts them after these, in its own order.
+ */
+int store_template_order(struct strvec *out, struct store *s, const char *engine,
+			 const char *error_category);
+
+struct kb_stat {
+	char *error_category;  /* NULL: unknown */
+	char *method;          /* edit mode; NULL: nothing was proposed */
+	size_t attempts, successes;
+};
+/*
+ * Attempts and successes per (error category, method) across all sessions,
+ * kept after sessions are deleted; best success rate first, then most
+ * attempts. Free with kb_stats_free().
+ */
+int store_kb_stats(struct kb_stat **out, size_t *nr, struct store *s);
+void kb_stats_free(struct kb_stat *st, size_t nr);
+
+/* worktrees a session created, so `cleanup` and `resume` after kill -9 can remove them */
+
+/* record one; recording it again is not an error */
+int store_worktree_add(struct store *s, const char *session, const char *path);
+/* forget one; forgetting one that is not recorded is not an error */
+int store_worktree_remove(struct store *s, const char *session, const char *path);
+/* the paths recorded for a session (NULL: for all sessions), oldest first */
+int store_worktree_list(struct strvec *out, struct store *s, const char *session);
+
+#endif

@@ -1,0 +1,318 @@
+"""`pytest-fixer fix`: verified fixes on branches, the user's checkout untouched."""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECTS, SYSTEM_PYTEST, binary, run_fixer
+
+EXAMPLE = PROJECTS.parent.parent.parent / "examples" / "inventory"
+ENV = {"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST}
+
+
+def git(root, *args):
+    out = subprocess.run(["git", "-C", str(root)] + list(args), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def make_repo(root, files):
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test User")
+    git(root, "config", "user.email", "test@example.com")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+def snapshot(root):
+    """Everything a user could notice: files (outside .git and our own dir), HEAD, index, refs."""
+    files = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if rel.parts[0] in (".git", ".pytest-fixer") or "__pycache__" in rel.parts:
+            continue
+        if p.is_file():
+            files[str(rel)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    index = hashlib.sha256((root / ".git" / "index").read_bytes()).hexdigest()
+    branches = sorted(b for b in git(root, "branch", "--format=%(refname:short)").split()
+                      if not b.startswith("fix-"))
+    return {"files": files, "head": git(root, "rev-parse", "HEAD"),
+            "symbolic": git(root, "symbolic-ref", "HEAD"), "index": index,
+            "status": git(root, "status", "--porcelain"), "branches": branches}
+
+
+CALC = {
+    "pytest.ini": "[pytest]\n",
+    "calc.py": (
+        "def add(a, b):\n    return a + b\n\n\n"
+        "def clamp(x, lo, hi):\n    \"\"\"x limited to [lo, hi].\"\"\"\n"
+        "    return max(lo, max(x, hi))\n"),
+    "tests/test_calc.py": (
+        "from calc import add, clamp\n\n\n"
+        "def test_add():\n    assert add(2, 3) == 5\n\n\n"
+        "def test_clamp_inside():\n    assert clamp(5, 0, 10) == 5\n\n\n"
+        "def test_clamp_above():\n    assert clamp(15, 0, 10) == 10\n"),
+}
+
+# Every single-token change that passes the failing test breaks a passing one.
+NO_HONEST_FIX = {
+    "pytest.ini": "[pytest]\n",
+    "lib.py": "def f(x):\n    return x + 2\n",
+    "tests/test_lib.py": (
+        "from lib import f\n\n\n"
+        "def test_zero():\n    assert f(0) == 2\n\n\n"
+        "def test_two():\n    assert f(2) == 4\n\n\n"
+        "def test_three():\n    assert f(3) == 6\n"),
+}
+
+
+def fix_json(root, *extra, env=None):
+    r = run_fixer(["fix", "--json", "--non-interactive", "--engine", "builtin", "-j", "2"]
+                  + list(extra), root, env=dict(ENV, **(env or {})))
+    return r
+
+
+def test_fix_lands_on_a_branch_and_the_checkout_is_untouched(tmp_path):
+    root = make_repo(tmp_path / "calc", CALC)
+    before = snapshot(root)
+    r = fix_json(root)
+    assert r.code == 0, r
+    got = r.json()
+    assert got["state"] == "COMPLETED"
+    # clamp() is wrong for two tests: one change fixes both, on the first one's branch
+    err, other = got["errors"]
+    assert err["id"] == "tests/test_calc.py::test_clamp_inside"
+    assert other["id"] == "tests/test_calc.py::test_clamp_above"
+    assert err["status"] == other["status"] == "fixed"
+    assert err["branch"] == other["branch"] == "fix-test_calc-test_clamp_inside"
+    assert other["attempts"] == []
+    assert snapshot(root) == before
+    # the branch holds exactly the fix, on top of the commit we started from
+    assert git(root, "rev-parse", err["branch"] + "^").strip() == before["head"].strip()
+    changed = git(root, "diff", "--name-only", "main", err["branch"]).split()
+    assert changed == ["calc.py"]
+    fixed_src = git(root, "show", err["branch"] + ":calc.py")
+    assert "return max(lo, min(x, hi))" in fixed_src
+    # and the fix really works: run the tests on the branch in a clone
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "-b", err["branch"], str(root), str(clone)], check=True)
+    out = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                         cwd=clone, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout
+    # no work directories are left
+    assert not list((root / ".pytest-fixer" / "worktrees").glob("*/*"))
+    assert ".pytest-fixer" not in git(root, "status", "--porcelain")
+    # the attempts are recorded, with the winning diff
+    winner = [a for a in err["attempts"] if a["status"] == "passed"]
+    assert winner and "min(x, hi)" in winner[0]["diff"]
+
+
+def test_the_bundled_example_gets_fixes(tmp_path):
+    root = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    make_repo(root, {})
+    before = snapshot(root)
+    r = fix_json(root)
+    got = r.json()
+    fixed = [e for e in got["errors"] if e["status"] == "fixed"]
+    assert len(fixed) >= 3, r
+    assert snapshot(root) == before
+    for e in fixed:
+        assert git(root, "rev-parse", "--verify", e["branch"]).strip() == e["commit"]
+
+
+def test_a_candidate_that_breaks_another_test_is_rejected(tmp_path):
+    root = make_repo(tmp_path / "lib", NO_HONEST_FIX)
+    r = fix_json(root)
+    assert r.code == 1, r
+    [err] = r.json()["errors"]
+    assert err["status"] == "unfixed"
+    gates = {a["gate"] for a in err["attempts"]}
+    assert "regression" in gates, err["attempts"]
+    assert "target" in gates
+    assert not [b for b in git(root, "branch").split() if b.startswith("fix-")]
+
+
+def test_sessions_show_and_report(tmp_path):
+    root = make_repo(tmp_path / "calc", CALC)
+    sid = fix_json(root).json()["session"]
+    r = run_fixer(["sessions"], root)
+    assert sid in r.stdout and "COMPLETED" in r.stdout
+    r = run_fixer(["show", sid[:12], "--json"], root)
+    assert r.json()["session"] == sid
+    r = run_fixer(["report", sid], root)
+    assert r.code == 0 and "# pytest-fixer session " + sid in r.stdout
+    assert "```diff" in r.stdout and "fix-test_calc-test_clamp_inside" in r.stdout
+    assert (root / ".pytest-fixer" / "reports" / (sid + ".md")).exists()
+    r = run_fixer(["show", "nope"], root)
+    assert r.code == 2 and "no session 'nope'" in r.stderr
+
+
+def test_one_branch_for_the_whole_session(tmp_path):
+    root = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    make_repo(root, {})
+    r = fix_json(root, "--branch", "pf/all-fixes")
+    got = r.json()
+    fixed = [e for e in got["errors"] if e["status"] == "fixed"]
+    assert fixed and all(e["branch"] == "pf/all-fixes" for e in fixed)
+    log = git(root, "log", "--format=%s", "main..pf/all-fixes").splitlines()
+    assert len(log) == len({e["commit"] for e in fixed})
+
+
+def test_dry_run_makes_no_branch(tmp_path):
+    root = make_repo(tmp_path / "calc", CALC)
+    r = fix_json(root, "--dry-run")
+    assert r.code == 0, r
+    assert all(e["status"] == "fixed" for e in r.json()["errors"])
+    assert "fix-" not in git(root, "branch")
+
+
+def test_apply_puts_the_fix_in_the_working_tree(tmp_path):
+    root = make_repo(tmp_path / "calc", CALC)
+    r = fix_json(root, "--apply")
+    assert r.code == 0, r
+    assert "min(x, hi)" in (root / "calc.py").read_text()
+    assert git(root, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+
+
+def test_apply_refuses_a_conflicting_working_tree(tmp_path):
+    root = make_repo(tmp_path / "calc", CALC)
+    (root / "calc.py").write_text(CALC["calc.py"].replace("return max(lo, max(x, hi))",
+                                                           "return max(lo, max(x, hi))  # mine"))
+    mine = (root / "calc.py").read_text()
+    r = fix_json(root, "--apply")
+    assert r.code == 3, r
+    assert "cannot apply the fix" in r.stderr and "fix-test_calc-test_clamp_inside" in r.stderr
+    assert (root / "calc.py").read_text() == mine      # the user's edit is kept
+
+
+def test_test_function_selects_one_failure(tmp_path):
+    root = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    make_repo(root, {})
+    r = fix_json(root, "--test-path", "tests/test_stock.py", "--test-function", "test_restock_adds_units")
+    errors = r.json()["errors"]
+    assert [e["id"] for e in errors] == ["tests/test_stock.py::test_restock_adds_units"] or \
+        all(e["id"].startswith("tests/test_stock.py") for e in errors)
+
+
+def test_a_directory_that_is_not_a_git_repository(tmp_path):
+    root = tmp_path / "plain"
+    root.mkdir()
+    for rel, text in CALC.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    r = fix_json(root)
+    assert r.code == 0, r
+    assert "min(x, hi)" in (root / "calc.py").read_text()   # written back once verified
+    out = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                         cwd=root, capture_output=True, text=True)
+    assert out.returncode == 0
+
+
+def test_a_read_only_source_is_not_written(tmp_path):
+    root = tmp_path / "plain"
+    root.mkdir()
+    for rel, text in CALC.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    os.chmod(root / "calc.py", 0o444)
+    r = fix_json(root)
+    assert r.code == 1, r
+    err = r.json()["errors"][0]
+    assert err["status"] == "unfixed"
+    assert any(a["gate"] == "apply" and "calc.py" in (a["reason"] or "") for a in err["attempts"])
+    assert (root / "calc.py").read_text() == CALC["calc.py"]
+
+
+def test_bad_input(tmp_path):
+    root = make_repo(tmp_path / "calc", CALC)
+    r = run_fixer(["fix", "--jobs", "-3"], root, env=ENV)
+    assert r.code == 2, r
+    r = run_fixer(["fix", "--engine", "magic"], root, env=ENV)
+    assert r.code == 2 and "unknown engine 'magic'" in r.stderr, r
+    r = run_fixer(["fix", "--test-path", "tests/nope.py", "--json"], root, env=ENV)
+    assert r.code in (0, 2), r
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    r = run_fixer(["fix"], empty, env=ENV)
+    assert r.code == 2 and "no commit yet" in r.stderr, r
+
+
+def _wait_for(pred, timeout=60):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+SLOW = dict(CALC)
+SLOW["tests/test_slow.py"] = "import time\n\n\ndef test_slow():\n    time.sleep(1.5)\n"
+
+
+def test_interrupt_pauses_and_resume_finishes(tmp_path):
+    root = make_repo(tmp_path / "calc", SLOW)
+    before = snapshot(root)
+    env = dict(os.environ, NO_COLOR="1", **ENV)
+    proc = subprocess.Popen([binary(), "fix", "--json", "--non-interactive", "-j", "1"],
+                            cwd=str(root), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # wait until the session validates candidates (its work directory exists)
+    assert _wait_for(lambda: list((root / ".pytest-fixer" / "worktrees").glob("*/job-0"))
+                     if (root / ".pytest-fixer" / "worktrees").exists() else False)
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    got = json.loads(out)
+    assert got["state"] == "PAUSED"
+    assert not list((root / ".pytest-fixer" / "worktrees").glob("*/*"))
+    assert snapshot(root) == before
+    r = run_fixer(["resume", got["session"], "--json"], root, env=ENV)
+    assert r.code == 0, r
+    assert r.json()["state"] == "COMPLETED"
+    assert all(e["status"] == "fixed" for e in r.json()["errors"])
+
+
+def test_kill_9_then_cleanup_and_resume(tmp_path):
+    root = make_repo(tmp_path / "calc", SLOW)
+    before = snapshot(root)
+    env = dict(os.environ, NO_COLOR="1", **ENV)
+    proc = subprocess.Popen([binary(), "fix", "--json", "--non-interactive", "-j", "1"],
+                            cwd=str(root), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    assert _wait_for(lambda: list((root / ".pytest-fixer" / "worktrees").glob("*/job-0"))
+                     if (root / ".pytest-fixer" / "worktrees").exists() else False)
+    time.sleep(2.5)
+    os.killpg(proc.pid, signal.SIGKILL)     # us and the pytest we ran
+    proc.wait()
+    assert snapshot(root) == before          # nothing of the user's was touched
+    r = run_fixer(["sessions", "--json"], root)
+    [s] = r.json()
+    assert s["state"] == "RUNNING"
+    r = run_fixer(["cleanup"], root)
+    assert r.code == 0 and "PAUSED" in r.stdout, r
+    assert not list((root / ".pytest-fixer" / "worktrees").glob("*/*"))
+    r = run_fixer(["resume", s["session"], "--json"], root, env=ENV)
+    assert r.code == 0, r
+    assert all(e["status"] == "fixed" for e in r.json()["errors"])
+    r = run_fixer(["cleanup", "--branches"], root)
+    assert "deleted branch 'fix-test_calc-test_clamp_inside'" in r.stdout, r
+    assert snapshot(root) == before

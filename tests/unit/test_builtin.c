@@ -1,0 +1,435 @@
+/*
+ * The built-in repair engine (src/engine/builtin.c) on the small projects in
+ * tests/fixtures/engine/: each holds one bug and a test that shows it. The
+ * failure is filled by hand as the runner would (location and frames), and
+ * the right fix must be among the candidates: a candidate's update is
+ * applied in memory by unique string replacement and compared with the
+ * file as the fix would leave it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "engine/engine.h"
+#include "fix/guard.h"
+#include "pyast/pyast.h"
+#include "runner/result.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENGINE_DIR FIXTURES_DIR "/engine"
+
+struct bug {
+	const char *project;     /* under tests/fixtures/engine */
+	const char *test_file;
+	const char *error_type;
+	const char *message;
+	const char *loc_file;
+	int loc_line;
+	/* frames, outermost first: file, line, function; NULL-terminated */
+	const char *frames[4][3];
+};
+
+static void fill_failure(struct failure *f, const struct bug *b)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	f->id = xstrdup(b->test_file);
+	f->file = xstrdup(b->test_file);
+	f->kind = FAILURE_KIND_FAILURE;
+	f->error_type = xstrdup_or_null(b->error_type);
+	f->message = xstrdup_or_null(b->message);
+	f->loc_file = xstrdup_or_null(b->loc_file);
+	f->loc_line = b->loc_line;
+	for (i = 0; i < ARRAY_SIZE(b->frames) && b->frames[i][0]; i++)
+		failure_add_frame(f, b->frames[i][0], atoi(b->frames[i][1]), b->frames[i][2]);
+}
+
+static void propose(struct candidate_list *out, const struct bug *b, const struct strvec *order)
+{
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct failure f;
+	struct buf root = BUF_INIT;
+
+	fill_failure(&f, b);
+	buf_addf(&root, "%s/%s", ENGINE_DIR, b->project);
+	req.failure = &f;
+	req.root = root.ptr;
+	req.template_order = order;
+	if (engine_builtin.propose(out, &req) < 0)
+		fail_msg("propose: %s", error_last());
+	failure_release(&f);
+	buf_release(&root);
+}
+
+static void read_project_file(struct buf *out, const char *project, const char *path)
+{
+	struct buf full = BUF_INIT;
+
+	buf_addf(&full, "%s/%s/%s", ENGINE_DIR, project, path);
+	if (fs_read_file(out, full.ptr, 0) < 0)
+		fail_msg("%s", error_last());
+	buf_release(&full);
+}
+
+/* `s` with its only occurrence of `from` replaced by `to`; -1 unless there is exactly one */
+static int replace_once(struct buf *out, const char *s, const char *from, const char *to)
+{
+	const char *hit = strstr(s, from);
+
+	if (!hit || !*from || strstr(hit + 1, from))
+		return -1;
+	buf_add(out, s, (size_t)(hit - s));
+	buf_adds(out, to);
+	buf_adds(out, hit + strlen(from));
+	return 0;
+}
+
+/* the file a candidate leaves behind; checks the edit is one unique update */
+static void apply_candidate(struct buf *out, const char *project, const struct candidate *c)
+{
+	const struct file_edit *e;
+	struct buf old = BUF_INIT;
+
+	assert_int_equal(c->change.nr, 1);
+	e = &c->change.edits[0];
+	assert_int_equal(e->mode, EDIT_UPDATE);
+	assert_non_null(e->old_str);
+	assert_non_null(e->new_str);
+	read_project_file(&old, project, e->path);
+	if (replace_once(out, old.ptr, e->old_str, e->new_str) < 0)
+		fail_msg("candidate '%s': old text is not unique in '%s'", c->change.description, e->path);
+	buf_release(&old);
+}
+
+/*
+ * The index of the candidate that turns `from` into `to` in `path`, or -1.
+ * Every candidate is checked on the way: one unique update, never in a
+ * test file, and a result that parses.
+ */
+static int find_fix(const struct candidate_list *l, const char *project, const char *path,
+		    const char *from, const char *to)
+{
+	struct buf orig = BUF_INIT, want = BUF_INIT, got = BUF_INIT;
+	size_t i;
+	int found = -1;
+
+	read_project_file(&orig, project, path);
+	assert_int_equal(replace_once(&want, orig.ptr, from, to), 0);
+	for (i = 0; i < l->nr; i++) {
+		const struct candidate *c = &l->items[i];
+		struct pyast *ast = NULL;
+		buf_reset(&got);
+		apply_candidate(&got, project, c);
+		if (guard_is_test_file(c->change.edits[0].path))
+			fail_msg("candidate '%s' edits a test file", c->change.description);
+		assert_int_equal(pyast_parse(&ast, got.ptr, got.len), 0);
+		assert_true(pyast_syntax_ok(ast, NULL));
+		pyast_free(ast);
+		assert_non_null(c->template_name);
+		assert_non_null(c->change.description);
+		if (i)
+			assert_true(c->score <= l->items[i - 1].score);
+		if (found < 0 && !strcmp(c->change.edits[0].path, path) && !strcmp(got.ptr, want.ptr))
+			found = (int)i;
+	}
+	buf_release(&got);
+	buf_release(&want);
+	buf_release(&orig);
+	return found;
+}
+
+static void print_candidates(const struct candidate_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		fprintf(stderr, "  %2zu d=%d s=%.4f %s\n", i, l->items[i].frame_distance,
+			l->items[i].score, l->items[i].change.description);
+}
+
+static int expect_fix(const struct bug *b, const char *path, const char *from, const char *to,
+		      const char *template_name)
+{
+	struct candidate_list l = CANDIDATE_LIST_INIT;
+	int i;
+
+	propose(&l, b, NULL);
+	assert_true(l.nr > 0);
+	assert_true(l.nr <= ENGINE_DEFAULT_MAX_CANDIDATES);
+	i = find_fix(&l, b->project, path, from, to);
+	if (i < 0) {
+		print_candidates(&l);
+		fail_msg("%s: no candidate turns '%s' into '%s'", b->project, from, to);
+	}
+	if (template_name)
+		assert_string_equal(l.items[i].template_name, template_name);
+	candidate_list_release(&l);
+	return i;
+}
+
+/* -- the bugs ------------------------------------------------------------- */
+
+static void builtin__off_by_one_in_range(void **state)
+{
+	static const struct bug b = {
+		"range_off_by_one", "tests/test_mathx.py", "AssertionError", "assert 3 == 6",
+		"tests/test_mathx.py", 5, { { "tests/test_mathx.py", "5", "test_total" } },
+	};
+	expect_fix(&b, "mathx.py", "range(len(xs) - 1)", "range(len(xs))", NULL);
+}
+
+static void builtin__off_by_one_in_slice(void **state)
+{
+	/* the value is computed a line before the assert, through `from pkg import seq` */
+	static const struct bug b = {
+		"slice_off_by_one", "tests/test_seq.py", "AssertionError", "assert [1] == [1, 2]",
+		"tests/test_seq.py", 7, { { "tests/test_seq.py", "7", "test_first_n" } },
+	};
+	expect_fix(&b, "pkg/seq.py", "xs[:n - 1]", "xs[:n]", NULL);
+}
+
+static void builtin__less_than_vs_less_or_equal(void **state)
+{
+	static const struct bug b = {
+		"cmp_boundary", "tests/test_ranges.py", "AssertionError",
+		"assert False\n +  where False = in_range(5, 1, 5)",
+		"tests/test_ranges.py", 5, { { "tests/test_ranges.py", "5", "test_upper_bound_is_inclusive" } },
+	};
+	int i = expect_fix(&b, "ranges.py", "x < hi", "x <= hi", "cmp-boundary");
+	assert_true(i < 5);
+}
+
+static void builtin__minus_vs_plus(void **state)
+{
+	static const struct bug b = {
+		"arith", "tests/test_money.py", "AssertionError", "assert 90.0 == 110 ± 1.1e-04",
+		"tests/test_money.py", 7, { { "tests/test_money.py", "7", "test_add_interest" } },
+	};
+	int i = expect_fix(&b, "money.py", "amount - amount", "amount + amount", "arith-swap");
+	assert_true(i < 5);
+}
+
+static const struct bug wrong_var = {
+	"wrong_var", "tests/test_shapes.py", "AssertionError", "assert 4 == 6",
+	"tests/test_shapes.py", 5, { { "tests/test_shapes.py", "5", "test_area" } },
+};
+
+static void builtin__wrong_variable(void **state)
+{
+	expect_fix(&wrong_var, "shapes.py", "width * width", "width * height", "var-replace");
+}
+
+static void builtin__swapped_arguments(void **state)
+{
+	static const struct bug b = {
+		"swapped_args", "tests/test_powers.py", "AssertionError", "assert 8 == 9",
+		"tests/test_powers.py", 5, { { "tests/test_powers.py", "5", "test_square" } },
+	};
+	expect_fix(&b, "powers.py", "power(2, x)", "power(x, 2)", "args-swap");
+}
+
+static void builtin__min_vs_max(void **state)
+{
+	static const struct bug b = {
+		"min_max", "tests/test_stats.py", "AssertionError", "assert 3 == 9",
+		"tests/test_stats.py", 5, { { "tests/test_stats.py", "5", "test_largest" } },
+	};
+	expect_fix(&b, "stats.py", "min(xs)", "max(xs)", "builtin-swap");
+}
+
+static void builtin__and_vs_or(void **state)
+{
+	static const struct bug b = {
+		"and_or", "tests/test_voting.py", "AssertionError", "assert not True",
+		"tests/test_voting.py", 5, { { "tests/test_voting.py", "5", "test_minor_cannot_vote" } },
+	};
+	int i = expect_fix(&b, "voting.py", "age >= 18 or registered", "age >= 18 and registered",
+			   "bool-swap");
+	assert_true(i < 10);
+}
+
+static void builtin__missing_return(void **state)
+{
+	static const struct bug b = {
+		"missing_return", "tests/test_geometry.py", "AssertionError", "assert None == 6",
+		"tests/test_geometry.py", 6, { { "tests/test_geometry.py", "6", "test_area" } },
+	};
+	/* a hint from "None": the first candidate */
+	int i = expect_fix(&b, "geometry.py", "        result = self.w * self.h\n",
+			   "        result = self.w * self.h\n        return result\n", "add-return");
+	assert_int_equal(i, 0);
+}
+
+static void builtin__index_error_in_source_frame(void **state)
+{
+	static const struct bug b = {
+		"index_crash", "tests/test_listutil.py", "IndexError", "list index out of range",
+		"src/listutil.py", 2,
+		{ { "tests/test_listutil.py", "5", "test_last" }, { "src/listutil.py", "2", "last" } },
+	};
+	struct candidate_list l = CANDIDATE_LIST_INIT;
+	int i;
+
+	i = expect_fix(&b, "src/listutil.py", "xs[len(xs)]", "xs[len(xs) - 1]", NULL);
+	assert_true(i < 3);
+	/* the crash's own line first: nothing from first() before it */
+	propose(&l, &b, NULL);
+	assert_int_equal(l.items[0].frame_distance, 0);
+	assert_non_null(strstr(l.items[0].change.edits[0].old_str, "xs[len(xs)]"));
+	candidate_list_release(&l);
+}
+
+static void builtin__key_error_becomes_get(void **state)
+{
+	static const struct bug b = {
+		"key_error", "tests/test_config.py", "KeyError", "'colour'",
+		"config.py", 5,
+		{ { "tests/test_config.py", "5", "test_missing_key_is_none" }, { "config.py", "5", "lookup" } },
+	};
+	int i = expect_fix(&b, "config.py", "settings[key]", "settings.get(key)", "dict-get");
+	assert_int_equal(i, 0);
+}
+
+/* -- what it must not do -------------------------------------------------- */
+
+static void builtin__never_edits_test_files(void **state)
+{
+	/* the only code is in the test file: nothing to propose */
+	static const struct bug b = {
+		"test_only", "tests/test_helpers.py", "AssertionError", "assert 4 == 5",
+		"tests/test_helpers.py", 6,
+		{ { "tests/test_helpers.py", "6", "test_double" }, { "tests/test_helpers.py", "2", "double" } },
+	};
+	struct candidate_list l = CANDIDATE_LIST_INIT;
+
+	propose(&l, &b, NULL);
+	assert_int_equal(l.nr, 0);
+	candidate_list_release(&l);
+}
+
+static void builtin__respects_max_candidates_and_dedupes(void **state)
+{
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct candidate_list l = CANDIDATE_LIST_INIT;
+	struct failure f;
+	size_t i, j;
+
+	fill_failure(&f, &wrong_var);
+	req.failure = &f;
+	req.root = ENGINE_DIR "/wrong_var";
+	req.max_candidates = 3;
+	assert_int_equal(engine_builtin.propose(&l, &req), 0);
+	assert_int_equal(l.nr, 3);
+	candidate_list_release(&l);
+
+	req.max_candidates = 0; /* the default */
+	assert_int_equal(engine_builtin.propose(&l, &req), 0);
+	for (i = 0; i < l.nr; i++)
+		for (j = 0; j < i; j++)
+			assert_false(!strcmp(l.items[i].change.edits[0].old_str, l.items[j].change.edits[0].old_str) &&
+				     !strcmp(l.items[i].change.edits[0].new_str, l.items[j].change.edits[0].new_str));
+	candidate_list_release(&l);
+	failure_release(&f);
+}
+
+static int position_of(const struct candidate_list *l, const char *template_name)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		if (!strcmp(l->items[i].template_name, template_name))
+			return (int)i;
+	return -1;
+}
+
+static void builtin__knowledge_base_order_moves_templates_up(void **state)
+{
+	struct candidate_list plain = CANDIDATE_LIST_INIT, kb = CANDIDATE_LIST_INIT;
+	struct strvec order = STRVEC_INIT;
+
+	strvec_push(&order, "var-replace");
+	propose(&plain, &wrong_var, NULL);
+	propose(&kb, &wrong_var, &order);
+	assert_true(position_of(&plain, "var-replace") > position_of(&plain, "arith-swap"));
+	assert_true(position_of(&kb, "var-replace") < position_of(&kb, "arith-swap"));
+	candidate_list_release(&plain);
+	candidate_list_release(&kb);
+	strvec_clear(&order);
+}
+
+static void builtin__old_text_is_widened_until_unique(void **state)
+{
+	/* `return xs[0]` style lines repeat: the edit must still name one place */
+	static const char src[] =
+		"def a(xs):\n    return xs[0]\n\n\ndef b(xs):\n    return xs[0]\n";
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct candidate_list l = CANDIDATE_LIST_INIT;
+	struct buf dir = BUF_INIT, path = BUF_INIT;
+	struct failure f;
+	size_t i;
+
+	assert_int_equal(fs_mkdtemp(&dir, "pf-engine"), 0);
+	buf_addf(&path, "%s/dup.py", dir.ptr);
+	assert_int_equal(fs_write_atomic(path.ptr, src, strlen(src), 0644), 0);
+	memset(&f, 0, sizeof(f));
+	f.error_type = xstrdup("IndexError");
+	f.loc_file = xstrdup("dup.py");
+	f.loc_line = 6;
+	failure_add_frame(&f, "dup.py", 6, "b");
+	req.failure = &f;
+	req.root = dir.ptr;
+	assert_int_equal(engine_builtin.propose(&l, &req), 0);
+	assert_true(l.nr > 0);
+	for (i = 0; i < l.nr; i++) {
+		const char *old = l.items[i].change.edits[0].old_str, *hit = strstr(src, old);
+		assert_non_null(hit);
+		assert_null(strstr(hit + 1, old));
+		/* mutations in b(), not in a() */
+		assert_true((size_t)(hit - src) >= strlen("def a(xs):\n    return xs[0]\n"));
+	}
+	candidate_list_release(&l);
+	failure_release(&f);
+	fs_remove_tree(dir.ptr);
+	buf_release(&path);
+	buf_release(&dir);
+}
+
+static void engine__registry(void **state)
+{
+	assert_ptr_equal(engine_find("builtin"), &engine_builtin);
+	assert_null(engine_find("nope"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(builtin__off_by_one_in_range),
+		cmocka_unit_test(builtin__off_by_one_in_slice),
+		cmocka_unit_test(builtin__less_than_vs_less_or_equal),
+		cmocka_unit_test(builtin__minus_vs_plus),
+		cmocka_unit_test(builtin__wrong_variable),
+		cmocka_unit_test(builtin__swapped_arguments),
+		cmocka_unit_test(builtin__min_vs_max),
+		cmocka_unit_test(builtin__and_vs_or),
+		cmocka_unit_test(builtin__missing_return),
+		cmocka_unit_test(builtin__index_error_in_source_frame),
+		cmocka_unit_test(builtin__key_error_becomes_get),
+		cmocka_unit_test(builtin__never_edits_test_files),
+		cmocka_unit_test(builtin__respects_max_candidates_and_dedupes),
+		cmocka_unit_test(builtin__knowledge_base_order_moves_templates_up),
+		cmocka_unit_test(builtin__old_text_is_widened_until_unique),
+		cmocka_unit_test(engine__registry),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
