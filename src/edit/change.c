@@ -116,7 +116,8 @@ static void trim_blank_ends(struct text_lines *l, size_t *lead, size_t *trail)
 		b--;
 	*lead = a;
 	*trail = l->nr - b;
-	memmove(l->v, l->v + a, (b - a) * sizeof(*l->v));
+	if (a && b > a)
+		memmove(l->v, l->v + a, (b - a) * sizeof(*l->v));
 	l->nr = b - a;
 }
 
@@ -129,7 +130,8 @@ static int update_loose(struct buf *out, const struct file_edit *e, const char *
 	struct text_lines file = TEXT_LINES_INIT, needle = TEXT_LINES_INIT, repl = TEXT_LINES_INIT;
 	struct indent_shift shift, found_shift;
 	size_t lead, trail, rlead, rtrail, i, j, indent, matches = 0, at = 0;
-	const char *eol;
+	const struct text_line *last;
+	const char *eol, *rest;
 	int err = 0;
 
 	memset(&found_shift, 0, sizeof(found_shift));
@@ -165,20 +167,18 @@ static int update_loose(struct buf *out, const struct file_edit *e, const char *
 	for (rtrail = 0; rtrail < trail && rtrail + rlead < repl.nr &&
 	     line_is_blank(repl.v[repl.nr - 1 - rtrail].ptr, repl.v[repl.nr - 1 - rtrail].len); rtrail++)
 		;
+	/* whole lines out, the new ones in with the file's line ends */
 	eol = file.v[at].eol_len == 2 ? "\r\n" : file.v[at].eol_len == 1 ? "\n" : text_lines_eol(&file);
+	last = &file.v[at + needle.nr - 1];
 	buf_add(out, old, (size_t)(file.v[at].ptr - old));
 	for (j = rlead; j + rtrail < repl.nr; j++) {
-		const struct text_line *last = &file.v[at + needle.nr - 1];
 		if ((err = line_add_reindented(out, repl.v[j].ptr, repl.v[j].len, &found_shift)) < 0)
 			goto done;
 		if (j + 1 + rtrail < repl.nr || last->eol_len)
 			buf_adds(out, eol);
 	}
-	{
-		const struct text_line *last = &file.v[at + needle.nr - 1];
-		const char *rest = last->ptr + last->len + last->eol_len;
-		err = buf_add(out, rest, (size_t)(old + old_len - rest));
-	}
+	rest = last->ptr + last->len + last->eol_len;
+	err = buf_add(out, rest, (size_t)(old + old_len - rest));
 done:
 	text_lines_release(&repl);
 	text_lines_release(&needle);

@@ -24,6 +24,7 @@
 #define EDIT_MAX_PATH 4096                     /* bytes of a relative path */
 #define EDIT_MAX_EDITS 256                     /* edits in one change */
 #define EDIT_NEW_FILE_MODE 0644                /* a file created by a rewrite */
+#define EDIT_STATE_DIR ".pytest-fixer"         /* pytest-fixer's own directory: never edited */
 
 enum edit_mode { EDIT_UPDATE, EDIT_PATCH, EDIT_REWRITE };
 
@@ -52,7 +53,7 @@ void change_copy(struct change *dst, const struct change *src);
 
 /* "update", "patch", "rewrite" */
 const char *edit_mode_name(enum edit_mode m);
-/* ERR_USAGE "unknown edit mode 'x'" */
+/* ERR_USAGE "unknown edit mode 'x' (update, patch or rewrite)" */
 int edit_mode_parse(enum edit_mode *out, const char *name);
 
 /*
@@ -109,8 +110,8 @@ struct change_preview {
  * Check every path and compute every file's new content without writing
  * anything: several edits to one file apply in order on the running
  * content. Files whose content would not change are kept too (new == old).
- * Errors as change_apply() up to its writing step. `out` is initialised
- * here and released on failure.
+ * The errors of change_apply() before its writability check. `out` is
+ * initialised here and released on failure.
  */
 int change_preview(struct change_preview *out, const struct change *c, const char *root);
 void change_preview_release(struct change_preview *p);

@@ -61,7 +61,7 @@ struct patch_file {
 	size_t nr, alloc;
 	/* this file's part of the input, [text_start, text_end) in the set's text */
 	size_t text_start, text_end;
-	size_t line_no;
+	size_t line_no;       /* 1-based line where the file starts in the input */
 };
 
 struct patch_set {

@@ -48,6 +48,9 @@ static const char *lexical_problem(const char *rel)
 			return "the path contains '..'";
 		if (is_git_dir_name(p, n))
 			return "the path is inside .git";
+		/* our own state: sessions, the knowledge base, reports */
+		if (parts == 0 && n == strlen(EDIT_STATE_DIR) && !memcmp(p, EDIT_STATE_DIR, n))
+			return "the path is inside " EDIT_STATE_DIR;
 		if (n && !(n == 1 && *p == '.'))
 			parts++;
 		p += n;

@@ -946,6 +946,7 @@ static void tpl_return(struct ctx *c, const struct pyast_node *r, struct buf *b)
 		return;
 	/* the last statement of a loop body: dedent it out of the loop */
 	if ((is(loop, "for_statement") || is(loop, "while_statement")) && last_stmt(block) == r &&
+	    first_stmt(block) != r &&
 	    !pyast_field(loop, "alternative") && loop->end == r->end &&
 	    !indentation(c, loop, &ls, &le))
 		emit(c, T_RETURN_DEDENT, rs, re, c->text + ls, le - ls, 0);
@@ -1131,10 +1132,30 @@ static void add_target(struct ctx *c, const char *path, int line, const char *fu
 	t->distance = distance;
 }
 
+/* installed or generated code inside the project: .venv/, site-packages/, __pycache__/ */
+static int is_vendor_path(const char *path)
+{
+	const char *p = path;
+
+	while (*p) {
+		size_t len = strcspn(p, "/");
+		if ((len > 1 && p[0] == '.') ||
+		    (len == 13 && (!memcmp(p, "site-packages", 13) || !memcmp(p, "dist-packages", 13))) ||
+		    (len == 12 && !memcmp(p, "node_modules", 12)) ||
+		    (len == 11 && !memcmp(p, "__pycache__", 11)))
+			return 1;
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return 0;
+}
+
+/* never mutated: tests, and code that is not the project's */
 static int is_test_path(const struct ctx *c, const char *path)
 {
 	const struct failure *f = c->req->failure;
-	return guard_is_test_file(path) || (f->file && !strcmp(f->file, path));
+	return guard_is_test_file(path) || (f->file && !strcmp(f->file, path)) || is_vendor_path(path);
 }
 
 /* callees never worth following: builtins and test helpers */
@@ -1394,12 +1415,13 @@ static void follow_calls(struct ctx *c, struct wanted_list *w, const char *path,
 	}
 }
 
-static void resolve_wanted(struct ctx *c, struct wanted_list *w, const char *from)
+/* look for the wanted functions where `from` imports from; what is not found goes on `missing` */
+static void resolve_wanted(struct ctx *c, struct wanted_list *w, const char *from,
+			   struct wanted_list *missing)
 {
 	struct strvec files = STRVEC_INIT;
 	long idx = get_source(c, from);
-	size_t i, scanned = 0;
-	int missing = 0;
+	size_t i;
 
 	if (!w->nr)
 		return;
@@ -1418,9 +1440,8 @@ static void resolve_wanted(struct ctx *c, struct wanted_list *w, const char *fro
 		free(p);
 	}
 	for (i = 0; i < w->nr; i++)
-		missing += !w->items[i].found;
-	if (missing)
-		scan_for_wanted(c, w, "", 0, &scanned);
+		if (!w->items[i].found)
+			want(missing, w->items[i].name, strlen(w->items[i].name), w->items[i].distance);
 	strvec_clear(&files);
 }
 
@@ -1439,7 +1460,8 @@ static void collect_targets(struct ctx *c)
 {
 	const struct failure *f = c->req->failure;
 	struct { char *path; int line; } *places = NULL;
-	size_t nr = 0, i, j;
+	struct wanted_list missing = { NULL, 0, 0 };
+	size_t nr = 0, i, j, scanned = 0;
 	int distance = 0;
 
 	places = xcalloc(f->nr_frames + 1, sizeof(*places));
@@ -1463,6 +1485,8 @@ static void collect_targets(struct ctx *c)
 	}
 	for (i = 0; i < nr; i++, distance++) {
 		struct wanted_list w = { NULL, 0, 0 };
+		if (is_vendor_path(places[i].path))
+			continue;
 		if (is_test_path(c, places[i].path)) {
 			follow_calls(c, &w, places[i].path, places[i].line, distance);
 		} else {
@@ -1475,12 +1499,29 @@ static void collect_targets(struct ctx *c)
 					want_calls(&w, c->sources[idx].ast, NULL, first, last, distance + 1);
 			}
 		}
-		resolve_wanted(c, &w, places[i].path);
+		resolve_wanted(c, &w, places[i].path, &missing);
 		wanted_release(&w);
 	}
+	/* one walk through the project for whatever the imports did not lead to */
+	if (missing.nr)
+		scan_for_wanted(c, &missing, "", 0, &scanned);
+	wanted_release(&missing);
 	for (i = 0; i < nr; i++)
 		free(places[i].path);
 	free(places);
+}
+
+/* nearest first, keeping the order found among equals (a function reached twice keeps its nearest) */
+static void sort_targets(struct ctx *c)
+{
+	size_t i, j;
+
+	for (i = 1; i < c->nr_targets; i++) {
+		struct target t = c->targets[i];
+		for (j = i; j > 0 && c->targets[j - 1].distance > t.distance; j--)
+			c->targets[j] = c->targets[j - 1];
+		c->targets[j] = t;
+	}
 }
 
 static void mutate_target(struct ctx *c, const struct target *t)
@@ -1619,7 +1660,6 @@ static void build_candidates(struct candidate_list *out, struct ctx *c, size_t m
 		const struct mutation *m = &c->muts[i];
 		const struct source *s = &c->sources[m->src];
 		const struct pyast *ast = s->ast;
-		struct pyast *check = NULL;
 		struct candidate *cand;
 		struct file_edit *e;
 		size_t len, ls, le, dummy, k;
@@ -1640,12 +1680,8 @@ static void build_candidates(struct candidate_list *out, struct ctx *c, size_t m
 			continue;
 		ALLOC_GROW(seen, nr_seen + 1, alloc_seen);
 		seen[nr_seen++] = h;
-		if (pyast_parse(&check, result.ptr, result.len) < 0 || !pyast_syntax_ok(check, NULL)) {
-			pyast_free(check);
-			error_clear();
+		if (!pyast_edit_parses(ast, m->start, m->end, m->text, strlen(m->text)))
 			continue;
-		}
-		pyast_free(check);
 
 		/* whole lines around it, widened until they occur once */
 		first = pyast_line_of(ast, m->start);
@@ -1679,8 +1715,8 @@ static void build_candidates(struct candidate_list *out, struct ctx *c, size_t m
 		cand->template_name = xstrdup(templates[m->tpl].name);
 		cand->frame_distance = m->distance;
 		cand->size = m->size;
-		/* the cost squeezed into [0, 1) so that the distance always weighs more */
-		cost = m->cost > 0 ? m->cost : 0;
+		/* the cost (hints and the knowledge base make it as low as -10) squeezed into [0, 1) */
+		cost = m->cost + 10 > 0 ? m->cost + 10 : 0;
 		cand->score = 1.0 / (1.0 + m->distance + cost / (1.0 + cost));
 		made++;
 	}
@@ -1727,6 +1763,7 @@ static int builtin_propose(struct candidate_list *out, const struct engine_reque
 	c.message = req->failure->message ? req->failure->message : "";
 
 	collect_targets(&c);
+	sort_targets(&c);
 	for (i = 0; i < c.nr_targets; i++)
 		mutate_target(&c, &c.targets[i]);
 	if (c.nr_muts)

@@ -46,7 +46,26 @@ struct session {
 	struct failure_row *failures;
 	size_t nr_failures;
 	double started;
+	double baseline_seconds;          /* how long the baseline run took */
 };
+
+/*
+ * A mutant often loops forever: candidates get a time limit scaled to the
+ * baseline (the whole suite ran in that long, so one test taking many times
+ * as long is broken), never above the user's --timeout.
+ */
+#define FIX_GATE_TIMEOUT_FACTOR 10.0
+#define FIX_GATE_TIMEOUT_MIN 10.0
+
+static double gate_timeout(const struct session *s)
+{
+	double t = s->baseline_seconds * FIX_GATE_TIMEOUT_FACTOR;
+	if (t < FIX_GATE_TIMEOUT_MIN)
+		t = FIX_GATE_TIMEOUT_MIN;
+	if (s->opts->test_timeout > 0 && t > s->opts->test_timeout)
+		t = s->opts->test_timeout;
+	return s->opts->test_timeout > 0 ? t : 0;
+}
 
 static double now_seconds(void)
 {
@@ -431,7 +450,7 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 			job->target = f;
 			job->gates.pytest_cmd = pytest_command_in_use();
 			job->gates.venv_root = s->root;
-			job->gates.test_timeout = s->opts->test_timeout;
+			job->gates.test_timeout = gate_timeout(s);
 			job->gates.verify_runs = s->opts->verify_runs;
 			job->gates.allow_test_edits = s->opts->allow_test_edits;
 			job->gates.baseline_failures = &s->baseline_failures;
@@ -560,6 +579,7 @@ static int run_baseline(struct session *s)
 	po.test_timeout = s->opts->test_timeout;
 	if ((err = pytest_run(&res, &po)) < 0)
 		goto done;
+	s->baseline_seconds = res.duration;
 	if ((err = store_begin(s->store)) < 0)
 		goto done;
 	for (i = 0; i < res.nr_failures; i++) {

@@ -5,6 +5,7 @@
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ const TSLanguage *tree_sitter_python(void);
 struct pyast {
 	char *src;
 	size_t len;
+	TSTree *tree;      /* kept for incremental re-parses (pyast_edit_parses) */
 	struct pyast_node *nodes;
 	size_t nr, alloc;
 	size_t *lines;     /* byte offset where each line starts; lines[0] is line 1 */
@@ -165,6 +167,8 @@ int pyast_parse(struct pyast **out, const char *src, size_t len)
 		goto done;
 	}
 	flatten(ast, ts_tree_root_node(tree));
+	ast->tree = tree;
+	tree = NULL;
 	*out = ast;
 	ast = NULL;
 done:
@@ -180,6 +184,8 @@ void pyast_free(struct pyast *ast)
 {
 	if (!ast)
 		return;
+	if (ast->tree)
+		ts_tree_delete(ast->tree);
 	free(ast->src);
 	free(ast->nodes);
 	free(ast->lines);
@@ -221,12 +227,33 @@ static void add_quoted(struct buf *out, const char *s, size_t len)
 	buf_addch(out, '\'');
 }
 
+/*
+ * tree-sitter accepts a block with no statement (`for x in xs:` followed by
+ * a dedent); Python does not.
+ */
+static int node_is_empty_block(const struct pyast_node *n)
+{
+	const struct pyast_node *c;
+
+	if (strcmp(n->type, "block"))
+		return 0;
+	for (c = n->child; c; c = c->next)
+		if (c->named && strcmp(c->type, "comment"))
+			return 0;
+	return 1;
+}
+
 int pyast_syntax_ok(const struct pyast *ast, struct buf *why)
 {
 	size_t i;
 
 	for (i = 0; i < ast->nr; i++) {
 		const struct pyast_node *n = &ast->nodes[i];
+		if (node_is_empty_block(n)) {
+			if (why)
+				buf_addf(why, "line %d: expected an indented block", n->start_line);
+			return 0;
+		}
 		if (!n->error && !n->missing)
 			continue;
 		if (!why)
@@ -244,6 +271,109 @@ int pyast_syntax_ok(const struct pyast *ast, struct buf *why)
 		return 0;
 	}
 	return 1;
+}
+
+static TSPoint point_at(const struct pyast *ast, size_t offset)
+{
+	int line = line_of(ast, offset);
+	TSPoint p = { (uint32_t)(line - 1), (uint32_t)(offset - ast->lines[line - 1]) };
+	return p;
+}
+
+static int ts_is_empty_block(TSNode n)
+{
+	uint32_t i, nr;
+
+	if (strcmp(ts_node_type(n), "block"))
+		return 0;
+	nr = ts_node_named_child_count(n);
+	for (i = 0; i < nr; i++)
+		if (strcmp(ts_node_type(ts_node_named_child(n, i)), "comment"))
+			return 0;
+	return 1;
+}
+
+/* an empty block among the nodes that touch bytes [lo, hi] */
+static int ts_has_empty_block(TSNode root, uint32_t lo, uint32_t hi)
+{
+	TSTreeCursor cur = ts_tree_cursor_new(root);
+	int found = 0;
+
+	for (;;) {
+		TSNode n = ts_tree_cursor_current_node(&cur);
+		int touches = ts_node_start_byte(n) <= hi && ts_node_end_byte(n) >= lo;
+		if (touches && ts_is_empty_block(n)) {
+			found = 1;
+			break;
+		}
+		if (touches && ts_tree_cursor_goto_first_child(&cur))
+			continue;
+		while (!ts_tree_cursor_goto_next_sibling(&cur))
+			if (!ts_tree_cursor_goto_parent(&cur))
+				goto done;
+	}
+done:
+	ts_tree_cursor_delete(&cur);
+	return found;
+}
+
+int pyast_edit_parses(const struct pyast *ast, size_t start, size_t end, const char *text, size_t len)
+{
+	TSParser *parser = NULL;
+	TSTree *old = NULL, *tree = NULL;
+	TSInputEdit edit;
+	char *src = NULL;
+	size_t newlen, i;
+	int ok = 0;
+
+	assert(start <= end && end <= ast->len);
+	newlen = st_add(ast->len - (end - start), len);
+	if (newlen > UINT32_MAX)
+		return 0;
+	src = xmalloc(st_add(newlen, 1));
+	memcpy(src, ast->src, start);
+	memcpy(src + start, text, len);
+	memcpy(src + start + len, ast->src + end, ast->len - end);
+	src[newlen] = '\0';
+
+	edit.start_byte = (uint32_t)start;
+	edit.old_end_byte = (uint32_t)end;
+	edit.new_end_byte = (uint32_t)(start + len);
+	edit.start_point = point_at(ast, start);
+	edit.old_end_point = point_at(ast, end);
+	edit.new_end_point = edit.start_point;
+	for (i = 0; i < len; i++) {
+		if (text[i] == '\n') {
+			edit.new_end_point.row++;
+			edit.new_end_point.column = 0;
+		} else {
+			edit.new_end_point.column++;
+		}
+	}
+	parser = ts_parser_new();
+	if (!parser || !ts_parser_set_language(parser, tree_sitter_python()))
+		goto done;
+	old = ts_tree_copy(ast->tree);
+	ts_tree_edit(old, &edit);
+	tree = ts_parser_parse_string(parser, old, src, (uint32_t)newlen);
+	ok = tree && !ts_node_has_error(ts_tree_root_node(tree));
+	if (ok) {
+		/* the blocks that may have lost their statements: from the line before to the line after */
+		size_t lo = ast->lines[line_of(ast, start) > 1 ? line_of(ast, start) - 2 : 0];
+		size_t hi = start + len, lines = 0;
+		while (hi < newlen && lines < 2)
+			lines += src[hi++] == '\n';
+		ok = !ts_has_empty_block(ts_tree_root_node(tree), (uint32_t)lo, (uint32_t)hi);
+	}
+done:
+	if (tree)
+		ts_tree_delete(tree);
+	if (old)
+		ts_tree_delete(old);
+	if (parser)
+		ts_parser_delete(parser);
+	free(src);
+	return ok;
 }
 
 /* -- nodes ---------------------------------------------------------------- */

@@ -49,11 +49,20 @@ const struct pyast_node *pyast_root(const struct pyast *ast);
 const struct pyast_node *pyast_nodes(const struct pyast *ast, size_t *nr);
 
 /*
- * 1 if the tree has no ERROR or MISSING node; otherwise 0 and, when `why`
- * is given, "line N: unexpected 'text'" or "line N: missing ')'" for the
- * first one is appended to it.
+ * 1 if the tree has no ERROR or MISSING node and no empty block (which
+ * tree-sitter accepts and Python does not); otherwise 0 and, when `why` is
+ * given, "line N: unexpected 'text'", "line N: missing ')'" or "line N:
+ * expected an indented block" for the first one is appended to it.
  */
 int pyast_syntax_ok(const struct pyast *ast, struct buf *why);
+
+/*
+ * 1 if the source with bytes [start, end) replaced by <text, len> would
+ * pass pyast_syntax_ok() (an incremental re-parse: cheap for a small edit
+ * in a large file; only blocks near the edit are checked for emptiness,
+ * so the source should be clean to begin with). The tree is not changed.
+ */
+int pyast_edit_parses(const struct pyast *ast, size_t start, size_t end, const char *text, size_t len);
 
 /* -- nodes ---------------------------------------------------------------- */
 

@@ -265,6 +265,8 @@ static const struct path_case {
 	{ ".git/config", "the path is inside .git" },
 	{ "sub/.git/x", "the path is inside .git" },
 	{ ".GIT/config", "the path is inside .git" },
+	{ ".pytest-fixer/state.db", "the path is inside .pytest-fixer" },
+	{ "./.pytest-fixer/reports/x.md", "the path is inside .pytest-fixer" },
 	{ "", "the path is empty" },
 	{ ".", "the path names the project root" },
 	{ "sub/", "the path names a directory" },

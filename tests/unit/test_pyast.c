@@ -11,6 +11,7 @@
 #include "pyast/pyast.h"
 #include "util/buf.h"
 #include "util/strvec.h"
+#include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,13 @@ static void pyast__reports_the_first_syntax_error(void **state)
 	ast = parse("x = )\n");
 	assert_false(pyast_syntax_ok(ast, &why));
 	assert_string_equal(why.ptr, "line 1: unexpected 'x = )'");
+	pyast_free(ast);
+
+	/* tree-sitter takes an empty block; Python does not */
+	buf_reset(&why);
+	ast = parse("def f(xs):\n    for x in xs:\n        # nothing\n    return x\n");
+	assert_false(pyast_syntax_ok(ast, &why));
+	assert_string_equal(why.ptr, "line 2: expected an indented block");
 	pyast_free(ast);
 
 	ast = parse("");
@@ -293,6 +301,55 @@ static void pyast__is_not_and_not_in_are_one_operator(void **state)
 	pyast_free(ast);
 }
 
+/* an incremental re-parse says what a fresh parse of the edited text says */
+static void pyast__edit_parses_agrees_with_a_fresh_parse(void **state)
+{
+	static const struct {
+		const char *from, *to;
+		int ok;
+	} edits[] = {
+		{ "i < LIMIT", "i <= LIMIT", 1 },
+		{ "acc +\n", "acc -\n", 1 },
+		{ "acc +\n", "acc\n", 0 },               /* a dangling line in parentheses */
+		{ "    return (acc", "    return ((acc", 0 },
+		{ "        pass\n", "", 0 },             /* an empty block */
+		{ "range(len(xs))", "range(len(xs)", 0 },
+		{ "range(len(xs))", "range(1, len(xs) + 1)", 1 },
+		{ "        hidden = y\n", "        hidden = y\n        return hidden + 1\n", 1 },
+		{ "        return hidden\n", "    return hidden\n", 1 },  /* dedented out of inner() */
+		{ "LIMIT = 10", "LIMIT = ", 0 },
+		{ "        acc += xs[i:i + 1][0]\n", "        # gone\n", 0 },
+		{ "            acc += xs[i:i + 1][0]\n", "    acc += xs[i:i + 1][0]\n", 0 },
+	};
+	struct pyast *ast = parse(sample), *fresh;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(edits); i++) {
+		const char *hit = strstr(sample, edits[i].from);
+		struct buf after = BUF_INIT;
+		size_t start, end;
+		int ok;
+
+		assert_non_null(hit);
+		start = (size_t)(hit - sample);
+		end = start + strlen(edits[i].from);
+		ok = pyast_edit_parses(ast, start, end, edits[i].to, strlen(edits[i].to));
+		buf_add(&after, sample, start);
+		buf_adds(&after, edits[i].to);
+		buf_adds(&after, sample + end);
+		fresh = parse(after.ptr);
+		if (ok != pyast_syntax_ok(fresh, NULL) || ok != edits[i].ok)
+			fail_msg("edit %zu ('%s' -> '%s'): incremental %d, fresh %d, expected %d", i,
+				 edits[i].from, edits[i].to, ok, pyast_syntax_ok(fresh, NULL), edits[i].ok);
+		pyast_free(fresh);
+		buf_release(&after);
+	}
+	/* the tree itself is not changed */
+	assert_true(pyast_syntax_ok(ast, NULL));
+	assert_true(pyast_text_is(ast, pyast_next(ast, NULL, "comparison_operator", 16, 16), "i < LIMIT"));
+	pyast_free(ast);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +360,7 @@ int main(void)
 		cmocka_unit_test(pyast__enclosing_function),
 		cmocka_unit_test(pyast__names_in_scope),
 		cmocka_unit_test(pyast__is_not_and_not_in_are_one_operator),
+		cmocka_unit_test(pyast__edit_parses_agrees_with_a_fresh_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
