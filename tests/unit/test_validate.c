@@ -1,0 +1,305 @@
+/*
+ * The verification gates (src/fix/validate.c) on a real project with real
+ * pytest: each gate rejects what it should, and the work directory is
+ * always left as it was.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "fix/validate.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define PYTEST_CMD "/usr/bin/python3 -m pytest"
+
+static const char lib_py[] =
+	"def double(x):\n"
+	"    return x + 2\n"
+	"\n"
+	"\n"
+	"def triple(x):\n"
+	"    return 3 * x\n";
+
+static const char test_py[] =
+	"from lib import double, triple\n"
+	"\n"
+	"\n"
+	"def test_double_three():\n"
+	"    assert double(3) == 6\n"
+	"\n"
+	"\n"
+	"def test_double_zero():\n"
+	"    assert double(0) == 0\n"
+	"\n"
+	"\n"
+	"def test_triple():\n"
+	"    assert triple(2) == 6\n";
+
+struct project {
+	struct buf dir;
+	struct failure target;      /* test_double_three fails at baseline */
+	struct strvec baseline;     /* ...and test_double_zero too */
+};
+
+static void write_file(const char *dir, const char *rel, const char *text)
+{
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/%s", dir, rel);
+	assert_int_equal(fs_write_atomic(path.ptr, text, strlen(text), 0644), 0);
+	buf_release(&path);
+}
+
+static int setup(void **state)
+{
+	struct project *p = calloc(1, sizeof(*p));
+	struct buf tests = BUF_INIT;
+
+	buf_init(&p->dir, 0);
+	assert_int_equal(fs_mkdtemp(&p->dir, "pf-validate"), 0);
+	write_file(p->dir.ptr, "pytest.ini", "[pytest]\n");
+	write_file(p->dir.ptr, "lib.py", lib_py);
+	buf_addf(&tests, "%s/tests", p->dir.ptr);
+	assert_int_equal(fs_mkdir_p(tests.ptr, 0755), 0);
+	write_file(p->dir.ptr, "tests/test_lib.py", test_py);
+	p->target.id = strdup("tests/test_lib.py::test_double_three");
+	p->target.file = strdup("tests/test_lib.py");
+	p->target.test = strdup("test_double_three");
+	strvec_init(&p->baseline);
+	strvec_push(&p->baseline, "tests/test_lib.py::test_double_three");
+	strvec_push(&p->baseline, "tests/test_lib.py::test_double_zero");
+	buf_release(&tests);
+	*state = p;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct project *p = *state;
+	fs_remove_tree(p->dir.ptr);
+	buf_release(&p->dir);
+	free(p->target.id);
+	free(p->target.file);
+	free(p->target.test);
+	strvec_clear(&p->baseline);
+	free(p);
+	return 0;
+}
+
+static void gates_for(struct gate_options *g, const struct project *p)
+{
+	memset(g, 0, sizeof(*g));
+	g->pytest_cmd = PYTEST_CMD;
+	g->test_timeout = 30;
+	g->verify_runs = 1;
+	g->baseline_failures = &p->baseline;
+}
+
+/* the project is byte for byte what setup() wrote */
+static void assert_untouched(const struct project *p)
+{
+	struct buf path = BUF_INIT, got = BUF_INIT;
+	buf_addf(&path, "%s/lib.py", p->dir.ptr);
+	assert_int_equal(fs_read_file(&got, path.ptr, 0), 0);
+	assert_string_equal(got.ptr, lib_py);
+	buf_reset(&path);
+	buf_reset(&got);
+	buf_addf(&path, "%s/tests/test_lib.py", p->dir.ptr);
+	assert_int_equal(fs_read_file(&got, path.ptr, 0), 0);
+	assert_string_equal(got.ptr, test_py);
+	buf_reset(&path);
+	buf_addf(&path, "%s/new.py", p->dir.ptr);
+	assert_false(fs_is_file(path.ptr));
+	buf_release(&path);
+	buf_release(&got);
+}
+
+static void run(struct validation *v, struct project *p, struct change *c, int allow_test_edits)
+{
+	struct gate_options g;
+	gates_for(&g, p);
+	g.allow_test_edits = allow_test_edits;
+	validation_init(v);
+	assert_int_equal(validate_candidate(v, c, p->dir.ptr, &p->target, &g), 0);
+	assert_untouched(p);
+}
+
+static struct file_edit *update(struct change *c, const char *path, const char *old,
+				const char *new_text)
+{
+	struct file_edit *e = change_add(c, EDIT_UPDATE, path);
+	e->old_str = strdup(old);
+	e->new_str = strdup(new_text);
+	return e;
+}
+
+static void validate__a_real_fix_passes_and_fixes_the_other_failure_too(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct validation v;
+
+	update(&c, "lib.py", "    return x + 2\n", "    return x * 2\n");
+	run(&v, p, &c, 0);
+	assert_true(v.passed);
+	assert_null(v.gate);
+	assert_int_equal(v.touched.nr, 1);
+	assert_string_equal(v.touched.v[0], "lib.py");
+	assert_int_equal(v.fixed_too.nr, 2);
+	validation_release(&v);
+	change_release(&c);
+}
+
+static void validate__target_gate_names_the_error(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct validation v;
+
+	update(&c, "lib.py", "    return x + 2\n", "    return x + 1\n");
+	run(&v, p, &c, 0);
+	assert_false(v.passed);
+	assert_string_equal(v.gate, "target");
+	assert_non_null(strstr(v.reason.ptr, "AssertionError"));
+	validation_release(&v);
+	change_release(&c);
+}
+
+static void validate__regression_gate_names_the_broken_test(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct validation v;
+
+	/* fixes the target, breaks test_triple */
+	update(&c, "lib.py", "    return x + 2\n", "    return x * 2\n");
+	update(&c, "lib.py", "    return 3 * x\n", "    return 4 * x\n");
+	run(&v, p, &c, 0);
+	assert_false(v.passed);
+	assert_string_equal(v.gate, "regression");
+	assert_non_null(strstr(v.reason.ptr, "tests/test_lib.py::test_triple"));
+	validation_release(&v);
+	change_release(&c);
+}
+
+static void validate__syntax_gate(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct validation v;
+
+	update(&c, "lib.py", "    return x + 2\n", "    return (x * 2\n");
+	run(&v, p, &c, 0);
+	assert_false(v.passed);
+	assert_string_equal(v.gate, "syntax");
+	assert_non_null(strstr(v.reason.ptr, "lib.py"));
+	validation_release(&v);
+	change_release(&c);
+}
+
+static void validate__test_files_are_left_alone_by_default(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct validation v;
+
+	update(&c, "tests/test_lib.py", "    assert double(3) == 6\n", "    assert double(3) == 5\n");
+	run(&v, p, &c, 0);
+	assert_false(v.passed);
+	assert_string_equal(v.gate, "weakening");
+	assert_non_null(strstr(v.reason.ptr, "--allow-test-edits"));
+	validation_release(&v);
+	change_release(&c);
+}
+
+static void validate__deleting_an_assert_is_refused_even_when_allowed(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct validation v;
+
+	/* "passes" by deleting the assert */
+	update(&c, "tests/test_lib.py", "    assert double(3) == 6\n", "    double(3)\n");
+	run(&v, p, &c, 1);
+	assert_false(v.passed);
+	assert_string_equal(v.gate, "weakening");
+	assert_non_null(strstr(v.reason.ptr, "tests/test_lib.py"));
+	validation_release(&v);
+	change_release(&c);
+}
+
+static void validate__a_new_skip_is_refused(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct validation v;
+
+	update(&c, "tests/test_lib.py", "def test_double_three():\n",
+	       "import pytest\n\n\n@pytest.mark.skip\ndef test_double_three():\n");
+	run(&v, p, &c, 1);
+	assert_false(v.passed);
+	assert_string_equal(v.gate, "weakening");
+	validation_release(&v);
+	change_release(&c);
+}
+
+static void validate__escaping_paths_fail_at_apply(void **state)
+{
+	struct project *p = *state;
+	static const char *const bad[] = { "../outside.py", "/etc/passwd", ".git/config",
+					   ".pytest-fixer/state.db" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct change c = CHANGE_INIT;
+		struct validation v;
+		struct file_edit *e = change_add(&c, EDIT_REWRITE, bad[i]);
+		e->content = strdup("owned = True\n");
+		run(&v, p, &c, 1);
+		assert_false(v.passed);
+		assert_string_equal(v.gate, "apply");
+		assert_non_null(strstr(v.reason.ptr, "cannot edit"));
+		validation_release(&v);
+		change_release(&c);
+	}
+}
+
+static void validate__a_new_file_is_removed_afterwards(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct validation v;
+	struct file_edit *e;
+
+	update(&c, "lib.py", "    return x + 2\n", "    return helper(x)\n");
+	update(&c, "lib.py", "def double(x):\n", "from new import helper\n\n\ndef double(x):\n");
+	e = change_add(&c, EDIT_REWRITE, "new.py");
+	e->content = strdup("def helper(x):\n    return 2 * x\n");
+	run(&v, p, &c, 0);
+	assert_true(v.passed);
+	validation_release(&v);
+	change_release(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(validate__a_real_fix_passes_and_fixes_the_other_failure_too, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__target_gate_names_the_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__regression_gate_names_the_broken_test, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__syntax_gate, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__test_files_are_left_alone_by_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__deleting_an_assert_is_refused_even_when_allowed, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__a_new_skip_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__escaping_paths_fail_at_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__a_new_file_is_removed_afterwards, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
