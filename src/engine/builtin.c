@@ -653,7 +653,7 @@ static void tpl_subscript(struct ctx *c, const struct pyast_node *n, struct buf 
 	}
 }
 
-/* the i-th positional argument, and how many there are (NULL past the end or after a splat) */
+/* the positional arguments into out[0..max), and how many there are before a keyword or splat */
 static size_t positional_args(const struct pyast_node *args, const struct pyast_node **out, size_t max)
 {
 	const struct pyast_node *k;
@@ -1084,33 +1084,64 @@ static char *project_path(const struct ctx *c, const char *path)
 	return xstrdup(path);
 }
 
-/* the source at a project-relative path, read and parsed once; -1 when unreadable */
-static long get_source(struct ctx *c, const char *path)
+/* the index of a source already read (-2 when it could not be), or -1 */
+static long find_source(const struct ctx *c, const char *path)
 {
-	struct buf full = BUF_INIT, text = BUF_INIT;
-	struct source *s;
-	struct pyast *ast = NULL;
 	size_t i;
-	long idx = -1;
 
 	for (i = 0; i < c->nr_sources; i++)
 		if (!strcmp(c->sources[i].path, path))
-			return c->sources[i].ast ? (long)i : -1;
+			return c->sources[i].ast ? (long)i : -2;
+	return -1;
+}
+
+/* read a project file into `text`; -1 when it is not a readable regular file */
+static int read_source(struct buf *text, const struct ctx *c, const char *path)
+{
+	struct buf full = BUF_INIT;
+	int err = -1;
+
 	buf_addf(&full, "%s/%s", c->req->root, path);
-	if (fs_is_file(full.ptr) && fs_read_file(&text, full.ptr, ENGINE_MAX_SOURCE_BYTES) == 0 &&
-	    pyast_parse(&ast, text.ptr, text.len) == 0)
-		idx = (long)c->nr_sources;
-	else
+	if (fs_is_file(full.ptr))
+		err = fs_read_file(text, full.ptr, ENGINE_MAX_SOURCE_BYTES);
+	if (err < 0) {
 		log_debug("builtin engine: cannot read '%s': %s", path, error_last());
+		error_clear();
+	}
+	buf_release(&full);
+	return err < 0 ? -1 : 0;
+}
+
+/* keep a source, parsed from `text` (NULL: read it); its index, or -1 when it cannot be read */
+static long add_source(struct ctx *c, const char *path, const struct buf *text)
+{
+	struct buf own = BUF_INIT;
+	struct source *s;
+	struct pyast *ast = NULL;
+	long idx = -1;
+
+	if (!text && read_source(&own, c, path) == 0)
+		text = &own;
+	if (text && pyast_parse(&ast, text->ptr, text->len) == 0)
+		idx = (long)c->nr_sources;
 	ALLOC_GROW(c->sources, c->nr_sources + 1, c->alloc_sources);
 	s = &c->sources[c->nr_sources++];
 	s->path = xstrdup(path);
 	s->ast = ast;
 	s->broken = ast && !pyast_syntax_ok(ast, NULL);
-	buf_release(&text);
-	buf_release(&full);
+	buf_release(&own);
 	error_clear();
 	return idx;
+}
+
+/* the source at a project-relative path, read and parsed once; -1 when unreadable */
+static long get_source(struct ctx *c, const char *path)
+{
+	long idx = find_source(c, path);
+
+	if (idx == -2)
+		return -1;
+	return idx >= 0 ? idx : add_source(c, path, NULL);
 }
 
 static void add_target(struct ctx *c, const char *path, int line, const char *function, int distance)
@@ -1234,16 +1265,43 @@ static void want_calls(struct wanted_list *w, const struct pyast *ast, const str
 }
 
 /* look for the wanted functions in the source at `path` */
+/* 1 if `text` has "def name(" for a wanted function not found yet */
+static int mentions_wanted(const struct buf *text, const struct wanted_list *w)
+{
+	struct buf pat = BUF_INIT;
+	size_t i;
+	int hit = 0;
+
+	for (i = 0; i < w->nr && !hit; i++) {
+		if (w->items[i].found)
+			continue;
+		buf_reset(&pat);
+		buf_addf(&pat, "def %s(", w->items[i].name);
+		hit = strstr(text->ptr, pat.ptr) != NULL;
+	}
+	buf_release(&pat);
+	return hit;
+}
+
 static void find_wanted_in(struct ctx *c, struct wanted_list *w, const char *path)
 {
 	struct pyast_function fn = PYAST_FUNCTION_INIT;
+	struct buf text = BUF_INIT;
 	long idx;
 	size_t i;
 
-	if (is_test_path(c, path) || (idx = get_source(c, path)) < 0)
+	if (is_test_path(c, path))
+		return;
+	/* only files that define one of them are parsed */
+	idx = find_source(c, path);
+	if (idx == -1 && !read_source(&text, c, path) && mentions_wanted(&text, w))
+		idx = add_source(c, path, &text);
+	buf_release(&text);
+	if (idx < 0)
 		return;
 	for (i = 0; i < w->nr; i++) {
-		if (pyast_find_function(&fn, c->sources[idx].ast, w->items[i].name, NULL))
+		if (w->items[i].found ||
+		    pyast_find_function(&fn, c->sources[idx].ast, w->items[i].name, NULL))
 			continue;
 		add_target(c, path, 0, w->items[i].name, w->items[i].distance);
 		w->items[i].found = 1;
@@ -1343,10 +1401,9 @@ static int skip_dir(const char *name)
 static void scan_for_wanted(struct ctx *c, struct wanted_list *w, const char *dir, int depth,
 			    size_t *files)
 {
-	struct buf full = BUF_INIT, path = BUF_INIT, text = BUF_INIT, pat = BUF_INIT;
+	struct buf full = BUF_INIT, path = BUF_INIT;
 	DIR *d;
 	struct dirent *e;
-	size_t i;
 
 	if (depth > SCAN_MAX_DEPTH)
 		return;
@@ -1371,26 +1428,10 @@ static void scan_for_wanted(struct ctx *c, struct wanted_list *w, const char *di
 		if (nlen < 4 || strcmp(e->d_name + nlen - 3, ".py") || is_test_path(c, path.ptr))
 			continue;
 		(*files)++;
-		buf_reset(&text);
-		if (fs_read_file(&text, full.ptr, ENGINE_MAX_SOURCE_BYTES) < 0) {
-			error_clear();
-			continue;
-		}
-		for (i = 0; i < w->nr; i++) {
-			if (w->items[i].found)
-				continue;
-			buf_reset(&pat);
-			buf_addf(&pat, "def %s(", w->items[i].name);
-			if (strstr(text.ptr, pat.ptr)) {
-				find_wanted_in(c, w, path.ptr);
-				break;
-			}
-		}
+		find_wanted_in(c, w, path.ptr);
 	}
 	closedir(d);
 done:
-	buf_release(&pat);
-	buf_release(&text);
 	buf_release(&path);
 	buf_release(&full);
 }
@@ -1764,8 +1805,12 @@ static int builtin_propose(struct candidate_list *out, const struct engine_reque
 
 	collect_targets(&c);
 	sort_targets(&c);
-	for (i = 0; i < c.nr_targets; i++)
+	for (i = 0; i < c.nr_targets; i++) {
+		log_debug("builtin engine: target %s:%d%s%s at distance %d", c.targets[i].path,
+			  c.targets[i].line, c.targets[i].function ? " function " : "",
+			  c.targets[i].function ? c.targets[i].function : "", c.targets[i].distance);
 		mutate_target(&c, &c.targets[i]);
+	}
 	if (c.nr_muts)
 		qsort(c.muts, c.nr_muts, sizeof(*c.muts), mutation_cmp);
 	build_candidates(out, &c, max);

@@ -19,6 +19,7 @@ enum measure {
 	M_EARLY_RETURN,
 	M_BROAD_RAISES,
 	M_TOLERANCE,    /* rel= / abs= on pytest.approx */
+	M_SWALLOW,      /* try: assert ... except AssertionError */
 	M_COUNT
 };
 
@@ -36,6 +37,7 @@ static const struct {
 	[M_EARLY_RETURN] = { 1, "adds", "return before an assert", "returns before an assert" },
 	[M_BROAD_RAISES] = { 1, "widens", "pytest.raises to Exception", "pytest.raises to Exception" },
 	[M_TOLERANCE] = { 1, "widens", "pytest.approx tolerance", "pytest.approx tolerances" },
+	[M_SWALLOW] = { 1, "swallows", "assert failure in try/except", "assert failures in try/except" },
 };
 
 /* one function (or the module, key ""), with what it holds */
@@ -257,21 +259,52 @@ static int has_keyword(const struct pyast *ast, const struct pyast_node *call, c
 	return 0;
 }
 
-/* Exception, BaseException, or a tuple holding one */
-static int is_broad_exception(const struct pyast *ast, const struct pyast_node *n)
+/* Exception, BaseException (AssertionError too when `assertion`), or a tuple holding one */
+static int catches_broadly(const struct pyast *ast, const struct pyast_node *n, int assertion)
 {
 	const struct pyast_node *c;
 
 	if (!n)
 		return 0;
 	if (text_is(ast, n, "Exception") || text_is(ast, n, "BaseException") ||
-	    text_is(ast, n, "builtins.Exception"))
+	    text_is(ast, n, "builtins.Exception") ||
+	    (assertion && text_is(ast, n, "AssertionError")))
 		return 1;
 	if (pyast_is(n, "tuple") || pyast_is(n, "parenthesized_expression"))
 		for (c = n->child; c; c = c->next)
-			if (c->named && is_broad_exception(ast, c))
+			if (c->named && catches_broadly(ast, c, assertion))
 				return 1;
 	return 0;
+}
+
+static int is_broad_exception(const struct pyast *ast, const struct pyast_node *n)
+{
+	return catches_broadly(ast, n, 0);
+}
+
+/* an except clause that would catch a failing assert of its try body */
+static int swallows_asserts(const struct pyast *ast, const struct pyast_node *clause)
+{
+	const struct pyast_node *try = clause->parent, *body, *caught = NULL, *c, *n;
+	const struct pyast_node *name;
+	int asserts = 0;
+
+	if (!pyast_is(try, "try_statement") || !(body = pyast_field(try, "body")))
+		return 0;
+	for (c = clause->child; c; c = c->next)
+		if (c->named && !pyast_is(c, "block") && !pyast_is(c, "comment")) {
+			caught = pyast_is(c, "as_pattern") ? pyast_named_child(c, 0) : c;
+			break;
+		}
+	if (caught && !catches_broadly(ast, caught, 1))
+		return 0;
+	for (n = body; (n = pyast_next(ast, n, NULL, 0, 0)) && n->start < body->end && !asserts; ) {
+		if (pyast_is(n, "assert_statement"))
+			asserts = 1;
+		else if (pyast_is(n, "call") && (name = last_name(pyast_field(n, "function"))))
+			asserts = text_starts(ast, name, "assert");
+	}
+	return asserts;
 }
 
 static const char *const skip_names[] = {
@@ -455,6 +488,8 @@ static int build_profile(struct profile *p, const struct pyast *ast)
 		}
 		if (is_skip(ast, n))
 			owner_of(p, ast, n)->count[M_SKIP]++;
+		if (pyast_is(n, "except_clause") && swallows_asserts(ast, n))
+			owner_of(p, ast, n)->count[M_SWALLOW]++;
 	}
 	/* returns of the test itself (not of a helper inside it) before its last assert */
 	for (n = NULL; (n = pyast_next(ast, n, "return_statement", 0, 0)); ) {

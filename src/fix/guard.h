@@ -25,6 +25,8 @@
  *  - a `return` is added before an assert of the test;
  *  - pytest.raises / assertRaises is widened to Exception or BaseException,
  *    loses its match=, or pytest.approx gains a rel= / abs= tolerance;
+ *  - asserts are wrapped in a try whose except catches AssertionError
+ *    (or Exception, BaseException, or everything);
  *  - the whole file stops parsing while it parsed before.
  */
 

@@ -443,6 +443,7 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 
 		for (k = 0; k < njobs && next < cands.nr; k++, next++) {
 			struct job *job = &jobs[k];
+			validation_release(&job->val);   /* the previous batch's */
 			validation_init(&job->val);
 			job->s = s;
 			job->index = k;
@@ -485,9 +486,6 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 		}
 		if (err < 0)
 			break;
-		if (!win)
-			for (k = 0; k < started; k++)
-				validation_release(&jobs[k].val);
 	}
 	if (!err && win) {
 		size_t t;
@@ -514,9 +512,8 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 		row->status = xstrdup("unfixed");
 		store_failure_set_status(s->store, s->row.id, row->index, "unfixed", NULL, NULL);
 	}
-	if (win)
-		for (k = 0; k < njobs; k++)
-			validation_release(&jobs[k].val);
+	for (k = 0; k < njobs; k++)
+		validation_release(&jobs[k].val);
 	candidate_list_release(&cands);
 	strvec_clear(&order);
 	buf_release(&branch);
@@ -760,14 +757,18 @@ done:
 	return err;
 }
 
-static void options_from_json(struct fix_options *o, const char *text)
+/* `owned` keeps the strings the options point to */
+static void options_from_json(struct fix_options *o, struct strvec *owned, const char *text)
 {
 	json_t *j = json_loads(text, 0, NULL);
 	json_t *v;
 	if (!j)
 		return;
 #define GET_STR(key, field) \
-	if ((v = json_object_get(j, key)) && json_is_string(v)) o->field = xstrdup(json_string_value(v))
+	if ((v = json_object_get(j, key)) && json_is_string(v)) { \
+		strvec_push(owned, json_string_value(v)); \
+		o->field = owned->v[owned->nr - 1]; \
+	}
 #define GET_INT(key, field) \
 	if ((v = json_object_get(j, key)) && json_is_integer(v)) o->field = (int)json_integer_value(v)
 #define GET_REAL(key, field) \
@@ -802,6 +803,7 @@ int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options
 {
 	struct session s;
 	struct fix_options opts = *given;
+	struct strvec owned = STRVEC_INIT;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -816,8 +818,7 @@ int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options
 		err = error_setc(ERR_USAGE, "session '%s' is already complete", s.row.id);
 		goto done;
 	}
-	/* the strings stay until the process ends: a resumed session is the last thing it does */
-	options_from_json(&opts, s.row.options_json);
+	options_from_json(&opts, &owned, s.row.options_json);
 	if (!(s.engine = engine_find(opts.engine))) {
 		err = error_setc(ERR_USAGE, "unknown engine '%s'", opts.engine);
 		goto done;
@@ -851,5 +852,6 @@ done:
 	if (!*out->session && *s.row.id)
 		snprintf(out->session, sizeof(out->session), "%s", s.row.id);
 	session_release(&s);
+	strvec_clear(&owned);
 	return err;
 }

@@ -62,9 +62,10 @@ int report_session_json(json_t **out, struct store *st, const char *id)
 	errors = json_array();
 	for (i = 0; i < l.nr_failures; i++) {
 		const struct failure_row *fr = &l.failures[i];
-		json_t *e, *attempts = json_array();
+		json_t *e, *attempts;
 		if (!strcmp(fr->status, "skipped"))
 			continue;
+		attempts = json_array();
 		for (j = 0; j < l.nr_attempts; j++) {
 			const struct attempt_row *a = &l.attempts[j];
 			if (a->failure_index != fr->index)

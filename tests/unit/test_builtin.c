@@ -405,6 +405,132 @@ static void builtin__old_text_is_widened_until_unique(void **state)
 	buf_release(&dir);
 }
 
+/* -- one template at a time, on a file written for it ----------------------- */
+
+struct template_case {
+	const char *src;         /* written to mod.py */
+	int line;                /* the crash location in mod.py */
+	const char *error_type;
+	const char *message;
+	const char *from, *to;   /* the fix */
+	const char *template_name;
+};
+
+static const struct template_case template_cases[] = {
+	{ "def has_neg(xs):\n    for x in xs:\n        if x < 0:\n            return True\n        return False\n",
+	  5, "AssertionError", "assert False", "        return False\n", "    return False\n", "return-dedent" },
+	{ "def twice(x):\n    print(x * 2)\n", 2, "AssertionError", "assert None == 4",
+	  "print(x * 2)", "return x * 2", "print-return" },
+	{ "def total(xs):\n    t = 0\n    for x in xs:\n        t += x\n", 4, "AssertionError", "assert None == 6",
+	  "        t += x\n", "        t += x\n    return t\n", "add-return" },
+	{ "def mean(xs):\n    return sum(xs) / len(xs)\n", 2, "ZeroDivisionError", "division by zero",
+	  "sum(xs) / len(xs)", "(sum(xs) / len(xs) if len(xs) else 0)", "div-guard" },
+	{ "def desc(xs):\n    return sorted(xs)\n", 2, "AssertionError", "assert [1, 2] == [2, 1]",
+	  "sorted(xs)", "sorted(xs, reverse=True)", "sorted-reverse" },
+	{ "def check(x):\n    if x.ok:\n        return 1\n    return 0\n", 2, "AssertionError", "assert 0 == 1",
+	  "if x.ok:", "if not x.ok:", "cond-negate" },
+	{ "def is_missing(x):\n    return x is not None\n", 2, "AssertionError", "assert False",
+	  "x is not None", "x is None", "cmp-negate" },
+	{ "def body(xs):\n    return xs[1:-1]\n", 2, "AssertionError", "assert [2] == [2, 3]",
+	  "xs[1:-1]", "xs[1:]", "slice-shift" },
+	{ "def grow(n):\n    i = 0\n    while i < n:\n        i += 2\n    return i\n", 4, "AssertionError",
+	  "assert 4 == 3", "i += 2", "i += 1", "int-tweak" },
+	{ "def diff(a, b):\n    return a - b\n", 2, "AssertionError", "assert -1 == 1",
+	  "a - b", "b - a", "operand-swap" },
+	{ "def is_on(flag=False):\n    return flag\n", 2, "AssertionError", "assert False",
+	  "flag=False", "flag=True", "bool-literal" },
+	{ "def pick(a, b):\n    if a:\n        return b\n    return a\n    print(a)\n", 4, "AssertionError",
+	  "assert 1 == 2", "    return a\n    print(a)\n", "    print(a)\n", "return-drop" },
+};
+
+static void builtin__templates(void **state)
+{
+	struct buf dir = BUF_INIT, path = BUF_INIT, want = BUF_INIT, got = BUF_INIT;
+	size_t i, j;
+
+	assert_int_equal(fs_mkdtemp(&dir, "pf-engine"), 0);
+	buf_addf(&path, "%s/mod.py", dir.ptr);
+	for (i = 0; i < ARRAY_SIZE(template_cases); i++) {
+		const struct template_case *t = &template_cases[i];
+		struct engine_request req = ENGINE_REQUEST_INIT;
+		struct candidate_list l = CANDIDATE_LIST_INIT;
+		struct failure f;
+		int found = -1;
+
+		assert_int_equal(fs_write_atomic(path.ptr, t->src, strlen(t->src), 0644), 0);
+		buf_reset(&want);
+		if (replace_once(&want, t->src, t->from, t->to) < 0)
+			fail_msg("case %zu: '%s' is not once in the source", i, t->from);
+		memset(&f, 0, sizeof(f));
+		f.error_type = xstrdup(t->error_type);
+		f.message = xstrdup(t->message);
+		f.loc_file = xstrdup("mod.py");
+		f.loc_line = t->line;
+		failure_add_frame(&f, "mod.py", t->line, NULL);
+		req.failure = &f;
+		req.root = dir.ptr;
+		assert_int_equal(engine_builtin.propose(&l, &req), 0);
+		for (j = 0; j < l.nr && found < 0; j++) {
+			const struct file_edit *e = &l.items[j].change.edits[0];
+			buf_reset(&got);
+			assert_int_equal(replace_once(&got, t->src, e->old_str, e->new_str), 0);
+			if (!strcmp(got.ptr, want.ptr))
+				found = (int)j;
+		}
+		if (found < 0) {
+			print_candidates(&l);
+			fail_msg("case %zu: no candidate turns '%s' into '%s'", i, t->from, t->to);
+		}
+		if (t->template_name)
+			assert_string_equal(l.items[found].template_name, t->template_name);
+		candidate_list_release(&l);
+		failure_release(&f);
+	}
+	fs_remove_tree(dir.ptr);
+	buf_release(&got);
+	buf_release(&want);
+	buf_release(&path);
+	buf_release(&dir);
+}
+
+/* frames into installed code inside the project (.venv) are not the project's */
+static void builtin__skips_vendored_code(void **state)
+{
+	static const char app[] = "import dep\n\n\ndef run(x):\n    return dep.go(x + 1)\n";
+	static const char dep[] = "def go(x):\n    return 10 / (x - 1)\n";
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct candidate_list l = CANDIDATE_LIST_INIT;
+	struct buf dir = BUF_INIT, path = BUF_INIT;
+	struct failure f;
+	size_t i;
+
+	assert_int_equal(fs_mkdtemp(&dir, "pf-engine"), 0);
+	buf_addf(&path, "%s/.venv/lib/site-packages", dir.ptr);
+	assert_int_equal(fs_mkdir_p(path.ptr, 0755), 0);
+	buf_adds(&path, "/dep.py");
+	assert_int_equal(fs_write_atomic(path.ptr, dep, strlen(dep), 0644), 0);
+	buf_reset(&path);
+	buf_addf(&path, "%s/app.py", dir.ptr);
+	assert_int_equal(fs_write_atomic(path.ptr, app, strlen(app), 0644), 0);
+	memset(&f, 0, sizeof(f));
+	f.error_type = xstrdup("ZeroDivisionError");
+	f.loc_file = xstrdup(".venv/lib/site-packages/dep.py");
+	f.loc_line = 2;
+	failure_add_frame(&f, "app.py", 5, "run");
+	failure_add_frame(&f, ".venv/lib/site-packages/dep.py", 2, "go");
+	req.failure = &f;
+	req.root = dir.ptr;
+	assert_int_equal(engine_builtin.propose(&l, &req), 0);
+	assert_true(l.nr > 0);
+	for (i = 0; i < l.nr; i++)
+		assert_string_equal(l.items[i].change.edits[0].path, "app.py");
+	candidate_list_release(&l);
+	failure_release(&f);
+	fs_remove_tree(dir.ptr);
+	buf_release(&path);
+	buf_release(&dir);
+}
+
 static void engine__registry(void **state)
 {
 	assert_ptr_equal(engine_find("builtin"), &engine_builtin);
@@ -429,6 +555,8 @@ int main(void)
 		cmocka_unit_test(builtin__respects_max_candidates_and_dedupes),
 		cmocka_unit_test(builtin__knowledge_base_order_moves_templates_up),
 		cmocka_unit_test(builtin__old_text_is_widened_until_unique),
+		cmocka_unit_test(builtin__templates),
+		cmocka_unit_test(builtin__skips_vendored_code),
 		cmocka_unit_test(engine__registry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,6 +192,21 @@ static void guard__raises_widened_to_exception(void **state)
 			"widens 1 pytest.approx tolerance (in test_area)");
 }
 
+static void guard__asserts_caught_in_try(void **state)
+{
+	expect_weakened("    assert div(6, 3) == 2\n",
+			"    try:\n        assert div(6, 3) == 2\n    except AssertionError:\n        pass\n",
+			"swallows 1 assert failure in try/except (in test_div)");
+	expect_weakened("    assert div(6, 3) == 2\n",
+			"    try:\n        assert div(6, 3) == 2\n    except:\n        pass\n", "swallows 1 assert failure");
+	expect_weakened("        self.assertEqual(div(4, 2), 2)\n",
+			"        try:\n            self.assertEqual(div(4, 2), 2)\n        except (ValueError, Exception):\n            pass\n",
+			"swallows 1 assert failure in try/except (in TestCalc.test_div)");
+	/* a narrow except around an assert is the test's business */
+	expect_fine("    assert div(6, 3) == 2\n",
+		    "    try:\n        assert div(6, 3) == 2\n    except KeyError:\n        pass\n");
+}
+
 static void guard__broken_file(void **state)
 {
 	expect_weakened("def test_area():", "def test_area(:", "no longer parses (line ");
@@ -239,6 +254,7 @@ int main(void)
 		cmocka_unit_test(guard__new_skips_and_xfails),
 		cmocka_unit_test(guard__return_before_the_asserts),
 		cmocka_unit_test(guard__raises_widened_to_exception),
+		cmocka_unit_test(guard__asserts_caught_in_try),
 		cmocka_unit_test(guard__broken_file),
 		cmocka_unit_test(guard__several_reasons_joined),
 		cmocka_unit_test(guard__test_files),
