@@ -50,7 +50,8 @@ struct engine_request {
 	const struct failure *failure;        /* from src/runner/result.h */
 	const char *root;                     /* project root; paths in `failure` are relative to it */
 	size_t max_candidates;                /* 0: ENGINE_DEFAULT_MAX_CANDIDATES */
-	const struct strvec *template_order;  /* optional: template names by past success, tried first */
+	const struct strvec *template_order;  /* optional: template names by past success (knowledge
+					       * base); builtin ranks them up within a frame distance */
 	double temperature;                   /* for LLM engines; ignored by builtin */
 	const char *feedback;                 /* previous attempt and why it failed; ignored by builtin */
 };

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -733,6 +734,16 @@ int fix_run(struct fix_outcome *out, const struct fix_options *opts)
 	}
 	if ((err = open_project(&s)) < 0)
 		goto done;
+	if (opts->test_path) {
+		struct buf p = BUF_INIT;
+		struct stat st;
+		buf_addf(&p, "%s/%s", s.root, opts->test_path);
+		if (stat(opts->test_path, &st) < 0 && stat(p.ptr, &st) < 0)
+			err = error_setc(ERR_USAGE, "no such test path '%s'", opts->test_path);
+		buf_release(&p);
+		if (err < 0)
+			goto done;
+	}
 	if ((err = store_session_create(&s.row, s.store, s.root, s.base, oj_text)) < 0)
 		goto done;
 	if (opts->branch)

@@ -247,7 +247,7 @@ def test_bad_input(tmp_path):
     r = run_fixer(["fix", "--engine", "magic"], root, env=ENV)
     assert r.code == 2 and "unknown engine 'magic'" in r.stderr, r
     r = run_fixer(["fix", "--test-path", "tests/nope.py", "--json"], root, env=ENV)
-    assert r.code in (0, 2), r
+    assert r.code == 2 and "no such test path 'tests/nope.py'" in r.stderr, r
     empty = tmp_path / "empty"
     empty.mkdir()
     git(empty, "init", "-q")
