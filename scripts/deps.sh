@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config git
 	libjansson-dev libxml2-dev libcmocka-dev
-	libgit2-dev libsqlite3-dev libtree-sitter-dev npm openssl
+	libgit2-dev libsqlite3-dev libtree-sitter-dev openssl
 	python3 python3-pytest python3-pytest-timeout python3-pytest-xdist
 	libxml2-utils hyperfine
 )
@@ -18,5 +18,10 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -q
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
+# npm fetches the grammar; a machine with Node.js from elsewhere has its own
+# npm, and Debian's would conflict with it
+if ! command -v npm >/dev/null; then
+	"${sudo[@]}" apt-get install -y -q --no-install-recommends npm
+fi
 # the Python grammar for tree-sitter comes from the npm registry (pinned, checked)
 bash "$(dirname "$0")/fetch-grammar.sh"
