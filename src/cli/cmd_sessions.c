@@ -85,19 +85,26 @@ static int show_or_report(int argc, const char **argv, int markdown)
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	struct store *st = NULL;
 	struct buf root = BUF_INIT, md = BUF_INIT;
-	json_t *obj = NULL;
-	int json = 0, code = EXIT_OK, err;
+	json_t *obj = NULL, *transcript = NULL;
+	int json = 0, with_transcript = 0, code = EXIT_OK, err;
 	struct option opts[] = {
 		{ OPT_FLAG, "json", 0, &json, NULL, "print JSON" },
+		{ OPT_FLAG, "transcript", 0, &with_transcript, NULL,
+		  "print every LLM exchange: prompts, replies, tokens" },
 		OPT_END_ENTRY,
 	};
-
+	if (markdown) {
+		/* the report has no --transcript */
+		struct option end = OPT_END_ENTRY;
+		opts[1] = end;
+	}
 	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
 		code = cli_exit_for_error(err);
 		goto done;
 	}
 	if (pa.help) {
-		options_usage(markdown ? "pytest-fixer report ID" : "pytest-fixer show ID [--json]", opts);
+		options_usage(markdown ? "pytest-fixer report ID [--json]" :
+			      "pytest-fixer show ID [--json] [--transcript]", opts);
 		goto done;
 	}
 	if (pa.positional.nr != 1) {
@@ -106,6 +113,14 @@ static int show_or_report(int argc, const char **argv, int markdown)
 	}
 	if ((code = open_store(&st, &root)))
 		goto done;
+	if (with_transcript && !json) {
+		if ((err = report_transcript_text(&md, st, pa.positional.v[0])) < 0) {
+			code = cli_exit_for_error(err == ERR_NOTFOUND ? ERR_USAGE : err);
+			goto done;
+		}
+		fwrite(md.ptr, 1, md.len, stdout);
+		goto done;
+	}
 	if (json || !markdown) {
 		if ((err = report_session_json(&obj, st, pa.positional.v[0])) < 0) {
 			code = cli_exit_for_error(err == ERR_NOTFOUND ? ERR_USAGE : err);
@@ -113,6 +128,13 @@ static int show_or_report(int argc, const char **argv, int markdown)
 		}
 	}
 	if (json) {
+		if (with_transcript) {
+			if ((err = report_transcript_json(&transcript, st, pa.positional.v[0])) < 0) {
+				code = cli_exit_for_error(err == ERR_NOTFOUND ? ERR_USAGE : err);
+				goto done;
+			}
+			json_object_set(obj, "transcript", transcript);
+		}
 		json_dumpf(obj, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 	} else {
@@ -123,6 +145,7 @@ static int show_or_report(int argc, const char **argv, int markdown)
 		fwrite(md.ptr, 1, md.len, stdout);
 	}
 done:
+	json_decref(transcript);
 	json_decref(obj);
 	store_free(st);
 	buf_release(&root);

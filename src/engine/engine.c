@@ -8,6 +8,7 @@
 /* the registry: one row per engine */
 static const struct engine_ops *const engines[] = {
 	&engine_builtin,
+	&engine_llm,
 };
 
 const struct engine_ops *engine_find(const char *name)
@@ -41,4 +42,15 @@ void candidate_list_release(struct candidate_list *l)
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));
+}
+
+void engine_exchange_release(struct engine_exchange *x)
+{
+	free(x->provider);
+	free(x->model);
+	free(x->system);
+	free(x->prompt);
+	free(x->reply);
+	free(x->outcome);
+	memset(x, 0, sizeof(*x));
 }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+struct llm_provider;
+
 /*
  * Repair engines (SPEC C5): each proposes candidate changes for one
  * failure, best first. An engine is a `struct engine_ops` in the registry
@@ -54,8 +56,30 @@ struct engine_request {
 					       * base); builtin ranks them up within a frame distance */
 	double temperature;                   /* for LLM engines; ignored by builtin */
 	const char *feedback;                 /* previous attempt and why it failed; ignored by builtin */
+	/* the rest is for LLM engines; builtin ignores it */
+	const char *previous_change;          /* the last attempt's diff */
+	const char *preferred_mode;           /* the edit mode that worked best for this error category */
+	const char *user_prompt;              /* extra instructions from the user */
+	int allow_test_edits;
+	struct llm_provider *provider;        /* asked first */
+	struct llm_provider *fallback;        /* asked when the first keeps failing; may be NULL */
+	struct engine_exchange *exchange;     /* out, may be NULL: what was asked and answered */
 };
-#define ENGINE_REQUEST_INIT { NULL, NULL, ENGINE_DEFAULT_MAX_CANDIDATES, NULL, 0.0, NULL }
+#define ENGINE_REQUEST_INIT { NULL, NULL, ENGINE_DEFAULT_MAX_CANDIDATES, NULL, 0.0, NULL, \
+			      NULL, NULL, NULL, 0, NULL, NULL, NULL }
+
+/*
+ * One conversation with a model, for the transcript and the budget. Owned
+ * strings, freed by engine_exchange_release(). `outcome` says what became
+ * of it: "proposed", "parse error: ...", "http error: ...".
+ */
+struct engine_exchange {
+	char *provider, *model, *system, *prompt, *reply, *outcome;
+	long prompt_tokens, completion_tokens;
+	double latency;
+	int asked;        /* a request was made at all */
+};
+void engine_exchange_release(struct engine_exchange *x);
 
 struct engine_ops {
 	const char *name;
@@ -79,5 +103,12 @@ const struct engine_ops *engine_find(const char *name);
  * unique in the file, and the result still parses.
  */
 extern const struct engine_ops engine_builtin;
+/*
+ * The LLM engine: one candidate per call, from the model behind
+ * req->provider (then req->fallback), built from the prompt of
+ * engine/prompt.h and parsed by engine/reply.h. A reply that cannot be
+ * parsed is no candidate and a reason in the exchange's outcome.
+ */
+extern const struct engine_ops engine_llm;
 
 #endif

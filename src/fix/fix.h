@@ -23,6 +23,8 @@
 #define FIX_DEFAULT_VERIFY_RUNS 2
 #define FIX_DEFAULT_MAX_CANDIDATES 60
 #define FIX_BRANCH_PREFIX "fix-"
+#define FIX_DEFAULT_OPENAI_MODEL "gpt-4o-mini"
+#define FIX_DEFAULT_ANTHROPIC_MODEL "claude-3-5-sonnet-latest"
 
 struct fix_options {
 	const char *test_path;       /* only failures in this file/dir (pytest path) */
@@ -42,10 +44,23 @@ struct fix_options {
 	int non_interactive;
 	int json;
 	int progress;                /* progress lines on stderr (a TTY) */
+	/* LLM (engine llm, or auto with a provider): never stored with the session */
+	const char *provider;        /* openai | anthropic | replay */
+	const char *model;
+	const char *base_url;
+	const char *api_key;
+	const char *cassette;        /* replay */
+	const char *record;          /* save every exchange to this file */
+	const char *fallback_provider;
+	const char *fallback_model;
+	const char *fallback_base_url;
+	long max_tokens;             /* the session's token budget; 0: none */
+	double price_in, price_out;  /* per million tokens, for the cost estimate; 0: unknown */
 };
 
-#define FIX_OPTIONS_INIT { NULL, NULL, "builtin", NULL, NULL, FIX_DEFAULT_MAX_RETRIES, 0.4, 0.1, \
-			   0, FIX_DEFAULT_VERIFY_RUNS, FIX_DEFAULT_MAX_CANDIDATES, 120.0, 0, 0, 0, 0, 0, 0 }
+#define FIX_OPTIONS_INIT { NULL, NULL, "auto", NULL, NULL, FIX_DEFAULT_MAX_RETRIES, 0.4, 0.1, \
+			   0, FIX_DEFAULT_VERIFY_RUNS, FIX_DEFAULT_MAX_CANDIDATES, 120.0, 0, 0, 0, 0, 0, 0, \
+			   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0 }
 
 /* The session's outcome, for the exit code. */
 struct fix_outcome {

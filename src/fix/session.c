@@ -3,6 +3,7 @@
 #include "engine/engine.h"
 #include "fix/session_state.h"
 #include "fix/validate.h"
+#include "llm/llm.h"
 #include "report/report.h"
 #include "runner/pytest.h"
 #include "runner/result_json.h"
@@ -42,12 +43,15 @@ struct session {
 	struct buf work;                  /* .pytest-fixer/worktrees/<id> */
 	struct strvec job_dirs;
 	struct vcs_repo *job_repos[FIX_MAX_JOBS];
-	const struct engine_ops *engine;
 	struct strvec baseline_failures;  /* ids failing at baseline */
 	struct failure_row *failures;
 	size_t nr_failures;
 	double started;
 	double baseline_seconds;          /* how long the baseline run took */
+	struct llm_provider *provider;    /* NULL: no LLM */
+	struct llm_provider *fallback;
+	long tokens_used;
+	int budget_spent;
 };
 
 /*
@@ -254,18 +258,19 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
-static void record_attempt(struct session *s, size_t index, int number, const struct job *job)
+static void record_attempt(struct session *s, size_t index, int number, const struct job *job,
+			   const char *engine, double temperature)
 {
 	struct attempt_row a;
 	memset(&a, 0, sizeof(a));
 	snprintf(a.session, sizeof(a.session), "%s", s->row.id);
 	a.failure_index = index;
 	a.number = number;
-	a.engine = (char *)s->engine->name;
+	a.engine = (char *)engine;
 	a.method = (char *)(job->cand->change.nr ? edit_mode_name(job->cand->change.edits[0].mode) :
 			    "update");
 	a.template_name = job->cand->template_name;
-	a.temperature = 0;
+	a.temperature = temperature;
 	a.status = (char *)(job->val.passed ? "passed" : "failed");
 	a.gate = (char *)job->val.gate;
 	a.reason = job->val.reason.len ? job->val.reason.ptr : NULL;
@@ -335,7 +340,7 @@ static int commit_fix(struct session *s, const struct failure *f, const struct j
 			 f->message ? f->message : "");
 	if (f->loc_file)
 		buf_addf(&msg, "at %s:%d\n", f->loc_file, f->loc_line);
-	buf_addf(&msg, "\nChange (%s, %s): %s\n", s->engine->name,
+	buf_addf(&msg, "\nChange (%s): %s\n",
 		 win->cand->template_name ? win->cand->template_name : "-",
 		 win->cand->change.description ? win->cand->change.description : "");
 	buf_addf(&msg, "Verified by pytest-fixer session %s: the test passed %d times%s.\n",
@@ -409,7 +414,106 @@ static void mark_fixed(struct session *s, size_t i, const char *branch, const ch
 	store_failure_set_status(s->store, s->row.id, s->failures[i].index, "fixed", branch, commit);
 }
 
-static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *attempts)
+static void mark_unfixed(struct session *s, size_t i)
+{
+	struct failure_row *row = &s->failures[i];
+	free(row->status);
+	row->status = xstrdup("unfixed");
+	store_failure_set_status(s->store, s->row.id, row->index, "unfixed", NULL, NULL);
+}
+
+/*
+ * Interactive (a terminal, no --non-interactive): show the verified change
+ * and ask. Returns 'a' (apply: keep it), 's' (skip it) or 'q' (quit).
+ */
+static int ask_user(const struct session *s, const struct failure *f, const struct job *win)
+{
+	char line[64];
+
+	if (s->opts->non_interactive || s->opts->json || !isatty(0) || !isatty(2))
+		return 'a';
+	progress_done(s);
+	fprintf(stderr, "\nA verified fix for %s (%s):\n\n%s\n", f->id,
+		win->cand->template_name ? win->cand->template_name : "-",
+		win->val.diff.len ? win->val.diff.ptr : "(no diff)");
+	for (;;) {
+		fprintf(stderr, "[a]pply (commit it on a fix branch), [s]kip, [q]uit? ");
+		fflush(stderr);
+		if (!fgets(line, sizeof(line), stdin))
+			return 'q';
+		if (line[0] == 'a' || line[0] == 'A' || line[0] == '\n')
+			return 'a';
+		if (line[0] == 's' || line[0] == 'S')
+			return 's';
+		if (line[0] == 'q' || line[0] == 'Q')
+			return 'q';
+	}
+}
+
+/* A candidate passed every gate: ask (when interactive), then commit it, or write it back. */
+static int accept_fix(struct session *s, size_t i, const struct job *win)
+{
+	const struct failure *f = &s->failures[i].failure;
+	struct buf branch = BUF_INIT;
+	char commit[VCS_OID_HEXSZ + 1] = "";
+	size_t t;
+	int err = 0;
+
+	switch (ask_user(s, f, win)) {
+	case 's':
+		free(s->failures[i].status);
+		s->failures[i].status = xstrdup("skipped");
+		return store_failure_set_status(s->store, s->row.id, s->failures[i].index, "skipped",
+						NULL, NULL);
+	case 'q':
+		return error_setc(ERR_INTERRUPTED, "stopped at the user's request");
+	}
+	if (s->opts->dry_run) {
+		log_info("'%s' can be fixed (dry run: no branch made)", f->id);
+	} else if (s->repo) {
+		err = commit_fix(s, f, win, &branch, commit);
+		if (!err && s->opts->branch)
+			err = carry_forward(s, win);
+	} else {
+		err = write_back(s, win);
+	}
+	if (!err) {
+		mark_fixed(s, i, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
+		for (t = 0; t < win->val.fixed_too.nr; t++) {
+			size_t other = failure_row_index(s, win->val.fixed_too.v[t]);
+			if (other != (size_t)-1 && !strcmp(s->failures[other].status, "pending"))
+				mark_fixed(s, other, branch.len ? branch.ptr : NULL,
+					   *commit ? commit : NULL);
+		}
+	}
+	buf_release(&branch);
+	return err;
+}
+
+static void job_setup(struct job *job, struct session *s, int k, const struct candidate *cand,
+		      const struct failure *f)
+{
+	validation_release(&job->val);
+	validation_init(&job->val);
+	job->s = s;
+	job->index = k;
+	job->cand = cand;
+	job->target = f;
+	job->err = 0;
+	memset(&job->gates, 0, sizeof(job->gates));
+	job->gates.pytest_cmd = pytest_command_in_use();
+	job->gates.venv_root = s->root;
+	job->gates.test_timeout = gate_timeout(s);
+	job->gates.verify_runs = s->opts->verify_runs;
+	job->gates.allow_test_edits = s->opts->allow_test_edits;
+	job->gates.baseline_failures = &s->baseline_failures;
+	if (s->repo) {
+		job->gates.diff = diff_in_job;
+		job->gates.diff_payload = job;
+	}
+}
+
+static int fix_one_builtin(struct session *s, size_t i, size_t pos, size_t count, int *attempts)
 {
 	struct failure_row *row = &s->failures[i];
 	const struct failure *f = &row->failure;
@@ -418,8 +522,6 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 	struct strvec order = STRVEC_INIT;
 	struct job jobs[FIX_MAX_JOBS];
 	const struct job *win = NULL;
-	struct buf branch = BUF_INIT;
-	char commit[VCS_OID_HEXSZ + 1] = "";
 	int njobs = (int)s->job_dirs.nr;
 	size_t next = 0;
 	int err = 0;
@@ -430,11 +532,10 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 	req.failure = f;
 	req.root = s->job_dirs.v[0];
 	req.max_candidates = s->opts->max_candidates;
-	if (f->error_type && store_template_order(&order, s->store, s->engine->name, f->error_type) == 0)
+	if (f->error_type && store_template_order(&order, s->store, engine_builtin.name, f->error_type) == 0)
 		req.template_order = &order;
-	if ((err = s->engine->propose(&cands, &req)) < 0) {
-		log_warn("the %s engine cannot propose a change for '%s': %s", s->engine->name,
-			 f->id, error_last());
+	if ((err = engine_builtin.propose(&cands, &req)) < 0) {
+		log_warn("the builtin engine cannot propose a change for '%s': %s", f->id, error_last());
 		err = 0;
 	}
 	memset(jobs, 0, sizeof(jobs));
@@ -444,22 +545,7 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 
 		for (k = 0; k < njobs && next < cands.nr; k++, next++) {
 			struct job *job = &jobs[k];
-			validation_release(&job->val);   /* the previous batch's */
-			validation_init(&job->val);
-			job->s = s;
-			job->index = k;
-			job->cand = &cands.items[next];
-			job->target = f;
-			job->gates.pytest_cmd = pytest_command_in_use();
-			job->gates.venv_root = s->root;
-			job->gates.test_timeout = gate_timeout(s);
-			job->gates.verify_runs = s->opts->verify_runs;
-			job->gates.allow_test_edits = s->opts->allow_test_edits;
-			job->gates.baseline_failures = &s->baseline_failures;
-			if (s->repo) {
-				job->gates.diff = diff_in_job;
-				job->gates.diff_payload = job;
-			}
+			job_setup(job, s, k, &cands.items[next], f);   /* releases the previous batch's */
 			progress(s, pos, count, f->id, next + 1, cands.nr);
 			if (pthread_create(&threads[k], NULL, job_main, job) != 0) {
 				job_main(job);
@@ -480,7 +566,7 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 				err = job->err;
 				continue;
 			}
-			record_attempt(s, row->index, ++*attempts, job);
+			record_attempt(s, row->index, ++*attempts, job, engine_builtin.name, 0);
 			/* the smallest change that passes every gate wins */
 			if (job->val.passed && (!win || job->cand->size < win->cand->size))
 				win = job;
@@ -488,37 +574,188 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 		if (err < 0)
 			break;
 	}
-	if (!err && win) {
-		size_t t;
-		if (s->opts->dry_run) {
-			log_info("'%s' can be fixed (dry run: no branch made)", f->id);
-		} else if (s->repo) {
-			err = commit_fix(s, f, win, &branch, commit);
-			if (!err && s->opts->branch)
-				err = carry_forward(s, win);
-		} else {
-			err = write_back(s, win);
-		}
-		if (!err) {
-			mark_fixed(s, i, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
-			for (t = 0; t < win->val.fixed_too.nr; t++) {
-				size_t other = failure_row_index(s, win->val.fixed_too.v[t]);
-				if (other != (size_t)-1 && !strcmp(s->failures[other].status, "pending"))
-					mark_fixed(s, other, branch.len ? branch.ptr : NULL,
-						   *commit ? commit : NULL);
-			}
-		}
-	} else if (!err) {
-		free(row->status);
-		row->status = xstrdup("unfixed");
-		store_failure_set_status(s->store, s->row.id, row->index, "unfixed", NULL, NULL);
-	}
+	if (!err && win)
+		err = accept_fix(s, i, win);
+	else if (!err)
+		mark_unfixed(s, i);
 	for (k = 0; k < njobs; k++)
 		validation_release(&jobs[k].val);
 	candidate_list_release(&cands);
 	strvec_clear(&order);
-	buf_release(&branch);
 	return err;
+}
+
+
+/* the edit mode that has worked best for this error category, or NULL */
+static char *preferred_mode(struct session *s, const char *category)
+{
+	struct kb_stat *st = NULL;
+	size_t nr = 0, i;
+	double best = -1;
+	char *mode = NULL;
+
+	if (!category || store_kb_stats(&st, &nr, s->store) < 0)
+		return NULL;
+	for (i = 0; i < nr; i++) {
+		double rate;
+		if (!st[i].method || strcmp(st[i].error_category ? st[i].error_category : "", category))
+			continue;
+		rate = (st[i].successes + 1.0) / (st[i].attempts + 2.0);
+		if (rate > best) {
+			best = rate;
+			free(mode);
+			mode = xstrdup(st[i].method);
+		}
+	}
+	kb_stats_free(st, nr);
+	return mode;
+}
+
+static void record_exchange(struct session *s, size_t index, int number, double temperature,
+			    const struct engine_exchange *x)
+{
+	struct exchange_row e;
+	if (!x->asked)
+		return;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.session, sizeof(e.session), "%s", s->row.id);
+	e.failure_index = index;
+	e.attempt_number = number;
+	e.provider = x->provider ? x->provider : (char *)llm_provider_name(s->provider);
+	e.model = x->model;
+	e.system = x->system;
+	e.prompt = x->prompt;
+	e.reply = x->reply;
+	e.outcome = x->outcome;
+	e.prompt_tokens = x->prompt_tokens;
+	e.completion_tokens = x->completion_tokens;
+	e.latency = x->latency;
+	e.temperature = temperature;
+	e.at = now_seconds();
+	if (store_exchange_add(s->store, &e) < 0)
+		log_warn("cannot record an exchange: %s", error_last());
+}
+
+/* An attempt that produced no candidate: the reply could not be used. */
+static void record_no_candidate(struct session *s, size_t index, int number, double temperature,
+				const struct failure *f, const char *why)
+{
+	struct attempt_row a;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.session, sizeof(a.session), "%s", s->row.id);
+	a.failure_index = index;
+	a.number = number;
+	a.engine = (char *)engine_llm.name;
+	a.temperature = temperature;
+	a.status = (char *)"failed";
+	a.gate = (char *)"apply";
+	a.reason = (char *)why;
+	a.error_category = f->error_type;
+	a.started = a.finished = now_seconds();
+	if (store_attempt_add(s->store, &a) < 0)
+		log_warn("cannot record an attempt: %s", error_last());
+}
+
+/*
+ * The LLM path (C2): up to --max-retries attempts, each at a higher
+ * temperature, each told what the previous change was and which gate it
+ * failed, within the session's token budget.
+ */
+static int fix_one_llm(struct session *s, size_t i, size_t pos, size_t count, int *attempts)
+{
+	struct failure_row *row = &s->failures[i];
+	const struct failure *f = &row->failure;
+	struct buf feedback = BUF_INIT, previous = BUF_INIT;
+	char *mode = preferred_mode(s, f->error_type);
+	struct job job;
+	int r, err = 0, won = 0;
+
+	memset(&job, 0, sizeof(job));
+	for (r = 0; r < s->opts->max_retries && !won && !err; r++) {
+		double temperature = s->opts->initial_temp + r * s->opts->temp_increment;
+		struct candidate_list cands = CANDIDATE_LIST_INIT;
+		struct engine_exchange x;
+		struct engine_request req = ENGINE_REQUEST_INIT;
+
+		if (s->opts->max_tokens > 0 && s->tokens_used >= s->opts->max_tokens) {
+			if (!s->budget_spent)
+				log_warn("the token budget (%ld) is spent: no more questions to the model",
+					 s->opts->max_tokens);
+			s->budget_spent = 1;
+			break;
+		}
+		progress(s, pos, count, f->id, (size_t)r + 1, (size_t)s->opts->max_retries);
+		memset(&x, 0, sizeof(x));
+		req.failure = f;
+		req.root = s->job_dirs.v[0];
+		req.temperature = temperature;
+		req.feedback = feedback.len ? feedback.ptr : NULL;
+		req.previous_change = previous.len ? previous.ptr : NULL;
+		req.preferred_mode = mode;
+		req.allow_test_edits = s->opts->allow_test_edits;
+		req.provider = s->provider;
+		req.fallback = s->fallback;
+		req.exchange = &x;
+		err = engine_llm.propose(&cands, &req);
+		s->tokens_used += x.prompt_tokens + x.completion_tokens;
+		++*attempts;
+		record_exchange(s, row->index, *attempts, temperature, &x);
+		if (err == ERR_INTERRUPTED || err == ERR_USAGE) {
+			engine_exchange_release(&x);
+			candidate_list_release(&cands);
+			break;
+		}
+		if (err < 0 || !cands.nr) {
+			const char *why = x.outcome ? x.outcome : error_last();
+			record_no_candidate(s, row->index, *attempts, temperature, f, why);
+			buf_reset(&feedback);
+			buf_addf(&feedback, "Your previous reply could not be used: %s", why);
+			err = 0;
+		} else {
+			job_setup(&job, s, 0, &cands.items[0], f);
+			job_main(&job);
+			if (job.err < 0) {
+				err = job.err;
+			} else {
+				record_attempt(s, row->index, *attempts, &job, engine_llm.name, temperature);
+				if (job.val.passed) {
+					won = 1;
+					err = accept_fix(s, i, &job);
+				} else {
+					buf_reset(&feedback);
+					buf_addf(&feedback, "The change failed the '%s' gate: %s", job.val.gate,
+						 job.val.reason.ptr);
+					buf_reset(&previous);
+					buf_add(&previous, job.val.diff.ptr, job.val.diff.len);
+				}
+			}
+			validation_release(&job.val);
+			memset(&job, 0, sizeof(job));
+		}
+		engine_exchange_release(&x);
+		candidate_list_release(&cands);
+	}
+	if (!err && !won)
+		mark_unfixed(s, i);
+	free(mode);
+	buf_release(&feedback);
+	buf_release(&previous);
+	return err;
+}
+
+/* builtin first (free and fast), then the model, as the engine option says */
+static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *attempts)
+{
+	const char *engine = s->opts->engine;
+	int err = 0;
+
+	if (strcmp(engine, "llm")) {
+		err = fix_one_builtin(s, i, pos, count, attempts);
+		if (err < 0 || strcmp(engine, "auto") || !s->provider ||
+		    strcmp(s->failures[i].status, "unfixed"))
+			return err;
+	}
+	return fix_one_llm(s, i, pos, count, attempts);
 }
 
 /* ---- the session ---------------------------------------------------------------------- */
@@ -667,8 +904,73 @@ static int apply_to_worktree(struct session *s)
 	return err;
 }
 
+/* the provider named by the options or, for --engine auto, by the environment; NULL: none */
+static const char *provider_wanted(const struct fix_options *o)
+{
+	if (o->provider)
+		return o->provider;
+	if (o->cassette)
+		return "replay";
+	if (o->base_url || getenv("OPENAI_BASE_URL") || getenv("OPENAI_API_KEY") ||
+	    (o->api_key && !getenv("ANTHROPIC_API_KEY")))
+		return "openai";
+	if (getenv("ANTHROPIC_API_KEY"))
+		return "anthropic";
+	return NULL;
+}
+
+static const char *default_model(const char *provider)
+{
+	if (!strcmp(provider, "anthropic"))
+		return FIX_DEFAULT_ANTHROPIC_MODEL;
+	return FIX_DEFAULT_OPENAI_MODEL;
+}
+
+static int open_providers(struct session *s)
+{
+	const struct fix_options *o = s->opts;
+	const char *name = provider_wanted(o);
+	struct llm_config cfg;
+	int err;
+
+	if (strcmp(o->engine, "auto") && strcmp(o->engine, "builtin") && strcmp(o->engine, "llm"))
+		return error_setc(ERR_USAGE, "unknown engine '%s' (auto, builtin or llm)", o->engine);
+	if (!strcmp(o->engine, "builtin"))
+		return 0;
+	if (!name) {
+		if (!strcmp(o->engine, "llm"))
+			return error_setc(ERR_USAGE, "--engine llm needs a provider: give --provider, "
+					  "--base-url or set OPENAI_API_KEY / ANTHROPIC_API_KEY");
+		return 0;   /* auto without a model: the built-in engine alone */
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.provider = name;
+	cfg.model = o->model ? o->model : default_model(name);
+	cfg.base_url = o->base_url;
+	cfg.api_key = o->api_key;
+	cfg.cassette = o->cassette;
+	if ((err = llm_provider_new(&s->provider, &cfg)) < 0)
+		return err;
+	if (o->record && (err = llm_provider_record_to(s->provider, o->record)) < 0)
+		return err;
+	if (o->fallback_provider) {
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.provider = o->fallback_provider;
+		cfg.model = o->fallback_model ? o->fallback_model : default_model(o->fallback_provider);
+		cfg.base_url = o->fallback_base_url;
+		cfg.api_key = !strcmp(o->fallback_provider, name) ? o->api_key : NULL;
+		if ((err = llm_provider_new(&s->fallback, &cfg)) < 0)
+			return error_prefix(err, "the fallback provider");
+		if (o->record && (err = llm_provider_record_to(s->fallback, o->record)) < 0)
+			return err;
+	}
+	return 0;
+}
+
 static void session_release(struct session *s)
 {
+	llm_provider_free(s->provider);
+	llm_provider_free(s->fallback);
 	remove_work_dirs(s);
 	failure_rows_free(s->failures, s->nr_failures);
 	strvec_clear(&s->baseline_failures);
@@ -728,10 +1030,8 @@ int fix_run(struct fix_outcome *out, const struct fix_options *opts)
 
 	memset(out, 0, sizeof(*out));
 	session_init(&s, opts);
-	if (!(s.engine = engine_find(opts->engine))) {
-		err = error_setc(ERR_USAGE, "unknown engine '%s'", opts->engine);
+	if ((err = open_providers(&s)) < 0)
 		goto done;
-	}
 	if ((err = open_project(&s)) < 0)
 		goto done;
 	if (opts->test_path) {
@@ -830,10 +1130,8 @@ int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options
 		goto done;
 	}
 	options_from_json(&opts, &owned, s.row.options_json);
-	if (!(s.engine = engine_find(opts.engine))) {
-		err = error_setc(ERR_USAGE, "unknown engine '%s'", opts.engine);
+	if ((err = open_providers(&s)) < 0)
 		goto done;
-	}
 	if (s.repo && s.row.base_commit && *s.row.base_commit)
 		snprintf(s.base, sizeof(s.base), "%s", s.row.base_commit);
 	if (opts.branch && s.repo) {

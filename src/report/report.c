@@ -226,6 +226,159 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 	return 0;
 }
 
+/* transcripts of the LLM exchanges */
+
+struct transcript {
+	struct session_row row;
+	struct failure_row *failures;
+	size_t nr_failures;
+	struct exchange_row *exchanges;
+	size_t nr_exchanges;
+};
+
+static int transcript_load(struct transcript *t, struct store *st, const char *id)
+{
+	int err;
+	memset(t, 0, sizeof(*t));
+	if ((err = store_session_get(&t->row, st, id)) < 0)
+		return err;
+	if ((err = store_failure_list(&t->failures, &t->nr_failures, st, t->row.id)) < 0)
+		return err;
+	return store_exchange_list(&t->exchanges, &t->nr_exchanges, st, t->row.id);
+}
+
+static void transcript_unload(struct transcript *t)
+{
+	session_row_release(&t->row);
+	failure_rows_free(t->failures, t->nr_failures);
+	exchange_rows_free(t->exchanges, t->nr_exchanges);
+}
+
+/* the node id of failure `index`, or NULL when the session has no such failure */
+static const char *failure_name(const struct transcript *t, size_t index)
+{
+	size_t i;
+	for (i = 0; i < t->nr_failures; i++)
+		if (t->failures[i].index == index)
+			return t->failures[i].failure.id;
+	return NULL;
+}
+
+static json_t *tokens_json(long n)
+{
+	return n < 0 ? json_null() : json_integer(n);
+}
+
+int report_transcript_json(json_t **out, struct store *st, const char *id)
+{
+	struct transcript t;
+	json_t *arr;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if ((err = transcript_load(&t, st, id)) < 0) {
+		transcript_unload(&t);
+		return err;
+	}
+	arr = json_array();
+	for (i = 0; i < t.nr_exchanges; i++) {
+		const struct exchange_row *e = &t.exchanges[i];
+		json_array_append_new(arr, json_pack(
+			"{s:o, s:I, s:i, s:s, s:o, s:f, s:o, s:o, s:f, s:o, s:f, s:o, s:o, s:o}",
+			"failure", str_or_null(failure_name(&t, e->failure_index)),
+			"failure_index", (json_int_t)e->failure_index,
+			"attempt", e->attempt_number, "provider", e->provider,
+			"model", str_or_null(e->model), "temperature", e->temperature,
+			"prompt_tokens", tokens_json(e->prompt_tokens),
+			"completion_tokens", tokens_json(e->completion_tokens),
+			"latency", e->latency, "outcome", str_or_null(e->outcome), "at", e->at,
+			"system", str_or_null(e->system), "prompt", str_or_null(e->prompt),
+			"reply", str_or_null(e->reply)));
+	}
+	*out = arr;
+	transcript_unload(&t);
+	return 0;
+}
+
+static void add_tokens(struct buf *b, long n)
+{
+	if (n < 0)
+		buf_adds(b, "?");
+	else
+		buf_addf(b, "%ld", n);
+}
+
+static void add_part(struct buf *b, const char *title, const char *text)
+{
+	buf_addf(b, "--- %s ---\n", title);
+	if (!text) {
+		buf_adds(b, "(none)\n");
+		return;
+	}
+	buf_add_printable(b, text, strlen(text));
+	if (!*text || text[strlen(text) - 1] != '\n')
+		buf_addch(b, '\n');
+}
+
+int report_transcript_text(struct buf *out, struct store *st, const char *id)
+{
+	struct transcript t;
+	long in = 0, sent = 0;
+	size_t i;
+	int err;
+
+	if ((err = transcript_load(&t, st, id)) < 0) {
+		transcript_unload(&t);
+		return err;
+	}
+	if (!t.nr_exchanges) {
+		buf_addf(out, "session %s has no exchanges: no language model was asked\n", t.row.id);
+		transcript_unload(&t);
+		return 0;
+	}
+	for (i = 0; i < t.nr_exchanges; i++) {
+		if (t.exchanges[i].prompt_tokens > 0)
+			in += t.exchanges[i].prompt_tokens;
+		if (t.exchanges[i].completion_tokens > 0)
+			sent += t.exchanges[i].completion_tokens;
+	}
+	buf_addf(out, "session %s: %zu exchange%s, %ld tokens in, %ld out\n", t.row.id,
+		 t.nr_exchanges, t.nr_exchanges == 1 ? "" : "s", in, sent);
+	for (i = 0; i < t.nr_exchanges; i++) {
+		const struct exchange_row *e = &t.exchanges[i];
+		const char *name = failure_name(&t, e->failure_index);
+
+		buf_addf(out, "\n=== exchange %zu of %zu: ", i + 1, t.nr_exchanges);
+		if (name)
+			buf_add_printable(out, name, strlen(name));
+		else
+			buf_addf(out, "failure #%zu", e->failure_index);
+		buf_addf(out, ", attempt %d ===\n", e->attempt_number);
+		buf_addf(out, "provider:    %s%s%s\n", e->provider, e->model ? " / " : "",
+			 e->model ? e->model : "");
+		buf_addf(out, "temperature: %.2f\n", e->temperature);
+		buf_adds(out, "tokens:      ");
+		add_tokens(out, e->prompt_tokens);
+		buf_adds(out, " in, ");
+		add_tokens(out, e->completion_tokens);
+		buf_addf(out, " out\nlatency:     %.2f s\noutcome:     ", e->latency);
+		if (e->outcome)
+			buf_add_printable(out, e->outcome, strlen(e->outcome));
+		else
+			buf_adds(out, "-");
+		buf_adds(out, "\nat:          ");
+		add_time(out, e->at);
+		buf_addch(out, '\n');
+		if (e->system)
+			add_part(out, "system", e->system);
+		add_part(out, "prompt", e->prompt);
+		add_part(out, "reply", e->reply);
+	}
+	transcript_unload(&t);
+	return 0;
+}
+
 int report_write_session(struct buf *path, struct store *st, const char *id, const char *root)
 {
 	struct buf md = BUF_INIT;

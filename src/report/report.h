@@ -15,6 +15,17 @@
 int report_session_json(json_t **out, struct store *st, const char *id);
 /* The Markdown report into `out`. */
 int report_session_markdown(struct buf *out, struct store *st, const char *id);
+/*
+ * The session's LLM exchanges (every prompt and reply, in the order
+ * store_exchange_list() gives) as a JSON array: a new reference.
+ */
+int report_transcript_json(json_t **out, struct store *st, const char *id);
+/*
+ * The same as readable text into `out`: a header per exchange (failure,
+ * attempt, provider/model, temperature, tokens, latency, outcome), then the
+ * system prompt, the prompt and the reply, control bytes escaped.
+ */
+int report_transcript_text(struct buf *out, struct store *st, const char *id);
 /* Write the Markdown report to <root>/.pytest-fixer/reports/<id>.md; its path into `path`. */
 int report_write_session(struct buf *path, struct store *st, const char *id, const char *root);
 

@@ -119,6 +119,27 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	/* STORE_APPLICATION_ID and STORE_SCHEMA_VERSION; checked in check_schema() */
 	"PRAGMA application_id = 1346787410;"
 	"PRAGMA user_version = 1;",
+
+	/* 2: the LLM exchanges of a session (prompts, replies, tokens) */
+	"CREATE TABLE exchanges ("
+	"  id INTEGER PRIMARY KEY,"
+	"  session TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
+	"  failure_idx INTEGER NOT NULL CHECK (failure_idx >= 0),"
+	"  attempt_number INTEGER NOT NULL,"
+	"  provider TEXT NOT NULL,"
+	"  model TEXT,"
+	"  system TEXT,"
+	"  prompt TEXT,"
+	"  reply TEXT,"
+	"  prompt_tokens INTEGER CHECK (prompt_tokens >= 0),"
+	"  completion_tokens INTEGER CHECK (completion_tokens >= 0),"
+	"  latency REAL NOT NULL DEFAULT 0,"
+	"  temperature REAL NOT NULL DEFAULT 0,"
+	"  outcome TEXT,"
+	"  at REAL NOT NULL"
+	");"
+	"CREATE INDEX exchanges_session ON exchanges (session, failure_idx, attempt_number, id);"
+	"PRAGMA user_version = 2;",
 };
 
 static const char *const failure_statuses[] = { "pending", "unfixed", "fixed", "skipped", NULL };
@@ -1268,8 +1289,42 @@ int store_kb_stats(struct kb_stat **out, size_t *nr, struct store *s)
 		ALLOC_GROW(st, n + 1, alloc);
 		st[n].error_category = col_str(&q, 0);
 		st[n].method = col_str(&q, 1);
+		st[n].engine = st[n].template_name = NULL;
 		st[n].attempts = col_size(&q, 2);
 		st[n].successes = col_size(&q, 3);
+		n++;
+	}
+	if ((ret = q_end(&q, "cannot read the knowledge base")) < 0) {
+		kb_stats_free(st, n);
+		return ret;
+	}
+	*out = st;
+	*nr = n;
+	return 0;
+}
+
+int store_kb_stats_by_template(struct kb_stat **out, size_t *nr, struct store *s)
+{
+	struct kb_stat *st = NULL;
+	size_t n = 0, alloc = 0;
+	struct query q;
+	int ret;
+
+	*out = NULL;
+	*nr = 0;
+	q_prepare(&q, s, "SELECT nullif(error_category, ''), nullif(method, ''), engine,"
+		  " nullif(template, ''), sum(attempts) AS n, sum(successes) AS ok FROM knowledge"
+		  " GROUP BY error_category, method, engine, template"
+		  " ORDER BY CAST(ok AS REAL) / max(n, 1) DESC, n DESC, error_category, method,"
+		  " engine, template");
+	while (q_step(&q) == SQLITE_ROW) {
+		ALLOC_GROW(st, n + 1, alloc);
+		st[n].error_category = col_str(&q, 0);
+		st[n].method = col_str(&q, 1);
+		st[n].engine = col_str(&q, 2);
+		st[n].template_name = col_str(&q, 3);
+		st[n].attempts = col_size(&q, 4);
+		st[n].successes = col_size(&q, 5);
 		n++;
 	}
 	if ((ret = q_end(&q, "cannot read the knowledge base")) < 0) {
@@ -1287,8 +1342,197 @@ void kb_stats_free(struct kb_stat *st, size_t nr)
 	for (i = 0; i < nr; i++) {
 		free(st[i].error_category);
 		free(st[i].method);
+		free(st[i].engine);
+		free(st[i].template_name);
 	}
 	free(st);
+}
+
+/* LLM exchanges */
+
+/* the shortest run of key characters that makes "sk-..." or "Bearer ..." a credential */
+#define SECRET_MIN_RUN 16
+
+static int is_key_char(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
+}
+
+/* RFC 6750's b64token: what may follow "Bearer " */
+static int is_token_char(int c)
+{
+	return is_key_char(c) || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
+}
+
+static size_t run_of(const char *p, int (*pred)(int))
+{
+	size_t n = 0;
+	while (p[n] && pred((unsigned char)p[n]))
+		n++;
+	return n;
+}
+
+/*
+ * 1 if `text` holds something that looks like an API key: "sk-ant-"
+ * anywhere; "sk-" at the start of a word followed by SECRET_MIN_RUN key
+ * characters ("task-..." is not one); "Bearer " followed by
+ * SECRET_MIN_RUN token characters (code like f"Bearer {token}" is not).
+ */
+static int looks_secret(const char *text)
+{
+	const char *p;
+
+	if (!text)
+		return 0;
+	if (strstr(text, "sk-ant-"))
+		return 1;
+	for (p = text; (p = strstr(p, "sk-")); p += 3)
+		if ((p == text || !is_key_char((unsigned char)p[-1]) || p[-1] == '-') &&
+		    run_of(p + 3, is_key_char) >= SECRET_MIN_RUN)
+			return 1;
+	for (p = text; (p = strstr(p, "Bearer ")); p += 7)
+		if (run_of(p + 7, is_token_char) >= SECRET_MIN_RUN)
+			return 1;
+	return 0;
+}
+
+static int check_exchange(const struct exchange_row *e)
+{
+	const struct { const char *name, *text; } fields[] = {
+		{ "provider", e->provider }, { "model", e->model }, { "system prompt", e->system },
+		{ "prompt", e->prompt }, { "reply", e->reply }, { "outcome", e->outcome },
+	};
+	size_t i;
+
+	if (!e->provider || !*e->provider)
+		return error_setc(ERR_USAGE, "an exchange needs a provider");
+	for (i = 0; i < ARRAY_SIZE(fields); i++)
+		if (looks_secret(fields[i].text))
+			return error_setc(ERR_USAGE, "refusing to record an exchange of session '%s': "
+					  "its %s holds what looks like an API key", e->session,
+					  fields[i].name);
+	return 0;
+}
+
+/* a token count: NULL when not reported */
+static void q_tokens(struct query *q, int i, long v)
+{
+	if (v >= 0)
+		q_int(q, i, v);
+	else if (q->rc == SQLITE_OK)
+		q->rc = sqlite3_bind_null(q->st, i);
+}
+
+int store_exchange_add(struct store *s, const struct exchange_row *e)
+{
+	struct query q;
+	int ret;
+
+	if ((ret = check_exchange(e)) < 0)
+		return ret;
+	q_prepare(&q, s, "INSERT INTO exchanges (session, failure_idx, attempt_number, provider,"
+		  " model, system, prompt, reply, prompt_tokens, completion_tokens, latency,"
+		  " temperature, outcome, at)"
+		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+	q_text(&q, 1, e->session);
+	q_size(&q, 2, e->failure_index);
+	q_int(&q, 3, e->attempt_number);
+	q_text(&q, 4, e->provider);
+	q_text(&q, 5, e->model);
+	q_text(&q, 6, e->system);
+	q_text(&q, 7, e->prompt);
+	q_text(&q, 8, e->reply);
+	q_tokens(&q, 9, e->prompt_tokens);
+	q_tokens(&q, 10, e->completion_tokens);
+	q_double(&q, 11, e->latency);
+	q_double(&q, 12, e->temperature);
+	q_text(&q, 13, e->outcome);
+	q_double(&q, 14, e->at ? e->at : now_seconds());
+	q_step(&q);
+	ret = q_end(&q, "cannot record an exchange of failure %zu in session '%s'",
+		    e->failure_index, e->session);
+	if (ret == ERR_NOTFOUND)
+		ret = error_setc(ERR_NOTFOUND, "no session '%s'", e->session);
+	return ret;
+}
+
+static long col_tokens(struct query *q, int i)
+{
+	if (sqlite3_column_type(q->st, i) == SQLITE_NULL)
+		return -1;
+	return (long)sqlite3_column_int64(q->st, i);
+}
+
+int store_exchange_list(struct exchange_row **out, size_t *nr, struct store *s,
+			const char *session)
+{
+	struct exchange_row *rows = NULL;
+	size_t n = 0, alloc = 0;
+	struct query q;
+	int ret;
+
+	*out = NULL;
+	*nr = 0;
+	q_prepare(&q, s, "SELECT session, failure_idx, attempt_number, provider, model, system,"
+		  " prompt, reply, outcome, prompt_tokens, completion_tokens, latency, temperature,"
+		  " at FROM exchanges WHERE session = ?1 ORDER BY failure_idx, attempt_number, id");
+	q_text(&q, 1, session);
+	while (q_step(&q) == SQLITE_ROW) {
+		struct exchange_row *e;
+		ALLOC_GROW(rows, n + 1, alloc);
+		e = &rows[n++];
+		col_copy(e->session, sizeof(e->session), &q, 0);
+		e->failure_index = col_size(&q, 1);
+		e->attempt_number = sqlite3_column_int(q.st, 2);
+		e->provider = col_str(&q, 3);
+		e->model = col_str(&q, 4);
+		e->system = col_str(&q, 5);
+		e->prompt = col_str(&q, 6);
+		e->reply = col_str(&q, 7);
+		e->outcome = col_str(&q, 8);
+		e->prompt_tokens = col_tokens(&q, 9);
+		e->completion_tokens = col_tokens(&q, 10);
+		e->latency = sqlite3_column_double(q.st, 11);
+		e->temperature = sqlite3_column_double(q.st, 12);
+		e->at = sqlite3_column_double(q.st, 13);
+	}
+	if ((ret = q_end(&q, "cannot read the exchanges of session '%s'", session)) < 0) {
+		exchange_rows_free(rows, n);
+		return ret;
+	}
+	*out = rows;
+	*nr = n;
+	return 0;
+}
+
+void exchange_rows_free(struct exchange_row *rows, size_t nr)
+{
+	size_t i;
+	for (i = 0; i < nr; i++) {
+		free(rows[i].provider);
+		free(rows[i].model);
+		free(rows[i].system);
+		free(rows[i].prompt);
+		free(rows[i].reply);
+		free(rows[i].outcome);
+	}
+	free(rows);
+}
+
+int store_session_tokens(long *prompt, long *completion, struct store *s, const char *session)
+{
+	struct query q;
+
+	*prompt = *completion = 0;
+	q_prepare(&q, s, "SELECT coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0)"
+		  " FROM exchanges WHERE session = ?1");
+	q_text(&q, 1, session);
+	if (q_step(&q) == SQLITE_ROW) {
+		*prompt = (long)sqlite3_column_int64(q.st, 0);
+		*completion = (long)sqlite3_column_int64(q.st, 1);
+	}
+	return q_end(&q, "cannot count the tokens of session '%s'", session);
 }
 
 /* worktrees */

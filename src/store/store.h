@@ -29,7 +29,9 @@
  *
  * Secrets: the store never receives API keys. Callers strip them from
  * options before store_session_create(), which refuses options_json that
- * mentions "api_key", "api-key" or "apikey" (any case) as a last guard.
+ * mentions "api_key", "api-key" or "apikey" (any case) as a last guard,
+ * and from LLM exchanges before store_exchange_add(), which refuses text
+ * that looks like a key (see there).
  *
  * A store handle belongs to one thread at a time. Any number of handles, in
  * any number of processes, may use the same file: writes wait for each
@@ -37,7 +39,7 @@
  */
 
 /* the schema this build reads and writes (PRAGMA user_version) */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* PRAGMA application_id: "PFXR", marks the file as ours */
 #define STORE_APPLICATION_ID 0x50465852
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -204,6 +206,8 @@ int store_template_order(struct strvec *out, struct store *s, const char *engine
 struct kb_stat {
 	char *error_category;  /* NULL: unknown */
 	char *method;          /* edit mode; NULL: nothing was proposed */
+	char *engine;          /* store_kb_stats_by_template() only; NULL otherwise */
+	char *template_name;   /* store_kb_stats_by_template() only; NULL: no template */
 	size_t attempts, successes;
 };
 /*
@@ -212,7 +216,53 @@ struct kb_stat {
  * attempts. Free with kb_stats_free().
  */
 int store_kb_stats(struct kb_stat **out, size_t *nr, struct store *s);
+/*
+ * The same, per (error category, method, engine, template): finer rows,
+ * in the same order (ties then by engine and template).
+ */
+int store_kb_stats_by_template(struct kb_stat **out, size_t *nr, struct store *s);
 void kb_stats_free(struct kb_stat *st, size_t nr);
+
+/* LLM exchanges: every request to a model and its reply, for the audit trail and the budget */
+
+struct exchange_row {
+	char session[STORE_SESSION_ID_MAX];
+	size_t failure_index;
+	int attempt_number;
+	char *provider;       /* "openai", "anthropic", "replay", ...; required */
+	char *model;          /* may be NULL */
+	char *system;         /* the system prompt; may be NULL */
+	char *prompt;         /* may be NULL */
+	char *reply;          /* NULL when no reply came (an HTTP error) */
+	char *outcome;        /* "applied", "parse error: ...", "http error: ..."; may be NULL */
+	long prompt_tokens, completion_tokens;  /* negative: not reported (read back as -1) */
+	double latency;       /* seconds */
+	double temperature;
+	double at;            /* seconds since the epoch; 0 when adding: now */
+};
+
+/*
+ * Record an exchange of a session (ERR_NOTFOUND for an unknown session).
+ * The row is only read. Refused with ERR_USAGE, recording nothing, when
+ * any of its text looks like a credential: "sk-" (not inside a word)
+ * followed by 16 or more of [A-Za-z0-9_-], "sk-ant-" anywhere, or
+ * "Bearer " followed by 16 or more token characters. The message names the
+ * field, never the text.
+ */
+int store_exchange_add(struct store *s, const struct exchange_row *e);
+/*
+ * The session's exchanges by failure, then attempt, then the order they
+ * were recorded in; none for an unknown session. Free with
+ * exchange_rows_free(). Deleting the session deletes them.
+ */
+int store_exchange_list(struct exchange_row **out, size_t *nr, struct store *s,
+			const char *session);
+void exchange_rows_free(struct exchange_row *rows, size_t nr);
+/*
+ * Tokens the session's exchanges used so far (for the budget); tokens not
+ * reported count as 0, and a session without exchanges used none.
+ */
+int store_session_tokens(long *prompt, long *completion, struct store *s, const char *session);
 
 /* worktrees a session created, so `cleanup` and `resume` after kill -9 can remove them */
 

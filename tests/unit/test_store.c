@@ -606,6 +606,25 @@ static void store__knowledge_orders_templates_by_success(void **state)
 	assert_string_equal(st[1].error_category, "ZeroDivisionError");
 	assert_int_equal(st[1].attempts, 5);
 	assert_int_equal(st[1].successes, 3);
+	assert_null(st[1].engine);
+	assert_null(st[1].template_name);
+	kb_stats_free(st, nr);
+
+	/* finer: per engine and template, best rate first */
+	ok(store_kb_stats_by_template(&st, &nr, fx->s));
+	assert_int_equal(nr, 3);
+	assert_string_equal(st[0].error_category, "ZeroDivisionError");
+	assert_string_equal(st[0].template_name, "guard-zero");
+	assert_string_equal(st[0].engine, "builtin");
+	assert_int_equal(st[0].attempts, 2);
+	assert_int_equal(st[0].successes, 2);
+	assert_string_equal(st[1].error_category, "TypeError");
+	assert_string_equal(st[1].template_name, "swap-args");
+	assert_string_equal(st[2].error_category, "ZeroDivisionError");
+	assert_string_equal(st[2].template_name, "swap-args");
+	assert_string_equal(st[2].method, "update");
+	assert_int_equal(st[2].attempts, 3);
+	assert_int_equal(st[2].successes, 1);
 	kb_stats_free(st, nr);
 
 	/* the knowledge base outlives the session */
@@ -819,12 +838,16 @@ static void store__newer_schema_is_refused(void **state)
 
 	store_free(fx->s);
 	fx->s = NULL;
-	raw_sql(fx->path.ptr, "PRAGMA user_version = 2");
+	buf_addf(&want, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION + 1);
+	raw_sql(fx->path.ptr, want.ptr);
 	assert_int_equal(store_open(&s, fx->path.ptr), ERR_CONFLICT);
 	assert_null(s);
+	buf_reset(&want);
 	buf_addf(&want, "database '%s' is from a newer pytest-fixer", fx->path.ptr);
 	assert_true(!strncmp(error_last(), want.ptr, want.len));
-	assert_non_null(strstr(error_last(), "schema version 2"));
+	buf_reset(&want);
+	buf_addf(&want, "schema version %d", STORE_SCHEMA_VERSION + 1);
+	assert_non_null(strstr(error_last(), want.ptr));
 	buf_release(&want);
 }
 
@@ -992,6 +1015,304 @@ static void store__concurrent_writers_wait_for_each_other(void **state)
 	session_row_release(&r);
 }
 
+/* exchanges with the LLM */
+
+static void fill_exchange(struct exchange_row *e, const char *session, size_t failure,
+			  int attempt, const char *reply)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->session, sizeof(e->session), "%s", session);
+	e->failure_index = failure;
+	e->attempt_number = attempt;
+	e->provider = "openai";
+	e->model = "gpt-4o-mini";
+	e->system = "You repair Python code.";
+	e->prompt = "test_div fails: ZeroDivisionError";
+	e->reply = (char *)reply;
+	e->outcome = "applied";
+	e->prompt_tokens = 100 * attempt;
+	e->completion_tokens = 10 * attempt;
+	e->latency = 1.25;
+	e->temperature = 0.4 + 0.1 * (attempt - 1);
+	e->at = 2000.0 + attempt;
+}
+
+static void store__exchanges_round_trip(void **state)
+{
+	struct fixture *fx = *state;
+	/* non-ASCII, newlines, quotes and an embedded fence survive unchanged */
+	static const char reply[] = "mode: update\n```python\nreturn \"naïve — 除数\" 🐍\n```\n";
+	struct exchange_row e, *rows;
+	struct session_row r, other;
+	size_t nr;
+
+	create(&r, fx->s);
+	create(&other, fx->s);
+	/* recorded out of order: listed by failure, attempt, then recording order */
+	fill_exchange(&e, r.id, 1, 1, "second failure");
+	ok(store_exchange_add(fx->s, &e));
+	fill_exchange(&e, r.id, 0, 2, reply);
+	e.outcome = "parse error: no mode named";
+	ok(store_exchange_add(fx->s, &e));
+	fill_exchange(&e, r.id, 0, 1, NULL);
+	e.outcome = "http error: 503 Service Unavailable";
+	e.prompt_tokens = e.completion_tokens = -1;
+	e.model = NULL;
+	e.system = NULL;
+	ok(store_exchange_add(fx->s, &e));
+	fill_exchange(&e, r.id, 0, 2, "a retry of attempt 2");
+	ok(store_exchange_add(fx->s, &e));
+	fill_exchange(&e, other.id, 0, 1, "other session");
+	ok(store_exchange_add(fx->s, &e));
+
+	ok(store_exchange_list(&rows, &nr, fx->s, r.id));
+	assert_int_equal(nr, 4);
+	assert_int_equal(rows[0].failure_index, 0);
+	assert_int_equal(rows[0].attempt_number, 1);
+	assert_null(rows[0].reply);
+	assert_null(rows[0].model);
+	assert_null(rows[0].system);
+	assert_int_equal(rows[0].prompt_tokens, -1);
+	assert_int_equal(rows[0].completion_tokens, -1);
+	assert_string_equal(rows[0].outcome, "http error: 503 Service Unavailable");
+	assert_int_equal(rows[1].attempt_number, 2);
+	assert_string_equal(rows[1].session, r.id);
+	assert_string_equal(rows[1].provider, "openai");
+	assert_string_equal(rows[1].model, "gpt-4o-mini");
+	assert_string_equal(rows[1].system, "You repair Python code.");
+	assert_string_equal(rows[1].prompt, "test_div fails: ZeroDivisionError");
+	assert_string_equal(rows[1].reply, reply);
+	assert_string_equal(rows[1].outcome, "parse error: no mode named");
+	assert_int_equal(rows[1].prompt_tokens, 200);
+	assert_int_equal(rows[1].completion_tokens, 20);
+	assert_true(rows[1].latency == 1.25);
+	assert_true(rows[1].temperature > 0.49 && rows[1].temperature < 0.51);
+	assert_true(rows[1].at == 2002.0);
+	assert_string_equal(rows[2].reply, "a retry of attempt 2");
+	assert_int_equal(rows[3].failure_index, 1);
+	assert_string_equal(rows[3].reply, "second failure");
+	exchange_rows_free(rows, nr);
+
+	/* none for an unknown session; adding to one is NOTFOUND; a provider is needed */
+	ok(store_exchange_list(&rows, &nr, fx->s, "no-such-session"));
+	assert_int_equal(nr, 0);
+	exchange_rows_free(rows, nr);
+	fill_exchange(&e, "no-such-session", 0, 1, "x");
+	assert_int_equal(store_exchange_add(fx->s, &e), ERR_NOTFOUND);
+	fill_exchange(&e, r.id, 0, 1, "x");
+	e.provider = "";
+	assert_int_equal(store_exchange_add(fx->s, &e), ERR_USAGE);
+	session_row_release(&r);
+	session_row_release(&other);
+}
+
+static void store__session_tokens_sum_the_exchanges(void **state)
+{
+	struct fixture *fx = *state;
+	struct exchange_row e;
+	struct session_row r, other;
+	long in = -5, out = -5;
+
+	create(&r, fx->s);
+	create(&other, fx->s);
+	ok(store_session_tokens(&in, &out, fx->s, r.id));
+	assert_int_equal(in, 0);
+	assert_int_equal(out, 0);
+
+	fill_exchange(&e, r.id, 0, 1, "a");    /* 100 in, 10 out */
+	ok(store_exchange_add(fx->s, &e));
+	fill_exchange(&e, r.id, 0, 3, "b");    /* 300 in, 30 out */
+	ok(store_exchange_add(fx->s, &e));
+	fill_exchange(&e, r.id, 1, 2, NULL);   /* not reported: counts 0 */
+	e.prompt_tokens = e.completion_tokens = -1;
+	ok(store_exchange_add(fx->s, &e));
+	fill_exchange(&e, other.id, 0, 9, "c"); /* another session's */
+	ok(store_exchange_add(fx->s, &e));
+
+	ok(store_session_tokens(&in, &out, fx->s, r.id));
+	assert_int_equal(in, 400);
+	assert_int_equal(out, 40);
+	ok(store_session_tokens(&in, &out, fx->s, other.id));
+	assert_int_equal(in, 900);
+	assert_int_equal(out, 90);
+	session_row_release(&r);
+	session_row_release(&other);
+}
+
+static void store__exchanges_go_with_their_session(void **state)
+{
+	struct fixture *fx = *state;
+	struct exchange_row e, *rows;
+	struct session_row r, other;
+	size_t nr;
+	long in, out;
+
+	create(&r, fx->s);
+	create(&other, fx->s);
+	fill_exchange(&e, r.id, 0, 1, "a");
+	ok(store_exchange_add(fx->s, &e));
+	fill_exchange(&e, r.id, 0, 2, "b");
+	ok(store_exchange_add(fx->s, &e));
+	fill_exchange(&e, other.id, 0, 1, "kept");
+	ok(store_exchange_add(fx->s, &e));
+
+	ok(store_session_delete(fx->s, r.id));
+	ok(store_exchange_list(&rows, &nr, fx->s, r.id));
+	assert_int_equal(nr, 0);
+	exchange_rows_free(rows, nr);
+	ok(store_session_tokens(&in, &out, fx->s, r.id));
+	assert_int_equal(in, 0);
+	ok(store_exchange_list(&rows, &nr, fx->s, other.id));
+	assert_int_equal(nr, 1);
+	assert_string_equal(rows[0].reply, "kept");
+	exchange_rows_free(rows, nr);
+	session_row_release(&r);
+	session_row_release(&other);
+}
+
+static void store__exchanges_refuse_what_looks_like_a_key(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct { const char *field, *text; } secrets[] = {
+		{ "prompt", "OPENAI_API_KEY=sk-proj-abcdefghijklmnop1234" },
+		{ "prompt", "key: sk-0123456789abcdef" },
+		{ "reply", "use sk-ant-api03-xyz in the header" },
+		{ "system", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.abc" },
+		{ "outcome", "http error: 401 for sk-live_ABCDEFGHIJKLMNOP" },
+	};
+	/* look alike, but are not keys */
+	static const char *const innocent[] = {
+		"task-scheduler-integration-tests-run",   /* "sk-" inside a word */
+		"sk-short",                               /* too short to be a key */
+		"headers = {'Authorization': f\"Bearer {token}\"}",
+		"the Bearer token is read from the environment",
+		"risk-assessment_module_name_is_long",
+	};
+	struct exchange_row e, *rows;
+	struct session_row r;
+	size_t i, nr;
+
+	create(&r, fx->s);
+	for (i = 0; i < ARRAY_SIZE(secrets); i++) {
+		fill_exchange(&e, r.id, 0, (int)i + 1, "ok");
+		if (!strcmp(secrets[i].field, "prompt"))
+			e.prompt = (char *)secrets[i].text;
+		else if (!strcmp(secrets[i].field, "reply"))
+			e.reply = (char *)secrets[i].text;
+		else if (!strcmp(secrets[i].field, "system"))
+			e.system = (char *)secrets[i].text;
+		else
+			e.outcome = (char *)secrets[i].text;
+		assert_int_equal(store_exchange_add(fx->s, &e), ERR_USAGE);
+		/* the message names the field and never repeats the key */
+		assert_non_null(strstr(error_last(), "looks like an API key"));
+		assert_non_null(strstr(error_last(), secrets[i].field));
+		assert_null(strstr(error_last(), "sk-"));
+		assert_null(strstr(error_last(), "eyJ"));
+	}
+	ok(store_exchange_list(&rows, &nr, fx->s, r.id));
+	assert_int_equal(nr, 0);
+	exchange_rows_free(rows, nr);
+
+	for (i = 0; i < ARRAY_SIZE(innocent); i++) {
+		fill_exchange(&e, r.id, 1, (int)i + 1, innocent[i]);
+		ok(store_exchange_add(fx->s, &e));
+	}
+	ok(store_exchange_list(&rows, &nr, fx->s, r.id));
+	assert_int_equal(nr, ARRAY_SIZE(innocent));
+	exchange_rows_free(rows, nr);
+	session_row_release(&r);
+}
+
+/* a database the first release made (tests/fixtures/store/v1.sql) is migrated, nothing lost */
+static void store__migrates_version_1(void **state)
+{
+	struct fixture *fx = *state;
+	struct buf sql = BUF_INIT, old = BUF_INIT;
+	struct store *s = NULL;
+	struct session_row got;
+	struct failure_row *frows;
+	struct attempt_row *arows;
+	struct transition_row *tr;
+	struct exchange_row e, *erows;
+	struct kb_stat *st;
+	struct strvec order = STRVEC_INIT;
+	sqlite3 *db = NULL;
+	int version = 0;
+	size_t nr;
+	long in, out;
+	const char *id = "20240101-120000-abcd";
+
+	ok(fs_read_file(&sql, FIXTURES_DIR "/store/v1.sql", 0));
+	buf_addf(&old, "%s/v1.db", fx->dir.ptr);
+	raw_sql(old.ptr, sql.ptr);
+
+	ok(store_open(&s, old.ptr));
+	ok(store_session_get(&got, s, id));
+	assert_int_equal(got.state, SESSION_COMPLETED);
+	assert_string_equal(got.root, "/home/u/proj");
+	assert_string_equal(got.options_json, "{\"max_retries\": 3}");
+	assert_int_equal(got.fixed, 1);
+	session_row_release(&got);
+	ok(store_transition_list(&tr, &nr, s, id));
+	assert_int_equal(nr, 1);
+	transition_rows_free(tr, nr);
+	ok(store_failure_list(&frows, &nr, s, id));
+	assert_int_equal(nr, 1);
+	assert_string_equal(frows[0].failure.error_type, "ZeroDivisionError");
+	assert_string_equal(frows[0].commit, "cafef00d");
+	failure_rows_free(frows, nr);
+	ok(store_attempt_list(&arows, &nr, s, id));
+	assert_int_equal(nr, 1);
+	assert_string_equal(arows[0].template_name, "guard-zero");
+	attempt_rows_free(arows, nr);
+	ok(store_kb_stats(&st, &nr, s));
+	assert_int_equal(nr, 1);
+	assert_int_equal(st[0].attempts, 4);
+	assert_int_equal(st[0].successes, 3);
+	kb_stats_free(st, nr);
+	ok(store_template_order(&order, s, "builtin", "ZeroDivisionError"));
+	assert_int_equal(order.nr, 1);
+	strvec_clear(&order);
+
+	/* the new table works on the old data, cascade included */
+	ok(store_session_tokens(&in, &out, s, id));
+	assert_int_equal(in, 0);
+	fill_exchange(&e, id, 0, 1, "réponse");
+	ok(store_exchange_add(s, &e));
+	ok(store_exchange_list(&erows, &nr, s, id));
+	assert_int_equal(nr, 1);
+	assert_string_equal(erows[0].reply, "réponse");
+	exchange_rows_free(erows, nr);
+	store_free(s);
+
+	/* the file says so: the current version, still ours */
+	if (sqlite3_open(old.ptr, &db) != SQLITE_OK)
+		fail_msg("sqlite: %s", sqlite3_errmsg(db));
+	{
+		sqlite3_stmt *q = NULL;
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		version = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	assert_int_equal(version, STORE_SCHEMA_VERSION);
+
+	/* opening it again keeps the exchange; deleting the old session takes it along */
+	ok(store_open(&s, old.ptr));
+	ok(store_exchange_list(&erows, &nr, s, id));
+	assert_int_equal(nr, 1);
+	exchange_rows_free(erows, nr);
+	ok(store_session_delete(s, id));
+	ok(store_exchange_list(&erows, &nr, s, id));
+	assert_int_equal(nr, 0);
+	exchange_rows_free(erows, nr);
+	store_free(s);
+	buf_release(&sql);
+	buf_release(&old);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1020,6 +1341,11 @@ int main(void)
 		T(store__corrupt_file_is_named),
 		T(store__busy_writer_times_out),
 		T(store__concurrent_writers_wait_for_each_other),
+		T(store__exchanges_round_trip),
+		T(store__session_tokens_sum_the_exchanges),
+		T(store__exchanges_go_with_their_session),
+		T(store__exchanges_refuse_what_looks_like_a_key),
+		T(store__migrates_version_1),
 	};
 	/* a child that died early must fail a test, not kill the runner */
 	signal(SIGPIPE, SIG_IGN);

@@ -1,0 +1,241 @@
+#include "llm/http.h"
+
+#include "llm/llm.h"
+#include "util/error.h"
+#include "util/sig.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <string.h>
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_status = CURLE_OK;
+
+static void global_init(void)
+{
+	global_status = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void llm_http_global_cleanup(void)
+{
+	if (global_status == CURLE_OK)
+		curl_global_cleanup();
+}
+
+void llm_http_response_init(struct llm_http_response *r)
+{
+	r->status = 0;
+	r->retry_after_ms = -1;
+	buf_init(&r->body, LLM_MAX_RESPONSE_BYTES);
+	r->events = 0;
+	r->transport = 0;
+}
+
+void llm_http_response_release(struct llm_http_response *r)
+{
+	buf_release(&r->body);
+}
+
+/* ---- one transfer ---- */
+
+struct xfer {
+	CURL *curl;
+	struct llm_http_response *out;
+	const struct llm_http_request *req;
+	struct buf line;        /* the SSE line not yet ended */
+	struct buf data;        /* the data lines of the current event */
+	int has_data;
+	int done;               /* "[DONE]" seen: the rest is ignored */
+	int err;                /* our code when we stopped the transfer */
+};
+
+static int sse_dispatch(struct xfer *x)
+{
+	int err = 0;
+
+	if (!x->has_data)
+		return 0;
+	if (!strcmp(x->data.ptr, "[DONE]"))
+		x->done = 1;
+	else {
+		x->out->events++;
+		err = x->req->on_event(x->data.ptr, x->data.len, x->req->payload);
+	}
+	buf_reset(&x->data);
+	x->has_data = 0;
+	return err;
+}
+
+/* one line of an event stream, without its end of line */
+static int sse_line(struct xfer *x, const char *line, size_t len)
+{
+	const char *colon;
+	size_t name_len;
+
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (!len)
+		return sse_dispatch(x);
+	if (line[0] == ':')
+		return 0;       /* a comment: keep-alives */
+	colon = memchr(line, ':', len);
+	name_len = colon ? (size_t)(colon - line) : len;
+	if (name_len != 4 || memcmp(line, "data", 4))
+		return 0;       /* event:, id:, retry: are not needed */
+	line += name_len;
+	len -= name_len;
+	if (len) {              /* the colon, then one optional space */
+		line++, len--;
+		if (len && *line == ' ')
+			line++, len--;
+	}
+	if (x->has_data && buf_addch(&x->data, '\n') < 0)
+		return ERR_LIMIT;
+	x->has_data = 1;
+	return buf_add(&x->data, line, len);
+}
+
+static int sse_feed(struct xfer *x, const char *p, size_t n)
+{
+	while (n && !x->done) {
+		const char *nl = memchr(p, '\n', n);
+		size_t take = nl ? (size_t)(nl - p) : n;
+		int err;
+
+		if (!nl)
+			return buf_add(&x->line, p, take);
+		if (x->line.len) {
+			if ((err = buf_add(&x->line, p, take)) < 0)
+				return err;
+			err = sse_line(x, x->line.ptr, x->line.len);
+			buf_reset(&x->line);
+		} else
+			err = sse_line(x, p, take);
+		if (err < 0)
+			return err;
+		p += take + 1;
+		n -= take + 1;
+	}
+	return 0;
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t n = size * nmemb;
+	int err;
+
+	if ((err = buf_add(&x->out->body, ptr, n)) < 0) {
+		x->err = error_setc(err, "the answer of '%s' exceeds the limit of %u bytes",
+				    x->req->url, LLM_MAX_RESPONSE_BYTES);
+		return 0;
+	}
+	if (x->req->on_event) {
+		long status = 0;
+		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300 && (err = sse_feed(x, ptr, n)) < 0) {
+			x->err = err;
+			return 0;
+		}
+	}
+	return n;
+}
+
+static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	return sig_pending() ? 1 : 0;
+}
+
+int llm_http_post(struct llm_http_response *out, const struct llm_http_request *req)
+{
+	struct xfer x;
+	struct curl_slist *headers = NULL;
+	char errbuf[CURL_ERROR_SIZE];
+	curl_off_t retry_after = -1;
+	CURLcode rc;
+	size_t i;
+	int err = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.out = out;
+	x.req = req;
+	buf_init(&x.line, LLM_MAX_RESPONSE_BYTES);
+	buf_init(&x.data, LLM_MAX_RESPONSE_BYTES);
+	errbuf[0] = '\0';
+
+	pthread_once(&global_once, global_init);
+	if (global_status != CURLE_OK) {
+		err = error_set("cannot set up libcurl: %s", curl_easy_strerror(global_status));
+		goto done;
+	}
+	if (!(x.curl = curl_easy_init())) {
+		err = error_set("cannot set up a libcurl handle");
+		goto done;
+	}
+	/* no "Expect: 100-continue" round trip for large prompts */
+	if (!(headers = curl_slist_append(NULL, "Expect:"))) {
+		err = error_set("out of memory for the request headers");
+		goto done;
+	}
+	for (i = 0; req->headers && i < req->headers->nr; i++) {
+		struct curl_slist *h = curl_slist_append(headers, req->headers->v[i]);
+		if (!h) {
+			err = error_set("out of memory for the request headers");
+			goto done;
+		}
+		headers = h;
+	}
+	curl_easy_setopt(x.curl, CURLOPT_URL, req->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(x.curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+	curl_easy_setopt(x.curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x.curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(x.curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(x.curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(x.curl, CURLOPT_POSTFIELDS, req->body);
+	curl_easy_setopt(x.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	curl_easy_setopt(x.curl, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+	curl_easy_setopt(x.curl, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(x.curl, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(x.curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(x.curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(x.curl, CURLOPT_USERAGENT, "pytest-fixer/" PF_VERSION);
+	/* never follow a redirect: the key would go along to wherever it points */
+	curl_easy_setopt(x.curl, CURLOPT_FOLLOWLOCATION, 0L);
+
+	rc = curl_easy_perform(x.curl);
+	curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &out->status);
+	if (curl_easy_getinfo(x.curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+	    retry_after > 0)
+		out->retry_after_ms = retry_after > LLM_BACKOFF_MAX_MS / 1000
+			? LLM_BACKOFF_MAX_MS : (long)retry_after * 1000;
+
+	if (rc == CURLE_OK)
+		goto done;
+	if (x.err) {            /* stopped by us: the message is set */
+		err = x.err;
+		goto done;
+	}
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		err = error_setc(ERR_INTERRUPTED, "interrupted while waiting for '%s'", req->url);
+		goto done;
+	}
+	out->transport = 1;
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		err = error_setc(ERR_TIMEOUT, "no answer from '%s' within %d ms", req->url,
+				 req->timeout_ms);
+		goto done;
+	}
+	err = error_set("request to '%s' failed: %s", req->url,
+			errbuf[0] ? errbuf : curl_easy_strerror(rc));
+
+done:
+	curl_slist_free_all(headers);
+	if (x.curl)
+		curl_easy_cleanup(x.curl);
+	buf_release(&x.line);
+	buf_release(&x.data);
+	return err;
+}

@@ -1,0 +1,203 @@
+"""The LLM path of `fix`, against loopback fakes of the real protocols."""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SYSTEM_PYTEST, run_fixer
+from test_fix import git, make_repo
+
+FAKE = Path(__file__).resolve().parent.parent / "fakes" / "fake_llm.py"
+KEY = "sk-TESTKEY-abcdef0123456789"
+ENV = {"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST}
+
+
+class Fake:
+    """tests/fakes/fake_llm.py serving a script of replies, logging requests."""
+
+    def __init__(self, tmp_path, steps, name="fake"):
+        self.script = tmp_path / (name + "-script.json")
+        self.log = tmp_path / (name + "-requests.jsonl")
+        self.script.write_text(json.dumps(steps))
+        self.proc = subprocess.Popen(["/usr/bin/python3", str(FAKE), str(self.script), str(self.log)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline().strip())
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def requests(self):
+        if not self.log.exists():
+            return []
+        return [json.loads(l) for l in self.log.read_text().splitlines() if l.strip()]
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def fakes(tmp_path):
+    made = []
+
+    def start(steps, name="fake"):
+        f = Fake(tmp_path, steps, name)
+        made.append(f)
+        return f
+    yield start
+    for f in made:
+        f.stop()
+
+
+def reply(obj):
+    return {"status": 200, "content": "Here is the fix:\n```json\n%s\n```\n" % json.dumps(obj)}
+
+
+# A bug no single-token mutation fixes: a missing import.
+MISSING_IMPORT = {
+    "pytest.ini": "[pytest]\n",
+    "shapes.py": "def hypotenuse(a, b):\n    return math.sqrt(a * a + b * b)\n",
+    "tests/test_shapes.py": ("from shapes import hypotenuse\n\n\n"
+                             "def test_hypotenuse():\n    assert hypotenuse(3, 4) == 5\n"),
+}
+FIXED_SHAPES = "import math\n\n\ndef hypotenuse(a, b):\n    return math.sqrt(a * a + b * b)\n"
+
+
+def llm_fix(root, fake, *extra, env=None):
+    args = ["fix", "--json", "--non-interactive", "--engine", "llm", "--provider", "openai",
+            "--base-url", fake.url + "/v1", "--model", "test-model", "--api-key", KEY, "-j", "1"]
+    return run_fixer(args + list(extra), root, env=dict(ENV, **(env or {})))
+
+
+@pytest.mark.parametrize("mode", ["update", "patch", "rewrite"])
+def test_each_edit_mode_fixes_a_missing_import(tmp_path, fakes, mode):
+    root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
+    if mode == "update":
+        answer = {"reasoning": "math is not imported", "file": "shapes.py",
+                  "old_str": "def hypotenuse(a, b):\n", "new_str": "import math\n\n\ndef hypotenuse(a, b):\n"}
+    elif mode == "patch":
+        answer = {"reasoning": "math is not imported", "file": "shapes.py",
+                  "patch": "--- a/shapes.py\n+++ b/shapes.py\n@@ -1,2 +1,5 @@\n+import math\n+\n+\n"
+                           " def hypotenuse(a, b):\n     return math.sqrt(a * a + b * b)\n"}
+    else:
+        answer = {"reasoning": "math is not imported", "file": "shapes.py", "new_content": FIXED_SHAPES}
+    fake = fakes([reply(answer)])
+    r = llm_fix(root, fake)
+    assert r.code == 0, r
+    [err] = r.json()["errors"]
+    assert err["status"] == "fixed"
+    assert git(root, "show", err["branch"] + ":shapes.py").startswith("import math")
+    [att] = err["attempts"]
+    assert att["engine"] == "llm" and att["method"] == mode and att["temperature"] == pytest.approx(0.4)
+
+
+def test_a_wrong_answer_then_a_right_one_with_feedback(tmp_path, fakes):
+    root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
+    wrong = {"reasoning": "guess", "file": "shapes.py", "old_str": "a * a + b * b",
+             "new_str": "a * a + b * b + 1"}
+    right = {"reasoning": "math is not imported", "file": "shapes.py", "new_content": FIXED_SHAPES}
+    fake = fakes([reply(wrong), reply(right)])
+    r = llm_fix(root, fake)
+    assert r.code == 0, r
+    reqs = fake.requests()
+    assert len(reqs) == 2
+    assert reqs[0]["body"]["temperature"] == pytest.approx(0.4)
+    assert reqs[1]["body"]["temperature"] == pytest.approx(0.5)
+    second = json.dumps(reqs[1]["body"]["messages"])
+    assert "target" in second and "a * a + b * b + 1" in second   # the gate and the previous change
+    atts = r.json()["errors"][0]["attempts"]
+    assert [a["status"] for a in atts] == ["failed", "passed"]
+    assert atts[0]["gate"] == "target"
+
+
+def test_garbage_replies_are_failed_attempts_not_crashes(tmp_path, fakes):
+    root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
+    fake = fakes([{"status": 200, "content": "I think you should refactor everything."},
+                  {"status": 200, "content": "```json\n{\"file\": \"shapes.py\"\n```"},
+                  {"status": 200, "content": "{\"file\": \"shapes.py\", \"old_str\": \"nope\", \"new_str\": \"x\"}"}])
+    r = llm_fix(root, fake)
+    assert r.code == 1, r
+    atts = r.json()["errors"][0]["attempts"]
+    assert len(atts) == 3 and all(a["status"] == "failed" for a in atts)
+    assert all(a["gate"] == "apply" for a in atts)
+
+
+def test_fallback_after_the_primary_fails(tmp_path, fakes):
+    root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
+    primary = fakes([{"status": 500}] * 10, name="primary")
+    good = {"reasoning": "r", "file": "shapes.py", "new_content": FIXED_SHAPES}
+    backup = fakes([reply(good)], name="backup")
+    r = llm_fix(root, primary, "--fallback-provider", "openai", "--fallback-base-url",
+                backup.url + "/v1", "--max-retries", "1")
+    assert r.code == 0, r
+    assert len(primary.requests()) >= 2
+    assert len(backup.requests()) == 1
+
+
+def test_budget_stops_the_questions(tmp_path, fakes):
+    root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
+    wrong = {"reasoning": "guess", "file": "shapes.py", "old_str": "a * a + b * b",
+             "new_str": "a * a + b * b + 1"}
+    fake = fakes([reply(wrong)] * 5)
+    r = llm_fix(root, fake, "--max-tokens", "10")
+    assert r.code == 1, r
+    assert len(fake.requests()) == 1
+    assert "budget" in r.stderr
+
+
+def test_a_reply_that_deletes_an_assert_or_escapes_is_refused(tmp_path, fakes):
+    root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
+    delete_assert = {"reasoning": "the test is wrong", "file": "tests/test_shapes.py",
+                     "old_str": "    assert hypotenuse(3, 4) == 5\n", "new_str": "    hypotenuse\n"}
+    escape = {"reasoning": "x", "file": "../outside.py", "new_content": "owned = 1\n"}
+    fake = fakes([reply(delete_assert), reply(escape), reply(delete_assert)])
+    r = llm_fix(root, fake, "--allow-test-edits")
+    assert r.code == 1, r
+    atts = r.json()["errors"][0]["attempts"]
+    assert [a["gate"] for a in atts] == ["weakening", "apply", "weakening"], atts
+    assert not (tmp_path / "outside.py").exists()
+    assert "assert hypotenuse(3, 4) == 5" in (root / "tests" / "test_shapes.py").read_text()
+
+
+def test_transcript_record_replay_and_the_key_stays_secret(tmp_path, fakes):
+    root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
+    good = {"reasoning": "math is not imported", "file": "shapes.py", "new_content": FIXED_SHAPES}
+    fake = fakes([reply(good)])
+    cassette = tmp_path / "session.cassette"
+    r = llm_fix(root, fake, "--record", str(cassette))
+    assert r.code == 0, r
+    sid = r.json()["session"]
+    # the key went to the server, and nowhere else
+    assert fake.requests()[0]["headers"].get("Authorization") == "Bearer " + KEY
+    t = run_fixer(["show", sid, "--transcript"], root)
+    assert t.code == 0 and "math is not imported" in t.stdout, t
+    for text in (r.stdout, r.stderr, t.stdout, cassette.read_text()):
+        assert KEY not in text
+    for p in (root / ".pytest-fixer").rglob("*"):
+        if p.is_file():
+            assert KEY.encode() not in p.read_bytes(), p
+    # the recorded session plays back without any server
+    root2 = make_repo(tmp_path / "again", MISSING_IMPORT)
+    r2 = run_fixer(["fix", "--json", "--non-interactive", "--engine", "llm", "--provider", "replay",
+                    "--cassette", str(cassette), "-j", "1"], root2, env=ENV)
+    assert r2.code == 0, r2
+    assert r2.json()["errors"][0]["status"] == "fixed"
+
+
+def test_auto_uses_builtin_first_and_the_llm_only_when_needed(tmp_path, fakes):
+    files = dict(MISSING_IMPORT)
+    files["calc.py"] = "def clamp(x, lo, hi):\n    return max(lo, max(x, hi))\n"
+    files["tests/test_calc.py"] = ("from calc import clamp\n\n\n"
+                                   "def test_clamp():\n    assert clamp(15, 0, 10) == 10\n")
+    root = make_repo(tmp_path / "both", files)
+    good = {"reasoning": "math is not imported", "file": "shapes.py", "new_content": FIXED_SHAPES}
+    fake = fakes([reply(good)])
+    r = run_fixer(["fix", "--json", "--non-interactive", "--base-url", fake.url + "/v1",
+                   "--api-key", KEY, "-j", "1"], root, env=ENV)
+    assert r.code == 0, r
+    errs = {e["id"]: e for e in r.json()["errors"]}
+    assert {a["engine"] for a in errs["tests/test_calc.py::test_clamp"]["attempts"]} == {"builtin"}
+    assert "llm" in {a["engine"] for a in errs["tests/test_shapes.py::test_hypotenuse"]["attempts"]}
+    assert len(fake.requests()) == 1
