@@ -90,7 +90,7 @@ static int default_jobs(const struct fix_options *o)
 static json_t *options_json(const struct fix_options *o)
 {
 	/* never an API key: the store refuses one anyway */
-	return json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:i, s:f, s:f, s:i, s:i, s:i, s:f, s:b, s:b, s:b}",
+	json_t *j = json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:i, s:f, s:f, s:i, s:i, s:i, s:f, s:b, s:b, s:b}",
 			 "test_path", o->test_path, "test_function", o->test_function,
 			 "engine", o->engine, "pytest", o->pytest_cmd, "branch", o->branch,
 			 "max_retries", o->max_retries, "initial_temp", o->initial_temp,
@@ -98,6 +98,18 @@ static json_t *options_json(const struct fix_options *o)
 			 "verify_runs", o->verify_runs, "max_candidates", (int)o->max_candidates,
 			 "test_timeout", o->test_timeout, "allow_test_edits", o->allow_test_edits,
 			 "dry_run", o->dry_run, "apply", o->apply);
+	/* which model, and its prices for the report's cost estimate: never the key */
+	if (o->provider)
+		json_object_set_new(j, "provider", json_string(o->provider));
+	if (o->model)
+		json_object_set_new(j, "model", json_string(o->model));
+	if (o->max_tokens > 0)
+		json_object_set_new(j, "max_tokens", json_integer(o->max_tokens));
+	if (o->price_in > 0 || o->price_out > 0) {
+		json_object_set_new(j, "price_in", json_real(o->price_in));
+		json_object_set_new(j, "price_out", json_real(o->price_out));
+	}
+	return j;
 }
 
 /* ---- the project, its lock and its work directories ---------------------------------- */

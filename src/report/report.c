@@ -142,6 +142,31 @@ static void add_cell(struct buf *b, const char *text, size_t max)
 		buf_adds(b, "...");
 }
 
+/* tokens the session's exchanges used, and their cost when prices were given */
+static void add_llm_usage(struct buf *out, struct store *st, const struct session_row *row)
+{
+	long in = 0, outt = 0;
+	json_t *opts;
+	double price_in = 0, price_out = 0, budget = 0;
+
+	if (store_session_tokens(&in, &outt, st, row->id) < 0 || (!in && !outt))
+		return;
+	buf_addf(out, "- **LLM tokens:** %ld prompt, %ld reply\n", in, outt);
+	opts = row->options_json ? json_loads(row->options_json, 0, NULL) : NULL;
+	if (opts) {
+		price_in = json_number_value(json_object_get(opts, "price_in"));
+		price_out = json_number_value(json_object_get(opts, "price_out"));
+		budget = json_number_value(json_object_get(opts, "max_tokens"));
+		json_decref(opts);
+	}
+	if (price_in > 0 || price_out > 0)
+		buf_addf(out, "- **Estimated cost:** $%.4f (at $%g / $%g per million tokens)\n",
+			 (in * price_in + outt * price_out) / 1e6, price_in, price_out);
+	if (budget > 0)
+		buf_addf(out, "- **Token budget:** %.0f%s\n", budget,
+			 in + outt >= budget ? " (spent: the session stopped asking the model)" : "");
+}
+
 int report_session_markdown(struct buf *out, struct store *st, const char *id)
 {
 	struct loaded l;
@@ -169,7 +194,9 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 	buf_addf(out, "- **Failures:** %zu fixed, %zu not fixed\n", fixed, unfixed);
 	if (l.row.error)
 		buf_addf(out, "- **Error:** %s\n", l.row.error);
-	buf_addf(out, "- **Attempts:** %zu\n\n", l.nr_attempts);
+	buf_addf(out, "- **Attempts:** %zu\n", l.nr_attempts);
+	add_llm_usage(out, st, &l.row);
+	buf_addch(out, '\n');
 
 	for (i = 0; i < l.nr_failures; i++) {
 		const struct failure_row *fr = &l.failures[i];

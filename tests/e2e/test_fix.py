@@ -316,3 +316,47 @@ def test_kill_9_then_cleanup_and_resume(tmp_path):
     r = run_fixer(["cleanup", "--branches"], root)
     assert "deleted branch 'fix-test_calc-test_clamp_inside'" in r.stdout, r
     assert snapshot(root) == before
+
+
+def _run_on_a_terminal(args, cwd, answers, timeout=120):
+    """Run the binary on a pseudo-terminal, answering each menu prompt in turn."""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(str(cwd))
+        env = dict(os.environ, PYTEST_FIXER_PYTEST=SYSTEM_PYTEST, TERM="dumb")
+        try:
+            os.execve(binary(), [binary()] + list(args), env)
+        finally:
+            os._exit(127)
+    seen, answers, answered = b"", list(answers), 0
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if fd in r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if seen.count(b"[q]uit?") > answered:
+                answered += 1
+                os.write(fd, (answers.pop(0) if answers else "q").encode() + b"\n")
+    else:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), seen.decode("utf-8", "replace")
+
+
+def test_interactive_menu_skip_and_apply(tmp_path):
+    root = make_repo(tmp_path / "calc", CALC)
+    code, screen = _run_on_a_terminal(["fix"], root, ["s"])
+    assert "A verified fix for tests/test_calc.py::test_clamp_inside" in screen, screen
+    assert "-    return max(lo, max(x, hi))" in screen and "+    return max(lo, min(x, hi))" in screen
+    assert "fix-" not in git(root, "branch")
+    code, screen = _run_on_a_terminal(["fix"], root, ["a"])
+    assert code == 0, screen
+    assert "fix-test_calc-test_clamp_inside" in git(root, "branch")

@@ -166,14 +166,16 @@ def test_transcript_record_replay_and_the_key_stays_secret(tmp_path, fakes):
     good = {"reasoning": "math is not imported", "file": "shapes.py", "new_content": FIXED_SHAPES}
     fake = fakes([reply(good)])
     cassette = tmp_path / "session.cassette"
-    r = llm_fix(root, fake, "--record", str(cassette))
+    r = llm_fix(root, fake, "--record", str(cassette), "--price-in", "3", "--price-out", "15")
     assert r.code == 0, r
     sid = r.json()["session"]
+    rep = run_fixer(["report", sid], root)
+    assert "LLM tokens:** 12 prompt" in rep.stdout and "Estimated cost:** $0.0005" in rep.stdout, rep.stdout
     # the key went to the server, and nowhere else
     assert fake.requests()[0]["headers"].get("Authorization") == "Bearer " + KEY
     t = run_fixer(["show", sid, "--transcript"], root)
     assert t.code == 0 and "math is not imported" in t.stdout, t
-    for text in (r.stdout, r.stderr, t.stdout, cassette.read_text()):
+    for text in (r.stdout, r.stderr, t.stdout, rep.stdout, cassette.read_text()):
         assert KEY not in text
     for p in (root / ".pytest-fixer").rglob("*"):
         if p.is_file():
