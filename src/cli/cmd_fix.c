@@ -74,6 +74,7 @@ static int run_fix(int argc, const char **argv, int resume)
 		{ OPT_DOUBLE, "max-tokens", 0, &max_tokens, "N", "token budget of the session (default: none)" },
 		{ OPT_DOUBLE, "price-in", 0, &fo.price_in, "USD", "price per million prompt tokens, for the cost estimate" },
 		{ OPT_DOUBLE, "price-out", 0, &fo.price_out, "USD", "price per million reply tokens" },
+		{ OPT_FLAG, "stream", 0, &fo.stream, NULL, "ask the model for a streamed reply" },
 		{ OPT_STRING, "record", 0, &fo.record, "FILE", "save every exchange with the model to FILE" },
 		{ OPT_STRING, "cassette", 0, &fo.cassette, "FILE", "with --provider replay: the exchanges to play back" },
 		{ OPT_STRING, "branch", 0, &fo.branch, "NAME", "put every fix of the session on this one branch" },

@@ -55,12 +55,13 @@ struct fix_options {
 	const char *fallback_model;
 	const char *fallback_base_url;
 	long max_tokens;             /* the session's token budget; 0: none */
+	int stream;                  /* ask for streamed replies */
 	double price_in, price_out;  /* per million tokens, for the cost estimate; 0: unknown */
 };
 
 #define FIX_OPTIONS_INIT { NULL, NULL, "auto", NULL, NULL, FIX_DEFAULT_MAX_RETRIES, 0.4, 0.1, \
 			   0, FIX_DEFAULT_VERIFY_RUNS, FIX_DEFAULT_MAX_CANDIDATES, 120.0, 0, 0, 0, 0, 0, 0, \
-			   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0 }
+			   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0 }
 
 /* The session's outcome, for the exit code. */
 struct fix_outcome {

@@ -961,6 +961,7 @@ static int open_providers(struct session *s)
 	cfg.base_url = o->base_url;
 	cfg.api_key = o->api_key;
 	cfg.cassette = o->cassette;
+	cfg.stream = o->stream;
 	if ((err = llm_provider_new(&s->provider, &cfg)) < 0)
 		return err;
 	if (o->record && (err = llm_provider_record_to(s->provider, o->record)) < 0)
@@ -971,6 +972,7 @@ static int open_providers(struct session *s)
 		cfg.model = o->fallback_model ? o->fallback_model : default_model(o->fallback_provider);
 		cfg.base_url = o->fallback_base_url;
 		cfg.api_key = !strcmp(o->fallback_provider, name) ? o->api_key : NULL;
+		cfg.stream = o->stream;
 		if ((err = llm_provider_new(&s->fallback, &cfg)) < 0)
 			return error_prefix(err, "the fallback provider");
 		if (o->record && (err = llm_provider_record_to(s->fallback, o->record)) < 0)

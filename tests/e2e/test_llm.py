@@ -203,3 +203,35 @@ def test_auto_uses_builtin_first_and_the_llm_only_when_needed(tmp_path, fakes):
     assert {a["engine"] for a in errs["tests/test_calc.py::test_clamp"]["attempts"]} == {"builtin"}
     assert "llm" in {a["engine"] for a in errs["tests/test_shapes.py::test_hypotenuse"]["attempts"]}
     assert len(fake.requests()) == 1
+
+
+# A missing statement: the list is never appended to.
+MISSING_STATEMENT = {
+    "pytest.ini": "[pytest]\n",
+    "bag.py": ("class Bag:\n    def __init__(self):\n        self.items = []\n\n"
+               "    def add(self, item):\n        \"\"\"Put item in the bag.\"\"\"\n        return self\n\n"
+               "    def __len__(self):\n        return len(self.items)\n"),
+    "tests/test_bag.py": ("from bag import Bag\n\n\n"
+                          "def test_add_puts_the_item_in():\n    assert len(Bag().add(1).add(2)) == 2\n"),
+}
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_a_missing_statement_through_a_streamed_reply(tmp_path, fakes, provider):
+    root = make_repo(tmp_path / "bag", MISSING_STATEMENT)
+    answer = {"reasoning": "add() never stores the item", "file": "bag.py",
+              "old_str": "        return self\n",
+              "new_str": "        self.items.append(item)\n        return self\n"}
+    fake = fakes([reply(answer)])
+    base = fake.url + ("/v1" if provider == "openai" else "")
+    r = run_fixer(["fix", "--json", "--non-interactive", "--provider", provider, "--base-url", base,
+                   "--model", "test-model", "--api-key", KEY, "--stream", "-j", "1"], root, env=ENV)
+    assert r.code == 0, r
+    [err] = r.json()["errors"]
+    assert err["status"] == "fixed"
+    assert "llm" in {a["engine"] for a in err["attempts"]}
+    req = fake.requests()[0]
+    assert req["body"].get("stream") is True
+    if provider == "anthropic":
+        assert req["headers"].get("x-api-key") == KEY
+    assert "self.items.append(item)" in git(root, "show", err["branch"] + ":bag.py")
