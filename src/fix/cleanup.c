@@ -45,23 +45,27 @@ int fix_store_open(struct store **out, struct buf *root)
 	return err;
 }
 
-/* 1 when no process holds the session's lock (it is not running) */
-static int session_is_idle(const char *root, const char *id)
+/*
+ * Take the session's lock while cleaning it, so no `resume` starts in the
+ * middle: the descriptor holding it, -2 when there is no lock file (nothing
+ * can hold it), -1 when a running pytest-fixer holds it. The file stays:
+ * unlinking a locked file would let two processes lock different files.
+ */
+static int lock_idle_session(const char *root, const char *id)
 {
 	struct buf path = BUF_INIT;
-	int fd, idle = 1;
+	int fd;
 
 	buf_addf(&path, "%s/%s/locks/%s.lock", root, FIX_DIR, id);
 	fd = open(path.ptr, O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-			idle = 0;
-		close(fd);
-	}
-	if (idle)
-		unlink(path.ptr);
 	buf_release(&path);
-	return idle;
+	if (fd < 0)
+		return -2;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static void delete_branches(struct strvec *report, struct store *st, const char *root,
@@ -77,12 +81,28 @@ static void delete_branches(struct strvec *report, struct store *st, const char 
 	vcs_head_branch(&current, repo);
 	if (store_failure_list(&rows, &nr, st, session) == 0) {
 		for (i = 0; i < nr; i++) {
-			int exists = 0;
 			const char *b = rows[i].branch;
+			const char *left = NULL;   /* the commit the session left the branch at */
+			char tip[VCS_OID_HEXSZ + 1];
+			int exists = 0;
+			size_t j;
+
 			if (!b || !strcmp(b, current.ptr))
 				continue;
+			for (j = 0; j < i && strcmp(rows[j].branch ? rows[j].branch : "", b); j++)
+				;
+			if (j < i)
+				continue;   /* seen: one branch holds several fixes with --branch */
+			for (j = i; j < nr; j++)
+				if (rows[j].branch && !strcmp(rows[j].branch, b) && rows[j].commit)
+					left = rows[j].commit;   /* the last fix is its tip */
 			if (vcs_branch_exists(&exists, repo, b) < 0 || !exists)
 				continue;
+			/* only a branch as the session left it, not one the user has built on */
+			if (!left || vcs_branch_target(tip, repo, b) < 0 || strcmp(tip, left)) {
+				strvec_pushf(report, "kept branch '%s': it moved since the session made it", b);
+				continue;
+			}
 			if (vcs_branch_delete(repo, b) == 0)
 				strvec_pushf(report, "deleted branch '%s'", b);
 			else
@@ -115,7 +135,9 @@ int fix_cleanup(struct strvec *report, int branches)
 		struct strvec trees = STRVEC_INIT;
 		const struct session_row *r = &rows[i];
 
-		if (!session_is_idle(root.ptr, r->id)) {
+		int lock = lock_idle_session(root.ptr, r->id);
+
+		if (lock == -1) {
 			strvec_pushf(report, "session %s is running: left alone", r->id);
 			continue;
 		}
@@ -139,6 +161,8 @@ int fix_cleanup(struct strvec *report, int branches)
 		}
 		if (branches)
 			delete_branches(report, st, root.ptr, r->id);
+		if (lock >= 0)
+			close(lock);
 	}
 	if (!report->nr)
 		strvec_push(report, "nothing to clean up");

@@ -370,8 +370,8 @@ static int commit_fix(struct session *s, const struct failure *f, const struct j
 	if (s->opts->branch) {
 		buf_reset(branch);
 		buf_adds(branch, s->opts->branch);
-		err = vcs_branch_set(s->repo, branch->ptr, commit, 1);
-		memcpy(s->tip, commit, sizeof(s->tip));
+		if ((err = vcs_branch_set(s->repo, branch->ptr, commit, 1)) == 0)
+			memcpy(s->tip, commit, sizeof(s->tip));
 	} else {
 		branch_name_for(&wanted, f);
 		if ((err = unused_branch(branch, s, wanted.ptr)) == 0)
@@ -391,11 +391,15 @@ static int write_back(struct session *s, const struct job *win)
 	return change_apply(&win->cand->change, s->root, NULL);
 }
 
-/* --branch: every work directory carries the fixes made so far. */
-static int carry_forward(struct session *s, const struct job *win)
+/*
+ * --branch (and without git, where fixes are written back as they come):
+ * every work directory carries the fixes made so far. Job 0 already has it
+ * when the commit was made there.
+ */
+static int carry_forward(struct session *s, const struct job *win, size_t from)
 {
 	size_t j;
-	for (j = 1; j < s->job_dirs.nr; j++) {
+	for (j = from; j < s->job_dirs.nr; j++) {
 		int err = change_apply(&win->cand->change, s->job_dirs.v[j], NULL);
 		if (err < 0)
 			return err;
@@ -473,10 +477,10 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 
 	switch (ask_user(s, f, win)) {
 	case 's':
-		free(s->failures[i].status);
-		s->failures[i].status = xstrdup("skipped");
-		return store_failure_set_status(s->store, s->row.id, s->failures[i].index, "skipped",
-						NULL, NULL);
+		/* still failing: declined by the user, so it counts as not fixed */
+		log_info("'%s': the fix was declined", f->id);
+		mark_unfixed(s, i);
+		return 0;
 	case 'q':
 		return error_setc(ERR_INTERRUPTED, "stopped at the user's request");
 	}
@@ -485,9 +489,11 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 	} else if (s->repo) {
 		err = commit_fix(s, f, win, &branch, commit);
 		if (!err && s->opts->branch)
-			err = carry_forward(s, win);
+			err = carry_forward(s, win, 1);
 	} else {
 		err = write_back(s, win);
+		if (!err)
+			err = carry_forward(s, win, 0);
 	}
 	if (!err) {
 		mark_fixed(s, i, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
@@ -513,7 +519,7 @@ static void job_setup(struct job *job, struct session *s, int k, const struct ca
 	job->target = f;
 	job->err = 0;
 	memset(&job->gates, 0, sizeof(job->gates));
-	job->gates.pytest_cmd = pytest_command_in_use();
+	job->gates.pytest_cmd = s->opts->pytest_cmd ? s->opts->pytest_cmd : pytest_command_in_use();
 	job->gates.venv_root = s->root;
 	job->gates.test_timeout = gate_timeout(s);
 	job->gates.verify_runs = s->opts->verify_runs;
@@ -578,11 +584,16 @@ static int fix_one_builtin(struct session *s, size_t i, size_t pos, size_t count
 				err = job->err;
 				continue;
 			}
-			record_attempt(s, row->index, ++*attempts, job, engine_builtin.name, 0);
 			/* the smallest change that passes every gate wins */
 			if (job->val.passed && (!win || job->cand->size < win->cand->size))
 				win = job;
 		}
+		/* the winner is recorded last: reports take the last attempt that passed */
+		for (k = 0; k < started && !err; k++)
+			if (&jobs[k] != win)
+				record_attempt(s, row->index, ++*attempts, &jobs[k], engine_builtin.name, 0);
+		if (win && !err)
+			record_attempt(s, row->index, ++*attempts, win, engine_builtin.name, 0);
 		if (err < 0)
 			break;
 	}
@@ -774,7 +785,7 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 
 static int wanted(const struct fix_options *o, const struct failure *f)
 {
-	if (o->test_path) {
+	if (o->test_path && *o->test_path) {
 		size_t n = strlen(o->test_path);
 		const char *p = o->test_path;
 		if (!strncmp(p, "./", 2)) {
@@ -853,11 +864,28 @@ done:
 	return err;
 }
 
+/* the highest attempt number recorded so far: a resumed session goes on from it */
+static int attempts_so_far(struct session *s)
+{
+	struct attempt_row *rows = NULL;
+	size_t nr = 0, i;
+	int max = 0;
+	if (store_attempt_list(&rows, &nr, s->store, s->row.id) == 0)
+		for (i = 0; i < nr; i++)
+			if (rows[i].number > max)
+				max = rows[i].number;
+	attempt_rows_free(rows, nr);
+	return max;
+}
+
 static int loop(struct session *s, struct fix_outcome *out)
 {
 	size_t i, pending = 0, pos = 0, fixed = 0;
-	int attempts = 0, err = 0;
+	int attempts = attempts_so_far(s), err = 0;
+	long tin = 0, tout = 0;
 
+	if (store_session_tokens(&tin, &tout, s->store, s->row.id) == 0)
+		s->tokens_used = tin + tout;   /* the budget holds across a resume */
 	for (i = 0; i < s->nr_failures; i++)
 		if (!strcmp(s->failures[i].status, "pending"))
 			pending++;
@@ -892,16 +920,29 @@ static int apply_to_worktree(struct session *s)
 
 	if (!s->repo || s->opts->dry_run)
 		return 0;
+	if (s->opts->branch) {
+		/* one branch: everything from the base to its tip, at once */
+		struct buf patch = BUF_INIT;
+		if (!*s->tip)
+			return 0;
+		err = vcs_diff(&patch, s->repo, s->base, s->tip);
+		if (!err)
+			err = vcs_apply_to_workdir(s->repo, patch.ptr, patch.len, 1);
+		if (!err)
+			err = vcs_apply_to_workdir(s->repo, patch.ptr, patch.len, 0);
+		if (err == ERR_CONFLICT)
+			err = error_prefix(ERR_CONFLICT, "cannot apply the fixes to your working tree "
+					   "(they are still on branch '%s')", s->opts->branch);
+		buf_release(&patch);
+		return err;
+	}
 	for (i = 0; i < s->nr_failures && !err; i++) {
 		struct failure_row *r = &s->failures[i];
 		struct buf patch = BUF_INIT;
 		if (!r->commit || strvec_find(&done, r->commit) >= 0)
 			continue;
 		strvec_push(&done, r->commit);
-		if (s->opts->branch && i + 1 < s->nr_failures)
-			continue;   /* one branch: its last commit holds them all */
-		err = s->opts->branch ? vcs_diff(&patch, s->repo, s->base, r->commit) :
-					vcs_diff(&patch, s->repo, NULL, r->commit);
+		err = vcs_diff(&patch, s->repo, NULL, r->commit);
 		if (!err)
 			err = vcs_apply_to_workdir(s->repo, patch.ptr, patch.len, 1);
 		if (!err)
@@ -1058,6 +1099,16 @@ int fix_run(struct fix_outcome *out, const struct fix_options *opts)
 		if (err < 0)
 			goto done;
 	}
+	if (opts->branch && s.repo) {
+		int exists = 0;
+		if ((err = vcs_branch_exists(&exists, s.repo, opts->branch)) < 0)
+			goto done;
+		if (exists) {
+			err = error_setc(ERR_USAGE, "branch '%s' already exists: name a new one "
+					 "(a session does not add to a branch it did not make)", opts->branch);
+			goto done;
+		}
+	}
 	if ((err = store_session_create(&s.row, s.store, s.root, s.base, oj_text)) < 0)
 		goto done;
 	if (opts->branch)
@@ -1106,6 +1157,18 @@ static void options_from_json(struct fix_options *o, struct strvec *owned, const
 		GET_STR("pytest", pytest_cmd);
 	}
 	GET_INT("verify_runs", verify_runs);
+	GET_INT("max_retries", max_retries);
+	GET_INT("jobs", jobs);
+	GET_REAL("initial_temp", initial_temp);
+	GET_REAL("temp_increment", temp_increment);
+	if (!o->provider) {
+		GET_STR("provider", provider);
+	}
+	if (!o->model) {
+		GET_STR("model", model);
+	}
+	if (!o->max_tokens && (v = json_object_get(j, "max_tokens")) && json_is_integer(v))
+		o->max_tokens = (long)json_integer_value(v);
 	GET_INT("allow_test_edits", allow_test_edits);
 	GET_INT("dry_run", dry_run);
 	GET_INT("apply", apply);
@@ -1158,7 +1221,7 @@ int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options
 		goto done;
 	if ((err = load_failures(&s)) < 0)
 		goto done;
-	if (!s.nr_failures || s.row.state == SESSION_INITIALIZING) {
+	if (!s.nr_failures) {
 		/* it stopped before its baseline was recorded: start it again */
 		if ((err = make_work_dirs(&s, default_jobs(&opts), s.base)) < 0 ||
 		    (err = run_baseline(&s)) < 0) {

@@ -235,7 +235,8 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 			const struct attempt_row *a = &l.attempts[j];
 			if (a->failure_index != fr->index)
 				continue;
-			if (!strcmp(a->status, "passed") && !winner)
+			/* several may pass in one batch; the one committed is recorded last */
+			if (!strcmp(a->status, "passed"))
 				winner = a;
 			buf_addf(out, "| %d | %s | %s | ", a->number, a->engine, a->method ? a->method : "-");
 			add_cell(out, a->template_name, 40);

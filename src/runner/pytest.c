@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,18 @@
 #define STDERR_TAIL_SHOWN 4000
 #define PYTEST_OUTPUT_BATCH_MS 20   /* pytest's dots need not wake us one by one */
 
+/* the command chosen by the first run, shared by the threads of a fix session */
+static pthread_mutex_t chosen_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct strvec chosen = STRVEC_INIT;
 static char *chosen_text;
 
 const char *pytest_command_in_use(void)
 {
-	return chosen_text;
+	const char *text;
+	pthread_mutex_lock(&chosen_lock);
+	text = chosen_text;
+	pthread_mutex_unlock(&chosen_lock);
+	return text;
 }
 
 /* The private directory of one pytest_run(): the plugin, records, skip file. */
@@ -406,8 +413,12 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts)
 		workdir_remove(&w);
 		return err;
 	}
-	if (chosen.nr) {
+	pthread_mutex_lock(&chosen_lock);
+	if (chosen.nr)
 		strvec_push(&cands, chosen_text);
+	pthread_mutex_unlock(&chosen_lock);
+	if (cands.nr) {
+		/* chosen by an earlier run */
 	} else if (opts->command || (named && *named)) {
 		strvec_push(&cands, opts->command ? opts->command : named);
 	} else {
@@ -435,11 +446,13 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts)
 			buf_release(&why);
 			continue;
 		}
+		pthread_mutex_lock(&chosen_lock);
 		if (!chosen.nr && err != ERR_NOTFOUND) {
 			strvec_pushv(&chosen, cmd.v);
 			chosen_text = xstrdup(cands.v[i]);
 			log_debug("using '%s'", chosen_text);
 		}
+		pthread_mutex_unlock(&chosen_lock);
 		strvec_clear(&cmd);
 		buf_release(&why);
 		break;

@@ -360,3 +360,35 @@ def test_interactive_menu_skip_and_apply(tmp_path):
     code, screen = _run_on_a_terminal(["fix"], root, ["a"])
     assert code == 0, screen
     assert "fix-test_calc-test_clamp_inside" in git(root, "branch")
+
+
+def test_one_branch_with_apply_puts_every_fix_in_the_working_tree(tmp_path):
+    root = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    make_repo(root, {})
+    r = fix_json(root, "--branch", "pf/all", "--apply")
+    assert r.code == 1, r      # one failure stays unfixed
+    assert "min(item.quantity + amount" in (root / "inventory" / "stock.py").read_text()
+    assert "quantity >= BULK_THRESHOLD" in (root / "inventory" / "pricing.py").read_text()
+    assert git(root, "diff", "pf/all", "--", "inventory").strip() == ""
+
+
+def test_an_existing_branch_is_not_taken_over(tmp_path):
+    root = make_repo(tmp_path / "calc", CALC)
+    git(root, "branch", "mine")
+    r = fix_json(root, "--branch", "mine")
+    assert r.code == 2 and "branch 'mine' already exists" in r.stderr, r
+    assert git(root, "rev-parse", "mine") == git(root, "rev-parse", "main")
+
+
+def test_cleanup_keeps_a_fix_branch_the_user_built_on(tmp_path):
+    root = make_repo(tmp_path / "calc", CALC)
+    branch = fix_json(root).json()["errors"][0]["branch"]
+    git(root, "checkout", "-q", branch)
+    (root / "notes.txt").write_text("mine\n")
+    git(root, "add", "notes.txt")
+    git(root, "commit", "-q", "-m", "my work on top")
+    git(root, "checkout", "-q", "main")
+    r = run_fixer(["cleanup", "--branches"], root)
+    assert "kept branch '%s': it moved" % branch in r.stdout, r
+    assert branch in git(root, "branch")
