@@ -136,7 +136,8 @@ static int run_fix(int argc, const char **argv, int resume)
 		goto done;
 	}
 	if (err < 0) {
-		code = cli_exit_for_error(err);
+		/* an unknown session id is the user's input, not a failed run */
+		code = cli_exit_for_error(resume && err == ERR_NOTFOUND ? ERR_USAGE : err);
 		goto done;
 	}
 	if ((err = print_outcome(&out, fo.json)) < 0) {

@@ -244,6 +244,8 @@ def test_bad_input(tmp_path):
     root = make_repo(tmp_path / "calc", CALC)
     r = run_fixer(["fix", "--jobs", "-3"], root, env=ENV)
     assert r.code == 2, r
+    r = run_fixer(["resume", "20990101-000000-dead"], root, env=ENV)
+    assert r.code == 2 and "no session" in r.stderr, r
     r = run_fixer(["fix", "--engine", "magic"], root, env=ENV)
     assert r.code == 2 and "unknown engine 'magic'" in r.stderr, r
     r = run_fixer(["fix", "--test-path", "tests/nope.py", "--json"], root, env=ENV)
