@@ -145,6 +145,10 @@ static int run_fix(int argc, const char **argv, int resume)
 		goto done;
 	}
 	code = out.unfixed ? EXIT_FAILURES : EXIT_OK;
+	if (*out.apply_error) {
+		fflush(stdout);
+		code = cli_exit_for_error(error_setc(ERR_CONFLICT, "%s", out.apply_error));
+	}
 done:
 	fflush(stdout);
 	parsed_args_release(&pa);

@@ -68,6 +68,8 @@ struct fix_outcome {
 	char session[40];
 	size_t total, fixed, unfixed;
 	int interrupted;
+	/* --apply could not put the fixes in the working tree (they stay on their branches) */
+	char apply_error[512];
 };
 
 /* Start a session in the current directory's project. */

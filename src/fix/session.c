@@ -1050,8 +1050,9 @@ static int finish(struct session *s, struct fix_outcome *out, int err)
 		end = SESSION_ERROR;
 	} else {
 		end = out->unfixed ? SESSION_FAILED : SESSION_COMPLETED;
-		if (s->opts->apply && (err = apply_to_worktree(s)) < 0)
-			log_error("%s", error_last());
+		/* the session itself succeeded: its outcome is reported, then the refusal */
+		if (s->opts->apply && apply_to_worktree(s) < 0)
+			snprintf(out->apply_error, sizeof(out->apply_error), "%s", error_last());
 	}
 	remove_work_dirs(s);
 	if (store_session_set_state(s->store, s->row.id, end,

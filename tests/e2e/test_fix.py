@@ -197,6 +197,7 @@ def test_apply_refuses_a_conflicting_working_tree(tmp_path):
     assert r.code == 3, r
     assert "cannot apply the fix" in r.stderr and "fix-test_calc-test_clamp_inside" in r.stderr
     assert (root / "calc.py").read_text() == mine      # the user's edit is kept
+    assert r.json()["state"] == "COMPLETED"            # and the session's outcome is still printed
 
 
 def test_test_function_selects_one_failure(tmp_path):
