@@ -233,6 +233,13 @@ long llm_estimate_tokens(size_t bytes)
 	return (long)((bytes + 3) / 4);
 }
 
+void llm_estimate_usage(struct llm_reply *out, const struct llm_request *req)
+{
+	out->prompt_tokens = llm_estimate_tokens((req->system ? strlen(req->system) : 0) +
+						 (req->user ? strlen(req->user) : 0));
+	out->completion_tokens = llm_estimate_tokens(out->text ? strlen(out->text) : 0);
+}
+
 /* ---- one completion, with retries ---- */
 
 static double now_seconds(void)

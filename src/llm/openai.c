@@ -175,12 +175,8 @@ static int openai_complete(struct llm_reply *out, struct llm_provider *p,
 		free(out->text);
 		out->text = buf_detach(&s.text, NULL);
 	}
-	if (!s.has_usage) {
-		/* the server sent no usage chunk: estimate from the sizes */
-		out->prompt_tokens = llm_estimate_tokens((req->system ? strlen(req->system) : 0) +
-							 (req->user ? strlen(req->user) : 0));
-		out->completion_tokens = llm_estimate_tokens(strlen(out->text));
-	}
+	if (!s.has_usage)
+		llm_estimate_usage(out, req);
 done:
 	buf_release(&s.text);
 	buf_release(&url);

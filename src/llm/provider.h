@@ -97,5 +97,7 @@ int llm_post_json(struct llm_http_response *resp, struct llm_http_status *st,
 
 /* the server's token counts were missing: about four bytes a token */
 long llm_estimate_tokens(size_t bytes);
+/* the server sent no usage: estimate both counts of `out` from the request and the reply */
+void llm_estimate_usage(struct llm_reply *out, const struct llm_request *req);
 
 #endif
