@@ -169,14 +169,14 @@ done:
 static int anthropic_complete(struct llm_reply *out, struct llm_provider *p,
 			      const struct llm_request *req, struct llm_http_status *st)
 {
-	struct llm_http_response resp;
+	struct http_response resp;
 	struct strvec headers = STRVEC_INIT;
 	struct stream s = { out, BUF_INIT, 0, 0 };
 	struct buf url = BUF_INIT;
 	json_t *body = build_body(p, req);
 	int err;
 
-	llm_http_response_init(&resp);
+	http_response_init(&resp, LLM_MAX_RESPONSE_BYTES);
 	buf_init(&s.text, LLM_MAX_RESPONSE_BYTES);
 	buf_addf(&url, "%s/v1/messages", p->base_url);
 	strvec_push(&headers, "Content-Type: application/json");
@@ -205,7 +205,7 @@ done:
 	buf_release(&url);
 	strvec_clear(&headers);
 	json_decref(body);
-	llm_http_response_release(&resp);
+	http_response_release(&resp);
 	return err;
 }
 

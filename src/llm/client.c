@@ -199,16 +199,17 @@ int llm_http_error(const char *provider, long status, const char *body, size_t l
 	return code;
 }
 
-int llm_post_json(struct llm_http_response *resp, struct llm_http_status *st,
+int llm_post_json(struct http_response *resp, struct llm_http_status *st,
 		  const struct llm_provider *p, const char *url, const struct strvec *headers,
-		  const json_t *body, llm_http_sse_cb on_event, void *payload)
+		  const json_t *body, http_sse_cb on_event, void *payload)
 {
-	struct llm_http_request rq = LLM_HTTP_REQUEST_INIT;
+	struct http_request rq = HTTP_REQUEST_INIT;
 	char *text = json_dumps(body, JSON_COMPACT);
 	int err;
 
 	if (!text)
 		return error_set("cannot serialise the request to '%s'", p->ops->name);
+	rq.method = "POST";
 	rq.url = url;
 	rq.headers = headers;
 	rq.body = text;
@@ -216,7 +217,7 @@ int llm_post_json(struct llm_http_response *resp, struct llm_http_status *st,
 	rq.timeout_ms = p->timeout_ms;
 	rq.on_event = on_event;
 	rq.payload = payload;
-	err = llm_http_post(resp, &rq);
+	err = http_request(resp, &rq);
 	st->status = resp->status;
 	st->retry_after_ms = resp->retry_after_ms;
 	st->transport = resp->transport;

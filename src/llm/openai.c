@@ -149,14 +149,14 @@ done:
 static int openai_complete(struct llm_reply *out, struct llm_provider *p,
 			   const struct llm_request *req, struct llm_http_status *st)
 {
-	struct llm_http_response resp;
+	struct http_response resp;
 	struct strvec headers = STRVEC_INIT;
 	struct stream s = { out, BUF_INIT, 0 };
 	json_t *body = build_body(p, req);
 	struct buf url = BUF_INIT;
 	int err;
 
-	llm_http_response_init(&resp);
+	http_response_init(&resp, LLM_MAX_RESPONSE_BYTES);
 	buf_init(&s.text, LLM_MAX_RESPONSE_BYTES);
 	buf_addf(&url, "%s/chat/completions", p->base_url);
 	strvec_push(&headers, "Content-Type: application/json");
@@ -182,7 +182,7 @@ done:
 	buf_release(&url);
 	strvec_clear(&headers);
 	json_decref(body);
-	llm_http_response_release(&resp);
+	http_response_release(&resp);
 	return err;
 }
 

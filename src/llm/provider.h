@@ -1,7 +1,7 @@
 #ifndef LLM_PROVIDER_H
 #define LLM_PROVIDER_H
 
-#include "llm/http.h"
+#include "net/http.h"
 #include "llm/llm.h"
 
 #include <jansson.h>
@@ -91,9 +91,9 @@ int llm_http_error(const char *provider, long status, const char *body, size_t l
  * `resp` (initialised by the caller). 0 for a 2xx answer; a non-2xx one
  * becomes llm_http_error()'s code and message.
  */
-int llm_post_json(struct llm_http_response *resp, struct llm_http_status *st,
+int llm_post_json(struct http_response *resp, struct llm_http_status *st,
 		  const struct llm_provider *p, const char *url, const struct strvec *headers,
-		  const json_t *body, llm_http_sse_cb on_event, void *payload);
+		  const json_t *body, http_sse_cb on_event, void *payload);
 
 /* the server's token counts were missing: about four bytes a token */
 long llm_estimate_tokens(size_t bytes);

@@ -1,5 +1,7 @@
 #include "util/error.h"
 
+#include "util/buf.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,4 +75,24 @@ const char *error_last(void)
 void error_clear(void)
 {
 	last_error[0] = '\0';
+}
+
+int error_scrub(int code, const char *secret)
+{
+	const char *msg = error_last(), *p;
+	struct buf clean = BUF_INIT;
+	size_t n;
+
+	if (!secret || !*secret || !strstr(msg, secret))
+		return code;
+	n = strlen(secret);
+	while ((p = strstr(msg, secret))) {
+		buf_add(&clean, msg, (size_t)(p - msg));
+		buf_adds(&clean, "***");
+		msg = p + n;
+	}
+	buf_adds(&clean, msg);
+	error_setc(code, "%s", clean.ptr);
+	buf_release(&clean);
+	return code;
 }

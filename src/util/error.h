@@ -28,6 +28,8 @@ int error_setc(int code, const char *fmt, ...) __attribute__((format(printf, 2, 
 int error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* prefix the current message with context: "<context>: <old message>"; returns code */
 int error_prefix(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* replace every occurrence of `secret` (NULL or "": none) in the last message by "***"; returns code */
+int error_scrub(int code, const char *secret);
 /* the last message (borrowed), "" if none */
 const char *error_last(void);
 void error_clear(void);

@@ -141,4 +141,27 @@ int vcs_exclude(struct vcs_repo *repo, const char *pattern);
 int vcs_blame_authors(struct strvec *out, struct vcs_repo *repo, const char *commit,
 		      const char *path, int start, int end);
 
+/*
+ * Remotes. `remote` is a configured remote's name ("origin") or, for
+ * vcs_push(), a URL or a path.
+ */
+/*
+ * Replace `out` with the remote's URL (its push URL when it has no other),
+ * rewritten by git's url.<base>.insteadOf rules, without the password of
+ * a "https://user:password@host/..." URL.
+ * ERR_NOTFOUND when there is no such remote.
+ */
+int vcs_remote_url(struct buf *out, struct vcs_repo *repo, const char *remote);
+/*
+ * Push local branch `branch` to the branch of the same name on `remote`,
+ * replacing it even when that is not a fast-forward if `force` (the URL is
+ * rewritten by url.<base>.pushInsteadOf / insteadOf as git does). For https
+ * the credentials are user "x-access-token" with $GITHUB_TOKEN as its
+ * password (never shown); for ssh, the keys of ssh-agent. ERR_NOTFOUND for
+ * a missing branch or remote name; ERR_CONFLICT, naming the ref and the
+ * remote's reason, when the remote refuses the update (non-fast-forward,
+ * a protected branch, a hook).
+ */
+int vcs_push(struct vcs_repo *repo, const char *remote, const char *branch, int force);
+
 #endif

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "llm/http.h"
+#include "net/http.h"
 #include "llm/llm.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -26,91 +26,20 @@
 #include "util/sig.h"
 #include "util/xalloc.h"
 
+#include "fake_server.h"
+
 #define FAKE_LLM FIXTURES_DIR "/../fakes/fake_llm.py"
 #define TEST_KEY "sk-TESTKEY-1234"
 #define TEST_BACKOFF_MS 50
 #define TEST_TIMEOUT_MS 3000
-#define FAKE_START_MS 10000
 
 /* ---- the fake server ---- */
 
-struct fake {
-	pid_t pid;
-	int stdin_fd;
-	struct buf dir;
-	char base[128];         /* http://127.0.0.1:PORT */
-	char log[4096];
-};
-
 static void fake_start(struct fake *f, const char *script)
 {
-	char script_path[4096], line[32];
-	int in[2], out[2];
-	size_t n = 0;
-
-	memset(f, 0, sizeof(*f));
-	buf_init(&f->dir, 0);
-	assert_int_equal(fs_mkdtemp(&f->dir, "test-llm"), 0);
-	snprintf(script_path, sizeof(script_path), "%s/script.json", f->dir.ptr);
-	snprintf(f->log, sizeof(f->log), "%s/requests.jsonl", f->dir.ptr);
-	assert_int_equal(fs_write_atomic(script_path, script, strlen(script), 0600), 0);
-	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-	f->pid = fork();
-	assert_true(f->pid >= 0);
-	if (!f->pid) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execl("/usr/bin/python3", "python3", FAKE_LLM, script_path, f->log, "60",
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	f->stdin_fd = in[1];
-	while (n < sizeof(line) - 1) {
-		struct pollfd pfd = { out[0], POLLIN, 0 };
-		ssize_t got;
-		assert_true(poll(&pfd, 1, FAKE_START_MS) == 1);
-		got = read(out[0], line + n, 1);
-		assert_true(got == 1);
-		if (line[n] == '\n')
-			break;
-		n++;
-	}
-	line[n] = '\0';
-	close(out[0]);
-	assert_true(n > 0);
-	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%s", line);
-}
-
-static void fake_stop(struct fake *f)
-{
-	close(f->stdin_fd);
-	kill(f->pid, SIGTERM);
-	waitpid(f->pid, NULL, 0);
-	fs_remove_tree(f->dir.ptr);
-	buf_release(&f->dir);
-}
-
-/* the requests the fake received, as JSON objects */
-static json_t *fake_requests(const struct fake *f)
-{
-	json_t *all = json_array();
-	FILE *fp = fopen(f->log, "r");
-	char *line = NULL;
-	size_t cap = 0;
-
-	if (!fp)
-		return all;
-	while (getline(&line, &cap, fp) > 0) {
-		json_t *o = json_loads(line, 0, NULL);
-		assert_non_null(o);
-		json_array_append_new(all, o);
-	}
-	free(line);
-	fclose(fp);
-	return all;
+	char *argv[] = { "python3", FAKE_LLM, f->script, f->log, "60", NULL };
+	fake_init(f, "test-llm");
+	fake_spawn(f, script, argv);
 }
 
 static const char *req_str(json_t *requests, size_t i, const char *path)
@@ -743,6 +672,6 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	failed = cmocka_run_group_tests(tests, NULL, NULL);
 	/* libcurl's global state, so that LeakSanitizer sees only ours */
-	llm_http_global_cleanup();
+	http_global_cleanup();
 	return failed;
 }

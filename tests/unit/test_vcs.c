@@ -1224,6 +1224,150 @@ static void vcs__blame_authors_most_lines_first(void **state)
 	buf_release(&first);
 }
 
+/* ---- remotes and push ---- */
+
+/* a bare repository root/NAME to push to; its path into `out` */
+static void bare_remote(struct buf *out, const struct fixture *f, const char *name)
+{
+	new_dir(out, f, name);
+	assert_int_equal(fs_mkdir_p(out->ptr, 0777), 0);
+	git_ok(NULL, out->ptr, "init", "-q", "--bare", "-b", "main", NULL);
+}
+
+/* the commit `ref` points at in the repository at `dir`, or "" */
+static void ref_in(struct buf *out, const char *dir, const char *ref)
+{
+	if (git_rc(out, dir, "rev-parse", "-q", "--verify", ref, NULL))
+		buf_reset(out);
+	buf_rtrim(out);
+}
+
+static void vcs__push_by_path_and_by_remote_name(void **state)
+{
+	struct fixture *f = *state;
+	struct buf bare = BUF_INIT, got = BUF_INIT, url = BUF_INIT, next = BUF_INIT;
+	struct vcs_repo *repo;
+
+	bare_remote(&bare, f, "remote.git");
+	repo = open_ok(f->repo.ptr);
+	assert_ok(vcs_branch_set(repo, "fix-a", f->base, 0));
+
+	/* by path */
+	assert_ok(vcs_push(repo, bare.ptr, "fix-a", 0));
+	ref_in(&got, bare.ptr, "refs/heads/fix-a");
+	assert_string_equal(got.ptr, f->base);
+	ref_in(&got, bare.ptr, "refs/heads/main");
+	assert_string_equal(got.ptr, "");   /* only the branch asked for */
+
+	/* by a configured name, a fast-forward */
+	git_ok(NULL, f->repo.ptr, "remote", "add", "origin", bare.ptr, NULL);
+	assert_ok(vcs_remote_url(&url, repo, "origin"));
+	assert_string_equal(url.ptr, bare.ptr);
+	git_ok(NULL, f->repo.ptr, "commit", "-q", "--allow-empty", "-m", "next", NULL);
+	git_ok(&next, f->repo.ptr, "rev-parse", "HEAD", NULL);
+	assert_ok(vcs_branch_set(repo, "fix-a", next.ptr, 1));
+	assert_ok(vcs_push(repo, "origin", "fix-a", 0));
+	ref_in(&got, bare.ptr, "refs/heads/fix-a");
+	assert_string_equal(got.ptr, next.ptr);
+	/* pushing it again changes nothing and is fine */
+	assert_ok(vcs_push(repo, "origin", "fix-a", 0));
+	/* a URL is rewritten by url.<base>.insteadOf, as git does */
+	{
+		struct buf key = BUF_INIT;
+		buf_addf(&key, "url.%s/.insteadOf", f->root.ptr);
+		git_ok(NULL, f->repo.ptr, "config", key.ptr, "mine:", NULL);
+		buf_release(&key);
+	}
+	assert_ok(vcs_branch_set(repo, "fix-d", f->base, 0));
+	assert_ok(vcs_push(repo, "mine:remote.git", "fix-d", 0));
+	ref_in(&got, bare.ptr, "refs/heads/fix-d");
+	assert_string_equal(got.ptr, f->base);
+
+	/* what is missing */
+	assert_int_equal(vcs_remote_url(&url, repo, "upstream"), ERR_NOTFOUND);
+	assert_string_equal(error_last(), "no remote 'upstream' in the repository");
+	assert_int_equal(vcs_push(repo, "upstream", "fix-a", 0), ERR_NOTFOUND);
+	assert_int_equal(vcs_push(repo, "origin", "no-such-branch", 0), ERR_NOTFOUND);
+	assert_int_equal(vcs_push(repo, "origin", "bad..name", 0), ERR_USAGE);
+
+	vcs_free(repo);
+	buf_release(&next);
+	buf_release(&url);
+	buf_release(&got);
+	buf_release(&bare);
+}
+
+static void vcs__push_non_fast_forward_is_a_conflict_unless_forced(void **state)
+{
+	struct fixture *f = *state;
+	struct buf bare = BUF_INIT, got = BUF_INIT, ahead = BUF_INIT;
+	struct vcs_repo *repo;
+
+	bare_remote(&bare, f, "remote.git");
+	git_ok(NULL, f->repo.ptr, "commit", "-q", "--allow-empty", "-m", "ahead", NULL);
+	git_ok(&ahead, f->repo.ptr, "rev-parse", "HEAD", NULL);
+	repo = open_ok(f->repo.ptr);
+	assert_ok(vcs_branch_set(repo, "fix-b", ahead.ptr, 0));
+	assert_ok(vcs_push(repo, bare.ptr, "fix-b", 0));
+
+	/* the branch moves back: the remote's commit would be lost */
+	assert_ok(vcs_branch_set(repo, "fix-b", f->base, 1));
+	assert_int_equal(vcs_push(repo, bare.ptr, "fix-b", 0), ERR_CONFLICT);
+	assert_non_null(strstr(error_last(), "not a fast-forward"));
+	assert_non_null(strstr(error_last(), "refs/heads/fix-b"));
+	assert_non_null(strstr(error_last(), bare.ptr));
+	ref_in(&got, bare.ptr, "refs/heads/fix-b");
+	assert_string_equal(got.ptr, ahead.ptr);
+
+	assert_ok(vcs_push(repo, bare.ptr, "fix-b", 1));
+	ref_in(&got, bare.ptr, "refs/heads/fix-b");
+	assert_string_equal(got.ptr, f->base);
+
+	vcs_free(repo);
+	buf_release(&ahead);
+	buf_release(&got);
+	buf_release(&bare);
+}
+
+static void vcs__remote_url_hides_a_password(void **state)
+{
+	struct fixture *f = *state;
+	struct buf url = BUF_INIT;
+	struct vcs_repo *repo = open_ok(f->repo.ptr);
+
+	git_ok(NULL, f->repo.ptr, "remote", "add", "gh", "https://me:s3cret@github.com/o/r.git", NULL);
+	git_ok(NULL, f->repo.ptr, "remote", "add", "ssh", "git@github.com:o/r.git", NULL);
+	git_ok(NULL, f->repo.ptr, "remote", "add", "plain", "https://github.com/o/r.git", NULL);
+	assert_ok(vcs_remote_url(&url, repo, "gh"));
+	assert_string_equal(url.ptr, "https://me@github.com/o/r.git");
+	assert_ok(vcs_remote_url(&url, repo, "ssh"));
+	assert_string_equal(url.ptr, "git@github.com:o/r.git");
+	assert_ok(vcs_remote_url(&url, repo, "plain"));
+	assert_string_equal(url.ptr, "https://github.com/o/r.git");
+	git_ok(NULL, f->repo.ptr, "config", "url.https://github.com/.insteadOf", "gh:", NULL);
+	git_ok(NULL, f->repo.ptr, "remote", "add", "short", "gh:o/r.git", NULL);
+	assert_ok(vcs_remote_url(&url, repo, "short"));
+	assert_string_equal(url.ptr, "https://github.com/o/r.git");
+	vcs_free(repo);
+	buf_release(&url);
+}
+
+static void vcs__push_failure_never_shows_the_token(void **state)
+{
+	struct fixture *f = *state;
+	struct vcs_repo *repo = open_ok(f->repo.ptr);
+	static const char token[] = "ghp_PUSHTOKEN987654321";
+
+	assert_ok(vcs_branch_set(repo, "fix-c", f->base, 0));
+	setenv("GITHUB_TOKEN", token, 1);
+	/* nothing listens on the discard port */
+	assert_true(vcs_push(repo, "http://127.0.0.1:9/o/r.git", "fix-c", 0) < 0);
+	assert_null(strstr(error_last(), token));
+	assert_non_null(strstr(error_last(), "fix-c"));
+	unsetenv("GITHUB_TOKEN");
+	vcs_free(repo);
+}
+
 /* ---- main ---- */
 
 static void isolate_environment(void)
@@ -1273,6 +1417,10 @@ int main(void)
 		T(vcs__is_dirty_counts_tracked_changes_only),
 		T(vcs__exclude_is_idempotent),
 		T(vcs__blame_authors_most_lines_first),
+		T(vcs__push_by_path_and_by_remote_name),
+		T(vcs__push_non_fast_forward_is_a_conflict_unless_forced),
+		T(vcs__remote_url_hides_a_password),
+		T(vcs__push_failure_never_shows_the_token),
 #undef T
 	};
 	int rc;

@@ -1,11 +1,12 @@
-#include "llm/http.h"
+#include "net/http.h"
 
-#include "llm/llm.h"
 #include "util/error.h"
 #include "util/sig.h"
 
+#include <assert.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <strings.h>
 #include <string.h>
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -16,32 +17,58 @@ static void global_init(void)
 	global_status = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void llm_http_global_cleanup(void)
+void http_global_cleanup(void)
 {
 	if (global_status == CURLE_OK)
 		curl_global_cleanup();
 }
 
-void llm_http_response_init(struct llm_http_response *r)
+void http_response_init(struct http_response *r, size_t max_body)
 {
 	r->status = 0;
 	r->retry_after_ms = -1;
-	buf_init(&r->body, LLM_MAX_RESPONSE_BYTES);
+	strvec_init(&r->headers);
+	buf_init(&r->body, max_body);
 	r->events = 0;
+	r->redirects = 0;
 	r->transport = 0;
 }
 
-void llm_http_response_release(struct llm_http_response *r)
+void http_response_release(struct http_response *r)
 {
+	strvec_clear(&r->headers);
 	buf_release(&r->body);
+}
+
+const char *http_response_header(const struct http_response *r, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < r->headers.nr; i++) {
+		const char *h = r->headers.v[i];
+		if (strncasecmp(h, name, n) || h[n] != ':')
+			continue;
+		h += n + 1;
+		while (*h == ' ' || *h == '\t')
+			h++;
+		return h;
+	}
+	return NULL;
+}
+
+static int is_post(const struct http_request *req)
+{
+	if (req->method)
+		return !strcmp(req->method, "POST");
+	return req->body != NULL;
 }
 
 /* ---- one transfer ---- */
 
 struct xfer {
 	CURL *curl;
-	struct llm_http_response *out;
-	const struct llm_http_request *req;
+	struct http_response *out;
+	const struct http_request *req;
 	struct buf line;        /* the SSE line not yet ended */
 	struct buf data;        /* the data lines of the current event */
 	int has_data;
@@ -126,8 +153,8 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	int err;
 
 	if ((err = buf_add(&x->out->body, ptr, n)) < 0) {
-		x->err = error_setc(err, "the answer of '%s' exceeds the limit of %u bytes",
-				    x->req->url, LLM_MAX_RESPONSE_BYTES);
+		x->err = error_setc(err, "the answer of '%s' exceeds the limit of %zu bytes",
+				    x->req->url, x->out->body.max);
 		return 0;
 	}
 	if (x->req->on_event) {
@@ -141,27 +168,52 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/*
+ * One header line of an answer, with its end of line. A status line starts
+ * a new answer (after a redirect, or a "100 Continue"): the headers kept
+ * are those of the last one.
+ */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t n = size * nmemb, len = n;
+
+	while (len && (ptr[len - 1] == '\n' || ptr[len - 1] == '\r'))
+		len--;
+	if (len >= 5 && !memcmp(ptr, "HTTP/", 5)) {
+		strvec_clear(&x->out->headers);
+		return n;
+	}
+	if (!len || !memchr(ptr, ':', len) || x->out->headers.nr >= HTTP_MAX_HEADERS)
+		return n;
+	strvec_pushf(&x->out->headers, "%.*s", (int)len, ptr);
+	return n;
+}
+
 static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
 	return sig_pending() ? 1 : 0;
 }
 
-int llm_http_post(struct llm_http_response *out, const struct llm_http_request *req)
+int http_request(struct http_response *out, const struct http_request *req)
 {
 	struct xfer x;
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	curl_off_t retry_after = -1;
+	long redirects = 0;
 	CURLcode rc;
 	size_t i;
 	int err = 0;
 
+	assert(req->url);
+	assert(!req->method || !strcmp(req->method, "GET") || !strcmp(req->method, "POST"));
 	memset(&x, 0, sizeof(x));
 	x.out = out;
 	x.req = req;
-	buf_init(&x.line, LLM_MAX_RESPONSE_BYTES);
-	buf_init(&x.data, LLM_MAX_RESPONSE_BYTES);
+	buf_init(&x.line, out->body.max);
+	buf_init(&x.data, out->body.max);
 	errbuf[0] = '\0';
 
 	pthread_once(&global_once, global_init);
@@ -193,24 +245,48 @@ int llm_http_post(struct llm_http_response *out, const struct llm_http_request *
 	curl_easy_setopt(x.curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(x.curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(x.curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(x.curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(x.curl, CURLOPT_POSTFIELDS, req->body);
-	curl_easy_setopt(x.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	if (is_post(req)) {
+		curl_easy_setopt(x.curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(x.curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		curl_easy_setopt(x.curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)(req->body ? req->body_len : 0));
+	} else {
+		curl_easy_setopt(x.curl, CURLOPT_HTTPGET, 1L);
+	}
 	curl_easy_setopt(x.curl, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
 	curl_easy_setopt(x.curl, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(x.curl, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(x.curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(x.curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(x.curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(x.curl, CURLOPT_HEADERDATA, &x);
 	curl_easy_setopt(x.curl, CURLOPT_USERAGENT, "pytest-fixer/" PF_VERSION);
-	/* never follow a redirect: the key would go along to wherever it points */
-	curl_easy_setopt(x.curl, CURLOPT_FOLLOWLOCATION, 0L);
+	if (req->max_redirects > 0) {
+		/*
+		 * libcurl (7.83 and later) sends the Authorization and Cookie
+		 * headers of CURLOPT_HTTPHEADER only while host, port and
+		 * scheme stay those of the first URL; UNRESTRICTED_AUTH stays off.
+		 */
+		curl_easy_setopt(x.curl, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(x.curl, CURLOPT_MAXREDIRS, (long)(req->max_redirects < HTTP_MAX_REDIRECTS
+			? req->max_redirects : HTTP_MAX_REDIRECTS));
+		curl_easy_setopt(x.curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+		curl_easy_setopt(x.curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#endif
+	} else {
+		/* a credential would go along to wherever it points */
+		curl_easy_setopt(x.curl, CURLOPT_FOLLOWLOCATION, 0L);
+	}
 
 	rc = curl_easy_perform(x.curl);
 	curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &out->status);
+	if (curl_easy_getinfo(x.curl, CURLINFO_REDIRECT_COUNT, &redirects) == CURLE_OK)
+		out->redirects = (int)redirects;
 	if (curl_easy_getinfo(x.curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
 	    retry_after > 0)
-		out->retry_after_ms = retry_after > LLM_BACKOFF_MAX_MS / 1000
-			? LLM_BACKOFF_MAX_MS : (long)retry_after * 1000;
+		out->retry_after_ms = retry_after > HTTP_RETRY_AFTER_MAX_MS / 1000
+			? HTTP_RETRY_AFTER_MAX_MS : (long)retry_after * 1000;
 
 	if (rc == CURLE_OK)
 		goto done;
@@ -226,6 +302,11 @@ int llm_http_post(struct llm_http_response *out, const struct llm_http_request *
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		err = error_setc(ERR_TIMEOUT, "no answer from '%s' within %d ms", req->url,
 				 req->timeout_ms);
+		goto done;
+	}
+	if (rc == CURLE_TOO_MANY_REDIRECTS) {
+		err = error_set("request to '%s' failed: more than %d redirects", req->url,
+				req->max_redirects);
 		goto done;
 	}
 	err = error_set("request to '%s' failed: %s", req->url,

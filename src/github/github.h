@@ -1,0 +1,163 @@
+#ifndef GITHUB_GITHUB_H
+#define GITHUB_GITHUB_H
+
+#include "runner/result.h"
+#include "util/buf.h"
+#include "util/strvec.h"
+
+/*
+ * A client of GitHub's REST API (github.com or an Enterprise server): the
+ * logs of a failed Actions run or job, the JUnit reports a run uploaded,
+ * and draft pull requests. HTTP goes through net/http.h; artifacts' zips
+ * are read with libzip, here and nowhere else.
+ *
+ * Every request sends "Accept: application/vnd.github+json",
+ * "X-GitHub-Api-Version: GITHUB_API_VERSION", "User-Agent:
+ * pytest-fixer/VERSION" and, when there is a token, "Authorization: Bearer
+ * TOKEN" (never to another host a redirect points to). The token never
+ * appears in an error message, a log line or a result.
+ *
+ * Errors (util/error.h), each message naming the method and the URL path
+ * and quoting GitHub's own "message" when the answer has one:
+ *   ERR_USAGE     401 (set GITHUB_TOKEN to a valid token), 403 that is not
+ *                 a rate limit, other 4xx; a bad owner, repository or URL
+ *   ERR_NOTFOUND  404 (a private repository needs GITHUB_TOKEN); a run
+ *                 without a failed job
+ *   ERR_LIMIT     still rate limited (403 with X-RateLimit-Remaining: 0,
+ *                 or 429) after max_retries waits or max_wait_ms in all;
+ *                 a log or an answer past its size cap
+ *   ERR_CONFLICT  422 on a pull request (one exists already, ...)
+ *   ERR_PARSE     an answer that is not the JSON expected
+ *   ERR_TIMEOUT, ERR_INTERRUPTED (sig_pending() while waiting), and -1
+ *                 for the rest (5xx after the retries, no connection)
+ * Rate limits wait for Retry-After, else X-RateLimit-Reset, else back off
+ * exponentially from backoff_initial_ms; 5xx and transport failures back
+ * off the same way.
+ *
+ * Ownership: the handle is the caller's (github_open / github_free); what
+ * a call returns goes into the caller's out-parameters.
+ */
+
+#define GITHUB_HOST "github.com"
+#define GITHUB_API_URL_DEFAULT "https://api.github.com"
+/* the API of an Enterprise server HOST: https://HOST + this */
+#define GITHUB_ENTERPRISE_API_PATH "/api/v3"
+#define GITHUB_API_VERSION "2022-11-28"
+#define GITHUB_ENV_API_URL "GITHUB_API_URL"
+#define GITHUB_ENV_TOKEN "GITHUB_TOKEN"
+/* the longest total wait for rate limits and retries, in ms, when the options leave it */
+#define GITHUB_ENV_MAX_WAIT_MS "PYTEST_FIXER_GITHUB_MAX_WAIT_MS"
+#define GITHUB_DEFAULT_TIMEOUT_MS (60 * 1000)
+#define GITHUB_DEFAULT_MAX_RETRIES 3
+#define GITHUB_DEFAULT_MAX_WAIT_MS (60L * 1000)
+#define GITHUB_BACKOFF_INITIAL_MS 1000L
+/* how often a wait looks at sig_pending() */
+#define GITHUB_SLEEP_SLICE_MS 50L
+/* JSON answers larger than this are refused (logs are capped at CILOG_MAX_SIZE) */
+#define GITHUB_MAX_JSON_BYTES (4u * 1024 * 1024)
+/* jobs asked for per page, and the most pages read */
+#define GITHUB_PER_PAGE 100
+#define GITHUB_MAX_PAGES 50
+/* the part of an answer's body quoted when it has no "message" */
+#define GITHUB_ERROR_QUOTE_BYTES 200
+/* the step column github_run_logs() gives every line (runner/cilog.h's run-log format) */
+#define GITHUB_RUN_LOG_STEP "log"
+/* artifacts larger than this (a zip) are skipped */
+#define GITHUB_ARTIFACT_MAX_BYTES (256u * 1024 * 1024)
+/* zips with more members than this are skipped */
+#define GITHUB_ZIP_MAX_MEMBERS 10000
+/* the most XML inflated from one zip, all members together */
+#define GITHUB_ZIP_MAX_XML_BYTES (1024u * 1024 * 1024)
+/* bytes inflated at a time */
+#define GITHUB_ZIP_READ_CHUNK (64u * 1024)
+
+struct github_options {
+	const char *api_url;    /* NULL: $GITHUB_API_URL, else from the host */
+	const char *token;      /* NULL: $GITHUB_TOKEN; absent or "": no Authorization */
+	int timeout_ms;         /* per request; 0: GITHUB_DEFAULT_TIMEOUT_MS */
+	int max_retries;        /* after the first attempt; -1: GITHUB_DEFAULT_MAX_RETRIES */
+	long max_wait_ms;       /* all waits together; -1: $PYTEST_FIXER_GITHUB_MAX_WAIT_MS,
+				   else GITHUB_DEFAULT_MAX_WAIT_MS */
+	long backoff_initial_ms; /* 0: GITHUB_BACKOFF_INITIAL_MS (tests make it small) */
+};
+#define GITHUB_OPTIONS_INIT { NULL, NULL, 0, -1, -1, 0 }
+
+struct github;
+
+/*
+ * A client for `host` ("github.com" when NULL, else an Enterprise host such
+ * as "ghe.example.com"). The API URL is opts->api_url, else
+ * $GITHUB_API_URL, else GITHUB_API_URL_DEFAULT for github.com and
+ * https://HOST/api/v3 for another host; it must be http:// or https://.
+ * ERR_USAGE for a bad URL or a token with control characters. opts may be
+ * NULL.
+ */
+int github_open(struct github **out, const char *host, const struct github_options *opts);
+void github_free(struct github *gh);
+/* the API URL in use, without a trailing slash (borrowed) */
+const char *github_api_url(const struct github *gh);
+
+/*
+ * Append the log of one job, as GitHub serves it (GET
+ * /repos/OWNER/REPO/actions/jobs/JOB_ID/logs, then its redirect), to
+ * `out`. ERR_LIMIT for a log over CILOG_MAX_SIZE.
+ */
+int github_job_log(struct buf *out, struct github *gh, const char *owner, const char *repo,
+		   long long job_id);
+
+/*
+ * Append the logs of the jobs of run RUN_ID (its attempt ATTEMPT when
+ * attempt > 0, else the latest) whose conclusion is "failure", in the
+ * downloaded-run-log format of runner/cilog.h: every line of job NAME is
+ * "NAME\tGITHUB_RUN_LOG_STEP\t" and the line (NAME with tabs and line ends
+ * made spaces, cut to CILOG_MAX_PREFIX bytes). The jobs' names are
+ * appended to `jobs` (may be NULL) in the order of their logs.
+ * ERR_NOTFOUND "run N has no failed job" when none failed; ERR_LIMIT when
+ * the logs together pass CILOG_MAX_SIZE.
+ */
+int github_run_logs(struct buf *out, struct strvec *jobs, struct github *gh, const char *owner,
+		    const char *repo, long long run_id, long long attempt);
+
+/*
+ * Read the JUnit XML reports a run uploaded as artifacts into `out`
+ * (runner/junit.h's junit_parse_memory, so counts add up and failures are appended):
+ * GET /repos/O/R/actions/runs/RUN_ID/artifacts (paginated), every artifact not expired whose name
+ * looks like test results (case-insensitive: junit, test-results, test-report, pytest, xunit, tests)
+ * is downloaded (its archive_download_url answers 302 to a zip), and every *.xml member of the zip
+ * that is a JUnit report is parsed (members that are not JUnit are skipped with a debug log; a
+ * malformed one is a warning, not an error). `root` is passed to the JUnit reader (may be NULL).
+ * The names of the reports read go to `names` (may be NULL). 0 also when there is none.
+ *
+ * In a name, '_', ' ' and '.' count as '-' ("Test Results" matches). The
+ * zip is fetched from /repos/O/R/actions/artifacts/ID/zip of the API URL in
+ * use, whatever host archive_download_url names; the token never follows
+ * the redirect. A report is named "ARTIFACT/MEMBER" (in `names` and in
+ * messages). An artifact that cannot be read for what it holds is a warning
+ * and is skipped: over GITHUB_ARTIFACT_MAX_BYTES (as listed or as
+ * downloaded), not a zip or corrupt, more than GITHUB_ZIP_MAX_MEMBERS
+ * members; so is a member over JUNIT_MAX_SIZE once inflated, or one past
+ * GITHUB_ZIP_MAX_XML_BYTES of XML inflated from one zip (a zip bomb).
+ * Errors are the API's (see above) for the list and the downloads; on
+ * error `out` and `names` are as they were.
+ */
+int github_run_junit(struct test_result *out, struct strvec *names, struct github *gh,
+		     const char *owner, const char *repo, long long run_id, const char *root);
+
+struct github_pull {
+	long long number;
+	char *html_url;
+};
+#define GITHUB_PULL_INIT { 0, NULL }
+void github_pull_release(struct github_pull *p);
+
+/*
+ * Open a pull request from branch `head` (or "owner:branch") into `base`
+ * (POST /repos/OWNER/REPO/pulls), as a draft when `draft`. `body` may be
+ * NULL. ERR_CONFLICT quoting GitHub when it refuses (422: "A pull request
+ * already exists for ...", no commits between the branches, ...).
+ */
+int github_pull_create(struct github_pull *out, struct github *gh, const char *owner,
+		       const char *repo, const char *head, const char *base, const char *title,
+		       const char *body, int draft);
+
+#endif

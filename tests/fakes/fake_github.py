@@ -1,0 +1,478 @@
+#!/usr/bin/env python3
+"""A loopback fake of the parts of GitHub's REST API that pytest-fixer uses.
+
+    fake_github.py SCRIPT.json [TIME_LIMIT_SECONDS]
+
+Binds 127.0.0.1 on a free port and prints the port on the first line of
+stdout (the API's base URL is then http://127.0.0.1:PORT, to be given as
+GITHUB_API_URL or github_options.api_url). Exits when stdin closes or after
+the time limit (default 60 s).
+
+SCRIPT is one JSON object; every key is optional:
+
+  "log": "/path/requests.jsonl"   every request is appended here, one JSON
+        object a line: {"server": "api"|"blob" (a /_blobs/ path, on either
+        port), "method", "path" (with the
+        query), "headers": {...}, "auth": "none"|"expected"|"other",
+        "body": parsed JSON, else text, else null}. The Authorization
+        header's value is never written: in "headers" it is replaced by
+        "<expected>" or "<other>" ("expected": equal to "Bearer TOKEN" or
+        "token TOKEN" for the script's "token").
+  "token": "ghp_..."             the token "auth" is compared with
+  "auth_required": true          API requests without the expected token get
+        401 {"message": "Bad credentials"} (the blob host never checks)
+  "runs": {"RUN_ID": {
+        "jobs": [{"id": 11, "name": "test (3.11)", "conclusion": "failure"}, ...],
+        "attempts": {"2": {"jobs": [...]}}}}
+        GET /repos/O/R/actions/runs/RUN_ID/jobs and
+        GET /repos/O/R/actions/runs/RUN_ID/attempts/N/jobs answer
+        {"total_count", "jobs"} one page at a time (?per_page=, default 30,
+        capped by "max_per_page"; ?page=, from 1) with a Link header
+        (rel="next" while pages remain, rel="last"). A job's "status" is
+        "completed" unless given; any other fields given are passed on.
+        An unknown run or attempt is 404.
+  "max_per_page": 2              the most jobs in one page (GitHub's is 100)
+  "logs": {"JOB_ID": "log text"} GET /repos/O/R/actions/jobs/JOB_ID/logs
+        answers 302 (with a short body a client must drop) to
+        /_blobs/jobs/JOB_ID.txt, which serves the text as
+        text/plain (an unknown job is 404 {"message": "Not Found"}).
+        A value {"pad": N} serves N bytes of "x".
+  "artifacts": {"RUN_ID": [{"id": 5, "name": "junit-3.11",
+        "files": {"report.xml": "<testsuites>...", "other.txt": "x"},
+        "expired": false}, ...]}
+        GET /repos/O/R/actions/runs/RUN_ID/artifacts answers {"total_count",
+        "artifacts": [{"id", "name", "expired", "archive_download_url":
+        http://127.0.0.1:PORT/repos/O/R/actions/artifacts/ID/zip,
+        "size_in_bytes"}]}, paginated as the jobs are (an unknown run is
+        404). GET /repos/O/R/actions/artifacts/ID/zip answers 302 to
+        /_blobs/artifacts/ID.zip, which serves a zip of "files" built with
+        Python's zipfile (deflated; a name may hold '/'). A file's value is
+        its text, or {"zeros": N} for N bytes of "0" (a small zip that
+        inflates to N bytes). Other options of an artifact:
+          "corrupt": true     the blob is garbage bytes, not a zip
+          "corrupt": "data"   a zip whose first member's compressed bytes
+                              are flipped (its directory is sound)
+          "members": N        N more empty members "pad/N.txt"
+          "size_in_bytes": N  what the list claims (default: the zip's size)
+  "blob_server": "separate"      serve /_blobs/ from a second port instead of
+        the API's own (so a redirect changes the port: the Authorization
+        header must not follow); "same" is the default
+  "pulls": {"next_number": 7, "existing": ["head-branch"]}
+        POST /repos/O/R/pulls answers 201 {"number", "html_url"
+        (http://127.0.0.1:PORT/O/R/pull/N), "draft" (as sent, default
+        false), "title", "body", "head": {"ref"}, "base": {"ref"}, "state":
+        "open"}; a head in "existing" (or one already created through the
+        fake) is 422 {"message": "Validation Failed", "errors": [{"message":
+        "A pull request already exists for O:HEAD."}]}; a body without
+        title, head or base is 422 too
+  "faults": [{"path": "/repos/o/r/actions/jobs/11/logs", "method": "GET",
+        "status": 429, "times": 1, ...}, ...]
+        the first fault whose "path" equals the request's path (without
+        the query; "path_prefix" matches a prefix instead) and whose
+        "method" (optional) matches answers in place of the route, "times"
+        times (default 1; -1: always), then the route answers. Options:
+          "status": 401 | 403 | 404 | 422 | 429 | 500 | ...
+          "message": GitHub's "message" (a default per status otherwise)
+          "body": a raw body (string) sent as it is, e.g. "not json"
+          "retry_after": N               a Retry-After header
+          "ratelimit_remaining": N       X-RateLimit-Remaining (403 and 429
+                                         default to 0 with X-RateLimit-Reset)
+          "ratelimit_reset_in": S        X-RateLimit-Reset = now + S (default 1)
+        A 403 without "ratelimit_remaining" and "message" is a rate limit
+        (X-RateLimit-Remaining: 0); give "ratelimit_remaining": 5 and a
+        message for a plain "forbidden".
+Anything else is 404 {"message": "Not Found"}.
+"""
+import io
+import json
+import sys
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+LOCK = threading.Lock()
+SCRIPT = {}
+FAULTS = []
+CREATED_HEADS = set()
+STATE = {"api_port": 0, "blob_port": 0, "next_pull": 1}
+
+DEFAULT_MESSAGES = {
+    401: "Bad credentials",
+    403: "API rate limit exceeded for 127.0.0.1.",
+    404: "Not Found",
+    422: "Validation Failed",
+    429: "You have exceeded a secondary rate limit.",
+    500: "Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+DOCS = "https://docs.github.com/rest"
+
+
+def log_request(server, method, path, headers, raw):
+    if not SCRIPT.get("log"):
+        return
+    token = SCRIPT.get("token")
+    shown = {}
+    auth = "none"
+    for k, v in headers.items():
+        if k.lower() == "authorization":
+            auth = "expected" if token and v in ("Bearer " + token, "token " + token) else "other"
+            shown[k] = "<%s>" % auth
+        else:
+            shown[k] = v
+    body = None
+    if raw:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+    line = json.dumps({"server": server, "method": method, "path": path, "headers": shown,
+                       "auth": auth, "body": body})
+    with LOCK:
+        with open(SCRIPT["log"], "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
+def take_fault(method, path):
+    with LOCK:
+        for f in FAULTS:
+            if f.get("times", 1) == 0:
+                continue
+            if "path" in f and f["path"] != path:
+                continue
+            if "path_prefix" in f and not path.startswith(f["path_prefix"]):
+                continue
+            if "path" not in f and "path_prefix" not in f:
+                continue
+            if f.get("method") and f["method"] != method:
+                continue
+            if f.get("times", 1) > 0:
+                f["times"] = f.get("times", 1) - 1
+            return dict(f)
+    return None
+
+
+def find_artifact(art_id):
+    for arts in SCRIPT.get("artifacts", {}).values():
+        for a in arts:
+            if str(a.get("id")) == art_id:
+                return a
+    return None
+
+
+def artifact_bytes(a):
+    """the zip an artifact serves (built once)"""
+    with LOCK:
+        if "_zip" in a:
+            return a["_zip"]
+        if a.get("corrupt") is True:
+            data = b"PK\x03\x04 this is not a zip archive " + bytes(range(256)) * 4
+        else:
+            mem = io.BytesIO()
+            with zipfile.ZipFile(mem, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name, content in a.get("files", {}).items():
+                    if isinstance(content, dict):
+                        with zf.open(name, "w", force_zip64=True) as w:
+                            left = int(content.get("zeros", 0))
+                            chunk = b"0" * (1 << 20)
+                            while left > 0:
+                                w.write(chunk[:min(left, len(chunk))])
+                                left -= len(chunk)
+                    else:
+                        zf.writestr(name, content)
+                for i in range(int(a.get("members", 0))):
+                    zf.writestr("pad/%d.txt" % i, "")
+            data = mem.getvalue()
+            if a.get("corrupt") == "data":
+                # the local header is 30 bytes, then the name and the extra field
+                name_len, extra_len = int.from_bytes(data[26:28], "little"), int.from_bytes(data[28:30], "little")
+                start = 30 + name_len + extra_len
+                data = data[:start] + bytes(b ^ 0x5A for b in data[start:start + 8]) + data[start + 8:]
+        a["_zip"] = data
+        return data
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_name = "api"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    # ---- answers ----
+
+    def send(self, status, data, ctype="application/json; charset=utf-8", extra=None):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        self.close_connection = True
+
+    def send_json(self, status, obj, extra=None):
+        self.send(status, json.dumps(obj).encode(), extra=extra)
+
+    def not_found(self):
+        self.send_json(404, {"message": "Not Found", "documentation_url": DOCS})
+
+    def base(self, port):
+        return "http://127.0.0.1:%d" % port
+
+    # ---- dispatch ----
+
+    def handle_any(self, method):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_qs(parts.query)
+        blob = self.server_name == "blob" or path.startswith("/_blobs/")
+        log_request("blob" if blob else "api", method, self.path, self.headers, raw)
+        try:
+            if blob:
+                self.serve_blob(method, path)
+                return
+            fault = take_fault(method, path)
+            if fault:
+                self.serve_fault(fault)
+                return
+            if SCRIPT.get("auth_required") and not self.auth_ok():
+                self.send_json(401, {"message": "Bad credentials", "documentation_url": DOCS})
+                return
+            self.route(method, path, query, raw)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_GET(self):
+        self.handle_any("GET")
+
+    def do_POST(self):
+        self.handle_any("POST")
+
+    def do_PATCH(self):
+        self.handle_any("PATCH")
+
+    def auth_ok(self):
+        token = SCRIPT.get("token")
+        v = self.headers.get("Authorization")
+        return bool(token) and v in ("Bearer " + token, "token " + token)
+
+    def serve_fault(self, f):
+        status = int(f.get("status", 500))
+        extra = {}
+        if "retry_after" in f:
+            extra["Retry-After"] = str(f["retry_after"])
+        limited = status == 429 or (status == 403 and "message" not in f)
+        remaining = f.get("ratelimit_remaining", 0 if limited else None)
+        if remaining is not None:
+            extra["X-RateLimit-Limit"] = "60"
+            extra["X-RateLimit-Remaining"] = str(remaining)
+            extra["X-RateLimit-Reset"] = str(int(time.time() + float(f.get("ratelimit_reset_in", 1))))
+        if "body" in f:
+            self.send(status, f["body"].encode(), extra=extra)
+            return
+        msg = f.get("message", DEFAULT_MESSAGES.get(status, "fake_github: status %d" % status))
+        obj = {"message": msg, "documentation_url": DOCS}
+        if "errors" in f:
+            obj["errors"] = f["errors"]
+        self.send_json(status, obj, extra)
+
+    def route(self, method, path, query, raw):
+        seg = path.strip("/").split("/")
+        # /repos/O/R/actions/runs/ID/jobs, /repos/O/R/actions/runs/ID/attempts/N/jobs
+        if method == "GET" and len(seg) in (7, 9) and seg[0] == "repos" and seg[3:5] == ["actions", "runs"] \
+                and seg[-1] == "jobs" and (len(seg) == 7 or seg[6] == "attempts"):
+            self.serve_jobs(path, seg, query)
+            return
+        # /repos/O/R/actions/jobs/ID/logs
+        if method == "GET" and len(seg) == 7 and seg[0] == "repos" and seg[3:5] == ["actions", "jobs"] \
+                and seg[6] == "logs":
+            if seg[5] not in SCRIPT.get("logs", {}):
+                self.not_found()
+                return
+            port = STATE["blob_port"] or STATE["api_port"]
+            # a body, as some servers send with a redirect: the client must drop it
+            self.send(302, b"redirecting\n", ctype="text/plain",
+                      extra={"Location": "%s/_blobs/jobs/%s.txt" % (self.base(port), seg[5])})
+            return
+        # /repos/O/R/actions/runs/ID/artifacts
+        if method == "GET" and len(seg) == 7 and seg[0] == "repos" and seg[3:5] == ["actions", "runs"] \
+                and seg[6] == "artifacts":
+            self.serve_artifacts(path, seg, query)
+            return
+        # /repos/O/R/actions/artifacts/ID/zip
+        if method == "GET" and len(seg) == 7 and seg[0] == "repos" and seg[3:5] == ["actions", "artifacts"] \
+                and seg[6] == "zip":
+            if find_artifact(seg[5]) is None:
+                self.not_found()
+                return
+            port = STATE["blob_port"] or STATE["api_port"]
+            self.send(302, b"redirecting\n", ctype="text/plain",
+                      extra={"Location": "%s/_blobs/artifacts/%s.zip" % (self.base(port), seg[5])})
+            return
+        if method == "POST" and len(seg) == 4 and seg[0] == "repos" and seg[3] == "pulls":
+            self.serve_pull(seg[1], seg[2], raw)
+            return
+        self.not_found()
+
+    def serve_jobs(self, path, seg, query):
+        run = SCRIPT.get("runs", {}).get(seg[5])
+        if run is not None and len(seg) == 9:
+            run = run.get("attempts", {}).get(seg[7])
+        if run is None:
+            self.not_found()
+            return
+        jobs = run.get("jobs", [])
+        try:
+            per_page = int(query.get("per_page", ["30"])[0])
+            page = int(query.get("page", ["1"])[0])
+        except ValueError:
+            self.send_json(422, {"message": "Validation Failed"})
+            return
+        per_page = max(1, min(per_page, 100, int(SCRIPT.get("max_per_page", 100))))
+        page = max(page, 1)
+        chunk = jobs[(page - 1) * per_page:page * per_page]
+        out = []
+        for j in chunk:
+            o = {"run_id": int(seg[5]), "status": "completed", "steps": []}
+            o.update(j)
+            out.append(o)
+        last = max(1, (len(jobs) + per_page - 1) // per_page)
+        url = "%s%s?per_page=%d&page=%%d" % (self.base(STATE["api_port"]), path, per_page)
+        links = []
+        if page < last:
+            links.append('<%s>; rel="next"' % (url % (page + 1)))
+        links.append('<%s>; rel="last"' % (url % last))
+        self.send_json(200, {"total_count": len(jobs), "jobs": out}, {"Link": ", ".join(links)})
+
+    def serve_artifacts(self, path, seg, query):
+        arts = SCRIPT.get("artifacts", {}).get(seg[5])
+        if arts is None:
+            self.not_found()
+            return
+        try:
+            per_page = int(query.get("per_page", ["30"])[0])
+            page = int(query.get("page", ["1"])[0])
+        except ValueError:
+            self.send_json(422, {"message": "Validation Failed"})
+            return
+        per_page = max(1, min(per_page, 100, int(SCRIPT.get("max_per_page", 100))))
+        page = max(page, 1)
+        out = []
+        for a in arts[(page - 1) * per_page:page * per_page]:
+            size = a.get("size_in_bytes")
+            if size is None:
+                size = len(artifact_bytes(a))
+            out.append({"id": a["id"], "name": a.get("name", ""), "expired": bool(a.get("expired", False)),
+                        "size_in_bytes": size,
+                        "archive_download_url": "%s/repos/%s/%s/actions/artifacts/%s/zip"
+                        % (self.base(STATE["api_port"]), seg[1], seg[2], a["id"])})
+        last = max(1, (len(arts) + per_page - 1) // per_page)
+        url = "%s%s?per_page=%d&page=%%d" % (self.base(STATE["api_port"]), path, per_page)
+        links = []
+        if page < last:
+            links.append('<%s>; rel="next"' % (url % (page + 1)))
+        links.append('<%s>; rel="last"' % (url % last))
+        self.send_json(200, {"total_count": len(arts), "artifacts": out}, {"Link": ", ".join(links)})
+
+    def serve_pull(self, owner, repo, raw):
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            self.send_json(400, {"message": "Problems parsing JSON"})
+            return
+        if not isinstance(req, dict) or not all(isinstance(req.get(k), str) for k in ("title", "head", "base")):
+            self.send_json(422, {"message": "Validation Failed",
+                                 "errors": [{"resource": "PullRequest", "code": "missing_field"}]})
+            return
+        pulls = SCRIPT.get("pulls", {})
+        head = req["head"]
+        with LOCK:
+            exists = head in pulls.get("existing", []) or head in CREATED_HEADS
+            if not exists:
+                CREATED_HEADS.add(head)
+                number = STATE["next_pull"]
+                STATE["next_pull"] += 1
+        if exists:
+            self.send_json(422, {"message": "Validation Failed", "documentation_url": DOCS,
+                                 "errors": [{"resource": "PullRequest", "code": "custom",
+                                             "message": "A pull request already exists for %s:%s."
+                                             % (owner, head)}]})
+            return
+        self.send_json(201, {"number": number,
+                             "html_url": "%s/%s/%s/pull/%d" % (self.base(STATE["api_port"]),
+                                                               owner, repo, number),
+                             "state": "open", "draft": bool(req.get("draft", False)),
+                             "title": req["title"], "body": req.get("body"),
+                             "head": {"ref": head}, "base": {"ref": req["base"]}})
+
+    def serve_blob(self, method, path):
+        aprefix = "/_blobs/artifacts/"
+        if method == "GET" and path.startswith(aprefix) and path.endswith(".zip"):
+            a = find_artifact(path[len(aprefix):-4])
+            if a is None:
+                self.not_found()
+                return
+            self.send(200, artifact_bytes(a), ctype="application/zip")
+            return
+        prefix = "/_blobs/jobs/"
+        if method != "GET" or not path.startswith(prefix) or not path.endswith(".txt"):
+            self.not_found()
+            return
+        text = SCRIPT.get("logs", {}).get(path[len(prefix):-4])
+        if text is None:
+            self.not_found()
+            return
+        if isinstance(text, dict):
+            data = b"x" * int(text.get("pad", 0))
+        else:
+            data = text.encode("utf-8")
+        self.send(200, data, ctype="text/plain")
+
+
+class BlobHandler(Handler):
+    server_name = "blob"
+
+
+def main():
+    global SCRIPT, FAULTS
+    with open(sys.argv[1], encoding="utf-8") as f:
+        SCRIPT = json.load(f)
+    FAULTS = [dict(x) for x in SCRIPT.get("faults", [])]
+    STATE["next_pull"] = int(SCRIPT.get("pulls", {}).get("next_number", 1))
+    limit = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
+
+    api = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    api.daemon_threads = True
+    STATE["api_port"] = api.server_address[1]
+    servers = [api]
+    if SCRIPT.get("blob_server") == "separate":
+        blob = ThreadingHTTPServer(("127.0.0.1", 0), BlobHandler)
+        blob.daemon_threads = True
+        STATE["blob_port"] = blob.server_address[1]
+        servers.append(blob)
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    print(STATE["api_port"], flush=True)
+
+    done = threading.Event()
+
+    def wait_stdin():
+        try:
+            sys.stdin.read()
+        finally:
+            done.set()
+    threading.Thread(target=wait_stdin, daemon=True).start()
+    done.wait(limit)
+    for s in servers:
+        s.shutdown()
+
+
+if __name__ == "__main__":
+    main()
