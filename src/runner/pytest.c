@@ -142,7 +142,17 @@ static int watchdog_tick(void *payload)
 	return 0;
 }
 
-static void add_stderr_tail(struct buf *msg, const struct proc_result *pr)
+/* ERR_NOTFOUND: no candidate could import pytest */
+static int not_found(const struct buf *tried)
+{
+	return error_setc(ERR_NOTFOUND,
+			  "cannot find pytest; tried:%s\n"
+			  "install it (Debian: apt-get install python3-pytest; or pip install pytest "
+			  "in the project's virtualenv) or name the command with --pytest 'CMD' "
+			  "or %s", tried->ptr, PYTEST_ENV_COMMAND);
+}
+
+void pytest_add_output_tail(struct buf *msg, const struct proc_result *pr)
 {
 	const struct buf *text = pr->err.len ? &pr->err : &pr->out;
 	const char *start = text->ptr;
@@ -283,7 +293,7 @@ static int explain_failure(const struct proc_result *pr, const struct follow *fl
 	} else {
 		buf_addf(&msg, "the test run crashed: pytest %s before it finished", how.ptr);
 	}
-	add_stderr_tail(&msg, pr);
+	pytest_add_output_tail(&msg, pr);
 	error_setc(code, "%s", msg.ptr);
 	buf_release(&msg);
 	buf_release(&how);
@@ -458,13 +468,79 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts)
 		break;
 	}
 	if (err == ERR_NOTFOUND && tried.len)
-		error_setc(ERR_NOTFOUND,
-			   "cannot find pytest; tried:%s\n"
-			   "install it (Debian: apt-get install python3-pytest; or pip install pytest "
-			   "in the project's virtualenv) or name the command with --pytest 'CMD' "
-			   "or %s", tried.ptr, PYTEST_ENV_COMMAND);
+		not_found(&tried);
 	buf_release(&tried);
 	strvec_clear(&cands);
 	workdir_remove(&w);
+	return err;
+}
+
+int pytest_resolve_command(struct strvec *out, const struct pytest_options *opts)
+{
+	struct strvec cands = STRVEC_INIT;
+	struct buf tried = BUF_INIT;
+	const char *named = getenv(PYTEST_ENV_COMMAND);
+	size_t i;
+	int err = ERR_NOTFOUND;
+
+	pthread_mutex_lock(&chosen_lock);
+	if (chosen.nr)
+		strvec_pushv(out, chosen.v);
+	pthread_mutex_unlock(&chosen_lock);
+	if (out->nr)
+		return 0;
+	if (opts->command || (named && *named)) {
+		if ((err = strvec_split_command(out, opts->command ? opts->command : named)) < 0)
+			return err;
+		return out->nr ? 0 : error_setc(ERR_USAGE, "the pytest command is empty");
+	}
+	candidates(&cands, opts->venv_root ? opts->venv_root : opts->root);
+	for (i = 0; i < cands.nr; i++) {
+		struct proc_options po = PROC_OPTIONS_INIT;
+		struct proc_result pr = PROC_RESULT_INIT;
+		struct strvec cmd = STRVEC_INIT;
+		int ok;
+
+		if (strvec_split_command(&cmd, cands.v[i]) < 0 || !cmd.nr) {
+			strvec_clear(&cmd);
+			continue;
+		}
+		strvec_push(&cmd, "--version");
+		po.argv = cmd.v;
+		po.cwd = opts->root;
+		err = proc_run(&pr, &po);
+		strvec_pop(&cmd);
+		ok = !err && !pr.signal && pr.exit_code == 0;
+		if (pr.interrupted)
+			err = error_setc(ERR_INTERRUPTED, "interrupted");
+		else if (!ok)
+			buf_addf(&tried, "\n  %s: %s", cands.v[i],
+				 err ? error_last() : lacks_pytest(&pr) ? "no module named pytest" :
+				 "'--version' failed");
+		proc_result_release(&pr);
+		if (err == ERR_INTERRUPTED) {
+			strvec_clear(&cmd);
+			break;
+		}
+		if (ok) {
+			pthread_mutex_lock(&chosen_lock);
+			if (!chosen.nr) {
+				strvec_pushv(&chosen, cmd.v);
+				chosen_text = xstrdup(cands.v[i]);
+				log_debug("using '%s'", chosen_text);
+			}
+			strvec_pushv(out, chosen.v);
+			pthread_mutex_unlock(&chosen_lock);
+			strvec_clear(&cmd);
+			err = 0;
+			break;
+		}
+		strvec_clear(&cmd);
+		err = ERR_NOTFOUND;
+	}
+	if (err == ERR_NOTFOUND)
+		not_found(&tried);
+	buf_release(&tried);
+	strvec_clear(&cands);
 	return err;
 }

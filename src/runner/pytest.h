@@ -46,6 +46,21 @@ struct pytest_options {
  */
 int pytest_run(struct test_result *out, const struct pytest_options *opts);
 
+/*
+ * The pytest command pytest_run() would use, as words pushed onto `out`
+ * (owned by the caller), for callers that build their own pytest argv:
+ * the command chosen by an earlier run, else the one named (opts->command,
+ * then PYTEST_FIXER_PYTEST), else the first candidate of the search above
+ * whose "--version" succeeds, which is then remembered as pytest_run()'s
+ * choice. ERR_NOTFOUND when none can import pytest, ERR_INTERRUPTED on
+ * SIGINT/SIGTERM. Only root, venv_root and command of `opts` are read.
+ */
+int pytest_resolve_command(struct strvec *out, const struct pytest_options *opts);
+
+/* append "--- pytest said ---" and the tail of what the run printed (stderr, else stdout) */
+struct proc_result;
+void pytest_add_output_tail(struct buf *msg, const struct proc_result *pr);
+
 /* the pytest command chosen (borrowed, NULL before the first run) */
 const char *pytest_command_in_use(void);
 

@@ -23,6 +23,33 @@ signal cannot break is killed by pytest-fixer's own watchdog, which reads the
 "start" records. Tests whose ids are listed in ``--pytest-fixer-skip-file``
 are deselected (used to resume a run after such a kill).
 
+Stress runs and order analysis (pytest-fixer's stress module) use these:
+
+  --pytest-fixer-order-file=PATH   node ids, one a line: the session runs
+      exactly those items in that order (the others are deselected). An id
+      that was not collected gets a collect report record (error_type
+      "NotCollected") and the session stops with a usage error (exit 4).
+  --pytest-fixer-seed=N            shuffle the items with random.Random(N);
+      with iterations, iteration i is shuffled with random.Random(N + i).
+  --pytest-fixer-iterations=K      run the selected items K times in this
+      one session (the same item objects again; every fixture is torn down
+      at the end of each iteration, as at the end of a session).
+  --pytest-fixer-deadline=EPOCH    stop before starting a test once
+      time.time() has reached EPOCH (wall clock seconds)...
+  --pytest-fixer-time-limit=S      ... or S seconds after the session began.
+
+With a seed, iterations or a deadline the plugin runs the test loop itself:
+start, end and report records gain "iter" (0-based) and "seed" (the seed
+iteration i was shuffled with, null when not shuffled), and each iteration
+ends with
+  {"ev": "iteration", "iter": I, "seed": S, "complete": bool,
+   "stopped": null|"deadline"|"interrupt"|"maxfail"|"stop"}
+where an incomplete iteration is one cut short by the deadline, Ctrl-C,
+-x/--maxfail or a plugin's session.shouldstop (the loop stops there; all but
+the deadline then end the session as pytest would). The
+terminal summary then leaves out failure tracebacks and the short summary
+(pytest's costs time quadratic in the iterations); the records have them.
+
 Every line is pure ASCII (ensure_ascii), written with one os.write() on an
 O_APPEND descriptor, so records from xdist workers never interleave.
 """
@@ -30,6 +57,7 @@ O_APPEND descriptor, so records from xdist workers never interleave.
 import inspect
 import json
 import os
+import random
 import signal
 import sys
 import time
@@ -192,6 +220,20 @@ class PytestFixerPlugin:
         # under xdist the controller only relays: the workers write test records
         self.runs_tests = (hasattr(config, "workerinput")
                            or getattr(config.option, "dist", "no") == "no")
+        self.order_file = config.getoption("pytest_fixer_order_file")
+        self.seed = config.getoption("pytest_fixer_seed")
+        self.iterations = config.getoption("pytest_fixer_iterations")
+        self.deadline = config.getoption("pytest_fixer_deadline")
+        self.time_limit = config.getoption("pytest_fixer_time_limit")
+        self.loop = (self.seed is not None or self.iterations is not None
+                     or self.deadline is not None or self.time_limit is not None)
+        if self.iterations is not None and self.iterations < 1:
+            raise pytest.UsageError("--pytest-fixer-iterations must be at least 1")
+        if self.loop and getattr(config.option, "dist", "no") != "no":
+            raise pytest.UsageError("pytest-fixer's iterations, seed and deadline cannot be "
+                                    "combined with pytest-xdist (-n/--dist)")
+        self.iter_fields = ""   # ',"iter":I,"seed":S' inside the loop
+        self.iter_info = None   # {"iter": I, "seed": S} inside the loop
         self.skip = set()
         skip_file = config.getoption("pytest_fixer_skip_file")
         if skip_file:
@@ -212,15 +254,116 @@ class PytestFixerPlugin:
                             "worker": hasattr(self.config, "workerinput")})
         self.records.close()
 
+    @pytest.hookimpl(trylast=True)   # after other plugins' reordering: ours is final
     def pytest_collection_modifyitems(self, session, config, items):
-        if not self.skip:
-            return
-        keep, drop = [], []
+        if self.skip:
+            keep, drop = [], []
+            for item in items:
+                (drop if item.nodeid in self.skip else keep).append(item)
+            if drop:
+                config.hook.pytest_deselected(items=drop)
+                items[:] = keep
+        if self.order_file:
+            self._apply_order(config, items)
+
+    def _apply_order(self, config, items):
+        with open(self.order_file, encoding="utf-8", errors="surrogateescape") as f:
+            wanted = [line.rstrip("\n") for line in f if line.strip()]
+        by_id = {}
         for item in items:
-            (drop if item.nodeid in self.skip else keep).append(item)
+            by_id.setdefault(item.nodeid, item)
+        missing = [nodeid for nodeid in wanted if nodeid not in by_id]
+        if missing:
+            for nodeid in missing:
+                self.records.write({"ev": "report", "id": nodeid, "when": "collect",
+                                    "outcome": "failed", "error_type": "NotCollected",
+                                    "message": "not collected: %s" % nodeid, "frames": []})
+            raise pytest.UsageError("pytest-fixer: not collected: %s" % ", ".join(missing))
+        chosen = [by_id[nodeid] for nodeid in wanted]
+        listed = set(wanted)
+        drop = [item for item in items if item.nodeid not in listed]
         if drop:
             config.hook.pytest_deselected(items=drop)
-            items[:] = keep
+        items[:] = chosen
+
+    # the test loop of stress runs ----------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        if not self.loop:
+            return None
+        if session.testsfailed and not session.config.option.continue_on_collection_errors:
+            raise session.Interrupted("%d error%s during collection" % (
+                session.testsfailed, "s" if session.testsfailed != 1 else ""))
+        if session.config.option.collectonly:
+            return True
+        deadline = self.deadline
+        if self.time_limit is not None:
+            own = time.time() + self.time_limit
+            deadline = own if deadline is None else min(deadline, own)
+        base = list(session.items)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and hasattr(reporter, "_show_progress_info"):
+            # "[100%]" after every test of a repeated run measures a line that
+            # only grows: quadratic time for a meaningless number
+            reporter._show_progress_info = False
+        try:
+            for i in range(self.iterations or 1):
+                seed = None if self.seed is None else self.seed + i
+                items = base
+                if seed is not None:
+                    items = list(base)
+                    random.Random(seed).shuffle(items)
+                stopped = self._run_iteration(session, items, i, seed, deadline)
+                if session.shouldfail:
+                    raise session.Failed(session.shouldfail)
+                if session.shouldstop:
+                    raise session.Interrupted(session.shouldstop)
+                if stopped:
+                    return True
+        finally:
+            self._quiet_summary()
+        return True
+
+    def _quiet_summary(self):
+        """Leave per-failure tracebacks and the short summary out of the terminal summary.
+
+        pytest's summary costs time quadratic in the reports (each failure
+        looks through every report for its teardown sections): after
+        thousands of iterations it would take longer than the tests. The
+        records hold every failure already."""
+        self.config.option.tbstyle = "no"
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and hasattr(reporter, "reportchars"):
+            reporter.reportchars = ""
+
+    def _run_iteration(self, session, items, i, seed, deadline):
+        """Run one iteration; the reason it was cut short, or None."""
+        self.iter_info = {"iter": i, "seed": seed}
+        self.iter_fields = ',"iter":%d,"seed":%s' % (i, "null" if seed is None else int(seed))
+        stopped = None
+        try:
+            for j, item in enumerate(items):
+                if deadline is not None and time.time() >= deadline:
+                    stopped = "deadline"
+                    break
+                # the last item of an iteration tears everything down, so the
+                # next iteration sets its fixtures up afresh
+                nextitem = items[j + 1] if j + 1 < len(items) else None
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                if session.shouldfail or session.shouldstop:
+                    stopped = "maxfail" if session.shouldfail else "stop"
+                    break
+        except KeyboardInterrupt:
+            self._end_iteration(i, seed, "interrupt")
+            raise
+        self._end_iteration(i, seed, stopped)
+        return stopped
+
+    def _end_iteration(self, i, seed, stopped):
+        self.iter_info = None
+        self.iter_fields = ""
+        self.records.write({"ev": "iteration", "iter": i, "seed": seed,
+                            "complete": stopped is None, "stopped": stopped})
 
     # collection ----------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -256,12 +399,14 @@ class PytestFixerPlugin:
     def pytest_runtest_logstart(self, nodeid, location):
         if self.runs_tests:
             self.current = (nodeid, time.monotonic())
-            self.records.write_line('{"ev":"start","id":%s,"pid":%d}\n' % (json.dumps(nodeid), self.pid))
+            self.records.write_line('{"ev":"start","id":%s,"pid":%d%s}\n'
+                                    % (json.dumps(nodeid), self.pid, self.iter_fields))
 
     def pytest_runtest_logfinish(self, nodeid, location):
         if self.runs_tests:
             self.current = None
-            self.records.hold('{"ev":"end","id":%s,"pid":%d}\n' % (json.dumps(nodeid), self.pid))
+            self.records.hold('{"ev":"end","id":%s,"pid":%d%s}\n'
+                              % (json.dumps(nodeid), self.pid, self.iter_fields))
 
     # The per-test timeout costs nothing per test: pytest-fixer follows the
     # start records, and when a test is past its time it sends this process
@@ -284,6 +429,8 @@ class PytestFixerPlugin:
             return   # a test with no report between start and end passed
         rec = {"ev": "report", "id": rep.nodeid, "when": rep.when, "outcome": rep.outcome,
                "xfail": xfail}
+        if self.iter_info is not None:
+            rec.update(self.iter_info)
         if rep.failed:
             rec.update(self._failure_fields(item, call, rep))
         self.records.write(rec)
@@ -326,6 +473,16 @@ def pytest_addoption(parser):
                     default=0, help="fail a test that runs longer than this (seconds)")
     group.addoption("--pytest-fixer-skip-file", dest="pytest_fixer_skip_file", default=None,
                     help="deselect the node ids listed in this file")
+    group.addoption("--pytest-fixer-order-file", dest="pytest_fixer_order_file", default=None,
+                    help="run exactly the node ids listed in this file, in that order")
+    group.addoption("--pytest-fixer-seed", dest="pytest_fixer_seed", type=int, default=None,
+                    help="shuffle the tests with this seed (iteration i: seed + i)")
+    group.addoption("--pytest-fixer-iterations", dest="pytest_fixer_iterations", type=int,
+                    default=None, help="run the tests this many times in one session")
+    group.addoption("--pytest-fixer-deadline", dest="pytest_fixer_deadline", type=float,
+                    default=None, help="start no test after this wall-clock time (epoch seconds)")
+    group.addoption("--pytest-fixer-time-limit", dest="pytest_fixer_time_limit", type=float,
+                    default=None, help="start no test this many seconds after the session began")
 
 
 def pytest_configure(config):
