@@ -18,6 +18,7 @@ static const struct cmd_entry commands[] = {
 	{ "resume", cmd_resume, "continue an interrupted session" },
 	{ "report", cmd_report, "print a session's Markdown report" },
 	{ "cleanup", cmd_cleanup, "remove work directories and leftovers of sessions" },
+	{ "reproduce", cmd_reproduce, "reproduce a CI failure from info.json, fix it, open a draft PR" },
 	{ "stats", cmd_stats, "what the knowledge base learned: attempts and successes" },
 };
 

@@ -32,5 +32,6 @@ int cmd_show(int argc, const char **argv);
 int cmd_report(int argc, const char **argv);
 int cmd_cleanup(int argc, const char **argv);
 int cmd_stats(int argc, const char **argv);
+int cmd_reproduce(int argc, const char **argv);
 
 #endif

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/fix_options.h"
 #include "fix/fix.h"
 #include "report/report.h"
 #include "store/store.h"
@@ -60,23 +61,7 @@ static int run_fix(int argc, const char **argv, int resume)
 	struct option opts[] = {
 		{ OPT_STRING, "test-path", 0, &fo.test_path, "PATH", "only failures in this test file or directory" },
 		{ OPT_STRING, "test-function", 0, &fo.test_function, "NAME", "only this test function" },
-		{ OPT_STRING, "engine", 0, &fo.engine, "NAME", "auto (builtin, then the LLM if one is configured), builtin or llm" },
-		{ OPT_INT, "max-retries", 0, &fo.max_retries, "N", "LLM attempts per failure (default 3)" },
-		{ OPT_DOUBLE, "initial-temp", 0, &fo.initial_temp, "T", "LLM temperature of the first attempt (0.4)" },
-		{ OPT_DOUBLE, "temp-increment", 0, &fo.temp_increment, "D", "added at each retry (0.1)" },
-		{ OPT_STRING, "api-key", 0, &fo.api_key, "KEY", "LLM API key (else OPENAI_API_KEY / ANTHROPIC_API_KEY)" },
-		{ OPT_STRING, "provider", 0, &fo.provider, "NAME", "openai (and compatible servers), anthropic or replay" },
-		{ OPT_STRING, "model", 0, &fo.model, "NAME", "the model" },
-		{ OPT_STRING, "base-url", 0, &fo.base_url, "URL", "the API's base URL (also OPENAI_BASE_URL)" },
-		{ OPT_STRING, "fallback-provider", 0, &fo.fallback_provider, "NAME", "asked when the provider keeps failing" },
-		{ OPT_STRING, "fallback-model", 0, &fo.fallback_model, "NAME", "the fallback's model" },
-		{ OPT_STRING, "fallback-base-url", 0, &fo.fallback_base_url, "URL", "the fallback's base URL" },
-		{ OPT_DOUBLE, "max-tokens", 0, &max_tokens, "N", "token budget of the session (default: none)" },
-		{ OPT_DOUBLE, "price-in", 0, &fo.price_in, "USD", "price per million prompt tokens, for the cost estimate" },
-		{ OPT_DOUBLE, "price-out", 0, &fo.price_out, "USD", "price per million reply tokens" },
-		{ OPT_FLAG, "stream", 0, &fo.stream, NULL, "ask the model for a streamed reply" },
-		{ OPT_STRING, "record", 0, &fo.record, "FILE", "save every exchange with the model to FILE" },
-		{ OPT_STRING, "cassette", 0, &fo.cassette, "FILE", "with --provider replay: the exchanges to play back" },
+		FIX_ENGINE_OPTIONS(fo, max_tokens),
 		{ OPT_STRING, "branch", 0, &fo.branch, "NAME", "put every fix of the session on this one branch" },
 		{ OPT_INT, "jobs", 'j', &fo.jobs, "N", "candidates validated at once (default: cores)" },
 		{ OPT_INT, "verify-runs", 0, &fo.verify_runs, "N", "extra passing runs a fix needs (default 2)" },
@@ -112,14 +97,8 @@ static int run_fix(int argc, const char **argv, int resume)
 		code = err < 0 ? cli_exit_for_error(err) : EXIT_OK;
 		goto done;
 	}
-	if (max_tokens < 0 || max_tokens > 1e15 || fo.price_in < 0 || fo.price_out < 0) {
-		code = cli_exit_for_error(error_setc(ERR_USAGE, "--max-tokens and prices must not be negative"));
-		goto done;
-	}
-	fo.max_tokens = (long)max_tokens;
-	if (fo.verify_runs < 0 || max_candidates < 1 || fo.jobs < 0 || fo.test_timeout < 0 ||
-	    fo.max_retries < 0) {
-		code = cli_exit_for_error(error_setc(ERR_USAGE, "numbers must not be negative"));
+	if ((err = fix_options_check(&fo, max_tokens, max_candidates)) < 0) {
+		code = cli_exit_for_error(err);
 		goto done;
 	}
 	if (resume ? pa.positional.nr != 1 : pa.positional.nr > 0) {
@@ -127,7 +106,6 @@ static int run_fix(int argc, const char **argv, int resume)
 			"resume needs one session id" : "fix takes no positional arguments (use --test-path)"));
 		goto done;
 	}
-	fo.max_candidates = (size_t)max_candidates;
 	fo.progress = !fo.json && isatty(2);
 	err = resume ? fix_resume(&out, pa.positional.v[0], &fo) : fix_run(&out, &fo);
 	if (err == ERR_INTERRUPTED) {

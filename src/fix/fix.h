@@ -57,13 +57,27 @@ struct fix_options {
 	long max_tokens;             /* the session's token budget; 0: none */
 	int stream;                  /* ask for streamed replies */
 	double price_in, price_out;  /* per million tokens, for the cost estimate; 0: unknown */
+	/* set by `reproduce` (C9); fix leaves them NULL */
+	const char *base;            /* the branch fixes are made from; NULL: HEAD */
+	const struct failure *targets;  /* fix exactly these (a reproduction's records), not the
+					 * baseline's failures; those failing at baseline too take
+					 * the baseline's record */
+	size_t nr_targets;
+	const struct strvec *run_before;  /* node ids run just before each target in the target
+					   * gate: an order-dependent failure's polluter */
+	const struct strvec *carry_files; /* files copied from the user's work tree into every work
+					   * directory (a reproduction test), never committed */
+	const char *user_prompt;     /* the user's description, for the LLM */
 };
 
 #define FIX_OPTIONS_INIT { NULL, NULL, "auto", NULL, NULL, FIX_DEFAULT_MAX_RETRIES, 0.4, 0.1, \
 			   0, FIX_DEFAULT_VERIFY_RUNS, FIX_DEFAULT_MAX_CANDIDATES, 120.0, 0, 0, 0, 0, 0, 0, \
-			   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0 }
+			   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, \
+			   NULL, NULL, 0, NULL, NULL, NULL }
 
 /* The session's outcome, for the exit code. */
+struct failure;
+
 struct fix_outcome {
 	char session[40];
 	size_t total, fixed, unfixed;

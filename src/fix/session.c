@@ -29,6 +29,8 @@
 
 #define FIX_MAX_JOBS 16
 #define FIX_MAX_BRANCH_SUFFIX 100
+/* the largest file carried into work directories */
+#define FIX_CARRY_MAX (16u * 1024 * 1024)
 
 /* Everything one session run holds. */
 struct session {
@@ -87,6 +89,24 @@ static int default_jobs(const struct fix_options *o)
 	return n > FIX_MAX_JOBS ? FIX_MAX_JOBS : (int)n;
 }
 
+static json_t *strvec_json(const struct strvec *sv)
+{
+	json_t *a = json_array();
+	size_t i;
+	for (i = 0; i < sv->nr; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+static void strvec_from_json(struct strvec *out, const json_t *a)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			strvec_push(out, json_string_value(v));
+}
+
 static json_t *options_json(const struct fix_options *o)
 {
 	/* never an API key: the store refuses one anyway */
@@ -108,6 +128,25 @@ static json_t *options_json(const struct fix_options *o)
 	if (o->price_in > 0 || o->price_out > 0) {
 		json_object_set_new(j, "price_in", json_real(o->price_in));
 		json_object_set_new(j, "price_out", json_real(o->price_out));
+	}
+	/* what a reproduction set: a resumed session verifies the same way */
+	if (o->user_prompt)
+		json_object_set_new(j, "user_prompt", json_string(o->user_prompt));
+	if (o->run_before)
+		json_object_set_new(j, "run_before", strvec_json(o->run_before));
+	if (o->carry_files)
+		json_object_set_new(j, "carry_files", strvec_json(o->carry_files));
+	if (o->targets) {
+		json_t *targets = json_array();
+		size_t i;
+		/* without their texts: a traceback may quote anything, and the store refuses keys */
+		for (i = 0; i < o->nr_targets; i++) {
+			json_t *t = failure_to_json(&o->targets[i]);
+			json_object_del(t, "traceback");
+			json_object_del(t, "output");
+			json_array_append_new(targets, t);
+		}
+		json_object_set_new(j, "targets", targets);
 	}
 	return j;
 }
@@ -135,6 +174,12 @@ static int open_project(struct session *s)
 					 "commit the project first", s->root);
 			goto done;
 		} else if (err < 0) {
+			goto done;
+		}
+		if (s->opts->base && (err = vcs_branch_target(s->base, s->repo, s->opts->base)) < 0) {
+			if (err == ERR_NOTFOUND)
+				err = error_setc(ERR_USAGE, "no branch '%s' to make the fixes from",
+						 s->opts->base);
 			goto done;
 		}
 		if ((err = vcs_exclude(s->repo, "/" FIX_DIR "/")) < 0)
@@ -177,6 +222,20 @@ done:
 static const char *const copy_skip[] = { ".git", FIX_DIR, ".venv", "venv", ".tox",
 					 ".pytest_cache", "__pycache__", NULL };
 
+/*
+ * A reproduction test that the base commit does not have: copied from the
+ * user's work tree into a work directory. It is never named in a commit:
+ * commits take only the paths a change touched.
+ */
+static int carry_files(struct session *s, const char *dir)
+{
+	size_t i;
+	int err = 0;
+	for (i = 0; s->opts->carry_files && i < s->opts->carry_files->nr && !err; i++)
+		err = fs_copy_file_under(s->root, dir, s->opts->carry_files->v[i], FIX_CARRY_MAX);
+	return err;
+}
+
 static int make_work_dirs(struct session *s, int jobs, const char *commit)
 {
 	int j, err = 0;
@@ -197,6 +256,8 @@ static int make_work_dirs(struct session *s, int jobs, const char *commit)
 		} else {
 			err = fs_copy_tree(s->root, dir.ptr, copy_skip);
 		}
+		if (!err)
+			err = carry_files(s, dir.ptr);
 		strvec_push(&s->job_dirs, dir.ptr);
 		buf_release(&dir);
 		if (err < 0)
@@ -525,6 +586,7 @@ static void job_setup(struct job *job, struct session *s, int k, const struct ca
 	job->gates.verify_runs = s->opts->verify_runs;
 	job->gates.allow_test_edits = s->opts->allow_test_edits;
 	job->gates.baseline_failures = &s->baseline_failures;
+	job->gates.run_before = s->opts->run_before;
 	if (s->repo) {
 		job->gates.diff = diff_in_job;
 		job->gates.diff_payload = job;
@@ -716,6 +778,7 @@ static int fix_one_llm(struct session *s, size_t i, size_t pos, size_t count, in
 		req.previous_change = previous.len ? previous.ptr : NULL;
 		req.preferred_mode = mode;
 		req.allow_test_edits = s->opts->allow_test_edits;
+		req.user_prompt = s->opts->user_prompt;
 		req.provider = s->provider;
 		req.fallback = s->fallback;
 		req.exchange = &x;
@@ -785,6 +848,13 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 
 static int wanted(const struct fix_options *o, const struct failure *f)
 {
+	size_t k;
+	if (o->targets) {
+		for (k = 0; k < o->nr_targets; k++)
+			if (!strcmp(o->targets[k].id, f->id))
+				return 1;
+		return 0;
+	}
 	if (o->test_path && *o->test_path) {
 		size_t n = strlen(o->test_path);
 		const char *p = o->test_path;
@@ -828,7 +898,7 @@ static int run_baseline(struct session *s)
 {
 	struct test_result res = TEST_RESULT_INIT;
 	struct pytest_options po = PYTEST_OPTIONS_INIT;
-	size_t i;
+	size_t i, t;
 	int err;
 
 	po.root = s->job_dirs.v[0];
@@ -850,6 +920,15 @@ static int run_baseline(struct session *s)
 			err = store_failure_set_status(s->store, s->row.id, i, "pending", NULL, NULL);
 		if (err < 0)
 			break;
+	}
+	/* a reproduction's failures that passed at baseline (flaky, order-dependent) */
+	for (t = 0; !err && t < s->opts->nr_targets; t++) {
+		const struct failure *f = &s->opts->targets[t];
+		if (test_result_find(&res, f->id))
+			continue;
+		if ((err = store_failure_add(s->store, s->row.id, i, f)) == 0)
+			err = store_failure_set_status(s->store, s->row.id, i, "pending", NULL, NULL);
+		i++;
 	}
 	if (err < 0) {
 		store_rollback(s->store);
@@ -1134,8 +1213,26 @@ done:
 	return err;
 }
 
-/* `owned` keeps the strings the options point to */
-static void options_from_json(struct fix_options *o, struct strvec *owned, const char *text)
+/* what the options point to when they come from a stored session */
+struct stored_options {
+	struct strvec owned, before, carry;
+	struct failure *targets;
+	size_t nr_targets;
+};
+#define STORED_OPTIONS_INIT { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL, 0 }
+
+static void stored_options_release(struct stored_options *so)
+{
+	size_t i;
+	strvec_clear(&so->owned);
+	strvec_clear(&so->before);
+	strvec_clear(&so->carry);
+	for (i = 0; i < so->nr_targets; i++)
+		failure_release(&so->targets[i]);
+	free(so->targets);
+}
+
+static void options_from_json(struct fix_options *o, struct stored_options *so, const char *text)
 {
 	json_t *j = json_loads(text, 0, NULL);
 	json_t *v;
@@ -1143,8 +1240,8 @@ static void options_from_json(struct fix_options *o, struct strvec *owned, const
 		return;
 #define GET_STR(key, field) \
 	if ((v = json_object_get(j, key)) && json_is_string(v)) { \
-		strvec_push(owned, json_string_value(v)); \
-		o->field = owned->v[owned->nr - 1]; \
+		strvec_push(&so->owned, json_string_value(v)); \
+		o->field = so->owned.v[so->owned.nr - 1]; \
 	}
 #define GET_INT(key, field) \
 	if ((v = json_object_get(j, key)) && json_is_integer(v)) o->field = (int)json_integer_value(v)
@@ -1152,6 +1249,25 @@ static void options_from_json(struct fix_options *o, struct strvec *owned, const
 	if ((v = json_object_get(j, key)) && json_is_number(v)) o->field = json_number_value(v)
 	GET_STR("test_path", test_path);
 	GET_STR("test_function", test_function);
+	GET_STR("user_prompt", user_prompt);
+	if ((v = json_object_get(j, "run_before")) && json_is_array(v)) {
+		strvec_from_json(&so->before, v);
+		o->run_before = &so->before;
+	}
+	if ((v = json_object_get(j, "carry_files")) && json_is_array(v)) {
+		strvec_from_json(&so->carry, v);
+		o->carry_files = &so->carry;
+	}
+	if ((v = json_object_get(j, "targets")) && json_is_array(v)) {
+		size_t i;
+		json_t *t;
+		so->targets = xcalloc(json_array_size(v) + 1, sizeof(*so->targets));
+		json_array_foreach(v, i, t)
+			if (failure_from_json(&so->targets[so->nr_targets], t) == 0)
+				so->nr_targets++;
+		o->targets = so->targets;
+		o->nr_targets = so->nr_targets;
+	}
 	GET_STR("engine", engine);
 	GET_STR("branch", branch);
 	if (!o->pytest_cmd) {
@@ -1192,7 +1308,7 @@ int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options
 {
 	struct session s;
 	struct fix_options opts = *given;
-	struct strvec owned = STRVEC_INIT;
+	struct stored_options stored = STORED_OPTIONS_INIT;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -1207,7 +1323,7 @@ int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options
 		err = error_setc(ERR_USAGE, "session '%s' is already complete", s.row.id);
 		goto done;
 	}
-	options_from_json(&opts, &owned, s.row.options_json);
+	options_from_json(&opts, &stored, s.row.options_json);
 	if ((err = open_providers(&s)) < 0)
 		goto done;
 	if (s.repo && s.row.base_commit && *s.row.base_commit)
@@ -1239,6 +1355,6 @@ done:
 	if (!*out->session && *s.row.id)
 		snprintf(out->session, sizeof(out->session), "%s", s.row.id);
 	session_release(&s);
-	strvec_clear(&owned);
+	stored_options_release(&stored);
 	return err;
 }

@@ -241,6 +241,8 @@ static int gate_target(struct validation *v, const char *workdir, const struct f
 	struct strvec paths = STRVEC_INIT;
 	int run, err = 0;
 
+	for (run = 0; g->run_before && run < (int)g->run_before->nr; run++)
+		strvec_push(&paths, g->run_before->v[run]);
 	strvec_push(&paths, validate_target_id(target));
 	for (run = 0; run <= g->verify_runs; run++) {
 		struct test_result res = TEST_RESULT_INIT;

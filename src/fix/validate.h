@@ -29,6 +29,8 @@ struct gate_options {
 	int skip_regression;             /* only for tests of this module */
 	const struct strvec *suite_paths;  /* what "the full suite" is: pytest paths, may be empty */
 	const struct strvec *baseline_failures;  /* node ids failing at baseline */
+	const struct strvec *run_before;   /* node ids run before the target, in order (the target
+					    * fails only after them); may be NULL */
 	/* optional: the change as a diff, made while it is applied in workdir */
 	int (*diff)(struct buf *out, const char *workdir, const struct strvec *touched, void *payload);
 	void *diff_payload;

@@ -161,3 +161,21 @@ void failure_set_text(char **field, const char *s, size_t len, size_t cap)
 	}
 	*field = buf_detach(&b, NULL);
 }
+
+void failure_copy(struct failure *dst, const struct failure *src)
+{
+	size_t i;
+	memset(dst, 0, sizeof(*dst));
+	dst->id = xstrdup_or_null(src->id);
+	dst->file = xstrdup_or_null(src->file);
+	dst->test = xstrdup_or_null(src->test);
+	dst->kind = src->kind;
+	dst->error_type = xstrdup_or_null(src->error_type);
+	dst->message = xstrdup_or_null(src->message);
+	dst->loc_file = xstrdup_or_null(src->loc_file);
+	dst->loc_line = src->loc_line;
+	for (i = 0; i < src->nr_frames; i++)
+		failure_add_frame(dst, src->frames[i].file, src->frames[i].line, src->frames[i].function);
+	dst->traceback = xstrdup_or_null(src->traceback);
+	dst->output = xstrdup_or_null(src->output);
+}

@@ -67,6 +67,8 @@ void test_result_remove(struct test_result *res, size_t i);
 
 /* forget what a failure says (type, message, location, frames, texts), keeping id, file, test and kind */
 void failure_clear_details(struct failure *f);
+/* a deep copy of `src` into `dst` (which holds nothing yet) */
+void failure_copy(struct failure *dst, const struct failure *src);
 /* free everything a failure holds (not the struct itself) */
 void failure_release(struct failure *f);
 /* failure_release() and free() a heap-allocated failure; NULL is a no-op */

@@ -12,6 +12,11 @@
  */
 json_t *test_result_to_json(const struct test_result *res);
 json_t *failure_to_json(const struct failure *f);
+/*
+ * The reverse of failure_to_json(), into `out` (which holds nothing yet):
+ * ERR_PARSE when `j` is not such an object (no string "id").
+ */
+int failure_from_json(struct failure *out, const json_t *j);
 
 /* flags for test_result_to_json_flags() */
 enum result_json_flags {

@@ -313,3 +313,27 @@ int fs_copy_tree(const char *src, const char *dst, const char *const *skip)
 {
 	return copy_tree(src, dst, skip);
 }
+
+int fs_copy_file_under(const char *from_root, const char *to_root, const char *rel, size_t max)
+{
+	struct buf from = BUF_INIT, to = BUF_INIT, data = BUF_INIT;
+	char *slash;
+	int err;
+
+	buf_addf(&from, "%s/%s", from_root, rel);
+	buf_addf(&to, "%s/%s", to_root, rel);
+	if ((err = fs_read_file(&data, from.ptr, max)) < 0)
+		goto done;
+	if ((slash = strrchr(to.ptr, '/')) && slash > to.ptr) {
+		*slash = '\0';
+		err = fs_mkdir_p(to.ptr, 0755);
+		*slash = '/';
+	}
+	if (!err)
+		err = fs_write_atomic(to.ptr, data.ptr, data.len, 0644);
+done:
+	buf_release(&from);
+	buf_release(&to);
+	buf_release(&data);
+	return err;
+}

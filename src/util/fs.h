@@ -30,6 +30,12 @@ int fs_realpath(struct buf *out, const char *path);
  */
 int fs_copy_tree(const char *src, const char *dst, const char *const *skip);
 
+/*
+ * Copy the file at from_root/rel to to_root/rel (its directories made,
+ * written atomically, mode 0644). ERR_LIMIT past `max` bytes (0: no cap).
+ */
+int fs_copy_file_under(const char *from_root, const char *to_root, const char *rel, size_t max);
+
 /* `path` relative to directory `root` when inside it; otherwise NULL. Owned by caller. */
 char *fs_relative_to(const char *path, const char *root);
 

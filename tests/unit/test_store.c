@@ -241,11 +241,19 @@ static void store__create_refuses_secrets_and_bad_options(void **state)
 					      "{\"x\": \"--API-KEY=sk\"}"), ERR_USAGE);
 	assert_int_equal(store_session_create(&r, fx->s, "/p", NULL, "{\"apiKey\": 1}"),
 			 ERR_USAGE);
+	assert_int_equal(store_session_create(&r, fx->s, "/p", NULL,
+					      "{\"x\": [\"Bearer abcdefghijklmnopqrstuvwxyz0123\"]}"),
+			 ERR_USAGE);
 	assert_int_equal(store_session_create(&r, fx->s, "/p", NULL, "{not json"), ERR_USAGE);
 	assert_int_equal(store_session_create(&r, fx->s, "/p", NULL, "[1]"), ERR_USAGE);
 	ok(store_session_list(&rows, &nr, fx->s));
 	assert_int_equal(nr, 0);
 	session_rows_free(rows, nr);
+	/* text that only mentions a key is no secret: a test named so, the user's words */
+	ok(store_session_create(&r, fx->s, "/p", NULL,
+				"{\"user_prompt\": \"the api-key test flakes\", "
+				"\"targets\": [{\"id\": \"tests/test_auth.py::test_api_key_rotation\"}]}"));
+	session_row_release(&r);
 }
 
 static void store__valid_transitions_are_recorded(void **state)

@@ -1,0 +1,15 @@
+#include "cli/fix_options.h"
+
+#include "util/error.h"
+
+int fix_options_check(struct fix_options *fo, double max_tokens, int max_candidates)
+{
+	if (max_tokens < 0 || max_tokens > 1e15 || fo->price_in < 0 || fo->price_out < 0)
+		return error_setc(ERR_USAGE, "--max-tokens and prices must not be negative");
+	if (fo->verify_runs < 0 || max_candidates < 1 || fo->jobs < 0 || fo->test_timeout < 0 ||
+	    fo->max_retries < 0)
+		return error_setc(ERR_USAGE, "numbers must not be negative");
+	fo->max_tokens = (long)max_tokens;
+	fo->max_candidates = (size_t)max_candidates;
+	return 0;
+}
