@@ -101,27 +101,12 @@ static int sleep_interruptible(long ms, const char *method, const char *path)
 
 static int api_url_from(char **out, const char *url, const char *where)
 {
-	const char *rest;
-	size_t len;
-
-	if (!strncasecmp(url, "http://", 7))
-		rest = url + 7;
-	else if (!strncasecmp(url, "https://", 8))
-		rest = url + 8;
-	else
-		return error_setc(ERR_USAGE, "bad github API URL '%s' (%s): it must start with "
-				  "http:// or https://", url, where);
-	if (!*rest || *rest == '/')
-		return error_setc(ERR_USAGE, "bad github API URL '%s' (%s): no host", url, where);
-	for (; *rest; rest++)
-		if ((unsigned char)*rest <= ' ' || *rest == 0x7f)
-			return error_setc(ERR_USAGE, "bad github API URL '%s' (%s): it holds a blank "
-					  "or a control character", url, where);
-	len = strlen(url);
-	while (len && url[len - 1] == '/')
-		len--;
-	*out = xstrndup(url, len);
-	return 0;
+	struct buf what = BUF_INIT;
+	int err;
+	buf_addf(&what, "github API URL (%s)", where);
+	err = http_base_url(out, url, what.ptr);
+	buf_release(&what);
+	return err;
 }
 
 static int api_url_for_host(char **out, const char *host)

@@ -141,28 +141,17 @@ int llm_base_url(char **out, const char *provider, const char *configured,
 		 const char *env, const char *fallback)
 {
 	const char *url = configured;
-	const char *rest;
-	size_t len;
+	struct buf what = BUF_INIT;
+	int err;
 
-	*out = NULL;
 	if (!url || !*url)
 		url = env ? getenv(env) : NULL;
 	if (!url || !*url)
 		url = fallback;
-	if (!strncasecmp(url, "http://", 7))
-		rest = url + 7;
-	else if (!strncasecmp(url, "https://", 8))
-		rest = url + 8;
-	else
-		return error_setc(ERR_USAGE, "bad base URL '%s' for '%s': it must start with "
-				  "http:// or https://", url, provider);
-	if (!*rest || *rest == '/')
-		return error_setc(ERR_USAGE, "bad base URL '%s' for '%s': no host", url, provider);
-	len = strlen(url);
-	while (len && url[len - 1] == '/')
-		len--;
-	*out = xstrndup(url, len);
-	return 0;
+	buf_addf(&what, "base URL for '%s'", provider);
+	err = http_base_url(out, url, what.ptr);
+	buf_release(&what);
+	return err;
 }
 
 int llm_http_error(const char *provider, long status, const char *body, size_t len)

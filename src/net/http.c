@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 #include "util/sig.h"
+#include "util/xalloc.h"
 
 #include <assert.h>
 #include <curl/curl.h>
@@ -319,4 +320,30 @@ done:
 	buf_release(&x.line);
 	buf_release(&x.data);
 	return err;
+}
+
+int http_base_url(char **out, const char *url, const char *what)
+{
+	const char *rest;
+	size_t len;
+
+	*out = NULL;
+	if (!strncasecmp(url, "http://", 7))
+		rest = url + 7;
+	else if (!strncasecmp(url, "https://", 8))
+		rest = url + 8;
+	else
+		return error_setc(ERR_USAGE, "bad %s '%s': it must start with http:// or https://",
+				  what, url);
+	if (!*rest || *rest == '/')
+		return error_setc(ERR_USAGE, "bad %s '%s': no host", what, url);
+	for (; *rest; rest++)
+		if ((unsigned char)*rest <= ' ' || *rest == 0x7f)
+			return error_setc(ERR_USAGE, "bad %s '%s': it holds a blank or a control "
+					  "character", what, url);
+	len = strlen(url);
+	while (len && url[len - 1] == '/')
+		len--;
+	*out = xstrndup(url, len);
+	return 0;
 }

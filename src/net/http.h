@@ -85,4 +85,12 @@ int http_request(struct http_response *out, const struct http_request *req);
 /* libcurl's global state, for leak checkers at exit; http_request() sets it up itself */
 void http_global_cleanup(void);
 
+/*
+ * Check a service's base URL and copy it without trailing slashes into
+ * `out` (the caller frees it): http:// or https://, a host, no blank or
+ * control character. ERR_USAGE naming `what` ("base URL for 'openai'")
+ * otherwise.
+ */
+int http_base_url(char **out, const char *url, const char *what);
+
 #endif

@@ -635,30 +635,22 @@ done:
 	return err;
 }
 
-/* run `ids` once in order and take the target's failure record */
-static int record_of(struct repro_run *r, struct repro_target *t, const struct strvec *ids)
+/* a collection error: collect the module once; it is reproduced when that fails too */
+static int collection_fails(struct repro_run *r, struct repro_target *t)
 {
 	struct test_result res = TEST_RESULT_INIT;
 	struct pytest_options po = PYTEST_OPTIONS_INIT;
+	struct strvec one = STRVEC_INIT;
 	const struct failure *f;
 	int err;
 
-	pytest_options_for(&po, r, ids);
+	strvec_push(&one, t->id);
+	pytest_options_for(&po, r, &one);
 	if ((err = pytest_run(&res, &po)) == 0 && (f = test_result_find(&res, t->id))) {
 		failure_copy(&t->local, f);
 		t->reproduced = 1;
 	}
 	test_result_release(&res);
-	return err;
-}
-
-/* a collection error: collect the module once; it is reproduced when that fails too */
-static int collection_fails(struct repro_run *r, struct repro_target *t)
-{
-	struct strvec one = STRVEC_INIT;
-	int err;
-	strvec_push(&one, t->id);
-	err = record_of(r, t, &one);
 	strvec_clear(&one);
 	return err;
 }
@@ -757,11 +749,10 @@ static int reproduce_intermittent(struct repro_run *r)
 			 t->id, t->stress.iterations);
 		err = stress_find_polluter(&t->order, &so, t->id, &suite);
 		t->have_order = !err;
-		if (!err && t->order.order_dependent && t->order.order.nr)
-			err = record_of(r, t, &t->order.order);
-		if (!err && t->order.order_dependent && !t->reproduced)
-			log_warn("'%s' failed after other tests, but not again in the order found",
-				 t->id);
+		if (!err && t->order.order_dependent && t->order.order.nr && t->order.failure.id) {
+			failure_copy(&t->local, &t->order.failure);
+			t->reproduced = 1;
+		}
 	}
 	for (i = 0; i < r->nr_targets; i++) {
 		struct repro_target *t = &r->targets[i];
@@ -1240,7 +1231,6 @@ report:
 		find_contacts(&r);
 		r.status = status_of(&r);
 		r.seconds = now_seconds() - r.started;
-		r.error_code = err;
 		werr = write_outputs(&r, out);
 		if (werr < 0)
 			log_error("cannot write the report: %s", error_last());

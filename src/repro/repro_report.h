@@ -69,7 +69,7 @@ struct repro_run {
 	struct strvec contacts;
 	struct buf problem;         /* why it stopped short, for the report */
 	const char *status;
-	int interrupted, error_code;
+	int interrupted;
 	double started, seconds;
 	time_t wall_start;
 };

@@ -212,6 +212,18 @@ void order_result_release(struct order_result *r)
 	free(r->polluter);
 	r->polluter = NULL;
 	strvec_clear(&r->order);
+	failure_release(&r->failure);
+	memset(&r->failure, 0, sizeof(r->failure));
+}
+
+/* the target's failure in a run that failed becomes the result's (the latest wins) */
+static void keep_failure(struct order_result *out, struct tally *t)
+{
+	if (!t->first.id)
+		return;
+	failure_release(&out->failure);
+	out->failure = t->first;
+	memset(&t->first, 0, sizeof(t->first));
 }
 
 static void plan_init(struct plan *p)
@@ -977,8 +989,10 @@ static int probe_order(struct order_ctx *c, const struct strvec *order, int runs
 	for (i = 0; i < runs; i++) {
 		if (plans[i].tally.iterations)
 			done++;
-		if (plans[i].tally.failures)
+		if (plans[i].tally.failures) {
 			failed = 1;
+			keep_failure(c->out, &plans[i].tally);
+		}
 		plan_release(&plans[i]);
 	}
 	free(plans);
@@ -1089,6 +1103,7 @@ static int run_together(struct order_ctx *c, const struct strvec *candidates,
 			found = 1;
 			strvec_pushv(failing, t->first_order.v);
 			c->out->seed = t->first_shuffled ? t->first_seed : 0;
+			keep_failure(c->out, t);
 		}
 	}
 	for (i = 0; i < rounds; i++)

@@ -122,8 +122,10 @@ struct order_result {
 	int together_runs, together_failures;
 	int probes;                      /* fresh processes spent bisecting and confirming */
 	int stopped_by_time_limit;
+	/* the target's failure in the last failing run: that of `order` (id NULL: none) */
+	struct failure failure;
 };
-#define ORDER_RESULT_INIT { 0, NULL, STRVEC_INIT, 0, 0, 0, 0, 0, 0, 0 }
+#define ORDER_RESULT_INIT { 0, NULL, STRVEC_INIT, 0, 0, 0, 0, 0, 0, 0, { 0 } }
 
 int stress_find_polluter(struct order_result *out, const struct stress_options *o,
 			 const char *target, const struct strvec *candidates);

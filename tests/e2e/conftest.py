@@ -39,6 +39,28 @@ class Result:
                                                         self.stderr[-3000:])
 
 
+class LoopbackFake:
+    """A fake of a remote service (tests/fakes/*.py) on 127.0.0.1: it prints its
+    port on its first line, logs each request as a JSON line to `log`, and
+    exits when its stdin closes."""
+
+    def __init__(self, argv, log):
+        self.log = Path(log)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        self.port = int(self.proc.stdout.readline().strip())
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def requests(self):
+        if not self.log.exists():
+            return []
+        return [json.loads(l) for l in self.log.read_text().splitlines() if l.strip()]
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
 def run_fixer(args, cwd, env=None, timeout=300):
     full_env = dict(os.environ)
     full_env.pop("PYTEST_FIXER_PYTEST", None)

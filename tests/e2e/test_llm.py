@@ -1,14 +1,10 @@
 """The LLM path of `fix`, against loopback fakes of the real protocols."""
 import json
-import os
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import SYSTEM_PYTEST, run_fixer
+from conftest import SYSTEM_PYTEST, LoopbackFake, run_fixer
 from test_fix import git, make_repo
 
 FAKE = Path(__file__).resolve().parent.parent / "fakes" / "fake_llm.py"
@@ -16,26 +12,14 @@ KEY = "sk-TESTKEY-abcdef0123456789"
 ENV = {"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST}
 
 
-class Fake:
+class Fake(LoopbackFake):
     """tests/fakes/fake_llm.py serving a script of replies, logging requests."""
 
     def __init__(self, tmp_path, steps, name="fake"):
         self.script = tmp_path / (name + "-script.json")
-        self.log = tmp_path / (name + "-requests.jsonl")
         self.script.write_text(json.dumps(steps))
-        self.proc = subprocess.Popen(["/usr/bin/python3", str(FAKE), str(self.script), str(self.log)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.port = int(self.proc.stdout.readline().strip())
-        self.url = "http://127.0.0.1:%d" % self.port
-
-    def requests(self):
-        if not self.log.exists():
-            return []
-        return [json.loads(l) for l in self.log.read_text().splitlines() if l.strip()]
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
+        log = tmp_path / (name + "-requests.jsonl")
+        super().__init__(["/usr/bin/python3", str(FAKE), str(self.script), str(log)], log)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ local bare repository; pytest, git and the fix loop are real.
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECTS, SYSTEM_PYTEST, binary, run_fixer
+from conftest import PROJECTS, SYSTEM_PYTEST, LoopbackFake, binary, run_fixer
 from test_fix import CALC, git, make_repo, snapshot
 
 FIXTURES = PROJECTS.parent
@@ -86,25 +85,12 @@ def calc_repo(tmp_path):
     return root
 
 
-class FakeGitHub:
+class FakeGitHub(LoopbackFake):
     def __init__(self, tmp_path, script):
-        self.log = tmp_path / "github-requests.jsonl"
-        script = dict(script, log=str(self.log), token=TOKEN)
+        log = tmp_path / "github-requests.jsonl"
         path = tmp_path / "github-script.json"
-        path.write_text(json.dumps(script))
-        self.proc = subprocess.Popen([sys.executable, str(FAKE_GITHUB), str(path), "300"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.port = int(self.proc.stdout.readline())
-        self.url = "http://127.0.0.1:%d" % self.port
-
-    def requests(self):
-        if not self.log.exists():
-            return []
-        return [json.loads(l) for l in self.log.read_text().splitlines()]
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
+        path.write_text(json.dumps(dict(script, log=str(log), token=TOKEN)))
+        super().__init__([sys.executable, str(FAKE_GITHUB), str(path), "300"], log)
 
 
 @pytest.fixture

@@ -329,41 +329,48 @@ class Handler(BaseHTTPRequestHandler):
             self.not_found()
             return
         jobs = run.get("jobs", [])
-        try:
-            per_page = int(query.get("per_page", ["30"])[0])
-            page = int(query.get("page", ["1"])[0])
-        except ValueError:
-            self.send_json(422, {"message": "Validation Failed"})
+        paging = self.paging(query)
+        if paging is None:
             return
-        per_page = max(1, min(per_page, 100, int(SCRIPT.get("max_per_page", 100))))
-        page = max(page, 1)
+        per_page, page = paging
         chunk = jobs[(page - 1) * per_page:page * per_page]
         out = []
         for j in chunk:
             o = {"run_id": int(seg[5]), "status": "completed", "steps": []}
             o.update(j)
             out.append(o)
-        last = max(1, (len(jobs) + per_page - 1) // per_page)
+        self.send_json(200, {"total_count": len(jobs), "jobs": out},
+                       self.page_links(path, per_page, page, len(jobs)))
+
+    def paging(self, query):
+        """(per_page, page) from the query, capped like GitHub's; None after a 422."""
+        try:
+            per_page = int(query.get("per_page", ["30"])[0])
+            page = int(query.get("page", ["1"])[0])
+        except ValueError:
+            self.send_json(422, {"message": "Validation Failed"})
+            return None
+        return max(1, min(per_page, 100, int(SCRIPT.get("max_per_page", 100)))), max(page, 1)
+
+    def page_links(self, path, per_page, page, total):
+        """GitHub's Link header: rel="next" while pages remain, and rel="last"."""
+        last = max(1, (total + per_page - 1) // per_page)
         url = "%s%s?per_page=%d&page=%%d" % (self.base(STATE["api_port"]), path, per_page)
         links = []
         if page < last:
             links.append('<%s>; rel="next"' % (url % (page + 1)))
         links.append('<%s>; rel="last"' % (url % last))
-        self.send_json(200, {"total_count": len(jobs), "jobs": out}, {"Link": ", ".join(links)})
+        return {"Link": ", ".join(links)}
 
     def serve_artifacts(self, path, seg, query):
         arts = SCRIPT.get("artifacts", {}).get(seg[5])
         if arts is None:
             self.not_found()
             return
-        try:
-            per_page = int(query.get("per_page", ["30"])[0])
-            page = int(query.get("page", ["1"])[0])
-        except ValueError:
-            self.send_json(422, {"message": "Validation Failed"})
+        paging = self.paging(query)
+        if paging is None:
             return
-        per_page = max(1, min(per_page, 100, int(SCRIPT.get("max_per_page", 100))))
-        page = max(page, 1)
+        per_page, page = paging
         out = []
         for a in arts[(page - 1) * per_page:page * per_page]:
             size = a.get("size_in_bytes")
@@ -373,13 +380,8 @@ class Handler(BaseHTTPRequestHandler):
                         "size_in_bytes": size,
                         "archive_download_url": "%s/repos/%s/%s/actions/artifacts/%s/zip"
                         % (self.base(STATE["api_port"]), seg[1], seg[2], a["id"])})
-        last = max(1, (len(arts) + per_page - 1) // per_page)
-        url = "%s%s?per_page=%d&page=%%d" % (self.base(STATE["api_port"]), path, per_page)
-        links = []
-        if page < last:
-            links.append('<%s>; rel="next"' % (url % (page + 1)))
-        links.append('<%s>; rel="last"' % (url % last))
-        self.send_json(200, {"total_count": len(arts), "artifacts": out}, {"Link": ", ".join(links)})
+        self.send_json(200, {"total_count": len(arts), "artifacts": out},
+                       self.page_links(path, per_page, page, len(arts)))
 
     def serve_pull(self, owner, repo, raw):
         try:

@@ -345,6 +345,11 @@ static void stress__finds_the_polluter_by_bisection(void **state)
 	assert_string_equal(r.order.v[0], "test_writer.py::test_a");
 	assert_string_equal(r.order.v[1], "test_reader.py::test_b");
 	assert_true(r.probes > 0);
+	/* the failure of that order, for the report and the fix */
+	assert_non_null(r.failure.id);
+	assert_string_equal(r.failure.id, "test_reader.py::test_b");
+	assert_string_equal(r.failure.error_type, "AssertionError");
+	assert_non_null(strstr(r.failure.message, "the cache was left set"));
 	order_result_release(&r);
 	strvec_clear(&cands);
 }
