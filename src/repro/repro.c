@@ -13,6 +13,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/proc.h"
+#include "util/secret.h"
 #include "util/sig.h"
 #include "util/xalloc.h"
 #include "vcs/vcs.h"
@@ -1149,6 +1150,7 @@ static int write_outputs(struct repro_run *r, struct repro_outcome *out)
 	if ((err = fs_mkdir_p(dir.ptr, 0755)) < 0)
 		goto done;
 	if (r->log.len) {
+		secret_redact(&r->log);
 		buf_addf(&path, "%s/%s_%s.log", dir.ptr, r->stamp, r->slug.ptr);
 		if ((err = fs_write_atomic(path.ptr, r->log.ptr, r->log.len, 0644)) < 0)
 			goto done;
