@@ -11,7 +11,9 @@
  * small vtable (OpenAI-compatible chat completions, Anthropic messages, and
  * replay of a recorded cassette), with retries, backoff and a fallback in
  * llm_client. The API key lives only in `struct llm_config`: it never goes
- * into an error message, a log line, a transcript or a cassette.
+ * into an error message, a log line, a transcript or a cassette; it and
+ * every other registered secret (util/secret.h) are redacted from the
+ * prompts llm_complete() sends and from what the recorder writes.
  *
  * Ownership: requests and configs are the caller's; a reply's strings are
  * owned by the reply and freed by llm_reply_release().
