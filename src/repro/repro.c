@@ -1004,6 +1004,9 @@ static int open_pr(struct repro_run *r)
 	}
 	repro_pr_title(&title, r);
 	repro_pr_body(&body, r);
+	/* a pull request is public: it never quotes a secret */
+	secret_redact(&title);
+	secret_redact(&body);
 	if ((err = github_open(&gh, host.ptr, NULL)) < 0)
 		goto done;
 	log_info("opening a draft pull request on %s/%s", owner.ptr, name.ptr);
