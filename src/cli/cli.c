@@ -2,10 +2,14 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/sig.h"
+#include "util/strvec.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,6 +51,25 @@ int cli_exit_for_error(int err)
 	return EXIT_RUN;
 }
 
+void cli_print_json(const json_t *obj)
+{
+	char *text = json_dumps(obj, JSON_INDENT(2));
+	char *clean = secret_redacted(text ? text : "null");
+
+	fputs(clean, stdout);
+	fputc('\n', stdout);
+	free(clean);
+	free(text);
+}
+
+void cli_pass_env(const struct strvec *names)
+{
+	size_t i;
+
+	for (i = 0; i < names->nr; i++)
+		secret_pass_env(names->v[i]);
+}
+
 int cli_main(int argc, const char **argv)
 {
 	int i = 1;
@@ -54,6 +77,8 @@ int cli_main(int argc, const char **argv)
 
 	log_init_from_env();
 	sig_install();
+	/* the keys in our environment are secrets from here on, and hidden from children */
+	secret_add_env();
 	while (i < argc && argv[i][0] == '-') {
 		const char *a = argv[i];
 		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {

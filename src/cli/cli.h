@@ -21,6 +21,20 @@ struct cmd_entry {
 
 int cli_main(int argc, const char **argv);
 
+struct strvec;
+struct json_t;
+/* print `obj` to stdout, indented, with every secret redacted (--json never shows one) */
+void cli_print_json(const struct json_t *obj);
+/*
+ * --pass-env NAME (fix, scan, reproduce): an option row filling a struct
+ * strvec, and cli_pass_env() to let children see those variables though
+ * they hold a secret (util/secret.h hides them otherwise).
+ */
+#define CLI_PASS_ENV_OPTION(list) \
+	{ OPT_LIST, "pass-env", 0, &(list), "NAME", \
+	  "let the tests see this variable though it holds a secret (repeatable)" }
+void cli_pass_env(const struct strvec *names);
+
 /* map an error code from below to an exit code, printing the last error */
 int cli_exit_for_error(int err);
 

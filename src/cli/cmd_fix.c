@@ -29,8 +29,7 @@ static int print_outcome(const struct fix_outcome *o, int json)
 	    (err = report_session_json(&obj, st, o->session)) < 0)
 		goto done;
 	if (json) {
-		json_dumpf(obj, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		cli_print_json(obj);
 	} else {
 		json_t *errors = json_object_get(obj, "errors");
 		json_t *e;
@@ -56,6 +55,7 @@ static int run_fix(int argc, const char **argv, int resume)
 	struct fix_options fo = FIX_OPTIONS_INIT;
 	struct fix_outcome out;
 	struct parsed_args pa = PARSED_ARGS_INIT;
+	struct strvec pass_env = STRVEC_INIT;
 	int max_candidates = FIX_DEFAULT_MAX_CANDIDATES, cleanup_only = 0;
 	double max_tokens = 0;
 	struct option opts[] = {
@@ -75,6 +75,7 @@ static int run_fix(int argc, const char **argv, int resume)
 		{ OPT_FLAG, "wait", 0, &fo.wait, NULL, "wait for another fix running in the project" },
 		{ OPT_FLAG, "cleanup-only", 0, &cleanup_only, NULL, "only remove what earlier sessions left" },
 		{ OPT_FLAG, "json", 0, &fo.json, NULL, "print the result as JSON" },
+		CLI_PASS_ENV_OPTION(pass_env),
 		OPT_END_ENTRY,
 	};
 	int err, code;
@@ -88,6 +89,7 @@ static int run_fix(int argc, const char **argv, int resume)
 		code = EXIT_OK;
 		goto done;
 	}
+	cli_pass_env(&pass_env);
 	if (cleanup_only) {
 		struct strvec report = STRVEC_INIT;
 		size_t i;
@@ -130,6 +132,7 @@ static int run_fix(int argc, const char **argv, int resume)
 	}
 done:
 	fflush(stdout);
+	strvec_clear(&pass_env);
 	parsed_args_release(&pa);
 	return code;
 }

@@ -21,8 +21,7 @@ static void print_outcome(const struct repro_outcome *o, int json)
 				      "reproduced", (int)o->reproduced, "fixed", (int)o->fixed,
 				      "interrupted", o->interrupted);
 		json_object_set_new(j, "tests", o->targets ? json_incref(o->targets) : json_array());
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		cli_print_json(j);
 		json_decref(j);
 		return;
 	}
@@ -40,6 +39,7 @@ int cmd_reproduce(int argc, const char **argv)
 	struct repro_options ro;
 	struct repro_outcome out;
 	struct parsed_args pa = PARSED_ARGS_INIT;
+	struct strvec pass_env = STRVEC_INIT;
 	int max_candidates = FIX_DEFAULT_MAX_CANDIDATES;
 	double max_tokens = 0, seed = 0;
 	int err, code;
@@ -65,6 +65,7 @@ int cmd_reproduce(int argc, const char **argv)
 			{ OPT_STRING, "pytest", 0, &ro.fix.pytest_cmd, "CMD", "the pytest command (or PYTEST_FIXER_PYTEST)" },
 			{ OPT_FLAG, "allow-test-edits", 0, &ro.fix.allow_test_edits, NULL, "let changes edit test files (never weaken them): order-dependent failures are often fixed there" },
 			{ OPT_FLAG, "json", 0, &ro.json, NULL, "print the outcome as JSON" },
+			CLI_PASS_ENV_OPTION(pass_env),
 			OPT_END_ENTRY,
 		};
 
@@ -78,6 +79,7 @@ int cmd_reproduce(int argc, const char **argv)
 			goto done;
 		}
 	}
+	cli_pass_env(&pass_env);
 	if (pa.positional.nr != 1) {
 		code = cli_exit_for_error(error_setc(ERR_USAGE, "reproduce needs one info.json file"));
 		goto done;
@@ -107,6 +109,7 @@ int cmd_reproduce(int argc, const char **argv)
 done:
 	fflush(stdout);
 	repro_outcome_release(&out);
+	strvec_clear(&pass_env);
 	parsed_args_release(&pa);
 	return code;
 }

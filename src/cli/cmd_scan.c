@@ -16,6 +16,7 @@ int cmd_scan(int argc, const char **argv)
 {
 	struct test_result res = TEST_RESULT_INIT;
 	struct parsed_args pa = PARSED_ARGS_INIT;
+	struct strvec pass_env = STRVEC_INIT;
 	const char *keyword = NULL, *pytest_cmd = NULL, *test_cmd = NULL, *junit = NULL;
 	double timeout = PYTEST_DEFAULT_TEST_TIMEOUT, run_timeout = 0;
 	int json = 0;
@@ -28,6 +29,7 @@ int cmd_scan(int argc, const char **argv)
 		{ OPT_DOUBLE, "run-timeout", 0, &run_timeout, "SECONDS", "time limit for the whole run (default: none)" },
 		{ OPT_STRING, "test-cmd", 0, &test_cmd, "CMD", "run another test runner instead of pytest" },
 		{ OPT_STRING, "junit-xml", 0, &junit, "PATH", "the JUnit XML report --test-cmd writes" },
+		CLI_PASS_ENV_OPTION(pass_env),
 		OPT_END_ENTRY,
 	};
 	struct render_style style;
@@ -43,6 +45,7 @@ int cmd_scan(int argc, const char **argv)
 		code = EXIT_OK;
 		goto done;
 	}
+	cli_pass_env(&pass_env);
 	if (timeout < 0 || run_timeout < 0 || run_timeout > 1e6) {
 		code = cli_exit_for_error(error_setc(ERR_USAGE, "time limits must be between 0 and 1000000 seconds"));
 		goto done;
@@ -81,8 +84,7 @@ int cmd_scan(int argc, const char **argv)
 
 	if (json) {
 		json_t *obj = test_result_to_json(&res);
-		json_dumpf(obj, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		cli_print_json(obj);
 		json_decref(obj);
 	} else {
 		render_style_for(&style, stdout);
@@ -95,6 +97,7 @@ int cmd_scan(int argc, const char **argv)
 done:
 	fflush(stdout);
 	test_result_release(&res);
+	strvec_clear(&pass_env);
 	parsed_args_release(&pa);
 	return code;
 }

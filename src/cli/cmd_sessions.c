@@ -54,8 +54,7 @@ int cmd_sessions(int argc, const char **argv)
 				"created", rows[i].created, "updated", rows[i].updated,
 				"total", (json_int_t)rows[i].total, "fixed", (json_int_t)rows[i].fixed,
 				"error", rows[i].error));
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		cli_print_json(arr);
 		json_decref(arr);
 	} else {
 		if (nr)
@@ -135,8 +134,7 @@ static int show_or_report(int argc, const char **argv, int markdown)
 			}
 			json_object_set(obj, "transcript", transcript);
 		}
-		json_dumpf(obj, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
+		cli_print_json(obj);
 	} else {
 		if ((err = report_session_markdown(&md, st, pa.positional.v[0])) < 0) {
 			code = cli_exit_for_error(err == ERR_NOTFOUND ? ERR_USAGE : err);

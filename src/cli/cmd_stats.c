@@ -55,8 +55,7 @@ static void print_json(const struct kb_stat *by_cat, size_t nr_cat, const struct
 	obj = json_pack("{s:I, s:I, s:f, s:o, s:o}", "attempts", (json_int_t)attempts,
 			"successes", (json_int_t)successes, "success_rate", rate(successes, attempts),
 			"by_category", cats, "by_template", tmpls);
-	json_dumpf(obj, stdout, JSON_INDENT(2));
-	fputc('\n', stdout);
+	cli_print_json(obj);
 	json_decref(obj);
 }
 

@@ -1,9 +1,14 @@
 #include "cli/fix_options.h"
 
 #include "util/error.h"
+#include "util/secret.h"
 
 int fix_options_check(struct fix_options *fo, double max_tokens, int max_candidates)
 {
+	/* first, so that no message quotes them */
+	secret_add(fo->api_key);
+	secret_add_url(fo->base_url);
+	secret_add_url(fo->fallback_base_url);
 	if (max_tokens < 0 || max_tokens > 1e15 || fo->price_in < 0 || fo->price_out < 0)
 		return error_setc(ERR_USAGE, "--max-tokens and prices must not be negative");
 	if (fo->verify_runs < 0 || max_candidates < 1 || fo->jobs < 0 || fo->test_timeout < 0 ||

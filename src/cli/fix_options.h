@@ -29,7 +29,8 @@
 		{ OPT_STRING, "cassette", 0, &(fo).cassette, "FILE", "with --provider replay: the exchanges to play back" }
 
 /*
- * The checks both commands make once parsed: numbers in range, the token
+ * The checks both commands make once parsed: the key and a base URL's
+ * password registered as secrets (util/secret.h), numbers in range, the token
  * budget into `fo`. ERR_USAGE with a message.
  */
 int fix_options_check(struct fix_options *fo, double max_tokens, int max_candidates);

@@ -784,7 +784,7 @@ static int fix_one_llm(struct session *s, size_t i, size_t pos, size_t count, in
 		req.fallback = s->fallback;
 		req.exchange = &x;
 		err = engine_llm.propose(&cands, &req);
-		s->tokens_used += x.prompt_tokens + x.completion_tokens;
+		s->tokens_used = sat_add(s->tokens_used, sat_add(x.prompt_tokens, x.completion_tokens));
 		++*attempts;
 		record_exchange(s, row->index, *attempts, temperature, &x);
 		if (err == ERR_INTERRUPTED || err == ERR_USAGE) {
@@ -965,7 +965,7 @@ static int loop(struct session *s, struct fix_outcome *out)
 	long tin = 0, tout = 0;
 
 	if (store_session_tokens(&tin, &tout, s->store, s->row.id) == 0)
-		s->tokens_used = tin + tout;   /* the budget holds across a resume */
+		s->tokens_used = sat_add(tin, tout);   /* the budget holds across a resume */
 	for (i = 0; i < s->nr_failures; i++)
 		if (!strcmp(s->failures[i].status, "pending"))
 			pending++;

@@ -6,6 +6,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -142,6 +143,41 @@ static int fail(struct validation *v, const char *gate, const char *fmt, ...)
 	buf_vaddf(&v->reason, fmt, ap);
 	va_end(ap);
 	return 0;
+}
+
+static int has_secret(const char *s)
+{
+	return s && secret_find(s, strlen(s));
+}
+
+/*
+ * A change that holds one of our secrets (util/secret.h), in an edit's text
+ * or in a file it leaves behind, is refused before anything else sees it:
+ * no diff is made of it, and it never reaches a branch. 1 when refused.
+ */
+static int gate_secret(struct validation *v, const struct change *c, const char *workdir)
+{
+	const char *where = NULL;
+	size_t i;
+
+	for (i = 0; i < c->nr && !where; i++) {
+		const struct file_edit *e = &c->edits[i];
+		if (has_secret(e->new_str) || has_secret(e->patch) || has_secret(e->content))
+			where = e->path;
+	}
+	for (i = 0; i < v->touched.nr && !where; i++) {
+		struct buf path = BUF_INIT, after = BUF_INIT;
+		buf_addf(&path, "%s/%s", workdir, v->touched.v[i]);
+		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) == 0 &&
+		    secret_find(after.ptr, after.len))
+			where = v->touched.v[i];
+		buf_release(&path);
+		buf_release(&after);
+	}
+	if (!where)
+		return 0;
+	fail(v, "apply", "the change contains a secret (in '%s')", where);
+	return 1;
 }
 
 static int gate_syntax(struct validation *v, const char *workdir)
@@ -339,6 +375,8 @@ int validate_candidate(struct validation *out, const struct change *c, const cha
 		fail(out, "apply", "%s", error_last());
 		goto done;
 	}
+	if (gate_secret(out, c, workdir))
+		goto restore;
 	if (g->diff && g->diff(&out->diff, workdir, &out->touched, g->diff_payload) < 0)
 		log_debug("cannot show the change as a diff: %s", error_last());
 	if (gate_syntax(out, workdir) || gate_weakening(out, &saved, workdir, g->allow_test_edits))

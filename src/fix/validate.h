@@ -12,7 +12,8 @@
  * whatever happened: every file the change touched is restored.
  *
  * Gates, in order; the first that fails is named in `gate`:
- *   apply       the edits apply (all or none)
+ *   apply       the edits apply (all or none), and hold no secret of ours
+ *               ("the change contains a secret": util/secret.h)
  *   syntax      every edited Python file still parses
  *   weakening   test files untouched (unless allowed), and never weakened
  *   target      the failing test now passes

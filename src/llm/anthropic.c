@@ -18,7 +18,7 @@ static int anthropic_init(struct llm_provider *p, const struct llm_config *cfg)
 
 	if (!p->model || !*p->model)
 		return error_setc(ERR_USAGE, "no model for 'anthropic': give --model");
-	if ((err = llm_base_url(&p->base_url, "anthropic", cfg->base_url, "ANTHROPIC_BASE_URL",
+	if ((err = llm_base_url(p, cfg->base_url, "ANTHROPIC_BASE_URL",
 				LLM_ANTHROPIC_DEFAULT_BASE)) < 0)
 		return err;
 	if (!key || !*key)
@@ -70,11 +70,11 @@ static int take_usage(struct llm_reply *out, const json_t *usage)
 	int got = 0;
 
 	if (json_is_integer(v = json_object_get(usage, "input_tokens"))) {
-		out->prompt_tokens = (long)json_integer_value(v);
+		out->prompt_tokens = llm_tokens_clamp(json_integer_value(v));
 		got = 1;
 	}
 	if (json_is_integer(v = json_object_get(usage, "output_tokens"))) {
-		out->completion_tokens = (long)json_integer_value(v);
+		out->completion_tokens = llm_tokens_clamp(json_integer_value(v));
 		got = 1;
 	}
 	return got;
@@ -148,7 +148,7 @@ static int on_event(const char *data, size_t len, void *payload)
 	} else if (!strcmp(type, "message_delta")) {
 		json_t *v = json_object_get(json_object_get(root, "usage"), "output_tokens");
 		if (json_is_integer(v)) {
-			s->out->completion_tokens = (long)json_integer_value(v);
+			s->out->completion_tokens = llm_tokens_clamp(json_integer_value(v));
 			s->has_usage = 1;
 		}
 	} else if (!strcmp(type, "error")) {
@@ -178,7 +178,7 @@ static int anthropic_complete(struct llm_reply *out, struct llm_provider *p,
 
 	http_response_init(&resp, LLM_MAX_RESPONSE_BYTES);
 	buf_init(&s.text, LLM_MAX_RESPONSE_BYTES);
-	buf_addf(&url, "%s/v1/messages", p->base_url);
+	llm_endpoint_url(&url, p, "/v1/messages");
 	strvec_push(&headers, "Content-Type: application/json");
 	strvec_push(&headers, p->stream ? "Accept: text/event-stream" : "Accept: application/json");
 	strvec_push(&headers, "anthropic-version: " LLM_ANTHROPIC_VERSION);

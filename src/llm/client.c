@@ -2,6 +2,7 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/sig.h"
 #include "util/xalloc.h"
 
@@ -88,6 +89,7 @@ int llm_provider_new(struct llm_provider **out, const struct llm_config *cfg)
 	p->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : LLM_DEFAULT_MAX_ATTEMPTS;
 	p->backoff_initial_ms = cfg->backoff_initial_ms > 0 ? cfg->backoff_initial_ms
 							    : LLM_BACKOFF_INITIAL_MS;
+	secret_add(cfg->api_key);
 	if ((err = ops->init(p, cfg)) < 0) {
 		/* the key may have come from the environment: scrub both */
 		scrub_error(err, p->api_key);
@@ -95,6 +97,7 @@ int llm_provider_new(struct llm_provider **out, const struct llm_config *cfg)
 		llm_provider_free(p);
 		return err;
 	}
+	secret_add(p->api_key);    /* from the environment, maybe */
 	*out = p;
 	return 0;
 }
@@ -113,6 +116,13 @@ void llm_provider_free(struct llm_provider *p)
 	}
 	free(p->model);
 	free(p->base_url);
+	free(p->base_query);
+	if (p->base_auth) {
+		volatile char *k = p->base_auth;
+		while (*k)
+			*k++ = '\0';
+		free(p->base_auth);
+	}
 	free(p->cassette);
 	free(p->record_path);
 	free(p);
@@ -137,21 +147,121 @@ int llm_provider_record_to(struct llm_provider *p, const char *path)
 
 /* ---- shared by the HTTP providers ---- */
 
-int llm_base_url(char **out, const char *provider, const char *configured,
-		 const char *env, const char *fallback)
+static int hex_value(int c)
 {
-	const char *url = configured;
-	struct buf what = BUF_INIT;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* `s[0..len)` with its %XX escapes decoded, as libcurl reads a URL's user and password */
+static char *percent_decode(const char *s, size_t len)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		int hi, lo;
+		if (s[i] == '%' && i + 2 < len &&
+		    (hi = hex_value((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = hex_value((unsigned char)s[i + 2])) >= 0) {
+			buf_addch(&b, hi * 16 + lo);
+			i += 2;
+		} else {
+			buf_addch(&b, s[i]);
+		}
+	}
+	return buf_detach(&b, NULL);
+}
+
+int llm_base_url(struct llm_provider *p, const char *configured, const char *env,
+		 const char *fallback)
+{
+	const char *url = configured, *rest, *authority_end, *at, *query, *end;
+	struct buf what = BUF_INIT, plain = BUF_INIT;
 	int err;
 
 	if (!url || !*url)
 		url = env ? getenv(env) : NULL;
 	if (!url || !*url)
 		url = fallback;
-	buf_addf(&what, "base URL for '%s'", provider);
-	err = http_base_url(out, url, what.ptr);
+	/* the password is a secret before anything can quote it */
+	secret_add_url(url);
+	rest = strstr(url, "://");
+	rest = rest ? rest + 3 : url;
+	authority_end = rest + strcspn(rest, "/?#");
+	for (at = authority_end; at > rest && at[-1] != '@'; at--)
+		;
+	end = url + strcspn(url, "#");
+	if (!(query = memchr(url, '?', (size_t)(end - url))))
+		query = end;
+	/* the URL without "user:password@", query and fragment */
+	buf_add(&plain, url, (size_t)(rest - url));
+	buf_add(&plain, at, (size_t)(query - at));
+	buf_addf(&what, "base URL for '%s'", p->ops->name);
+	if ((err = http_base_url(&p->base_url, plain.ptr, what.ptr)) < 0)
+		goto done;
+	if (query < end)
+		p->base_query = xstrndup(query, (size_t)(end - query));
+	if (at > rest) {
+		p->base_auth = percent_decode(rest, (size_t)(at - 1 - rest));
+		if (strchr(p->base_auth, ':'))
+			secret_add(strchr(p->base_auth, ':') + 1);
+	}
+done:
 	buf_release(&what);
+	buf_release(&plain);
 	return err;
+}
+
+void llm_endpoint_url(struct buf *out, const struct llm_provider *p, const char *endpoint)
+{
+	buf_addf(out, "%s%s%s", p->base_url, endpoint, p->base_query ? p->base_query : "");
+}
+
+static const char base64_digits[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void buf_add_base64(struct buf *out, const unsigned char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += 3) {
+		unsigned long v = (unsigned long)s[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned long)s[i + 1] << 8;
+		if (i + 2 < len)
+			v |= s[i + 2];
+		buf_addch(out, base64_digits[(v >> 18) & 63]);
+		buf_addch(out, base64_digits[(v >> 12) & 63]);
+		buf_addch(out, i + 1 < len ? base64_digits[(v >> 6) & 63] : '=');
+		buf_addch(out, i + 2 < len ? base64_digits[v & 63] : '=');
+	}
+}
+
+static int has_authorization(const struct strvec *headers)
+{
+	size_t i;
+
+	for (i = 0; headers && i < headers->nr; i++)
+		if (!strncasecmp(headers->v[i], "Authorization:", 14))
+			return 1;
+	return 0;
+}
+
+/* `headers` and "Authorization: Basic ..." for the base URL's "user:password" into `out` */
+static void add_basic_auth(struct strvec *out, const struct strvec *headers, const char *auth)
+{
+	struct buf line = BUF_INIT;
+	size_t i;
+
+	for (i = 0; headers && i < headers->nr; i++)
+		strvec_push(out, headers->v[i]);
+	buf_adds(&line, "Authorization: Basic ");
+	buf_add_base64(&line, (const unsigned char *)auth, strlen(auth));
+	strvec_push(out, line.ptr);
+	buf_release(&line);
 }
 
 int llm_http_error(const char *provider, long status, const char *body, size_t len)
@@ -193,6 +303,7 @@ int llm_post_json(struct http_response *resp, struct llm_http_status *st,
 		  const json_t *body, http_sse_cb on_event, void *payload)
 {
 	struct http_request rq = HTTP_REQUEST_INIT;
+	struct strvec with_auth = STRVEC_INIT;
 	char *text = json_dumps(body, JSON_COMPACT);
 	int err;
 
@@ -201,6 +312,10 @@ int llm_post_json(struct http_response *resp, struct llm_http_status *st,
 	rq.method = "POST";
 	rq.url = url;
 	rq.headers = headers;
+	if (p->base_auth && !has_authorization(headers)) {
+		add_basic_auth(&with_auth, headers, p->base_auth);
+		rq.headers = &with_auth;
+	}
 	rq.body = text;
 	rq.body_len = strlen(text);
 	rq.timeout_ms = p->timeout_ms;
@@ -211,11 +326,19 @@ int llm_post_json(struct http_response *resp, struct llm_http_status *st,
 	st->retry_after_ms = resp->retry_after_ms;
 	st->transport = resp->transport;
 	free(text);
+	strvec_clear(&with_auth);
 	if (err < 0)
 		return err;
 	if (resp->status < 200 || resp->status >= 300)
 		return llm_http_error(p->ops->name, resp->status, resp->body.ptr, resp->body.len);
 	return 0;
+}
+
+long llm_tokens_clamp(json_int_t v)
+{
+	if (v < 0)
+		return 0;
+	return v > LLM_MAX_REPORTED_TOKENS ? LLM_MAX_REPORTED_TOKENS : (long)v;
 }
 
 long llm_estimate_tokens(size_t bytes)
@@ -299,6 +422,10 @@ static void record(const struct llm_provider *p, const struct llm_request *req,
 		goto done;
 	}
 	clean = scrub(line, p->api_key);
+	free(line);
+	/* the reply may quote a secret (a model that read one somewhere): the cassette never does */
+	line = clean;
+	clean = secret_redacted(line);
 	len = strlen(clean);
 	clean = xrealloc(clean, len + 2);
 	clean[len++] = '\n';
@@ -328,7 +455,13 @@ int llm_complete(struct llm_reply *out, struct llm_provider *p, const struct llm
 	long backoff = p->backoff_initial_ms;
 	int attempt, err;
 	char *message = NULL;
+	/* a prompt never sends a secret, whichever file or output it quotes */
+	struct llm_request clean = *req;
+	char *system = secret_redacted(req->system), *user = secret_redacted(req->user);
 
+	clean.system = system;
+	clean.user = user;
+	req = &clean;
 	llm_reply_release(out);
 	for (attempt = 1;; attempt++) {
 		struct llm_http_status st = LLM_HTTP_STATUS_INIT;
@@ -367,5 +500,7 @@ int llm_complete(struct llm_reply *out, struct llm_provider *p, const struct llm
 		out->text = NULL;
 	}
 	free(message);
+	free(system);
+	free(user);
 	return err;
 }

@@ -11,7 +11,9 @@
  * small vtable (OpenAI-compatible chat completions, Anthropic messages, and
  * replay of a recorded cassette), with retries, backoff and a fallback in
  * llm_client. The API key lives only in `struct llm_config`: it never goes
- * into an error message, a log line, a transcript or a cassette.
+ * into an error message, a log line, a transcript or a cassette; it and
+ * every other registered secret (util/secret.h) are redacted from the
+ * prompts llm_complete() sends and from what the recorder writes.
  *
  * Ownership: requests and configs are the caller's; a reply's strings are
  * owned by the reply and freed by llm_reply_release().
@@ -22,6 +24,8 @@
 #define LLM_DEFAULT_MAX_ATTEMPTS 5        /* per request, 429/5xx/timeouts included */
 #define LLM_BACKOFF_INITIAL_MS 1000
 #define LLM_BACKOFF_MAX_MS 60000
+/* a server's token count is taken as given up to this (a trillion), never beyond */
+#define LLM_MAX_REPORTED_TOKENS 1000000000000L
 
 struct llm_config {
 	const char *provider;   /* "openai", "anthropic", "replay" */
@@ -45,7 +49,7 @@ struct llm_request {
 struct llm_reply {
 	char *text;             /* the model's answer */
 	char *model;            /* as the server named it */
-	long prompt_tokens, completion_tokens;
+	long prompt_tokens, completion_tokens;  /* 0..LLM_MAX_REPORTED_TOKENS */
 	double latency;         /* seconds, all attempts */
 	int attempts;           /* HTTP requests made */
 	int http_status;        /* of the last one */

@@ -19,8 +19,7 @@ static int openai_init(struct llm_provider *p, const struct llm_config *cfg)
 
 	if (!p->model || !*p->model)
 		return error_setc(ERR_USAGE, "no model for 'openai': give --model");
-	if ((err = llm_base_url(&p->base_url, "openai", cfg->base_url, "OPENAI_BASE_URL",
-				LLM_OPENAI_DEFAULT_BASE)) < 0)
+	if ((err = llm_base_url(p, cfg->base_url, "OPENAI_BASE_URL", LLM_OPENAI_DEFAULT_BASE)) < 0)
 		return err;
 	if (!key || !*key)
 		key = getenv("OPENAI_API_KEY");
@@ -63,9 +62,9 @@ static int take_usage(struct llm_reply *out, const json_t *usage)
 	if (!json_is_object(usage))
 		return 0;
 	if (json_is_integer(v = json_object_get(usage, "prompt_tokens")))
-		out->prompt_tokens = (long)json_integer_value(v);
+		out->prompt_tokens = llm_tokens_clamp(json_integer_value(v));
 	if (json_is_integer(v = json_object_get(usage, "completion_tokens")))
-		out->completion_tokens = (long)json_integer_value(v);
+		out->completion_tokens = llm_tokens_clamp(json_integer_value(v));
 	return 1;
 }
 
@@ -158,7 +157,7 @@ static int openai_complete(struct llm_reply *out, struct llm_provider *p,
 
 	http_response_init(&resp, LLM_MAX_RESPONSE_BYTES);
 	buf_init(&s.text, LLM_MAX_RESPONSE_BYTES);
-	buf_addf(&url, "%s/chat/completions", p->base_url);
+	llm_endpoint_url(&url, p, "/chat/completions");
 	strvec_push(&headers, "Content-Type: application/json");
 	strvec_push(&headers, p->stream ? "Accept: text/event-stream" : "Accept: application/json");
 	if (p->api_key && *p->api_key)

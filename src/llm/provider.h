@@ -30,7 +30,10 @@
 struct llm_provider {
 	const struct llm_provider_ops *ops;
 	char *model;            /* NULL for replay when none was given */
-	char *base_url;         /* NULL or "http[s]://..." without a trailing slash */
+	char *base_url;         /* NULL or "http[s]://host/path": no slash at the end, no
+				 * credentials, no query (llm_base_url()) */
+	char *base_query;       /* NULL or the base URL's "?name=value...", kept on every request */
+	char *base_auth;        /* NULL or the base URL's "user:password", decoded: basic auth */
 	char *api_key;          /* NULL or "" for a keyless local server; never shown */
 	char *cassette;
 	int stream;
@@ -70,12 +73,18 @@ extern const struct llm_provider_ops llm_replay_ops;
 /*
  * Helpers shared by the HTTP providers (client.c).
  *
- * llm_base_url(): `configured`, else getenv(env), else `fallback`; checked
- * to start with http:// or https:// and stripped of trailing slashes.
- * Owned by the caller.
+ * llm_base_url(): `configured`, else getenv(env), else `fallback`, into
+ * p->base_url, p->base_query and p->base_auth: checked to start with
+ * http:// or https://, split at "?" (the query, Azure OpenAI's
+ * "?api-version=...", goes on every request), stripped of trailing slashes
+ * and of a fragment, and a "user:password@" taken out (registered as a
+ * secret: it never shows in a message, and becomes basic auth unless the
+ * provider sends its own Authorization header).
  */
-int llm_base_url(char **out, const char *provider, const char *configured,
-		 const char *env, const char *fallback);
+int llm_base_url(struct llm_provider *p, const char *configured, const char *env,
+		 const char *fallback);
+/* the URL of `endpoint` ("/chat/completions"): the base's path, then it, then the base's query */
+void llm_endpoint_url(struct buf *out, const struct llm_provider *p, const char *endpoint);
 
 /*
  * Turn a failed HTTP answer into an error: the server's own message (the
@@ -95,6 +104,8 @@ int llm_post_json(struct http_response *resp, struct llm_http_status *st,
 		  const struct llm_provider *p, const char *url, const struct strvec *headers,
 		  const json_t *body, http_sse_cb on_event, void *payload);
 
+/* a token count a server sent: negative is 0, past LLM_MAX_REPORTED_TOKENS is that */
+long llm_tokens_clamp(json_int_t v);
 /* the server's token counts were missing: about four bytes a token */
 long llm_estimate_tokens(size_t bytes);
 /* the server sent no usage: estimate both counts of `out` from the request and the reply */

@@ -5,6 +5,8 @@
 #include "runner/result_json.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/secret.h"
+#include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +253,7 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 		buf_addch(out, '\n');
 	}
 	unload(&l);
+	secret_redact(out);
 	return 0;
 }
 
@@ -367,9 +370,9 @@ int report_transcript_text(struct buf *out, struct store *st, const char *id)
 	}
 	for (i = 0; i < t.nr_exchanges; i++) {
 		if (t.exchanges[i].prompt_tokens > 0)
-			in += t.exchanges[i].prompt_tokens;
+			in = sat_add(in, t.exchanges[i].prompt_tokens);
 		if (t.exchanges[i].completion_tokens > 0)
-			sent += t.exchanges[i].completion_tokens;
+			sent = sat_add(sent, t.exchanges[i].completion_tokens);
 	}
 	buf_addf(out, "session %s: %zu exchange%s, %ld tokens in, %ld out\n", t.row.id,
 		 t.nr_exchanges, t.nr_exchanges == 1 ? "" : "s", in, sent);
@@ -404,6 +407,7 @@ int report_transcript_text(struct buf *out, struct store *st, const char *id)
 		add_part(out, "reply", e->reply);
 	}
 	transcript_unload(&t);
+	secret_redact(out);
 	return 0;
 }
 

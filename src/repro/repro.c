@@ -13,6 +13,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/proc.h"
+#include "util/secret.h"
 #include "util/sig.h"
 #include "util/xalloc.h"
 #include "vcs/vcs.h"
@@ -1008,6 +1009,9 @@ static int open_pr(struct repro_run *r)
 	}
 	repro_pr_title(&title, r);
 	repro_pr_body(&body, r);
+	/* a pull request is public: it never quotes a secret */
+	secret_redact(&title);
+	secret_redact(&body);
 	if ((err = github_open(&gh, host.ptr, NULL)) < 0)
 		goto done;
 	log_info("opening a draft pull request on %s/%s", owner.ptr, name.ptr);
@@ -1154,6 +1158,7 @@ static int write_outputs(struct repro_run *r, struct repro_outcome *out)
 	if ((err = fs_mkdir_p(dir.ptr, 0755)) < 0)
 		goto done;
 	if (r->log.len) {
+		secret_redact(&r->log);
 		buf_addf(&path, "%s/%s_%s.log", dir.ptr, r->stamp, r->slug.ptr);
 		if ((err = fs_write_atomic(path.ptr, r->log.ptr, r->log.len, 0644)) < 0)
 			goto done;

@@ -1,6 +1,7 @@
 #include "repro/repro_report.h"
 
 #include "util/buf.h"
+#include "util/secret.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -588,4 +589,5 @@ void repro_pr_body(struct buf *out, const struct repro_run *r)
 		buf_adds(out, "- The reproduction test is not part of this pull request.\n");
 	buf_addf(out, "\nMade by pytest-fixer %s (`pytest-fixer reproduce`). Draft: review before "
 		 "merging.\n", PF_VERSION);
+	secret_redact(out);     /* the report and the pull request never quote a secret */
 }

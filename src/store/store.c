@@ -5,11 +5,13 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/xalloc.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -246,10 +248,19 @@ static void q_prepare(struct query *q, struct store *s, const char *sql)
 	q->rc = sqlite3_prepare_v2(s->db, sql, -1, &q->st, NULL);
 }
 
+/* text is bound redacted: a secret never reaches the database, whatever quotes it */
 static void q_text(struct query *q, int i, const char *v)
 {
-	if (q->rc == SQLITE_OK)
+	char *clean;
+
+	if (q->rc != SQLITE_OK)
+		return;
+	if (!v || !secret_find(v, strlen(v))) {
 		q->rc = sqlite3_bind_text(q->st, i, v, -1, SQLITE_STATIC);
+		return;
+	}
+	clean = secret_redacted(v);
+	q->rc = sqlite3_bind_text(q->st, i, clean, -1, free);
 }
 
 static void q_int(struct query *q, int i, sqlite3_int64 v)
@@ -1512,17 +1523,25 @@ void exchange_rows_free(struct exchange_row *rows, size_t nr)
 	free(rows);
 }
 
+static long tokens_total(double v)
+{
+	if (!(v > 0))
+		return 0;
+	return v >= (double)LONG_MAX ? LONG_MAX : (long)v;
+}
+
 int store_session_tokens(long *prompt, long *completion, struct store *s, const char *session)
 {
 	struct query q;
 
 	*prompt = *completion = 0;
-	q_prepare(&q, s, "SELECT coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0)"
+	/* total(), a double, where sum() would fail on overflow: counts come from servers */
+	q_prepare(&q, s, "SELECT total(prompt_tokens), total(completion_tokens)"
 		  " FROM exchanges WHERE session = ?1");
 	q_text(&q, 1, session);
 	if (q_step(&q) == SQLITE_ROW) {
-		*prompt = (long)sqlite3_column_int64(q.st, 0);
-		*completion = (long)sqlite3_column_int64(q.st, 1);
+		*prompt = tokens_total(sqlite3_column_double(q.st, 0));
+		*completion = tokens_total(sqlite3_column_double(q.st, 1));
 	}
 	return q_end(&q, "cannot count the tokens of session '%s'", session);
 }

@@ -31,7 +31,8 @@
  * options before store_session_create(), which refuses options_json that
  * mentions "api_key", "api-key" or "apikey" (any case) as a last guard,
  * and from LLM exchanges before store_exchange_add(), which refuses text
- * that looks like a key (see there).
+ * that looks like a key (see there). Every text bound to a statement has
+ * the registered secrets (util/secret.h) replaced by "[redacted]" first.
  *
  * A store handle belongs to one thread at a time. Any number of handles, in
  * any number of processes, may use the same file: writes wait for each

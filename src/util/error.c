@@ -1,6 +1,7 @@
 #include "util/error.h"
 
 #include "util/buf.h"
+#include "util/secret.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +13,8 @@ static _Thread_local char last_error[ERROR_MAX];
 static void set_v(const char *fmt, va_list ap)
 {
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	/* a message never holds a secret, whatever it quotes (a URL, a server's answer) */
+	secret_redact_array(last_error, sizeof(last_error));
 }
 
 int error_set(const char *fmt, ...)

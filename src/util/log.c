@@ -1,5 +1,7 @@
 #include "util/log.h"
 
+#include "util/secret.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +29,13 @@ void log_set_level(enum log_level level)
 
 void log_write(enum log_level level, const char *fmt, ...)
 {
+	struct buf line = BUF_INIT;
 	va_list ap;
-	fprintf(stderr, "pytest-fixer: %s: ", level_names[level]);
+
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	buf_vaddf(&line, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	secret_redact(&line);   /* a log line never holds a secret */
+	fprintf(stderr, "pytest-fixer: %s: %s\n", level_names[level], line.ptr);
+	buf_release(&line);
 }

@@ -4,6 +4,7 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/sig.h"
 #include "util/xalloc.h"
 
@@ -678,12 +679,22 @@ static int env_same_name(const char *a, const char *b)
 	return (!*a || *a == '=') && (!*b || *b == '=');
 }
 
+/*
+ * Ours with `changes` (may be NULL) on top, without the variables that hold
+ * our secrets (secret_env_hidden(): the caller configures which): no child
+ * (pytest, a --test-cmd, a git hook) can read a key, whoever spawns it.
+ */
 static void build_env(struct strvec *out, const struct strvec *changes)
 {
+	static const struct strvec none = STRVEC_INIT;
 	char **e;
 	size_t i, j;
 
+	if (!changes)
+		changes = &none;
 	for (e = environ; e && *e; e++) {
+		if (secret_env_hidden(*e))
+			continue;
 		for (i = 0; i < changes->nr; i++)
 			if (env_same_name(*e, changes->v[i]))
 				break;
@@ -745,10 +756,9 @@ int proc_run(struct proc_result *out, const struct proc_options *opts)
 	sigpending(&pending);
 	pipe_was_pending = sigismember(&pending, SIGPIPE);
 
-	if (opts->env && opts->env->nr)
-		build_env(&env, opts->env);
+	build_env(&env, opts->env);
 	start = now_ns();
-	err = spawn(&r, opts->env && opts->env->nr ? (char **)env.v : NULL);
+	err = spawn(&r, (char **)env.v);
 	if (err)
 		goto done;
 

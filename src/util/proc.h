@@ -43,7 +43,9 @@ struct proc_options {
 	const char *const *argv;
 	/*
 	 * Environment changes on top of ours: "NAME=value" sets, "NAME" unsets;
-	 * a later change to the same name wins. NULL or empty: inherit unchanged.
+	 * a later change to the same name wins. NULL or empty: inherit ours.
+	 * Either way the variables that hold our secrets are left out
+	 * (secret_env_hidden() of util/secret.h; a change may set one again).
 	 */
 	const struct strvec *env;
 	const char *cwd;           /* NULL: ours */

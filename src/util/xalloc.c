@@ -1,5 +1,6 @@
 #include "util/xalloc.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,4 +72,13 @@ size_t st_add(size_t a, size_t b)
 		abort();
 	}
 	return r;
+}
+
+long sat_add(long a, long b)
+{
+	if (b > 0 && a > LONG_MAX - b)
+		return LONG_MAX;
+	if (b < 0 && a < LONG_MIN - b)
+		return LONG_MIN;
+	return a + b;
 }

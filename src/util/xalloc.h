@@ -18,6 +18,8 @@ char *xstrdup_or_null(const char *s);
 /* multiply with overflow check; aborts on overflow */
 size_t st_mult(size_t a, size_t b);
 size_t st_add(size_t a, size_t b);
+/* a + b, saturating at LONG_MIN and LONG_MAX instead of overflowing (counts from outside) */
+long sat_add(long a, long b);
 
 /*
  * Grow an array `x` of `nr` used elements to hold at least `want`:

@@ -6,6 +6,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/secret.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
@@ -407,6 +408,10 @@ static int write_file_blob(git_oid *out, struct vcs_repo *repo, git_repository *
 
 	if ((err = fs_read_file(&content, full, 0)) < 0)
 		goto done;
+	if (secret_find(content.ptr, content.len)) {
+		err = error_set("refusing to commit '%s': it contains a secret", path);
+		goto done;
+	}
 	err = git_filter_list_load(&filters, repo->git, NULL, path, GIT_FILTER_TO_ODB,
 				   GIT_FILTER_DEFAULT);
 	if (err < 0) {
@@ -600,6 +605,10 @@ int vcs_commit_files(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const c
 	int err;
 
 	out[0] = '\0';
+	if (message && secret_find(message, strlen(message))) {
+		err = error_set("refusing to commit: the message contains a secret");
+		goto done;
+	}
 	if ((err = lookup_commit(&pc, repo->git, parent)) < 0)
 		goto done;
 	if ((err = build_tree(&tree_id, repo, repo->git, git_commit_tree_id(pc), dir, paths)) < 0)

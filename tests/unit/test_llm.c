@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -489,6 +490,11 @@ static void llm__bad_base_url_is_refused(void **state)
 	cfg.base_url = "ftp://example.com/v1";
 	assert_int_equal(llm_provider_new(&p, &cfg), ERR_USAGE);
 	assert_non_null(strstr(error_last(), "ftp://example.com/v1"));
+	/* a password too short to be registered is still never quoted */
+	cfg.base_url = "ftp://user:short@example.com/v1";
+	assert_int_equal(llm_provider_new(&p, &cfg), ERR_USAGE);
+	assert_non_null(strstr(error_last(), "ftp://example.com/v1"));
+	assert_null(strstr(error_last(), "short"));
 	cfg.base_url = "127.0.0.1:8080";
 	assert_int_equal(llm_provider_new(&p, &cfg), ERR_USAGE);
 	cfg.base_url = "http://";
@@ -616,6 +622,88 @@ static void llm__record_has_one_line_per_exchange(void **state)
 	fake_stop(&f);
 }
 
+/* ---- a base URL with credentials and a query (Azure OpenAI's form) ---- */
+
+#define URL_PASSWORD "pw-Az-0123456789"
+
+static void llm__base_url_query_and_credentials(void **state)
+{
+	struct llm_config cfg;
+	struct llm_provider *p = NULL;
+	struct llm_reply r = LLM_REPLY_INIT;
+	struct buf rec = BUF_INIT, path = BUF_INIT, base = BUF_INIT;
+	char url[256];
+	struct fake f;
+	json_t *reqs;
+
+	fake_start(&f, "[{\"content\":\"one\"},{\"content\":\"two\"},{\"status\":400}]");
+	config(&cfg, "openai", &f, url, sizeof(url));
+	buf_addf(&base, "http://user:" URL_PASSWORD "@%s/v1/?api-version=2024-06-01#x",
+		 f.base + strlen("http://"));
+	cfg.base_url = base.ptr;
+	assert_int_equal(llm_provider_new(&p, &cfg), 0);
+	buf_addf(&path, "%s/record.jsonl", f.dir.ptr);
+	assert_int_equal(llm_provider_record_to(p, path.ptr), 0);
+	assert_int_equal(llm_complete(&r, p, &request), 0);
+	llm_provider_free(p);
+	/* without a key, the URL's credentials are the basic auth */
+	cfg.api_key = "";
+	assert_int_equal(llm_provider_new(&p, &cfg), 0);
+	assert_int_equal(llm_complete(&r, p, &request), 0);
+	assert_int_equal(llm_complete(&r, p, &request), ERR_USAGE);
+	assert_null(strstr(error_last(), URL_PASSWORD));
+	reqs = fake_requests(&f);
+	assert_int_equal(json_array_size(reqs), 3);
+	/* the endpoint goes on the path, the query stays a query */
+	assert_string_equal(req_str(reqs, 0, "path"), "/v1/chat/completions?api-version=2024-06-01");
+	assert_string_equal(req_str(reqs, 0, "headers.Authorization"), "Bearer " TEST_KEY);
+	assert_string_equal(req_str(reqs, 1, "path"), "/v1/chat/completions?api-version=2024-06-01");
+	/* base64 of "user:pw-Az-0123456789" */
+	assert_string_equal(req_str(reqs, 1, "headers.Authorization"),
+			    "Basic dXNlcjpwdy1Bei0wMTIzNDU2Nzg5");
+	assert_int_equal(fs_read_file(&rec, path.ptr, 0), 0);
+	assert_null(strstr(rec.ptr, URL_PASSWORD));
+	json_decref(reqs);
+	llm_reply_release(&r);
+	llm_provider_free(p);
+	buf_release(&rec);
+	buf_release(&path);
+	buf_release(&base);
+	fake_stop(&f);
+}
+
+/* ---- usage figures from the server are clamped ---- */
+
+static void llm__absurd_usage_is_clamped(void **state)
+{
+	const char *script = "[{\"content\":\"x\",\"usage\":{\"prompt\":9223372036854775807,"
+			     "\"completion\":-5}}]";
+	struct llm_reply r = LLM_REPLY_INIT;
+	struct fake f;
+
+	assert_int_equal(run_once(&r, &f, "openai", script, NULL), 0);
+	assert_int_equal(r.prompt_tokens, LLM_MAX_REPORTED_TOKENS);
+	assert_int_equal(r.completion_tokens, 0);
+	fake_stop(&f);
+	assert_int_equal(run_once(&r, &f, "anthropic", script, NULL), 0);
+	assert_int_equal(r.prompt_tokens, LLM_MAX_REPORTED_TOKENS);
+	assert_int_equal(r.completion_tokens, 0);
+	fake_stop(&f);
+	assert_int_equal(run_once(&r, &f, "anthropic", script, streaming), 0);
+	assert_int_equal(r.prompt_tokens, LLM_MAX_REPORTED_TOKENS);
+	llm_reply_release(&r);
+	fake_stop(&f);
+}
+
+static void llm__token_sums_saturate(void **state)
+{
+	assert_true(sat_add(LONG_MAX, LLM_MAX_REPORTED_TOKENS) == LONG_MAX);
+	assert_true(sat_add(LONG_MAX - 1, 1) == LONG_MAX);
+	assert_true(sat_add(LONG_MIN, -1) == LONG_MIN);
+	assert_true(sat_add(40, 2) == 42);
+	assert_true(sat_add(-40, 2) == -38);
+}
+
 static void llm__interrupt_stops_the_wait(void **state)
 {
 	struct llm_reply r = LLM_REPLY_INIT;
@@ -663,6 +751,9 @@ int main(void)
 		cmocka_unit_test(llm__key_is_never_shown),
 		cmocka_unit_test(llm__record_has_one_line_per_exchange),
 		cmocka_unit_test(llm__interrupt_stops_the_wait),
+		cmocka_unit_test(llm__base_url_query_and_credentials),
+		cmocka_unit_test(llm__absurd_usage_is_clamped),
+		cmocka_unit_test(llm__token_sums_saturate),
 	};
 	size_t i;
 	int failed;
