@@ -68,12 +68,13 @@ struct fix_options {
 	const struct strvec *carry_files; /* files copied from the user's work tree into every work
 					   * directory (a reproduction test), never committed */
 	const char *user_prompt;     /* the user's description, for the LLM */
+	int allow_config_edits;      /* let changes alter pytest's configuration, hooks, plugins */
 };
 
 #define FIX_OPTIONS_INIT { NULL, NULL, "auto", NULL, NULL, FIX_DEFAULT_MAX_RETRIES, 0.4, 0.1, \
 			   0, FIX_DEFAULT_VERIFY_RUNS, FIX_DEFAULT_MAX_CANDIDATES, 120.0, 0, 0, 0, 0, 0, 0, \
 			   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, \
-			   NULL, NULL, 0, NULL, NULL, NULL }
+			   NULL, NULL, 0, NULL, NULL, NULL, 0 }
 
 /* The session's outcome, for the exit code. */
 struct failure;

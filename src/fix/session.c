@@ -129,6 +129,8 @@ static json_t *options_json(const struct fix_options *o)
 		json_object_set_new(j, "price_in", json_real(o->price_in));
 		json_object_set_new(j, "price_out", json_real(o->price_out));
 	}
+	if (o->allow_config_edits)
+		json_object_set_new(j, "allow_config_edits", json_true());
 	/* what a reproduction set: a resumed session verifies the same way */
 	if (o->user_prompt)
 		json_object_set_new(j, "user_prompt", json_string(o->user_prompt));
@@ -585,6 +587,7 @@ static void job_setup(struct job *job, struct session *s, int k, const struct ca
 	job->gates.test_timeout = gate_timeout(s);
 	job->gates.verify_runs = s->opts->verify_runs;
 	job->gates.allow_test_edits = s->opts->allow_test_edits;
+	job->gates.allow_config_edits = s->opts->allow_config_edits;
 	job->gates.baseline_failures = &s->baseline_failures;
 	job->gates.run_before = s->opts->run_before;
 	if (s->repo) {
@@ -1294,6 +1297,8 @@ static void options_from_json(struct fix_options *o, struct stored_options *so, 
 		o->max_candidates = (size_t)json_integer_value(v);
 	if ((v = json_object_get(j, "allow_test_edits")))
 		o->allow_test_edits = json_is_true(v);
+	if ((v = json_object_get(j, "allow_config_edits")))
+		o->allow_config_edits = json_is_true(v);
 	if ((v = json_object_get(j, "dry_run")))
 		o->dry_run = json_is_true(v);
 	if ((v = json_object_get(j, "apply")))

@@ -174,14 +174,55 @@ static int gate_syntax(struct validation *v, const char *workdir)
 	return 0;
 }
 
+/* the content a touched file had before the change ("" when it is new) */
+static void saved_content(const struct snapshot *saved, const char *workdir, const char *rel,
+			  const char **content, size_t *len)
+{
+	const struct saved_file *before = saved_find(saved, workdir, rel);
+
+	*content = before && before->content ? before->content : "";
+	*len = before && before->content ? before->len : 0;
+}
+
+/* pytest's configuration, hooks and plugins: left alone unless allowed */
+static int gate_config(struct validation *v, const struct snapshot *saved, const char *workdir)
+{
+	struct buf why = BUF_INIT, path = BUF_INIT, after = BUF_INIT;
+	const char *before;
+	size_t i, blen;
+	int found = 0;
+
+	for (i = 0; i < v->touched.nr && !found; i++) {
+		const char *rel = v->touched.v[i];
+
+		saved_content(saved, workdir, rel, &before, &blen);
+		buf_reset(&path);
+		buf_reset(&after);
+		buf_addf(&path, "%s/%s", workdir, rel);
+		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) < 0) {
+			fail(v, "weakening", "cannot check '%s': %s", rel, error_last());
+			found = 1;
+		} else if (guard_config_change(&why, rel, before, blen, after.ptr, after.len) != 0) {
+			fail(v, "weakening", "the change alters how pytest runs or reports: %s "
+			     "(pytest's configuration, hooks and plugins are left alone unless "
+			     "--allow-config-edits)", why.len ? why.ptr : error_last());
+			found = 1;
+		}
+	}
+	buf_release(&why);
+	buf_release(&path);
+	buf_release(&after);
+	return found;
+}
+
 static int gate_weakening(struct validation *v, const struct snapshot *saved, const char *workdir,
 			  int allow)
 {
 	size_t i;
 	for (i = 0; i < v->touched.nr; i++) {
-		const char *rel = v->touched.v[i];
-		const struct saved_file *before;
+		const char *rel = v->touched.v[i], *before;
 		struct buf path = BUF_INIT, after = BUF_INIT, why = BUF_INIT;
+		size_t blen;
 		int weak = 0;
 
 		if (!guard_is_test_file(rel))
@@ -191,11 +232,10 @@ static int gate_weakening(struct validation *v, const struct snapshot *saved, co
 			     "(test files are left alone unless --allow-test-edits)", rel);
 			return 1;
 		}
-		before = saved_find(saved, workdir, rel);
+		saved_content(saved, workdir, rel, &before, &blen);
 		buf_addf(&path, "%s/%s", workdir, rel);
 		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) == 0)
-			weak = guard_test_weakening(&why, rel, before && before->content ? before->content : "",
-						    before ? before->len : 0, after.ptr, after.len);
+			weak = guard_test_weakening(&why, rel, before, blen, after.ptr, after.len);
 		if (weak)
 			fail(v, "weakening", "%s", why.ptr);
 		buf_release(&path);
@@ -341,7 +381,9 @@ int validate_candidate(struct validation *out, const struct change *c, const cha
 	}
 	if (g->diff && g->diff(&out->diff, workdir, &out->touched, g->diff_payload) < 0)
 		log_debug("cannot show the change as a diff: %s", error_last());
-	if (gate_syntax(out, workdir) || gate_weakening(out, &saved, workdir, g->allow_test_edits))
+	if (gate_syntax(out, workdir) ||
+	    (!g->allow_config_edits && gate_config(out, &saved, workdir)) ||
+	    gate_weakening(out, &saved, workdir, g->allow_test_edits))
 		goto restore;
 	if ((err = gate_target(out, workdir, target, g)) < 0 || out->gate)
 		goto restore;

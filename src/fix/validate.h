@@ -14,7 +14,9 @@
  * Gates, in order; the first that fails is named in `gate`:
  *   apply       the edits apply (all or none)
  *   syntax      every edited Python file still parses
- *   weakening   test files untouched (unless allowed), and never weakened
+ *   weakening   pytest's configuration, hooks and plugins untouched (unless
+ *               allow_config_edits: guard_config_change()); test files
+ *               untouched (unless allowed), and never weakened
  *   target      the failing test now passes
  *   flaky       ... and passes again, `verify_runs` more times
  *   regression  no test that passed at baseline fails now (the full suite)
@@ -26,6 +28,7 @@ struct gate_options {
 	double test_timeout;
 	int verify_runs;
 	int allow_test_edits;
+	int allow_config_edits;
 	int skip_regression;             /* only for tests of this module */
 	const struct strvec *suite_paths;  /* what "the full suite" is: pytest paths, may be empty */
 	const struct strvec *baseline_failures;  /* node ids failing at baseline */
