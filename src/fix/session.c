@@ -333,6 +333,24 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
+/* the tests the gates judged flaky, as the store keeps them; NULL when none */
+static char *flaky_json(const struct validation *v)
+{
+	json_t *list;
+	char *text;
+	size_t i;
+
+	if (!v->flaky.nr)
+		return NULL;
+	list = json_array();
+	for (i = 0; i < v->flaky.nr; i++)
+		json_array_append_new(list, json_pack("{s:s, s:s}", "id", v->flaky.v[i],
+						      "why", v->flaky_why.v[i]));
+	text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	return text;
+}
+
 static void record_attempt(struct session *s, size_t index, int number, const struct job *job,
 			   const char *engine, double temperature)
 {
@@ -353,8 +371,10 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 	a.error_category = job->target->error_type;
 	a.finished = now_seconds();
 	a.started = a.finished - job->val.seconds;
+	a.flaky = flaky_json(&job->val);
 	if (store_attempt_add(s->store, &a) < 0)
 		log_warn("cannot record an attempt: %s", error_last());
+	free(a.flaky);
 }
 
 /* ---- committing a verified fix -------------------------------------------------------- */
