@@ -203,15 +203,16 @@ static int gate_config(struct validation *v, const struct snapshot *saved, const
 		buf_reset(&path);
 		buf_reset(&after);
 		buf_addf(&path, "%s/%s", workdir, rel);
-		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) < 0) {
+		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) < 0 ||
+		    (found = guard_config_change(&why, rel, before, blen, after.ptr, after.len)) < 0)
 			fail(v, "weakening", "cannot check '%s': %s", rel, error_last());
-			found = 1;
-		} else if (guard_config_change(&why, rel, before, blen, after.ptr, after.len) != 0) {
+		else if (found)
 			fail(v, "weakening", "the change alters how pytest runs or reports: %s "
 			     "(pytest's configuration, hooks and plugins are left alone unless "
-			     "--allow-config-edits)", why.len ? why.ptr : error_last());
-			found = 1;
-		}
+			     "--allow-config-edits)", why.ptr);
+		else
+			continue;
+		found = 1;
 	}
 	buf_release(&why);
 	buf_release(&path);

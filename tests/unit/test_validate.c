@@ -174,6 +174,15 @@ static void validate__target_gate_names_the_error(void **state)
 	change_release(&c);
 }
 
+/* rejected by the regression gate for `id`, rerun on the change and without it: not flaky */
+static void assert_regression(const struct validation *v, const char *id)
+{
+	assert_false(v->passed);
+	assert_string_equal(v->gate, "regression");
+	assert_non_null(strstr(v->reason.ptr, id));
+	assert_int_equal(v->flaky.nr, 0);
+}
+
 static void validate__regression_gate_names_the_broken_test(void **state)
 {
 	struct project *p = *state;
@@ -184,11 +193,7 @@ static void validate__regression_gate_names_the_broken_test(void **state)
 	update(&c, "lib.py", "    return x + 2\n", "    return x * 2\n");
 	update(&c, "lib.py", "    return 3 * x\n", "    return 4 * x\n");
 	run(&v, p, &c, 0);
-	assert_false(v.passed);
-	assert_string_equal(v.gate, "regression");
-	assert_non_null(strstr(v.reason.ptr, "tests/test_lib.py::test_triple"));
-	/* rerun, on the change and without it: not flaky */
-	assert_int_equal(v.flaky.nr, 0);
+	assert_regression(&v, "tests/test_lib.py::test_triple");
 	validation_release(&v);
 	change_release(&c);
 }
@@ -391,10 +396,7 @@ static void validate__a_flaky_test_does_not_reject_the_fix(void **state)
 		add_flaky_test(p, "(1, 2, 4)");
 		update(&c, "lib.py", "    return x + 2\n", "    return x * 2\n");
 		run(&v, p, &c, 0);
-		assert_false(v.passed);
-		assert_string_equal(v.gate, "regression");
-		assert_non_null(strstr(v.reason.ptr, "tests/test_flaky.py::test_flaky"));
-		assert_int_equal(v.flaky.nr, 0);
+		assert_regression(&v, "tests/test_flaky.py::test_flaky");
 		assert_int_equal(stat(runs.ptr, &st), 0);
 		assert_int_equal(st.st_size, 1 + 2 * VALIDATE_FLAKY_ROUNDS);
 		validation_release(&v);
