@@ -430,6 +430,8 @@ class PytestFixerPlugin:
             return
         xfail = hasattr(rep, "wasxfail")
         raised = self.raised.pop(item.nodeid, None) if rep.when == "call" else None
+        if raised is None and rep.when == "call" and call.excinfo is not None:
+            raised = call.excinfo.value   # unittest: the exception the TestCase caught
         if rep.passed and not xfail and raised is not None:
             self._write_raised(item, rep, raised)
             return
