@@ -69,6 +69,7 @@ static int run_fix(int argc, const char **argv, int resume)
 		{ OPT_DOUBLE, "timeout", 0, &fo.test_timeout, "SECONDS", "per-test time limit (default 120)" },
 		{ OPT_STRING, "pytest", 0, &fo.pytest_cmd, "CMD", "the pytest command (or PYTEST_FIXER_PYTEST)" },
 		{ OPT_FLAG, "allow-test-edits", 0, &fo.allow_test_edits, NULL, "let changes edit test files (never weaken them)" },
+		{ OPT_FLAG, "allow-config-edits", 0, &fo.allow_config_edits, NULL, "let changes alter pytest's configuration, conftest hooks and plugins" },
 		{ OPT_FLAG, "dry-run", 0, &fo.dry_run, NULL, "find and verify fixes, make no branch" },
 		{ OPT_FLAG, "apply", 0, &fo.apply, NULL, "also apply the verified fixes to the working tree" },
 		{ OPT_FLAG, "non-interactive", 0, &fo.non_interactive, NULL, "never ask (CI)" },

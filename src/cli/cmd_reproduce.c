@@ -64,6 +64,7 @@ int cmd_reproduce(int argc, const char **argv)
 			{ OPT_DOUBLE, "timeout", 0, &ro.fix.test_timeout, "SECONDS", "per-test time limit (default 120)" },
 			{ OPT_STRING, "pytest", 0, &ro.fix.pytest_cmd, "CMD", "the pytest command (or PYTEST_FIXER_PYTEST)" },
 			{ OPT_FLAG, "allow-test-edits", 0, &ro.fix.allow_test_edits, NULL, "let changes edit test files (never weaken them): order-dependent failures are often fixed there" },
+			{ OPT_FLAG, "allow-config-edits", 0, &ro.fix.allow_config_edits, NULL, "let changes alter pytest's configuration, conftest hooks and plugins" },
 			{ OPT_FLAG, "json", 0, &ro.json, NULL, "print the outcome as JSON" },
 			CLI_PASS_ENV_OPTION(pass_env),
 			OPT_END_ENTRY,

@@ -333,6 +333,39 @@ static int preview_open(struct change_preview *p, const struct file_edit *e, con
 	return buf_add(&f->new, f->old.ptr, f->old.len);
 }
 
+/*
+ * A patch edit applies only its own file's part of a diff: a diff that
+ * names other files too is refused unless the change edits each of them
+ * (all or nothing, never a part without a word).
+ */
+static int check_patch_files(const struct change *c, const struct file_edit *e)
+{
+	struct patch_set set;
+	const struct patch_file *own;
+	size_t i, j;
+	int err = 0;
+
+	if (e->mode != EDIT_PATCH || !e->patch || patch_parse(&set, e->patch, strlen(e->patch)) < 0)
+		return 0;   /* a diff that does not parse is file_edit_compute()'s to report */
+	own = set.nr > 1 ? patch_set_find(&set, e->path) : NULL;
+	for (i = 0; own && i < set.nr && !err; i++) {
+		const struct patch_file *pf = &set.files[i];
+		const char *name = pf->new_path ? pf->new_path : pf->old_path;
+		int edited = 0;
+
+		if (pf == own)
+			continue;
+		for (j = 0; j < c->nr && !edited; j++)
+			edited = patch_set_find(&set, c->edits[j].path) == pf;
+		if (!edited)
+			err = error_setc(ERR_USAGE, "cannot patch '%s': the patch also changes '%s', "
+					 "which the change does not edit (the change is refused whole)",
+					 e->path, name ? name : "(unnamed)");
+	}
+	patch_set_release(&set);
+	return err;
+}
+
 int change_preview(struct change_preview *out, const struct change *c, const char *root)
 {
 	struct buf real_root = BUF_INIT, abs = BUF_INIT, next = BUF_INIT;
@@ -349,7 +382,8 @@ int change_preview(struct change_preview *out, const struct change *c, const cha
 		goto done;
 	/* every path first: a bad path anywhere refuses the change before any reading */
 	for (i = 0; i < c->nr; i++) {
-		if ((err = edit_path_check(&abs, root, c->edits[i].path)) < 0)
+		if ((err = edit_path_check(&abs, root, c->edits[i].path)) < 0 ||
+		    (err = check_patch_files(c, &c->edits[i])) < 0)
 			goto done;
 	}
 	for (i = 0; i < c->nr; i++) {

@@ -82,7 +82,9 @@ int edit_path_check(struct buf *out, const char *root, const char *rel);
  * ("'old_str' not found in 'path'", "... occurs N times in 'path' (ignoring
  * whitespace)"). An empty `old_str` is ERR_USAGE.
  * patch: patch_parse() then patch_apply(); a diff naming several files
- * uses the one named `path`, a diff of one file applies whatever it names.
+ * uses the one named `path` (change_preview() and change_apply() refuse a
+ * change that leaves the other files out), a diff of one file applies
+ * whatever it names.
  * rewrite: `content`.
  */
 int file_edit_compute(struct buf *out, const struct file_edit *e, const char *old, size_t old_len);
@@ -110,6 +112,8 @@ struct change_preview {
  * Check every path and compute every file's new content without writing
  * anything: several edits to one file apply in order on the running
  * content. Files whose content would not change are kept too (new == old).
+ * A patch edit whose diff also names files no edit of the change names is
+ * ERR_USAGE "cannot patch 'a.py': the patch also changes 'pytest.ini', ...".
  * The errors of change_apply() before its writability check. `out` is
  * initialised here and released on failure.
  */

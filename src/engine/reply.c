@@ -539,6 +539,19 @@ static int add_patch_files(struct change *c, const char *patch, const char *wher
 	return 0;
 }
 
+/* 1 if the diff names several files, `path` among them */
+static int patch_names_others(const char *patch, const char *path)
+{
+	struct patch_set set;
+	int others;
+
+	if (patch_parse(&set, patch, strlen(patch)) < 0)
+		return 0;   /* reported when the edit is applied */
+	others = set.nr > 1 && patch_set_find(&set, path);
+	patch_set_release(&set);
+	return others;
+}
+
 /* one edit (the top level or an item of "edits") into `c` */
 static int read_edit(struct change *c, const json_t *o, const char *default_file, const char *where)
 {
@@ -608,6 +621,11 @@ static int read_edit(struct change *c, const json_t *o, const char *default_file
 	}
 	if ((err = check_path(&path, file, where)) < 0)
 		return err;
+	if (mode == EDIT_PATCH && patch_names_others(patch, path)) {
+		/* "file" names one of its files: the others are part of the change too */
+		free(path);
+		return add_patch_files(c, patch, where);
+	}
 	if (c->nr >= EDIT_MAX_EDITS) {
 		free(path);
 		return error_setc(ERR_PARSE, "the reply has more than %d edits", EDIT_MAX_EDITS);

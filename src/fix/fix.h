@@ -70,12 +70,13 @@ struct fix_options {
 	const char *user_prompt;     /* the user's description, for the LLM */
 	int wait;                    /* wait for another fix in the project instead of refusing */
 	int project_locked;          /* the caller holds the project lock (reproduce) */
+	int allow_config_edits;      /* let changes alter pytest's configuration, hooks, plugins */
 };
 
 #define FIX_OPTIONS_INIT { NULL, NULL, "auto", NULL, NULL, FIX_DEFAULT_MAX_RETRIES, 0.4, 0.1, \
 			   0, FIX_DEFAULT_VERIFY_RUNS, FIX_DEFAULT_MAX_CANDIDATES, 120.0, 0, 0, 0, 0, 0, 0, \
 			   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, \
-			   NULL, NULL, 0, NULL, NULL, NULL, 0, 0 }
+			   NULL, NULL, 0, NULL, NULL, NULL, 0, 0, 0 }
 
 /* The session's outcome, for the exit code. */
 struct failure;

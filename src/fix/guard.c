@@ -3,6 +3,7 @@
 #include "pyast/pyast.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/strvec.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -626,4 +627,327 @@ int guard_is_test_file(const char *relpath)
 	if (has_suffix(p, len, "_test.py"))
 		return 1;
 	return len == 11 && !memcmp(p, "conftest.py", 11);
+}
+
+/* -- pytest's configuration, hooks and plugins ----------------------------- */
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static void add_config_reason(struct buf *reason, int *found, const char *path)
+{
+	if (*found)
+		buf_adds(reason, "; ");
+	buf_addf(reason, "'%s' ", path);
+	(*found)++;
+}
+
+/* 1 if the ini/toml header `name` (between the brackets, trimmed) is one of `wanted` */
+static int header_matches(const char *name, size_t len, const char *const *wanted)
+{
+	size_t n;
+
+	for (; *wanted; wanted++) {
+		n = strlen(*wanted);
+		/* "tool.pytest" also takes its subtables: [tool.pytest.ini_options] */
+		if (len >= n && !memcmp(name, *wanted, n) &&
+		    (len == n || (!strcmp(*wanted, "tool.pytest") && name[n] == '.')))
+			return 1;
+	}
+	return 0;
+}
+
+/* the lines of the sections named in `wanted` (headers included), in order */
+static void config_sections(struct buf *out, const char *text, size_t len, const char *const *wanted)
+{
+	const char *p = text, *end = text + len, *eol, *s, *e;
+	int in = 0;
+
+	for (; p < end; p = eol + (eol < end)) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		for (s = p; s < eol && (*s == ' ' || *s == '\t'); s++)
+			;
+		if (s < eol && *s == '[') {
+			while (s < eol && *s == '[')
+				s++;
+			for (e = s; e < eol && *e != ']'; e++)
+				;
+			while (s < e && (*s == ' ' || *s == '\t' || *s == '"'))
+				s++;
+			while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '"'))
+				e--;
+			in = header_matches(s, (size_t)(e - s), wanted);
+		}
+		if (in)
+			buf_add(out, p, (size_t)(eol - p + (eol < end)));
+	}
+}
+
+/* occurrences of `needle` in <text, len> */
+static size_t count_text(const char *text, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), count = 0, i;
+
+	for (i = 0; i + n <= len; i++)
+		if (text[i] == *needle && !memcmp(text + i, needle, n)) {
+			count++;
+			i += n - 1;
+		}
+	return count;
+}
+
+/* `-p NAME` / `-pNAME` options: a "-p" that starts a word */
+static size_t count_plugin_options(const char *text, size_t len)
+{
+	size_t i, count = 0;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (text[i] != '-' || text[i + 1] != 'p')
+			continue;
+		if (i && !strchr(" \t\n=\"'[,", text[i - 1]))
+			continue;
+		if (i + 2 < len && (text[i + 2] == '-' || text[i + 2] == '_'))
+			continue;
+		count++;
+	}
+	return count;
+}
+
+static const char *const pytest_ini_names[] = { "pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml" };
+
+static const struct {
+	const char *file;
+	const char *const sections[3];
+	const char *shown;
+} config_files[] = {
+	{ "tox.ini", { "pytest", NULL }, "[pytest] section" },
+	{ "setup.cfg", { "tool:pytest", NULL }, "[tool:pytest] section" },
+	{ "pyproject.toml", { "tool.pytest", NULL }, "[tool.pytest.ini_options] table" },
+};
+
+static void check_config_text(struct buf *reason, int *found, const char *path, const char *before,
+			      size_t blen, const char *after, size_t alen)
+{
+	const char *name = base_name(path);
+	struct buf bs = BUF_INIT, as = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(pytest_ini_names); i++)
+		if (!strcmp(name, pytest_ini_names[i]) && (blen != alen || memcmp(before, after, alen))) {
+			add_config_reason(reason, found, path);
+			buf_addf(reason, "is pytest's configuration file, which the change %s",
+				 blen ? "edits" : "creates");
+			buf_add(&bs, before, blen);
+			buf_add(&as, after, alen);
+		}
+	for (i = 0; i < ARRAY_SIZE(config_files); i++) {
+		if (strcmp(name, config_files[i].file))
+			continue;
+		config_sections(&bs, before, blen, config_files[i].sections);
+		config_sections(&as, after, alen, config_files[i].sections);
+		if (bs.len != as.len || memcmp(bs.ptr, as.ptr, as.len)) {
+			add_config_reason(reason, found, path);
+			buf_addf(reason, "changes pytest's configuration (its %s)", config_files[i].shown);
+		}
+	}
+	if (count_plugin_options(as.ptr, as.len) > count_plugin_options(bs.ptr, bs.len))
+		buf_adds(reason, ", adding a plugin with '-p' in addopts");
+	if (count_text(after, alen, "pytest11") > count_text(before, blen, "pytest11")) {
+		add_config_reason(reason, found, path);
+		buf_adds(reason, "adds a pytest plugin entry point ('pytest11')");
+	}
+	buf_release(&bs);
+	buf_release(&as);
+}
+
+/* the text of a node as a new string in `sv` */
+static void push_text(struct strvec *sv, const struct pyast *ast, const struct pyast_node *n)
+{
+	struct buf b = BUF_INIT;
+	size_t len;
+	const char *t = pyast_text(ast, n, &len);
+
+	buf_add(&b, t, len);
+	strvec_push(sv, b.ptr);
+	buf_release(&b);
+}
+
+/* hooks (`def pytest_*`, at any depth) and `pytest_plugins` assignments: names and texts */
+static void collect_hooks(struct strvec *names, struct strvec *texts, const struct pyast *ast)
+{
+	const struct pyast_node *n, *name, *whole;
+
+	for (n = NULL; (n = pyast_next(ast, n, NULL, 0, 0)); ) {
+		if (pyast_is(n, "function_definition")) {
+			name = pyast_field(n, "name");
+			if (!text_starts(ast, name, "pytest_"))
+				continue;
+			whole = n->parent && pyast_is(n->parent, "decorated_definition") ? n->parent : n;
+		} else if (pyast_is(n, "assignment") || pyast_is(n, "augmented_assignment")) {
+			name = pyast_field(n, "left");
+			if (!text_is(ast, name, "pytest_plugins"))
+				continue;
+			whole = n;
+		} else {
+			continue;
+		}
+		push_text(names, ast, name);
+		push_text(texts, ast, whole);
+	}
+}
+
+static void compare_hooks(struct buf *reason, int *found, const char *path, const struct pyast *bt,
+			  const struct pyast *at)
+{
+	struct strvec bn = STRVEC_INIT, btx = STRVEC_INIT, an = STRVEC_INIT, atx = STRVEC_INIT;
+	size_t i;
+
+	collect_hooks(&bn, &btx, bt);
+	collect_hooks(&an, &atx, at);
+	for (i = 0; i < an.nr; i++) {
+		int hook = strcmp(an.v[i], "pytest_plugins") != 0;
+		if (strvec_find(&btx, atx.v[i]) >= 0)
+			continue;
+		add_config_reason(reason, found, path);
+		if (strvec_find(&bn, an.v[i]) < 0)
+			buf_addf(reason, hook ? "adds the pytest hook '%s'" : "adds '%s' (plugins)", an.v[i]);
+		else
+			buf_addf(reason, hook ? "changes the pytest hook '%s'" : "changes '%s' (plugins)", an.v[i]);
+	}
+	for (i = 0; i < bn.nr; i++)
+		if (strvec_find(&an, bn.v[i]) < 0) {
+			add_config_reason(reason, found, path);
+			buf_addf(reason, "removes the pytest hook '%s'", bn.v[i]);
+		}
+	strvec_clear(&bn);
+	strvec_clear(&btx);
+	strvec_clear(&an);
+	strvec_clear(&atx);
+}
+
+/* a def decorated with pytest.fixture / fixture / pytest.fixture(...) */
+static int is_fixture(const struct pyast *ast, const struct pyast_node *decorated)
+{
+	const struct pyast_node *c, *e;
+
+	for (c = decorated->child; c; c = c->next) {
+		if (!pyast_is(c, "decorator") || !(e = pyast_named_child(c, 0)))
+			continue;
+		if (pyast_is(e, "call"))
+			e = pyast_field(e, "function");
+		e = last_name(e);
+		if (text_is(ast, e, "fixture") || text_is(ast, e, "yield_fixture"))
+			return 1;
+	}
+	return 0;
+}
+
+/* a top-level statement of a conftest.py that is test code, not configuration */
+static int is_test_code(const struct pyast *ast, const struct pyast_node *s, int first)
+{
+	const struct pyast_node *def = s, *c;
+
+	if (pyast_is(s, "comment"))
+		return 1;
+	if (first && pyast_is(s, "expression_statement") && pyast_named_count(s) == 1 &&
+	    pyast_is(pyast_named_child(s, 0), "string"))
+		return 1;   /* the docstring */
+	if (pyast_is(s, "import_statement") || pyast_is(s, "import_from_statement") ||
+	    pyast_is(s, "future_import_statement")) {
+		/* importing a hook registers it; `*` may import one */
+		for (c = NULL; (c = pyast_next(ast, c, NULL, s->start_line, s->end_line)); )
+			if (pyast_within(c, s) && (pyast_is(c, "wildcard_import") ||
+						   (pyast_is(c, "identifier") && text_starts(ast, c, "pytest_"))))
+				return 0;
+		return 1;
+	}
+	if (pyast_is(s, "decorated_definition"))
+		def = pyast_field(s, "definition");
+	if (pyast_is(def, "function_definition"))
+		return text_starts(ast, pyast_field(def, "name"), "pytest_") ||   /* judged as a hook */
+		       text_starts(ast, pyast_field(def, "name"), "test") ||
+		       (def != s && is_fixture(ast, s));
+	if (pyast_is(def, "class_definition"))
+		return text_starts(ast, pyast_field(def, "name"), "Test");
+	return 0;
+}
+
+static void collect_conftest_code(struct strvec *out, const struct pyast *ast)
+{
+	const struct pyast_node *s;
+	int first = 1;
+
+	for (s = pyast_root(ast)->child; s; s = s->next) {
+		if (!is_test_code(ast, s, first))
+			push_text(out, ast, s);
+		if (!pyast_is(s, "comment"))
+			first = 0;
+	}
+}
+
+/* the first line of `text`, shortened for a message */
+static void add_first_line(struct buf *out, const char *text)
+{
+	size_t len = strcspn(text, "\n");
+
+	if (len > GUARD_SHOWN_CODE)
+		buf_addf(out, "%.*s...", GUARD_SHOWN_CODE, text);
+	else
+		buf_add(out, text, len);
+}
+
+static void compare_conftest(struct buf *reason, int *found, const char *path, const struct pyast *bt,
+			     const struct pyast *at)
+{
+	struct strvec before = STRVEC_INIT, after = STRVEC_INIT;
+	const char *first = NULL;
+	size_t i, changed = 0;
+
+	collect_conftest_code(&before, bt);
+	collect_conftest_code(&after, at);
+	for (i = 0; i < after.nr; i++)
+		if (strvec_find(&before, after.v[i]) < 0 && changed++ == 0)
+			first = after.v[i];
+	for (i = 0; i < before.nr; i++)
+		if (strvec_find(&after, before.v[i]) < 0 && changed++ == 0)
+			first = before.v[i];
+	if (changed) {
+		add_config_reason(reason, found, path);
+		buf_addf(reason, "changes %zu statement%s outside test functions and fixtures ('",
+			 changed, changed == 1 ? "" : "s");
+		add_first_line(reason, first);
+		buf_adds(reason, "')");
+	}
+	strvec_clear(&before);
+	strvec_clear(&after);
+}
+
+int guard_config_change(struct buf *reason, const char *path, const char *before, size_t blen,
+			const char *after, size_t alen)
+{
+	struct pyast *bt = NULL, *at = NULL;
+	size_t len = strlen(path);
+	int found = 0, err = 0;
+
+	check_config_text(reason, &found, path, before, blen, after, alen);
+	if (has_suffix(path, len, ".py")) {
+		if ((err = pyast_parse(&bt, before, blen)) < 0 ||
+		    (err = pyast_parse(&at, after, alen)) < 0) {
+			err = error_prefix(err, "cannot check '%s'", path);
+			goto done;
+		}
+		compare_hooks(reason, &found, path, bt, at);
+		if (!strcmp(base_name(path), "conftest.py"))
+			compare_conftest(reason, &found, path, bt, at);
+	}
+	err = found ? 1 : 0;
+done:
+	pyast_free(at);
+	pyast_free(bt);
+	return err;
 }

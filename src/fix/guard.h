@@ -5,6 +5,9 @@
 
 #include <stddef.h>
 
+/* characters of a line of code quoted in a reason */
+#define GUARD_SHOWN_CODE 60
+
 /*
  * The test-weakening guard (SPEC C4): a fix may not make a test easier to
  * pass. Both versions of a test file are parsed and compared test function
@@ -49,5 +52,30 @@ int guard_test_weakening(struct buf *reason, const char *path, const char *befor
  * anywhere.
  */
 int guard_is_test_file(const char *relpath);
+
+/*
+ * The configuration guard (issue 12): a fix may change what a test asserts
+ * (with --allow-test-edits), never how pytest runs or reports, unless
+ * --allow-config-edits. An edit of the file at `path` (project-relative;
+ * its base name picks the checks) changes that when:
+ *  - it is pytest.ini (or .pytest.ini, pytest.toml, .pytest.toml) and its
+ *    bytes change (a new one moves the rootdir too);
+ *  - the [pytest] section of a tox.ini, [tool:pytest] of a setup.cfg, or a
+ *    [tool.pytest...] table of a pyproject.toml changes;
+ *  - in conftest.py, anything but test functions, fixtures, imports,
+ *    comments and the docstring changes: hooks, `pytest_plugins`,
+ *    module-level code (a monkeypatch at import time), an import of a
+ *    pytest_* name or of `*`;
+ *  - in any Python file, a `def pytest_*` (a hook, at any depth) or a
+ *    `pytest_plugins =` is added or changed;
+ *  - in any file, "pytest11" (a plugin entry point) appears more often, or
+ *    a configuration section gains `-p` (a plugin loaded by addopts).
+ * Returns 1 with the reasons appended to `reason` ("'tests/conftest.py'
+ * adds the pytest hook 'pytest_runtest_makereport'", several joined by
+ * "; "), 0 when the edit leaves pytest alone, -1 (error_last()) if a Python
+ * version cannot be parsed at all. `before` is empty for a new file.
+ */
+int guard_config_change(struct buf *reason, const char *path, const char *before, size_t blen,
+			const char *after, size_t alen);
 
 #endif

@@ -130,6 +130,8 @@ static json_t *options_json(const struct fix_options *o)
 		json_object_set_new(j, "price_in", json_real(o->price_in));
 		json_object_set_new(j, "price_out", json_real(o->price_out));
 	}
+	if (o->allow_config_edits)
+		json_object_set_new(j, "allow_config_edits", json_true());
 	/* what a reproduction set: a resumed session verifies the same way */
 	if (o->user_prompt)
 		json_object_set_new(j, "user_prompt", json_string(o->user_prompt));
@@ -332,6 +334,24 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
+/* the tests the gates judged flaky, as the store keeps them; NULL when none */
+static char *flaky_json(const struct validation *v)
+{
+	json_t *list;
+	char *text;
+	size_t i;
+
+	if (!v->flaky.nr)
+		return NULL;
+	list = json_array();
+	for (i = 0; i < v->flaky.nr; i++)
+		json_array_append_new(list, json_pack("{s:s, s:s}", "id", v->flaky.v[i],
+						      "why", v->flaky_why.v[i]));
+	text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	return text;
+}
+
 static void record_attempt(struct session *s, size_t index, int number, const struct job *job,
 			   const char *engine, double temperature)
 {
@@ -352,8 +372,10 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 	a.error_category = job->target->error_type;
 	a.finished = now_seconds();
 	a.started = a.finished - job->val.seconds;
+	a.flaky = flaky_json(&job->val);
 	if (store_attempt_add(s->store, &a) < 0)
 		log_warn("cannot record an attempt: %s", error_last());
+	free(a.flaky);
 }
 
 /* ---- committing a verified fix -------------------------------------------------------- */
@@ -586,6 +608,7 @@ static void job_setup(struct job *job, struct session *s, int k, const struct ca
 	job->gates.test_timeout = gate_timeout(s);
 	job->gates.verify_runs = s->opts->verify_runs;
 	job->gates.allow_test_edits = s->opts->allow_test_edits;
+	job->gates.allow_config_edits = s->opts->allow_config_edits;
 	job->gates.baseline_failures = &s->baseline_failures;
 	job->gates.run_before = s->opts->run_before;
 	if (s->repo) {
@@ -1313,6 +1336,8 @@ static void options_from_json(struct fix_options *o, struct stored_options *so, 
 		o->max_candidates = (size_t)json_integer_value(v);
 	if ((v = json_object_get(j, "allow_test_edits")))
 		o->allow_test_edits = json_is_true(v);
+	if ((v = json_object_get(j, "allow_config_edits")))
+		o->allow_config_edits = json_is_true(v);
 	if ((v = json_object_get(j, "dry_run")))
 		o->dry_run = json_is_true(v);
 	if ((v = json_object_get(j, "apply")))

@@ -25,6 +25,8 @@ void validation_init(struct validation *v)
 	buf_init(&v->diff, 0);
 	strvec_init(&v->touched);
 	strvec_init(&v->fixed_too);
+	strvec_init(&v->flaky);
+	strvec_init(&v->flaky_why);
 }
 
 void validation_release(struct validation *v)
@@ -33,6 +35,8 @@ void validation_release(struct validation *v)
 	buf_release(&v->diff);
 	strvec_clear(&v->touched);
 	strvec_clear(&v->fixed_too);
+	strvec_clear(&v->flaky);
+	strvec_clear(&v->flaky_why);
 }
 
 const char *validate_target_id(const struct failure *f)
@@ -210,14 +214,56 @@ static int gate_syntax(struct validation *v, const char *workdir)
 	return 0;
 }
 
+/* the content a touched file had before the change ("" when it is new) */
+static void saved_content(const struct snapshot *saved, const char *workdir, const char *rel,
+			  const char **content, size_t *len)
+{
+	const struct saved_file *before = saved_find(saved, workdir, rel);
+
+	*content = before && before->content ? before->content : "";
+	*len = before && before->content ? before->len : 0;
+}
+
+/* pytest's configuration, hooks and plugins: left alone unless allowed */
+static int gate_config(struct validation *v, const struct snapshot *saved, const char *workdir)
+{
+	struct buf why = BUF_INIT, path = BUF_INIT, after = BUF_INIT;
+	const char *before;
+	size_t i, blen;
+	int found = 0;
+
+	for (i = 0; i < v->touched.nr && !found; i++) {
+		const char *rel = v->touched.v[i];
+
+		saved_content(saved, workdir, rel, &before, &blen);
+		buf_reset(&path);
+		buf_reset(&after);
+		buf_addf(&path, "%s/%s", workdir, rel);
+		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) < 0 ||
+		    (found = guard_config_change(&why, rel, before, blen, after.ptr, after.len)) < 0)
+			fail(v, "weakening", "cannot check '%s': %s", rel, error_last());
+		else if (found)
+			fail(v, "weakening", "the change alters how pytest runs or reports: %s "
+			     "(pytest's configuration, hooks and plugins are left alone unless "
+			     "--allow-config-edits)", why.ptr);
+		else
+			continue;
+		found = 1;
+	}
+	buf_release(&why);
+	buf_release(&path);
+	buf_release(&after);
+	return found;
+}
+
 static int gate_weakening(struct validation *v, const struct snapshot *saved, const char *workdir,
 			  int allow)
 {
 	size_t i;
 	for (i = 0; i < v->touched.nr; i++) {
-		const char *rel = v->touched.v[i];
-		const struct saved_file *before;
+		const char *rel = v->touched.v[i], *before;
 		struct buf path = BUF_INIT, after = BUF_INIT, why = BUF_INIT;
+		size_t blen;
 		int weak = 0;
 
 		if (!guard_is_test_file(rel))
@@ -227,11 +273,10 @@ static int gate_weakening(struct validation *v, const struct snapshot *saved, co
 			     "(test files are left alone unless --allow-test-edits)", rel);
 			return 1;
 		}
-		before = saved_find(saved, workdir, rel);
+		saved_content(saved, workdir, rel, &before, &blen);
 		buf_addf(&path, "%s/%s", workdir, rel);
 		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) == 0)
-			weak = guard_test_weakening(&why, rel, before && before->content ? before->content : "",
-						    before ? before->len : 0, after.ptr, after.len);
+			weak = guard_test_weakening(&why, rel, before, blen, after.ptr, after.len);
 		if (weak)
 			fail(v, "weakening", "%s", why.ptr);
 		buf_release(&path);
@@ -313,12 +358,77 @@ static int gate_target(struct validation *v, const char *workdir, const struct f
 	return err;
 }
 
-static int gate_regression(struct validation *v, const char *workdir, const struct gate_options *g)
+static void note_flaky(struct validation *v, const char *id, const char *why)
+{
+	log_info("'%s' is flaky (%s): it does not reject the change", id, why);
+	strvec_push(&v->flaky, id);
+	strvec_push(&v->flaky_why, why);
+}
+
+/*
+ * Run the tests in `ids` once; those whose verdict is `flaky_if_failed` (1:
+ * failed, 0: passed) are noted as flaky for `why`, the others stay in `ids`.
+ * A run that cannot be read leaves `ids` as they are.
+ */
+static int rerun(struct validation *v, struct strvec *ids, const char *workdir,
+		 const struct gate_options *g, int flaky_if_failed, const char *why)
+{
+	struct test_result res = TEST_RESULT_INIT;
+	struct strvec still = STRVEC_INIT;
+	size_t i;
+	int err = run_pytest(&res, workdir, g, ids);
+
+	if (err == ERR_INTERRUPTED)
+		goto done;
+	/* every id must have run: one that was not collected never passed */
+	if (err < 0 || res.summary.total < ids->nr) {
+		log_debug("a rerun of %zu test(s) could not judge them: %s", ids->nr,
+			  err < 0 ? error_last() : "not all collected");
+		err = 0;
+		goto done;
+	}
+	for (i = 0; i < ids->nr; i++) {
+		if ((failed_in(&res, ids->v[i]) != NULL) == flaky_if_failed)
+			note_flaky(v, ids->v[i], why);
+		else
+			strvec_push(&still, ids->v[i]);
+	}
+	strvec_clear(ids);
+	*ids = still;
+	strvec_init(&still);
+done:
+	strvec_clear(&still);
+	test_result_release(&res);
+	return err;
+}
+
+/* the regressions in `ids` that are flaky leave it (see validate.h) */
+static int judge_regressions(struct validation *v, struct strvec *ids, const char *workdir,
+			     const struct gate_options *g, const struct change *c,
+			     struct snapshot *saved)
+{
+	int round, err = 0, back;
+
+	for (round = 0; round < VALIDATE_FLAKY_ROUNDS && ids->nr && !err; round++) {
+		if ((err = rerun(v, ids, workdir, g, 0, "passed on a rerun")) < 0 || !ids->nr)
+			break;
+		if ((err = restore_files(saved)) < 0)
+			return err;
+		err = rerun(v, ids, workdir, g, 1, "fails without the change too");
+		if ((back = change_apply(c, workdir, NULL)) < 0)
+			return error_prefix(back, "cannot apply the change again");
+	}
+	return err;
+}
+
+static int gate_regression(struct validation *v, const char *workdir, const struct gate_options *g,
+			   const struct change *c, struct snapshot *saved)
 {
 	struct test_result res = TEST_RESULT_INIT;
 	struct buf named = BUF_INIT;
+	struct strvec regressed = STRVEC_INIT;
 	size_t i, regressions = 0;
-	int err;
+	int err, hidden = 0;
 
 	err = run_pytest(&res, workdir, g, g->suite_paths);
 	if (err == ERR_INTERRUPTED)
@@ -329,12 +439,18 @@ static int gate_regression(struct validation *v, const char *workdir, const stru
 		goto done;
 	}
 	for (i = 0; i < res.nr_failures; i++) {
-		const char *id = res.failures[i].id;
-		if (g->baseline_failures && strvec_find(g->baseline_failures, id) >= 0)
+		const struct failure *f = &res.failures[i];
+		if (g->baseline_failures && strvec_find(g->baseline_failures, f->id) >= 0)
 			continue;
-		if (regressions++ < REGRESSIONS_NAMED)
-			buf_addf(&named, "%s%s", named.len ? ", " : "", id);
+		strvec_push(&regressed, f->id);
+		hidden |= f->error_type && !strcmp(f->error_type, PYTEST_HIDDEN_FAILURE);
 	}
+	if (regressed.nr && regressed.nr <= VALIDATE_FLAKY_MAX_TESTS && !hidden &&
+	    (err = judge_regressions(v, &regressed, workdir, g, c, saved)) < 0)
+		goto done;
+	for (i = 0; i < regressed.nr; i++)
+		if (regressions++ < REGRESSIONS_NAMED)
+			buf_addf(&named, "%s%s", named.len ? ", " : "", regressed.v[i]);
 	if (regressions) {
 		fail(v, "regression", "%zu test%s that passed before now fail%s: %s%s", regressions,
 		     regressions == 1 ? "" : "s", regressions == 1 ? "s" : "", named.ptr,
@@ -346,6 +462,7 @@ static int gate_regression(struct validation *v, const char *workdir, const stru
 			strvec_push(&v->fixed_too, g->baseline_failures->v[i]);
 done:
 	test_result_release(&res);
+	strvec_clear(&regressed);
 	buf_release(&named);
 	return err;
 }
@@ -379,11 +496,14 @@ int validate_candidate(struct validation *out, const struct change *c, const cha
 		goto restore;
 	if (g->diff && g->diff(&out->diff, workdir, &out->touched, g->diff_payload) < 0)
 		log_debug("cannot show the change as a diff: %s", error_last());
-	if (gate_syntax(out, workdir) || gate_weakening(out, &saved, workdir, g->allow_test_edits))
+	if (gate_syntax(out, workdir) ||
+	    (!g->allow_config_edits && gate_config(out, &saved, workdir)) ||
+	    gate_weakening(out, &saved, workdir, g->allow_test_edits))
 		goto restore;
 	if ((err = gate_target(out, workdir, target, g)) < 0 || out->gate)
 		goto restore;
-	if (!g->skip_regression && ((err = gate_regression(out, workdir, g)) < 0 || out->gate))
+	if (!g->skip_regression &&
+	    ((err = gate_regression(out, workdir, g, c, &saved)) < 0 || out->gate))
 		goto restore;
 	out->passed = 1;
 restore:

@@ -15,11 +15,28 @@
  *   apply       the edits apply (all or none), and hold no secret of ours
  *               ("the change contains a secret": util/secret.h)
  *   syntax      every edited Python file still parses
- *   weakening   test files untouched (unless allowed), and never weakened
+ *   weakening   pytest's configuration, hooks and plugins untouched (unless
+ *               allow_config_edits: guard_config_change()); test files
+ *               untouched (unless allowed), and never weakened
  *   target      the failing test now passes
  *   flaky       ... and passes again, `verify_runs` more times
  *   regression  no test that passed at baseline fails now (the full suite)
+ *
+ * A test that passed at baseline and fails in the full run is judged again
+ * before it rejects the candidate, in up to VALIDATE_FLAKY_ROUNDS rounds of
+ * two runs of just those tests: one on the candidate (a test that passes is
+ * flaky: "passed on a rerun"), then one without the change (a test that
+ * fails there too is flaky: "fails without the change too"). Flaky tests do
+ * not reject the candidate; they are listed in `flaky`. Two rounds: a
+ * correct fix is lost only if a flaky test fails three times running with
+ * it and passes twice without it (for a test failing 3 runs in 10, 0.3^3 x
+ * 0.7^2 = 1.3% instead of 30%), and a real regression costs four small runs.
+ * More than VALIDATE_FLAKY_MAX_TESTS regressions, or a failure a hook
+ * reported as passed (PYTEST_HIDDEN_FAILURE), are never excused.
  */
+
+#define VALIDATE_FLAKY_ROUNDS 2
+#define VALIDATE_FLAKY_MAX_TESTS 20
 
 struct gate_options {
 	const char *pytest_cmd;          /* resolved pytest command */
@@ -27,6 +44,7 @@ struct gate_options {
 	double test_timeout;
 	int verify_runs;
 	int allow_test_edits;
+	int allow_config_edits;
 	int skip_regression;             /* only for tests of this module */
 	const struct strvec *suite_paths;  /* what "the full suite" is: pytest paths, may be empty */
 	const struct strvec *baseline_failures;  /* node ids failing at baseline */
@@ -43,6 +61,8 @@ struct validation {
 	struct buf reason;       /* why the gate failed */
 	struct strvec touched;   /* relative paths the change wrote */
 	struct strvec fixed_too; /* baseline failures that pass with the change (full-suite run) */
+	struct strvec flaky;     /* node ids that failed once and were judged flaky ... */
+	struct strvec flaky_why; /* ... and why, at the same index ("passed on a rerun") */
 	struct buf diff;         /* the change as a unified diff, when gate_options.diff is set */
 	double seconds;
 };

@@ -43,6 +43,17 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* the tests an attempt's gates judged flaky: [{"id", "why"}], [] when none */
+static json_t *flaky_list(const struct attempt_row *a)
+{
+	json_t *list = a->flaky ? json_loads(a->flaky, 0, NULL) : NULL;
+
+	if (json_is_array(list))
+		return list;
+	json_decref(list);
+	return json_array();
+}
+
 /* "pending" is how a paused session's untried failures are stored; users see "unfixed" */
 static const char *public_status(const char *status)
 {
@@ -73,11 +84,12 @@ int report_session_json(json_t **out, struct store *st, const char *id)
 			if (a->failure_index != fr->index)
 				continue;
 			json_array_append_new(attempts, json_pack(
-				"{s:i, s:s, s:o, s:o, s:f, s:s, s:o, s:o, s:o}",
+				"{s:i, s:s, s:o, s:o, s:f, s:s, s:o, s:o, s:o, s:o}",
 				"number", a->number, "engine", a->engine, "method", str_or_null(a->method),
 				"template", str_or_null(a->template_name), "temperature", a->temperature,
 				"status", a->status, "gate", str_or_null(a->gate),
-				"reason", str_or_null(a->reason), "diff", str_or_null(a->diff)));
+				"reason", str_or_null(a->reason), "diff", str_or_null(a->diff),
+				"flaky", flaky_list(a)));
 		}
 		e = json_pack("{s:s, s:s, s:o}", "id", fr->failure.id, "status",
 			      public_status(fr->status), "failure", failure_to_json(&fr->failure));
@@ -125,6 +137,26 @@ static void add_fenced(struct buf *b, const char *lang, const char *text)
 }
 
 /* table cells: one line, no pipes */
+/* "Attempt 2: 'tests/test_a.py::test_b' is flaky (passed on a rerun) ..." */
+static void add_flaky(struct buf *out, const struct attempt_row *a)
+{
+	json_t *list = flaky_list(a), *t;
+	size_t i, shown = 0;
+
+	json_array_foreach(list, i, t) {
+		const char *id = json_string_value(json_object_get(t, "id"));
+		const char *why = json_string_value(json_object_get(t, "why"));
+		if (!id)
+			continue;
+		if (!shown++)
+			buf_addf(out, "\nAttempt %d: ", a->number);
+		buf_addf(out, "%s'%s' is flaky (%s)", shown > 1 ? "; " : "", id, why ? why : "-");
+	}
+	if (shown)
+		buf_adds(out, ": not counted as a regression.\n");
+	json_decref(list);
+}
+
 static void add_cell(struct buf *b, const char *text, size_t max)
 {
 	size_t n = 0;
@@ -246,6 +278,9 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 			add_cell(out, a->reason, 160);
 			buf_adds(out, " |\n");
 		}
+		for (j = 0; j < l.nr_attempts; j++)
+			if (l.attempts[j].failure_index == fr->index)
+				add_flaky(out, &l.attempts[j]);
 		if (winner && winner->diff && *winner->diff) {
 			buf_adds(out, "\nThe verified change:\n\n");
 			add_fenced(out, "diff", winner->diff);

@@ -23,6 +23,8 @@
 #define PYTEST_WATCHDOG_GRACE 5.0           /* seconds past the timeout */
 #define PYTEST_MAX_RESUMES 50               /* hung tests skipped in one run */
 #define PYTEST_ENV_COMMAND "PYTEST_FIXER_PYTEST"
+/* the error_type of a test whose call raised but that a hook reported passed (our plugin) */
+#define PYTEST_HIDDEN_FAILURE "ReportedPassedButRaised"
 
 struct pytest_options {
 	const char *root;                 /* directory to run in; NULL: current */

@@ -234,6 +234,8 @@ class PytestFixerPlugin:
                                     "combined with pytest-xdist (-n/--dist)")
         self.iter_fields = ""   # ',"iter":I,"seed":S' inside the loop
         self.iter_info = None   # {"iter": I, "seed": S} inside the loop
+        self.raised = {}        # node id -> the exception its call raised (see _raised_fields)
+        self.hidden_failures = 0
         self.skip = set()
         skip_file = config.getoption("pytest_fixer_skip_file")
         if skip_file:
@@ -250,6 +252,8 @@ class PytestFixerPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
+        if self.hidden_failures and exitstatus == 0:
+            exitstatus = session.exitstatus = pytest.ExitCode.TESTS_FAILED
         self.records.write({"ev": "finish", "exitstatus": int(exitstatus),
                             "worker": hasattr(self.config, "workerinput")})
         self.records.close()
@@ -425,6 +429,12 @@ class PytestFixerPlugin:
         if not self.runs_tests:
             return
         xfail = hasattr(rep, "wasxfail")
+        raised = self.raised.pop(item.nodeid, None) if rep.when == "call" else None
+        if raised is None and rep.when == "call" and call.excinfo is not None:
+            raised = call.excinfo.value   # unittest: the exception the TestCase caught
+        if rep.passed and not xfail and raised is not None:
+            self._write_raised(item, rep, raised)
+            return
         if rep.passed and not xfail:
             return   # a test with no report between start and end passed
         rec = {"ev": "report", "id": rep.nodeid, "when": rep.when, "outcome": rep.outcome,
@@ -433,6 +443,28 @@ class PytestFixerPlugin:
             rec.update(self.iter_info)
         if rep.failed:
             rec.update(self._failure_fields(item, call, rep))
+        self.records.write(rec)
+
+    # A hook (a conftest's pytest_runtest_makereport, say) may turn a failed
+    # call into a pass. The innermost wrapper of the call sees what the test
+    # raised; the outermost wrapper of makereport sees what was reported: a
+    # pass over an exception is recorded as a failure, and the run fails.
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
+    def pytest_runtest_call(self, item):
+        outcome = yield
+        if outcome.excinfo is not None and self.runs_tests:
+            self.raised[item.nodeid] = outcome.excinfo[1]
+
+    def _write_raised(self, item, rep, exc):
+        self.hidden_failures += 1
+        rec = {"ev": "report", "id": rep.nodeid, "when": "call", "outcome": "failed",
+               "xfail": False, "error_type": "ReportedPassedButRaised",
+               "message": _cap("a hook turned a failed call into a pass: the test raised %s: %s"
+                               % (_error_type(exc), _message(exc))),
+               "frames": (_frames_of(exc.__traceback__, self.rootdir, str(item.path))
+                          or _frames_of(exc.__traceback__, self.rootdir))}
+        if self.iter_info is not None:
+            rec.update(self.iter_info)
         self.records.write(rec)
 
     def _failure_fields(self, item, call, rep):

@@ -142,6 +142,10 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	");"
 	"CREATE INDEX exchanges_session ON exchanges (session, failure_idx, attempt_number, id);"
 	"PRAGMA user_version = 2;",
+
+	/* 3: the tests an attempt's regression gate judged flaky (a JSON array) */
+	"ALTER TABLE attempts ADD COLUMN flaky TEXT;"
+	"PRAGMA user_version = 3;",
 };
 
 static const char *const failure_statuses[] = { "pending", "unfixed", "fixed", "skipped", NULL };
@@ -1127,6 +1131,13 @@ static int check_attempt(const struct attempt_row *a)
 				  a->status ? a->status : "(null)");
 	if (a->gate && !in_list(attempt_gates, a->gate))
 		return error_setc(ERR_USAGE, "unknown gate '%s'", a->gate);
+	if (a->flaky) {
+		json_t *j = json_loads(a->flaky, 0, NULL);
+		int ok = json_is_array(j);
+		json_decref(j);
+		if (!ok)
+			return error_setc(ERR_USAGE, "an attempt's flaky tests must be a JSON array");
+	}
 	return 0;
 }
 
@@ -1168,7 +1179,8 @@ int store_attempt_add(struct store *s, const struct attempt_row *a)
 		return ret;
 	q_prepare(&q, s, "INSERT INTO attempts (session, failure_idx, number, engine, method,"
 		  " template, temperature, status, gate, reason, diff, error_category, started,"
-		  " finished) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+		  " finished, flaky) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		  " ?14, ?15)");
 	q_text(&q, 1, a->session);
 	q_size(&q, 2, a->failure_index);
 	q_int(&q, 3, a->number);
@@ -1183,6 +1195,7 @@ int store_attempt_add(struct store *s, const struct attempt_row *a)
 	q_text(&q, 12, a->error_category);
 	q_double(&q, 13, a->started);
 	q_double(&q, 14, a->finished);
+	q_text(&q, 15, a->flaky);
 	q_step(&q);
 	ret = q_end(&q, "cannot record attempt %d of failure %zu in session '%s'", a->number,
 		    a->failure_index, a->session);
@@ -1212,7 +1225,7 @@ int store_attempt_list(struct attempt_row **out, size_t *nr, struct store *s,
 	*out = NULL;
 	*nr = 0;
 	q_prepare(&q, s, "SELECT session, failure_idx, number, engine, method, template,"
-		  " temperature, status, gate, reason, diff, error_category, started, finished"
+		  " temperature, status, gate, reason, diff, error_category, started, finished, flaky"
 		  " FROM attempts WHERE session = ?1 ORDER BY failure_idx, number");
 	q_text(&q, 1, session);
 	while (q_step(&q) == SQLITE_ROW) {
@@ -1233,6 +1246,7 @@ int store_attempt_list(struct attempt_row **out, size_t *nr, struct store *s,
 		a->error_category = col_str(&q, 11);
 		a->started = sqlite3_column_double(q.st, 12);
 		a->finished = sqlite3_column_double(q.st, 13);
+		a->flaky = col_str(&q, 14);
 	}
 	if ((ret = q_end(&q, "cannot read the attempts of session '%s'", session)) < 0) {
 		attempt_rows_free(rows, n);
@@ -1255,6 +1269,7 @@ void attempt_rows_free(struct attempt_row *rows, size_t nr)
 		free(rows[i].reason);
 		free(rows[i].diff);
 		free(rows[i].error_category);
+		free(rows[i].flaky);
 	}
 	free(rows);
 }

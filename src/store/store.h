@@ -40,7 +40,7 @@
  */
 
 /* the schema this build reads and writes (PRAGMA user_version) */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id: "PFXR", marks the file as ours */
 #define STORE_APPLICATION_ID 0x50465852
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -179,6 +179,8 @@ struct attempt_row {
 	char *diff;
 	char *error_category;    /* e.g. "AssertionError"; NULL when unknown */
 	double started, finished;
+	char *flaky;             /* tests judged flaky by the regression gate, as a JSON array
+				    [{"id": ..., "why": ...}]; NULL when none */
 };
 
 /*

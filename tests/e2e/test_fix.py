@@ -145,6 +145,46 @@ def test_a_candidate_that_breaks_another_test_is_rejected(tmp_path):
     assert not [b for b in git(root, "branch").split() if b.startswith("fix-")]
 
 
+# A one-character fix (- for +) and a test the fix does not touch that fails on the runs
+# listed in FAIL_ON (run 1 is the baseline, run 2 the candidate's full-suite run). Each
+# run logs its number, whether calc.py held the fix, and its verdict.
+FLAKY_CLOCK = (
+    "import calc\n\nCOUNTER = %r\nFAIL_ON = %r\n\n\n"
+    "def test_clock():\n"
+    "    try:\n        n = int(open(COUNTER).read().split()[-3]) + 1\n"
+    "    except (OSError, IndexError):\n        n = 1\n"
+    "    fixed = calc.add(2, 3) == 5\n"
+    "    with open(COUNTER, 'a') as f:\n"
+    "        f.write('%%d %%s %%s\\n' %% (n, 'fixed' if fixed else 'base', 'fail' if n in FAIL_ON else 'pass'))\n"
+    "    assert n not in FAIL_ON, 'unlucky run %%d' %% n\n")
+
+
+@pytest.mark.parametrize("fail_on,why,runs", [
+    ((2,), "passed on a rerun", ["1 base pass", "2 fixed fail", "3 fixed pass"]),
+    ((2, 3, 4), "fails without the change too",
+     ["1 base pass", "2 fixed fail", "3 fixed fail", "4 base fail"]),
+])
+def test_a_flaky_test_does_not_reject_the_right_fix(tmp_path, fail_on, why, runs):
+    counter = tmp_path / "clock-runs.txt"
+    root = make_repo(tmp_path / "calc", {
+        "pytest.ini": "[pytest]\n",
+        "calc.py": "def add(a, b):\n    return a - b\n",
+        "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+        "tests/test_clock.py": FLAKY_CLOCK % (str(counter), fail_on),
+    })
+    r = fix_json(root, "-j", "1")
+    assert r.code == 0, r
+    [err] = r.json()["errors"]
+    assert err["id"] == "tests/test_calc.py::test_add" and err["status"] == "fixed", err
+    assert "return a + b" in git(root, "show", err["branch"] + ":calc.py")
+    [winner] = [a for a in err["attempts"] if a["status"] == "passed"]
+    assert winner["flaky"] == [{"id": "tests/test_clock.py::test_clock", "why": why}]
+    # rerun on the candidate, then on the base, until judged
+    assert counter.read_text().splitlines() == runs
+    report = (root / ".pytest-fixer" / "reports" / (r.json()["session"] + ".md")).read_text()
+    assert "'tests/test_clock.py::test_clock' is flaky (%s)" % why in report
+
+
 def test_sessions_show_and_report(tmp_path):
     root = make_repo(tmp_path / "calc", CALC)
     sid = fix_json(root).json()["session"]

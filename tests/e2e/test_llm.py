@@ -1,5 +1,6 @@
 """The LLM path of `fix`, against loopback fakes of the real protocols."""
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,97 @@ def test_a_reply_that_deletes_an_assert_or_escapes_is_refused(tmp_path, fakes):
     assert [a["gate"] for a in atts] == ["weakening", "apply", "weakening"], atts
     assert not (tmp_path / "outside.py").exists()
     assert "assert hypotenuse(3, 4) == 5" in (root / "tests" / "test_shapes.py").read_text()
+
+
+# A conftest hook that turns every failure into a pass.
+PASSING_HOOK = ("import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\n"
+                "def pytest_runtest_makereport(item, call):\n    outcome = yield\n"
+                "    report = outcome.get_result()\n    if report.failed:\n"
+                "        report.outcome = 'passed'\n        report.longrepr = None\n")
+
+
+def test_a_conftest_hook_that_passes_failures_is_never_accepted(tmp_path, fakes):
+    root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
+    hook = {"reasoning": "the test is noisy", "file": "tests/conftest.py", "new_content": PASSING_HOOK}
+    fake = fakes([reply(hook), reply(hook)])
+    r = llm_fix(root, fake, "--allow-test-edits", "--max-retries", "1")
+    assert r.code == 1, r
+    [att] = r.json()["errors"][0]["attempts"]
+    assert att["gate"] == "weakening", att
+    assert ("the change alters how pytest runs or reports: 'tests/conftest.py' adds the pytest "
+            "hook 'pytest_runtest_makereport'") in att["reason"]
+    assert "--allow-config-edits" in att["reason"]
+    # allowed to edit the configuration, the hook still fools no gate: our plugin sees the raise
+    r = llm_fix(root, fake, "--allow-test-edits", "--allow-config-edits", "--max-retries", "1")
+    assert r.code == 1, r
+    [err] = r.json()["errors"]
+    assert err["status"] == "unfixed"
+    [att] = err["attempts"]
+    assert att["gate"] == "target" and "ReportedPassedButRaised" in att["reason"], att
+    assert not (root / "tests" / "conftest.py").exists()
+    assert not [b for b in git(root, "branch").split() if b.startswith("fix-")]
+
+
+def test_a_conftest_path_fix_needs_allow_config_edits(tmp_path, fakes):
+    files = {"pytest.ini": "[pytest]\n", "src/shapes.py": FIXED_SHAPES,
+             "tests/test_shapes.py": MISSING_IMPORT["tests/test_shapes.py"]}
+    root = make_repo(tmp_path / "shapes", files)
+    conftest = {"reasoning": "src is not on the path", "file": "tests/conftest.py",
+                "new_content": "import os\nimport sys\n\nsys.path.insert(0, os.path.join("
+                               "os.path.dirname(__file__), '..', 'src'))\n"}
+    fake = fakes([reply(conftest), reply(conftest)])
+    r = llm_fix(root, fake, "--allow-test-edits", "--max-retries", "1")
+    assert r.code == 1, r
+    [att] = r.json()["errors"][0]["attempts"]
+    assert att["gate"] == "weakening"
+    assert ("'tests/conftest.py' changes 1 statement outside test functions and fixtures "
+            "('sys.path.insert(0, os.path.join(") in att["reason"], att
+    r = llm_fix(root, fake, "--allow-test-edits", "--allow-config-edits", "--max-retries", "1")
+    assert r.code == 0, r
+    [err] = r.json()["errors"]
+    assert err["status"] == "fixed"
+    assert "sys.path.insert" in git(root, "show", err["branch"] + ":tests/conftest.py")
+    # the session keeps the option for a resume
+    db = sqlite3.connect(str(root / ".pytest-fixer" / "state.db"))
+    [(options,)] = db.execute("SELECT options_json FROM sessions WHERE id = ?",
+                              (r.json()["session"],)).fetchall()
+    db.close()
+    assert json.loads(options)["allow_config_edits"] is True
+
+
+def test_a_plugin_in_pytest_ini_is_refused(tmp_path, fakes):
+    root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
+    plugin = {"reasoning": "load our helper plugin", "edits": [
+        {"file": "pytest.ini", "new_content": "[pytest]\naddopts = -p tests.helper\n"},
+        {"file": "shapes.py", "new_content": FIXED_SHAPES}]}
+    fake = fakes([reply(plugin)])
+    r = llm_fix(root, fake, "--max-retries", "1")
+    assert r.code == 1, r
+    [att] = r.json()["errors"][0]["attempts"]
+    assert att["gate"] == "weakening"
+    assert ("'pytest.ini' is pytest's configuration file, which the change edits, adding a "
+            "plugin with '-p' in addopts") in att["reason"], att
+    assert (root / "pytest.ini").read_text() == "[pytest]\n"
+    # reproduce takes the option too
+    assert "--allow-config-edits" in run_fixer(["reproduce", "--help"], root).stdout
+
+
+def test_a_patch_that_also_touches_pytest_ini_is_refused_whole(tmp_path, fakes):
+    root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
+    patch = ("--- a/shapes.py\n+++ b/shapes.py\n@@ -1,2 +1,5 @@\n+import math\n+\n+\n"
+             " def hypotenuse(a, b):\n     return math.sqrt(a * a + b * b)\n"
+             "--- a/pytest.ini\n+++ b/pytest.ini\n@@ -1 +1,2 @@\n [pytest]\n+addopts = -p no:warnings\n")
+    both = {"reasoning": "math is not imported", "file": "shapes.py", "patch": patch}
+    fake = fakes([reply(both)])
+    r = llm_fix(root, fake, "--max-retries", "1")
+    assert r.code == 1, r
+    [err] = r.json()["errors"]
+    assert err["status"] == "unfixed"
+    [att] = err["attempts"]
+    # the right half is not applied on its own: the change is refused with a reason
+    assert att["gate"] == "weakening" and "'pytest.ini'" in att["reason"], att
+    assert "shapes.py" in att["diff"] and "pytest.ini" in att["diff"]
+    assert not [b for b in git(root, "branch").split() if b.startswith("fix-")]
 
 
 def test_transcript_record_replay_and_the_key_stays_secret(tmp_path, fakes):

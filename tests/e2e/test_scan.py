@@ -3,6 +3,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import sys
 import threading
 import time
@@ -24,6 +25,16 @@ def test_scan_json_matches_the_oracle(project, name):
     failing = want["summary"]["failed"] + want["summary"]["errors"]
     assert r.code == (1 if failing else 0), r
     check_against_oracle(r.json(), want)
+
+
+def test_a_hook_that_reports_a_raised_test_as_passed_is_flagged(project):
+    root = project("hook_passes")
+    plain = subprocess.run(SYSTEM_PYTEST.split() + ["-q", "-p", "no:cacheprovider"], cwd=str(root),
+                           capture_output=True, text=True)
+    assert plain.returncode == 0 and "3 passed" in plain.stdout, plain.stdout   # pytest is fooled
+    r = run_fixer(["scan", "--json"], root, env={"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST})
+    assert r.code == 1, r
+    check_against_oracle(r.json(), expectation("hook_passes"))
 
 
 def test_scan_leaves_no_trace_in_the_project(project):

@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/strvec.h"
+#include "util/xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -425,6 +426,26 @@ static void edit__apply_is_all_or_nothing(void **state)
 	assert_file(&t, "a.py", "a = 1\n");
 	assert_no_file(&t, "nodir");
 	change_release(&c);
+
+	/* a patch that also changes a file the change leaves out: refused whole, never in part */
+	{
+		static const char two[] = "--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-a = 1\n+a = 2\n"
+					  "--- a/b.py\n+++ b/b.py\n@@ -1 +1 @@\n-b = 1\n+b = 2\n";
+		struct file_edit *e = change_add(&c, EDIT_PATCH, "a.py");
+		e->patch = xstrdup(two);
+		assert_int_equal(change_apply(&c, t.root.ptr, NULL), ERR_USAGE);
+		assert_string_equal(error_last(), "cannot patch 'a.py': the patch also changes 'b.py', "
+				    "which the change does not edit (the change is refused whole)");
+		assert_file(&t, "a.py", "a = 1\n");
+		assert_file(&t, "b.py", "b = 1\n");
+		/* with an edit of b.py too, both parts apply */
+		e = change_add(&c, EDIT_PATCH, "b.py");
+		e->patch = xstrdup(two);
+		assert_int_equal(change_apply(&c, t.root.ptr, NULL), 0);
+		assert_file(&t, "a.py", "a = 2\n");
+		assert_file(&t, "b.py", "b = 2\n");
+		change_release(&c);
+	}
 
 	/* an empty change is a mistake */
 	assert_int_equal(change_apply(&c, t.root.ptr, NULL), ERR_USAGE);

@@ -242,6 +242,155 @@ static void guard__test_files(void **state)
 	assert_false(guard_is_test_file("attest/x.py"));
 }
 
+/* -- the configuration guard ------------------------------------------------ */
+
+static const char conftest[] =
+	"\"\"\"Shared fixtures.\"\"\"\n"
+	"import os\n"
+	"\n"
+	"import pytest\n"
+	"\n"
+	"\n"
+	"@pytest.fixture\n"
+	"def numbers():\n"
+	"    return [1, 2, 3]\n";
+
+/* `path` going from `before` to `after`: the verdict, and the reason must hold `part` */
+static void expect_config(const char *path, const char *before, const char *after, int verdict,
+			  const char *part)
+{
+	struct buf reason = BUF_INIT;
+	int r = guard_config_change(&reason, path, before, strlen(before), after, strlen(after));
+
+	if (r != verdict)
+		fail_msg("'%s': got %d, want %d (reason '%s')", path, r, verdict, reason.ptr);
+	if (part && !strstr(reason.ptr, part))
+		fail_msg("reason '%s' does not say '%s'", reason.ptr, part);
+	if (!part)
+		assert_int_equal(reason.len, 0);
+	buf_release(&reason);
+}
+
+/* conftest plus `extra` at its end */
+static void expect_conftest(const char *extra, int verdict, const char *part)
+{
+	struct buf after = BUF_INIT;
+
+	buf_adds(&after, conftest);
+	buf_adds(&after, extra);
+	expect_config("tests/conftest.py", conftest, after.ptr, verdict, part);
+	buf_release(&after);
+}
+
+static void guard__a_hook_that_passes_every_failure(void **state)
+{
+	(void)state;
+	expect_conftest("\n\n@pytest.hookimpl(hookwrapper=True)\n"
+			"def pytest_runtest_makereport(item, call):\n"
+			"    outcome = yield\n"
+			"    rep = outcome.get_result()\n"
+			"    if rep.failed:\n"
+			"        rep.outcome = \"passed\"\n",
+			1, "'tests/conftest.py' adds the pytest hook 'pytest_runtest_makereport'");
+	/* the hook alone is named: not again as a statement outside fixtures */
+	expect_conftest("\n\ndef pytest_configure(config):\n    pass\n", 1,
+			"'tests/conftest.py' adds the pytest hook 'pytest_configure'");
+	{
+		struct buf reason = BUF_INIT, after = BUF_INIT;
+		buf_adds(&after, conftest);
+		buf_adds(&after, "\n\ndef pytest_configure(config):\n    pass\n");
+		assert_int_equal(guard_config_change(&reason, "conftest.py", conftest, strlen(conftest),
+						     after.ptr, after.len), 1);
+		assert_null(strstr(reason.ptr, "statement"));
+		buf_release(&reason);
+		buf_release(&after);
+	}
+}
+
+static void guard__conftest_fixtures_and_tests_are_test_code(void **state)
+{
+	(void)state;
+	expect_conftest("\n\n@pytest.fixture(autouse=True)\ndef env(monkeypatch):\n"
+			"    monkeypatch.setenv(\"X\", \"1\")\n", 0, NULL);
+	expect_conftest("\n\n@fixture\ndef other():\n    return 2\n", 0, NULL);
+	expect_conftest("\n\ndef test_here():\n    assert 1 + 1 == 2\n", 0, NULL);
+	expect_conftest("# a comment\nimport math\nfrom decimal import Decimal\n", 0, NULL);
+	/* a fixture's body may change */
+	expect_config("conftest.py", conftest, "\"\"\"Shared fixtures.\"\"\"\nimport os\n\nimport pytest\n\n\n"
+		      "@pytest.fixture\ndef numbers():\n    return [1, 2, 3, 4]\n", 0, NULL);
+}
+
+static void guard__conftest_module_code_and_plugins(void **state)
+{
+	(void)state;
+	expect_conftest("\nos.environ[\"CALC_MODE\"] = \"lenient\"\n", 1,
+			"'tests/conftest.py' changes 1 statement outside test functions and fixtures "
+			"('os.environ[\"CALC_MODE\"] = \"lenient\"')");
+	expect_conftest("\nimport calc\ncalc.div = lambda a, b: 0\n", 1, "calc.div = lambda a, b: 0");
+	expect_conftest("\ndef helper():\n    return 1\n", 1, "outside test functions and fixtures");
+	expect_conftest("\npytest_plugins = [\"myplugin\"]\n", 1, "adds 'pytest_plugins' (plugins)");
+	expect_conftest("\nfrom myplugin import pytest_runtest_makereport\n", 1,
+			"('from myplugin import pytest_runtest_makereport')");
+	expect_conftest("\nfrom myplugin import *\n", 1, "('from myplugin import *')");
+	/* removing module code counts too */
+	expect_config("tests/conftest.py", "import os\nos.environ[\"A\"] = \"1\"\n", "import os\n", 1,
+		      "changes 1 statement outside test functions and fixtures ('os.environ[\"A\"] = \"1\"')");
+}
+
+static void guard__hooks_in_any_python_file(void **state)
+{
+	static const char plugin[] = "class Plugin:\n    def helper(self):\n        return 1\n";
+	(void)state;
+	expect_config("src/calc.py", "def add(a, b):\n    return a - b\n",
+		      "def add(a, b):\n    return a + b\n", 0, NULL);
+	expect_config("src/plugin.py", plugin,
+		      "class Plugin:\n    def helper(self):\n        return 1\n\n"
+		      "    def pytest_collection_modifyitems(self, items):\n        items[:] = []\n", 1,
+		      "'src/plugin.py' adds the pytest hook 'pytest_collection_modifyitems'");
+	expect_config("src/plugin.py", "def pytest_report_header():\n    return 'a'\n",
+		      "def pytest_report_header():\n    return 'b'\n", 1,
+		      "changes the pytest hook 'pytest_report_header'");
+	expect_config("src/plugin.py", "def pytest_report_header():\n    return 'a'\n", "", 1,
+		      "removes the pytest hook 'pytest_report_header'");
+	expect_config("tests/test_calc.py", "def test_a():\n    assert 1\n",
+		      "pytest_plugins = ['evil']\n\n\ndef test_a():\n    assert 1\n", 1,
+		      "'tests/test_calc.py' adds 'pytest_plugins' (plugins)");
+	expect_config("setup.py", "from setuptools import setup\nsetup(name='calc')\n",
+		      "from setuptools import setup\nsetup(name='calc', entry_points={'pytest11': ['x = x']})\n",
+		      1, "'setup.py' adds a pytest plugin entry point ('pytest11')");
+}
+
+static void guard__pytest_configuration_files(void **state)
+{
+	static const char tox[] = "[tox]\nenvlist = py311\n\n[pytest]\ntestpaths = tests\n";
+	static const char cfg[] = "[metadata]\nname = calc\n\n[tool:pytest]\ntestpaths = tests\n";
+	static const char toml[] = "[project]\nname = \"calc\"\n\n[tool.pytest.ini_options]\n"
+				   "testpaths = [\"tests\"]\n\n[tool.black]\nline-length = 99\n";
+	(void)state;
+	expect_config("pytest.ini", "", "[pytest]\naddopts = -p myplugin\n", 1,
+		      "'pytest.ini' is pytest's configuration file, which the change creates, "
+		      "adding a plugin with '-p' in addopts");
+	expect_config("sub/pytest.ini", "[pytest]\n", "[pytest]\nxfail_strict = false\n", 1,
+		      "'sub/pytest.ini' is pytest's configuration file, which the change edits");
+	expect_config("pytest.ini", "[pytest]\n", "[pytest]\n", 0, NULL);
+	expect_config("tox.ini", tox, "[tox]\nenvlist = py312\n\n[pytest]\ntestpaths = tests\n", 0, NULL);
+	expect_config("tox.ini", tox, "[tox]\nenvlist = py311\n\n[pytest]\ntestpaths = tests\naddopts = -pno:x\n",
+		      1, "'tox.ini' changes pytest's configuration (its [pytest] section), adding a plugin");
+	expect_config("setup.cfg", cfg, "[metadata]\nname = calc2\n\n[tool:pytest]\ntestpaths = tests\n", 0, NULL);
+	expect_config("setup.cfg", cfg, "[metadata]\nname = calc\n\n[tool:pytest]\ntestpaths = other\n", 1,
+		      "'setup.cfg' changes pytest's configuration (its [tool:pytest] section)");
+	expect_config("pyproject.toml", toml, "[project]\nname = \"calc\"\n\n[tool.pytest.ini_options]\n"
+		      "testpaths = [\"tests\"]\n\n[tool.black]\nline-length = 100\n", 0, NULL);
+	expect_config("pyproject.toml", toml, "[project]\nname = \"calc\"\n\n[tool.pytest.ini_options]\n"
+		      "testpaths = [\"tests\"]\naddopts = \"--deselect tests/test_a.py\"\n\n[tool.black]\n"
+		      "line-length = 99\n", 1,
+		      "'pyproject.toml' changes pytest's configuration (its [tool.pytest.ini_options] table)");
+	expect_config("pyproject.toml", toml, "[project.entry-points.pytest11]\nx = \"x\"\n", 1,
+		      "adds a pytest plugin entry point ('pytest11')");
+	/* a tox.ini somewhere else with no [pytest] gained */
+	expect_config("docs/tox.ini", "", "[tox]\n", 0, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +407,11 @@ int main(void)
 		cmocka_unit_test(guard__broken_file),
 		cmocka_unit_test(guard__several_reasons_joined),
 		cmocka_unit_test(guard__test_files),
+		cmocka_unit_test(guard__a_hook_that_passes_every_failure),
+		cmocka_unit_test(guard__conftest_fixtures_and_tests_are_test_code),
+		cmocka_unit_test(guard__conftest_module_code_and_plugins),
+		cmocka_unit_test(guard__hooks_in_any_python_file),
+		cmocka_unit_test(guard__pytest_configuration_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -510,6 +510,7 @@ static void store__attempts_round_trip(void **state)
 	a.engine = "openai";
 	a.method = "patch";
 	a.error_category = NULL;
+	a.flaky = "[{\"id\": \"tests/t.py::test_clock\", \"why\": \"passed on a rerun\"}]";
 	ok(store_attempt_add(fx->s, &a));
 	fill_attempt(&a, r.id, 0, 1, "swap-args", "error");
 	a.method = NULL;
@@ -527,6 +528,9 @@ static void store__attempts_round_trip(void **state)
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_USAGE);
 	fill_attempt(&a, r.id, 0, 5, NULL, "failed");
 	a.gate = "vibes";
+	assert_int_equal(store_attempt_add(fx->s, &a), ERR_USAGE);
+	fill_attempt(&a, r.id, 0, 5, NULL, "failed");
+	a.flaky = "tests/t.py::test_clock";
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_USAGE);
 
 	ok(store_attempt_list(&rows, &nr, fx->s, r.id));
@@ -546,6 +550,8 @@ static void store__attempts_round_trip(void **state)
 	assert_null(rows[1].gate);
 	assert_null(rows[1].template_name);
 	assert_null(rows[1].error_category);
+	assert_string_equal(rows[1].flaky, "[{\"id\": \"tests/t.py::test_clock\", \"why\": \"passed on a rerun\"}]");
+	assert_null(rows[0].flaky);
 	assert_true(rows[1].temperature > 0.49 && rows[1].temperature < 0.51);
 	assert_int_equal(rows[2].failure_index, 1);
 	assert_string_equal(rows[2].session, r.id);

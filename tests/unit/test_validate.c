@@ -13,10 +13,12 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define PYTEST_CMD "/usr/bin/python3 -m pytest"
 
@@ -172,6 +174,15 @@ static void validate__target_gate_names_the_error(void **state)
 	change_release(&c);
 }
 
+/* rejected by the regression gate for `id`, rerun on the change and without it: not flaky */
+static void assert_regression(const struct validation *v, const char *id)
+{
+	assert_false(v->passed);
+	assert_string_equal(v->gate, "regression");
+	assert_non_null(strstr(v->reason.ptr, id));
+	assert_int_equal(v->flaky.nr, 0);
+}
+
 static void validate__regression_gate_names_the_broken_test(void **state)
 {
 	struct project *p = *state;
@@ -182,9 +193,7 @@ static void validate__regression_gate_names_the_broken_test(void **state)
 	update(&c, "lib.py", "    return x + 2\n", "    return x * 2\n");
 	update(&c, "lib.py", "    return 3 * x\n", "    return 4 * x\n");
 	run(&v, p, &c, 0);
-	assert_false(v.passed);
-	assert_string_equal(v.gate, "regression");
-	assert_non_null(strstr(v.reason.ptr, "tests/test_lib.py::test_triple"));
+	assert_regression(&v, "tests/test_lib.py::test_triple");
 	validation_release(&v);
 	change_release(&c);
 }
@@ -288,6 +297,114 @@ static void validate__a_new_file_is_removed_afterwards(void **state)
 	change_release(&c);
 }
 
+/* a hook that turns every failure into a pass */
+static const char passing_hook[] =
+	"import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\n"
+	"def pytest_runtest_makereport(item, call):\n"
+	"    outcome = yield\n"
+	"    report = outcome.get_result()\n"
+	"    if report.failed:\n"
+	"        report.outcome = 'passed'\n";
+
+static void validate__a_conftest_hook_is_refused_and_fools_no_gate(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct gate_options g;
+	struct validation v;
+	struct buf conftest = BUF_INIT;
+	struct file_edit *e = change_add(&c, EDIT_REWRITE, "tests/conftest.py");
+
+	e->content = strdup(passing_hook);
+	run(&v, p, &c, 1);
+	assert_false(v.passed);
+	assert_string_equal(v.gate, "weakening");
+	assert_non_null(strstr(v.reason.ptr, "the change alters how pytest runs or reports: "
+			       "'tests/conftest.py' adds the pytest hook 'pytest_runtest_makereport'"));
+	validation_release(&v);
+
+	/* allowed to edit the configuration: the target's call still raised */
+	gates_for(&g, p);
+	g.allow_test_edits = 1;
+	g.allow_config_edits = 1;
+	validation_init(&v);
+	assert_int_equal(validate_candidate(&v, &c, p->dir.ptr, &p->target, &g), 0);
+	assert_untouched(p);
+	buf_addf(&conftest, "%s/tests/conftest.py", p->dir.ptr);
+	assert_false(fs_is_file(conftest.ptr));
+	assert_false(v.passed);
+	assert_string_equal(v.gate, "target");
+	assert_non_null(strstr(v.reason.ptr, "ReportedPassedButRaised: a hook turned a failed call "
+			       "into a pass"));
+	buf_release(&conftest);
+	validation_release(&v);
+	change_release(&c);
+}
+
+/* a test the fix does not touch, failing on the runs listed in `fail_on` (a Python tuple) */
+static void add_flaky_test(const struct project *p, const char *fail_on)
+{
+	struct buf text = BUF_INIT;
+
+	buf_addf(&text, "import os\n\nCOUNTER = '%s/runs'\n\n\n"
+		 "def test_flaky():\n"
+		 "    n = os.path.getsize(COUNTER) + 1 if os.path.exists(COUNTER) else 1\n"
+		 "    with open(COUNTER, 'a') as f:\n"
+		 "        f.write('x')\n"
+		 "    assert n not in %s\n", p->dir.ptr, fail_on);
+	write_file(p->dir.ptr, "tests/test_flaky.py", text.ptr);
+	buf_release(&text);
+}
+
+static void validate__a_flaky_test_does_not_reject_the_fix(void **state)
+{
+	static const struct {
+		const char *fail_on, *why;
+	} cases[] = {
+		/* the full run fails, the rerun with the change passes */
+		{ "(1,)", "passed on a rerun" },
+		/* the full run and the rerun fail, and so does the run without the change */
+		{ "(1, 2, 3)", "fails without the change too" },
+	};
+	struct project *p = *state;
+	struct buf runs = BUF_INIT;
+	size_t i;
+
+	buf_addf(&runs, "%s/runs", p->dir.ptr);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct change c = CHANGE_INIT;
+		struct validation v;
+
+		unlink(runs.ptr);
+		add_flaky_test(p, cases[i].fail_on);
+		update(&c, "lib.py", "    return x + 2\n", "    return x * 2\n");
+		run(&v, p, &c, 0);
+		assert_true(v.passed);
+		assert_int_equal(v.flaky.nr, 1);
+		assert_string_equal(v.flaky.v[0], "tests/test_flaky.py::test_flaky");
+		assert_string_equal(v.flaky_why.v[0], cases[i].why);
+		validation_release(&v);
+		change_release(&c);
+	}
+	/* failing every time with the change, passing without it: a regression, after two rounds */
+	{
+		struct change c = CHANGE_INIT;
+		struct validation v;
+		struct stat st;
+
+		unlink(runs.ptr);
+		add_flaky_test(p, "(1, 2, 4)");
+		update(&c, "lib.py", "    return x + 2\n", "    return x * 2\n");
+		run(&v, p, &c, 0);
+		assert_regression(&v, "tests/test_flaky.py::test_flaky");
+		assert_int_equal(stat(runs.ptr, &st), 0);
+		assert_int_equal(st.st_size, 1 + 2 * VALIDATE_FLAKY_ROUNDS);
+		validation_release(&v);
+		change_release(&c);
+	}
+	buf_release(&runs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +417,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(validate__a_new_skip_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(validate__escaping_paths_fail_at_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(validate__a_new_file_is_removed_afterwards, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__a_conftest_hook_is_refused_and_fools_no_gate, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__a_flaky_test_does_not_reject_the_fix, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
