@@ -434,6 +434,36 @@ static void github__rate_limit_exhausted_is_err_limit(void **state)
 	fake_stop(&f);
 }
 
+/* a Retry-After past max_retry_wait_ms is final at once, and says what was asked */
+static void github__huge_retry_after_fails_fast(void **state)
+{
+	struct github *gh = NULL;
+	struct github_options o = GITHUB_OPTIONS_INIT;
+	struct buf out = BUF_INIT;
+	struct fake f;
+	json_t *script = script_with_log("x\n"), *reqs;
+	double start;
+
+	add_fault(script, json_pack("{s:s, s:i, s:i, s:i}", "path", JOB11_LOGS, "status", 429,
+				    "times", -1, "retry_after", 999999999));
+	fake_start(&f, script);
+	o.api_url = f.base;
+	o.max_wait_ms = 24L * 3600 * 1000 * 365;
+	o.max_retry_wait_ms = 2000;
+	assert_int_equal(github_open(&gh, NULL, &o), 0);
+	start = now_s();
+	assert_int_equal(github_job_log(&out, gh, "o", "r", 11), ERR_LIMIT);
+	assert_true(now_s() - start < 2.0);
+	assert_non_null(strstr(error_last(), "github rate limit for GET " JOB11_LOGS));
+	assert_non_null(strstr(error_last(), "it lifts in 999999999 s"));
+	reqs = fake_requests(&f);
+	assert_int_equal(json_array_size(reqs), 1);
+	json_decref(reqs);
+	github_free(gh);
+	buf_release(&out);
+	fake_stop(&f);
+}
+
 static void github__wait_budget_from_the_environment(void **state)
 {
 	struct github *gh = NULL;
@@ -991,6 +1021,7 @@ int main(void)
 		cmocka_unit_test(github__not_found_is_notfound),
 		cmocka_unit_test(github__retry_after_429_is_honoured),
 		cmocka_unit_test(github__rate_limit_exhausted_is_err_limit),
+		cmocka_unit_test(github__huge_retry_after_fails_fast),
 		cmocka_unit_test(github__wait_budget_from_the_environment),
 		cmocka_unit_test(github__server_error_is_retried),
 		cmocka_unit_test(github__server_error_exhausted_is_an_error),
