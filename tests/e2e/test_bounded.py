@@ -13,7 +13,7 @@ import pytest
 
 from conftest import binary, run_fixer
 from test_fix import CALC, make_repo
-from test_llm import KEY, MISSING_IMPORT, Fake, llm_fix
+from test_llm import MISSING_IMPORT, fakes, llm_fix  # noqa: F401 (a fixture)
 from test_reproduce import ENV as REPRO_ENV, write_info
 
 # a hang of the old code is a failure after this long, not a blocked suite
@@ -113,22 +113,9 @@ def rss_kb(pid):
 
 # ---- the model's server (item 12) -------------------------------------------------------
 
-@pytest.fixture
-def fake(tmp_path):
-    made = []
-
-    def start(steps):
-        f = Fake(tmp_path, steps)
-        made.append(f)
-        return f
-    yield start
-    for f in made:
-        f.stop()
-
-
-def test_a_trickling_reply_is_cut_at_the_request_timeout(tmp_path, fake):
+def test_a_trickling_reply_is_cut_at_the_request_timeout(tmp_path, fakes):
     root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
-    server = fake([{"trickle": 2, "content": "slow"}] * 10)
+    server = fakes([{"trickle": 2, "content": "slow"}] * 10)
     start = time.monotonic()
     r = llm_fix(root, server, "--request-timeout", "2", "--max-retries", "1")
     took = time.monotonic() - start
@@ -139,9 +126,9 @@ def test_a_trickling_reply_is_cut_at_the_request_timeout(tmp_path, fake):
     assert "within 2000 ms" in json.dumps(att), r
 
 
-def test_a_huge_retry_after_gives_up_at_once_naming_the_wait(tmp_path, fake):
+def test_a_huge_retry_after_gives_up_at_once_naming_the_wait(tmp_path, fakes):
     root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
-    server = fake([{"status": 429, "retry_after": 999999999}] * 5)
+    server = fakes([{"status": 429, "retry_after": 999999999}] * 5)
     start = time.monotonic()
     r = llm_fix(root, server, "--max-retries", "1")
     assert time.monotonic() - start < 30, r
@@ -159,9 +146,9 @@ def test_bad_request_limits_are_exit_2(tmp_path):
         assert "--request-timeout and --max-retry-wait must be between 1 and 86400" in r.stderr
 
 
-def test_an_error_body_with_escape_codes_is_shown_escaped(tmp_path, fake):
+def test_an_error_body_with_escape_codes_is_shown_escaped(tmp_path, fakes):
     root = make_repo(tmp_path / "shapes", MISSING_IMPORT)
-    server = fake([{"stream_error": "\x1b[31mboom\x1b[0m", "content": "abcdefghijkl"}] * 5)
+    server = fakes([{"stream_error": "\x1b[31mboom\x1b[0m", "content": "abcdefghijkl"}] * 5)
     r = llm_fix(root, server, "--max-retries", "1", "--stream")
     assert "\x1b" not in r.stdout + r.stderr, r
     assert "\\\\x1b[31mboom" in r.stdout or "\\x1b[31mboom" in r.stderr, r

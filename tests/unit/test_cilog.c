@@ -240,6 +240,8 @@ static void cilog__adversarial_lines_are_linear(void **state)
 	char *dashes = repeat("--- ", "-", 60000, "x"), *unders = repeat("___ ", " _", 30000, "x");
 	char *py = repeat("FAILED a.py", "::b.py", 10000, " x"), *br = repeat("FAILED a.py[", "]", 60000, "x");
 	char *digits = repeat("= ", "1", 60000, " warnings in 1s =");
+	/* the longest totals line: within the match limits */
+	char *totals = repeat("= ", "1 passed, ", 6500, "1 passed in 1s =");
 	(void)state;
 
 	buf_adds(&log, "____ test_z ____\n");
@@ -250,13 +252,15 @@ static void cilog__adversarial_lines_are_linear(void **state)
 	add_lines(&log, py, 20);
 	add_lines(&log, br, 20);
 	add_lines(&log, digits, 20);
+	add_lines(&log, totals, 1);
 	buf_adds(&log, "FAILED tests/a.py::test_z - ValueError: bad\n2 passed in 0.5s\n");
 	assert_int_equal(cilog_failures(&res, log.ptr, log.len), 0);
 	assert_int_equal(res.nr_failures, 1);
 	assert_string_equal(res.failures[0].id, "tests/a.py::test_z");
 	assert_string_equal(res.failures[0].error_type, "ValueError");
-	assert_int_equal(res.summary.passed, 2);
+	assert_int_equal(res.summary.passed, 6501 + 2);
 	test_result_release(&res);
+	free(totals);
 	free(rule);
 	free(not_rule);
 	free(dashes);
