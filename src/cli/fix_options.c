@@ -14,6 +14,10 @@ int fix_options_check(struct fix_options *fo, double max_tokens, int max_candida
 	if (fo->verify_runs < 0 || max_candidates < 1 || fo->jobs < 0 || fo->test_timeout < 0 ||
 	    fo->max_retries < 0)
 		return error_setc(ERR_USAGE, "numbers must not be negative");
+	if (!(fo->request_timeout >= 1 && fo->request_timeout <= FIX_MAX_REQUEST_SECONDS) ||
+	    !(fo->max_retry_wait >= 1 && fo->max_retry_wait <= FIX_MAX_REQUEST_SECONDS))
+		return error_setc(ERR_USAGE, "--request-timeout and --max-retry-wait must be between 1 "
+				  "and %.0f seconds", FIX_MAX_REQUEST_SECONDS);
 	fo->max_tokens = (long)max_tokens;
 	fo->max_candidates = (size_t)max_candidates;
 	return 0;

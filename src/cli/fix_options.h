@@ -26,7 +26,9 @@
 		{ OPT_DOUBLE, "price-out", 0, &(fo).price_out, "USD", "price per million reply tokens" }, \
 		{ OPT_FLAG, "stream", 0, &(fo).stream, NULL, "ask the model for a streamed reply" }, \
 		{ OPT_STRING, "record", 0, &(fo).record, "FILE", "save every exchange with the model to FILE" }, \
-		{ OPT_STRING, "cassette", 0, &(fo).cassette, "FILE", "with --provider replay: the exchanges to play back" }
+		{ OPT_STRING, "cassette", 0, &(fo).cassette, "FILE", "with --provider replay: the exchanges to play back" }, \
+		{ OPT_DOUBLE, "request-timeout", 0, &(fo).request_timeout, "SECONDS", "time limit of each request to the LLM or GitHub (default 300)" }, \
+		{ OPT_DOUBLE, "max-retry-wait", 0, &(fo).max_retry_wait, "SECONDS", "the longest Retry-After waited for (default 120); longer gives up at once" }
 
 /*
  * The checks both commands make once parsed: the key and a base URL's

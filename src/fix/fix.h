@@ -25,6 +25,12 @@
 #define FIX_BRANCH_PREFIX "fix-"
 #define FIX_DEFAULT_OPENAI_MODEL "gpt-4o-mini"
 #define FIX_DEFAULT_ANTHROPIC_MODEL "claude-3-5-sonnet-latest"
+/* each request to an LLM or GitHub, in seconds (--request-timeout) */
+#define FIX_DEFAULT_REQUEST_TIMEOUT 300.0
+/* the longest Retry-After waited for, in seconds (--max-retry-wait) */
+#define FIX_DEFAULT_MAX_RETRY_WAIT 120.0
+/* the largest value either takes */
+#define FIX_MAX_REQUEST_SECONDS 86400.0
 
 struct fix_options {
 	const char *test_path;       /* only failures in this file/dir (pytest path) */
@@ -71,12 +77,15 @@ struct fix_options {
 	int wait;                    /* wait for another fix in the project instead of refusing */
 	int project_locked;          /* the caller holds the project lock (reproduce) */
 	int allow_config_edits;      /* let changes alter pytest's configuration, hooks, plugins */
+	double request_timeout;      /* seconds per LLM or GitHub request */
+	double max_retry_wait;       /* seconds: a longer Retry-After gives up at once */
 };
 
 #define FIX_OPTIONS_INIT { NULL, NULL, "auto", NULL, NULL, FIX_DEFAULT_MAX_RETRIES, 0.4, 0.1, \
 			   0, FIX_DEFAULT_VERIFY_RUNS, FIX_DEFAULT_MAX_CANDIDATES, 120.0, 0, 0, 0, 0, 0, 0, \
 			   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, \
-			   NULL, NULL, 0, NULL, NULL, NULL, 0, 0, 0 }
+			   NULL, NULL, 0, NULL, NULL, NULL, 0, 0, 0, \
+			   FIX_DEFAULT_REQUEST_TIMEOUT, FIX_DEFAULT_MAX_RETRY_WAIT }
 
 /* The session's outcome, for the exit code. */
 struct failure;

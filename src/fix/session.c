@@ -1118,6 +1118,8 @@ static int open_providers(struct session *s)
 	cfg.api_key = o->api_key;
 	cfg.cassette = o->cassette;
 	cfg.stream = o->stream;
+	cfg.timeout_ms = (int)(o->request_timeout * 1000);
+	cfg.max_retry_wait_ms = (long)(o->max_retry_wait * 1000);
 	if ((err = llm_provider_new(&s->provider, &cfg)) < 0)
 		return err;
 	if (o->record && (err = llm_provider_record_to(s->provider, o->record)) < 0)
@@ -1129,6 +1131,8 @@ static int open_providers(struct session *s)
 		cfg.base_url = o->fallback_base_url;
 		cfg.api_key = !strcmp(o->fallback_provider, name) ? o->api_key : NULL;
 		cfg.stream = o->stream;
+		cfg.timeout_ms = (int)(o->request_timeout * 1000);
+		cfg.max_retry_wait_ms = (long)(o->max_retry_wait * 1000);
 		if ((err = llm_provider_new(&s->fallback, &cfg)) < 0)
 			return error_prefix(err, "the fallback provider");
 		if (o->record && (err = llm_provider_record_to(s->fallback, o->record)) < 0)

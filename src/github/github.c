@@ -17,6 +17,7 @@
 #include <zip.h>
 
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct github {
 	int max_retries;
 	long max_wait_ms;
 	long backoff_initial_ms;
+	long max_retry_wait_ms;
 };
 
 /* ---- small helpers ---- */
@@ -183,6 +185,8 @@ int github_open(struct github **out, const char *host, const struct github_optio
 	gh->max_retries = opts->max_retries >= 0 ? opts->max_retries : GITHUB_DEFAULT_MAX_RETRIES;
 	gh->backoff_initial_ms = opts->backoff_initial_ms > 0 ? opts->backoff_initial_ms
 							      : GITHUB_BACKOFF_INITIAL_MS;
+	gh->max_retry_wait_ms = opts->max_retry_wait_ms > 0 ? opts->max_retry_wait_ms
+							  : GITHUB_DEFAULT_MAX_RETRY_WAIT_MS;
 	if ((err = max_wait_from(&gh->max_wait_ms, opts->max_wait_ms)) < 0)
 		goto fail;
 	*out = gh;
@@ -269,8 +273,8 @@ static long rate_wait(const struct http_response *r)
 		long long now = (long long)time(NULL);
 		if (reset <= now)
 			return 0;
-		if (reset - now > HTTP_RETRY_AFTER_MAX_MS / 1000)
-			return HTTP_RETRY_AFTER_MAX_MS;
+		if (reset - now > LONG_MAX / 1000)
+			return LONG_MAX;
 		return (long)(reset - now) * 1000;
 	}
 	return -1;
@@ -301,7 +305,7 @@ static int status_error(const struct github *gh, const struct call *c,
 		struct buf when = BUF_INIT;
 
 		if (wait >= 0)
-			buf_addf(&when, "; it lifts in %ld s", (wait + 999) / 1000);
+			buf_addf(&when, "; it lifts in %ld s", wait / 1000 + (wait % 1000 != 0));
 		code = error_setc(ERR_LIMIT, "github rate limit for %s %s (%ld%s%s)%s%s%s", m, p, s,
 				  quote.len ? " " : "", quote.ptr, tries.ptr, when.ptr,
 				  gh->token ? "" : "; a token (GITHUB_TOKEN) raises the limit");
@@ -374,7 +378,8 @@ static int call(struct http_response *resp, struct github *gh, struct call *c)
 			err = status_error(gh, c, resp, attempt);
 			goto done;
 		}
-		if (attempt > gh->max_retries || waited + wait > gh->max_wait_ms) {
+		if (attempt > gh->max_retries || waited + wait > gh->max_wait_ms ||
+		    wait > gh->max_retry_wait_ms) {
 			if (err < 0)
 				error_prefix(err, "gave up after %d attempts", attempt);
 			else

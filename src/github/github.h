@@ -24,7 +24,9 @@
  *   ERR_NOTFOUND  404 (a private repository needs GITHUB_TOKEN); a run
  *                 without a failed job
  *   ERR_LIMIT     still rate limited (403 with X-RateLimit-Remaining: 0,
- *                 or 429) after max_retries waits or max_wait_ms in all;
+ *                 or 429) after max_retries waits or max_wait_ms in all,
+ *                 or at once when it asks to wait more than max_retry_wait_ms
+ *                 (the message says how long it asked for);
  *                 a log or an answer past its size cap
  *   ERR_CONFLICT  422 on a pull request (one exists already, ...)
  *   ERR_PARSE     an answer that is not the JSON expected
@@ -51,6 +53,7 @@
 #define GITHUB_DEFAULT_MAX_RETRIES 3
 #define GITHUB_DEFAULT_MAX_WAIT_MS (60L * 1000)
 #define GITHUB_BACKOFF_INITIAL_MS 1000L
+#define GITHUB_DEFAULT_MAX_RETRY_WAIT_MS (120L * 1000)
 /* how often a wait looks at sig_pending() */
 #define GITHUB_SLEEP_SLICE_MS 50L
 /* JSON answers larger than this are refused (logs are capped at CILOG_MAX_SIZE) */
@@ -79,8 +82,10 @@ struct github_options {
 	long max_wait_ms;       /* all waits together; -1: $PYTEST_FIXER_GITHUB_MAX_WAIT_MS,
 				   else GITHUB_DEFAULT_MAX_WAIT_MS */
 	long backoff_initial_ms; /* 0: GITHUB_BACKOFF_INITIAL_MS (tests make it small) */
+	long max_retry_wait_ms; /* one wait; a rate limit asking more is final at once;
+				   0: GITHUB_DEFAULT_MAX_RETRY_WAIT_MS */
 };
-#define GITHUB_OPTIONS_INIT { NULL, NULL, 0, -1, -1, 0 }
+#define GITHUB_OPTIONS_INIT { NULL, NULL, 0, -1, -1, 0, 0 }
 
 struct github;
 

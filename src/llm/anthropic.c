@@ -158,8 +158,11 @@ static int on_event(const char *data, size_t len, void *payload)
 		/* an overloaded or failing server: worth another attempt */
 		if (etype && (!strcmp(etype, "overloaded_error") || !strcmp(etype, "api_error")))
 			s->retry = 1;
+		char *shown_type = llm_printable(etype ? etype : "error"), *shown = llm_printable(msg);
 		err = error_set("'anthropic' failed in the middle of the answer: %s%s%s",
-				etype ? etype : "error", msg ? ": " : "", msg ? msg : "");
+				shown_type, shown ? ": " : "", shown ? shown : "");
+		free(shown);
+		free(shown_type);
 	}
 done:
 	json_decref(root);

@@ -90,6 +90,8 @@ int llm_provider_new(struct llm_provider **out, const struct llm_config *cfg)
 	p->backoff_initial_ms = cfg->backoff_initial_ms > 0 ? cfg->backoff_initial_ms
 							    : LLM_BACKOFF_INITIAL_MS;
 	secret_add(cfg->api_key);
+	p->max_retry_wait_ms = cfg->max_retry_wait_ms > 0 ? cfg->max_retry_wait_ms
+							  : LLM_DEFAULT_MAX_RETRY_WAIT_MS;
 	if ((err = ops->init(p, cfg)) < 0) {
 		/* the key may have come from the environment: scrub both */
 		scrub_error(err, p->api_key);
@@ -341,6 +343,16 @@ long llm_tokens_clamp(json_int_t v)
 	return v > LLM_MAX_REPORTED_TOKENS ? LLM_MAX_REPORTED_TOKENS : (long)v;
 }
 
+char *llm_printable(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	if (!s)
+		return NULL;
+	buf_add_printable(&b, s, strlen(s));
+	return buf_detach(&b, NULL);
+}
+
 long llm_estimate_tokens(size_t bytes)
 {
 	return (long)((bytes + 3) / 4);
@@ -449,6 +461,19 @@ done:
 	json_decref(o);
 }
 
+/* a server that asks to wait longer than we may: the error, at once */
+static int give_up_on_wait(const struct llm_provider *p, const struct llm_http_status *st)
+{
+	char *said = xstrdup(error_last());
+	int err = error_setc(ERR_LIMIT, "'%s' %s (HTTP %ld) asks to wait %ld s before another try, "
+			     "more than the %ld s allowed (--max-retry-wait): %s", p->ops->name,
+			     st->status == 429 ? "rate limit" : "server", st->status,
+			     st->retry_after_ms / 1000 + (st->retry_after_ms % 1000 != 0),
+			     p->max_retry_wait_ms / 1000, said);
+	free(said);
+	return err;
+}
+
 int llm_complete(struct llm_reply *out, struct llm_provider *p, const struct llm_request *req)
 {
 	double start = now_seconds();
@@ -476,9 +501,12 @@ int llm_complete(struct llm_reply *out, struct llm_provider *p, const struct llm
 		scrub_error(err, p->api_key);
 		if (!retryable(err, &st) || attempt >= p->max_attempts)
 			break;
-		wait = st.retry_after_ms >= 0 ? st.retry_after_ms : backoff;
-		if (wait > LLM_BACKOFF_MAX_MS)
-			wait = LLM_BACKOFF_MAX_MS;
+		if (st.retry_after_ms > p->max_retry_wait_ms) {
+			err = give_up_on_wait(p, &st);
+			break;
+		}
+		wait = st.retry_after_ms >= 0 ? st.retry_after_ms
+					      : backoff > LLM_BACKOFF_MAX_MS ? LLM_BACKOFF_MAX_MS : backoff;
 		log_info("%s: %s; retrying in %ld ms (attempt %d of %d)", p->ops->name,
 			 error_last(), wait, attempt + 1, p->max_attempts);
 		if ((err = sleep_interruptible(wait)) < 0)

@@ -19,13 +19,15 @@
  * owned by the reply and freed by llm_reply_release().
  */
 
-#define LLM_DEFAULT_TIMEOUT_MS (120 * 1000)
+#define LLM_DEFAULT_TIMEOUT_MS (300 * 1000)
 #define LLM_MAX_RESPONSE_BYTES (8u * 1024 * 1024)
 #define LLM_DEFAULT_MAX_ATTEMPTS 5        /* per request, 429/5xx/timeouts included */
 #define LLM_BACKOFF_INITIAL_MS 1000
 #define LLM_BACKOFF_MAX_MS 60000
 /* a server's token count is taken as given up to this (a trillion), never beyond */
 #define LLM_MAX_REPORTED_TOKENS 1000000000000L
+/* the longest Retry-After waited for; a server asking more is given up on at once */
+#define LLM_DEFAULT_MAX_RETRY_WAIT_MS (120L * 1000)
 
 struct llm_config {
 	const char *provider;   /* "openai", "anthropic", "replay" */
@@ -37,6 +39,7 @@ struct llm_config {
 	int timeout_ms;         /* per HTTP request; 0: LLM_DEFAULT_TIMEOUT_MS */
 	int max_attempts;       /* 0: LLM_DEFAULT_MAX_ATTEMPTS */
 	int backoff_initial_ms; /* 0: LLM_BACKOFF_INITIAL_MS (tests make it small) */
+	long max_retry_wait_ms; /* the longest Retry-After honoured; 0: LLM_DEFAULT_MAX_RETRY_WAIT_MS */
 };
 
 struct llm_request {
@@ -71,9 +74,11 @@ const char *llm_provider_name(const struct llm_provider *p);
 
 /*
  * One completion, with retries: 429 and 5xx back off exponentially
- * (honouring Retry-After), timeouts and connection errors are retried, up
- * to max_attempts. Returns 0 with the reply; ERR_TIMEOUT, ERR_LIMIT (rate
- * limit still refused after every attempt), ERR_PARSE (a body that is not
+ * (honouring Retry-After up to max_retry_wait_ms), timeouts and connection
+ * errors are retried, up to max_attempts. Returns 0 with the reply;
+ * ERR_TIMEOUT, ERR_LIMIT (rate limit still refused after every attempt, or
+ * at once when the server asks to wait longer than max_retry_wait_ms: the
+ * message names the wait asked for), ERR_PARSE (a body that is not
  * the protocol's), ERR_USAGE (401/403/400: wrong key or request; not
  * retried), ERR_INTERRUPTED, -1 otherwise. The message never holds the key.
  */

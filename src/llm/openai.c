@@ -129,8 +129,9 @@ static int on_event(const char *data, size_t len, void *payload)
 		const char *msg = json_string_value(json_object_get(error, "message"));
 		if (!msg)
 			msg = json_string_value(error);
-		err = error_set("'openai' failed in the middle of the answer: %s",
-				msg ? msg : "an error event");
+		char *shown = llm_printable(msg ? msg : "an error event");
+		err = error_set("'openai' failed in the middle of the answer: %s", shown);
+		free(shown);
 		goto done;
 	}
 	take_model(s->out, root);

@@ -40,6 +40,7 @@ struct llm_provider {
 	int timeout_ms;         /* resolved: never 0 */
 	int max_attempts;       /* resolved: never 0 */
 	int backoff_initial_ms; /* resolved: never 0 */
+	long max_retry_wait_ms; /* resolved: never 0 */
 	char *record_path;      /* llm_provider_record_to() */
 	void *state;            /* the provider's own */
 };
@@ -107,6 +108,11 @@ int llm_post_json(struct http_response *resp, struct llm_http_status *st,
 /* a token count a server sent: negative is 0, past LLM_MAX_REPORTED_TOKENS is that */
 long llm_tokens_clamp(json_int_t v);
 /* the server's token counts were missing: about four bytes a token */
+/*
+ * `s` as it may be shown to the user: control characters escaped ("\x1b"),
+ * newlines and tabs kept. NULL for NULL; the caller frees it.
+ */
+char *llm_printable(const char *s);
 long llm_estimate_tokens(size_t bytes);
 /* the server sent no usage: estimate both counts of `out` from the request and the reply */
 void llm_estimate_usage(struct llm_reply *out, const struct llm_request *req);

@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <curl/curl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <strings.h>
 #include <string.h>
@@ -255,6 +256,10 @@ int http_request(struct http_response *out, const struct http_request *req)
 		curl_easy_setopt(x.curl, CURLOPT_HTTPGET, 1L);
 	}
 	curl_easy_setopt(x.curl, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+	curl_easy_setopt(x.curl, CURLOPT_LOW_SPEED_LIMIT, HTTP_LOW_SPEED_BYTES);
+	curl_easy_setopt(x.curl, CURLOPT_LOW_SPEED_TIME, HTTP_LOW_SPEED_SECONDS);
+	if (out->body.max)      /* a body announced past the cap is refused before it comes */
+		curl_easy_setopt(x.curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)out->body.max);
 	curl_easy_setopt(x.curl, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(x.curl, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(x.curl, CURLOPT_NOPROGRESS, 0L);
@@ -286,13 +291,17 @@ int http_request(struct http_response *out, const struct http_request *req)
 		out->redirects = (int)redirects;
 	if (curl_easy_getinfo(x.curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
 	    retry_after > 0)
-		out->retry_after_ms = retry_after > HTTP_RETRY_AFTER_MAX_MS / 1000
-			? HTTP_RETRY_AFTER_MAX_MS : (long)retry_after * 1000;
+		out->retry_after_ms = retry_after > LONG_MAX / 1000 ? LONG_MAX : (long)retry_after * 1000;
 
 	if (rc == CURLE_OK)
 		goto done;
 	if (x.err) {            /* stopped by us: the message is set */
 		err = x.err;
+		goto done;
+	}
+	if (rc == CURLE_FILESIZE_EXCEEDED) {
+		err = error_setc(ERR_LIMIT, "the answer of '%s' exceeds the limit of %zu bytes",
+				 req->url, out->body.max);
 		goto done;
 	}
 	if (rc == CURLE_ABORTED_BY_CALLBACK) {
@@ -301,8 +310,14 @@ int http_request(struct http_response *out, const struct http_request *req)
 	}
 	out->transport = 1;
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		err = error_setc(ERR_TIMEOUT, "no answer from '%s' within %d ms", req->url,
-				 req->timeout_ms);
+		double took = 0;
+		curl_easy_getinfo(x.curl, CURLINFO_TOTAL_TIME, &took);
+		if (took * 1000 < req->timeout_ms)
+			err = error_setc(ERR_TIMEOUT, "the answer of '%s' stalled: less than %ld byte/s "
+					 "for %ld s", req->url, HTTP_LOW_SPEED_BYTES, HTTP_LOW_SPEED_SECONDS);
+		else
+			err = error_setc(ERR_TIMEOUT, "no answer from '%s' within %d ms", req->url,
+					 req->timeout_ms);
 		goto done;
 	}
 	if (rc == CURLE_TOO_MANY_REDIRECTS) {

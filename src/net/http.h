@@ -30,8 +30,13 @@
 #define HTTP_MAX_REDIRECTS 5
 /* response headers kept (of the final answer); later ones are dropped */
 #define HTTP_MAX_HEADERS 128
-/* a Retry-After further away than this is taken as this */
-#define HTTP_RETRY_AFTER_MAX_MS (24L * 3600 * 1000)
+/*
+ * A transfer slower than HTTP_LOW_SPEED_BYTES a second for
+ * HTTP_LOW_SPEED_SECONDS (a reply trickling in a byte at a time) is cut
+ * short, whatever is left of its timeout.
+ */
+#define HTTP_LOW_SPEED_BYTES 1L
+#define HTTP_LOW_SPEED_SECONDS 120L
 
 /*
  * Gets one event's data (the `data:` lines joined by "\n", without the
@@ -47,7 +52,7 @@ struct http_request {
 	const struct strvec *headers;   /* "Name: value" lines; may be NULL */
 	const char *body;               /* NULL: none (GET) */
 	size_t body_len;
-	int timeout_ms;                 /* the whole exchange, redirects included */
+	int timeout_ms;                 /* the whole exchange, redirects included; > 0 */
 	int max_redirects;              /* 0: a 3xx is the answer; at most HTTP_MAX_REDIRECTS */
 	http_sse_cb on_event;           /* NULL: no SSE parsing */
 	void *payload;
@@ -56,7 +61,7 @@ struct http_request {
 
 struct http_response {
 	long status;            /* of the final answer; 0 when no answer came */
-	long retry_after_ms;    /* Retry-After (seconds or an HTTP date); -1: none */
+	long retry_after_ms;    /* Retry-After (seconds or an HTTP date), as asked; -1: none */
 	struct strvec headers;  /* the final answer's "Name: value" lines, as sent */
 	struct buf body;        /* the raw body, capped at http_response_init()'s max */
 	int events;             /* SSE events passed to on_event */
@@ -75,7 +80,7 @@ const char *http_response_header(const struct http_response *r, const char *name
 
 /*
  * Make the request. 0 when an answer came (any status); ERR_TIMEOUT when
- * the timeout passed, ERR_LIMIT for a body past the cap, ERR_INTERRUPTED
+ * the timeout passed or the answer stalled (the low-speed limit), ERR_LIMIT for a body past the cap, ERR_INTERRUPTED
  * when sig_pending(), the callback's code when it aborted, -1 for the
  * rest (connection refused, a body cut short, too many redirects, ...).
  * `out` must be initialised and is filled as far as the exchange went.

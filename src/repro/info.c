@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define URL_EXPECTED \
 	"https://HOST/OWNER/REPO/actions/runs/RUN_ID[/job/JOB_ID][/attempts/N]"
@@ -275,7 +276,8 @@ static int load_logs(struct repro_info *info, const char *dir, const char *info_
 
 	if (!strchr(value, '\n'))
 		file = resolve(dir, value);
-	if (file && fs_is_file(file)) {
+	/* anything there but a directory is read, so that a FIFO is refused by name */
+	if (file && !fs_is_dir(file) && !access(file, F_OK)) {
 		buf_init(&text, REPRO_INFO_MAX_LOGS);
 		if ((err = fs_read_file(&text, file, REPRO_INFO_MAX_LOGS)) < 0) {
 			if (err == ERR_LIMIT)

@@ -18,7 +18,7 @@
 /* info.json larger than this is refused */
 #define REPRO_INFO_MAX_SIZE (1024 * 1024)
 /* a "raw-logs" file larger than this is refused */
-#define REPRO_INFO_MAX_LOGS (64 * 1024 * 1024)
+#define REPRO_INFO_MAX_LOGS (256 * 1024 * 1024)
 
 struct repro_info {
 	int deterministic;        /* required boolean */

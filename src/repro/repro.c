@@ -226,12 +226,21 @@ static int carry_file(struct repro_run *r, const char *rel)
 
 /* ---- the failures: from the log, or the existing test --------------------------------- */
 
+/* the GitHub client's limits, from the command line */
+static void github_limits(struct github_options *out, const struct repro_options *o)
+{
+	out->timeout_ms = (int)(o->fix.request_timeout * 1000);
+	out->max_retry_wait_ms = (long)(o->fix.max_retry_wait * 1000);
+}
+
 static int fetch_logs(struct repro_run *r, struct buf *raw)
 {
+	struct github_options go = GITHUB_OPTIONS_INIT;
 	struct github *gh = NULL;
 	int err;
 
-	if ((err = github_open(&gh, r->info.api_host, NULL)) < 0)
+	github_limits(&go, r->o);
+	if ((err = github_open(&gh, r->info.api_host, &go)) < 0)
 		return err;
 	if (r->info.job_id) {
 		err = github_job_log(raw, gh, r->info.owner, r->info.repo, r->info.job_id);
@@ -995,6 +1004,7 @@ done:
 static int open_pr(struct repro_run *r)
 {
 	struct buf owner = BUF_INIT, name = BUF_INIT, host = BUF_INIT, title = BUF_INIT, body = BUF_INIT;
+	struct github_options go = GITHUB_OPTIONS_INIT;
 	struct github *gh = NULL;
 	struct github_pull pull = { 0, NULL };
 	const char *remote = r->o->remote ? r->o->remote : REPRO_DEFAULT_REMOTE;
@@ -1012,7 +1022,8 @@ static int open_pr(struct repro_run *r)
 	/* a pull request is public: it never quotes a secret */
 	secret_redact(&title);
 	secret_redact(&body);
-	if ((err = github_open(&gh, host.ptr, NULL)) < 0)
+	github_limits(&go, r->o);
+	if ((err = github_open(&gh, host.ptr, &go)) < 0)
 		goto done;
 	log_info("opening a draft pull request on %s/%s", owner.ptr, name.ptr);
 	if ((err = github_pull_create(&pull, gh, owner.ptr, name.ptr, r->branch, r->base_name,

@@ -19,11 +19,19 @@
  */
 
 /* logs larger than this are refused with ERR_LIMIT */
-#define CILOG_MAX_SIZE (64u * 1024 * 1024)
+#define CILOG_MAX_SIZE (256u * 1024 * 1024)
 /* longer lines are cut to this many bytes */
 #define CILOG_MAX_LINE (64u * 1024)
 /* the longest job/step column taken as a job prefix */
 #define CILOG_MAX_PREFIX 256u
+/*
+ * A safety net: reading a log is linear in its size (no pattern
+ * backtracks, every line is looked at a fixed number of times), and a line
+ * whose match takes more than this many PCRE2 steps (or nests deeper) is
+ * an ERR_LIMIT naming the line rather than a hang.
+ */
+#define CILOG_MATCH_LIMIT 1000000u
+#define CILOG_DEPTH_LIMIT 10000u
 
 /*
  * Append a cleaned copy of <log, len> to `out`: without the UTF-8 BOM,
@@ -31,7 +39,8 @@
  * the "##[group]", "##[error]", "##[warning]", "##[notice]", "##[debug]"
  * and "##[command]" markers (their text stays); invalid UTF-8 becomes
  * U+FFFD. Job prefixes stay. Lines end with "\n". ERR_LIMIT for a log
- * over CILOG_MAX_SIZE or when `out` reaches its cap.
+ * over CILOG_MAX_SIZE or when `out` reaches its cap; ERR_INTERRUPTED as
+ * soon as a signal is pending (util/sig.h).
  */
 int cilog_clean(struct buf *out, const char *log, size_t len);
 
@@ -48,7 +57,8 @@ int cilog_clean(struct buf *out, const char *log, size_t len);
  * skipped, xfailed and xpassed are summed over pytest's final "N failed,
  * M passed in 1.2s" lines of all jobs; total is their sum. Returns 0, also
  * when nothing was recognised (out then has no failures); ERR_LIMIT for a
- * log over CILOG_MAX_SIZE.
+ * log over CILOG_MAX_SIZE; ERR_INTERRUPTED as soon as a signal is pending
+ * (what was read so far stays in `out`).
  */
 int cilog_failures(struct test_result *out, const char *log, size_t len);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static int mtime_of(struct timespec *out, const char *path)
 {
@@ -35,7 +36,7 @@ int generic_run(struct test_result *out, const struct generic_options *opts)
 	struct buf root = BUF_INIT;
 	struct buf how = BUF_INIT;
 	struct timespec before, written;
-	int err;
+	int fd, err;
 
 	if (!opts->command || !opts->junit_path)
 		return error_setc(ERR_USAGE, "--test-cmd and --junit-xml go together");
@@ -51,6 +52,13 @@ int generic_run(struct test_result *out, const struct generic_options *opts)
 		buf_adds(&report, opts->junit_path);
 	else
 		buf_addf(&report, "%s/%s", root.ptr, opts->junit_path);
+	/* a FIFO or a device as the report would block the command, then us */
+	if ((err = fs_open_regular(&fd, report.ptr)) == 0) {
+		close(fd);
+	} else if (err != ERR_NOTFOUND) {
+		error_prefix(err, "--junit-xml");
+		goto done;
+	}
 
 	/* a report left by an earlier run must not pass for this one's */
 	clock_gettime(CLOCK_REALTIME, &before);

@@ -1,14 +1,18 @@
+#define _GNU_SOURCE /* memmem */
 #include "runner/junit.h"
 
 #include "runner/traceback.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/sig.h"
+#include "util/strmap.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
@@ -50,6 +54,7 @@ struct xml_errors {
 	int line;
 	struct buf message;      /* the first error; empty when none */
 	int entity_line;         /* > 0: the document declares an entity */
+	int interrupted;         /* a signal stopped the parse */
 };
 
 static void on_xml_error(void *payload, XML_ERROR_CONST xmlError *err)
@@ -86,6 +91,132 @@ static void on_unparsed_entity_decl(void *ctx, const xmlChar *name, const xmlCha
 	on_entity_decl(ctx, name, 0, public_id, system_id, NULL);
 }
 
+/*
+ * A pending signal stops the parse at the next element or piece of text
+ * (libxml2 hands text over in small pieces), so Ctrl-C is never waited out.
+ */
+static int stop_if_signalled(xmlParserCtxtPtr ctxt)
+{
+	struct xml_errors *e = ctxt->_private;
+	if (!sig_pending())
+		return 0;
+	e->interrupted = 1;
+	xmlStopParser(ctxt);
+	return 1;
+}
+
+static void on_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+			     const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+			     int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+	if (!stop_if_signalled(ctx))
+		xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces,
+				      nb_attributes, nb_defaulted, attributes);
+}
+
+static void on_characters(void *ctx, const xmlChar *ch, int len)
+{
+	if (!stop_if_signalled(ctx))
+		xmlSAX2Characters(ctx, ch, len);
+}
+
+/*
+ * What libxml2 is given must look like a test report: its work on some
+ * documents that are not (200,000 attributes on one element) grows with the
+ * square of their size, and cannot be interrupted. One pass over the bytes
+ * counts the attributes of each start tag, the depth of elements and the
+ * <testcase> elements; well-formedness is left to libxml2. ERR_PARSE past a
+ * cap, ERR_INTERRUPTED on a pending signal.
+ */
+struct plausible {
+	const char *name;        /* the report, for messages */
+	size_t depth, cases;
+};
+
+static int implausible(const struct plausible *p, const char *what)
+{
+	return error_setc(ERR_PARSE, "'%s' is not a plausible test report: %s", p->name, what);
+}
+
+/* the start tag at `s` (after its '<'): counted; the offset just past its '>' into `end` */
+static int scan_start_tag(struct plausible *p, size_t *end, const char *s, size_t len)
+{
+	struct buf what = BUF_INIT;
+	size_t i = 0, name_len, attrs = 0;
+	int err = 0;
+
+	while (i < len && !strchr(" \t\r\n/>", s[i]))
+		i++;
+	name_len = i;
+	for (; i < len && s[i] != '>'; i++) {
+		if (s[i] == '=') {
+			attrs++;
+		} else if (s[i] == '"' || s[i] == '\'') {
+			const char *q = memchr(s + i + 1, s[i], len - i - 1);
+			i = q ? (size_t)(q - s) : len;
+		}
+	}
+	*end = i < len ? i + 1 : len;
+	if (name_len == 8 && !memcmp(s, "testcase", 8))
+		p->cases++;
+	if (attrs > JUNIT_MAX_ATTRIBUTES)
+		buf_addf(&what, "%zu attributes on <%.*s>", attrs, (int)(name_len < 64 ? name_len : 64), s);
+	else if (p->cases > JUNIT_MAX_TESTCASES)
+		buf_addf(&what, "more than %u test cases", JUNIT_MAX_TESTCASES);
+	else if (i > 0 && i < len && s[i - 1] != '/' && ++p->depth > JUNIT_MAX_ELEMENT_DEPTH)
+		buf_addf(&what, "elements nested more than %u deep", JUNIT_MAX_ELEMENT_DEPTH);
+	if (what.len)
+		err = implausible(p, what.ptr);
+	buf_release(&what);
+	return err;
+}
+
+/* the offset just past `term` from `from` in <s, len>, or len */
+static size_t skip_past(const char *s, size_t len, size_t from, const char *term)
+{
+	const char *t = from <= len ? memmem(s + from, len - from, term, strlen(term)) : NULL;
+	return t ? (size_t)(t - s) + strlen(term) : len;
+}
+
+static int check_plausible(const char *data, size_t len, const char *name)
+{
+	struct plausible p = { name, 0, 0 };
+	size_t i = 0, next_check = 0, end;
+	const char *lt;
+	int err;
+
+	while ((lt = memchr(data + i, '<', len - i))) {
+		i = (size_t)(lt - data) + 1;
+		if (i >= next_check) {
+			if (sig_pending())
+				return error_setc(ERR_INTERRUPTED, "interrupted while reading '%s'", name);
+			next_check = i + JUNIT_SIGNAL_STRIDE;
+		}
+		if (len - i >= 3 && !memcmp(data + i, "!--", 3)) {
+			i = skip_past(data, len, i + 3, "-->");
+		} else if (len - i >= 8 && !memcmp(data + i, "![CDATA[", 8)) {
+			i = skip_past(data, len, i + 8, "]]>");
+		} else if (i < len && data[i] == '?') {
+			i = skip_past(data, len, i + 1, "?>");
+		} else if (i < len && data[i] == '!') {
+			/* a DOCTYPE, maybe with an internal subset in brackets */
+			size_t gt = skip_past(data, len, i, ">"), br = skip_past(data, len, i, "[");
+			i = br < gt ? skip_past(data, len, skip_past(data, len, br, "]"), ">") : gt;
+		} else if (i < len && data[i] == '/') {
+			if (p.depth)
+				p.depth--;
+			i = skip_past(data, len, i, ">");
+		} else {
+			if ((err = scan_start_tag(&p, &end, data + i, len - i)) < 0)
+				return err;
+			i += end;
+		}
+		if (i >= len)
+			break;
+	}
+	return 0;
+}
+
 /* libxml2's capitalised messages, in our style: "line 3: premature end of data" */
 static void lowercase_first(struct buf *b)
 {
@@ -96,7 +227,7 @@ static void lowercase_first(struct buf *b)
 
 static int parse_xml(xmlDocPtr *out, const char *data, size_t len, const char *name)
 {
-	struct xml_errors errs = { 0, BUF_INIT, 0 };
+	struct xml_errors errs = { 0, BUF_INIT, 0, 0 };
 	xmlStructuredErrorFunc old_fn;
 	void *old_ctx;
 	xmlParserCtxtPtr ctxt = NULL;
@@ -111,6 +242,8 @@ static int parse_xml(xmlDocPtr *out, const char *data, size_t len, const char *n
 	ctxt->_private = &errs;
 	ctxt->sax->entityDecl = on_entity_decl;
 	ctxt->sax->unparsedEntityDecl = on_unparsed_entity_decl;
+	ctxt->sax->startElementNs = on_start_element;
+	ctxt->sax->characters = on_characters;
 	/* never the network, never a DTD, never substitute entities */
 	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_HUGE);
 
@@ -122,7 +255,9 @@ static int parse_xml(xmlDocPtr *out, const char *data, size_t len, const char *n
 
 	doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
-	if (errs.entity_line) {
+	if (errs.interrupted) {
+		err = error_setc(ERR_INTERRUPTED, "interrupted while reading '%s'", name);
+	} else if (errs.entity_line) {
 		err = error_setc(ERR_PARSE, "cannot parse '%s': line %d: entity declarations are "
 				 "not allowed in a JUnit report", name, errs.entity_line);
 	} else if (!ctxt->wellFormed || !doc) {
@@ -505,62 +640,9 @@ static void describe(struct failure *f, const xmlNode *elem, enum failure_kind k
 	free(type_attr);
 }
 
-/*
- * The failures found so far by id, so that a test's second <testcase> finds
- * the first in constant time (a report can hold tens of thousands).
- * Open addressing over indices into res->failures; a slot holds index + 1.
- */
-struct id_index {
-	size_t *slots;
-	size_t nr, alloc;  /* alloc: 0 or a power of two */
-};
-
-static size_t hash_id(const char *s)
-{
-	size_t h = 14695981039346656037ull & SIZE_MAX;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * (1099511628211ull & SIZE_MAX);
-	return h;
-}
-
-static void id_index_put(struct id_index *ix, const struct test_result *res, size_t i)
-{
-	size_t mask, h;
-	if (st_mult(ix->nr + 1, 2) > ix->alloc) {
-		struct id_index bigger = { NULL, 0, ix->alloc ? st_mult(ix->alloc, 2) : 64 };
-		size_t k;
-		bigger.slots = xcalloc(bigger.alloc, sizeof(*bigger.slots));
-		for (k = 0; k < ix->alloc; k++)
-			if (ix->slots[k])
-				id_index_put(&bigger, res, ix->slots[k] - 1);
-		free(ix->slots);
-		*ix = bigger;
-	}
-	mask = ix->alloc - 1;
-	for (h = hash_id(res->failures[i].id) & mask; ix->slots[h]; h = (h + 1) & mask)
-		;
-	ix->slots[h] = i + 1;
-	ix->nr++;
-}
-
-static struct failure *id_index_find(const struct id_index *ix, struct test_result *res,
-				     const char *id)
-{
-	size_t mask, h;
-	if (!ix->alloc)
-		return NULL;
-	mask = ix->alloc - 1;
-	for (h = hash_id(id) & mask; ix->slots[h]; h = (h + 1) & mask) {
-		struct failure *f = &res->failures[ix->slots[h] - 1];
-		if (!strcmp(f->id, id))
-			return f;
-	}
-	return NULL;
-}
-
 struct reader {
 	struct test_result *res;
-	struct id_index ids;
+	struct strmap ids;          /* the failures found so far: id -> index */
 	const char *root;
 	const char *name;
 };
@@ -596,6 +678,7 @@ static void read_testcase(struct reader *r, const xmlNode *tc, int pytest)
 	struct case_id cid = { NULL, NULL, NULL };
 	enum failure_kind kind;
 	struct failure *f;
+	size_t i;
 
 	for (c = tc->children; c; c = c->next) {
 		if (is_element(c, "failure")) {
@@ -630,7 +713,7 @@ static void read_testcase(struct reader *r, const xmlNode *tc, int pytest)
 		kind = FAILURE_KIND_COLLECTION;
 	make_id(&cid, classname, name, file_attr, r->root, kind == FAILURE_KIND_COLLECTION);
 
-	f = id_index_find(&r->ids, r->res, cid.id);
+	f = strmap_get(&i, &r->ids, cid.id, strlen(cid.id)) ? &r->res->failures[i] : NULL;
 	if (f) {
 		/* pytest writes a failure and then a teardown error as two testcases */
 		if (!(f->kind == FAILURE_KIND_ERROR && kind == FAILURE_KIND_FAILURE))
@@ -640,7 +723,7 @@ static void read_testcase(struct reader *r, const xmlNode *tc, int pytest)
 		failure_clear_details(f);
 	} else {
 		f = test_result_add_failure(r->res, cid.id);
-		id_index_put(&r->ids, r->res, r->res->nr_failures - 1);
+		strmap_put(&r->ids, cid.id, strlen(cid.id), r->res->nr_failures - 1);
 		s->total++;
 		if (kind == FAILURE_KIND_FAILURE)
 			s->failed++;
@@ -697,6 +780,8 @@ static int walk_suite(struct reader *r, const xmlNode *suite, int depth, int pyt
 		free(suite_name);
 	}
 	for (c = suite->children; c; c = c->next) {
+		if (sig_pending())
+			return error_setc(ERR_INTERRUPTED, "interrupted while reading '%s'", r->name);
 		if (is_element(c, "testsuite") || is_element(c, "testsuites")) {
 			int err = walk_suite(r, c, depth + 1, pytest);
 			if (err < 0)
@@ -782,7 +867,7 @@ int junit_parse_memory(struct test_result *out, const char *data, size_t len,
 				  name, JUNIT_MAX_SIZE);
 	if (!data || is_blank(data, len))
 		return error_setc(ERR_PARSE, "cannot parse '%s': the file is empty", name);
-	if ((err = parse_xml(&doc, data, len, name)) < 0)
+	if ((err = check_plausible(data, len, name)) < 0 || (err = parse_xml(&doc, data, len, name)) < 0)
 		return err;
 
 	top = xmlDocGetRootElement(doc);
@@ -802,7 +887,7 @@ int junit_parse_memory(struct test_result *out, const char *data, size_t len,
 	if (!out->rootdir && root)
 		out->rootdir = xstrdup(root);
 done:
-	free(r.ids.slots);
+	strmap_release(&r.ids);
 	test_result_release(&res);
 	xmlFreeDoc(doc);
 	return err;

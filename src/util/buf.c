@@ -129,8 +129,11 @@ int buf_add_printable(struct buf *b, const char *data, size_t len)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)data[i];
 		int err;
-		if (c < 0x20 && c != '\n' && c != '\t')
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
 			err = buf_addf(b, "\\x%02x", c);
+		else if (c == 0xc2 && i + 1 < len && (unsigned char)data[i + 1] >= 0x80 &&
+			 (unsigned char)data[i + 1] <= 0x9f)   /* C1 controls: CSI is U+009B */
+			err = buf_addf(b, "\\u%04x", (unsigned char)data[++i]);
 		else
 			err = buf_addch(b, c);
 		if (err)

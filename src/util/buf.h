@@ -37,7 +37,11 @@ int buf_adds(struct buf *b, const char *s);
 int buf_addch(struct buf *b, int c);
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
-/* append `data` escaped for display: control bytes as \xNN, keeping \n and \t */
+/*
+ * append `data` escaped for display, so that no escape sequence reaches a
+ * terminal: control bytes and DEL as \xNN (keeping \n and \t), the C1
+ * controls of UTF-8 as \u00NN
+ */
 int buf_add_printable(struct buf *b, const char *data, size_t len);
 
 void buf_rtrim(struct buf *b);

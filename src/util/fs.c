@@ -19,17 +19,58 @@
 
 #define FS_READ_CHUNK 65536
 
-int fs_read_file(struct buf *out, const char *path, size_t max)
+static const char *file_kind(mode_t mode)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t total = 0;
-	int err = 0;
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a file";
+}
+
+int fs_open_regular(int *out, const char *path)
+{
+	/* O_NONBLOCK: opening a FIFO with no writer must not wait for one */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), flags;
+	struct stat st;
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return error_setc(ERR_NOTFOUND, "cannot open '%s': no such file", path);
+		if (errno == ENXIO || errno == EISDIR)
+			return error_setc(ERR_USAGE, "cannot read '%s': it is not a regular file", path);
 		return error_errno("cannot open '%s'", path);
 	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return error_errno("cannot read '%s'", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return error_setc(ERR_USAGE, "cannot read '%s': it is %s, not a regular file", path,
+				  file_kind(st.st_mode));
+	}
+	if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		close(fd);
+		return error_errno("cannot read '%s'", path);
+	}
+	*out = fd;
+	return 0;
+}
+
+int fs_read_file(struct buf *out, const char *path, size_t max)
+{
+	size_t total = 0;
+	int fd, err;
+
+	if ((err = fs_open_regular(&fd, path)) < 0)
+		return err;
 	for (;;) {
 		ssize_t n;
 		if ((err = buf_grow(out, FS_READ_CHUNK)) < 0) {

@@ -7,7 +7,19 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Append the file's contents to `out`; ERR_LIMIT if it is larger than `max` (0: no cap). */
+/*
+ * Open `path` (symlinks followed) for reading into `out` (a blocking,
+ * close-on-exec descriptor the caller closes) when it is a regular file.
+ * A FIFO, a device, a socket or a directory given as an input would block
+ * or mean nothing: ERR_USAGE naming the path and what it is, without ever
+ * waiting. ERR_NOTFOUND when it does not exist. Every input a user names
+ * is opened through here (fs_read_file does).
+ */
+int fs_open_regular(int *out, const char *path);
+/*
+ * Append the regular file's contents to `out` (fs_open_regular's errors);
+ * ERR_LIMIT if it is larger than `max` (0: no cap).
+ */
 int fs_read_file(struct buf *out, const char *path, size_t max);
 /*
  * Write a file atomically: a temporary file beside it, fsync, rename. The

@@ -15,6 +15,8 @@ SCRIPT is a JSON list of steps, one consumed per request, in order:
   {"pad": 9000000}                        a raw body of that many bytes
   {"retry_after_date": 2}                 Retry-After as an HTTP date that many seconds ahead
   {"truncate": true}                      close the connection in the middle of the body
+  {"trickle": 2}                          send the answer one byte every 2 seconds
+  {"stream_error": "text"}                streamed: an error event with this message mid-answer
   {"error": "invalid api key", "status": 401}  an error in the protocol's own shape
   "usage": false                          leave the token counts out
   "usage": {"prompt": 12, "completion": 34}  the counts to report (these are the defaults)
@@ -146,6 +148,17 @@ class Handler(BaseHTTPRequestHandler):
                 obj["usage"] = {"input_tokens": usage["prompt"],
                                 "output_tokens": usage["completion"]}
         data = json.dumps(obj).encode()
+        if step.get("trickle"):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for i in range(len(data)):
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                time.sleep(float(step["trickle"]))
+            self.close_connection = True
+            return
         if step.get("truncate"):
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -212,6 +225,12 @@ class Handler(BaseHTTPRequestHandler):
                 text += "event: " + name + eol
             text += "data: " + (data if isinstance(data, str) else json.dumps(data)) + eol + eol
             raw = text.encode()
+            if step.get("stream_error") and n == len(events) // 2:
+                err = {"message": step["stream_error"], "type": "api_error"}
+                text = ("event: error" + eol if proto != "openai" else "") + "data: " + \
+                    json.dumps({"type": "error", "error": err}) + eol + eol
+                self.chunk(text.encode())
+                break
             if step.get("truncate") and n == len(events) // 2:
                 self.chunk(raw[: len(raw) // 2])
                 self.close_connection = True

@@ -434,39 +434,63 @@ static void github__rate_limit_exhausted_is_err_limit(void **state)
 	fake_stop(&f);
 }
 
-static void github__wait_budget_from_the_environment(void **state)
+/*
+ * A 429 asking for `retry_after` s, every time, from a client opened with
+ * `o`: ERR_LIMIT at once after one request, the message saying `lifts`.
+ */
+static void assert_rate_limit_final_at_once(struct github_options *o, int retry_after,
+					    const char *lifts)
 {
 	struct github *gh = NULL;
-	struct github_options o = GITHUB_OPTIONS_INIT;
 	struct buf out = BUF_INIT;
 	struct fake f;
 	json_t *script = script_with_log("x\n"), *reqs;
 	double start;
 
-	/* asks for 5 s: more than the 100 ms allowed, so no wait at all */
 	add_fault(script, json_pack("{s:s, s:i, s:i, s:i}", "path", JOB11_LOGS, "status", 429,
-				    "times", -1, "retry_after", 5));
+				    "times", -1, "retry_after", retry_after));
 	fake_start(&f, script);
-	setenv(GITHUB_ENV_MAX_WAIT_MS, "100", 1);
-	o.api_url = f.base;
-	assert_int_equal(github_open(&gh, NULL, &o), 0);
-	unsetenv(GITHUB_ENV_MAX_WAIT_MS);
+	o->api_url = f.base;
+	assert_int_equal(github_open(&gh, NULL, o), 0);
 	start = now_s();
 	assert_int_equal(github_job_log(&out, gh, "o", "r", 11), ERR_LIMIT);
 	assert_true(now_s() - start < 2.0);
-	assert_non_null(strstr(error_last(), "it lifts in 5 s"));
+	assert_non_null(strstr(error_last(), "github rate limit for GET " JOB11_LOGS));
+	assert_non_null(strstr(error_last(), lifts));
 	reqs = fake_requests(&f);
 	assert_int_equal(json_array_size(reqs), 1);
 	json_decref(reqs);
 	github_free(gh);
+	buf_release(&out);
+	fake_stop(&f);
+	o->api_url = NULL;
+}
+
+/* a Retry-After past max_retry_wait_ms is final at once, and says what was asked */
+static void github__huge_retry_after_fails_fast(void **state)
+{
+	struct github_options o = GITHUB_OPTIONS_INIT;
+
+	o.max_wait_ms = 24L * 3600 * 1000 * 365;
+	o.max_retry_wait_ms = 2000;
+	assert_rate_limit_final_at_once(&o, 999999999, "it lifts in 999999999 s");
+}
+
+static void github__wait_budget_from_the_environment(void **state)
+{
+	struct github *gh = NULL;
+	struct github_options o = GITHUB_OPTIONS_INIT;
+
+	/* asks for 5 s: more than the 100 ms allowed, so no wait at all */
+	setenv(GITHUB_ENV_MAX_WAIT_MS, "100", 1);
+	assert_rate_limit_final_at_once(&o, 5, "it lifts in 5 s");
+	unsetenv(GITHUB_ENV_MAX_WAIT_MS);
 
 	setenv(GITHUB_ENV_MAX_WAIT_MS, "soon", 1);
 	assert_int_equal(github_open(&gh, NULL, &o), ERR_USAGE);
 	assert_null(gh);
 	assert_non_null(strstr(error_last(), GITHUB_ENV_MAX_WAIT_MS));
 	unsetenv(GITHUB_ENV_MAX_WAIT_MS);
-	buf_release(&out);
-	fake_stop(&f);
 }
 
 static void github__server_error_is_retried(void **state)
@@ -991,6 +1015,7 @@ int main(void)
 		cmocka_unit_test(github__not_found_is_notfound),
 		cmocka_unit_test(github__retry_after_429_is_honoured),
 		cmocka_unit_test(github__rate_limit_exhausted_is_err_limit),
+		cmocka_unit_test(github__huge_retry_after_fails_fast),
 		cmocka_unit_test(github__wait_budget_from_the_environment),
 		cmocka_unit_test(github__server_error_is_retried),
 		cmocka_unit_test(github__server_error_exhausted_is_an_error),

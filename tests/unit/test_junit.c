@@ -15,10 +15,12 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/sig.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +395,103 @@ static void junit__parse_errors_name_the_line(void **state)
 			    "testcase line 2 and testsuite");
 }
 
+/*
+ * A report that is not a plausible test report is refused before libxml2
+ * works on it: 200,000 attributes on one element took libxml2 88 s.
+ */
+static void junit__implausible_reports_are_refused_at_once(void **state)
+{
+	struct test_result res = TEST_RESULT_INIT;
+	struct buf xml = BUF_INIT;
+	size_t i;
+	(void)state;
+
+	buf_adds(&xml, "<testsuite name=\"a\"><testcase classname=\"a\" name=\"b\"");
+	for (i = 0; i < 200000 - 2; i++)
+		buf_addf(&xml, " a%zu=\"'>'\"", i);
+	buf_adds(&xml, "/></testsuite>");
+	assert_int_equal(junit_parse_memory(&res, xml.ptr, xml.len, "x.xml", NULL), ERR_PARSE);
+	assert_string_equal(error_last(),
+			    "'x.xml' is not a plausible test report: 200000 attributes on <testcase>");
+
+	/* elements nested deeper than any report's */
+	buf_reset(&xml);
+	buf_adds(&xml, "<testsuite><!-- <a> --><![CDATA[<b>]]><?pi <c>?>");
+	for (i = 0; i < 100000; i++)
+		buf_adds(&xml, "<x>");
+	assert_int_equal(junit_parse_memory(&res, xml.ptr, xml.len, "deep.xml", NULL), ERR_PARSE);
+	assert_non_null(strstr(error_last(), "'deep.xml' is not a plausible test report: elements "
+			       "nested more than"));
+
+	/* more test cases than a suite has */
+	buf_reset(&xml);
+	buf_adds(&xml, "<testsuite>");
+	for (i = 0; i <= JUNIT_MAX_TESTCASES; i++)
+		buf_adds(&xml, "<testcase/>");
+	buf_adds(&xml, "</testsuite>");
+	assert_int_equal(junit_parse_memory(&res, xml.ptr, xml.len, "many.xml", NULL), ERR_PARSE);
+	assert_non_null(strstr(error_last(), "more than 1000000 test cases"));
+	assert_int_equal(res.summary.total, 0);
+
+	/* at the caps, all is read; comments, CDATA and quoted '>' do not count */
+	buf_reset(&xml);
+	buf_adds(&xml, "<testsuite><!-- <x a=\"1\"> --><testcase classname=\"a\" name=\"b\"");
+	for (i = 0; i < JUNIT_MAX_ATTRIBUTES - 2; i++)
+		buf_addf(&xml, " a%zu='>=&lt;'", i);
+	buf_adds(&xml, "><system-out><![CDATA[<y>]]></system-out></testcase>");
+	for (i = 0; i < JUNIT_MAX_ELEMENT_DEPTH - 2; i++)
+		buf_adds(&xml, "<x>");
+	for (i = 0; i < JUNIT_MAX_ELEMENT_DEPTH - 2; i++)
+		buf_adds(&xml, "</x>");
+	buf_adds(&xml, "</testsuite>");
+	if (junit_parse_memory(&res, xml.ptr, xml.len, "ok.xml", NULL) < 0)
+		fail_msg("%s", error_last());
+	assert_int_equal(res.summary.passed, 1);
+	test_result_release(&res);
+	buf_release(&xml);
+}
+
+/* a pending SIGINT or SIGTERM stops the reading */
+static void junit__a_signal_stops_the_parse(void **state)
+{
+	static const char xml[] = "<testsuite><testcase classname=\"a\" name=\"b\"/></testsuite>";
+	struct test_result res = TEST_RESULT_INIT;
+	(void)state;
+
+	sig_install();
+	raise(SIGINT);
+	assert_int_equal(junit_parse_memory(&res, xml, strlen(xml), "r.xml", NULL), ERR_INTERRUPTED);
+	assert_string_equal(error_last(), "interrupted while reading 'r.xml'");
+	assert_int_equal(res.summary.total, 0);
+	sig_reset();
+	assert_int_equal(junit_parse_memory(&res, xml, strlen(xml), "r.xml", NULL), 0);
+	assert_int_equal(res.summary.total, 1);
+	test_result_release(&res);
+}
+
+/* only a regular file is read: a FIFO would block */
+static void junit__a_fifo_is_refused(void **state)
+{
+	struct test_result res = TEST_RESULT_INIT;
+	char dir[] = "/tmp/pf-junit-fifo.XXXXXX";
+	struct buf path = BUF_INIT;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	buf_addf(&path, "%s/r.xml", dir);
+	assert_int_equal(mkfifo(path.ptr, 0600), 0);
+	assert_int_equal(junit_parse_file(&res, path.ptr, NULL), ERR_USAGE);
+	assert_non_null(strstr(error_last(), "it is a FIFO, not a regular file"));
+	assert_non_null(strstr(error_last(), path.ptr));
+	assert_int_equal(junit_parse_file(&res, dir, NULL), ERR_USAGE);
+	assert_non_null(strstr(error_last(), "it is a directory"));
+	assert_int_equal(junit_parse_file(&res, "/dev/zero", NULL), ERR_USAGE);
+	assert_non_null(strstr(error_last(), "it is a character device"));
+	unlink(path.ptr);
+	rmdir(dir);
+	buf_release(&path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest fixed[] = {
@@ -407,6 +506,9 @@ int main(void)
 		cmocka_unit_test(junit__never_expands_or_fetches_entities),
 		cmocka_unit_test(junit__libxml2_stays_quiet_on_stderr),
 		cmocka_unit_test(junit__parse_errors_name_the_line),
+		cmocka_unit_test(junit__implausible_reports_are_refused_at_once),
+		cmocka_unit_test(junit__a_signal_stops_the_parse),
+		cmocka_unit_test(junit__a_fifo_is_refused),
 	};
 	struct CMUnitTest *tests;
 	struct buf *test_names;

@@ -331,6 +331,12 @@ static void one_attempt(struct llm_config *cfg)
 	cfg->max_attempts = 1;
 }
 
+static void stream_once(struct llm_config *cfg)
+{
+	cfg->stream = 1;
+	cfg->max_attempts = 1;
+}
+
 static void llm__timeout_alone_is_err_timeout(void **state)
 {
 	struct llm_reply r = LLM_REPLY_INIT;
@@ -721,6 +727,90 @@ static void llm__interrupt_stops_the_wait(void **state)
 	fake_stop(&f);
 }
 
+/* a server asking to wait past max_retry_wait_ms is given up on at once, saying so */
+static void llm__huge_retry_after_fails_fast(void **state)
+{
+	struct llm_reply r = LLM_REPLY_INIT;
+	struct fake f;
+	double start = now_s();
+
+	assert_int_equal(run_once(&r, &f, "openai",
+				  "[{\"status\":429,\"retry_after\":999999999},{\"content\":\"x\"}]",
+				  NULL), ERR_LIMIT);
+	assert_true(now_s() - start < 3.0);
+	assert_int_equal(r.attempts, 1);
+	assert_non_null(strstr(error_last(), "'openai' rate limit (HTTP 429) asks to wait 999999999 s"
+			       " before another try, more than the 120 s allowed (--max-retry-wait)"));
+	llm_reply_release(&r);
+	fake_stop(&f);
+}
+
+static void short_retry_wait(struct llm_config *cfg)
+{
+	cfg->max_retry_wait_ms = 1000;
+}
+
+/* up to the cap, Retry-After is waited for exactly */
+static void llm__retry_after_up_to_the_cap_is_waited(void **state)
+{
+	struct llm_reply r = LLM_REPLY_INIT;
+	struct fake f;
+
+	assert_int_equal(run_once(&r, &f, "anthropic",
+				  "[{\"status\":429,\"retry_after\":1},{\"status\":429,\"retry_after\":2}]",
+				  short_retry_wait), ERR_LIMIT);
+	assert_int_equal(r.attempts, 2);
+	assert_non_null(strstr(error_last(), "asks to wait 2 s before another try, more than the "
+			       "1 s allowed"));
+	llm_reply_release(&r);
+	fake_stop(&f);
+}
+
+/* a reply that trickles in is cut at the request's deadline */
+static void llm__trickling_reply_is_cut_at_the_deadline(void **state)
+{
+	struct llm_reply r = LLM_REPLY_INIT;
+	struct fake f;
+	double start = now_s();
+
+	assert_int_equal(run_once(&r, &f, "openai", "[{\"trickle\":0.3,\"content\":\"slow\"}]",
+				  one_attempt), ERR_TIMEOUT);
+	assert_true(now_s() - start < 3.0);
+	assert_non_null(strstr(error_last(), "within 500 ms"));
+	llm_reply_release(&r);
+	fake_stop(&f);
+}
+
+static void assert_no_escape(const char *s)
+{
+	if (strchr(s, '\x1b') || strstr(s, "\xc2\x9b"))
+		fail_msg("a raw escape code in '%s'", s);
+}
+
+/* what a server says goes to the terminal with its escape codes made visible */
+static void llm__error_bodies_show_no_escape_codes(void **state)
+{
+	static const char *const scripts[] = {
+		"[{\"status\":400,\"error\":\"\\u001b[31mred\\u001b[0m \\u009b2J\"}]",
+		"[{\"stream_error\":\"\\u001b[31mred\\u001b[0m \\u009b2J\",\"content\":\"abcdefghijkl\"}]",
+	};
+	static const char *const providers[] = { "openai", "anthropic" };
+	size_t i, k;
+
+	for (i = 0; i < ARRAY_SIZE(scripts); i++)
+		for (k = 0; k < ARRAY_SIZE(providers); k++) {
+			struct llm_reply r = LLM_REPLY_INIT;
+			struct fake f;
+			void (*tweak)(struct llm_config *) = i ? stream_once : one_attempt;
+
+			assert_true(run_once(&r, &f, providers[k], scripts[i], tweak) < 0);
+			assert_no_escape(error_last());
+			assert_non_null(strstr(error_last(), "\\x1b[31mred\\x1b[0m \\u009b2J"));
+			llm_reply_release(&r);
+			fake_stop(&f);
+		}
+}
+
 int main(void)
 {
 	static const char *const unset[] = {
@@ -737,6 +827,10 @@ int main(void)
 		cmocka_unit_test(llm__anthropic_stream),
 		cmocka_unit_test(llm__retry_after_429_is_honoured),
 		cmocka_unit_test(llm__retry_after_as_a_date),
+		cmocka_unit_test(llm__huge_retry_after_fails_fast),
+		cmocka_unit_test(llm__retry_after_up_to_the_cap_is_waited),
+		cmocka_unit_test(llm__trickling_reply_is_cut_at_the_deadline),
+		cmocka_unit_test(llm__error_bodies_show_no_escape_codes),
 		cmocka_unit_test(llm__body_past_the_cap_is_err_limit),
 		cmocka_unit_test(llm__server_error_is_retried),
 		cmocka_unit_test(llm__timeout_is_retried),
