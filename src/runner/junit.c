@@ -596,6 +596,7 @@ static void read_testcase(struct reader *r, const xmlNode *tc, int pytest)
 	struct case_id cid = { NULL, NULL, NULL };
 	enum failure_kind kind;
 	struct failure *f;
+	int first;
 
 	for (c = tc->children; c; c = c->next) {
 		if (is_element(c, "failure")) {
@@ -631,25 +632,25 @@ static void read_testcase(struct reader *r, const xmlNode *tc, int pytest)
 	make_id(&cid, classname, name, file_attr, r->root, kind == FAILURE_KIND_COLLECTION);
 
 	f = id_index_find(&r->ids, r->res, cid.id);
-	if (f) {
-		/* pytest writes a failure and then a teardown error as two testcases */
-		if (!(f->kind == FAILURE_KIND_ERROR && kind == FAILURE_KIND_FAILURE))
-			goto done;
-		s->errors--;
-		s->failed++;
-		failure_clear_details(f);
-	} else {
-		f = test_result_add_failure(r->res, cid.id);
-		id_index_put(&r->ids, r->res, r->res->nr_failures - 1);
+	/*
+	 * pytest writes a failure and then a teardown error as two testcases:
+	 * two entries of one test. The same kind again is the same entry.
+	 */
+	if (f && (f->kind == kind || kind == FAILURE_KIND_COLLECTION))
+		goto done;
+	first = !f;
+	f = test_result_add_failure(r->res, cid.id);
+	if (first) {
 		s->total++;
-		if (kind == FAILURE_KIND_FAILURE)
-			s->failed++;
-		else
-			s->errors++;
-		f->file = cid.file;
-		f->test = cid.test;
-		cid.file = cid.test = NULL;
+		id_index_put(&r->ids, r->res, r->res->nr_failures - 1);
 	}
+	if (kind == FAILURE_KIND_FAILURE)
+		s->failed++;
+	else
+		s->errors++;
+	f->file = cid.file;
+	f->test = cid.test;
+	cid.file = cid.test = NULL;
 	f->kind = kind;
 
 	collect_text(&body, elem->children);

@@ -68,12 +68,12 @@ static void check_run(const struct test_result *res)
 	assert_int_equal(res->summary.total, 7);
 	assert_int_equal(res->summary.passed, 1);
 	assert_int_equal(res->summary.failed, 1);
-	assert_int_equal(res->summary.errors, 2);
+	assert_int_equal(res->summary.errors, 3);
 	assert_int_equal(res->summary.skipped, 1);
 	assert_int_equal(res->summary.xfailed, 1);
 	assert_int_equal(res->summary.xpassed, 1);
 	assert_string_equal(res->rootdir, "/p");
-	assert_int_equal(res->nr_failures, 3);
+	assert_int_equal(res->nr_failures, 4);
 
 	f = &res->failures[0];
 	assert_string_equal(f->id, "tests/test_bad.py");
@@ -94,7 +94,14 @@ static void check_run(const struct test_result *res)
 	assert_string_equal(f->loc_file, "src/calc.py");
 	assert_int_equal(f->loc_line, 6);
 
+	/* ... and the teardown error after it is an entry of its own, as in pytest's JUnit */
 	f = &res->failures[2];
+	assert_string_equal(f->id, "tests/t.py::C::test_div[1-0]");
+	assert_int_equal(f->kind, FAILURE_KIND_ERROR);
+	assert_string_equal(f->error_type, "RuntimeError");
+	assert_string_equal(f->message, "teardown");
+
+	f = &res->failures[3];
 	assert_string_equal(f->id, "tests/t.py::test_td");
 	assert_int_equal(f->kind, FAILURE_KIND_ERROR);
 	assert_string_equal(f->message, "lost \xc3\xa9 writes");
