@@ -897,6 +897,7 @@ static int run_baseline(struct session *s)
 	po.venv_root = s->root;
 	po.command = s->opts->pytest_cmd;
 	po.test_timeout = s->opts->test_timeout;
+	po.every_test = 1;
 	if ((err = pytest_run(&res, &po)) < 0)
 		goto done;
 	s->baseline_seconds = res.duration;

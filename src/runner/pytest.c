@@ -193,6 +193,8 @@ static void build_argv(struct strvec *argv, const struct strvec *cmd,
 	strvec_push(argv, "no:cacheprovider");
 	/* a module that cannot be imported must not hide the other tests */
 	strvec_push(argv, "--continue-on-collection-errors");
+	if (opts->every_test)
+		strvec_push(argv, "--maxfail=0");
 	strvec_push(argv, "-q");
 	strvec_push(argv, "--color=no");
 	if (opts->keyword) {

@@ -250,3 +250,56 @@ def test_report_path_that_is_not_a_regular_file_is_refused(project):
     r = run_fixer(["scan", "--test-cmd", "true", "--junit-xml", "link.xml"], root)
     assert r.code == 2 and "link.xml" in r.stderr, r
     assert (root / "elsewhere.xml").read_text() == OLD_REPORT
+
+
+# -- what fix makes of it ------------------------------------------------------------
+
+def _repo(root, files):
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qm", "i"]):
+        subprocess.run(["git", "-C", str(root)] + args, check=True, capture_output=True)
+    return root
+
+
+ADD_TWICE = {
+    "pytest.ini": "[pytest]\n",
+    "calc.py": "def add(a, b):\n    return a - b\n",
+    "tests/test_calc.py": (
+        "import pytest\nfrom calc import add\n\n\n"
+        "@pytest.fixture\ndef checked():\n    yield\n    assert add(1, 1) == 2\n\n\n"
+        "def test_add(checked):\n    assert add(2, 2) == 4\n\n\n"
+        "def test_zero():\n    assert add(0, 0) == 0\n"),
+}
+
+
+def _fix(root, env=None):
+    return run_fixer(["fix", "--json", "--non-interactive", "--engine", "builtin", "-j", "1"],
+                     root, env=dict(PYTEST_ENV, **(env or {})))
+
+
+def test_fix_fixes_a_body_and_its_teardown_error_on_one_branch(tmp_path):
+    root = _repo(tmp_path / "calc", ADD_TWICE)
+    r = _fix(root)
+    assert r.code == 0, r
+    errors = r.json()["errors"]
+    assert [(e["id"], e["failure"]["kind"]) for e in errors] == [
+        ("tests/test_calc.py::test_add", "failure"), ("tests/test_calc.py::test_add", "error")]
+    assert {e["status"] for e in errors} == {"fixed"}
+    assert errors[0]["branch"] == errors[1]["branch"] == "fix-test_calc-test_add"
+
+
+def test_fix_runs_every_test_whatever_pytest_addopts_says(tmp_path):
+    files = dict(ADD_TWICE)
+    files["tests/test_calc.py"] = (
+        "from calc import add\n\n\n"
+        "def test_add():\n    assert add(2, 2) == 4\n\n\n"
+        "def test_add_more():\n    assert add(3, 3) == 6\n")
+    root = _repo(tmp_path / "calc", files)
+    r = _fix(root, env={"PYTEST_ADDOPTS": "-x"})
+    assert r.code == 0, r
+    # -x would have stopped the baseline at the first failure: both are there
+    assert [e["id"] for e in r.json()["errors"]] == [
+        "tests/test_calc.py::test_add", "tests/test_calc.py::test_add_more"]
