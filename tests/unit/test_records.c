@@ -203,6 +203,24 @@ static void records__interleaved_workers(void **state)
 	test_result_release(&res);
 }
 
+static void records__keep_a_nul_byte_as_a_visible_escape(void **state)
+{
+	static const char text[] =
+		"{\"ev\":\"session\",\"rootdir\":\"/p\"}\n"
+		"{\"ev\":\"start\",\"id\":\"t.py::t\",\"pid\":1}\n"
+		"{\"ev\":\"report\",\"id\":\"t.py::t\",\"when\":\"call\",\"outcome\":\"failed\","
+		"\"message\":\"x\\u0000y\",\"output\":\"a\\u0000b\\u0000\"}\n"
+		"{\"ev\":\"end\",\"id\":\"t.py::t\",\"pid\":1}\n"
+		"{\"ev\":\"finish\",\"exitstatus\":1}\n";
+	struct test_result res = TEST_RESULT_INIT;
+	(void)state;
+	assert_int_equal(feed_all(&res, text, sizeof(text)), 0);
+	assert_int_equal(res.nr_failures, 1);
+	assert_string_equal(res.failures[0].message, "x\\x00y");
+	assert_string_equal(res.failures[0].output, "a\\x00b\\x00");
+	test_result_release(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +230,7 @@ int main(void)
 		cmocka_unit_test(records__truncated_last_line_is_an_error),
 		cmocka_unit_test(records__abandon_records_a_hung_test),
 		cmocka_unit_test(records__interleaved_workers),
+		cmocka_unit_test(records__keep_a_nul_byte_as_a_visible_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
