@@ -10,6 +10,7 @@ enum exit_code {
 	EXIT_FAILURES = 1,      /* failures remain */
 	EXIT_USAGE = 2,         /* bad usage or bad input */
 	EXIT_RUN = 3,           /* the tests could not be run or read */
+	EXIT_NO_TESTS = 5,      /* no tests ran (pytest's own code for it) */
 	EXIT_INTERRUPTED = 130, /* interrupted, after restoring state */
 };
 

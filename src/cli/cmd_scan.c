@@ -93,7 +93,14 @@ int cmd_scan(int argc, const char **argv)
 			fputc('\n', stdout);
 		render_summary_line(stdout, &res, &style);
 	}
-	code = res.summary.failed || res.summary.errors ? EXIT_FAILURES : EXIT_OK;
+	if (!res.summary.total) {
+		/* as pytest: "collected 0 items" ... "no tests ran", exit 5 */
+		fprintf(stderr, "pytest-fixer: no tests ran: %s\n", test_cmd ?
+			"the report lists no test" : "pytest collected 0 items to run");
+		code = EXIT_NO_TESTS;
+	} else {
+		code = res.summary.failed || res.summary.errors ? EXIT_FAILURES : EXIT_OK;
+	}
 done:
 	fflush(stdout);
 	test_result_release(&res);

@@ -493,15 +493,6 @@ static int carry_forward(struct session *s, const struct job *win, size_t from)
 
 /* ---- one failure ---------------------------------------------------------------------- */
 
-static size_t failure_row_index(const struct session *s, const char *id)
-{
-	size_t i;
-	for (i = 0; i < s->nr_failures; i++)
-		if (!strcmp(s->failures[i].failure.id, id))
-			return i;
-	return (size_t)-1;
-}
-
 static void mark_fixed(struct session *s, size_t i, const char *branch, const char *commit)
 {
 	struct failure_row *r = &s->failures[i];
@@ -556,7 +547,7 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 	const struct failure *f = &s->failures[i].failure;
 	struct buf branch = BUF_INIT;
 	char commit[VCS_OID_HEXSZ + 1] = "";
-	size_t t;
+	size_t other;
 	int err = 0;
 
 	switch (ask_user(s, f, win)) {
@@ -581,11 +572,12 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 	}
 	if (!err) {
 		mark_fixed(s, i, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
-		for (t = 0; t < win->val.fixed_too.nr; t++) {
-			size_t other = failure_row_index(s, win->val.fixed_too.v[t]);
-			if (other != (size_t)-1 && !strcmp(s->failures[other].status, "pending"))
-				mark_fixed(s, other, branch.len ? branch.ptr : NULL,
-					   *commit ? commit : NULL);
+		/* every entry of those ids: a failed body and its teardown error are two */
+		for (other = 0; other < s->nr_failures; other++) {
+			if (strcmp(s->failures[other].status, "pending") ||
+			    strvec_find(&win->val.fixed_too, s->failures[other].failure.id) < 0)
+				continue;
+			mark_fixed(s, other, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
 		}
 	}
 	buf_release(&branch);
@@ -929,6 +921,7 @@ static int run_baseline(struct session *s)
 	po.venv_root = s->root;
 	po.command = s->opts->pytest_cmd;
 	po.test_timeout = s->opts->test_timeout;
+	po.every_test = 1;
 	if ((err = pytest_run(&res, &po)) < 0)
 		goto done;
 	s->baseline_seconds = res.duration;

@@ -297,6 +297,7 @@ static int run_pytest(struct test_result *res, const char *workdir, const struct
 	po.command = g->pytest_cmd;
 	po.paths = paths;
 	po.test_timeout = g->test_timeout;
+	po.every_test = 1;
 	return pytest_run(res, &po);
 }
 

@@ -27,6 +27,28 @@ static int older(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/*
+ * Remove an earlier report at `path`, so that only this run's can be read;
+ * 1 when there was one. Anything but a regular file is left alone: ERR_USAGE.
+ */
+static int remove_old_report(const char *path, const char *shown)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return error_setc(ERR_USAGE, "cannot inspect the report path '%s': %s", shown,
+				  strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode))
+		return error_setc(ERR_USAGE, "the report path '%s' is not a regular file: "
+				  "refusing to remove it before the run", shown);
+	if (unlink(path) < 0)
+		return error_set("cannot remove the earlier report '%s': %s", shown, strerror(errno));
+	return 1;
+}
+
 int generic_run(struct test_result *out, const struct generic_options *opts)
 {
 	struct strvec argv = STRVEC_INIT;
@@ -36,7 +58,8 @@ int generic_run(struct test_result *out, const struct generic_options *opts)
 	struct buf root = BUF_INIT;
 	struct buf how = BUF_INIT;
 	struct timespec before, written;
-	int fd, err;
+	int fd, had_report;
+	int err;
 
 	if (!opts->command || !opts->junit_path)
 		return error_setc(ERR_USAGE, "--test-cmd and --junit-xml go together");
@@ -61,6 +84,9 @@ int generic_run(struct test_result *out, const struct generic_options *opts)
 	}
 
 	/* a report left by an earlier run must not pass for this one's */
+	if ((err = remove_old_report(report.ptr, opts->junit_path)) < 0)
+		goto done;
+	had_report = err;
 	clock_gettime(CLOCK_REALTIME, &before);
 	before.tv_nsec = 0;
 
@@ -82,9 +108,14 @@ int generic_run(struct test_result *out, const struct generic_options *opts)
 		err = error_setc(ERR_TIMEOUT, "the test command did not finish in time: %s", how.ptr);
 		goto done;
 	}
+	if (pr.signal) {
+		err = error_set("the test command was %s", how.ptr);
+		goto done;
+	}
 	if (mtime_of(&written, report.ptr) < 0) {
-		err = error_set("the test command wrote no report '%s' (it %s)", opts->junit_path,
-				how.ptr);
+		err = error_set("the test command wrote no report '%s' (it %s)%s", opts->junit_path,
+				how.ptr, had_report ? "; the one there before was removed: it was "
+				"not written by this run" : "");
 		goto done;
 	}
 	if (older(&written, &before)) {
@@ -93,6 +124,12 @@ int generic_run(struct test_result *out, const struct generic_options *opts)
 	}
 	if ((err = junit_parse_file(out, report.ptr, root.ptr)) < 0)
 		goto done;
+	if (pr.exit_code != 0 && out->summary.total && !out->summary.failed &&
+	    !out->summary.errors) {
+		err = error_set("the test command %s, yet its report '%s' lists no failure",
+				how.ptr, opts->junit_path);
+		goto done;
+	}
 	if (!out->rootdir)
 		out->rootdir = xstrdup(root.ptr);
 done:

@@ -6,8 +6,11 @@
 /*
  * Any test runner that writes JUnit XML: `--test-cmd "CMD" --junit-xml PATH`.
  * CMD is split into words (shell quoting, no expansion) and run without a
- * shell in `root`, bounded by `timeout_ms`; its exit status is not trusted,
- * the report is: it must exist and have been written by this run.
+ * shell in `root`, bounded by `timeout_ms`. A report already at the path is
+ * removed first (only a regular file; anything else is ERR_USAGE). The
+ * report must then be written by this run, and must explain how CMD ended:
+ * a CMD killed by a signal, or exiting non-zero with no failure in its
+ * report, is an error.
  */
 #define GENERIC_DEFAULT_TIMEOUT_MS (60 * 60 * 1000)
 

@@ -679,6 +679,7 @@ static void read_testcase(struct reader *r, const xmlNode *tc, int pytest)
 	enum failure_kind kind;
 	struct failure *f;
 	size_t i;
+	int first;
 
 	for (c = tc->children; c; c = c->next) {
 		if (is_element(c, "failure")) {
@@ -714,25 +715,25 @@ static void read_testcase(struct reader *r, const xmlNode *tc, int pytest)
 	make_id(&cid, classname, name, file_attr, r->root, kind == FAILURE_KIND_COLLECTION);
 
 	f = strmap_get(&i, &r->ids, cid.id, strlen(cid.id)) ? &r->res->failures[i] : NULL;
-	if (f) {
-		/* pytest writes a failure and then a teardown error as two testcases */
-		if (!(f->kind == FAILURE_KIND_ERROR && kind == FAILURE_KIND_FAILURE))
-			goto done;
-		s->errors--;
-		s->failed++;
-		failure_clear_details(f);
-	} else {
-		f = test_result_add_failure(r->res, cid.id);
-		strmap_put(&r->ids, cid.id, strlen(cid.id), r->res->nr_failures - 1);
+	/*
+	 * pytest writes a failure and then a teardown error as two testcases:
+	 * two entries of one test. The same kind again is the same entry.
+	 */
+	if (f && (f->kind == kind || kind == FAILURE_KIND_COLLECTION))
+		goto done;
+	first = !f;
+	f = test_result_add_failure(r->res, cid.id);
+	if (first) {
 		s->total++;
-		if (kind == FAILURE_KIND_FAILURE)
-			s->failed++;
-		else
-			s->errors++;
-		f->file = cid.file;
-		f->test = cid.test;
-		cid.file = cid.test = NULL;
+		strmap_put(&r->ids, cid.id, strlen(cid.id), r->res->nr_failures - 1);
 	}
+	if (kind == FAILURE_KIND_FAILURE)
+		s->failed++;
+	else
+		s->errors++;
+	f->file = cid.file;
+	f->test = cid.test;
+	cid.file = cid.test = NULL;
 	f->kind = kind;
 
 	collect_text(&body, elem->children);

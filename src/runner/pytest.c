@@ -193,6 +193,8 @@ static void build_argv(struct strvec *argv, const struct strvec *cmd,
 	strvec_push(argv, "no:cacheprovider");
 	/* a module that cannot be imported must not hide the other tests */
 	strvec_push(argv, "--continue-on-collection-errors");
+	if (opts->every_test)
+		strvec_push(argv, "--maxfail=0");
 	strvec_push(argv, "-q");
 	strvec_push(argv, "--color=no");
 	if (opts->keyword) {
@@ -215,7 +217,10 @@ static void build_env(struct strvec *env, const struct workdir *w)
 		strvec_pushf(env, "PYTHONPATH=%s", w->dir.ptr);
 	/* tracebacks and messages as UTF-8 whatever the locale */
 	strvec_push(env, "PYTHONIOENCODING=utf-8:backslashreplace");
-	strvec_push(env, "PYTEST_ADDOPTS");
+	/*
+	 * PYTEST_ADDOPTS goes through, as for pytest itself: pytest puts it
+	 * before the command line, so the arguments of build_argv() still win
+	 */
 }
 
 /* One pytest process. Fills `pr`; follows records into `fl`. */
@@ -256,6 +261,14 @@ static int write_skip_file(const struct workdir *w, const struct strvec *ids)
 	return err;
 }
 
+static void say_rejected(struct buf *msg)
+{
+	const char *addopts = getenv("PYTEST_ADDOPTS");
+	buf_adds(msg, "pytest rejected its arguments");
+	if (addopts && *addopts)
+		buf_addf(msg, " (with PYTEST_ADDOPTS='%s')", addopts);
+}
+
 /* How a finished run that did not end as it should is explained. */
 static int explain_failure(const struct proc_result *pr, const struct follow *fl,
 			   const struct records_reader *rd)
@@ -277,12 +290,12 @@ static int explain_failure(const struct proc_result *pr, const struct follow *fl
 		buf_addf(&msg, "the test run did not finish in time: %s", how.ptr);
 		code = ERR_TIMEOUT;
 	} else if (!rd->sessions && !pr->signal && pr->exit_code == 4) {
-		buf_adds(&msg, "pytest rejected its arguments");
+		say_rejected(&msg);
 		code = ERR_USAGE;
 	} else if (!rd->sessions) {
 		buf_addf(&msg, "pytest did not start a test session (%s)", how.ptr);
 	} else if (rd->finished && rd->exitstatus == 4) {
-		buf_adds(&msg, "pytest rejected its arguments");
+		say_rejected(&msg);
 		code = ERR_USAGE;
 	} else if (rd->finished) {
 		buf_addf(&msg, "pytest stopped with exit status %d (%s)", rd->exitstatus,

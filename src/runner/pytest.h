@@ -35,8 +35,13 @@ struct pytest_options {
 	const struct strvec *extra_args;  /* passed to pytest as they are; may be NULL */
 	double test_timeout;              /* seconds; 0: no per-test bound */
 	int run_timeout_ms;               /* the whole run; 0: none */
+	/*
+	 * 1: every test runs, whatever -x or --maxfail say in the project's
+	 * addopts or PYTEST_ADDOPTS (both honoured otherwise): the fix gates
+	 */
+	int every_test;
 };
-#define PYTEST_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, 0 }
+#define PYTEST_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, 0, 0 }
 
 /*
  * Run the tests and fill `out` (TEST_RESULT_INIT; the caller releases it).

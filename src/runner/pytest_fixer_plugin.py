@@ -198,6 +198,29 @@ def _def_line(item):
     return start
 
 
+def _doctest_failure(exc):
+    """The first failed example of a doctest's exception, or None."""
+    import doctest
+    if isinstance(exc, (doctest.DocTestFailure, doctest.UnexpectedException)):
+        return exc
+    failures = getattr(exc, "failures", None)   # pytest's MultipleDoctestFailures
+    if type(exc).__name__ == "MultipleDoctestFailures" and failures:
+        return failures[0]
+    return None
+
+
+def _doctest_difference(item, example, got):
+    """ "Expected: ... Got: ...", as pytest's report of a doctest says it."""
+    import doctest
+    try:
+        from _pytest.doctest import _get_checker, _get_report_choice
+        checker = _get_checker()
+        choice = _get_report_choice(item.config.getoption("doctestreport"))
+    except Exception:   # pytest's private helpers moved: the standard library's words
+        checker, choice = doctest.OutputChecker(), 0
+    return checker.output_difference(example, got, choice).strip()
+
+
 def _message(exc):
     if isinstance(exc, SyntaxError):
         return exc.msg or str(exc)
@@ -477,24 +500,55 @@ class PytestFixerPlugin:
             fields["output"] = _cap("\n".join(sections))
         excinfo = call.excinfo
         if excinfo is None:
-            # no exception: xfail(strict) that passed
+            # no exception: xfail(strict) that passed; pytest's words as the message
             fields["error_type"] = "XPASS(strict)"
-            longrepr = str(rep.longrepr)
-            fields["message"] = _cap(longrepr.replace("[XPASS(strict)]", "", 1).strip())
-            line = _def_line(item)
-            if line:
-                fields["frames"] = [{"file": os.path.relpath(str(item.path), self.rootdir),
-                                     "line": line, "function": getattr(item, "originalname", item.name)}]
+            fields["message"] = _cap(str(rep.longrepr).strip())
+            fields["frames"] = self._test_frames(item)
             return fields
         exc = excinfo.value
+        doctest_failure = _doctest_failure(exc)
+        if doctest_failure is not None:
+            fields.update(self._doctest_fields(item, doctest_failure))
+            return fields
         fields["error_type"] = _error_type(exc)
         fields["message"] = _cap(_message(exc))
         start = str(item.path) if rep.when == "call" else None
         frames = _frames_of(excinfo.tb, self.rootdir, start)
         if not frames:
             frames = _frames_of(excinfo.tb, self.rootdir)
+        if not frames:
+            # raised by pytest or unittest itself (an unexpected success, a
+            # missing fixture): the test is where it happened
+            frames = self._test_frames(item)
         fields["frames"] = frames
         return fields
+
+    def _test_frames(self, item):
+        """The test's own `def` line as the one frame, or none."""
+        path = os.path.abspath(str(item.path))
+        line = _def_line(item)
+        if not line or not _is_project_file(path, self.rootdir):
+            return []
+        return [{"file": os.path.relpath(path, self.rootdir), "line": line,
+                 "function": getattr(item, "originalname", item.name)}]
+
+    def _doctest_fields(self, item, failure):
+        """A failed doctest example as pytest shows it: Expected/Got (or the
+        exception it raised) at the example's file:line."""
+        import doctest
+        test, example = failure.test, failure.example
+        frames = []
+        path = os.path.abspath(test.filename) if test.filename else None
+        if path and test.lineno is not None and _is_project_file(path, self.rootdir):
+            frames.append({"file": os.path.relpath(path, self.rootdir),
+                           "line": test.lineno + example.lineno + 1, "function": test.name})
+        if isinstance(failure, doctest.DocTestFailure):
+            return {"error_type": _error_type(failure), "frames": frames or self._test_frames(item),
+                    "message": _cap(_doctest_difference(item, example, failure.got))}
+        inner = failure.exc_info[1]
+        frames += _frames_of(failure.exc_info[2], self.rootdir)
+        return {"error_type": _error_type(inner), "message": _cap(_message(inner)),
+                "frames": frames or self._test_frames(item)}
 
 
 def pytest_addoption(parser):

@@ -27,6 +27,7 @@ static void running_release(struct running_test *t)
 {
 	free(t->id);
 	failure_free(t->pending);
+	failure_free(t->teardown);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -49,6 +50,15 @@ static const char *get_str(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* a text field of a record, NUL bytes (test output may hold them) kept */
+static void set_text(char **field, json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	if (json_is_string(v))
+		failure_set_text(field, json_string_value(v), json_string_length(v),
+				 FAILURE_TEXT_CAP);
 }
 
 static struct running_test *find_running(struct records_reader *r, const char *id)
@@ -78,19 +88,14 @@ static struct running_test *start_running(struct records_reader *r, const char *
 static void fill_failure(struct failure *f, json_t *rec)
 {
 	json_t *frames = json_object_get(rec, "frames");
-	const char *s;
 	size_t i;
 	json_t *fr;
 
 	failure_split_id(f);
-	if ((s = get_str(rec, "error_type")))
-		failure_set_text(&f->error_type, s, strlen(s), FAILURE_TEXT_CAP);
-	if ((s = get_str(rec, "message")))
-		failure_set_text(&f->message, s, strlen(s), FAILURE_TEXT_CAP);
-	if ((s = get_str(rec, "traceback")))
-		failure_set_text(&f->traceback, s, strlen(s), FAILURE_TEXT_CAP);
-	if ((s = get_str(rec, "output")))
-		failure_set_text(&f->output, s, strlen(s), FAILURE_TEXT_CAP);
+	set_text(&f->error_type, rec, "error_type");
+	set_text(&f->message, rec, "message");
+	set_text(&f->traceback, rec, "traceback");
+	set_text(&f->output, rec, "output");
 	json_array_foreach(frames, i, fr) {
 		const char *file = get_str(fr, "file");
 		json_t *line = json_object_get(fr, "line");
@@ -110,6 +115,20 @@ static struct failure *new_pending(const char *id, enum failure_kind kind, json_
 	return f;
 }
 
+/* Move a failed phase into the result; *pending is taken over (and NULL after). */
+static void add_failed_phase(struct records_reader *r, struct failure **pending)
+{
+	struct failure *f = test_result_add_failure(r->res, (*pending)->id);
+	free(f->id);
+	*f = **pending;   /* take over every field */
+	free(*pending);
+	*pending = NULL;
+	if (f->kind == FAILURE_KIND_FAILURE)
+		r->res->summary.failed++;
+	else
+		r->res->summary.errors++;
+}
+
 /* Move a finished test's outcome into the result. */
 static void finalize(struct records_reader *r, struct running_test *t)
 {
@@ -121,15 +140,9 @@ static void finalize(struct records_reader *r, struct running_test *t)
 	if (r->done_ids)
 		strvec_push(r->done_ids, t->id);
 	if (t->pending) {
-		struct failure *f = test_result_add_failure(r->res, t->id);
-		free(f->id);
-		*f = *t->pending;   /* take over every field */
-		free(t->pending);
-		t->pending = NULL;
-		if (f->kind == FAILURE_KIND_FAILURE)
-			s->failed++;
-		else
-			s->errors++;
+		add_failed_phase(r, &t->pending);
+		if (t->teardown)
+			add_failed_phase(r, &t->teardown);
 	} else if (t->skipped) {
 		if (t->xfail)
 			s->xfailed++;
@@ -182,9 +195,11 @@ static int on_report(struct records_reader *r, json_t *rec)
 			t->xpassed = 1;
 	} else if (!strcmp(outcome, "failed")) {
 		enum failure_kind kind = strcmp(when, "call") ? FAILURE_KIND_ERROR : FAILURE_KIND_FAILURE;
-		/* the first failed phase explains the test; a teardown error after a failed call does not */
+		/* as in pytest's JUnit, a teardown error after a failed phase is an entry of its own */
 		if (!t->pending)
 			t->pending = new_pending(id, kind, rec);
+		else if (!strcmp(when, "teardown") && !t->teardown)
+			t->teardown = new_pending(id, kind, rec);
 	} else {
 		return error_setc(ERR_PARSE, "unknown outcome '%s'", outcome);
 	}
@@ -251,7 +266,7 @@ static int feed_line(struct records_reader *r, const char *line, size_t len)
 	r->line_no++;
 	if (!len)
 		return 0;
-	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!rec || !json_is_object(rec)) {
 		json_decref(rec);
 		return error_setc(ERR_PARSE, "line %zu: %s", r->line_no,
@@ -322,6 +337,8 @@ void records_reader_abandon(struct records_reader *r, const char *id, const char
 	if (!t)
 		return;
 	failure_free(t->pending);
+	failure_free(t->teardown);
+	t->teardown = NULL;
 	f = xcalloc(1, sizeof(*f));
 	f->id = xstrdup(id);
 	f->kind = FAILURE_KIND_FAILURE;

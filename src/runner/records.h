@@ -11,7 +11,9 @@
  * Reader of the records our pytest plugin writes (one JSON object a line,
  * see pytest_fixer_plugin.py). It is fed bytes as they arrive, so the
  * watchdog can follow a run live, and folds the records into a
- * test_result: one outcome per node id, one failure per failing id.
+ * test_result: one outcome per node id, one failure per failed phase (as
+ * pytest's JUnit: a failed test body and then a teardown error are two
+ * entries of one test).
  *
  * The reader borrows `res` (owned by the caller) and owns everything else.
  */
@@ -28,6 +30,7 @@ struct running_test {
 	int setup_failed, call_failed, teardown_failed;
 	int skipped, xfail, xpassed;
 	struct failure *pending;   /* details of the first failed phase; owned */
+	struct failure *teardown;  /* a teardown error after that, a second entry; owned */
 	enum failure_kind kind;
 };
 

@@ -143,13 +143,32 @@ int failure_kind_parse(enum failure_kind *out, const char *name)
 	return -1;
 }
 
+/* <s, len> with each NUL byte spelled FAILURE_NUL_ESCAPE, into `out` */
+static void escape_nul(struct buf *out, const char *s, size_t len)
+{
+	const char *nul;
+	while ((nul = memchr(s, '\0', len))) {
+		buf_add(out, s, (size_t)(nul - s));
+		buf_adds(out, FAILURE_NUL_ESCAPE);
+		len -= (size_t)(nul - s) + 1;
+		s = nul + 1;
+	}
+	buf_add(out, s, len);
+}
+
 void failure_set_text(char **field, const char *s, size_t len, size_t cap)
 {
 	struct buf b = BUF_INIT;
+	struct buf unnul = BUF_INIT;
 	free(*field);
 	if (!s) {
 		*field = NULL;
 		return;
+	}
+	if (memchr(s, '\0', len)) {
+		escape_nul(&unnul, s, len);
+		s = unnul.ptr;
+		len = unnul.len;
 	}
 	if (cap && len > cap) {
 		size_t half = cap / 2;
@@ -160,6 +179,7 @@ void failure_set_text(char **field, const char *s, size_t len, size_t cap)
 		utf8_sanitize(&b, s, len);
 	}
 	*field = buf_detach(&b, NULL);
+	buf_release(&unnul);
 }
 
 void failure_copy(struct failure *dst, const struct failure *src)

@@ -86,7 +86,12 @@ int failure_kind_parse(enum failure_kind *out, const char *name);
 
 /* Text fields filled from test output are capped to this many bytes (head and tail kept). */
 #define FAILURE_TEXT_CAP (64u * 1024)
-/* replace *field with a valid-UTF-8 copy of <s, len>, keeping the head and tail when over `cap` */
+/* how a NUL byte in test output is kept in a text field (Python's spelling of it) */
+#define FAILURE_NUL_ESCAPE "\\x00"
+/*
+ * replace *field with a valid-UTF-8 copy of <s, len>, NUL bytes spelled
+ * FAILURE_NUL_ESCAPE, keeping the head and tail when over `cap`
+ */
 void failure_set_text(char **field, const char *s, size_t len, size_t cap);
 
 #endif

@@ -104,10 +104,10 @@ def test_pytest_usage_error_is_exit_2(project):
     assert "no_such_file.py" in r.stderr, r
 
 
-def test_no_tests_is_exit_0(tmp_path):
+def test_no_tests_is_exit_5(tmp_path):
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     r = run_fixer(["scan", "--json"], tmp_path, env={"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST})
-    assert r.code == 0, r
+    assert r.code == 5, r   # as pytest (issue 12, item 15)
     assert r.json()["summary"]["total"] == 0
 
 

@@ -68,12 +68,12 @@ static void check_run(const struct test_result *res)
 	assert_int_equal(res->summary.total, 7);
 	assert_int_equal(res->summary.passed, 1);
 	assert_int_equal(res->summary.failed, 1);
-	assert_int_equal(res->summary.errors, 2);
+	assert_int_equal(res->summary.errors, 3);
 	assert_int_equal(res->summary.skipped, 1);
 	assert_int_equal(res->summary.xfailed, 1);
 	assert_int_equal(res->summary.xpassed, 1);
 	assert_string_equal(res->rootdir, "/p");
-	assert_int_equal(res->nr_failures, 3);
+	assert_int_equal(res->nr_failures, 4);
 
 	f = &res->failures[0];
 	assert_string_equal(f->id, "tests/test_bad.py");
@@ -94,7 +94,14 @@ static void check_run(const struct test_result *res)
 	assert_string_equal(f->loc_file, "src/calc.py");
 	assert_int_equal(f->loc_line, 6);
 
+	/* ... and the teardown error after it is an entry of its own, as in pytest's JUnit */
 	f = &res->failures[2];
+	assert_string_equal(f->id, "tests/t.py::C::test_div[1-0]");
+	assert_int_equal(f->kind, FAILURE_KIND_ERROR);
+	assert_string_equal(f->error_type, "RuntimeError");
+	assert_string_equal(f->message, "teardown");
+
+	f = &res->failures[3];
 	assert_string_equal(f->id, "tests/t.py::test_td");
 	assert_int_equal(f->kind, FAILURE_KIND_ERROR);
 	assert_string_equal(f->message, "lost \xc3\xa9 writes");
@@ -196,6 +203,24 @@ static void records__interleaved_workers(void **state)
 	test_result_release(&res);
 }
 
+static void records__keep_a_nul_byte_as_a_visible_escape(void **state)
+{
+	static const char text[] =
+		"{\"ev\":\"session\",\"rootdir\":\"/p\"}\n"
+		"{\"ev\":\"start\",\"id\":\"t.py::t\",\"pid\":1}\n"
+		"{\"ev\":\"report\",\"id\":\"t.py::t\",\"when\":\"call\",\"outcome\":\"failed\","
+		"\"message\":\"x\\u0000y\",\"output\":\"a\\u0000b\\u0000\"}\n"
+		"{\"ev\":\"end\",\"id\":\"t.py::t\",\"pid\":1}\n"
+		"{\"ev\":\"finish\",\"exitstatus\":1}\n";
+	struct test_result res = TEST_RESULT_INIT;
+	(void)state;
+	assert_int_equal(feed_all(&res, text, sizeof(text)), 0);
+	assert_int_equal(res.nr_failures, 1);
+	assert_string_equal(res.failures[0].message, "x\\x00y");
+	assert_string_equal(res.failures[0].output, "a\\x00b\\x00");
+	test_result_release(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +230,7 @@ int main(void)
 		cmocka_unit_test(records__truncated_last_line_is_an_error),
 		cmocka_unit_test(records__abandon_records_a_hung_test),
 		cmocka_unit_test(records__interleaved_workers),
+		cmocka_unit_test(records__keep_a_nul_byte_as_a_visible_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
