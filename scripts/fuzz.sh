@@ -54,6 +54,8 @@ for parser in "$@"; do
 	[ -x "$bin" ] || { echo "fuzz.sh: no harness for '$parser' ($src)" >&2; exit 2; }
 	max_len=$(sed -n 's/^#define FUZZ_MAX_LEN \([0-9]*\)$/\1/p' "$src")
 	[ -n "$max_len" ] || { echo "fuzz.sh: $src has no '#define FUZZ_MAX_LEN <bytes>'" >&2; exit 2; }
+	[ -n "$(ls -A tests/fuzz/corpus/"$parser" 2>/dev/null)" ] ||
+		{ echo "fuzz.sh: no seeds in tests/fuzz/corpus/$parser/" >&2; exit 2; }
 
 	corpus=${FUZZ_CORPUS_DIR:+$FUZZ_CORPUS_DIR/$parser}
 	corpus=${corpus:-$work/corpus-$parser}
