@@ -8,6 +8,7 @@ packages=(
 	libgit2-dev libsqlite3-dev libtree-sitter-dev libcurl4-openssl-dev libyaml-dev libpcre2-dev libzip-dev openssl
 	python3 python3-pytest python3-pytest-timeout python3-pytest-xdist python3-pytest-repeat
 	libxml2-utils hyperfine
+	clang-14 libclang-rt-14-dev
 )
 
 sudo=()

@@ -18,3 +18,6 @@ echo "== tests under the sanitizers =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j "$jobs")
+
+echo "== fuzzing each parser for a short while (clang-14, libFuzzer) =="
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
