@@ -265,32 +265,60 @@ def wait_until(pred, timeout, step=0.02):
 
 # ---- the shim ----------------------------------------------------------------------------
 
-def shim_source():
-    """The LD_PRELOAD shim that fails or stops writes (tests/faults/faultfs.c)."""
-    return HERE / "faultfs.c"
-
-
-def build_shim(outdir):
-    """Compile the shim into `outdir` (once); returns the .so path."""
-    so = Path(outdir) / "faultfs.so"
-    src = shim_source()
+def shim():
+    """The LD_PRELOAD shim that fails writes, fsyncs, renames and opens under a path
+    (tests/faults/faultfs.c): PF_FAULTFS (set by CTest), the build's copy, or compiled
+    here once."""
+    path = os.environ.get("PF_FAULTFS")
+    if path and os.path.exists(path):
+        return path
+    built = Path(binary()).resolve().parent / "tests" / "libfaultfs.so"
+    if built.exists():
+        return str(built)
+    so = Path(os.environ.get("TMPDIR", "/tmp")) / ("faultfs-%d.so" % os.getuid())
+    src = HERE / "faultfs.c"
     if not so.exists() or so.stat().st_mtime < src.stat().st_mtime:
-        tmp = so.with_suffix(".so.tmp")
-        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-Wall", "-o", str(tmp), str(src),
-                        "-ldl"], check=True)
+        tmp = Path(str(so) + ".%d" % os.getpid())
+        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", str(tmp), str(src), "-ldl"],
+                       check=True)
         os.replace(tmp, so)
     return str(so)
 
 
-def shim_env(so, **settings):
-    """The environment that loads the shim with `settings` (FAULTFS_* variables)."""
-    env = {"LD_PRELOAD": so}
-    # an ASan build wants its runtime first; the shim does not use it
+def shim_env(path, skip=None, op="write", after=0, errno_name="ENOSPC", count=None):
+    """The environment that makes the `after`-th matching `op` under `path` fail
+    (for "write", `after` is in bytes: what fits before the disk is full)."""
+    env = {"LD_PRELOAD": shim(), "PF_FAULT_PATH": str(path), "PF_FAULT_OP": op,
+           "PF_FAULT_AFTER": str(after), "PF_FAULT_ERRNO": errno_name}
+    if skip:
+        env["PF_FAULT_SKIP"] = ",".join(skip)
+    if count is not None:
+        env["PF_FAULT_COUNT"] = str(count)
+    # an ASan build wants its runtime first in the list; the shim does not use it
     asan = os.environ.get("ASAN_OPTIONS", "")
     env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
-    for key, value in settings.items():
-        env["FAULTFS_" + key.upper()] = str(value)
     return env
+
+
+# the user's files: the project but git's and our own state
+USER_FILES_SKIP = ("/.git/", "/.pytest-fixer/")
+
+
+def blocked_on_fifo(pid):
+    """True when a thread of `pid` waits in open() for a reader of a FIFO: the shim,
+    given a FIFO as PF_FAULT_LOG, stops there at the call it was to fail."""
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return False
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/wchan" % (pid, tid)) as f:
+                if f.read().strip() in ("wait_for_partner", "fifo_open"):
+                    return True
+        except OSError:
+            pass
+    return False
 
 
 # ---- a trial -----------------------------------------------------------------------------
@@ -298,24 +326,30 @@ def shim_env(so, **settings):
 class Trial:
     """One command on a fresh copy of the project, with one fault.
 
-    point: ("delay", seconds) kill -9 after a delay; ("pytest", n) kill -9 once the
-    n-th pytest process of the run has started; ("stop", None) kill -9 once the shim
-    has stopped the process (SIGSTOP, set through `fault_env`); ("none", None) no
-    kill (a disk fault through `fault_env`, or a reference run).
+    point is one of
+      ("delay", seconds)  kill -9 after that long (nothing, if the run ended first);
+      ("pytest", n)       kill -9 once the n-th pytest process of the run has started;
+      ("stop", shim)      kill -9 at the call the shim settings `shim` (a dict of
+                          shim_env() arguments, `path` relative to the project) select:
+                          the shim blocks there on a FIFO, so the process stops before it;
+      ("fault", shim)     no kill: that call fails (ENOSPC, EIO);
+      ("none", None)      no fault at all.
+    accept: for `fix --apply`, the state a whole run leaves (all or nothing).
+    After run(): problems (empty when the trial survived), killed (a kill -9 was sent),
+    reached (the stop or fault point was reached), code, stderr.
     """
 
-    def __init__(self, workdir, template, command, point, label, fault_env=None,
-                 accept=None):
+    def __init__(self, workdir, template, command, point, label, accept=None):
         self.workdir = Path(workdir)
         self.template = Path(template)
         self.command = command
         self.point = point
         self.label = label
-        self.fault_env = fault_env or {}
-        self.accept = accept          # the state a whole run leaves (fix --apply), if any
+        self.accept = accept
         self.problems = []
         self.code = None
         self.killed = False
+        self.reached = False
         self.stderr = ""
 
     def problem(self, text):
@@ -326,13 +360,26 @@ class Trial:
         env = dict(os.environ)
         for var in ("PYTEST_FIXER_PYTEST", "PYTEST_ADDOPTS", "LD_PRELOAD"):
             env.pop(var, None)
+        env = {k: v for k, v in env.items() if not k.startswith("PF_FAULT_")}
         env.update({"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST, "NO_COLOR": "1",
-                    "TMPDIR": str(tmpdir), MARK_VAR: token,
-                    "PYTHONDONTWRITEBYTECODE": "1"})
+                    "TMPDIR": str(tmpdir), MARK_VAR: token, "PYTHONDONTWRITEBYTECODE": "1"})
+        return env
+
+    def fault_env(self, root, base):
+        kind, arg = self.point
+        if kind not in ("stop", "fault"):
+            return {}
+        settings = dict(arg)
+        settings["path"] = root / settings.get("path", "")
+        env = shim_env(**settings)
+        log = base / "faults.log"
+        if kind == "stop":
+            os.mkfifo(log)
+        env["PF_FAULT_LOG"] = str(log)
         return env
 
     def run(self):
-        token = "%d-%d-%s" % (os.getpid(), time.monotonic_ns(), self.label.replace(" ", "_"))
+        token = "%d-%d" % (os.getpid(), time.monotonic_ns())
         base = self.workdir
         if base.exists():
             shutil.rmtree(base)
@@ -346,7 +393,7 @@ class Trial:
         argv = [binary()] + [a.format(info=str(root / "info.json"))
                              for a in COMMANDS[self.command]]
         env = Trial.env(token, tmpdir)
-        env.update(self.fault_env)
+        env.update(self.fault_env(root, base))
         with open(base / "stdout", "wb") as out, open(base / "stderr", "wb") as err:
             proc = subprocess.Popen(argv, cwd=str(root), env=env, stdout=out, stderr=err)
             try:
@@ -357,17 +404,13 @@ class Trial:
                 proc.kill()
                 self.code = proc.wait()
         self.stderr = (base / "stderr").read_text(errors="replace")
-        gone = wait_until(lambda: not marked_processes(token, str(root)), DEATH_SECONDS)
-        if not gone:
-            survivors = marked_processes(token, str(root))
-            self.problem("%d process(es) outlived the run: %s" % (
-                len(survivors), "; ".join("%d %s" % (p, c[:120]) for p, c in survivors.items())))
-            if not wait_until(lambda: not marked_processes(token, str(root)), GRACE_SECONDS):
-                kill_survivors(token, str(root))
-                wait_until(lambda: not marked_processes(token, str(root)), GRACE_SECONDS)
-        self.check_state(root, before, ignore, "after the %s" % self.fault_name())
-        if not self.killed and self.code not in (0, 1):
-            self.check_message()
+        if self.point[0] == "fault":
+            self.reached = (base / "faults.log").exists() and \
+                bool((base / "faults.log").read_text().strip())
+        self.check_processes(token, str(root), "after the %s" % self.fault_name())
+        self.check_state(root, before, ignore, "after the %s" % self.fault_name(), whole=False)
+        if not self.killed and self.code not in (0, 1) and not self.stderr.strip():
+            self.problem("exit %s without a message" % self.code)
         self.check_cleanup(root, tmpdir, token, before, ignore)
         if not self.problems:
             shutil.rmtree(base, ignore_errors=True)
@@ -380,12 +423,14 @@ class Trial:
         if kind == "pytest":
             return "kill -9 while pytest run %d ran" % arg
         if kind == "stop":
-            return "kill -9 at the stopped write"
-        return "disk fault"
+            return "kill -9 at %s" % describe_call(arg)
+        if kind == "fault":
+            return "%s at %s" % (arg.get("errno_name", "ENOSPC"), describe_call(arg))
+        return "run"
 
     def inject(self, proc, token, path):
         kind, arg = self.point
-        if kind == "none":
+        if kind in ("none", "fault"):
             return
         if kind == "delay":
             try:
@@ -405,13 +450,30 @@ class Trial:
                 return len(seen) >= arg
             wait_until(nth_pytest, RUN_TIMEOUT, step=0.005)
         elif kind == "stop":
-            wait_until(lambda: proc.poll() is not None or process_state(proc.pid) == "T",
+            wait_until(lambda: proc.poll() is not None or blocked_on_fifo(proc.pid),
                        RUN_TIMEOUT, step=0.005)
+            self.reached = proc.poll() is None
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             self.killed = True
 
-    def check_state(self, root, before, ignore, when):
+    def check_processes(self, token, path, when):
+        gone = wait_until(lambda: not marked_processes(token, path), DEATH_SECONDS)
+        if gone:
+            return
+        survivors = marked_processes(token, path)
+        self.problem("%s %d process(es) outlived the run: %s" % (
+            when, len(survivors),
+            "; ".join("%d %s" % (p, c[:120]) for p, c in survivors.items())))
+        if not wait_until(lambda: not marked_processes(token, path), GRACE_SECONDS):
+            kill_survivors(token, path)
+            wait_until(lambda: not marked_processes(token, path), GRACE_SECONDS)
+
+    def check_state(self, root, before, ignore, when, whole=True):
+        """The user's state is `before`, or the state a whole run leaves (`accept`).
+        Not `whole`: right after a kill -9 of `fix --apply` between two files, each
+        file may be either (cleanup, like SQLite's journal, must finish the job), but
+        none may be torn, none may appear and nothing else may change."""
         try:
             now = snapshot(root, ignore)
         except RuntimeError as e:
@@ -423,21 +485,18 @@ class Trial:
             return
         if self.accept and now == self.accept:
             return
+        if self.accept and not whole and self.killed and mixed(before, self.accept, now):
+            return
         self.problem("%s the user's state differs: %s" % (
             when, describe_difference(before, now)))
 
-    def check_message(self):
-        text = self.stderr.strip()
-        if not text:
-            self.problem("exit %s without a message" % self.code)
-
     def check_cleanup(self, root, tmpdir, token, before, ignore):
-        env = Trial.env(token, tmpdir)
-        out = subprocess.run([binary(), "cleanup"], cwd=str(root), env=env,
+        out = subprocess.run([binary(), "cleanup"], cwd=str(root), env=Trial.env(token, tmpdir),
                              capture_output=True, text=True, errors="replace",
                              timeout=RUN_TIMEOUT)
         if out.returncode != 0 and (root / ".pytest-fixer" / "state.db").exists():
             self.problem("cleanup exited %d: %s" % (out.returncode, out.stderr.strip()[-300:]))
+        self.check_processes(token, str(root), "after cleanup")
         left = [p.name for p in tmpdir.iterdir() if not p.name.startswith("pytest-of-")]
         if left:
             self.problem("temporary directories left after cleanup: %s" % ", ".join(sorted(left)))
@@ -449,14 +508,34 @@ class Trial:
         locks = [str(p.relative_to(root)) for p in (root / ".git").rglob("*.lock")]
         if locks:
             self.problem("git lock files left: %s" % ", ".join(locks))
-        worktrees = [l for l in git(root, "worktree", "list", "--porcelain").splitlines()
-                     if l.startswith("worktree ")]
-        if len(worktrees) != 1:
-            self.problem("git worktrees left after cleanup: %s" % ", ".join(worktrees[1:]))
+        try:
+            worktrees = [l for l in git(root, "worktree", "list", "--porcelain").splitlines()
+                         if l.startswith("worktree ")]
+            if len(worktrees) != 1:
+                self.problem("git worktrees left after cleanup: %s" % ", ".join(worktrees[1:]))
+        except RuntimeError as e:
+            self.problem("git worktree list fails after cleanup: %s" % e)
         self.check_state(root, before, ignore, "after cleanup")
-        if marked_processes(token, str(root)):
-            self.problem("processes left after cleanup")
-            kill_survivors(token, str(root))
+
+
+def mixed(before, after, now):
+    """Each file of `now` is as in `before` or as in `after`, and nothing else differs."""
+    if any(now[k] != before[k] for k in now if k != "files"):
+        return False
+    if set(now["files"]) != set(before["files"]):
+        return False
+    return all(h in (before["files"][f], after["files"].get(f)) for f, h in now["files"].items())
+
+
+def describe_call(settings):
+    """"the 3rd rename under .git" for shim settings."""
+    n = int(settings.get("after", 0))
+    where = settings.get("path") or "the project"
+    if settings.get("skip"):
+        where += " (but %s)" % ", ".join(settings["skip"])
+    if settings.get("op", "write") == "write":
+        return "the write after %d bytes under %s" % (n, where)
+    return "%s #%d under %s" % (settings["op"], n + 1, where)
 
 
 def reference(workdir, template, command):
