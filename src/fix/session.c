@@ -991,47 +991,59 @@ static int loop(struct session *s, struct fix_outcome *out)
 	return err;
 }
 
+/*
+ * --apply: every verified fix into the user's working tree, all or nothing.
+ * The final content of each file is worked out first (merged with the
+ * user's own edits), then the files are written together (fs_batch).
+ */
+/* "<what>: <the last error>; nothing was changed (<where>)" */
+static int apply_refused(int err, const char *what, const char *where)
+{
+	char *why = xstrdup(error_last());
+	error_setc(err, "%s: %s; nothing was changed (%s)", what, why, where);
+	free(why);
+	return err;
+}
+
 static int apply_to_worktree(struct session *s)
 {
-	size_t i;
+	struct buf where = BUF_INIT;
+	struct fs_batch batch = FS_BATCH_INIT;
 	struct strvec done = STRVEC_INIT;
+	size_t i;
 	int err = 0;
 
 	if (!s->repo || s->opts->dry_run)
 		return 0;
 	if (s->opts->branch) {
 		/* one branch: everything from the base to its tip, at once */
-		struct buf patch = BUF_INIT;
 		if (!*s->tip)
-			return 0;
-		err = vcs_diff(&patch, s->repo, s->base, s->tip);
-		if (!err)
-			err = vcs_apply_to_workdir(s->repo, patch.ptr, patch.len, 1);
-		if (!err)
-			err = vcs_apply_to_workdir(s->repo, patch.ptr, patch.len, 0);
-		if (err == ERR_CONFLICT)
-			err = error_prefix(ERR_CONFLICT, "cannot apply the fixes to your working tree "
-					   "(they are still on branch '%s')", s->opts->branch);
-		buf_release(&patch);
-		return err;
+			goto done;
+		if ((err = vcs_apply_to_batch(&batch, s->repo, s->base, s->tip)) < 0) {
+			buf_addf(&where, "the fixes are on branch '%s'", s->opts->branch);
+			err = apply_refused(err, "cannot apply the fixes to your working tree", where.ptr);
+		}
 	}
-	for (i = 0; i < s->nr_failures && !err; i++) {
+	for (i = 0; !s->opts->branch && i < s->nr_failures && !err; i++) {
 		struct failure_row *r = &s->failures[i];
-		struct buf patch = BUF_INIT;
 		if (!r->commit || strvec_find(&done, r->commit) >= 0)
 			continue;
 		strvec_push(&done, r->commit);
-		err = vcs_diff(&patch, s->repo, NULL, r->commit);
-		if (!err)
-			err = vcs_apply_to_workdir(s->repo, patch.ptr, patch.len, 1);
-		if (!err)
-			err = vcs_apply_to_workdir(s->repo, patch.ptr, patch.len, 0);
-		if (err == ERR_CONFLICT)
-			err = error_prefix(ERR_CONFLICT, "cannot apply the fix of '%s' to your working "
-					   "tree (it is still on branch '%s')", r->failure.id,
-					   r->branch ? r->branch : "?");
-		buf_release(&patch);
+		if ((err = vcs_apply_to_batch(&batch, s->repo, NULL, r->commit)) < 0) {
+			struct buf what = BUF_INIT;
+			buf_addf(&what, "cannot apply the fix of '%s' to your working tree",
+				 r->failure.id);
+			buf_addf(&where, "the fix is on branch '%s'", r->branch ? r->branch : "?");
+			err = apply_refused(err, what.ptr, where.ptr);
+			buf_release(&what);
+		}
 	}
+	if (!err && (err = fs_batch_commit(&batch)) < 0)
+		err = error_prefix(err, "cannot apply the fixes to your working tree (they are on "
+				   "their branches)");
+done:
+	buf_release(&where);
+	fs_batch_release(&batch);
 	strvec_clear(&done);
 	return err;
 }

@@ -1,6 +1,7 @@
 #include "util/fs.h"
 
 #include "util/error.h"
+#include "util/strvec.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
@@ -61,44 +62,322 @@ int fs_read_file(struct buf *out, const char *path, size_t max)
 	return err;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/*
+ * Write `data` to a new temporary file beside `path` (its name, path +
+ * `suffix` + random, into `tmp`), with `mode`, and fsync it. Nothing is
+ * left behind on failure; the message names `path`.
+ */
+static int write_temp(struct buf *tmp, const char *path, const char *suffix, const void *data,
+		      size_t len, mode_t mode)
 {
-	size_t plen = strlen(path);
-	char *tmp = xmalloc(plen + 16);
 	const char *p = data;
 	int fd;
 	int err = 0;
 
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-	fd = mkstemp(tmp);
+	buf_reset(tmp);
+	buf_addf(tmp, "%s%sXXXXXX", path, suffix);
+	fd = mkstemp(tmp->ptr);
 	if (fd < 0) {
 		err = error_errno("cannot create a temporary file beside '%s'", path);
-		goto done;
+		buf_reset(tmp);
+		return err;
 	}
 	while (len) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err = error_errno("cannot write '%s'", tmp);
+			err = error_errno("cannot write '%s'", path);
 			break;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
 	if (!err && fchmod(fd, mode) < 0)
-		err = error_errno("cannot set the mode of '%s'", tmp);
+		err = error_errno("cannot set the mode of '%s'", tmp->ptr);
 	if (!err && fsync(fd) < 0)
-		err = error_errno("cannot sync '%s'", tmp);
+		err = error_errno("cannot write '%s': fsync", path);
 	if (close(fd) < 0 && !err)
-		err = error_errno("cannot close '%s'", tmp);
-	if (!err && rename(tmp, path) < 0)
-		err = error_errno("cannot rename '%s' to '%s'", tmp, path);
-	if (err)
-		unlink(tmp);
+		err = error_errno("cannot write '%s': close", path);
+	if (err) {
+		unlink(tmp->ptr);
+		buf_reset(tmp);
+	}
+	return err;
+}
+
+/* the directory part of `path` into `out` ("." for a bare name) */
+static void dir_of(struct buf *out, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	buf_reset(out);
+	if (!slash)
+		buf_addch(out, '.');
+	else if (slash == path)
+		buf_addch(out, '/');
+	else
+		buf_add(out, path, (size_t)(slash - path));
+}
+
+/* make a rename or an unlink in `dir` durable */
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return error_errno("cannot open directory '%s'", dir);
+	/* some file systems cannot sync a directory: nothing more to do there */
+	if (fsync(fd) < 0 && errno != EINVAL && errno != ENOTSUP)
+		err = error_errno("cannot sync directory '%s'", dir);
+	close(fd);
+	return err;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	struct buf tmp = BUF_INIT, dir = BUF_INIT;
+	int err;
+
+	if ((err = write_temp(&tmp, path, FS_TEMP_SUFFIX, data, len, mode)) < 0)
+		goto done;
+	if (rename(tmp.ptr, path) < 0) {
+		err = error_errno("cannot rename '%s' to '%s'", tmp.ptr, path);
+		unlink(tmp.ptr);
+		goto done;
+	}
+	/* the new content is in place: a directory that cannot be synced does not undo it */
+	dir_of(&dir, path);
+	fsync_dir(dir.ptr);
+	error_clear();
 done:
-	free(tmp);
+	buf_release(&tmp);
+	buf_release(&dir);
+	return err;
+}
+
+struct fs_batch_file *fs_batch_find(const struct fs_batch *b, const char *path)
+{
+	size_t i;
+	for (i = 0; i < b->nr; i++)
+		if (!strcmp(b->files[i].path, path))
+			return &b->files[i];
+	return NULL;
+}
+
+struct fs_batch_file *fs_batch_get(struct fs_batch *b, const char *path)
+{
+	struct fs_batch_file *f = fs_batch_find(b, path);
+
+	if (f)
+		return f;
+	ALLOC_GROW(b->files, b->nr + 1, b->alloc);
+	f = &b->files[b->nr++];
+	memset(f, 0, sizeof(*f));
+	f->path = xstrdup(path);
+	buf_init(&f->data, 0);
+	f->mode = FS_BATCH_DEFAULT_MODE;
+	return f;
+}
+
+void fs_batch_release(struct fs_batch *b)
+{
+	size_t i;
+	for (i = 0; i < b->nr; i++) {
+		free(b->files[i].path);
+		buf_release(&b->files[i].data);
+	}
+	free(b->files);
+	b->files = NULL;
+	b->nr = b->alloc = 0;
+}
+
+/* what fs_batch_commit() did to one file, to undo it */
+struct batch_step {
+	struct buf tmp;      /* the new content, until renamed */
+	struct buf backup;   /* the original, while it may be needed */
+	int existed;
+	int done;            /* renamed into place (or removed) */
+};
+
+/* a name beside `path` that nothing has, for a hard link to it */
+static int link_backup(struct buf *out, const char *path)
+{
+	static unsigned counter;
+	int tries;
+
+	for (tries = 0; tries < FS_BACKUP_TRIES; tries++) {
+		buf_reset(out);
+		buf_addf(out, "%s%s%d.%u", path, FS_BACKUP_SUFFIX, (int)getpid(), counter++);
+		if (!link(path, out->ptr))
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	buf_reset(out);
+	return -1;
+}
+
+/* keep the original of `path`: a hard link, else a copy (both fsynced) */
+static int keep_original(struct buf *out, const char *path, mode_t mode)
+{
+	struct buf data = BUF_INIT;
+	int err;
+
+	if (!link_backup(out, path))
+		return 0;
+	if ((err = fs_read_file(&data, path, 0)) == 0)
+		err = write_temp(out, path, FS_BACKUP_SUFFIX, data.ptr, data.len, mode);
+	buf_release(&data);
+	return err;
+}
+
+/* the missing directories above `path`, made top down and listed in `made` */
+static int make_parents(struct strvec *made, const char *path)
+{
+	struct buf dir = BUF_INIT;
+	struct strvec missing = STRVEC_INIT;
+	size_t i;
+	int err = 0;
+
+	dir_of(&dir, path);
+	while (strcmp(dir.ptr, "/") && strcmp(dir.ptr, ".") && !fs_is_dir(dir.ptr)) {
+		char *d = xstrdup(dir.ptr);
+		strvec_push(&missing, d);
+		dir_of(&dir, d);
+		free(d);
+	}
+	for (i = missing.nr; i-- > 0 && !err;) {
+		if (mkdir(missing.v[i], FS_BATCH_DIR_MODE) < 0)
+			err = error_errno("cannot create directory '%s'", missing.v[i]);
+		else
+			strvec_push(made, missing.v[i]);
+	}
+	strvec_clear(&missing);
+	buf_release(&dir);
+	return err;
+}
+
+/* put back what steps [0, n) changed; 0, or -1 with the originals that could not be */
+static int batch_undo(struct fs_batch *b, struct batch_step *steps, size_t n, struct buf *lost)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = n; i-- > 0;) {
+		struct batch_step *st = &steps[i];
+		if (!st->done)
+			continue;
+		if (!st->existed) {
+			if (unlink(b->files[i].path) < 0 && errno != ENOENT) {
+				buf_addf(lost, "%s'%s' (new) could not be removed: %s", lost->len ? "; " : "",
+					 b->files[i].path, strerror(errno));
+				err = -1;
+			}
+		} else if (rename(st->backup.ptr, b->files[i].path) < 0) {
+			buf_addf(lost, "%s'%s' could not be restored (its original is in '%s'): %s",
+				 lost->len ? "; " : "", b->files[i].path, st->backup.ptr, strerror(errno));
+			err = -1;
+			continue;
+		}
+		buf_reset(&st->backup);   /* used up */
+		st->done = 0;
+	}
+	return err;
+}
+
+int fs_batch_commit(struct fs_batch *b)
+{
+	struct batch_step *steps = xcalloc(b->nr ? b->nr : 1, sizeof(*steps));
+	struct strvec made = STRVEC_INIT, dirs = STRVEC_INIT;
+	struct buf dir = BUF_INIT, lost = BUF_INIT;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < b->nr; i++) {
+		buf_init(&steps[i].tmp, 0);
+		buf_init(&steps[i].backup, 0);
+	}
+	/* 1: every new content and every original safe on disk; nothing of the user's touched */
+	for (i = 0; i < b->nr && !err; i++) {
+		struct fs_batch_file *f = &b->files[i];
+		struct batch_step *st = &steps[i];
+		struct stat sb;
+		mode_t mode = f->mode;
+
+		if (lstat(f->path, &sb) == 0) {
+			if (!S_ISREG(sb.st_mode)) {
+				err = error_setc(ERR_CONFLICT, "cannot replace '%s': it is not a regular file",
+						 f->path);
+				break;
+			}
+			st->existed = 1;
+			mode = sb.st_mode & 07777;
+		} else if (errno != ENOENT && errno != ENOTDIR) {
+			err = error_errno("cannot read '%s'", f->path);
+			break;
+		} else if (f->remove) {
+			continue;   /* already gone */
+		} else if ((err = make_parents(&made, f->path)) < 0) {
+			break;
+		}
+		if (!f->remove)
+			err = write_temp(&st->tmp, f->path, FS_TEMP_SUFFIX, f->data.ptr, f->data.len, mode);
+		if (!err && st->existed)
+			err = keep_original(&st->backup, f->path, mode);
+		dir_of(&dir, f->path);
+		if (strvec_find(&dirs, dir.ptr) < 0)
+			strvec_push(&dirs, dir.ptr);
+	}
+	/* 2: into place, one by one */
+	for (i = 0; i < b->nr && !err; i++) {
+		struct fs_batch_file *f = &b->files[i];
+		struct batch_step *st = &steps[i];
+
+		if (f->remove) {
+			if (st->existed && unlink(f->path) < 0)
+				err = error_errno("cannot remove '%s'", f->path);
+		} else if (rename(st->tmp.ptr, f->path) < 0) {
+			err = error_errno("cannot write '%s': rename", f->path);
+		} else {
+			buf_reset(&st->tmp);
+		}
+		st->done = !err && (st->existed || !f->remove);
+	}
+	/* 3: the renames made durable */
+	for (i = 0; i < dirs.nr && !err; i++)
+		err = fsync_dir(dirs.v[i]);
+	for (i = made.nr; i-- > 0 && !err;) {
+		dir_of(&dir, made.v[i]);
+		err = fsync_dir(dir.ptr);
+	}
+
+	if (err < 0) {
+		char *why = xstrdup(error_last());
+		if (batch_undo(b, steps, b->nr, &lost) < 0)
+			error_setc(err, "%s; not everything could be put back: %s", why, lost.ptr);
+		else
+			error_setc(err, "%s; nothing was changed", why);
+		free(why);
+	}
+	/* 4: no temporary file or backup left (a backup stays only when it could not be put back) */
+	for (i = 0; i < b->nr; i++) {
+		if (steps[i].tmp.len)
+			unlink(steps[i].tmp.ptr);
+		if (steps[i].backup.len && !(err < 0 && steps[i].done))
+			unlink(steps[i].backup.ptr);
+		buf_release(&steps[i].tmp);
+		buf_release(&steps[i].backup);
+	}
+	if (err < 0)
+		for (i = made.nr; i-- > 0;)
+			rmdir(made.v[i]);
+	free(steps);
+	strvec_clear(&made);
+	strvec_clear(&dirs);
+	buf_release(&dir);
+	buf_release(&lost);
 	return err;
 }
 

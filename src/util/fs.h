@@ -13,6 +13,42 @@ int fs_read_file(struct buf *out, const char *path, size_t max);
  * old contents stay intact if anything fails. `mode` as for open(2).
  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/*
+ * Files written together, all or nothing (fix --apply). Each entry is an
+ * absolute path and its new content, or its removal. fs_batch_commit()
+ * first writes every new content to a temporary file beside its target and
+ * fsyncs it, and keeps each original (a hard link, or a copy where links
+ * are not possible); only then renames them into place, one after the
+ * other, and fsyncs the directories. When any step fails, the files renamed
+ * so far get their originals back, and every temporary file, backup and
+ * directory it made is removed: the files are byte for byte as before, and
+ * the error says so. The batch owns its entries and their content.
+ */
+struct fs_batch_file {
+	char *path;        /* absolute */
+	struct buf data;   /* the new content (when !remove) */
+	mode_t mode;       /* for a new file; an existing one keeps its own */
+	int remove;        /* delete the file instead */
+};
+struct fs_batch {
+	struct fs_batch_file *files;
+	size_t nr, alloc;
+};
+#define FS_BATCH_INIT { NULL, 0, 0 }
+/* the temporary names fs_write_atomic() and fs_batch_commit() use beside a file */
+#define FS_TEMP_SUFFIX ".tmp."
+#define FS_BACKUP_SUFFIX ".orig.tmp."
+#define FS_BACKUP_TRIES 100
+#define FS_BATCH_DEFAULT_MODE 0644
+#define FS_BATCH_DIR_MODE 0755
+
+/* the entry for `path`, added (content empty, mode 0644) when missing; borrowed from `b` */
+struct fs_batch_file *fs_batch_get(struct fs_batch *b, const char *path);
+/* the entry for `path`, or NULL; borrowed from `b` */
+struct fs_batch_file *fs_batch_find(const struct fs_batch *b, const char *path);
+int fs_batch_commit(struct fs_batch *b);
+void fs_batch_release(struct fs_batch *b);
+
 /* create a private temporary directory under $TMPDIR; the path goes into `out` */
 int fs_mkdtemp(struct buf *out, const char *prefix);
 /* rm -rf, without following symlinks */

@@ -960,14 +960,15 @@ void vcs_branch_name_sanitize(struct buf *out, const char *text)
 
 /* ---- diffs and patches ---- */
 
-int vcs_diff(struct buf *out, struct vcs_repo *repo, const char *from, const char *to)
+/* the diff from commit `from` (NULL: the first parent of `to`, or nothing) to commit `to` */
+static int diff_commits(git_diff **out, struct vcs_repo *repo, const char *from, const char *to)
 {
 	git_diff_options opts;
 	git_commit *from_c = NULL, *to_c = NULL;
 	git_tree *from_t = NULL, *to_t = NULL;
-	git_diff *diff = NULL;
 	int err;
 
+	*out = NULL;
 	diff_options_init(&opts);
 	if ((err = lookup_commit(&to_c, repo->git, to)) < 0)
 		goto done;
@@ -985,17 +986,24 @@ int vcs_diff(struct buf *out, struct vcs_repo *repo, const char *from, const cha
 		err = fail(err, "cannot read the trees to compare");
 		goto done;
 	}
-	if ((err = git_diff_tree_to_tree(&diff, repo->git, from_t, to_t, &opts)) < 0) {
+	if ((err = git_diff_tree_to_tree(out, repo->git, from_t, to_t, &opts)) < 0)
 		err = fail(err, "cannot compare '%s' with '%s'", from ? from : "its parent", to);
-		goto done;
-	}
-	err = diff_to_buf(out, diff);
 done:
-	git_diff_free(diff);
 	git_tree_free(to_t);
 	git_tree_free(from_t);
 	git_commit_free(to_c);
 	git_commit_free(from_c);
+	return err;
+}
+
+int vcs_diff(struct buf *out, struct vcs_repo *repo, const char *from, const char *to)
+{
+	git_diff *diff = NULL;
+	int err;
+
+	if ((err = diff_commits(&diff, repo, from, to)) == 0)
+		err = diff_to_buf(out, diff);
+	git_diff_free(diff);
 	return err;
 }
 
@@ -1107,6 +1115,168 @@ int vcs_apply_to_workdir(struct vcs_repo *repo, const char *patch, size_t len, i
 		err = fail(err, "patch does not apply to the work tree of '%s'", repo->workdir);
 	}
 done:
+	git_diff_free(diff);
+	return err;
+}
+
+/* one side of a three-way merge: a file's content, or its absence */
+struct side {
+	int present;
+	struct buf data;
+};
+#define SIDE_INIT { 0, BUF_INIT }
+
+/* the blob `id` as it would be checked out at `path` (smudge filters, eol) */
+static int blob_for_workdir(struct side *out, git_repository *git, const git_oid *id,
+			    const char *path)
+{
+	git_blob_filter_options fo;
+	git_blob *blob = NULL;
+	git_buf text = GIT_BUF_INIT;
+	int err;
+
+	git_blob_filter_options_init(&fo, GIT_BLOB_FILTER_OPTIONS_VERSION);
+	if ((err = git_blob_lookup(&blob, git, id)) < 0)
+		return fail(err, "cannot read the blob of '%s'", path);
+	if ((err = git_blob_filter(&text, blob, path, &fo)) < 0) {
+		err = fail(err, "cannot filter '%s'", path);
+	} else {
+		out->present = 1;
+		buf_add(&out->data, text.ptr ? text.ptr : "", text.size);
+	}
+	git_buf_dispose(&text);
+	git_blob_free(blob);
+	return err;
+}
+
+/* what the work tree has at `path` now: the batch's planned content first, else the file */
+static int workdir_side(struct side *out, const struct fs_batch *batch, const char *full)
+{
+	const struct fs_batch_file *f = fs_batch_find(batch, full);
+	struct stat st;
+	int err;
+
+	if (f) {
+		out->present = !f->remove;
+		if (out->present)
+			buf_add(&out->data, f->data.ptr, f->data.len);
+		return 0;
+	}
+	if (lstat(full, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return error_errno("cannot read '%s'", full);
+	}
+	if (!S_ISREG(st.st_mode))
+		return error_setc(ERR_CONFLICT, "'%s' is not a regular file in your working tree",
+				  full);
+	if ((err = fs_read_file(&out->data, full, 0)) == 0)
+		out->present = 1;
+	return err;
+}
+
+static int same_side(const struct side *a, const struct side *b)
+{
+	if (a->present != b->present)
+		return 0;
+	return !a->present || (a->data.len == b->data.len &&
+			       !memcmp(a->data.ptr, b->data.ptr, a->data.len));
+}
+
+/* base -> fix merged into `user` (the work tree's version); ERR_CONFLICT naming the file */
+static int merge_sides(struct side *out, struct side *base, struct side *user, struct side *fix,
+		       const char *path)
+{
+	git_merge_file_input in_base, in_user, in_fix;
+	git_merge_file_result res;
+	int err;
+
+	if (same_side(user, base) || same_side(user, fix)) {
+		out->present = fix->present;
+		buf_add(&out->data, fix->data.ptr, fix->data.len);
+		return 0;
+	}
+	if (!base->present)
+		return error_setc(ERR_CONFLICT, "'%s' already exists in your working tree with "
+				  "other content", path);
+	if (!user->present)
+		return error_setc(ERR_CONFLICT, "'%s' was removed from your working tree", path);
+	if (!fix->present)
+		return error_setc(ERR_CONFLICT, "'%s' has changes of yours and the fix removes it",
+				  path);
+	git_merge_file_input_init(&in_base, GIT_MERGE_FILE_INPUT_VERSION);
+	git_merge_file_input_init(&in_user, GIT_MERGE_FILE_INPUT_VERSION);
+	git_merge_file_input_init(&in_fix, GIT_MERGE_FILE_INPUT_VERSION);
+	in_base.ptr = base->data.ptr;
+	in_base.size = base->data.len;
+	in_base.path = path;
+	in_user.ptr = user->data.ptr;
+	in_user.size = user->data.len;
+	in_user.path = path;
+	in_fix.ptr = fix->data.ptr;
+	in_fix.size = fix->data.len;
+	in_fix.path = path;
+	memset(&res, 0, sizeof(res));
+	if ((err = git_merge_file(&res, &in_base, &in_user, &in_fix, NULL)) < 0)
+		return fail(err, "cannot merge the fix into '%s'", path);
+	if (!res.automergeable) {
+		err = error_setc(ERR_CONFLICT, "'%s' has changes of yours that overlap the fix", path);
+	} else {
+		out->present = 1;
+		buf_add(&out->data, res.ptr, res.len);
+	}
+	git_merge_file_result_free(&res);
+	return err;
+}
+
+int vcs_apply_to_batch(struct fs_batch *out, struct vcs_repo *repo, const char *from,
+		       const char *to)
+{
+	git_diff *diff = NULL;
+	struct buf full = BUF_INIT;
+	size_t i, n;
+	int err;
+
+	if ((err = diff_commits(&diff, repo, from, to)) < 0)
+		goto done;
+	n = git_diff_num_deltas(diff);
+	for (i = 0; i < n && !err; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
+		struct side base = SIDE_INIT, user = SIDE_INIT, fix = SIDE_INIT, merged = SIDE_INIT;
+
+		if ((err = check_path(path)) < 0)
+			break;
+		if (d->old_file.mode == GIT_FILEMODE_LINK || d->new_file.mode == GIT_FILEMODE_LINK ||
+		    d->old_file.mode == GIT_FILEMODE_COMMIT || d->new_file.mode == GIT_FILEMODE_COMMIT) {
+			err = error_setc(ERR_CONFLICT, "cannot apply a change to '%s': only regular "
+					 "files are applied", path);
+			break;
+		}
+		buf_reset(&full);
+		buf_addf(&full, "%s/%s", repo->workdir, path);
+		if (d->status != GIT_DELTA_ADDED)
+			err = blob_for_workdir(&base, repo->git, &d->old_file.id, path);
+		if (!err && d->status != GIT_DELTA_DELETED)
+			err = blob_for_workdir(&fix, repo->git, &d->new_file.id, path);
+		if (!err)
+			err = workdir_side(&user, out, full.ptr);
+		if (!err)
+			err = merge_sides(&merged, &base, &user, &fix, path);
+		if (!err && !same_side(&merged, &user)) {
+			struct fs_batch_file *f = fs_batch_get(out, full.ptr);
+			f->remove = !merged.present;
+			buf_reset(&f->data);
+			buf_add(&f->data, merged.data.ptr, merged.data.len);
+			f->mode = d->new_file.mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644;
+		}
+		buf_release(&base.data);
+		buf_release(&user.data);
+		buf_release(&fix.data);
+		buf_release(&merged.data);
+	}
+done:
+	buf_release(&full);
 	git_diff_free(diff);
 	return err;
 }

@@ -130,6 +130,21 @@ int vcs_diff_files(struct buf *out, struct vcs_repo *repo, const char *commit, c
  */
 int vcs_apply_to_workdir(struct vcs_repo *repo, const char *patch, size_t len, int check_only);
 
+/*
+ * Plan applying the change from commit `from` (NULL: the first parent of
+ * `to`) to commit `to` to the work tree, without writing anything: each
+ * file it changes gets an entry in `out` (absolute path) with the content
+ * the work tree would then have, in its checked-out form. The current
+ * content is the one `out` already plans (an earlier change), else the
+ * file's. A file the user has not touched since `from` takes the change;
+ * one the user changed takes it through a three-way merge, or, when the
+ * two overlap (or one side removes or adds the file the other changed),
+ * ERR_CONFLICT naming the file. Only regular files are applied.
+ */
+struct fs_batch;
+int vcs_apply_to_batch(struct fs_batch *out, struct vcs_repo *repo, const char *from,
+		       const char *to);
+
 /* Odds and ends. */
 /* make sure the line `pattern` (e.g. "/.pytest-fixer/") is in info/exclude (atomic rewrite) */
 int vcs_exclude(struct vcs_repo *repo, const char *pattern);

@@ -11,6 +11,7 @@
 #include "util/strvec.h"
 #include "util/utf8.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -166,6 +167,96 @@ static void fs__atomic_write_replaces_and_reads_back(void **state)
 	buf_release(&got);
 }
 
+/* the names in `dir`, sorted, joined by spaces */
+static void list_dir(struct buf *out, const char *dir)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort), i;
+
+	buf_reset(out);
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, ".."))
+			buf_addf(out, "%s%s", out->len ? " " : "", names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void fs__batch_writes_removes_and_keeps_modes(void **state)
+{
+	struct buf dir = BUF_INIT, path = BUF_INIT, got = BUF_INIT;
+	struct fs_batch b = FS_BATCH_INIT;
+	struct fs_batch_file *f;
+	struct stat st;
+	(void)state;
+	assert_int_equal(fs_mkdtemp(&dir, "pf-test"), 0);
+	buf_addf(&path, "%s/run.sh", dir.ptr);
+	assert_int_equal(fs_write_atomic(path.ptr, "old", 3, 0755), 0);
+	f = fs_batch_get(&b, path.ptr);
+	buf_adds(&f->data, "new");
+	assert_ptr_equal(fs_batch_get(&b, path.ptr), f);
+	buf_reset(&path);
+	buf_addf(&path, "%s/gone.txt", dir.ptr);
+	assert_int_equal(fs_write_atomic(path.ptr, "x", 1, 0644), 0);
+	fs_batch_get(&b, path.ptr)->remove = 1;
+	buf_reset(&path);
+	buf_addf(&path, "%s/a/b/made.py", dir.ptr);
+	buf_adds(&fs_batch_get(&b, path.ptr)->data, "made");
+	assert_int_equal(fs_batch_commit(&b), 0);
+
+	list_dir(&got, dir.ptr);
+	assert_string_equal(got.ptr, "a run.sh");
+	buf_reset(&got);
+	assert_int_equal(fs_read_file(&got, path.ptr, 0), 0);
+	assert_string_equal(got.ptr, "made");
+	buf_reset(&path);
+	buf_addf(&path, "%s/run.sh", dir.ptr);
+	buf_reset(&got);
+	assert_int_equal(fs_read_file(&got, path.ptr, 0), 0);
+	assert_string_equal(got.ptr, "new");
+	assert_int_equal(stat(path.ptr, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0755);   /* an existing file keeps its mode */
+	fs_batch_release(&b);
+	fs_remove_tree(dir.ptr);
+	buf_release(&dir);
+	buf_release(&path);
+	buf_release(&got);
+}
+
+static void fs__batch_failure_leaves_everything_as_it_was(void **state)
+{
+	struct buf dir = BUF_INIT, path = BUF_INIT, got = BUF_INIT;
+	struct fs_batch b = FS_BATCH_INIT;
+	(void)state;
+	assert_int_equal(fs_mkdtemp(&dir, "pf-test"), 0);
+	buf_addf(&path, "%s/keep.py", dir.ptr);
+	assert_int_equal(fs_write_atomic(path.ptr, "mine", 4, 0644), 0);
+	buf_adds(&fs_batch_get(&b, path.ptr)->data, "theirs");
+	buf_reset(&path);
+	buf_addf(&path, "%s/new/dir/file.py", dir.ptr);
+	buf_adds(&fs_batch_get(&b, path.ptr)->data, "new");
+	/* the last one cannot be written: a directory is in its place */
+	buf_reset(&path);
+	buf_addf(&path, "%s/sub", dir.ptr);
+	assert_int_equal(fs_mkdir_p(path.ptr, 0755), 0);
+	buf_adds(&fs_batch_get(&b, path.ptr)->data, "x");
+	assert_int_equal(fs_batch_commit(&b), ERR_CONFLICT);
+	assert_non_null(strstr(error_last(), "it is not a regular file; nothing was changed"));
+
+	list_dir(&got, dir.ptr);
+	assert_string_equal(got.ptr, "keep.py sub");   /* no temporary file, no new directory */
+	buf_reset(&path);
+	buf_addf(&path, "%s/keep.py", dir.ptr);
+	buf_reset(&got);
+	assert_int_equal(fs_read_file(&got, path.ptr, 0), 0);
+	assert_string_equal(got.ptr, "mine");
+	fs_batch_release(&b);
+	fs_remove_tree(dir.ptr);
+	buf_release(&dir);
+	buf_release(&path);
+	buf_release(&got);
+}
+
 static void fs__relative_to(void **state)
 {
 	char *r;
@@ -196,6 +287,8 @@ int main(void)
 		cmocka_unit_test(utf8__validates),
 		cmocka_unit_test(utf8__sanitize_replaces_bad_bytes),
 		cmocka_unit_test(fs__atomic_write_replaces_and_reads_back),
+		cmocka_unit_test(fs__batch_writes_removes_and_keeps_modes),
+		cmocka_unit_test(fs__batch_failure_leaves_everything_as_it_was),
 		cmocka_unit_test(fs__relative_to),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
