@@ -62,9 +62,9 @@ def test_kill_9_of_fix_while_the_branch_is_committed(tmp_path, template):
 
 
 def test_kill_9_of_apply_between_its_two_files(tmp_path, template, applied):
-    # the second file --apply opens for writing: the first one is (being) written
-    point = ("stop", {"skip": fk.USER_FILES_SKIP, "op": "open", "after": 1})
-    t = trial(tmp_path, template, "fix --apply", point, "fix --apply, kill -9 at its 2nd open",
+    # its second rename into place: one file is new, the other is not, yet
+    point = ("stop", {"skip": fk.USER_FILES_SKIP, "op": "rename", "after": 1})
+    t = trial(tmp_path, template, "fix --apply", point, "fix --apply, kill -9 at its 2nd rename",
               accept=applied)
     assert t.reached and t.killed
 

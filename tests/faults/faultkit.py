@@ -24,6 +24,7 @@ so it can be replayed: `Trial(...).run()` with the same arguments.
 import hashlib
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -59,7 +60,10 @@ PROJECT = {
         "def add(a, b):\n    return a + b\n\n\n"
         "def clamp(x, lo, hi):\n    \"\"\"x limited to [lo, hi].\"\"\"\n"
         "    return max(lo, max(x, hi))\n"),
-    "people.py": "def is_adult(age):\n    \"\"\"18 or older.\"\"\"\n    return age > 18\n",
+    "people.py": (
+        "\"\"\"People.\"\"\"\n\n\n"
+        "def is_adult(age):\n    \"\"\"18 or older.\"\"\"\n    return age > 18\n\n\n"
+        "def full_name(first, last):\n    return first + \" \" + last\n"),
     "tests/test_calc.py": (
         "import time\n\nfrom calc import add, clamp\n\n\n"
         "def test_add():\n    time.sleep(%s)\n    assert add(2, 3) == 5\n\n\n"
@@ -138,8 +142,8 @@ def make_template(dest):
     (dest / "README.md").write_text("# two bugs\n\nstaged line\n")
     git(dest, "add", "notes.txt", "README.md")
     (dest / "README.md").write_text("# two bugs\n\nstaged line\nunstaged line\n")
-    # unstaged edits in both files the fixes touch, apart from the lines they change
-    (dest / "people.py").write_text(PROJECT["people.py"] + "\n\n# the user's note\n")
+    # unstaged edits in both files the fixes touch, a few lines from those they change
+    (dest / "people.py").write_text(PROJECT["people.py"].replace("People.", "People, and ages."))
     (dest / "calc.py").write_text(PROJECT["calc.py"].replace("a + b", "a + b  # checked"))
     # untracked
     (dest / "scratch.txt").write_text("untracked scratch\n")
@@ -300,8 +304,9 @@ def shim_env(path, skip=None, op="write", after=0, errno_name="ENOSPC", count=No
     return env
 
 
-# the user's files: the project but git's and our own state
-USER_FILES_SKIP = ("/.git/", "/.pytest-fixer/")
+# the user's files: the project but git's and our own state (the directories too, which
+# are synced; a substring match, so a .gitignore would be spared as well: the project has none)
+USER_FILES_SKIP = ("/.git", "/.pytest-fixer")
 
 
 def blocked_on_fifo(pid):
@@ -347,13 +352,24 @@ class Trial:
         self.label = label
         self.accept = accept
         self.problems = []
+        self.kinds = []
         self.code = None
         self.killed = False
         self.reached = False
         self.stderr = ""
 
+    def mark(self):
+        """"ok", "FAIL", or "----" when the fault point was not reached."""
+        if self.problems:
+            return "FAIL"
+        if self.point[0] != "none" and not (self.killed or self.reached):
+            return "----"
+        return "ok  "
+
     def problem(self, text):
+        """`text`: what went wrong, then ": " and the details."""
         self.problems.append("%s: %s" % (self.label, text))
+        self.kinds.append(re.sub(r"\d+", "N", text.split(": ", 1)[0]))
 
     @staticmethod
     def env(token, tmpdir):
@@ -407,8 +423,8 @@ class Trial:
         if self.point[0] == "fault":
             self.reached = (base / "faults.log").exists() and \
                 bool((base / "faults.log").read_text().strip())
-        self.check_processes(token, str(root), "after the %s" % self.fault_name())
-        self.check_state(root, before, ignore, "after the %s" % self.fault_name(), whole=False)
+        self.check_processes(token, str(root), "after the run")
+        self.check_state(root, before, ignore, "after the run", whole=False)
         if not self.killed and self.code not in (0, 1) and not self.stderr.strip():
             self.problem("exit %s without a message" % self.code)
         self.check_cleanup(root, tmpdir, token, before, ignore)
@@ -462,8 +478,8 @@ class Trial:
         if gone:
             return
         survivors = marked_processes(token, path)
-        self.problem("%s %d process(es) outlived the run: %s" % (
-            when, len(survivors),
+        self.problem("%d process(es) outlived the run (%s): %s" % (
+            len(survivors), when,
             "; ".join("%d %s" % (p, c[:120]) for p, c in survivors.items())))
         if not wait_until(lambda: not marked_processes(token, path), GRACE_SECONDS):
             kill_survivors(token, path)
@@ -472,22 +488,23 @@ class Trial:
     def check_state(self, root, before, ignore, when, whole=True):
         """The user's state is `before`, or the state a whole run leaves (`accept`).
         Not `whole`: right after a kill -9 of `fix --apply` between two files, each
-        file may be either (cleanup, like SQLite's journal, must finish the job), but
-        none may be torn, none may appear and nothing else may change."""
+        file may be either and temporary files may be there (cleanup, like SQLite
+        with its journal, must finish the job), but none may be torn or lost and
+        nothing else may change."""
         try:
             now = snapshot(root, ignore)
         except RuntimeError as e:
-            self.problem("%s git cannot read the repository: %s" % (when, e))
+            self.problem("git cannot read the repository (%s): %s" % (when, e))
             return
         if now == before:
             if self.accept and self.code == 0 and not self.killed:
-                self.problem("%s: exit 0 but nothing was applied" % when)
+                self.problem("exit 0 but nothing was applied (%s)" % when)
             return
         if self.accept and now == self.accept:
             return
         if self.accept and not whole and self.killed and mixed(before, self.accept, now):
             return
-        self.problem("%s the user's state differs: %s" % (
+        self.problem("the user's state differs (%s): %s" % (
             when, describe_difference(before, now)))
 
     def check_cleanup(self, root, tmpdir, token, before, ignore):
@@ -519,12 +536,12 @@ class Trial:
 
 
 def mixed(before, after, now):
-    """Each file of `now` is as in `before` or as in `after`, and nothing else differs."""
+    """Each of the user's files is as in `before` or as in `after` (new files, the
+    temporaries of an interrupted apply, are for cleanup to remove), nothing else differs."""
     if any(now[k] != before[k] for k in now if k != "files"):
         return False
-    if set(now["files"]) != set(before["files"]):
-        return False
-    return all(h in (before["files"][f], after["files"].get(f)) for f, h in now["files"].items())
+    return all(f in now["files"] and now["files"][f] in (h, after["files"].get(f))
+               for f, h in before["files"].items())
 
 
 def describe_call(settings):
