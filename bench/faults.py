@@ -70,11 +70,12 @@ def user_writes(template, workdir, command):
     base.mkdir(parents=True)
     root = base / "project"
     shutil.copytree(template, root, symlinks=True)
+    (base / "tmp").mkdir()
     log = base / "strace.log"
     argv = [fk.binary()] + [a.format(info=str(root / "info.json")) for a in fk.COMMANDS[command]]
     subprocess.run(["strace", "-f", "-qq", "-y", "-e", "trace=write,pwrite64,writev,pwritev,execve",
                     "-e", "signal=none", "-o", str(log)] + argv,
-                   cwd=str(root), env=fk.Trial.env("count", base), capture_output=True,
+                   cwd=str(root), env=fk.Trial.env("count", base / "tmp"), capture_output=True,
                    timeout=fk.RUN_TIMEOUT)
     execs, writes = set(), []
     pattern = re.compile(r"^(\d+) +(p?writev?(?:64)?)\(\d+<([^>]*)>.*\) = (\d+)$")

@@ -50,7 +50,10 @@ GIT_ID = {"GIT_AUTHOR_NAME": "Fault User", "GIT_AUTHOR_EMAIL": "user@example.com
 # while one runs, and a pytest left running after the kill is still there when we look.
 SLOW_TEST_SECONDS = 1.0
 # a child still there this long after the kill did not die with us
-DEATH_SECONDS = 0.5
+DEATH_SECONDS = 1.0
+# test_add appends the time it ended to the file this variable names: one that ended
+# after we were killed outlived us, however soon it ended
+DONE_VAR = "PYTEST_FIXER_FAULTS_DONE"
 
 # Two independent one-token bugs in two files: fix --apply writes both.
 PROJECT = {
@@ -65,9 +68,12 @@ PROJECT = {
         "def is_adult(age):\n    \"\"\"18 or older.\"\"\"\n    return age > 18\n\n\n"
         "def full_name(first, last):\n    return first + \" \" + last\n"),
     "tests/test_calc.py": (
-        "import time\n\nfrom calc import add, clamp\n\n\n"
-        "def test_add():\n    time.sleep(%s)\n    assert add(2, 3) == 5\n\n\n"
-        "def test_clamp_inside():\n    assert clamp(5, 0, 10) == 5\n") % SLOW_TEST_SECONDS,
+        "import os\nimport time\n\nfrom calc import add, clamp\n\n\n"
+        "def test_add():\n    time.sleep(%s)\n"
+        "    with open(os.environ['%s'], 'a') as f:\n"
+        "        f.write('%%r %%d\\n' %% (time.time(), os.getpid()))\n"
+        "    assert add(2, 3) == 5\n\n\n"
+        "def test_clamp_inside():\n    assert clamp(5, 0, 10) == 5\n") % (SLOW_TEST_SECONDS, DONE_VAR),
     "tests/test_people.py": (
         "from people import is_adult\n\n\n"
         "def test_adult_at_18():\n    assert is_adult(18)\n\n\n"
@@ -90,7 +96,7 @@ CI_LOG = "\n".join([
     ">       assert clamp(5, 0, 10) == 5",
     "E       assert 10 == 5",
     "",
-    "tests/test_calc.py:11: AssertionError",
+    "tests/test_calc.py:15: AssertionError",
     "=========================== short test summary info ============================",
     "FAILED tests/test_calc.py::test_clamp_inside - assert 10 == 5",
     "========================= 1 failed, 3 passed in 0.35s ==========================",
@@ -355,6 +361,7 @@ class Trial:
         self.kinds = []
         self.code = None
         self.killed = False
+        self.killed_at = None
         self.reached = False
         self.stderr = ""
 
@@ -378,7 +385,8 @@ class Trial:
             env.pop(var, None)
         env = {k: v for k, v in env.items() if not k.startswith("PF_FAULT_")}
         env.update({"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST, "NO_COLOR": "1",
-                    "TMPDIR": str(tmpdir), MARK_VAR: token, "PYTHONDONTWRITEBYTECODE": "1"})
+                    "TMPDIR": str(tmpdir), MARK_VAR: token, "PYTHONDONTWRITEBYTECODE": "1",
+                    DONE_VAR: str(Path(tmpdir).parent / "tests-done.log")})
         return env
 
     def fault_env(self, root, base):
@@ -424,6 +432,8 @@ class Trial:
             self.reached = (base / "faults.log").exists() and \
                 bool((base / "faults.log").read_text().strip())
         self.check_processes(token, str(root), "after the run")
+        if self.killed:
+            self.check_tests_ended_before(base / "tests-done.log")
         self.check_state(root, before, ignore, "after the run", whole=False)
         if not self.killed and self.code not in (0, 1) and not self.stderr.strip():
             self.problem("exit %s without a message" % self.code)
@@ -471,7 +481,18 @@ class Trial:
             self.reached = proc.poll() is None
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
             self.killed = True
+            self.killed_at = time.time()     # it is gone: a child of it runs no more code
+
+    def check_tests_ended_before(self, log):
+        if not log.exists():
+            return
+        late = [line.split() for line in log.read_text().splitlines()
+                if line.strip() and float(line.split()[0]) > self.killed_at]
+        if late:
+            self.problem("a test ran on after the kill: pytest %s ended %.2f s after it" % (
+                late[0][1], float(late[0][0]) - self.killed_at))
 
     def check_processes(self, token, path, when):
         gone = wait_until(lambda: not marked_processes(token, path), DEATH_SECONDS)
@@ -564,7 +585,8 @@ def reference(workdir, template, command):
     root = base / "project"
     shutil.copytree(template, root, symlinks=True)
     argv = [binary()] + [a.format(info=str(root / "info.json")) for a in COMMANDS[command]]
-    env = Trial.env("reference", base)
+    (base / "tmp").mkdir()
+    env = Trial.env("reference", base / "tmp")
     out = subprocess.run(argv, cwd=str(root), env=env, capture_output=True, text=True,
                          errors="replace", timeout=RUN_TIMEOUT)
     if out.returncode != 0:
