@@ -19,7 +19,6 @@ whose run ended before its point was reached is counted apart, not as tried.
 import argparse
 import collections
 import concurrent.futures
-import os
 import re
 import shutil
 import subprocess

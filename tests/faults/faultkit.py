@@ -11,9 +11,11 @@ TMPDIR, injects the fault, and then checks:
   (`git ls-files --stage`), the refs (`git for-each-ref`, fix branches aside),
   HEAD and `git stash list` are as before: byte-identical, or, for
   `fix --apply`, exactly the state a run without faults leaves (all or
-  nothing);
-- no process of the run is left (each carries the marker in its environment
-  or the project's path in its command line; /proc is scanned);
+  nothing; right after a kill each file may be either, none torn or lost,
+  and cleanup must make the whole one or the other);
+- no process of the run is left a second after a kill (each carries the
+  marker in its environment or the project's path in its command line; /proc
+  is scanned), and no test of it ends after the kill;
 - `pytest-fixer cleanup` exits 0 and then no temporary directory, work
   directory, git lock file or git worktree of the run is left, and the
   user's state is still the same.
@@ -28,7 +30,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -73,7 +74,8 @@ PROJECT = {
         "    with open(os.environ['%s'], 'a') as f:\n"
         "        f.write('%%r %%d\\n' %% (time.time(), os.getpid()))\n"
         "    assert add(2, 3) == 5\n\n\n"
-        "def test_clamp_inside():\n    assert clamp(5, 0, 10) == 5\n") % (SLOW_TEST_SECONDS, DONE_VAR),
+        "def test_clamp_inside():\n    assert clamp(5, 0, 10) == 5\n"
+    ) % (SLOW_TEST_SECONDS, DONE_VAR),
     "tests/test_people.py": (
         "from people import is_adult\n\n\n"
         "def test_adult_at_18():\n    assert is_adult(18)\n\n\n"
@@ -177,7 +179,8 @@ def snapshot(root, ignore=()):
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = Path(dirpath).relative_to(root)
         if rel_dir == Path("."):
-            dirnames[:] = [d for d in dirnames if d not in (".git", ".pytest-fixer") + tuple(ignore)]
+            skip = (".git", ".pytest-fixer") + tuple(ignore)
+            dirnames[:] = [d for d in dirnames if d not in skip]
         for name in filenames:
             p = Path(dirpath) / name
             rel = str(p.relative_to(root))
@@ -244,15 +247,6 @@ def marked_processes(token, path=None):
         if needle in environ.split(b"\0") or (path and path.encode() in cmdline):
             found[pid] = cmdline.replace(b"\0", b" ").decode("utf-8", "replace").strip()
     return found
-
-
-def process_state(pid):
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            stat = f.read()
-        return stat[stat.rindex(b")") + 2:][:1].decode()
-    except (OSError, ValueError):
-        return None
 
 
 def kill_survivors(token, path):
