@@ -72,6 +72,7 @@ static int run_fix(int argc, const char **argv, int resume)
 		{ OPT_FLAG, "dry-run", 0, &fo.dry_run, NULL, "find and verify fixes, make no branch" },
 		{ OPT_FLAG, "apply", 0, &fo.apply, NULL, "also apply the verified fixes to the working tree" },
 		{ OPT_FLAG, "non-interactive", 0, &fo.non_interactive, NULL, "never ask (CI)" },
+		{ OPT_FLAG, "wait", 0, &fo.wait, NULL, "wait for another fix running in the project" },
 		{ OPT_FLAG, "cleanup-only", 0, &cleanup_only, NULL, "only remove what earlier sessions left" },
 		{ OPT_FLAG, "json", 0, &fo.json, NULL, "print the result as JSON" },
 		OPT_END_ENTRY,

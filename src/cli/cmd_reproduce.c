@@ -54,6 +54,7 @@ int cmd_reproduce(int argc, const char **argv)
 			{ OPT_DOUBLE, "seed", 0, &seed, "N", "seed of the random test orders (default: from the clock)" },
 			{ OPT_INT, "jobs", 'j', &ro.jobs, "N", "pytest processes at once (default: cores)" },
 			{ OPT_FLAG, "no-fix", 0, &ro.no_fix, NULL, "reproduce only" },
+			{ OPT_FLAG, "wait", 0, &ro.fix.wait, NULL, "wait for another fix running in the project" },
 			{ OPT_FLAG, "pr", 0, &ro.pr, NULL, "push the fix branch and open a draft pull request" },
 			{ OPT_STRING, "remote", 0, &ro.remote, "NAME", "the remote to push to (default origin)" },
 			{ OPT_STRING, "repo", 0, &ro.repo_slug, "OWNER/NAME", "the GitHub repository of the pull request" },

@@ -114,21 +114,57 @@ static void delete_branches(struct strvec *report, struct store *st, const char 
 	vcs_free(repo);
 }
 
+/* the temporary directories under $TMPDIR of pytest-fixer processes that are gone */
+static void remove_stale_tmp(struct strvec *report)
+{
+	struct strvec removed = STRVEC_INIT;
+	size_t i;
+
+	if (fs_remove_stale_tmp(&removed) < 0)
+		strvec_pushf(report, "could not remove every temporary directory: %s", error_last());
+	for (i = 0; i < removed.nr; i++)
+		strvec_pushf(report, "removed temporary directory '%s'", removed.v[i]);
+	strvec_clear(&removed);
+}
+
+/* the private checkouts of `reproduce` runs (only called with the project lock held) */
+static void remove_repro_checkouts(struct strvec *report, const char *root)
+{
+	struct buf dir = BUF_INIT;
+
+	buf_addf(&dir, "%s/%s/repro", root, FIX_DIR);
+	if (fs_is_dir(dir.ptr) && fs_remove_tree(dir.ptr) == 0)
+		strvec_pushf(report, "removed '%s'", dir.ptr);
+	buf_release(&dir);
+}
+
 int fix_cleanup(struct strvec *report, int branches)
 {
 	struct store *st = NULL;
 	struct buf root = BUF_INIT, dir = BUF_INIT;
 	struct session_row *rows = NULL;
 	size_t nr = 0, i, j;
+	int project_fd = -1;
 	int err;
 
+	remove_stale_tmp(report);
 	if ((err = fix_store_open(&st, &root)) < 0) {
 		if (err == ERR_NOTFOUND) {
-			strvec_push(report, "nothing to clean up");
+			if (!report->nr)
+				strvec_push(report, "nothing to clean up");
 			err = 0;
 		}
 		goto done;
 	}
+	/*
+	 * With the project lock, no fix, resume or reproduce runs here: all
+	 * that is left is ours to remove. Without it, one does, and a session
+	 * of it may not have its own lock yet.
+	 */
+	if (fix_project_lock(&project_fd, root.ptr, 0) < 0)
+		error_clear();
+	else
+		remove_repro_checkouts(report, root.ptr);
 	if ((err = store_session_list(&rows, &nr, st)) < 0)
 		goto done;
 	for (i = 0; i < nr; i++) {
@@ -137,7 +173,7 @@ int fix_cleanup(struct strvec *report, int branches)
 
 		int lock = lock_idle_session(root.ptr, r->id);
 
-		if (lock == -1) {
+		if (lock == -1 || (lock == -2 && project_fd < 0)) {
 			strvec_pushf(report, "session %s is running: left alone", r->id);
 			continue;
 		}
@@ -171,6 +207,8 @@ done:
 		session_row_release(&rows[i]);
 	free(rows);
 	store_free(st);
+	if (project_fd >= 0)
+		close(project_fd);
 	buf_release(&root);
 	buf_release(&dir);
 	return err;

@@ -68,12 +68,14 @@ struct fix_options {
 	const struct strvec *carry_files; /* files copied from the user's work tree into every work
 					   * directory (a reproduction test), never committed */
 	const char *user_prompt;     /* the user's description, for the LLM */
+	int wait;                    /* wait for another fix in the project instead of refusing */
+	int project_locked;          /* the caller holds the project lock (reproduce) */
 };
 
 #define FIX_OPTIONS_INIT { NULL, NULL, "auto", NULL, NULL, FIX_DEFAULT_MAX_RETRIES, 0.4, 0.1, \
 			   0, FIX_DEFAULT_VERIFY_RUNS, FIX_DEFAULT_MAX_CANDIDATES, 120.0, 0, 0, 0, 0, 0, 0, \
 			   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, \
-			   NULL, NULL, 0, NULL, NULL, NULL }
+			   NULL, NULL, 0, NULL, NULL, NULL, 0, 0 }
 
 /* The session's outcome, for the exit code. */
 struct failure;
@@ -90,6 +92,18 @@ struct fix_outcome {
 int fix_run(struct fix_outcome *out, const struct fix_options *opts);
 /* Continue a PAUSED (or crashed) session. */
 int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options *opts);
+
+/*
+ * The project lock: one fix, resume or reproduce at a time in a project
+ * (an flock on FIX_DIR/FIX_PROJECT_LOCK, with the holder's pid in it).
+ * Taken before a session is written; `out` is the descriptor holding it,
+ * closed by the caller to let it go. Held by another process: ERR_CONFLICT
+ * "another fix is running in this project (pid N)", or with `wait`, polled
+ * every FIX_LOCK_POLL_MS until it is free (ERR_INTERRUPTED on a signal).
+ */
+#define FIX_PROJECT_LOCK "fix.lock"
+#define FIX_LOCK_POLL_MS 100
+int fix_project_lock(int *out, const char *root, int wait);
 
 /*
  * The project of the current directory (the git work tree, or the directory

@@ -42,6 +42,7 @@ struct session {
 	struct store *store;
 	struct session_row row;
 	int lock_fd;
+	int project_fd;                   /* the project lock (fix_project_lock), or -1 */
 	struct buf work;                  /* .pytest-fixer/worktrees/<id> */
 	struct strvec job_dirs;
 	struct vcs_repo *job_repos[FIX_MAX_JOBS];
@@ -1126,6 +1127,8 @@ static void session_release(struct session *s)
 		close(s->lock_fd);
 	store_free(s->store);
 	vcs_free(s->repo);
+	if (s->project_fd >= 0)
+		close(s->project_fd);
 }
 
 static int finish(struct session *s, struct fix_outcome *out, int err)
@@ -1162,6 +1165,7 @@ static void session_init(struct session *s, const struct fix_options *opts)
 	memset(s, 0, sizeof(*s));
 	s->opts = opts;
 	s->lock_fd = -1;
+	s->project_fd = -1;
 	buf_init(&s->work, 0);
 	strvec_init(&s->job_dirs);
 	strvec_init(&s->baseline_failures);
@@ -1180,6 +1184,9 @@ int fix_run(struct fix_outcome *out, const struct fix_options *opts)
 	if ((err = open_providers(&s)) < 0)
 		goto done;
 	if ((err = open_project(&s)) < 0)
+		goto done;
+	/* before the session is written: a second fix must not start on the same failures */
+	if (!opts->project_locked && (err = fix_project_lock(&s.project_fd, s.root, opts->wait)) < 0)
 		goto done;
 	if (opts->test_path) {
 		struct buf p = BUF_INIT;
@@ -1326,6 +1333,8 @@ int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options
 	memset(out, 0, sizeof(*out));
 	session_init(&s, &opts);
 	if ((err = open_project(&s)) < 0)
+		goto done;
+	if (!opts.project_locked && (err = fix_project_lock(&s.project_fd, s.root, opts.wait)) < 0)
 		goto done;
 	if ((err = store_session_get(&s.row, s.store, id)) < 0)
 		goto done;

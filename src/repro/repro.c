@@ -126,6 +126,8 @@ static void run_release(struct repro_run *r)
 	free(r->session);
 	free(r->branch);
 	free(r->pr_url);
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
 }
 
 static struct repro_target *add_target(struct repro_run *r, const char *id)
@@ -174,6 +176,8 @@ static int open_project(struct repro_run *r)
 	if (err < 0)
 		return err;
 	snprintf(r->root, sizeof(r->root), "%s", vcs_workdir(r->repo));
+	if ((err = fix_project_lock(&r->lock_fd, r->root, o->fix.wait)) < 0)
+		return err;
 	if (o->base) {
 		if ((err = vcs_branch_target(r->base_commit, r->repo, o->base)) == ERR_NOTFOUND)
 			return error_setc(ERR_USAGE, "no branch '%s' to reproduce on and fix from "
@@ -883,6 +887,7 @@ static int run_fix(struct repro_run *r)
 	fo.user_prompt = r->info.prompt;
 	fo.branch = branch.ptr;
 	fo.non_interactive = 1;
+	fo.project_locked = 1;
 	/* the target gate runs once, then verify_runs more times */
 	r->verify_runs = r->info.deterministic || !rate ? REPRO_VERIFY_RUNS :
 		repro_verify_runs(rate, REPRO_VERIFY_CONFIDENCE);
@@ -1174,6 +1179,7 @@ int repro_run(struct repro_outcome *out, const struct repro_options *o)
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
+	r.lock_fd = -1;
 	r.o = o;
 	r.started = now_seconds();
 	r.wall_start = time(NULL);

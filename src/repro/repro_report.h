@@ -42,6 +42,7 @@ struct repro_run {
 	struct buf info_text;       /* info.json as the user wrote it */
 	struct vcs_repo *repo;
 	char root[4096];
+	int lock_fd;                /* the project lock (fix_project_lock), or -1 */
 	char base_name[256];
 	char base_commit[VCS_OID_HEXSZ + 1];
 	char stamp[32];             /* YYYY-MM-DD_HH-MM-SS */

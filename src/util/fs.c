@@ -8,9 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -381,16 +384,117 @@ int fs_batch_commit(struct fs_batch *b)
 	return err;
 }
 
-int fs_mkdtemp(struct buf *out, const char *prefix)
+/*
+ * Our temporary directories live in one directory per process,
+ * $TMPDIR/pytest-fixer-run.<pid>.XXXXXX, whose FS_TMP_OWNER file we hold an
+ * flock on while we live: `cleanup` tells the directories of a process that
+ * is gone (killed with SIGKILL) by taking that lock.
+ */
+static pthread_once_t tmp_once = PTHREAD_ONCE_INIT;
+static char tmp_holder[PATH_MAX];
+static int tmp_holder_err;
+static pid_t tmp_holder_pid;
+
+static const char *tmp_root(void)
 {
 	const char *tmpdir = getenv("TMPDIR");
-	if (!tmpdir || !*tmpdir)
-		tmpdir = "/tmp";
+	return tmpdir && *tmpdir ? tmpdir : "/tmp";
+}
+
+static void tmp_holder_remove(void)
+{
+	/* only the process that made it (not a forked child that exits) */
+	if (*tmp_holder && getpid() == tmp_holder_pid)
+		fs_remove_tree(tmp_holder);
+}
+
+static void tmp_holder_make(void)
+{
+	struct buf path = BUF_INIT;
+	int fd;
+
+	buf_addf(&path, "%s/%s%d.XXXXXX", tmp_root(), FS_TMP_HOLDER_PREFIX, (int)getpid());
+	if (!mkdtemp(path.ptr)) {
+		tmp_holder_err = errno;
+		goto done;
+	}
+	snprintf(tmp_holder, sizeof(tmp_holder), "%s", path.ptr);
+	tmp_holder_pid = getpid();
+	buf_addf(&path, "/%s", FS_TMP_OWNER);
+	/* held until we exit: never closed, and closed on exec for children */
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		tmp_holder_err = errno;
+		rmdir(tmp_holder);
+		*tmp_holder = '\0';
+		if (fd >= 0)
+			close(fd);
+		goto done;
+	}
+	atexit(tmp_holder_remove);
+done:
+	buf_release(&path);
+}
+
+int fs_mkdtemp(struct buf *out, const char *prefix)
+{
+	pthread_once(&tmp_once, tmp_holder_make);
+	if (!*tmp_holder) {
+		errno = tmp_holder_err;
+		return error_errno("cannot create a temporary directory in '%s'", tmp_root());
+	}
 	buf_reset(out);
-	buf_addf(out, "%s/%s.XXXXXX", tmpdir, prefix);
+	buf_addf(out, "%s/%s.XXXXXX", tmp_holder, prefix);
 	if (!mkdtemp(out->ptr))
-		return error_errno("cannot create a temporary directory in '%s'", tmpdir);
+		return error_errno("cannot create a temporary directory in '%s'", tmp_holder);
 	return 0;
+}
+
+/* 1 when the process that made holder directory `name` is gone */
+static int tmp_holder_dead(const char *path, const char *name)
+{
+	struct buf owner = BUF_INIT;
+	long pid = strtol(name + strlen(FS_TMP_HOLDER_PREFIX), NULL, 10);
+	int fd, dead;
+
+	/* its pid gone (a holder made a moment ago has no lock yet) ... */
+	dead = pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	/* ... and its lock free (the pid may be another process's by now) */
+	buf_addf(&owner, "%s/%s", path, FS_TMP_OWNER);
+	fd = open(owner.ptr, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dead = dead && flock(fd, LOCK_EX | LOCK_NB) == 0;
+		close(fd);
+	}
+	buf_release(&owner);
+	return dead;
+}
+
+int fs_remove_stale_tmp(struct strvec *removed)
+{
+	const char *root = tmp_root();
+	DIR *dir = opendir(root);
+	struct dirent *de;
+	int err = 0;
+
+	if (!dir)
+		return errno == ENOENT ? 0 : error_errno("cannot open directory '%s'", root);
+	while ((de = readdir(dir))) {
+		struct buf path = BUF_INIT;
+		if (strncmp(de->d_name, FS_TMP_HOLDER_PREFIX, strlen(FS_TMP_HOLDER_PREFIX)))
+			continue;
+		buf_addf(&path, "%s/%s", root, de->d_name);
+		if (strcmp(path.ptr, tmp_holder) && fs_is_dir(path.ptr) &&
+		    tmp_holder_dead(path.ptr, de->d_name)) {
+			if (fs_remove_tree(path.ptr) == 0)
+				strvec_push(removed, path.ptr);
+			else
+				err = -1;
+		}
+		buf_release(&path);
+	}
+	closedir(dir);
+	return err;
 }
 
 int fs_remove_tree(const char *path)

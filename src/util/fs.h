@@ -2,6 +2,7 @@
 #define UTIL_FS_H
 
 #include "util/buf.h"
+#include "util/strvec.h"
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -49,8 +50,21 @@ struct fs_batch_file *fs_batch_find(const struct fs_batch *b, const char *path);
 int fs_batch_commit(struct fs_batch *b);
 void fs_batch_release(struct fs_batch *b);
 
-/* create a private temporary directory under $TMPDIR; the path goes into `out` */
+/*
+ * Create a private temporary directory; the path goes into `out`. It is
+ * made in this process's own directory under $TMPDIR
+ * (FS_TMP_HOLDER_PREFIX<pid>.XXXXXX), which we hold a lock in while we
+ * live and which is removed, with whatever is left in it, when we exit.
+ */
 int fs_mkdtemp(struct buf *out, const char *prefix);
+#define FS_TMP_HOLDER_PREFIX "pytest-fixer-run."
+#define FS_TMP_OWNER "owner.lock"
+/*
+ * Remove the temporary directories of pytest-fixer processes that are gone
+ * (killed before they could); their paths are appended to `removed`. Those
+ * of a live process are never touched.
+ */
+int fs_remove_stale_tmp(struct strvec *removed);
 /* rm -rf, without following symlinks */
 int fs_remove_tree(const char *path);
 int fs_is_dir(const char *path);

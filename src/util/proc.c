@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
 
@@ -510,15 +511,28 @@ static void child_fail(int status_fd, int stage)
 	_exit(CHILD_EXIT_CANNOT_RUN);
 }
 
-/* after fork(): async-signal-safe calls only */
-static void child_exec(const struct proc_options *o, char **envp, int in_fd, int out_fd,
-		       int err_fd, int status_fd) __attribute__((noreturn));
-static void child_exec(const struct proc_options *o, char **envp, int in_fd, int out_fd,
-		       int err_fd, int status_fd)
+/*
+ * after fork(): async-signal-safe calls only. `parent` is our pid, taken
+ * before the fork: if we died in between, the death signal was missed.
+ */
+static void child_exec(const struct proc_options *o, char **envp, pid_t parent, int in_fd,
+		       int out_fd, int err_fd, int status_fd) __attribute__((noreturn));
+static void child_exec(const struct proc_options *o, char **envp, pid_t parent, int in_fd,
+		       int out_fd, int err_fd, int status_fd)
 {
 	struct sigaction sa;
 	sigset_t none;
 	size_t i;
+
+#ifdef __linux__
+	/* it dies with us, even when we are killed with SIGKILL */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(status_fd, CHILD_SETUP);
+	if (getppid() != parent)
+		_exit(CHILD_EXIT_CANNOT_RUN);
+#else
+	(void)parent;
+#endif
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -569,7 +583,7 @@ static int spawn(struct run *r, char **envp)
 	struct child_err ce;
 	sigset_t all, old;
 	ssize_t n;
-	pid_t pid;
+	pid_t pid, self = getpid();
 	int saved;
 	int err = 0;
 
@@ -604,7 +618,7 @@ static int spawn(struct run *r, char **envp)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (!pid)
-		child_exec(o, envp, in_pipe[0], out_pipe[1],
+		child_exec(o, envp, self, in_pipe[0], out_pipe[1],
 			   o->merge_stderr ? out_pipe[1] : err_pipe[1], status_pipe[1]);
 	saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -742,6 +756,8 @@ int proc_run(struct proc_result *out, const struct proc_options *opts)
 		r.deadline = start / 1000000 + opts->timeout_ms;
 	r.next_tick = start / 1000000 + r.tick_ms;
 	pump(&r);
+	/* whatever it left in its group (a daemon that closed its output) goes with it */
+	killpg(r.pid, SIGKILL);
 	out->elapsed = (double)(now_ns() - start) / 1e9;
 	set_exit(out, &r);
 	capture_finish(&r.out, &out->out_omitted);

@@ -10,7 +10,10 @@
 /*
  * Running a child process: argv, never a shell string. The child gets its
  * own process group, so a timeout or an interruption kills the whole tree
- * (SIGTERM to the group, a grace period, then SIGKILL). stdout and stderr
+ * (SIGTERM to the group, a grace period, then SIGKILL); whatever is left in
+ * the group when the child has exited is killed too. On Linux the child
+ * also dies with us (PR_SET_PDEATHSIG, SIGKILL), even when we are killed
+ * with SIGKILL and can clean up nothing. stdout and stderr
  * are pumped in one poll() loop into capped buffers; stdin is /dev/null
  * unless data is given.
  *

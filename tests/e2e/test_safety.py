@@ -1,12 +1,16 @@
 """Losing no work: `fix --apply` all or nothing (faults injected with the faultfs
 shim, tests/faults/faultfs.c), children that die with us, one fix per project."""
+import json
 import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import binary
-from test_fix import CALC, fix_json, git, make_repo, snapshot
+from conftest import binary, run_fixer
+from test_fix import CALC, ENV, SLOW, fix_json, git, make_repo, snapshot
 
 # two failures in two files: two fixes, two files written by one --apply
 TWO = dict(CALC)
@@ -96,3 +100,125 @@ def test_an_edit_next_to_the_fix_merges_and_an_overlapping_one_is_refused(tmp_pa
     assert "'calc.py' has changes of yours that overlap the fix" in r.stderr, r
     assert "nothing was changed" in r.stderr and "fix-test_calc-test_clamp_inside" in r.stderr, r
     assert calc.read_bytes() == mine
+
+
+# -- children die with us; cleanup removes what a killed run left -------------------------
+
+def processes_with(marker):
+    """Live processes (not zombies) whose environment carries `marker`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/environ" % entry, "rb") as f:
+                env = f.read()
+            with open("/proc/%s/stat" % entry, "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if marker.encode() in env and state != b"Z":
+            found.append((int(entry), cmd))
+    return found
+
+
+def wait_for(pred, timeout=60):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+SLEEPY = dict(CALC)
+SLEEPY["tests/test_slow.py"] = "import time\n\n\ndef test_slow():\n    time.sleep(60)\n"
+
+
+def start_fix(root, env, *extra):
+    return subprocess.Popen([binary(), "fix", "--json", "--non-interactive", "--engine", "builtin",
+                             "-j", "1"] + list(extra), cwd=str(root), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_kill_9_leaves_no_pytest_behind_and_cleanup_removes_its_temporary_dirs(tmp_path):
+    root = make_repo(tmp_path / "calc", SLEEPY)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    marker = "pf-e2e-%d-%d" % (os.getpid(), time.monotonic_ns())
+    env = dict(os.environ, NO_COLOR="1", TMPDIR=str(tmp), PF_E2E_MARKER=marker, **ENV)
+    proc = start_fix(root, env)
+    try:
+        # the baseline is in the test that sleeps
+        assert wait_for(lambda: any("pytest" in c for _, c in processes_with(marker)
+                                    if _ != proc.pid)), proc
+        time.sleep(1.0)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)   # only us, as `kill -9 PID` would
+        proc.communicate()
+    assert wait_for(lambda: not processes_with(marker), timeout=10), processes_with(marker)
+    # what it left: its temporary directory and its work directories
+    assert [p.name for p in tmp.iterdir() if p.name.startswith("pytest-fixer-run.")]
+    assert list((root / ".pytest-fixer" / "worktrees").glob("*/*"))
+    r = run_fixer(["cleanup"], root, env={"TMPDIR": str(tmp)})
+    assert r.code == 0, r
+    assert "removed temporary directory" in r.stdout and "PAUSED" in r.stdout, r
+    assert list(tmp.iterdir()) == []
+    assert not list((root / ".pytest-fixer" / "worktrees").glob("*/*"))
+
+
+def test_cleanup_leaves_a_running_fix_alone(tmp_path):
+    root = make_repo(tmp_path / "calc", SLEEPY)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, NO_COLOR="1", TMPDIR=str(tmp), **ENV)
+    proc = start_fix(root, env)
+    try:
+        assert wait_for(lambda: list((root / ".pytest-fixer" / "worktrees").glob("*/job-0"))
+                        and list(tmp.glob("pytest-fixer-run.*/pytest-fixer.*"))), proc
+        live_tmp = list(tmp.glob("pytest-fixer-run.*")) + list(tmp.glob("pytest-fixer-run.*/*.lock"))
+        work = list((root / ".pytest-fixer" / "worktrees").glob("*/job-0"))
+        r = run_fixer(["cleanup"], root, env={"TMPDIR": str(tmp)})
+        assert r.code == 0, r
+        assert "is running: left alone" in r.stdout, r
+        assert len(live_tmp) == 2 and work
+        assert all(p.exists() for p in live_tmp) and all(p.exists() for p in work)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert list(tmp.iterdir()) == []      # and it took its own with it
+
+
+# -- one fix at a time in a project -------------------------------------------------------
+
+def test_a_second_fix_refuses_and_one_with_wait_runs_after_the_first(tmp_path):
+    root = make_repo(tmp_path / "calc", SLOW)
+    env = dict(os.environ, NO_COLOR="1", **ENV)
+    first = start_fix(root, env)
+    try:
+        assert wait_for(lambda: list((root / ".pytest-fixer" / "worktrees").glob("*/job-0"))), first
+        r = run_fixer(["fix", "--non-interactive", "--engine", "builtin"], root, env=ENV)
+        assert r.code == 3, r
+        assert "another fix is running in this project (pid %d)" % first.pid in r.stderr, r
+        r = run_fixer(["resume", "20990101-000000-0000"], root, env=ENV)
+        assert r.code == 3 and "(pid %d)" % first.pid in r.stderr, r
+        # the refused runs wrote no session
+        assert len(run_fixer(["sessions", "--json"], root).json()) == 1
+        waiting = start_fix(root, env, "--wait", "--branch", "pf/second")
+        assert first.poll() is None, "the first fix ended too soon for this test"
+        out, err = first.communicate(timeout=300)
+        first_ended = time.monotonic()
+        assert first.returncode == 0, err
+    finally:
+        if first.poll() is None:
+            first.kill()
+    out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err
+    assert b"waiting for the fix running in this project (pid %d)" % first.pid in err, err
+    sessions = run_fixer(["sessions", "--json"], root).json()
+    assert len(sessions) == 2 and {s["state"] for s in sessions} == {"COMPLETED"}
+    assert json.loads(out)["state"] == "COMPLETED" and first_ended

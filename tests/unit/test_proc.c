@@ -91,6 +91,68 @@ static int run(struct proc_result *res, struct proc_options *o, const char *cons
 	return proc_run(res, o);
 }
 
+/* what a child that runs proc_run() tells its parent: the pid of its own child */
+struct pid_report {
+	struct proc_result *res;
+	int fd;
+	int sent;
+};
+
+static int report_pid(void *payload)
+{
+	struct pid_report *p = payload;
+	if (!p->sent && p->res->pid > 0) {
+		ssize_t n = write(p->fd, &p->res->pid, sizeof(p->res->pid));
+		p->sent = n == (ssize_t)sizeof(p->res->pid);
+	}
+	return 0;
+}
+
+static void proc__child_dies_with_us_even_on_sigkill(void **state)
+{
+	int fds[2];
+	pid_t runner, child = 0;
+	(void)state;
+
+	assert_int_equal(pipe(fds), 0);
+	runner = fork();
+	assert_true(runner >= 0);
+	if (!runner) {
+		const char *const argv[] = { "sleep", "60", NULL };
+		struct proc_options o = PROC_OPTIONS_INIT;
+		struct proc_result res = PROC_RESULT_INIT;
+		struct pid_report rep = { &res, fds[1], 0 };
+		o.tick = report_pid;
+		o.tick_ms = 10;
+		o.payload = &rep;
+		o.argv = argv;
+		proc_run(&res, &o);
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &child, sizeof(child)), (ssize_t)sizeof(child));
+	close(fds[0]);
+	/* the runner is killed as `kill -9` would: it can clean up nothing */
+	kill(runner, SIGKILL);
+	assert_int_equal(waitpid(runner, NULL, 0), runner);
+	assert_true(wait_gone(child));
+}
+
+static void proc__what_the_child_leaves_in_its_group_is_killed(void **state)
+{
+	/* a daemon of the child's: its output closed, so nothing waits for it */
+	const char *const argv[] = { "sh", "-c", "sleep 60 >/dev/null 2>&1 </dev/null & echo $!", NULL };
+	struct proc_options o = PROC_OPTIONS_INIT;
+	struct proc_result res = PROC_RESULT_INIT;
+	(void)state;
+
+	assert_int_equal(run(&res, &o, argv), 0);
+	assert_int_equal(res.exit_code, 0);
+	assert_true(res.elapsed < TEST_SLOW_S);
+	assert_true(wait_gone(first_line_pid(&res.out)));
+	proc_result_release(&res);
+}
+
 static void proc__exit_codes(void **state)
 {
 	const char *const ok[] = { "true", NULL };
@@ -764,6 +826,8 @@ int main(void)
 		cmocka_unit_test(proc__interrupted_by_pending_signal),
 		cmocka_unit_test(proc__no_interrupt_runs_to_the_end),
 		cmocka_unit_test(proc__describe_exit),
+		cmocka_unit_test(proc__child_dies_with_us_even_on_sigkill),
+		cmocka_unit_test(proc__what_the_child_leaves_in_its_group_is_killed),
 	};
 	struct rlimit no_core = { 0, 0 };
 

@@ -1065,6 +1065,77 @@ static void vcs__apply_to_workdir_applies_and_reports_conflicts(void **state)
 	buf_release(&status);
 }
 
+/* a commit on the base with `rel` set to `text` */
+static void commit_one(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, struct fixture *f,
+		       const char *name, const char *rel, const char *text)
+{
+	struct buf dir = BUF_INIT;
+	struct strvec paths = STRVEC_INIT;
+
+	new_dir(&dir, f, name);
+	assert_ok(vcs_checkout_to(repo, f->base, dir.ptr));
+	write_text(dir.ptr, rel, text);
+	strvec_push(&paths, rel);
+	assert_ok(vcs_commit_files(out, repo, f->base, dir.ptr, &paths, "fix"));
+	strvec_clear(&paths);
+	buf_release(&dir);
+}
+
+static void vcs__apply_to_batch_merges_the_users_edits_and_refuses_overlaps(void **state)
+{
+	struct fixture *f = *state;
+	struct fs_batch b = FS_BATCH_INIT;
+	struct buf text = BUF_INIT, path = BUF_INIT;
+	char fix1[VCS_OID_HEXSZ + 1], fix2[VCS_OID_HEXSZ + 1], added[VCS_OID_HEXSZ + 1];
+	struct vcs_repo *repo = open_ok(f->repo.ptr);
+	static const char mine[] = "def add(a, b):  # mine\n    return a + b\n\n\n"
+				   "def divide(a, b):\n    return a / b\n";
+
+	commit_one(fix1, repo, f, "one", "src/calc.py",
+		   "def add(a, b):\n    return a + b\n\n\ndef divide(a, b):\n    return a / b if b else 0\n");
+	commit_one(fix2, repo, f, "two", "src/calc.py",
+		   "def add(a, b):\n    return a + b\n# two\n\ndef divide(a, b):\n    return a / b\n");
+	commit_one(added, repo, f, "three", "zz/added.md", "added\n");
+	write_text(f->repo.ptr, "src/calc.py", mine);
+	path_in(&path, f->repo.ptr, "src/calc.py");
+
+	/* the user's line 1, the first fix's line 6, then the second fix's line 3 on top */
+	assert_ok(vcs_apply_to_batch(&b, repo, NULL, fix1));
+	assert_ok(vcs_apply_to_batch(&b, repo, NULL, fix2));
+	assert_int_equal(b.nr, 1);
+	assert_string_equal(b.files[0].path, path.ptr);
+	assert_string_equal(b.files[0].data.ptr, "def add(a, b):  # mine\n    return a + b\n# two\n\n"
+			    "def divide(a, b):\n    return a / b if b else 0\n");
+	read_text(&text, f->repo.ptr, "src/calc.py");
+	assert_string_equal(text.ptr, mine);   /* planned, not written */
+	fs_batch_release(&b);
+
+	/* the line the fix changes, changed by the user: refused, naming the file */
+	write_text(f->repo.ptr, "src/calc.py", "def add(a, b):\n    return a + b\n\n\n"
+		   "def divide(a, b):\n    return a // b\n");
+	assert_int_equal(vcs_apply_to_batch(&b, repo, NULL, fix1), ERR_CONFLICT);
+	assert_non_null(strstr(error_last(), "'src/calc.py' has changes of yours that overlap the fix"));
+	fs_batch_release(&b);
+
+	/* a new file: taken when absent or the same, refused over the user's own */
+	assert_ok(vcs_apply_to_batch(&b, repo, NULL, added));
+	assert_int_equal(b.nr, 1);
+	assert_string_equal(b.files[0].data.ptr, "added\n");
+	fs_batch_release(&b);
+	write_text(f->repo.ptr, "zz/added.md", "mine\n");
+	assert_int_equal(vcs_apply_to_batch(&b, repo, NULL, added), ERR_CONFLICT);
+	assert_non_null(strstr(error_last(), "'zz/added.md' already exists"));
+	fs_batch_release(&b);
+	write_text(f->repo.ptr, "zz/added.md", "added\n");
+	assert_ok(vcs_apply_to_batch(&b, repo, NULL, added));
+	assert_int_equal(b.nr, 0);   /* nothing to do */
+	fs_batch_release(&b);
+
+	vcs_free(repo);
+	buf_release(&text);
+	buf_release(&path);
+}
+
 /* ---- status, exclude, blame ---- */
 
 static int dirty(struct vcs_repo *repo, const char *path)
@@ -1414,6 +1485,7 @@ int main(void)
 		T(vcs__diff_is_taken_by_git_apply),
 		T(vcs__diff_files_shows_an_attempt_and_writes_nothing),
 		T(vcs__apply_to_workdir_applies_and_reports_conflicts),
+		T(vcs__apply_to_batch_merges_the_users_edits_and_refuses_overlaps),
 		T(vcs__is_dirty_counts_tracked_changes_only),
 		T(vcs__exclude_is_idempotent),
 		T(vcs__blame_authors_most_lines_first),
