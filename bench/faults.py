@@ -8,7 +8,8 @@ to replay.
 
     nice python3 bench/faults.py [--kills 100] [--seed 1] [--parallel 1]
                                  [--commands fix,"fix --apply",reproduce]
-                                 [--no-named] [--no-disk] [--only-index I] [--workdir DIR]
+                                 [--no-named] [--no-disk] [--only-index I] [--minutes M]
+                                 [--workdir DIR]
 
 A kill point is uniform in [0, the command's own duration) from a generator
 seeded by "<seed>/<index>" (--only-index replays one); the named points are
@@ -94,31 +95,71 @@ def user_writes(template, workdir, command):
     return writes
 
 
-def write_points(writes, skip):
-    """`after` byte counts that fail each write to the files `skip` leaves, whole and
-    cut short in its middle."""
+def write_points(writes, path="", skip=(), middles=True):
+    """`after` byte counts that stop or fail each write to the files under `path` that
+    `skip` leaves (and, with `middles`, that cut each one short in its middle)."""
     points, done = [], 0
+    prefix = path.rstrip("/") + "/" if path else ""
     for rel, size in writes:
-        if any(s in "/" + rel for s in skip):
-            continue
-        points.append(done)
-        if size > 1:
-            points.append(done + size // 2)
-        done += size
+        if rel.startswith(prefix) and not any(s in "/" + rel for s in skip):
+            points.append(done)
+            if middles and size > 1:
+                points.append(done + size // 2)
+            done += size
     return points
 
 
-def run_all(jobs, parallel, tally, quiet):
-    """Run (key, trial) pairs; a trial that is None is skipped."""
-    def one(job):
-        key, trial = job
+class Runner:
+    """Runs trials into tallies, each under its own directory, until a deadline."""
+
+    def __init__(self, work, template, parallel, quiet):
+        self.work, self.template = work, template
+        self.parallel, self.quiet = parallel, quiet
+        self.count = 0
+        self.deadline = None
+        self.skipped = 0
+
+    def trial(self, command, point, label, accept):
+        self.count += 1
+        return fk.Trial(self.work / ("t%04d" % self.count), self.template, command, point,
+                        label, accept=accept)
+
+    def late(self):
+        return self.deadline is not None and time.monotonic() > self.deadline
+
+    def one(self, tally, key, trial):
+        if self.late():
+            self.skipped += 1
+            return None
         trial.run()
-        return key, trial
-    with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
-        for key, trial in pool.map(one, jobs):
-            tally.add(key, trial)
-            if not quiet:
-                print("%s %s" % (trial.mark(), trial.label), flush=True)
+        tally.add(key, trial)
+        if not self.quiet:
+            print("%s %s" % (trial.mark(), trial.label), flush=True)
+        return trial
+
+    def all(self, tally, jobs):
+        """Run (key, trial) pairs, `parallel` at a time."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            list(pool.map(lambda job: self.one(tally, *job), jobs))
+
+    def series(self, tally, key, make, points=None):
+        """Run make(k) for k in `points` (0, 1, ...) until one's point is not reached."""
+        for k in (points if points is not None else range(MAX_STOPS))[:MAX_STOPS]:
+            t = self.one(tally, key, make(k))
+            if t is None or not (t.reached or t.killed):
+                break
+
+
+def named_places(command):
+    """Where a named kill stops the command: an op under a path, at each index."""
+    places = [{"path": ".git/refs/heads", "op": "write"},
+              {"path": ".git/objects", "op": "open"},
+              {"path": ".pytest-fixer", "op": "open"}]
+    if command == "fix --apply":
+        places += [{"skip": fk.USER_FILES_SKIP, "op": op} for op in ("write", "fsync", "rename")]
+    if command == "reproduce":
+        places += [{"path": "outputs", "op": "write"}]
+    return places
 
 
 def main():
@@ -130,6 +171,9 @@ def main():
     ap.add_argument("--no-named", action="store_true", help="no kills at named points")
     ap.add_argument("--no-disk", action="store_true", help="no disk-fault matrix")
     ap.add_argument("--only-index", type=int, help="replay one seeded kill")
+    ap.add_argument("--minutes", type=float, help="time budget: half for the seeded kills, a "
+                    "quarter each for the named kills and the disk faults; trials not started "
+                    "by then are left out (and counted)")
     ap.add_argument("--workdir", help="where the trials run (kept when a trial fails)")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
@@ -141,98 +185,85 @@ def main():
     work = Path(args.workdir or tempfile.mkdtemp(prefix="pf-faults-"))
     work.mkdir(parents=True, exist_ok=True)
     template = fk.make_template(work / "template")
+    run = Runner(work, template, args.parallel, args.quiet)
     kills, named, disk = Tally(), Tally(), Tally()
     started = time.monotonic()
-    for command in commands:
-        t0 = time.monotonic()
-        accept = fk.reference(work / "reference", template, command) \
-            if command == "fix --apply" else None
-        duration = time.monotonic() - t0
-        if accept is None:
-            t0 = time.monotonic()
-            fk.reference(work / "reference", template, command)
-            duration = time.monotonic() - t0
-        print("%s: a run without faults takes %.1f s" % (command, duration), flush=True)
-        slug = command.replace(" --", "-")
-        indices = [args.only_index] if args.only_index is not None else range(args.kills)
-        jobs = []
-        for i in indices:
-            delay = fk.seeded_delay(args.seed, i, duration)
-            label = "%s seed %s index %d: kill -9 after %.3f s" % (command, args.seed, i, delay)
-            jobs.append((command, fk.Trial(work / ("%s-%d" % (slug, i)), template, command,
-                                           ("delay", delay), label, accept=accept)))
-        run_all(jobs, args.parallel, kills, args.quiet)
-        if args.only_index is not None or args.no_named:
-            continue
-        jobs = []
-        for n in range(1, MAX_PYTEST_RUNS + 1):
-            jobs.append((command, fk.Trial(work / ("%s-pytest-%d" % (slug, n)), template, command,
-                                           ("pytest", n), "%s: kill -9 at pytest run %d"
-                                           % (command, n), accept=accept)))
-        places = [{"path": ".git/refs/heads", "op": "write"},
-                  {"path": ".git/objects", "op": "open"},
-                  {"path": ".pytest-fixer", "op": "open"}]
-        if command == "fix --apply":
-            places += [{"skip": fk.USER_FILES_SKIP, "op": op}
-                       for op in ("open", "write", "fsync", "rename")]
-        if command == "reproduce":
-            places += [{"path": "outputs", "op": "open"}]
-        for place in places:
-            for k in range(MAX_STOPS):
-                settings = dict(place, after=k)
-                point = ("stop", settings)
-                label = "%s: kill -9 at %s" % (command, fk.describe_call(settings))
-                trial = fk.Trial(work / ("%s-stop-%d" % (slug, len(named.problems) + k)),
-                                 template, command, point, label, accept=accept)
-                trial.run()
-                named.add(command, trial)
-                if not args.quiet:
-                    print("%s %s" % (trial.mark(), label), flush=True)
-                if not trial.reached:
-                    break
-        run_all(jobs, args.parallel, named, args.quiet)
+    budget = args.minutes * 60 if args.minutes else None
 
-    if "fix --apply" in commands and not args.no_disk and args.only_index is None:
-        command = "fix --apply"
-        accept = fk.reference(work / "reference", template, command)
-        writes = user_writes(template, work / "count", command)
+    def section(share):
+        if budget is not None:
+            run.deadline = max(run.deadline or started, time.monotonic()) + budget * share
+
+    # how long each command takes without faults, and what --apply leaves
+    duration, accept, writes = {}, {}, {}
+    for command in commands:
+        writes[command] = user_writes(template, work / "count", command)
+        t0 = time.monotonic()
+        after = fk.reference(work / "reference", template, command)
+        duration[command] = time.monotonic() - t0
+        accept[command] = after if command == "fix --apply" else None
+        print("%s: a run without faults takes %.1f s" % (command, duration[command]), flush=True)
+
+    # seeded kills, the commands in turn
+    section(0.5)
+    indices = [args.only_index] if args.only_index is not None else range(args.kills)
+    jobs = []
+    for i in indices:
+        for command in commands:
+            delay = fk.seeded_delay(args.seed, i, duration[command])
+            label = "%s seed %s index %d: kill -9 after %.3f s" % (command, args.seed, i, delay)
+            jobs.append((command, run.trial(command, ("delay", delay), label, accept[command])))
+    run.all(kills, jobs)
+
+    # named kills: at each pytest run, and at each write of git, the store, the user's files
+    if args.only_index is None and not args.no_named:
+        section(0.25)
+        for command in commands:
+            for place in named_places(command):
+                points = None
+                if place["op"] == "write":          # `after` counts bytes: each write's start
+                    if writes[command] is None:
+                        continue
+                    points = write_points(writes[command], place.get("path", ""),
+                                          place.get("skip", ()), middles=False)
+                run.series(named, command, lambda k, c=command, p=place: run.trial(
+                    c, ("stop", dict(p, after=k)),
+                    "%s: kill -9 at %s" % (c, fk.describe_call(dict(p, after=k))), accept[c]),
+                    points)
+        jobs = [(c, run.trial(c, ("pytest", n), "%s: kill -9 at pytest run %d" % (c, n),
+                              accept[c]))
+                for n in range(1, MAX_PYTEST_RUNS + 1) for c in commands]
+        run.all(named, jobs)
+
+    # the disk-fault matrix of fix --apply
+    command = "fix --apply"
+    if command in commands and not args.no_disk and args.only_index is None:
+        section(0.25)
+        writes = writes[command]
+
+        def fault(key, settings):
+            label = "%s: %s at %s" % (command, settings["errno_name"], fk.describe_call(settings))
+            return run.trial(command, ("fault", settings), label, accept[command])
         for errno_name in ERRNOS:
-            # every write to the user's files (whole and cut short), every fsync, rename, open
-            places = []
+            key = "%s user files" % errno_name
+            # every write to the user's files (whole and cut short), every fsync and rename
             if writes is not None:
-                places += [{"skip": fk.USER_FILES_SKIP, "op": "write", "after": a}
-                           for a in write_points(writes, fk.USER_FILES_SKIP)]
-            for op in ("write", "fsync", "rename", "open"):
-                if op == "write" and writes is not None:
-                    continue
-                places += [{"skip": fk.USER_FILES_SKIP, "op": op, "after": k, "_series": op}
-                           for k in range(MAX_STOPS)]
-            series_done = set()
-            for settings in places:
-                series = settings.pop("_series", None)
-                if series in series_done:
-                    continue
-                settings["errno_name"] = errno_name
-                label = "%s: %s at %s" % (command, errno_name, fk.describe_call(settings))
-                trial = fk.Trial(work / ("disk-%d" % len(disk.problems)), template, command,
-                                 ("fault", settings), label, accept=accept)
-                trial.run()
-                disk.add("%s user files" % errno_name, trial)
-                if not args.quiet:
-                    print("%s %s" % (trial.mark(), label), flush=True)
-                if series and not trial.reached:
-                    series_done.add(series)
-            # seeded writes anywhere in the project: the store, git, the work directories
-            total = sum(size for _, size in writes) if writes else 200000
-            jobs = []
-            for i in range(ANYWHERE_FAULTS):
+                for after in write_points(writes, skip=fk.USER_FILES_SKIP):
+                    run.one(disk, key, fault(key, {"skip": fk.USER_FILES_SKIP, "op": "write",
+                                                   "after": after, "errno_name": errno_name}))
+            for op in ("fsync", "rename") + (("write",) if writes is None else ()):
+                run.series(disk, key, lambda k, op=op, e=errno_name, key=key: fault(
+                    key, {"skip": fk.USER_FILES_SKIP, "op": op, "after": k, "errno_name": e}))
+        # seeded writes anywhere in the project: the store, git, the work directories
+        total = sum(size for _, size in writes) if writes else 200000
+        jobs = []
+        for i in range(ANYWHERE_FAULTS):
+            for errno_name in ERRNOS:
                 after = int(fk.seeded_delay("%s/%s" % (args.seed, errno_name), i, total))
-                settings = {"op": "write", "after": after, "errno_name": errno_name}
-                label = "%s: %s at %s" % (command, errno_name, fk.describe_call(settings))
-                jobs.append(("%s anywhere" % errno_name,
-                             fk.Trial(work / ("disk-any-%s-%d" % (errno_name, i)), template,
-                                      command, ("fault", settings), label, accept=accept)))
-            run_all(jobs, args.parallel, disk, args.quiet)
+                key = "%s anywhere" % errno_name
+                jobs.append((key, fault(key, {"op": "write", "after": after,
+                                              "errno_name": errno_name})))
+        run.all(disk, jobs)
 
     print()
     print("== after %.0f s (seed %s) ==" % (time.monotonic() - started, args.seed))
@@ -245,6 +276,8 @@ def main():
     for key in sorted(disk.tried):
         print("disk faults (fix --apply, %s) survived %3d / %-3d  (%d not reached)" % (
             key, disk.survived[key], disk.tried[key], disk.not_reached[key]))
+    if run.skipped:
+        print("(%d trials left out: out of time)" % run.skipped)
     problems = kills.problems + named.problems + disk.problems
     if problems:
         kinds = collections.Counter(k for k, _ in problems)
