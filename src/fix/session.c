@@ -992,11 +992,6 @@ static int loop(struct session *s, struct fix_outcome *out)
 	return err;
 }
 
-/*
- * --apply: every verified fix into the user's working tree, all or nothing.
- * The final content of each file is worked out first (merged with the
- * user's own edits), then the files are written together (fs_batch).
- */
 /* "<what>: <the last error>; nothing was changed (<where>)" */
 static int apply_refused(int err, const char *what, const char *where)
 {
@@ -1006,6 +1001,11 @@ static int apply_refused(int err, const char *what, const char *where)
 	return err;
 }
 
+/*
+ * --apply: every verified fix into the user's working tree, all or nothing.
+ * The final content of each file is worked out first (merged with the
+ * user's own edits), then the files are written together (fs_batch).
+ */
 static int apply_to_worktree(struct session *s)
 {
 	struct buf where = BUF_INIT;

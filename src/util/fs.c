@@ -123,19 +123,26 @@ static void dir_of(struct buf *out, const char *path)
 		buf_add(out, path, (size_t)(slash - path));
 }
 
-/* make a rename or an unlink in `dir` durable */
-static int fsync_dir(const char *dir)
+/* make a rename or an unlink in `dir` durable: 0, or -1 with errno */
+static int dir_sync(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err = 0;
+	int err = 0, saved;
 
 	if (fd < 0)
-		return error_errno("cannot open directory '%s'", dir);
+		return -1;
 	/* some file systems cannot sync a directory: nothing more to do there */
 	if (fsync(fd) < 0 && errno != EINVAL && errno != ENOTSUP)
-		err = error_errno("cannot sync directory '%s'", dir);
+		err = -1;
+	saved = errno;
 	close(fd);
+	errno = saved;
 	return err;
+}
+
+static int fsync_dir(const char *dir)
+{
+	return dir_sync(dir) < 0 ? error_errno("cannot sync directory '%s'", dir) : 0;
 }
 
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
@@ -152,8 +159,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	}
 	/* the new content is in place: a directory that cannot be synced does not undo it */
 	dir_of(&dir, path);
-	fsync_dir(dir.ptr);
-	error_clear();
+	dir_sync(dir.ptr);
 done:
 	buf_release(&tmp);
 	buf_release(&dir);

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import binary, run_fixer
 from test_fix import CALC, ENV, SLOW, fix_json, git, make_repo, snapshot
+from test_fix import _wait_for as wait_for
 
 # two failures in two files: two fixes, two files written by one --apply
 TWO = dict(CALC)
@@ -124,15 +125,6 @@ def processes_with(marker):
     return found
 
 
-def wait_for(pred, timeout=60):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 SLEEPY = dict(CALC)
 SLEEPY["tests/test_slow.py"] = "import time\n\n\ndef test_slow():\n    time.sleep(60)\n"
 
@@ -206,6 +198,12 @@ def test_a_second_fix_refuses_and_one_with_wait_runs_after_the_first(tmp_path):
         assert "another fix is running in this project (pid %d)" % first.pid in r.stderr, r
         r = run_fixer(["resume", "20990101-000000-0000"], root, env=ENV)
         assert r.code == 3 and "(pid %d)" % first.pid in r.stderr, r
+        info = tmp_path / "info.json"
+        info.write_text(json.dumps({"deterministic": True, "prompt": "clamp",
+                                    "existing-test-path": "tests/test_calc.py"}))
+        r = run_fixer(["reproduce", str(info)], root, env=ENV)
+        assert r.code == 3 and "another fix is running in this project (pid %d)" % first.pid \
+            in r.stderr, r
         # the refused runs wrote no session
         assert len(run_fixer(["sessions", "--json"], root).json()) == 1
         waiting = start_fix(root, env, "--wait", "--branch", "pf/second")

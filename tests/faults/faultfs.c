@@ -80,9 +80,7 @@ static int (*real_rename)(const char *, const char *);
 static int (*real_renameat)(int, const char *, int, const char *);
 static int (*real_renameat2)(int, const char *, int, const char *, unsigned);
 static int (*real_open)(const char *, int, ...);
-static int (*real_open64)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
-static int (*real_openat64)(int, const char *, int, ...);
 static int (*real_creat)(const char *, mode_t);
 
 static int parse_errno(const char *s)
@@ -162,9 +160,7 @@ static void resolve(void)
 	real_renameat = dlsym(RTLD_NEXT, "renameat");
 	real_renameat2 = dlsym(RTLD_NEXT, "renameat2");
 	real_open = dlsym(RTLD_NEXT, "open");
-	real_open64 = dlsym(RTLD_NEXT, "open64");
 	real_openat = dlsym(RTLD_NEXT, "openat");
-	real_openat64 = dlsym(RTLD_NEXT, "openat64");
 	real_creat = dlsym(RTLD_NEXT, "creat");
 }
 
@@ -479,67 +475,43 @@ static int open_fails(int dirfd, const char *path, int flags)
 	return call_fails(OP_OPEN, 3, "open", abs);
 }
 
-static mode_t open_mode(int flags, va_list ap)
-{
-	if (flags & (O_CREAT | __O_TMPFILE))
-		return (mode_t)va_arg(ap, int);
-	return 0;
-}
+/* the mode argument of an open that creates; 0 for the others */
+#define OPEN_MODE(flags, last) __extension__({ \
+	va_list ap_; \
+	mode_t mode_ = 0; \
+	va_start(ap_, last); \
+	if ((flags) & (O_CREAT | __O_TMPFILE)) \
+		mode_ = (mode_t)va_arg(ap_, int); \
+	va_end(ap_); \
+	mode_; })
 
-int open(const char *path, int flags, ...)
-{
-	resolve();
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
-	if (open_fails(AT_FDCWD, path, flags))
-		return -1;
-	return real_open(path, flags, mode);
-}
-
-int open64(const char *path, int flags, ...)
+/* every open is an openat (open64 is open on 64-bit glibc) */
+static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
 	resolve();
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
-	if (open_fails(AT_FDCWD, path, flags))
-		return -1;
-	return (real_open64 ? real_open64 : real_open)(path, flags, mode);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-	resolve();
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
 	if (open_fails(dirfd, path, flags))
 		return -1;
 	return real_openat(dirfd, path, flags, mode);
 }
 
+int open(const char *path, int flags, ...)
+{
+	return open_at(AT_FDCWD, path, flags, OPEN_MODE(flags, flags));
+}
+
+int open64(const char *path, int flags, ...)
+{
+	return open_at(AT_FDCWD, path, flags, OPEN_MODE(flags, flags));
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	return open_at(dirfd, path, flags, OPEN_MODE(flags, flags));
+}
+
 int openat64(int dirfd, const char *path, int flags, ...)
 {
-	resolve();
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
-	if (open_fails(dirfd, path, flags))
-		return -1;
-	return (real_openat64 ? real_openat64 : real_openat)(dirfd, path, flags, mode);
+	return open_at(dirfd, path, flags, OPEN_MODE(flags, flags));
 }
 
 int creat(const char *path, mode_t mode)
