@@ -307,6 +307,12 @@ def _wait_for(pred, timeout=60):
     return False
 
 
+def _session_state(root):
+    r = run_fixer(["sessions", "--json"], root)
+    sessions = r.json() if r.code == 0 and r.stdout.strip() else []
+    return sessions[0]["state"] if sessions else None
+
+
 SLOW = dict(CALC)
 SLOW["tests/test_slow.py"] = "import time\n\n\ndef test_slow():\n    time.sleep(1.5)\n"
 
@@ -343,7 +349,9 @@ def test_kill_9_then_cleanup_and_resume(tmp_path):
                             start_new_session=True)
     assert _wait_for(lambda: list((root / ".pytest-fixer" / "worktrees").glob("*/job-0"))
                      if (root / ".pytest-fixer" / "worktrees").exists() else False)
-    time.sleep(2.5)
+    # the baseline is done once the session is RUNNING: wait for that, not for a
+    # fixed time, which a loaded machine overruns
+    assert _wait_for(lambda: _session_state(root) == "RUNNING")
     os.killpg(proc.pid, signal.SIGKILL)     # us and the pytest we ran
     proc.wait()
     assert snapshot(root) == before          # nothing of the user's was touched
