@@ -718,6 +718,9 @@ static size_t count_plugin_options(const char *text, size_t len)
 	return count;
 }
 
+/* environment variables that load plugins or add options to every run */
+static const char *const pytest_env_names[] = { "PYTEST_ADDOPTS", "PYTEST_PLUGINS" };
+
 static const char *const pytest_ini_names[] = { "pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml" };
 
 static const struct {
@@ -761,6 +764,12 @@ static void check_config_text(struct buf *reason, int *found, const char *path, 
 		add_config_reason(reason, found, path);
 		buf_adds(reason, "adds a pytest plugin entry point ('pytest11')");
 	}
+	for (i = 0; i < ARRAY_SIZE(pytest_env_names); i++)
+		if (count_text(after, alen, pytest_env_names[i]) >
+		    count_text(before, blen, pytest_env_names[i])) {
+			add_config_reason(reason, found, path);
+			buf_addf(reason, "sets pytest's environment variable '%s'", pytest_env_names[i]);
+		}
 	buf_release(&bs);
 	buf_release(&as);
 }

@@ -68,8 +68,9 @@ int guard_is_test_file(const char *relpath);
  *    pytest_* name or of `*`;
  *  - in any Python file, a `def pytest_*` (a hook, at any depth) or a
  *    `pytest_plugins =` is added or changed;
- *  - in any file, "pytest11" (a plugin entry point) appears more often, or
- *    a configuration section gains `-p` (a plugin loaded by addopts).
+ *  - in any file, "pytest11" (a plugin entry point), PYTEST_ADDOPTS or
+ *    PYTEST_PLUGINS appears more often, or a configuration section gains
+ *    `-p` (a plugin loaded by addopts).
  * Returns 1 with the reasons appended to `reason` ("'tests/conftest.py'
  * adds the pytest hook 'pytest_runtest_makereport'", several joined by
  * "; "), 0 when the edit leaves pytest alone, -1 (error_last()) if a Python

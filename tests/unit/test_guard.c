@@ -387,6 +387,9 @@ static void guard__pytest_configuration_files(void **state)
 		      "'pyproject.toml' changes pytest's configuration (its [tool.pytest.ini_options] table)");
 	expect_config("pyproject.toml", toml, "[project.entry-points.pytest11]\nx = \"x\"\n", 1,
 		      "adds a pytest plugin entry point ('pytest11')");
+	expect_config("tox.ini", tox, "[tox]\nenvlist = py311\n\n[testenv]\nsetenv = PYTEST_ADDOPTS=-p evil\n\n"
+		      "[pytest]\ntestpaths = tests\n", 1,
+		      "'tox.ini' sets pytest's environment variable 'PYTEST_ADDOPTS'");
 	/* a tox.ini somewhere else with no [pytest] gained */
 	expect_config("docs/tox.ini", "", "[tox]\n", 0, NULL);
 }
