@@ -78,7 +78,7 @@ int generic_run(struct test_result *out, const struct generic_options *opts)
 	/* a FIFO or a device as the report would block the command, then us */
 	if ((err = fs_open_regular(&fd, report.ptr)) == 0) {
 		close(fd);
-	} else if (err != ERR_NOTFOUND) {
+	} else if (err == ERR_USAGE) {
 		error_prefix(err, "--junit-xml");
 		goto done;
 	}

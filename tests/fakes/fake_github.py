@@ -432,10 +432,26 @@ class Handler(BaseHTTPRequestHandler):
             self.not_found()
             return
         if isinstance(text, dict):
-            data = b"x" * int(text.get("pad", 0))
-        else:
-            data = text.encode("utf-8")
-        self.send(200, data, ctype="text/plain")
+            self.send_padding(int(text.get("pad", 0)))
+            return
+        self.send(200, text.encode("utf-8"), ctype="text/plain")
+
+    def send_padding(self, size):
+        """`size` bytes of "x", announced first and written a MiB at a time, so that
+        a client refusing the size hears it at once (the client may hang up)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(size))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        chunk = b"x" * (1 << 20)
+        try:
+            while size > 0:
+                self.wfile.write(chunk[:size])
+                size -= len(chunk)
+        except OSError:
+            pass
+        self.close_connection = True
 
 
 class BlobHandler(Handler):
