@@ -198,7 +198,7 @@ def test_a_second_fix_refuses_and_one_with_wait_runs_after_the_first(tmp_path):
         assert "another fix is running in this project (pid %d)" % first.pid in r.stderr, r
         r = run_fixer(["resume", "20990101-000000-0000"], root, env=ENV)
         assert r.code == 3 and "(pid %d)" % first.pid in r.stderr, r
-        info = tmp_path / "info.json"
+        info = root / "info.json"
         info.write_text(json.dumps({"deterministic": True, "prompt": "clamp",
                                     "existing-test-path": "tests/test_calc.py"}))
         r = run_fixer(["reproduce", str(info)], root, env=ENV)

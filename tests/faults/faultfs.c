@@ -405,24 +405,23 @@ ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
 	return real_pwritev(fd, iov, n, off);
 }
 
+static int sync_fails(int fd, const char *name)
+{
+	char path[PATH_MAX];
+
+	resolve();
+	return !busy && (fault_ops & OP_FSYNC) && fd_matches(fd, path, sizeof(path)) &&
+	       call_fails(OP_FSYNC, 1, name, path);
+}
+
 int fsync(int fd)
 {
-	resolve();
-	char path[PATH_MAX];
-	if (!busy && (fault_ops & OP_FSYNC) && fd_matches(fd, path, sizeof(path)) &&
-	    call_fails(OP_FSYNC, 1, "fsync", path))
-		return -1;
-	return real_fsync(fd);
+	return sync_fails(fd, "fsync") ? -1 : real_fsync(fd);
 }
 
 int fdatasync(int fd)
 {
-	resolve();
-	char path[PATH_MAX];
-	if (!busy && (fault_ops & OP_FSYNC) && fd_matches(fd, path, sizeof(path)) &&
-	    call_fails(OP_FSYNC, 1, "fdatasync", path))
-		return -1;
-	return real_fdatasync(fd);
+	return sync_fails(fd, "fdatasync") ? -1 : real_fdatasync(fd);
 }
 
 static int rename_fails(int olddir, const char *from, int newdir, const char *to)
