@@ -312,7 +312,13 @@ int http_request(struct http_response *out, const struct http_request *req)
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		double took = 0;
 		curl_easy_getinfo(x.curl, CURLINFO_TOTAL_TIME, &took);
-		if (took * 1000 < req->timeout_ms)
+		/*
+		 * curl says the same for both limits: a stall needs the low-speed
+		 * time to have passed, and the deadline not yet (the total time
+		 * curl reports may fall a hair short of the deadline that fired)
+		 */
+		if (req->timeout_ms <= 0 ||
+		    (took >= HTTP_LOW_SPEED_SECONDS && took * 1000 < req->timeout_ms))
 			err = error_setc(ERR_TIMEOUT, "the answer of '%s' stalled: less than %ld byte/s "
 					 "for %ld s", req->url, HTTP_LOW_SPEED_BYTES, HTTP_LOW_SPEED_SECONDS);
 		else
