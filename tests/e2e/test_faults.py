@@ -54,9 +54,6 @@ def test_kill_9_of_fix_at_a_seeded_point(tmp_path, template, index):
           "fix, seed %d index %d: kill -9 after %.3f s" % (SEED, index, delay))
 
 
-@pytest.mark.xfail(strict=True, reason="cleanup leaves .git/refs/heads/fix-*.lock of a killed "
-                   "session, and the next fix cannot make that branch (not fixed on i12-work "
-                   "at 08:30 UTC)")
 def test_kill_9_of_fix_while_the_branch_is_committed(tmp_path, template):
     # the first ref written under refs/heads is the fix branch: stop at its lock file's write
     point = ("stop", {"path": ".git/refs/heads", "op": "write", "after": 0})
