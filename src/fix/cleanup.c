@@ -189,6 +189,8 @@ int fix_cleanup(struct strvec *report, int branches)
 	} else {
 		remove_repro_checkouts(report, root.ptr);
 		remove_branch_locks(report, root.ptr);
+		if ((err = fix_apply_recover(report, root.ptr)) < 0)
+			goto done;
 	}
 	if ((err = store_session_list(&rows, &nr, st)) < 0)
 		goto done;
