@@ -127,6 +127,29 @@ static void remove_stale_tmp(struct strvec *report)
 	strvec_clear(&removed);
 }
 
+/*
+ * The lock files git leaves on our fix branches when a run is killed while
+ * it writes one (only called with the project lock held: no run of ours
+ * writes them now). The index's lock and other refs' are never ours.
+ */
+static void remove_branch_locks(struct strvec *report, const char *root)
+{
+	struct vcs_repo *repo = NULL;
+	struct strvec removed = STRVEC_INIT;
+	size_t i;
+
+	if (vcs_open(&repo, root) < 0) {
+		error_clear();
+		return;
+	}
+	if (vcs_branch_locks_remove(&removed, repo, FIX_BRANCH_PREFIX) < 0)
+		strvec_pushf(report, "could not remove every stale branch lock: %s", error_last());
+	for (i = 0; i < removed.nr; i++)
+		strvec_pushf(report, "removed stale lock '%s'", removed.v[i]);
+	strvec_clear(&removed);
+	vcs_free(repo);
+}
+
 /* the private checkouts of `reproduce` runs (only called with the project lock held) */
 static void remove_repro_checkouts(struct strvec *report, const char *root)
 {
@@ -161,10 +184,14 @@ int fix_cleanup(struct strvec *report, int branches)
 	 * that is left is ours to remove. Without it, one does, and a session
 	 * of it may not have its own lock yet.
 	 */
-	if (fix_project_lock(&project_fd, root.ptr, 0) < 0)
+	if (fix_project_lock(&project_fd, root.ptr, 0) < 0) {
 		error_clear();
-	else
+	} else {
 		remove_repro_checkouts(report, root.ptr);
+		remove_branch_locks(report, root.ptr);
+		if ((err = fix_apply_recover(report, root.ptr)) < 0)
+			goto done;
+	}
 	if ((err = store_session_list(&rows, &nr, st)) < 0)
 		goto done;
 	for (i = 0; i < nr; i++) {

@@ -114,6 +114,15 @@ int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options
 #define FIX_PROJECT_LOCK "fix.lock"
 #define FIX_LOCK_POLL_MS 100
 int fix_project_lock(int *out, const char *root, int wait);
+/*
+ * Finish what an `--apply` killed between its renames left (its journal,
+ * FIX_DIR/FIX_APPLY_JOURNAL: see fs_batch_recover), with the project lock
+ * held; what was restored goes into `report`.
+ */
+#define FIX_APPLY_JOURNAL "apply-journal"
+int fix_apply_recover(struct strvec *report, const char *root);
+/* the same, saying on stderr what was restored */
+int fix_apply_recover_logged(const char *root);
 
 /*
  * The project of the current directory (the git work tree, or the directory

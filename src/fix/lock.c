@@ -98,3 +98,26 @@ done:
 	buf_release(&path);
 	return err;
 }
+
+int fix_apply_recover(struct strvec *report, const char *root)
+{
+	struct buf journal = BUF_INIT;
+	int err;
+
+	buf_addf(&journal, "%s/%s/%s", root, FIX_DIR, FIX_APPLY_JOURNAL);
+	err = fs_batch_recover(report, root, journal.ptr);
+	buf_release(&journal);
+	return err;
+}
+
+int fix_apply_recover_logged(const char *root)
+{
+	struct strvec report = STRVEC_INIT;
+	size_t i;
+	int err = fix_apply_recover(&report, root);
+
+	for (i = 0; i < report.nr; i++)
+		log_warn("%s", report.v[i]);
+	strvec_clear(&report);
+	return err;
+}

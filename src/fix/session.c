@@ -1055,6 +1055,10 @@ static int apply_to_worktree(struct session *s)
 			buf_release(&what);
 		}
 	}
+	buf_reset(&where);
+	buf_addf(&where, "%s/%s/%s", s->root, FIX_DIR, FIX_APPLY_JOURNAL);
+	batch.root = s->root;
+	batch.journal = where.ptr;
 	if (!err && (err = fs_batch_commit(&batch)) < 0)
 		err = error_prefix(err, "cannot apply the fixes to your working tree (they are on "
 				   "their branches)");
@@ -1208,6 +1212,8 @@ int fix_run(struct fix_outcome *out, const struct fix_options *opts)
 	/* before the session is written: a second fix must not start on the same failures */
 	if (!opts->project_locked && (err = fix_project_lock(&s.project_fd, s.root, opts->wait)) < 0)
 		goto done;
+	if ((err = fix_apply_recover_logged(s.root)) < 0)
+		goto done;
 	if (opts->test_path) {
 		struct buf p = BUF_INIT;
 		struct stat st;
@@ -1357,6 +1363,8 @@ int fix_resume(struct fix_outcome *out, const char *id, const struct fix_options
 	if ((err = open_project(&s)) < 0)
 		goto done;
 	if (!opts.project_locked && (err = fix_project_lock(&s.project_fd, s.root, opts.wait)) < 0)
+		goto done;
+	if ((err = fix_apply_recover_logged(s.root)) < 0)
 		goto done;
 	if ((err = store_session_get(&s.row, s.store, id)) < 0)
 		goto done;

@@ -337,13 +337,54 @@ static int batch_undo(struct fs_batch *b, struct batch_step *steps, size_t n, st
 	return err;
 }
 
+/* append `name` relative to `root`, or fail: the journal holds only such paths */
+static int journal_add(struct buf *text, const char *root, const char *name, char end)
+{
+	size_t rl = strlen(root);
+
+	if (name) {
+		if (strncmp(name, root, rl) || name[rl] != '/' || strpbrk(name, "\t\n"))
+			return error_setc(ERR_CONFLICT, "cannot apply '%s': its path is not one the "
+					  "journal of '%s' can hold", name, root);
+		buf_adds(text, name + rl + 1);
+	}
+	buf_addch(text, end);
+	return 0;
+}
+
+/* the batch's journal (fs_batch_recover() reads it) in `state`, fsynced */
+static int journal_write(const struct fs_batch *b, const struct batch_step *steps,
+			 const char *state)
+{
+	struct buf text = BUF_INIT;
+	size_t i;
+	int err = 0;
+
+	buf_addf(&text, "%s\n%s\n", FS_JOURNAL_HEADER, state);
+	for (i = 0; i < b->nr && !err; i++) {
+		const struct batch_step *st = &steps[i];
+
+		if (!st->existed && b->files[i].remove)
+			continue;   /* nothing to do, nothing to undo */
+		if ((err = journal_add(&text, b->root, b->files[i].path, '\t')) < 0 ||
+		    (err = journal_add(&text, b->root, st->backup.len ? st->backup.ptr : NULL,
+				       '\t')) < 0 ||
+		    (err = journal_add(&text, b->root, st->tmp.len ? st->tmp.ptr : NULL, '\n')) < 0)
+			break;
+	}
+	if (!err)
+		err = fs_write_atomic(b->journal, text.ptr, text.len, 0644);
+	buf_release(&text);
+	return err;
+}
+
 int fs_batch_commit(struct fs_batch *b)
 {
 	struct batch_step *steps = xcalloc(b->nr ? b->nr : 1, sizeof(*steps));
 	struct strvec made = STRVEC_INIT, dirs = STRVEC_INIT;
 	struct buf dir = BUF_INIT, lost = BUF_INIT;
 	size_t i;
-	int err = 0;
+	int err = 0, journal = 0;
 
 	for (i = 0; i < b->nr; i++) {
 		buf_init(&steps[i].tmp, 0);
@@ -380,6 +421,9 @@ int fs_batch_commit(struct fs_batch *b)
 		if (strvec_find(&dirs, dir.ptr) < 0)
 			strvec_push(&dirs, dir.ptr);
 	}
+	/* the journal: from here on, a writer that dies leaves what undoes its renames */
+	if (!err && b->journal && (err = journal_write(b, steps, FS_JOURNAL_APPLYING)) == 0)
+		journal = 1;
 	/* 2: into place, one by one */
 	for (i = 0; i < b->nr && !err; i++) {
 		struct fs_batch_file *f = &b->files[i];
@@ -402,13 +446,20 @@ int fs_batch_commit(struct fs_batch *b)
 		dir_of(&dir, made.v[i]);
 		err = fsync_dir(dir.ptr);
 	}
+	/* every file in place: a run that finds the journal now only removes what is left */
+	if (!err && journal)
+		err = journal_write(b, steps, FS_JOURNAL_APPLIED);
 
 	if (err < 0) {
 		char *why = xstrdup(error_last());
-		if (batch_undo(b, steps, b->nr, &lost) < 0)
-			error_setc(err, "%s; not everything could be put back: %s", why, lost.ptr);
-		else
+		if (batch_undo(b, steps, b->nr, &lost) < 0) {
+			error_setc(err, "%s; not everything could be put back: %s%s", why, lost.ptr,
+				   journal ? " (the journal is kept: `pytest-fixer cleanup` puts them "
+				   "back)" : "");
+			journal = 0;   /* kept */
+		} else {
 			error_setc(err, "%s; nothing was changed", why);
+		}
 		free(why);
 	}
 	/* 4: no temporary file or backup left (a backup stays only when it could not be put back) */
@@ -423,9 +474,176 @@ int fs_batch_commit(struct fs_batch *b)
 	if (err < 0)
 		for (i = made.nr; i-- > 0;)
 			rmdir(made.v[i]);
+	/* last: the batch is whole (applied, or undone) */
+	if (journal && unlink(b->journal) == 0) {
+		dir_of(&dir, b->journal);
+		dir_sync(dir.ptr);
+	}
 	free(steps);
 	strvec_clear(&made);
 	strvec_clear(&dirs);
+	buf_release(&dir);
+	buf_release(&lost);
+	return err;
+}
+
+/* a path the journal may name: relative, no empty, "." or ".." component */
+static int journal_path_ok(const char *rel)
+{
+	const char *p = rel;
+
+	if (!*rel)
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (!n || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += n;
+		if (*p == '/' && !*++p)
+			return 0;
+	}
+	return 1;
+}
+
+/* a kept original or temporary of `path`: `name` is path + suffix + something */
+static int journal_name_ok(const char *name, const char *path, const char *suffix)
+{
+	size_t pl = strlen(path), sl = strlen(suffix);
+
+	if (!*name)
+		return 1;   /* none */
+	return journal_path_ok(name) && !strncmp(name, path, pl) &&
+	       !strncmp(name + pl, suffix, sl) && name[pl + sl] && !strchr(name + pl + sl, '/');
+}
+
+/*
+ * Split the journal's text into `entries` (path, original, temporary, each
+ * "" for none), checking every line: ERR_USAGE naming `journal` if it is
+ * not one of ours.
+ */
+static int journal_parse(struct strvec *entries, int *applied, char *text, size_t len,
+			 const char *journal)
+{
+	char *line = text, *next;
+	int nr = 0;
+
+	*applied = 0;
+	if (strlen(text) != len || (len && text[len - 1] != '\n'))
+		goto bad;
+	for (; *line; line = next) {
+		char *f[3];
+		int k;
+
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		nr++;
+		if (nr == 1) {
+			if (strcmp(line, FS_JOURNAL_HEADER))
+				goto bad;
+			continue;
+		}
+		if (nr == 2) {
+			if (!strcmp(line, FS_JOURNAL_APPLIED))
+				*applied = 1;
+			else if (strcmp(line, FS_JOURNAL_APPLYING))
+				goto bad;
+			continue;
+		}
+		f[0] = line;
+		for (k = 1; k < 3; k++) {
+			if (!(f[k] = strchr(f[k - 1], '\t')))
+				goto bad;
+			*f[k]++ = '\0';
+		}
+		if (strchr(f[2], '\t') || !journal_path_ok(f[0]) ||
+		    !journal_name_ok(f[1], f[0], FS_BACKUP_SUFFIX) ||
+		    !journal_name_ok(f[2], f[0], FS_TEMP_SUFFIX))
+			goto bad;
+		for (k = 0; k < 3; k++)
+			strvec_push(entries, f[k]);
+	}
+	if (nr >= 2)
+		return 0;
+bad:
+	return error_setc(ERR_USAGE, "'%s' is not a journal of an interrupted apply (line %d is "
+			  "malformed): nothing was done; check your files and remove it", journal,
+			  nr ? nr : 1);
+}
+
+int fs_batch_recover(struct strvec *report, const char *root, const char *journal)
+{
+	struct strvec e = STRVEC_INIT;
+	struct buf text = BUF_INIT, path = BUF_INIT, orig = BUF_INIT, tmp = BUF_INIT;
+	struct buf dir = BUF_INIT, lost = BUF_INIT;
+	struct stat sb;
+	size_t i;
+	int applied = 0, err;
+
+	if (lstat(journal, &sb) < 0 && errno == ENOENT)
+		return 0;
+	if ((err = fs_read_file(&text, journal, FS_JOURNAL_MAX)) < 0 ||
+	    (err = journal_parse(&e, &applied, text.ptr, text.len, journal)) < 0)
+		goto done;
+	for (i = 0; i + 2 < e.nr; i += 3) {
+		buf_reset(&path);
+		buf_reset(&orig);
+		buf_reset(&tmp);
+		buf_addf(&path, "%s/%s", root, e.v[i]);
+		if (*e.v[i + 1])
+			buf_addf(&orig, "%s/%s", root, e.v[i + 1]);
+		if (*e.v[i + 2])
+			buf_addf(&tmp, "%s/%s", root, e.v[i + 2]);
+		if (tmp.len && unlink(tmp.ptr) < 0 && errno != ENOENT)
+			buf_addf(&lost, "%s'%s' could not be removed: %s", lost.len ? "; " : "",
+				 tmp.ptr, strerror(errno));
+		if (applied) {
+			if (orig.len)
+				unlink(orig.ptr);
+			continue;
+		}
+		if (!orig.len) {
+			if (unlink(path.ptr) == 0)
+				strvec_pushf(report, "removed '%s': an interrupted apply had made it",
+					     e.v[i]);
+			else if (errno != ENOENT)
+				buf_addf(&lost, "%s'%s' (new) could not be removed: %s",
+					 lost.len ? "; " : "", path.ptr, strerror(errno));
+		} else if (lstat(orig.ptr, &sb) == 0) {
+			/* a hard link to the file itself when it was not replaced yet: rename keeps both */
+			if (rename(orig.ptr, path.ptr) < 0) {
+				buf_addf(&lost, "%s'%s' could not be restored (its original is in '%s'): %s",
+					 lost.len ? "; " : "", path.ptr, orig.ptr, strerror(errno));
+				continue;
+			}
+			if (lstat(orig.ptr, &sb) == 0)
+				unlink(orig.ptr);
+			strvec_pushf(report, "restored '%s' as it was before an interrupted apply",
+				     e.v[i]);
+		}   /* else: put back by an earlier undo */
+		dir_of(&dir, path.ptr);
+		dir_sync(dir.ptr);
+	}
+	if (lost.len) {
+		err = error_setc(ERR_GENERIC, "cannot finish undoing an interrupted apply: %s (the "
+				 "journal '%s' is kept: run `pytest-fixer cleanup` again)", lost.ptr,
+				 journal);
+		goto done;
+	}
+	if (applied)
+		strvec_pushf(report, "an interrupted apply had written every file: removed the "
+			     "originals it kept");
+	if (unlink(journal) < 0 && errno != ENOENT) {
+		err = error_errno("cannot remove the journal '%s'", journal);
+		goto done;
+	}
+	dir_of(&dir, journal);
+	dir_sync(dir.ptr);
+done:
+	strvec_clear(&e);
+	buf_release(&text);
+	buf_release(&path);
+	buf_release(&orig);
+	buf_release(&tmp);
 	buf_release(&dir);
 	buf_release(&lost);
 	return err;

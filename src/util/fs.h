@@ -46,8 +46,22 @@ struct fs_batch_file {
 struct fs_batch {
 	struct fs_batch_file *files;
 	size_t nr, alloc;
+	/*
+	 * Borrowed, optional: with `journal` set, every path must be under
+	 * `root`, and before the first rename fs_batch_commit() writes (fsynced)
+	 * the journal fs_batch_recover() reads: for each file its path, the
+	 * kept original (or none: it did not exist) and the temporary file,
+	 * relative to `root`. It is removed once the batch is whole again
+	 * (applied, or undone); left, it tells a later run to finish the job.
+	 */
+	const char *root;
+	const char *journal;
 };
-#define FS_BATCH_INIT { NULL, 0, 0 }
+#define FS_BATCH_INIT { NULL, 0, 0, NULL, NULL }
+#define FS_JOURNAL_HEADER "pytest-fixer apply journal"
+#define FS_JOURNAL_APPLYING "applying"   /* renames under way: undo them */
+#define FS_JOURNAL_APPLIED "applied"     /* every file in place: remove what is left */
+#define FS_JOURNAL_MAX (16u << 20)
 /* the temporary names fs_write_atomic() and fs_batch_commit() use beside a file */
 #define FS_TEMP_SUFFIX ".tmp."
 #define FS_BACKUP_SUFFIX ".orig.tmp."
@@ -61,6 +75,18 @@ struct fs_batch_file *fs_batch_get(struct fs_batch *b, const char *path);
 struct fs_batch_file *fs_batch_find(const struct fs_batch *b, const char *path);
 int fs_batch_commit(struct fs_batch *b);
 void fs_batch_release(struct fs_batch *b);
+/*
+ * After a batch whose writer died (the caller holds what kept it from
+ * running concurrently): with no `journal` file, nothing to do. Otherwise
+ * an interrupted apply is rolled back (every original renamed back over its
+ * file, a file that did not exist removed, temporaries removed), or, when
+ * it had finished, its kept originals removed; then the journal is removed.
+ * What was done goes into `report`. A journal that is not one (a path that
+ * is absolute, has "..", or names a file that is not the batch's) is
+ * ERR_USAGE naming it, and nothing is touched; an original that cannot be
+ * put back leaves the journal for the next call (the error says which).
+ */
+int fs_batch_recover(struct strvec *report, const char *root, const char *journal);
 
 /*
  * Create a private temporary directory; the path goes into `out`. It is

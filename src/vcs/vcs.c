@@ -848,6 +848,45 @@ done:
 	return err;
 }
 
+int vcs_branch_locks_remove(struct strvec *removed, struct vcs_repo *repo, const char *prefix)
+{
+	static const char *const dirs[] = { "refs/heads", "logs/refs/heads" };
+	struct buf path = BUF_INIT;
+	size_t i, lock_len = strlen(".lock");
+	int err = 0;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct dirent *de;
+		DIR *d;
+
+		buf_reset(&path);
+		buf_addf(&path, "%s%s%s", repo->commondir,
+			 repo->commondir[strlen(repo->commondir) - 1] == '/' ? "" : "/", dirs[i]);
+		if (!(d = opendir(path.ptr)))
+			continue;   /* no such directory: no lock in it */
+		while ((de = readdir(d))) {
+			size_t len = strlen(de->d_name);
+			struct buf file = BUF_INIT;
+			struct stat st;
+
+			if (strncmp(de->d_name, prefix, strlen(prefix)) || len <= lock_len ||
+			    strcmp(de->d_name + len - lock_len, ".lock"))
+				continue;
+			buf_addf(&file, "%s/%s", path.ptr, de->d_name);
+			if (lstat(file.ptr, &st) == 0 && S_ISREG(st.st_mode)) {
+				if (unlink(file.ptr) == 0)
+					strvec_push(removed, file.ptr);
+				else if (errno != ENOENT && !err)
+					err = error_errno("cannot remove '%s'", file.ptr);
+			}
+			buf_release(&file);
+		}
+		closedir(d);
+	}
+	buf_release(&path);
+	return err;
+}
+
 int vcs_branch_target(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *name)
 {
 	git_reference *ref = NULL, *resolved = NULL;

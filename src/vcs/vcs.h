@@ -97,6 +97,13 @@ int vcs_branch_set(struct vcs_repo *repo, const char *name, const char *commit, 
 int vcs_branch_delete(struct vcs_repo *repo, const char *name);
 /* local branches whose name starts with `prefix` ("" or NULL: all), sorted */
 int vcs_branch_list(struct strvec *out, struct vcs_repo *repo, const char *prefix);
+/*
+ * Remove the lock files git leaves while it writes a branch whose name
+ * starts with `prefix` (refs/heads/<name>.lock and its reflog's), appending
+ * each path removed to `removed`. Only for a caller that knows no writer
+ * of those branches is alive; other refs and the index are not touched.
+ */
+int vcs_branch_locks_remove(struct strvec *removed, struct vcs_repo *repo, const char *prefix);
 /* the commit the branch points at; ERR_NOTFOUND if missing */
 int vcs_branch_target(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *name);
 /*

@@ -54,9 +54,6 @@ def test_kill_9_of_fix_at_a_seeded_point(tmp_path, template, index):
           "fix, seed %d index %d: kill -9 after %.3f s" % (SEED, index, delay))
 
 
-@pytest.mark.xfail(strict=True, reason="cleanup leaves .git/refs/heads/fix-*.lock of a killed "
-                   "session, and the next fix cannot make that branch (not fixed on i12-work "
-                   "at 08:30 UTC)")
 def test_kill_9_of_fix_while_the_branch_is_committed(tmp_path, template):
     # the first ref written under refs/heads is the fix branch: stop at its lock file's write
     point = ("stop", {"path": ".git/refs/heads", "op": "write", "after": 0})
@@ -64,9 +61,6 @@ def test_kill_9_of_fix_while_the_branch_is_committed(tmp_path, template):
     assert t.reached and t.killed
 
 
-@pytest.mark.xfail(strict=True, reason="fix --apply killed between its renames: nothing (cleanup "
-                   "included) puts the first file back or removes the *.orig.tmp.* and *.tmp.* "
-                   "files fs_batch_commit left (not fixed on i12-work at 08:30 UTC)")
 def test_kill_9_of_apply_between_its_two_files(tmp_path, template, applied):
     # its second rename into place: one file is new, the other is not, yet
     point = ("stop", {"skip": fk.USER_FILES_SKIP, "op": "rename", "after": 1})

@@ -257,6 +257,132 @@ static void fs__batch_failure_leaves_everything_as_it_was(void **state)
 	buf_release(&got);
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/%s", dir, name);
+	assert_int_equal(fs_write_atomic(path.ptr, text, strlen(text), 0644), 0);
+	buf_release(&path);
+}
+
+static void expect_file(const char *dir, const char *name, const char *text)
+{
+	struct buf path = BUF_INIT, got = BUF_INIT;
+	buf_addf(&path, "%s/%s", dir, name);
+	assert_int_equal(fs_read_file(&got, path.ptr, 0), 0);
+	assert_string_equal(got.ptr, text);
+	buf_release(&path);
+	buf_release(&got);
+}
+
+/* the files an apply killed after its first two renames left, and its journal */
+static void fs__recover_rolls_back_an_interrupted_batch(void **state)
+{
+	struct buf dir = BUF_INIT, journal = BUF_INIT, got = BUF_INIT, orig = BUF_INIT;
+	struct buf path = BUF_INIT;
+	struct strvec report = STRVEC_INIT;
+	(void)state;
+	assert_int_equal(fs_mkdtemp(&dir, "pf-test"), 0);
+	buf_addf(&journal, "%s/j", dir.ptr);
+	write_file(dir.ptr, "a.py", "new a");                 /* renamed into place */
+	write_file(dir.ptr, "a.py.orig.tmp.7.0", "old a");
+	write_file(dir.ptr, "b.py", "old b");                 /* not yet: its original linked */
+	buf_addf(&path, "%s/b.py", dir.ptr);
+	buf_addf(&orig, "%s/b.py.orig.tmp.7.1", dir.ptr);
+	assert_int_equal(link(path.ptr, orig.ptr), 0);
+	write_file(dir.ptr, "b.py.tmp.Qx12ab", "new b");
+	write_file(dir.ptr, "c.py", "made");                  /* did not exist */
+	write_file(dir.ptr, "j", FS_JOURNAL_HEADER "\n" FS_JOURNAL_APPLYING "\n"
+		   "a.py\ta.py.orig.tmp.7.0\t\n"
+		   "b.py\tb.py.orig.tmp.7.1\tb.py.tmp.Qx12ab\n"
+		   "c.py\t\tc.py.tmp.Zz0011\n");
+	assert_int_equal(fs_batch_recover(&report, dir.ptr, journal.ptr), 0);
+	list_dir(&got, dir.ptr);
+	assert_string_equal(got.ptr, "a.py b.py");
+	expect_file(dir.ptr, "a.py", "old a");
+	expect_file(dir.ptr, "b.py", "old b");
+	assert_int_equal(report.nr, 3);
+	assert_string_equal(report.v[2], "removed 'c.py': an interrupted apply had made it");
+	/* no journal: nothing to do */
+	assert_int_equal(fs_batch_recover(&report, dir.ptr, journal.ptr), 0);
+	assert_int_equal(report.nr, 3);
+	strvec_clear(&report);
+	fs_remove_tree(dir.ptr);
+	buf_release(&dir);
+	buf_release(&journal);
+	buf_release(&got);
+	buf_release(&orig);
+	buf_release(&path);
+}
+
+/* a journal is outside input: one that is not ours is refused before anything is touched */
+static void fs__recover_refuses_a_malformed_journal(void **state)
+{
+	static const char *const bad[] = {
+		"a.py\ta.py.orig.tmp.1.0\t\n../x.py\t\t\n",
+		"/etc/passwd\t\t\n",
+		"a.py\tb.py\t\n",                      /* not a.py's original: the user's b.py */
+		"a.py\ta.py.orig.tmp.1.0\n",            /* two fields */
+		"a/./b.py\t\t\n",
+		"a.py\t\t",                             /* cut short */
+	};
+	struct buf dir = BUF_INIT, journal = BUF_INIT, text = BUF_INIT, got = BUF_INIT;
+	struct strvec report = STRVEC_INIT;
+	size_t i;
+	(void)state;
+	assert_int_equal(fs_mkdtemp(&dir, "pf-test"), 0);
+	buf_addf(&journal, "%s/j", dir.ptr);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(dir.ptr, "a.py", "mine");
+		write_file(dir.ptr, "a.py.orig.tmp.1.0", "old");
+		write_file(dir.ptr, "b.py", "b");
+		buf_reset(&text);
+		buf_addf(&text, "%s\n%s\n%s", FS_JOURNAL_HEADER, FS_JOURNAL_APPLYING, bad[i]);
+		write_file(dir.ptr, "j", text.ptr);
+		assert_int_equal(fs_batch_recover(&report, dir.ptr, journal.ptr), ERR_USAGE);
+		assert_non_null(strstr(error_last(), journal.ptr));
+		assert_non_null(strstr(error_last(), "is not a journal of an interrupted apply"));
+		expect_file(dir.ptr, "a.py", "mine");
+		buf_reset(&got);
+		list_dir(&got, dir.ptr);
+		assert_string_equal(got.ptr, "a.py a.py.orig.tmp.1.0 b.py j");
+		assert_int_equal(report.nr, 0);
+	}
+	write_file(dir.ptr, "j", "not a journal\n");
+	assert_int_equal(fs_batch_recover(&report, dir.ptr, journal.ptr), ERR_USAGE);
+	strvec_clear(&report);
+	fs_remove_tree(dir.ptr);
+	buf_release(&dir);
+	buf_release(&journal);
+	buf_release(&text);
+	buf_release(&got);
+}
+
+/* a batch with a journal leaves none once done */
+static void fs__batch_with_a_journal_removes_it(void **state)
+{
+	struct buf dir = BUF_INIT, journal = BUF_INIT, path = BUF_INIT, got = BUF_INIT;
+	struct fs_batch b = FS_BATCH_INIT;
+	(void)state;
+	assert_int_equal(fs_mkdtemp(&dir, "pf-test"), 0);
+	buf_addf(&journal, "%s/j", dir.ptr);
+	write_file(dir.ptr, "a.py", "old");
+	buf_addf(&path, "%s/a.py", dir.ptr);
+	buf_adds(&fs_batch_get(&b, path.ptr)->data, "new");
+	b.root = dir.ptr;
+	b.journal = journal.ptr;
+	assert_int_equal(fs_batch_commit(&b), 0);
+	list_dir(&got, dir.ptr);
+	assert_string_equal(got.ptr, "a.py");
+	expect_file(dir.ptr, "a.py", "new");
+	fs_batch_release(&b);
+	fs_remove_tree(dir.ptr);
+	buf_release(&dir);
+	buf_release(&journal);
+	buf_release(&path);
+	buf_release(&got);
+}
+
 static void fs__relative_to(void **state)
 {
 	char *r;
@@ -290,6 +416,9 @@ int main(void)
 		cmocka_unit_test(fs__batch_writes_removes_and_keeps_modes),
 		cmocka_unit_test(fs__batch_failure_leaves_everything_as_it_was),
 		cmocka_unit_test(fs__relative_to),
+		cmocka_unit_test(fs__recover_rolls_back_an_interrupted_batch),
+		cmocka_unit_test(fs__recover_refuses_a_malformed_journal),
+		cmocka_unit_test(fs__batch_with_a_journal_removes_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

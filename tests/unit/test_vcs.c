@@ -1464,12 +1464,40 @@ static void isolate_environment(void)
 	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
 }
 
+/* a killed writer's lock on a fix branch goes; the index's and another ref's stay */
+static void vcs__branch_locks_remove_only_the_prefixed_ones(void **state)
+{
+	struct fixture *f = *state;
+	struct strvec removed = STRVEC_INIT;
+	struct buf want = BUF_INIT;
+	struct vcs_repo *repo = open_ok(f->repo.ptr);
+
+	write_text(f->repo.ptr, ".git/refs/heads/fix-a.lock", "x\n");
+	write_text(f->repo.ptr, ".git/logs/refs/heads/fix-a.lock", "x\n");
+	write_text(f->repo.ptr, ".git/refs/heads/main.lock", "x\n");
+	write_text(f->repo.ptr, ".git/refs/heads/fix-b", "x\n");
+	write_text(f->repo.ptr, ".git/index.lock", "x\n");
+	assert_ok(vcs_branch_locks_remove(&removed, repo, "fix-"));
+	assert_int_equal(removed.nr, 2);
+	path_in(&want, f->repo.ptr, ".git/refs/heads/fix-a.lock");
+	assert_int_not_equal(strvec_find(&removed, want.ptr), -1);
+	assert_false(exists(f->repo.ptr, ".git/refs/heads/fix-a.lock"));
+	assert_false(exists(f->repo.ptr, ".git/logs/refs/heads/fix-a.lock"));
+	assert_true(exists(f->repo.ptr, ".git/refs/heads/main.lock"));
+	assert_true(exists(f->repo.ptr, ".git/refs/heads/fix-b"));
+	assert_true(exists(f->repo.ptr, ".git/index.lock"));
+	strvec_clear(&removed);
+	buf_release(&want);
+	vcs_free(repo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(vcs__open_finds_the_repository_from_a_subdirectory),
 		T(vcs__open_outside_a_repository_is_notfound),
+		T(vcs__branch_locks_remove_only_the_prefixed_ones),
 		T(vcs__unborn_head_is_notfound),
 		T(vcs__detached_head_has_no_branch),
 		T(vcs__checkout_to_writes_the_tree_and_leaves_the_repo_alone),
