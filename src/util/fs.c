@@ -364,7 +364,7 @@ static int journal_write(const struct fs_batch *b, const struct batch_step *step
 	for (i = 0; i < b->nr && !err; i++) {
 		const struct batch_step *st = &steps[i];
 
-		if (!st->existed && b->files[i].remove)
+		if (!st->existed && b->files[i].remove && strcmp(state, FS_JOURNAL_PREPARING))
 			continue;   /* nothing to do, nothing to undo */
 		if ((err = journal_add(&text, b->root, b->files[i].path, '\t')) < 0 ||
 		    (err = journal_add(&text, b->root, st->backup.len ? st->backup.ptr : NULL,
@@ -390,6 +390,9 @@ int fs_batch_commit(struct fs_batch *b)
 		buf_init(&steps[i].tmp, 0);
 		buf_init(&steps[i].backup, 0);
 	}
+	/* a writer that dies while it makes the temporaries leaves what names their files */
+	if (b->journal && (err = journal_write(b, steps, FS_JOURNAL_PREPARING)) == 0)
+		journal = 1;
 	/* 1: every new content and every original safe on disk; nothing of the user's touched */
 	for (i = 0; i < b->nr && !err; i++) {
 		struct fs_batch_file *f = &b->files[i];
@@ -422,8 +425,8 @@ int fs_batch_commit(struct fs_batch *b)
 			strvec_push(&dirs, dir.ptr);
 	}
 	/* the journal: from here on, a writer that dies leaves what undoes its renames */
-	if (!err && b->journal && (err = journal_write(b, steps, FS_JOURNAL_APPLYING)) == 0)
-		journal = 1;
+	if (!err && b->journal)
+		err = journal_write(b, steps, FS_JOURNAL_APPLYING);
 	/* 2: into place, one by one */
 	for (i = 0; i < b->nr && !err; i++) {
 		struct fs_batch_file *f = &b->files[i];
@@ -516,18 +519,89 @@ static int journal_name_ok(const char *name, const char *path, const char *suffi
 	       !strncmp(name + pl, suffix, sl) && name[pl + sl] && !strchr(name + pl + sl, '/');
 }
 
+enum journal_state { JOURNAL_APPLYING, JOURNAL_APPLIED, JOURNAL_PREPARING };
+
+/* `rest` is what mkstemp() puts after a template's prefix: six letters or digits */
+static int mkstemp_tail(const char *rest)
+{
+	size_t n = strspn(rest, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+
+	return n == 6 && !rest[n];
+}
+
+/* `rest` is what link_backup() puts after the prefix: <pid>.<counter> */
+static int backup_tail(const char *rest)
+{
+	size_t n = strspn(rest, "0123456789");
+
+	if (!n || rest[n] != '.')
+		return 0;
+	rest += n + 1;
+	n = strspn(rest, "0123456789");
+	return n && !rest[n];
+}
+
+/*
+ * Remove the temporaries and kept originals fs_batch_commit() makes beside
+ * `path` (named as write_temp() and link_backup() name them, nothing else;
+ * a mkstemp() name only when it is no older than the journal, `since`, as
+ * "calc.py.tmp.backup" of the user's could look the same); `path` itself
+ * is never touched. Their count into `removed`.
+ */
+static void remove_temporaries(size_t *removed, struct buf *lost, const char *path, time_t since)
+{
+	struct buf dir = BUF_INIT, name = BUF_INIT;
+	const char *base = strrchr(path, '/');
+	size_t bl, tl = strlen(FS_TEMP_SUFFIX), ol = strlen(FS_BACKUP_SUFFIX);
+	struct dirent *d;
+	DIR *dh;
+
+	base = base ? base + 1 : path;
+	bl = strlen(base);
+	dir_of(&dir, path);
+	if (!(dh = opendir(dir.ptr)))
+		goto done;
+	while ((d = readdir(dh))) {
+		const char *n = d->d_name;
+		struct stat sb;
+		int made, linked;
+
+		if (strncmp(n, base, bl))
+			continue;
+		n += bl;
+		made = (!strncmp(n, FS_TEMP_SUFFIX, tl) && mkstemp_tail(n + tl)) ||
+		       (!strncmp(n, FS_BACKUP_SUFFIX, ol) && mkstemp_tail(n + ol));
+		linked = !strncmp(n, FS_BACKUP_SUFFIX, ol) && backup_tail(n + ol);
+		if (!made && !linked)
+			continue;
+		buf_reset(&name);
+		buf_addf(&name, "%s/%s", dir.ptr, d->d_name);
+		if (made && (lstat(name.ptr, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_mtime < since))
+			continue;
+		if (unlink(name.ptr) == 0)
+			(*removed)++;
+		else if (errno != ENOENT)
+			buf_addf(lost, "%s'%s' could not be removed: %s", lost->len ? "; " : "",
+				 name.ptr, strerror(errno));
+	}
+	closedir(dh);
+done:
+	buf_release(&dir);
+	buf_release(&name);
+}
+
 /*
  * Split the journal's text into `entries` (path, original, temporary, each
  * "" for none), checking every line: ERR_USAGE naming `journal` if it is
  * not one of ours.
  */
-static int journal_parse(struct strvec *entries, int *applied, char *text, size_t len,
+static int journal_parse(struct strvec *entries, int *state, char *text, size_t len,
 			 const char *journal)
 {
 	char *line = text, *next;
 	int nr = 0;
 
-	*applied = 0;
+	*state = JOURNAL_APPLYING;
 	if (strlen(text) != len || (len && text[len - 1] != '\n'))
 		goto bad;
 	for (; *line; line = next) {
@@ -544,7 +618,9 @@ static int journal_parse(struct strvec *entries, int *applied, char *text, size_
 		}
 		if (nr == 2) {
 			if (!strcmp(line, FS_JOURNAL_APPLIED))
-				*applied = 1;
+				*state = JOURNAL_APPLIED;
+			else if (!strcmp(line, FS_JOURNAL_PREPARING))
+				*state = JOURNAL_PREPARING;
 			else if (strcmp(line, FS_JOURNAL_APPLYING))
 				goto bad;
 			continue;
@@ -577,12 +653,15 @@ int fs_batch_recover(struct strvec *report, const char *root, const char *journa
 	struct buf dir = BUF_INIT, lost = BUF_INIT;
 	struct stat sb;
 	size_t i;
-	int applied = 0, err;
+	size_t swept = 0;
+	time_t since;
+	int state = JOURNAL_APPLYING, err;
 
 	if (lstat(journal, &sb) < 0 && errno == ENOENT)
 		return 0;
+	since = sb.st_mtime;
 	if ((err = fs_read_file(&text, journal, FS_JOURNAL_MAX)) < 0 ||
-	    (err = journal_parse(&e, &applied, text.ptr, text.len, journal)) < 0)
+	    (err = journal_parse(&e, &state, text.ptr, text.len, journal)) < 0)
 		goto done;
 	for (i = 0; i + 2 < e.nr; i += 3) {
 		buf_reset(&path);
@@ -593,10 +672,15 @@ int fs_batch_recover(struct strvec *report, const char *root, const char *journa
 			buf_addf(&orig, "%s/%s", root, e.v[i + 1]);
 		if (*e.v[i + 2])
 			buf_addf(&tmp, "%s/%s", root, e.v[i + 2]);
+		if (state == JOURNAL_PREPARING) {
+			/* nothing of the user's was renamed yet: only our temporaries to remove */
+			remove_temporaries(&swept, &lost, path.ptr, since);
+			continue;
+		}
 		if (tmp.len && unlink(tmp.ptr) < 0 && errno != ENOENT)
 			buf_addf(&lost, "%s'%s' could not be removed: %s", lost.len ? "; " : "",
 				 tmp.ptr, strerror(errno));
-		if (applied) {
+		if (state == JOURNAL_APPLIED) {
 			if (orig.len)
 				unlink(orig.ptr);
 			continue;
@@ -629,7 +713,10 @@ int fs_batch_recover(struct strvec *report, const char *root, const char *journa
 				 journal);
 		goto done;
 	}
-	if (applied)
+	if (swept)
+		strvec_pushf(report, "removed %zu temporary file%s an interrupted apply had made "
+			     "(no file of yours had been changed)", swept, swept == 1 ? "" : "s");
+	if (state == JOURNAL_APPLIED)
 		strvec_pushf(report, "an interrupted apply had written every file: removed the "
 			     "originals it kept");
 	if (unlink(journal) < 0 && errno != ENOENT) {

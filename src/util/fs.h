@@ -59,6 +59,7 @@ struct fs_batch {
 };
 #define FS_BATCH_INIT { NULL, 0, 0, NULL, NULL }
 #define FS_JOURNAL_HEADER "pytest-fixer apply journal"
+#define FS_JOURNAL_PREPARING "preparing" /* temporaries being written: remove them */
 #define FS_JOURNAL_APPLYING "applying"   /* renames under way: undo them */
 #define FS_JOURNAL_APPLIED "applied"     /* every file in place: remove what is left */
 #define FS_JOURNAL_MAX (16u << 20)

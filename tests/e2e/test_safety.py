@@ -41,7 +41,8 @@ FAULTS = {
     "enospc-after-some-bytes": dict(op="write", after=10),
     "eio-on-the-second-files-fsync": dict(op="fsync", after=1, errno="EIO"),
     "the-second-rename-fails": dict(op="rename", after=1, count=1),
-    "the-directory-sync-fails": dict(op="fsync", after=2, errno="EIO", count=1),
+    # the 7th fsync is the project directory's, after the journal's and the temporaries'
+    "the-directory-sync-fails": dict(op="fsync", after=6, errno="EIO", count=1),
 }
 
 

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static void buf__empty_is_a_valid_string(void **state)
@@ -275,6 +277,46 @@ static void expect_file(const char *dir, const char *name, const char *text)
 	buf_release(&got);
 }
 
+/*
+ * An apply killed while it made its temporaries: no file of the user's was
+ * changed; only ours (named as we name them) are removed, never a user's
+ * file that merely looks alike, nor the files themselves.
+ */
+static void fs__recover_removes_the_temporaries_of_a_preparing_batch(void **state)
+{
+	struct buf dir = BUF_INIT, journal = BUF_INIT, got = BUF_INIT, old = BUF_INIT;
+	struct timeval hour_ago[2] = { { time(NULL) - 3600, 0 }, { time(NULL) - 3600, 0 } };
+	struct strvec report = STRVEC_INIT;
+	(void)state;
+	assert_int_equal(fs_mkdtemp(&dir, "pf-test"), 0);
+	buf_addf(&journal, "%s/j", dir.ptr);
+	write_file(dir.ptr, "a.py", "old a");
+	write_file(dir.ptr, "a.py.tmp.Qx12ab", "new a");       /* ours: mkstemp's */
+	write_file(dir.ptr, "a.py.orig.tmp.7.0", "old a");     /* ours: a kept original */
+	write_file(dir.ptr, "a.py.orig.tmp.Zz0011", "old a");  /* ours: a copied original */
+	write_file(dir.ptr, "a.py.tmp.backup", "user's");      /* the user's, older than the journal */
+	buf_addf(&old, "%s/a.py.tmp.backup", dir.ptr);
+	assert_int_equal(utimes(old.ptr, hour_ago), 0);
+	write_file(dir.ptr, "a.py.tmp.Qx12abc", "user's");     /* the user's: 7 characters */
+	write_file(dir.ptr, "b.py.tmp.Qx12ab", "user's");      /* not a file of the journal */
+	write_file(dir.ptr, "j", FS_JOURNAL_HEADER "\n" FS_JOURNAL_PREPARING "\n"
+		   "a.py\t\t\n"
+		   "new.py\t\t\n");
+	assert_int_equal(fs_batch_recover(&report, dir.ptr, journal.ptr), 0);
+	list_dir(&got, dir.ptr);
+	assert_string_equal(got.ptr, "a.py a.py.tmp.Qx12abc a.py.tmp.backup b.py.tmp.Qx12ab");
+	expect_file(dir.ptr, "a.py", "old a");
+	assert_int_equal(report.nr, 1);
+	assert_string_equal(report.v[0], "removed 3 temporary files an interrupted apply had made "
+			    "(no file of yours had been changed)");
+	strvec_clear(&report);
+	fs_remove_tree(dir.ptr);
+	buf_release(&dir);
+	buf_release(&journal);
+	buf_release(&got);
+	buf_release(&old);
+}
+
 /* the files an apply killed after its first two renames left, and its journal */
 static void fs__recover_rolls_back_an_interrupted_batch(void **state)
 {
@@ -416,6 +458,7 @@ int main(void)
 		cmocka_unit_test(fs__batch_writes_removes_and_keeps_modes),
 		cmocka_unit_test(fs__batch_failure_leaves_everything_as_it_was),
 		cmocka_unit_test(fs__relative_to),
+		cmocka_unit_test(fs__recover_removes_the_temporaries_of_a_preparing_batch),
 		cmocka_unit_test(fs__recover_rolls_back_an_interrupted_batch),
 		cmocka_unit_test(fs__recover_refuses_a_malformed_journal),
 		cmocka_unit_test(fs__batch_with_a_journal_removes_it),
