@@ -2,6 +2,7 @@
 #include "cli/options.h"
 #include "cli/fix_options.h"
 #include "fix/fix.h"
+#include "project/project.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -17,15 +18,15 @@ static const char fix_usage[] =
 	"       pytest-fixer resume ID [--json]";
 
 /* What fix and resume print when the session is over. */
-static int print_outcome(const struct fix_outcome *o, int json)
+static int print_outcome(struct project *p, const struct fix_outcome *o, int json)
 {
 	struct store *st = NULL;
-	struct buf root = BUF_INIT;
+	struct buf report = BUF_INIT;
 	json_t *obj = NULL;
 	size_t i;
 	int err;
 
-	if ((err = fix_store_open(&st, &root)) < 0 ||
+	if ((err = project_store(&st, p, 0)) < 0 ||
 	    (err = report_session_json(&obj, st, o->session)) < 0)
 		goto done;
 	if (json) {
@@ -41,16 +42,16 @@ static int print_outcome(const struct fix_outcome *o, int json)
 		}
 		printf("\nsession %s: %zu fixed, %zu not fixed%s\n", o->session, o->fixed,
 		       o->unfixed, o->interrupted ? " (interrupted: 'pytest-fixer resume' continues)" : "");
-		printf("report: %s/.pytest-fixer/reports/%s.md\n", root.ptr, o->session);
+		project_state_path(&report, p->root, PROJECT_REPORT, o->session);
+		printf("report: %s\n", report.ptr);
 	}
 done:
 	json_decref(obj);
-	store_free(st);
-	buf_release(&root);
+	buf_release(&report);
 	return err;
 }
 
-static int run_fix(int argc, const char **argv, int resume)
+static int run_fix(int argc, const char **argv, struct project *p, int resume)
 {
 	struct fix_options fo = FIX_OPTIONS_INIT;
 	struct fix_outcome out;
@@ -81,24 +82,13 @@ static int run_fix(int argc, const char **argv, int resume)
 	};
 	int err, code;
 
-	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
-		code = cli_exit_for_error(err);
+	if (cli_parse_options(&pa, opts, argc, argv, fix_usage, &code))
 		goto done;
-	}
-	if (pa.help) {
-		options_usage(fix_usage, opts);
-		code = EXIT_OK;
-		goto done;
-	}
 	cli_pass_env(&pass_env);
 	if (cleanup_only) {
 		struct strvec report = STRVEC_INIT;
-		size_t i;
-		err = fix_cleanup(&report, 0);
-		for (i = 0; i < report.nr; i++)
-			printf("%s\n", report.v[i]);
+		code = cli_print_report(&report, fix_cleanup(&report, p, 0));
 		strvec_clear(&report);
-		code = err < 0 ? cli_exit_for_error(err) : EXIT_OK;
 		goto done;
 	}
 	if ((err = fix_options_check(&fo, max_tokens, max_candidates)) < 0) {
@@ -111,9 +101,9 @@ static int run_fix(int argc, const char **argv, int resume)
 		goto done;
 	}
 	fo.progress = !fo.json && isatty(2);
-	err = resume ? fix_resume(&out, pa.positional.v[0], &fo) : fix_run(&out, &fo);
+	err = resume ? fix_resume(&out, p, pa.positional.v[0], &fo) : fix_run(&out, p, &fo);
 	if (err == ERR_INTERRUPTED) {
-		print_outcome(&out, fo.json);
+		print_outcome(p, &out, fo.json);
 		code = cli_exit_for_error(err);
 		goto done;
 	}
@@ -122,7 +112,7 @@ static int run_fix(int argc, const char **argv, int resume)
 		code = cli_exit_for_error(resume && err == ERR_NOTFOUND ? ERR_USAGE : err);
 		goto done;
 	}
-	if ((err = print_outcome(&out, fo.json)) < 0) {
+	if ((err = print_outcome(p, &out, fo.json)) < 0) {
 		code = cli_exit_for_error(err);
 		goto done;
 	}
@@ -138,12 +128,12 @@ done:
 	return code;
 }
 
-int cmd_fix(int argc, const char **argv)
+int cmd_fix(int argc, const char **argv, struct project *p)
 {
-	return run_fix(argc, argv, 0);
+	return run_fix(argc, argv, p, 0);
 }
 
-int cmd_resume(int argc, const char **argv)
+int cmd_resume(int argc, const char **argv, struct project *p)
 {
-	return run_fix(argc, argv, 1);
+	return run_fix(argc, argv, p, 1);
 }
