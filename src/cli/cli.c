@@ -22,8 +22,8 @@ static const struct cmd_entry commands[] = {
 	{ "fix", cmd_fix, "find the failures, fix them, leave each verified fix on a branch", P },
 	{ "sessions", cmd_sessions, "list the fix sessions of this project", P },
 	{ "show", cmd_show, "show a session: its failures and attempts", P },
-	{ "resume", cmd_resume, "continue an interrupted session", P },
-	{ "report", cmd_report, "print a session's Markdown report", P },
+	{ "resume", cmd_fix, "continue an interrupted session", P },
+	{ "report", cmd_show, "print a session's Markdown report", P },
 	{ "cleanup", cmd_cleanup, "remove work directories and leftovers of sessions", P },
 	{ "reproduce", cmd_reproduce, "reproduce a CI failure from info.json, fix it, open a draft PR", P },
 	{ "stats", cmd_stats, "what the knowledge base learned: attempts and successes", P },
@@ -58,7 +58,7 @@ int cli_exit_for_error(int err)
 int cli_parse_options(struct parsed_args *pa, const struct option *opts, int argc,
 		      const char **argv, const char *usage, int *code)
 {
-	int err = options_parse(pa, opts, argc, argv);
+	int err = options_parse(pa, opts, argc - 1, argv + 1);
 
 	if (err < 0) {
 		*code = cli_exit_for_error(err);
@@ -157,7 +157,7 @@ int cli_main(int argc, const char **argv)
 	}
 	for (c = 0; c < ARRAY_SIZE(commands); c++)
 		if (!strcmp(commands[c].name, argv[i]))
-			return run_command(&commands[c], argc - i - 1, argv + i + 1);
+			return run_command(&commands[c], argc - i, argv + i);
 	fprintf(stderr, "pytest-fixer: error: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return EXIT_USAGE;

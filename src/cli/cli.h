@@ -23,7 +23,11 @@ enum cmd_flags {
 
 struct cmd_entry {
 	const char *name;
-	/* `p`: the project with CMD_NEEDS_PROJECT, else NULL (owned by cli_main) */
+	/*
+	 * argv[0] is the command's name (one function may serve two, as
+	 * git's); `p`: the project with CMD_NEEDS_PROJECT, else NULL (owned by
+	 * cli_main)
+	 */
 	int (*fn)(int argc, const char **argv, struct project *p);
 	const char *summary;
 	unsigned flags;
@@ -49,7 +53,7 @@ void cli_pass_env(const struct strvec *names);
 int cli_exit_for_error(int err);
 
 /*
- * Parse a command's options (cli/options.h) into `pa`. 1 when the command
+ * Parse a command's options (cli/options.h, those after argv[0]) into `pa`. 1 when the command
  * is over: --help was given (its usage printed, *code EXIT_OK) or the
  * options are wrong (the error printed, *code its exit code); 0 to go on.
  */
@@ -62,11 +66,9 @@ int cli_parse_options(struct parsed_args *pa, const struct option *opts, int arg
 int cli_print_report(const struct strvec *report, int err);
 
 int cmd_scan(int argc, const char **argv, struct project *p);
-int cmd_fix(int argc, const char **argv, struct project *p);
-int cmd_resume(int argc, const char **argv, struct project *p);
+int cmd_fix(int argc, const char **argv, struct project *p);      /* and resume */
 int cmd_sessions(int argc, const char **argv, struct project *p);
-int cmd_show(int argc, const char **argv, struct project *p);
-int cmd_report(int argc, const char **argv, struct project *p);
+int cmd_show(int argc, const char **argv, struct project *p);     /* and report */
 int cmd_cleanup(int argc, const char **argv, struct project *p);
 int cmd_stats(int argc, const char **argv, struct project *p);
 int cmd_reproduce(int argc, const char **argv, struct project *p);

@@ -51,8 +51,10 @@ done:
 	return err;
 }
 
-static int run_fix(int argc, const char **argv, struct project *p, int resume)
+/* `fix`, and `resume` (argv[0]) */
+int cmd_fix(int argc, const char **argv, struct project *p)
 {
+	int resume = !strcmp(argv[0], "resume");
 	struct fix_options fo = FIX_OPTIONS_INIT;
 	struct fix_outcome out;
 	struct parsed_args pa = PARSED_ARGS_INIT;
@@ -126,14 +128,4 @@ done:
 	strvec_clear(&pass_env);
 	parsed_args_release(&pa);
 	return code;
-}
-
-int cmd_fix(int argc, const char **argv, struct project *p)
-{
-	return run_fix(argc, argv, p, 0);
-}
-
-int cmd_resume(int argc, const char **argv, struct project *p)
-{
-	return run_fix(argc, argv, p, 1);
 }

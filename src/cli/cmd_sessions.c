@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 int cmd_sessions(int argc, const char **argv, struct project *p)
@@ -65,12 +66,14 @@ done:
 	return code;
 }
 
-static int show_or_report(int argc, const char **argv, struct project *p, int markdown)
+/* `show`, and `report` (argv[0]): the Markdown report */
+int cmd_show(int argc, const char **argv, struct project *p)
 {
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	struct store *st = NULL;
 	struct buf md = BUF_INIT;
 	json_t *obj = NULL, *transcript = NULL;
+	int markdown = !strcmp(argv[0], "report");
 	int json = 0, with_transcript = 0, code = EXIT_OK, err;
 	struct option opts[] = {
 		{ OPT_FLAG, "json", 0, &json, NULL, "print JSON" },
@@ -130,16 +133,6 @@ done:
 	buf_release(&md);
 	parsed_args_release(&pa);
 	return code;
-}
-
-int cmd_show(int argc, const char **argv, struct project *p)
-{
-	return show_or_report(argc, argv, p, 0);
-}
-
-int cmd_report(int argc, const char **argv, struct project *p)
-{
-	return show_or_report(argc, argv, p, 1);
 }
 
 int cmd_cleanup(int argc, const char **argv, struct project *p)

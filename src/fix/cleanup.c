@@ -81,17 +81,26 @@ static void delete_branches(struct strvec *report, struct store *st, struct vcs_
 	buf_release(&current);
 }
 
+/* a line per `removed` name ("removed EACH 'name'"), and one for `err` ("could not remove every EVERY") */
+static void report_removed(struct strvec *report, struct strvec *removed, int err, const char *every,
+			   const char *each)
+{
+	size_t i;
+
+	if (err < 0)
+		strvec_pushf(report, "could not remove every %s: %s", every, error_last());
+	for (i = 0; i < removed->nr; i++)
+		strvec_pushf(report, "removed %s '%s'", each, removed->v[i]);
+	strvec_clear(removed);
+}
+
 /* the temporary directories under $TMPDIR of pytest-fixer processes that are gone */
 static void remove_stale_tmp(struct strvec *report)
 {
 	struct strvec removed = STRVEC_INIT;
-	size_t i;
+	int err = fs_remove_stale_tmp(&removed);
 
-	if (fs_remove_stale_tmp(&removed) < 0)
-		strvec_pushf(report, "could not remove every temporary directory: %s", error_last());
-	for (i = 0; i < removed.nr; i++)
-		strvec_pushf(report, "removed temporary directory '%s'", removed.v[i]);
-	strvec_clear(&removed);
+	report_removed(report, &removed, err, "temporary directory", "temporary directory");
 }
 
 /*
@@ -102,15 +111,12 @@ static void remove_stale_tmp(struct strvec *report)
 static void remove_branch_locks(struct strvec *report, struct vcs_repo *repo)
 {
 	struct strvec removed = STRVEC_INIT;
-	size_t i;
+	int err;
 
 	if (!repo)
 		return;
-	if (vcs_branch_locks_remove(&removed, repo, FIX_BRANCH_PREFIX) < 0)
-		strvec_pushf(report, "could not remove every stale branch lock: %s", error_last());
-	for (i = 0; i < removed.nr; i++)
-		strvec_pushf(report, "removed stale lock '%s'", removed.v[i]);
-	strvec_clear(&removed);
+	err = vcs_branch_locks_remove(&removed, repo, FIX_BRANCH_PREFIX);
+	report_removed(report, &removed, err, "stale branch lock", "stale lock");
 }
 
 /* the private checkouts of `reproduce` runs (only called with the project lock held) */

@@ -44,12 +44,12 @@ int project_open(struct project **out, const char *dir)
 
 void project_free(struct project *p)
 {
-	if (!p)
-		return;
-	store_free(p->store);
-	pytest_choice_free(p->pytest);
-	vcs_free(p->repo);
-	free(p->root);
+	if (p) {
+		store_free(p->store);
+		pytest_choice_free(p->pytest);
+		vcs_free(p->repo);
+		free(p->root);
+	}
 	free(p);
 }
 
