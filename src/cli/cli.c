@@ -16,19 +16,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#define P CMD_NEEDS_PROJECT
 static const struct cmd_entry commands[] = {
-	{ "scan", cmd_scan, "run the tests and list the failures, changing nothing", P },
-	{ "fix", cmd_fix, "find the failures, fix them, leave each verified fix on a branch", P },
-	{ "sessions", cmd_sessions, "list the fix sessions of this project", P },
-	{ "show", cmd_show, "show a session: its failures and attempts", P },
-	{ "resume", cmd_fix, "continue an interrupted session", P },
-	{ "report", cmd_show, "print a session's Markdown report", P },
-	{ "cleanup", cmd_cleanup, "remove work directories and leftovers of sessions", P },
-	{ "reproduce", cmd_reproduce, "reproduce a CI failure from info.json, fix it, open a draft PR", P },
-	{ "stats", cmd_stats, "what the knowledge base learned: attempts and successes", P },
+	{ "scan", cmd_scan, "run the tests and list the failures, changing nothing", CMD_NEEDS_PROJECT },
+	{ "fix", cmd_fix, "find the failures, fix them, leave each verified fix on a branch", CMD_NEEDS_PROJECT },
+	{ "sessions", cmd_sessions, "list the fix sessions of this project", CMD_NEEDS_PROJECT },
+	{ "show", cmd_show, "show a session: its failures and attempts", CMD_NEEDS_PROJECT },
+	{ "resume", cmd_fix, "continue an interrupted session", CMD_NEEDS_PROJECT },
+	{ "report", cmd_show, "print a session's Markdown report", CMD_NEEDS_PROJECT },
+	{ "cleanup", cmd_cleanup, "remove work directories and leftovers of sessions", CMD_NEEDS_PROJECT },
+	{ "reproduce", cmd_reproduce, "reproduce a CI failure from info.json, fix it, open a draft PR", CMD_NEEDS_PROJECT },
+	{ "stats", cmd_stats, "what the knowledge base learned: attempts and successes", CMD_NEEDS_PROJECT },
 };
-#undef P
 
 static void usage(FILE *to)
 {

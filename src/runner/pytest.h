@@ -10,8 +10,9 @@
  * Finding pytest: the command named by the caller (--pytest, else
  * PYTEST_FIXER_PYTEST) is used as it is; otherwise the first of the
  * project's .venv/venv, $VIRTUAL_ENV, python3 on PATH, /usr/bin/python3
- * (each as "-m pytest") and pytest on PATH that can import pytest. The choice is remembered in
- * the caller's struct pytest_choice (one per project), when it gives one.
+ * (each as "-m pytest") and pytest on PATH that can import pytest. The
+ * choice is remembered in the caller's struct pytest_choice (one per
+ * project), when it gives one.
  *
  * Each test is bounded by `test_timeout`: first by a SIGALRM in the plugin
  * (the test fails with a Timeout and the run goes on), and if that cannot
