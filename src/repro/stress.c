@@ -4,6 +4,7 @@
 #include "runner/pytest.h"
 #include "runner/records.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -78,13 +79,6 @@ struct batch {
 	int failed;                /* a plan saw a failing iteration */
 	int err;                   /* a plan failed: start no more */
 };
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* pure functions ----------------------------------------------------------- */
 
@@ -447,7 +441,7 @@ static int follow_tick(void *payload)
 		return 1;
 	if (limit <= 0 || !(t = records_reader_oldest(&f->rd)))
 		return 0;
-	elapsed = records_now() - t->started;
+	elapsed = clock_monotonic() - t->started;
 	if (elapsed > limit && !t->alarmed && t->pid > 0) {
 		t->alarmed = 1;
 		log_info("'%s' has run for %.0f s: interrupting it", t->id, elapsed);
@@ -635,7 +629,7 @@ static int run_process(struct batch *b, struct plan *p, int first)
 	po.payload = &f;
 	po.batch_ms = OUTPUT_BATCH_MS;
 	if (b->deadline > 0) {
-		double left = b->deadline - wall_now() + STRESS_DEADLINE_GRACE +
+		double left = b->deadline - clock_wall() + STRESS_DEADLINE_GRACE +
 			      (o->test_timeout > 0 ? o->test_timeout : 0);
 		po.timeout_ms = left < 1 ? 1000 : (int)(left * 1000);
 	}
@@ -711,7 +705,7 @@ done:
 
 static int past_deadline(const struct batch *b)
 {
-	return b->deadline > 0 && wall_now() >= b->deadline;
+	return b->deadline > 0 && clock_wall() >= b->deadline;
 }
 
 /* All the iterations of one plan, restarting the process after a crash. */
@@ -884,7 +878,7 @@ int stress_run(struct stress_result *out, const struct stress_options *o)
 	struct plan *plans = NULL;
 	int counts[STRESS_MAX_JOBS];
 	int jobs, used, i, offset = 0, err;
-	double start = wall_now(), mono = records_now();
+	double start = clock_wall(), mono = clock_monotonic();
 
 	if (!o->targets || !o->targets->nr)
 		return error_setc(ERR_USAGE, "no test to stress");
@@ -931,10 +925,10 @@ int stress_run(struct stress_result *out, const struct stress_options *o)
 			strvec_pushv(&out->failing_order, t->first_order.v);
 		}
 	}
-	if (out->iterations < o->iterations && b.deadline > 0 && wall_now() >= b.deadline)
+	if (out->iterations < o->iterations && b.deadline > 0 && clock_wall() >= b.deadline)
 		out->stopped_by_time_limit = 1;
 done:
-	out->seconds = records_now() - mono;
+	out->seconds = clock_monotonic() - mono;
 	out->executions_per_second = out->seconds > 0 ? out->executions / out->seconds : 0;
 	out->rate = out->iterations ? (double)out->failures / out->iterations : 0;
 	stress_wilson(&out->ci_low, &out->ci_high, out->failures, out->iterations, STRESS_Z95);
@@ -970,7 +964,7 @@ static int probe_order(struct order_ctx *c, const struct strvec *order, int runs
 	int i, r, failed = 0, err = 0;
 	size_t done = 0;
 
-	if (c->o->time_limit > 0 && wall_now() >= c->start + c->o->time_limit) {
+	if (c->o->time_limit > 0 && clock_wall() >= c->start + c->o->time_limit) {
 		c->out->stopped_by_time_limit = 1;
 		return error_setc(ERR_TIMEOUT, "the time limit was reached");
 	}
@@ -1130,7 +1124,7 @@ int stress_find_polluter(struct order_result *out, const struct stress_options *
 	c.targets = &targets;
 	c.target = target;
 	c.prefix = &prefix;
-	c.start = wall_now();
+	c.start = clock_wall();
 	c.out = out;
 	c.jobs = jobs_of(o);
 	if ((err = setup_open(&s, o)) < 0)

@@ -2,6 +2,7 @@
 
 #include "plugin_source.h"
 #include "runner/records.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -126,7 +127,7 @@ static int watchdog_tick(void *payload)
 	t = records_reader_oldest(fl->reader);
 	if (!t)
 		return 0;
-	elapsed = records_now() - t->started;
+	elapsed = clock_monotonic() - t->started;
 	if (elapsed > fl->timeout && !t->alarmed && t->pid > 0) {
 		t->alarmed = 1;
 		log_info("'%s' has run for %.0f s: interrupting it", t->id, elapsed);
@@ -136,7 +137,7 @@ static int watchdog_tick(void *payload)
 		free(fl->hung_id);
 		fl->hung_id = xstrdup(t->id);
 		log_warn("'%s' is still running after %.0f s: stopping it", t->id,
-			 records_now() - t->started);
+			 clock_monotonic() - t->started);
 		return 1;
 	}
 	return 0;

@@ -1,19 +1,12 @@
 #include "runner/records.h"
 
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-double records_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void records_reader_init(struct records_reader *r, struct test_result *res)
 {
@@ -80,7 +73,7 @@ static struct running_test *start_running(struct records_reader *r, const char *
 	t = &r->running[r->nr_running++];
 	memset(t, 0, sizeof(*t));
 	t->id = xstrdup(id);
-	t->started = records_now();
+	t->started = clock_monotonic();
 	return t;
 }
 

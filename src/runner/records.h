@@ -66,6 +66,4 @@ void records_reader_abandon(struct records_reader *r, const char *id, const char
 /* forget the tests in flight (they will be run again) */
 void records_reader_drop_running(struct records_reader *r);
 
-double records_now(void);
-
 #endif
