@@ -205,9 +205,12 @@ static int on_record(struct records_reader *r, json_t *rec)
 	int worker = json_is_true(json_object_get(rec, "worker"));
 	const char *id;
 	struct running_test *t;
+	int err;
 
 	if (!ev)
 		return error_setc(ERR_PARSE, "record without \"ev\"");
+	if (r->on_record && (err = r->on_record(r->payload, rec, ev)) != 0)
+		return err < 0 ? err : 0;
 	if (!strcmp(ev, "report"))
 		return on_report(r, rec);
 	if (!strcmp(ev, "start")) {
