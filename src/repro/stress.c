@@ -229,6 +229,25 @@ static void plan_release(struct plan *p)
 	buf_release(&p->err_msg);
 }
 
+static struct plan *plans_new(int n)
+{
+	struct plan *plans = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*plans));
+	int i;
+
+	for (i = 0; i < n; i++)
+		plan_init(&plans[i]);
+	return plans;
+}
+
+static void plans_free(struct plan *plans, int n)
+{
+	int i;
+
+	for (i = 0; plans && i < n; i++)
+		plan_release(&plans[i]);
+	free(plans);
+}
+
 /* following one pytest process --------------------------------------------- */
 
 struct follower {
@@ -499,7 +518,7 @@ static int run_process(struct batch *b, struct plan *p, int first)
 	push_files(&args, &p->order);
 	po.records = records_path.ptr;
 	po.plugin_args = &plugin_args;
-	po.args = &args;
+	po.extra_args = &args;
 	if (b->deadline > 0) {
 		double left = b->deadline - clock_monotonic() + STRESS_DEADLINE_GRACE +
 			      (o->test_timeout > 0 ? o->test_timeout : 0);
@@ -750,10 +769,9 @@ int stress_run(struct stress_result *out, const struct stress_options *o)
 	jobs = jobs_of(o);
 	used = stress_split(counts, o->iterations, jobs);
 	out->jobs = used;
-	plans = xcalloc(used ? (size_t)used : 1, sizeof(*plans));
+	plans = plans_new(used);
 	for (i = 0; i < used; i++) {
 		size_t k;
-		plan_init(&plans[i]);
 		strvec_pushv(&plans[i].order, o->targets->v);
 		for (k = 0; o->extra && k < o->extra->nr; k++)
 			if (strvec_find(&plans[i].order, o->extra->v[k]) < 0)
@@ -793,9 +811,7 @@ done:
 	out->executions_per_second = out->seconds > 0 ? out->executions / out->seconds : 0;
 	out->rate = out->iterations ? (double)out->failures / out->iterations : 0;
 	stress_wilson(&out->ci_low, &out->ci_high, out->failures, out->iterations, STRESS_Z95);
-	for (i = 0; plans && i < out->jobs; i++)
-		plan_release(&plans[i]);
-	free(plans);
+	plans_free(plans, out->jobs);
 	setup_close(&s);
 	return err;
 }
@@ -813,6 +829,22 @@ struct order_ctx {
 	int jobs;
 };
 
+/* Run the plans, `jobs` at a time (stop_on_failure: none starts after a failing one). */
+static int order_run(struct order_ctx *c, struct plan *plans, int nr, int jobs,
+		     int stop_on_failure)
+{
+	struct batch b;
+	int err;
+
+	batch_init(&b, c->s, c->o, c->targets, c->start);
+	b.plans = plans;
+	b.nr_plans = (size_t)nr;
+	b.stop_on_failure = stop_on_failure;
+	err = batch_run(&b, jobs);
+	pthread_mutex_destroy(&b.lock);
+	return err;
+}
+
 /*
  * Run `order` (ending with the target) in up to `runs` fresh processes,
  * `jobs` at a time, until one fails. 1: the target failed, 0: it passed
@@ -820,7 +852,6 @@ struct order_ctx {
  */
 static int probe_order(struct order_ctx *c, const struct strvec *order, int runs)
 {
-	struct batch b;
 	struct plan *plans;
 	int i, r, failed = 0, err = 0;
 	size_t done = 0;
@@ -829,18 +860,12 @@ static int probe_order(struct order_ctx *c, const struct strvec *order, int runs
 		c->out->stopped_by_time_limit = 1;
 		return error_setc(ERR_TIMEOUT, "the time limit was reached");
 	}
-	plans = xcalloc((size_t)runs, sizeof(*plans));
+	plans = plans_new(runs);
 	for (i = 0; i < runs; i++) {
-		plan_init(&plans[i]);
 		strvec_pushv(&plans[i].order, order->v);
 		plans[i].iterations = 1;
 	}
-	batch_init(&b, c->s, c->o, c->targets, c->start);
-	b.plans = plans;
-	b.nr_plans = (size_t)runs;
-	b.stop_on_failure = 1;
-	err = batch_run(&b, c->jobs);
-	pthread_mutex_destroy(&b.lock);
+	err = order_run(c, plans, runs, c->jobs, 1);
 	for (i = 0; i < runs; i++) {
 		if (plans[i].tally.iterations)
 			done++;
@@ -848,9 +873,8 @@ static int probe_order(struct order_ctx *c, const struct strvec *order, int runs
 			failed = 1;
 			keep_failure(c->out, &plans[i].tally);
 		}
-		plan_release(&plans[i]);
 	}
-	free(plans);
+	plans_free(plans, runs);
 	c->out->probes += (int)done;
 	if (err < 0)
 		return err;
@@ -882,29 +906,22 @@ static int probe_subset(const size_t *idx, size_t nr, void *payload)
 /* The target alone, STRESS_ALONE_RUNS times (in-process iterations over `jobs` processes). */
 static int run_alone(struct order_ctx *c)
 {
-	struct batch b;
 	struct plan *plans;
 	int counts[STRESS_MAX_JOBS];
 	int used = stress_split(counts, STRESS_ALONE_RUNS, c->jobs), i, err;
 
-	plans = xcalloc((size_t)used, sizeof(*plans));
+	plans = plans_new(used);
 	for (i = 0; i < used; i++) {
-		plan_init(&plans[i]);
 		strvec_push(&plans[i].order, c->target);
 		plans[i].iterations = counts[i];
 	}
-	batch_init(&b, c->s, c->o, c->targets, c->start);
-	b.plans = plans;
-	b.nr_plans = (size_t)used;
-	err = batch_run(&b, used);
-	pthread_mutex_destroy(&b.lock);
+	err = order_run(c, plans, used, used, 0);
 	for (i = 0; i < used; i++) {
 		c->out->alone_runs += plans[i].tally.iterations;
 		c->out->alone_failures += plans[i].tally.failures;
 		c->out->stopped_by_time_limit |= plans[i].tally.stopped_by_time;
-		plan_release(&plans[i]);
 	}
-	free(plans);
+	plans_free(plans, used);
 	return err;
 }
 
@@ -916,15 +933,13 @@ static int run_alone(struct order_ctx *c)
 static int run_together(struct order_ctx *c, const struct strvec *candidates,
 			struct strvec *failing)
 {
-	struct batch b;
 	struct plan *plans;
 	int rounds = c->o->iterations > 0 ? c->o->iterations : STRESS_DEFAULT_ITERATIONS;
 	unsigned long seed = seed_of(c->o);
 	int i, err, found = 0;
 
-	plans = xcalloc((size_t)rounds, sizeof(*plans));
+	plans = plans_new(rounds);
 	for (i = 0; i < rounds; i++) {
-		plan_init(&plans[i]);
 		strvec_pushv(&plans[i].order, candidates->v);
 		if (strvec_find(&plans[i].order, c->target) < 0)
 			strvec_push(&plans[i].order, c->target);
@@ -933,12 +948,7 @@ static int run_together(struct order_ctx *c, const struct strvec *candidates,
 		plans[i].shuffle = i > 0;
 		plans[i].seed = seed + (unsigned long)i;
 	}
-	batch_init(&b, c->s, c->o, c->targets, c->start);
-	b.plans = plans;
-	b.nr_plans = (size_t)rounds;
-	b.stop_on_failure = 1;
-	err = batch_run(&b, c->jobs);
-	pthread_mutex_destroy(&b.lock);
+	err = order_run(c, plans, rounds, c->jobs, 1);
 	for (i = 0; i < rounds; i++) {
 		struct tally *t = &plans[i].tally;
 		c->out->stopped_by_time_limit |= t->stopped_by_time;
@@ -961,9 +971,7 @@ static int run_together(struct order_ctx *c, const struct strvec *candidates,
 			keep_failure(c->out, t);
 		}
 	}
-	for (i = 0; i < rounds; i++)
-		plan_release(&plans[i]);
-	free(plans);
+	plans_free(plans, rounds);
 	return err;
 }
 

@@ -172,6 +172,39 @@ static int watchdog_tick(void *payload)
 	return 0;
 }
 
+/* ERR_NOTFOUND: no candidate could import pytest */
+static int not_found(const struct buf *tried)
+{
+	return error_setc(ERR_NOTFOUND,
+			  "cannot find pytest; tried:%s\n"
+			  "install it (Debian: apt-get install python3-pytest; or pip install pytest "
+			  "in the project's virtualenv) or name the command with --pytest 'CMD' "
+			  "or %s", tried->ptr, PYTEST_ENV_COMMAND);
+}
+
+void pytest_add_output_tail(struct buf *msg, const struct proc_result *pr)
+{
+	const struct buf *text = pr->err.len ? &pr->err : &pr->out;
+	const char *start = text->ptr;
+	struct buf tmp = BUF_INIT;
+
+	if (!text->len)
+		return;
+	if (text->len > STDERR_TAIL_SHOWN)
+		start = text->ptr + text->len - STDERR_TAIL_SHOWN;
+	buf_add(&tmp, start, (size_t)(text->ptr + text->len - start));
+	buf_trim(&tmp);
+	buf_addf(msg, "\n--- pytest said ---\n%s", tmp.ptr);
+	buf_release(&tmp);
+}
+
+static int lacks_pytest(const struct proc_result *pr)
+{
+	return !pr->signal && pr->exit_code != 0 &&
+	       (strstr(pr->err.ptr, "No module named pytest") ||
+		strstr(pr->err.ptr, "No module named 'pytest'"));
+}
+
 static void build_argv(struct strvec *argv, const struct pytest_process_options *o)
 {
 	strvec_pushv(argv, o->cmd->v);
@@ -182,6 +215,8 @@ static void build_argv(struct strvec *argv, const struct pytest_process_options 
 		strvec_pushf(argv, "--pytest-fixer-timeout=%g", o->test_timeout);
 	if (o->plugin_args)
 		strvec_pushv(argv, o->plugin_args->v);
+	if (o->skip_file)
+		strvec_pushf(argv, "--pytest-fixer-skip-file=%s", o->skip_file);
 	/* the user's checkout gets no .pytest_cache from us */
 	strvec_push(argv, "-p");
 	strvec_push(argv, "no:cacheprovider");
@@ -191,8 +226,14 @@ static void build_argv(struct strvec *argv, const struct pytest_process_options 
 		strvec_push(argv, "--maxfail=0");
 	strvec_push(argv, "-q");
 	strvec_push(argv, "--color=no");
-	if (o->args)
-		strvec_pushv(argv, o->args->v);
+	if (o->keyword) {
+		strvec_push(argv, "-k");
+		strvec_push(argv, o->keyword);
+	}
+	if (o->extra_args)
+		strvec_pushv(argv, o->extra_args->v);
+	if (o->paths)
+		strvec_pushv(argv, o->paths->v);
 }
 
 static void build_env(struct strvec *env, const struct pytest_process_options *o)
@@ -240,39 +281,6 @@ int pytest_process_run(struct proc_result *pr, struct pytest_follow *f,
 	strvec_clear(&argv);
 	strvec_clear(&env);
 	return err;
-}
-
-/* ERR_NOTFOUND: no candidate could import pytest */
-static int not_found(const struct buf *tried)
-{
-	return error_setc(ERR_NOTFOUND,
-			  "cannot find pytest; tried:%s\n"
-			  "install it (Debian: apt-get install python3-pytest; or pip install pytest "
-			  "in the project's virtualenv) or name the command with --pytest 'CMD' "
-			  "or %s", tried->ptr, PYTEST_ENV_COMMAND);
-}
-
-void pytest_add_output_tail(struct buf *msg, const struct proc_result *pr)
-{
-	const struct buf *text = pr->err.len ? &pr->err : &pr->out;
-	const char *start = text->ptr;
-	struct buf tmp = BUF_INIT;
-
-	if (!text->len)
-		return;
-	if (text->len > STDERR_TAIL_SHOWN)
-		start = text->ptr + text->len - STDERR_TAIL_SHOWN;
-	buf_add(&tmp, start, (size_t)(text->ptr + text->len - start));
-	buf_trim(&tmp);
-	buf_addf(msg, "\n--- pytest said ---\n%s", tmp.ptr);
-	buf_release(&tmp);
-}
-
-static int lacks_pytest(const struct proc_result *pr)
-{
-	return !pr->signal && pr->exit_code != 0 &&
-	       (strstr(pr->err.ptr, "No module named pytest") ||
-		strstr(pr->err.ptr, "No module named 'pytest'"));
 }
 
 static int write_skip_file(const struct workdir *w, const struct strvec *ids)
@@ -355,10 +363,13 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 		.test_timeout = opts->test_timeout,
 		.every_test = opts->every_test,
 		.timeout_ms = opts->run_timeout_ms,
+		.keyword = opts->keyword,
+		.extra_args = opts->extra_args,
+		.paths = opts->paths,
 	};
 	struct records_reader rd;
 	struct pytest_follow fl;
-	struct strvec done = STRVEC_INIT, args = STRVEC_INIT, skip = STRVEC_INIT;
+	struct strvec done = STRVEC_INIT;
 	int resumes = 0;
 	int err = 0;
 
@@ -367,21 +378,11 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 	rd.on_record = opts->on_record;
 	rd.payload = opts->payload;
 	pytest_follow_init(&fl, &rd);
-	if (opts->keyword) {
-		strvec_push(&args, "-k");
-		strvec_push(&args, opts->keyword);
-	}
-	if (opts->extra_args)
-		strvec_pushv(&args, opts->extra_args->v);
-	if (opts->paths)
-		strvec_pushv(&args, opts->paths->v);
-	po.args = &args;
-	strvec_pushf(&skip, "--pytest-fixer-skip-file=%s", w->skip.ptr);
 
 	for (;;) {
 		struct proc_result pr = PROC_RESULT_INIT;
 
-		po.plugin_args = resumes > 0 ? &skip : NULL;
+		po.skip_file = resumes > 0 ? w->skip.ptr : NULL;
 		err = pytest_process_run(&pr, &fl, &po);
 		if (err) {
 			/* the program itself is missing: another candidate may do */
@@ -433,8 +434,6 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 	pytest_follow_release(&fl);
 	records_reader_release(&rd);
 	strvec_clear(&done);
-	strvec_clear(&args);
-	strvec_clear(&skip);
 	return err;
 }
 

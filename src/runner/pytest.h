@@ -99,7 +99,10 @@ struct pytest_process_options {
 	const char *plugin_dir;            /* from pytest_plugin_dir_create(), put on PYTHONPATH */
 	const char *records;               /* the records file the plugin appends to */
 	const struct strvec *plugin_args;  /* more --pytest-fixer-* options; may be NULL */
-	const struct strvec *args;         /* last: -k, node ids, files...; may be NULL */
+	const char *skip_file;             /* --pytest-fixer-skip-file (a resumed run); may be NULL */
+	const char *keyword;               /* -k; may be NULL */
+	const struct strvec *extra_args;   /* passed as they are; may be NULL */
+	const struct strvec *paths;        /* last: node ids or files; may be NULL */
 	double test_timeout;               /* seconds per test; 0: none */
 	int every_test;                    /* --maxfail=0 (see pytest_options) */
 	int without_addopts;               /* PYTEST_ADDOPTS is not passed on */
