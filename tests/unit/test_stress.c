@@ -10,6 +10,7 @@
 
 #include "repro/stress.h"
 #include "runner/pytest.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/sig.h"
 #include "util/strvec.h"
@@ -17,7 +18,6 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
 #define RATE_DIR FIXTURES_DIR "/flaky/rate"
@@ -293,8 +293,7 @@ static void stress__crash_fails_the_iteration_and_resumes(void **state)
 
 static void *send_sigterm(void *arg)
 {
-	struct timespec ts = { 1, 0 };
-	nanosleep(&ts, NULL);
+	clock_sleep_ms(1000);
 	kill(getpid(), SIGTERM);
 	return arg;
 }
