@@ -44,12 +44,14 @@ struct pytest_options {
 	 * addopts or PYTEST_ADDOPTS (both honoured otherwise): the fix gates
 	 */
 	int every_test;
-	/* optional: sees each record as it is read (records_fn of runner/records.h) */
+	/*
+	 * optional: sees each record as it is read (records_fn of
+	 * runner/records.h; return 0 and pytest_run() reads it as ever)
+	 */
 	records_fn on_record;
 	void *payload;
 };
-#define PYTEST_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, 0, 0, \
-			      NULL, NULL }
+#define PYTEST_OPTIONS_INIT { .test_timeout = PYTEST_DEFAULT_TEST_TIMEOUT }
 
 /*
  * Run the tests and fill `out` (TEST_RESULT_INIT; the caller releases it).
