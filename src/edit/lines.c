@@ -1,5 +1,6 @@
 #include "edit/lines.h"
 
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 #include <stdint.h>
@@ -199,17 +200,6 @@ struct hline {
 	uint64_t hash;
 };
 
-static uint64_t hash_bytes(const char *p, size_t len)
-{
-	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-	size_t i;
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static struct hline *hash_lines(const char *text, size_t len, size_t *nr)
 {
 	struct text_lines tl = TEXT_LINES_INIT;
@@ -221,7 +211,7 @@ static struct hline *hash_lines(const char *text, size_t len, size_t *nr)
 	for (i = 0; i < tl.nr; i++) {
 		v[i].ptr = tl.v[i].ptr;
 		v[i].len = tl.v[i].len + tl.v[i].eol_len;
-		v[i].hash = hash_bytes(v[i].ptr, v[i].len);
+		v[i].hash = hash_fnv1a(v[i].ptr, v[i].len);
 	}
 	*nr = tl.nr;
 	text_lines_release(&tl);

@@ -29,6 +29,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -1622,17 +1623,6 @@ static int count_upto2(const char *hay, size_t hlen, const char *needle, size_t 
 	return n;
 }
 
-static uint64_t fnv1a(const char *s, size_t len, uint64_t h)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* a one-line, shortened quote of <s, len> */
 static void add_snippet(struct buf *out, const char *s, size_t len)
 {
@@ -1701,7 +1691,7 @@ static void build_candidates(struct candidate_list *out, struct ctx *c, size_t m
 		buf_add(&result, text, m->start);
 		buf_adds(&result, m->text);
 		buf_add(&result, text + m->end, len - m->end);
-		h = fnv1a(result.ptr, result.len, fnv1a(s->path, strlen(s->path), 14695981039346656037ull));
+		h = hash_fnv1a_add(hash_fnv1a(s->path, strlen(s->path)), result.ptr, result.len);
 		for (k = 0; k < nr_seen; k++)
 			dup |= seen[k] == h;
 		if (dup)

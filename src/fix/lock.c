@@ -7,6 +7,7 @@
 #include "fix/fix.h"
 
 #include "project/project.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -18,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 /* the pid written in the lock file, or 0 */
@@ -33,12 +33,6 @@ static long holder_pid(int fd)
 	text[n] = '\0';
 	pid = strtol(text, NULL, 10);
 	return pid > 0 ? pid : 0;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
 }
 
 int fix_project_lock(int *out, const char *root, int wait)
@@ -69,7 +63,7 @@ int fix_project_lock(int *out, const char *root, int wait)
 		other = holder_pid(fd);
 		if (!wait) {
 			if (!other) {
-				sleep_ms(FIX_LOCK_POLL_MS);
+				clock_sleep_ms(FIX_LOCK_POLL_MS);
 				other = holder_pid(fd);
 			}
 			if (other)
@@ -86,7 +80,7 @@ int fix_project_lock(int *out, const char *root, int wait)
 			err = error_setc(ERR_INTERRUPTED, "interrupted while waiting for the project's lock");
 			goto done;
 		}
-		sleep_ms(FIX_LOCK_POLL_MS);
+		clock_sleep_ms(FIX_LOCK_POLL_MS);
 	}
 	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len)

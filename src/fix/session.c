@@ -9,6 +9,7 @@
 #include "runner/pytest.h"
 #include "runner/result_json.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -75,13 +76,6 @@ static double gate_timeout(const struct session *s)
 	if (s->opts->test_timeout > 0 && t > s->opts->test_timeout)
 		t = s->opts->test_timeout;
 	return s->opts->test_timeout > 0 ? t : 0;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int default_jobs(const struct fix_options *o)
@@ -278,10 +272,10 @@ static void progress(const struct session *s, size_t i, size_t n, const char *id
 		return;
 	if (ncand)
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s: candidate %zu of %zu (%.0fs)", i + 1, n, id,
-			cand, ncand, now_seconds() - s->started);
+			cand, ncand, clock_monotonic() - s->started);
 	else
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s (%.0fs)", i + 1, n, id,
-			now_seconds() - s->started);
+			clock_monotonic() - s->started);
 	fflush(stderr);
 }
 
@@ -356,7 +350,7 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 	a.reason = job->val.reason.len ? job->val.reason.ptr : NULL;
 	a.diff = job->val.diff.ptr;
 	a.error_category = job->target->error_type;
-	a.finished = now_seconds();
+	a.finished = clock_wall();
 	a.started = a.finished - job->val.seconds;
 	a.flaky = flaky_json(&job->val);
 	if (store_attempt_add(s->store, &a) < 0)
@@ -719,7 +713,7 @@ static void record_exchange(struct session *s, size_t index, int number, double 
 	e.completion_tokens = x->completion_tokens;
 	e.latency = x->latency;
 	e.temperature = temperature;
-	e.at = now_seconds();
+	e.at = clock_wall();
 	if (store_exchange_add(s->store, &e) < 0)
 		log_warn("cannot record an exchange: %s", error_last());
 }
@@ -739,7 +733,7 @@ static void record_no_candidate(struct session *s, size_t index, int number, dou
 	a.gate = (char *)"apply";
 	a.reason = (char *)why;
 	a.error_category = f->error_type;
-	a.started = a.finished = now_seconds();
+	a.started = a.finished = clock_wall();
 	if (store_attempt_add(s->store, &a) < 0)
 		log_warn("cannot record an attempt: %s", error_last());
 }
@@ -1179,7 +1173,7 @@ static void session_init(struct session *s, struct project *p, const struct fix_
 	buf_init(&s->work, 0);
 	strvec_init(&s->job_dirs);
 	strvec_init(&s->baseline_failures);
-	s->started = now_seconds();
+	s->started = clock_monotonic();
 }
 
 int fix_run(struct fix_outcome *out, struct project *project, const struct fix_options *opts)

@@ -3,6 +3,7 @@
 #include "fix/guard.h"
 #include "pyast/pyast.h"
 #include "runner/pytest.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -468,19 +469,12 @@ done:
 	return err;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int validate_candidate(struct validation *out, const struct change *c, const char *workdir,
 		       const struct failure *target, const struct gate_options *g)
 {
 	struct snapshot saved = { NULL, 0, 0 };
 
-	double started = now_seconds();
+	double started = clock_monotonic();
 	int err = 0, restore_err;
 
 	out->passed = 0;
@@ -513,7 +507,7 @@ restore:
 		err = error_prefix(restore_err, "cannot restore '%s'", workdir);
 done:
 	saved_release(&saved);
-	out->seconds = now_seconds() - started;
+	out->seconds = clock_monotonic() - started;
 	return err;
 }
 

@@ -8,9 +8,9 @@
 #include "net/http.h"
 #include "runner/cilog.h"
 #include "runner/junit.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/log.h"
-#include "util/sig.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 struct github {
 	char *api_url;          /* without a trailing slash */
@@ -86,14 +85,7 @@ static int check_repo(const char *owner, const char *repo)
 
 static int sleep_interruptible(long ms, const char *method, const char *path)
 {
-	while (ms > 0 && !sig_pending()) {
-		long slice = ms < GITHUB_SLEEP_SLICE_MS ? ms : GITHUB_SLEEP_SLICE_MS;
-		struct timespec ts = { slice / 1000, (slice % 1000) * 1000000L };
-
-		nanosleep(&ts, NULL);
-		ms -= slice;
-	}
-	if (sig_pending())
+	if (clock_sleep_interruptible(ms))
 		return error_setc(ERR_INTERRUPTED, "interrupted while waiting to retry %s %s",
 				  method, path);
 	return 0;
@@ -270,7 +262,7 @@ static long rate_wait(const struct http_response *r)
 	if (r->retry_after_ms >= 0)
 		return r->retry_after_ms;
 	if (!parse_ll(&reset, http_response_header(r, "X-RateLimit-Reset"))) {
-		long long now = (long long)time(NULL);
+		long long now = (long long)clock_wall();
 		if (reset <= now)
 			return 0;
 		if (reset - now > LONG_MAX / 1000)

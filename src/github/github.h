@@ -54,8 +54,6 @@
 #define GITHUB_DEFAULT_MAX_WAIT_MS (60L * 1000)
 #define GITHUB_BACKOFF_INITIAL_MS 1000L
 #define GITHUB_DEFAULT_MAX_RETRY_WAIT_MS (120L * 1000)
-/* how often a wait looks at sig_pending() */
-#define GITHUB_SLEEP_SLICE_MS 50L
 /* JSON answers larger than this are refused (logs are capped at CILOG_MAX_SIZE) */
 #define GITHUB_MAX_JSON_BYTES (4u * 1024 * 1024)
 /* jobs asked for per page, and the most pages read */

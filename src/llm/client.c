@@ -1,9 +1,9 @@
 #include "llm/provider.h"
 
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/secret.h"
-#include "util/sig.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 static const struct llm_provider_ops *const providers[] = {
@@ -367,26 +366,10 @@ void llm_estimate_usage(struct llm_reply *out, const struct llm_request *req)
 
 /* ---- one completion, with retries ---- */
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* sleep `ms`, waking for an interruption */
 static int sleep_interruptible(long ms)
 {
-	while (ms > 0) {
-		long slice = ms < LLM_SLEEP_SLICE_MS ? ms : LLM_SLEEP_SLICE_MS;
-		struct timespec ts = { slice / 1000, (slice % 1000) * 1000000L };
-
-		if (sig_pending())
-			break;
-		nanosleep(&ts, NULL);
-		ms -= slice;
-	}
-	if (sig_pending())
+	if (clock_sleep_interruptible(ms))
 		return error_setc(ERR_INTERRUPTED, "interrupted while waiting to retry");
 	return 0;
 }
@@ -476,7 +459,7 @@ static int give_up_on_wait(const struct llm_provider *p, const struct llm_http_s
 
 int llm_complete(struct llm_reply *out, struct llm_provider *p, const struct llm_request *req)
 {
-	double start = now_seconds();
+	double start = clock_monotonic();
 	long backoff = p->backoff_initial_ms;
 	int attempt, err;
 	char *message = NULL;
@@ -513,7 +496,7 @@ int llm_complete(struct llm_reply *out, struct llm_provider *p, const struct llm
 			break;
 		backoff = backoff * 2 > LLM_BACKOFF_MAX_MS ? LLM_BACKOFF_MAX_MS : backoff * 2;
 	}
-	out->latency = now_seconds() - start;
+	out->latency = clock_monotonic() - start;
 	if (err && out->attempts > 1)
 		error_prefix(err, "gave up after %d attempts", out->attempts);
 	if (err)

@@ -12,8 +12,6 @@
 #define LLM_ANTHROPIC_DEFAULT_MAX_TOKENS 4096
 /* the part of a server's error body quoted when it has no message field */
 #define LLM_ERROR_QUOTE_BYTES 200
-/* how often a backoff sleep looks at sig_pending() */
-#define LLM_SLEEP_SLICE_MS 50
 
 /*
  * The inside of src/llm: what a provider implements and what the client

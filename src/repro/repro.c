@@ -10,6 +10,7 @@
 #include "runner/junit.h"
 #include "runner/pytest.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -152,13 +153,6 @@ static struct repro_target *find_target(struct repro_run *r, const char *id)
 		if (!strcmp(r->targets[i].id, id))
 			return &r->targets[i];
 	return NULL;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- the project: repository, base branch, private checkout --------------------------- */
@@ -1095,7 +1089,7 @@ static void find_contacts(struct repro_run *r)
 
 static void stamp_now(char *out, size_t n)
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)clock_wall();
 	struct tm tm;
 	localtime_r(&now, &tm);
 	strftime(out, n, "%Y-%m-%d_%H-%M-%S", &tm);
@@ -1196,8 +1190,8 @@ int repro_run(struct repro_outcome *out, struct project *p, const struct repro_o
 	r.lock_fd = -1;
 	r.project = p;
 	r.o = o;
-	r.started = now_seconds();
-	r.wall_start = time(NULL);
+	r.started = clock_monotonic();
+	r.wall_start = (time_t)clock_wall();
 	test_result_init(&r.ci);
 	test_result_init(&r.junit);
 	stamp_now(r.stamp, sizeof(r.stamp));
@@ -1251,7 +1245,7 @@ report:
 		buf_adds(&msg, error_last());
 		find_contacts(&r);
 		r.status = status_of(&r);
-		r.seconds = now_seconds() - r.started;
+		r.seconds = clock_monotonic() - r.started;
 		werr = write_outputs(&r, out);
 		if (werr < 0)
 			log_error("cannot write the report: %s", error_last());

@@ -1,9 +1,9 @@
 #include "repro/stress.h"
 
-#include "plugin_source.h"
 #include "runner/pytest.h"
 #include "runner/records.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -11,27 +11,21 @@
 #include "util/sig.h"
 #include "util/xalloc.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#define PLUGIN_MODULE "pytest_fixer_plugin"
-#define READ_CHUNK 65536
 #define OUTPUT_CAP (256u * 1024)      /* pytest's own output: only its tail is shown */
-#define OUTPUT_BATCH_MS 20
 
 /*
  * The shape of it: a list of plans (one pytest process each: an order of
  * node ids, a number of iterations, a seed), run by `jobs` threads, each
- * thread driving one pytest process at a time through proc_run() and
- * following its records file from the tick callback. Each plan keeps its
+ * thread driving one pytest process at a time through runner/pytest.c's
+ * driver, whose records reader hands us each record as it is read
+ * (on_record(): an "iteration" record ends an iteration). Each plan keeps its
  * own tally; the tallies are merged in plan order when all are done, so
  * the result does not depend on which thread was quicker.
  */
@@ -68,7 +62,7 @@ struct batch {
 	const struct stress_options *o;
 	const struct strvec *targets;
 	const char *dir;           /* private: the plugin, order and records files */
-	double deadline;           /* wall clock (epoch seconds); 0: none */
+	double deadline;           /* monotonic seconds; 0: none */
 	struct plan *plans;
 	size_t nr_plans;
 	int stop_on_failure;       /* start no plan after a failing one */
@@ -78,13 +72,6 @@ struct batch {
 	int failed;                /* a plan saw a failing iteration */
 	int err;                   /* a plan failed: start no more */
 };
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* pure functions ----------------------------------------------------------- */
 
@@ -242,62 +229,72 @@ static void plan_release(struct plan *p)
 	buf_release(&p->err_msg);
 }
 
+static struct plan *plans_new(int n)
+{
+	struct plan *plans = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*plans));
+	int i;
+
+	for (i = 0; i < n; i++)
+		plan_init(&plans[i]);
+	return plans;
+}
+
+static void plans_free(struct plan *plans, int n)
+{
+	int i;
+
+	for (i = 0; plans && i < n; i++)
+		plan_release(&plans[i]);
+	free(plans);
+}
+
 /* following one pytest process --------------------------------------------- */
 
 struct follower {
 	struct batch *b;
 	struct plan *p;
-	int fd;
-	struct buf partial;
 	struct test_result res;       /* the current iteration */
-	struct records_reader rd;
+	struct records_reader rd;     /* reads into `res`; on_record() sees each record first */
+	struct pytest_follow fl;
 	struct strvec order;          /* ids started in the current iteration */
 	int cur_iter;                 /* the last iteration index seen, -1: none */
 	int cur_shuffled;
 	unsigned long cur_seed;
 	int last_done;                /* index of the last iteration ended, -1: none */
-	int sessions, finished, exitstatus;
 	int stopped;                  /* the plugin stopped at the deadline */
-	int parse_err;
-	struct buf parse_msg;
-	char *hung_id;
 };
+
+static int on_record(void *payload, json_t *rec, const char *ev);
 
 static void follower_init(struct follower *f, struct batch *b, struct plan *p)
 {
 	memset(f, 0, sizeof(*f));
 	f->b = b;
 	f->p = p;
-	f->fd = -1;
-	buf_init(&f->partial, RECORDS_LINE_CAP);
-	buf_init(&f->parse_msg, 0);
 	test_result_init(&f->res);
 	records_reader_init(&f->rd, &f->res);
+	f->rd.on_record = on_record;
+	f->rd.payload = f;
+	pytest_follow_init(&f->fl, &f->rd);
 	strvec_init(&f->order);
 	f->cur_iter = -1;
 	f->last_done = -1;
-	f->exitstatus = -1;
 }
 
 static void follower_reset_iteration(struct follower *f)
 {
-	records_reader_release(&f->rd);
+	records_reader_drop_running(&f->rd);
 	test_result_release(&f->res);
 	test_result_init(&f->res);
-	records_reader_init(&f->rd, &f->res);
 	strvec_clear(&f->order);
 }
 
 static void follower_release(struct follower *f)
 {
-	if (f->fd >= 0)
-		close(f->fd);
+	pytest_follow_release(&f->fl);
 	records_reader_release(&f->rd);
 	test_result_release(&f->res);
 	strvec_clear(&f->order);
-	buf_release(&f->partial);
-	buf_release(&f->parse_msg);
-	free(f->hung_id);
 }
 
 static int is_target(const struct batch *b, const char *id)
@@ -340,27 +337,15 @@ static void end_iteration(struct follower *f)
 	}
 }
 
-static const char *get_str(json_t *o, const char *key)
+/*
+ * The records of the plugin's test loop (see pytest_fixer_plugin.py): each
+ * "iteration" record ends one, whose results the reader has gathered.
+ */
+static int on_record(void *payload, json_t *rec, const char *ev)
 {
-	json_t *v = json_object_get(o, key);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
+	struct follower *f = payload;
+	json_t *v = json_object_get(rec, "iter");
 
-static int on_line(struct follower *f, const char *line, size_t len)
-{
-	json_error_t jerr;
-	json_t *rec, *v;
-	const char *ev;
-	int err = 0;
-
-	if (!len)
-		return 0;
-	rec = json_loadb(line, len, 0, &jerr);
-	if (!rec || !json_is_object(rec) || !(ev = get_str(rec, "ev"))) {
-		json_decref(rec);
-		return error_setc(ERR_PARSE, "a malformed record: %s", rec ? "no \"ev\"" : jerr.text);
-	}
-	v = json_object_get(rec, "iter");
 	if (json_is_integer(v) && (int)json_integer_value(v) != f->cur_iter) {
 		json_t *s = json_object_get(rec, "seed");
 		f->cur_iter = (int)json_integer_value(v);
@@ -368,97 +353,19 @@ static int on_line(struct follower *f, const char *line, size_t len)
 		f->cur_seed = json_is_integer(s) ? (unsigned long)json_integer_value(s) : 0;
 	}
 	if (!strcmp(ev, "iteration")) {
-		json_t *it = json_object_get(rec, "iter");
-		if (json_is_integer(it))
-			f->last_done = (int)json_integer_value(it);
+		json_t *stopped = json_object_get(rec, "stopped");
+		if (json_is_integer(v))
+			f->last_done = (int)json_integer_value(v);
 		f->p->tally.executions += (long)f->res.summary.total;
 		if (json_is_true(json_object_get(rec, "complete")))
 			end_iteration(f);
-		else if (get_str(rec, "stopped") && !strcmp(get_str(rec, "stopped"), "deadline"))
+		else if (json_is_string(stopped) && !strcmp(json_string_value(stopped), "deadline"))
 			f->stopped = 1;
 		follower_reset_iteration(f);
-	} else if (!strcmp(ev, "session")) {
-		f->sessions++;
-	} else if (!strcmp(ev, "finish")) {
-		json_t *st = json_object_get(rec, "exitstatus");
-		f->finished = 1;
-		f->exitstatus = json_is_integer(st) ? (int)json_integer_value(st) : -1;
-	} else {
-		if (!strcmp(ev, "start") && get_str(rec, "id"))
-			strvec_push(&f->order, get_str(rec, "id"));
-		err = records_reader_feed(&f->rd, line, len);
-		if (!err)
-			err = records_reader_feed(&f->rd, "\n", 1);
-	}
-	json_decref(rec);
-	return err;
-}
-
-static int follow_read(struct follower *f)
-{
-	char chunk[READ_CHUNK];
-
-	if (f->parse_err)
-		return f->parse_err;
-	if (f->fd < 0)
-		return 0;
-	for (;;) {
-		ssize_t n = read(f->fd, chunk, sizeof(chunk));
-		const char *data = chunk;
-		size_t len;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return 0;
-		len = (size_t)n;
-		while (len) {
-			const char *nl = memchr(data, '\n', len);
-			size_t take = nl ? (size_t)(nl - data) : len;
-			int err = 0;
-
-			if (buf_add(&f->partial, data, take) < 0)
-				err = error_setc(ERR_PARSE, "a record longer than %u bytes",
-						 RECORDS_LINE_CAP);
-			if (!err && nl) {
-				err = on_line(f, f->partial.ptr, f->partial.len);
-				buf_reset(&f->partial);
-			}
-			if (err) {
-				f->parse_err = err;
-				buf_reset(&f->parse_msg);
-				buf_adds(&f->parse_msg, error_last());
-				return err;
-			}
-			data += take + (nl ? 1 : 0);
-			len -= take + (nl ? 1 : 0);
-		}
-	}
-}
-
-/* The per-test timeout, as pytest_run() does it: SIGALRM, then a kill. */
-static int follow_tick(void *payload)
-{
-	struct follower *f = payload;
-	struct running_test *t;
-	double elapsed, limit = f->b->o->test_timeout;
-
-	if (follow_read(f) < 0)
-		return 1;
-	if (limit <= 0 || !(t = records_reader_oldest(&f->rd)))
-		return 0;
-	elapsed = records_now() - t->started;
-	if (elapsed > limit && !t->alarmed && t->pid > 0) {
-		t->alarmed = 1;
-		log_info("'%s' has run for %.0f s: interrupting it", t->id, elapsed);
-		kill((pid_t)t->pid, SIGALRM);
-	}
-	if (elapsed > limit + PYTEST_WATCHDOG_GRACE) {
-		free(f->hung_id);
-		f->hung_id = xstrdup(t->id);
-		log_warn("'%s' is still running after %.0f s: stopping it", t->id, elapsed);
 		return 1;
 	}
+	if (!strcmp(ev, "start") && json_is_string(json_object_get(rec, "id")))
+		strvec_push(&f->order, json_string_value(json_object_get(rec, "id")));
 	return 0;
 }
 
@@ -519,28 +426,27 @@ static int judge_process(struct plan *p, const struct follower *f, const struct 
 	if (pr->interrupted) {
 		code = ERR_INTERRUPTED;
 		buf_adds(&p->err_msg, "the stress run was interrupted");
-	} else if (f->parse_err) {
+	} else if (f->fl.parse_err) {
 		code = ERR_PARSE;
 		buf_addf(&p->err_msg, "cannot read the records of the stress run: %s",
-			 f->parse_msg.ptr);
+			 f->fl.parse_msg.ptr);
 	} else if (explain_not_collected(&names, f)) {
 		code = ERR_USAGE;
 		buf_addf(&p->err_msg, "not collected by pytest in '%s': %s",
 			 f->b->o->root ? f->b->o->root : ".", names.ptr);
-	} else if ((!f->sessions && !pr->signal && pr->exit_code == 4) ||
-		   (f->finished && f->exitstatus == 4)) {
+	} else if ((!f->rd.sessions && !pr->signal && pr->exit_code == 4) ||
+		   (f->rd.finished && f->rd.exitstatus == 4)) {
 		code = ERR_USAGE;
 		buf_adds(&p->err_msg, "pytest rejected its arguments");
 		pytest_add_output_tail(&p->err_msg, pr);
-	} else if (!f->sessions && !pr->timed_out) {
+	} else if (!f->rd.sessions && !pr->timed_out) {
 		code = ERR_GENERIC;
 		buf_addf(&p->err_msg, "pytest did not start a test session (%s)", how.ptr);
 		pytest_add_output_tail(&p->err_msg, pr);
-	} else if (f->finished && f->exitstatus != 0 && f->exitstatus != 1 && f->exitstatus != 5) {
+	} else if (f->rd.finished && f->rd.exitstatus != 0 && f->rd.exitstatus != 1 &&
+		   f->rd.exitstatus != 5) {
 		code = ERR_GENERIC;
-		buf_addf(&p->err_msg, "pytest stopped with exit status %d (%s)", f->exitstatus,
-			 f->exitstatus == 3 ? "internal error" : f->exitstatus == 2 ?
-			 "interrupted" : "unexpected");
+		pytest_add_exit_status(&p->err_msg, f->rd.exitstatus);
 		pytest_add_output_tail(&p->err_msg, pr);
 	}
 	buf_release(&how);
@@ -572,12 +478,20 @@ static int write_order_file(struct buf *path, const struct batch *b, unsigned se
 static int run_process(struct batch *b, struct plan *p, int first)
 {
 	const struct stress_options *o = b->o;
-	struct proc_options po = PROC_OPTIONS_INIT;
+	struct pytest_process_options po = {
+		.cmd = b->cmd,
+		.cwd = o->root,
+		.plugin_dir = b->dir,
+		.test_timeout = o->test_timeout,
+		/* an -x or --maxfail in the project's addopts would end the stress run at a failure */
+		.every_test = 1,
+		.without_addopts = 1,
+		.output_cap = OUTPUT_CAP,
+	};
 	struct proc_result pr = PROC_RESULT_INIT;
-	struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
+	struct strvec plugin_args = STRVEC_INIT, args = STRVEC_INIT;
 	struct buf order_path = BUF_INIT, records_path = BUF_INIT;
 	struct follower f;
-	const char *old_path = getenv("PYTHONPATH");
 	int iterations = p->iterations - first;
 	unsigned serial;
 	int err, consumed;
@@ -590,58 +504,28 @@ static int run_process(struct batch *b, struct plan *p, int first)
 	if ((err = write_order_file(&order_path, b, serial, &p->order)) < 0)
 		goto fail;
 
-	strvec_pushv(&argv, b->cmd->v);
-	strvec_push(&argv, "-p");
-	strvec_push(&argv, PLUGIN_MODULE);
-	strvec_pushf(&argv, "--pytest-fixer-records=%s", records_path.ptr);
-	strvec_pushf(&argv, "--pytest-fixer-order-file=%s", order_path.ptr);
-	strvec_pushf(&argv, "--pytest-fixer-iterations=%d", iterations);
+	strvec_pushf(&plugin_args, "--pytest-fixer-order-file=%s", order_path.ptr);
+	strvec_pushf(&plugin_args, "--pytest-fixer-iterations=%d", iterations);
 	if (p->shuffle)
-		strvec_pushf(&argv, "--pytest-fixer-seed=%lu", p->seed + (unsigned long)first);
+		strvec_pushf(&plugin_args, "--pytest-fixer-seed=%lu", p->seed + (unsigned long)first);
+	/* the plugin's deadline is on the wall clock (another process), ours is monotonic */
 	if (b->deadline > 0)
-		strvec_pushf(&argv, "--pytest-fixer-deadline=%.3f", b->deadline);
-	if (o->test_timeout > 0)
-		strvec_pushf(&argv, "--pytest-fixer-timeout=%g", o->test_timeout);
-	strvec_push(&argv, "-p");
-	strvec_push(&argv, "no:cacheprovider");
+		strvec_pushf(&plugin_args, "--pytest-fixer-deadline=%.3f",
+			     clock_wall() + (b->deadline - clock_monotonic()));
 	/* pytest-randomly would reorder and reseed `random` before each test */
-	strvec_push(&argv, "-p");
-	strvec_push(&argv, "no:randomly");
-	/* an -x or --maxfail in the project's addopts would end the stress run at a failure */
-	strvec_push(&argv, "--maxfail=0");
-	strvec_push(&argv, "--continue-on-collection-errors");
-	strvec_push(&argv, "-q");
-	strvec_push(&argv, "--color=no");
-	push_files(&argv, &p->order);
-
-	if (old_path && *old_path)
-		strvec_pushf(&env, "PYTHONPATH=%s:%s", b->dir, old_path);
-	else
-		strvec_pushf(&env, "PYTHONPATH=%s", b->dir);
-	strvec_push(&env, "PYTHONIOENCODING=utf-8:backslashreplace");
-	strvec_push(&env, "PYTEST_ADDOPTS");
-
-	f.fd = open(records_path.ptr, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (f.fd < 0) {
-		err = error_errno("cannot create '%s'", records_path.ptr);
-		goto fail;
-	}
-	po.argv = argv.v;
-	po.env = &env;
-	po.cwd = o->root;
-	po.out_cap = OUTPUT_CAP;
-	po.err_cap = OUTPUT_CAP;
-	po.tick = follow_tick;
-	po.payload = &f;
-	po.batch_ms = OUTPUT_BATCH_MS;
+	strvec_push(&args, "-p");
+	strvec_push(&args, "no:randomly");
+	push_files(&args, &p->order);
+	po.records = records_path.ptr;
+	po.plugin_args = &plugin_args;
+	po.extra_args = &args;
 	if (b->deadline > 0) {
-		double left = b->deadline - wall_now() + STRESS_DEADLINE_GRACE +
+		double left = b->deadline - clock_monotonic() + STRESS_DEADLINE_GRACE +
 			      (o->test_timeout > 0 ? o->test_timeout : 0);
 		po.timeout_ms = left < 1 ? 1000 : (int)(left * 1000);
 	}
-	if ((err = proc_run(&pr, &po)) < 0)
+	if ((err = pytest_process_run(&pr, &f.fl, &po)) < 0)
 		goto fail;
-	follow_read(&f);
 
 	if (pr.timed_out)
 		p->tally.stopped_by_time = 1;
@@ -651,7 +535,7 @@ static int run_process(struct batch *b, struct plan *p, int first)
 		p->err = err;
 		goto done;
 	}
-	if (!f.finished && !pr.interrupted && !pr.timed_out && f.cur_iter > f.last_done) {
+	if (!f.rd.finished && !pr.interrupted && !pr.timed_out && f.cur_iter > f.last_done) {
 		/*
 		 * It died in the middle of an iteration: the test it was running
 		 * failed, and the iteration counts when a target failed in it.
@@ -660,7 +544,7 @@ static int run_process(struct batch *b, struct plan *p, int first)
 		if (t) {
 			char *id = xstrdup(t->id);
 			struct buf m = BUF_INIT, how = BUF_INIT;
-			int hung = f.hung_id && !strcmp(f.hung_id, id);
+			int hung = f.fl.hung_id && !strcmp(f.fl.hung_id, id);
 
 			if (hung) {
 				buf_addf(&m, "the test did not finish within %g s and was killed",
@@ -679,7 +563,7 @@ static int run_process(struct batch *b, struct plan *p, int first)
 		}
 		f.last_done = f.cur_iter;
 	}
-	if (!f.finished && !pr.interrupted && !pr.timed_out && f.last_done < 0) {
+	if (!f.rd.finished && !pr.interrupted && !pr.timed_out && f.last_done < 0) {
 		struct buf how = BUF_INIT;
 		proc_describe_exit(&how, &pr);
 		buf_reset(&p->err_msg);
@@ -689,7 +573,7 @@ static int run_process(struct batch *b, struct plan *p, int first)
 		err = p->err = ERR_GENERIC;
 		goto done;
 	}
-	p->crashed = !f.finished && !pr.interrupted && !pr.timed_out;
+	p->crashed = !f.rd.finished && !pr.interrupted && !pr.timed_out;
 	consumed = f.last_done + 1;
 	err = consumed;
 	goto done;
@@ -702,8 +586,8 @@ done:
 	follower_release(&f);
 	unlink(records_path.ptr);
 	unlink(order_path.ptr);
-	strvec_clear(&argv);
-	strvec_clear(&env);
+	strvec_clear(&plugin_args);
+	strvec_clear(&args);
 	buf_release(&order_path);
 	buf_release(&records_path);
 	return err;
@@ -711,7 +595,7 @@ done:
 
 static int past_deadline(const struct batch *b)
 {
-	return b->deadline > 0 && wall_now() >= b->deadline;
+	return b->deadline > 0 && clock_monotonic() >= b->deadline;
 }
 
 /* All the iterations of one plan, restarting the process after a crash. */
@@ -817,7 +701,6 @@ struct setup {
 static int setup_open(struct setup *s, const struct stress_options *o)
 {
 	struct pytest_options popts = PYTEST_OPTIONS_INIT;
-	struct buf plugin = BUF_INIT;
 	int err;
 
 	strvec_init(&s->cmd);
@@ -828,19 +711,12 @@ static int setup_open(struct setup *s, const struct stress_options *o)
 	popts.choice = o->pytest_choice;
 	if ((err = pytest_resolve_command(&s->cmd, &popts)) < 0)
 		return err;
-	if ((err = fs_mkdtemp(&s->dir, "pytest-fixer-stress")) < 0)
-		return err;
-	buf_addf(&plugin, "%s/%s.py", s->dir.ptr, PLUGIN_MODULE);
-	err = fs_write_atomic(plugin.ptr, pytest_plugin_source, pytest_plugin_source_len, 0644);
-	buf_release(&plugin);
-	return err;
+	return pytest_plugin_dir_create(&s->dir, "pytest-fixer-stress");
 }
 
 static void setup_close(struct setup *s)
 {
-	if (s->dir.len)
-		fs_remove_tree(s->dir.ptr);
-	buf_release(&s->dir);
+	pytest_plugin_dir_remove(&s->dir);
 	strvec_clear(&s->cmd);
 }
 
@@ -852,14 +728,12 @@ static int jobs_of(const struct stress_options *o)
 
 static unsigned long seed_of(const struct stress_options *o)
 {
-	struct timespec ts;
 	unsigned long s;
 
 	if (o->seed)
 		return o->seed;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	/* small enough to type back in, never 0 */
-	s = ((unsigned long)ts.tv_sec * 1000003ul ^ (unsigned long)ts.tv_nsec ^
+	s = ((unsigned long)clock_wall() * 1000003ul ^ (unsigned long)clock_monotonic_ns() ^
 	     (unsigned long)getpid()) % 1000000000ul;
 	return s ? s : 1;
 }
@@ -885,7 +759,7 @@ int stress_run(struct stress_result *out, const struct stress_options *o)
 	struct plan *plans = NULL;
 	int counts[STRESS_MAX_JOBS];
 	int jobs, used, i, offset = 0, err;
-	double start = wall_now(), mono = records_now();
+	double start = clock_monotonic();
 
 	if (!o->targets || !o->targets->nr)
 		return error_setc(ERR_USAGE, "no test to stress");
@@ -896,10 +770,9 @@ int stress_run(struct stress_result *out, const struct stress_options *o)
 	jobs = jobs_of(o);
 	used = stress_split(counts, o->iterations, jobs);
 	out->jobs = used;
-	plans = xcalloc(used ? (size_t)used : 1, sizeof(*plans));
+	plans = plans_new(used);
 	for (i = 0; i < used; i++) {
 		size_t k;
-		plan_init(&plans[i]);
 		strvec_pushv(&plans[i].order, o->targets->v);
 		for (k = 0; o->extra && k < o->extra->nr; k++)
 			if (strvec_find(&plans[i].order, o->extra->v[k]) < 0)
@@ -932,16 +805,14 @@ int stress_run(struct stress_result *out, const struct stress_options *o)
 			strvec_pushv(&out->failing_order, t->first_order.v);
 		}
 	}
-	if (out->iterations < o->iterations && b.deadline > 0 && wall_now() >= b.deadline)
+	if (out->iterations < o->iterations && b.deadline > 0 && clock_monotonic() >= b.deadline)
 		out->stopped_by_time_limit = 1;
 done:
-	out->seconds = records_now() - mono;
+	out->seconds = clock_monotonic() - start;
 	out->executions_per_second = out->seconds > 0 ? out->executions / out->seconds : 0;
 	out->rate = out->iterations ? (double)out->failures / out->iterations : 0;
 	stress_wilson(&out->ci_low, &out->ci_high, out->failures, out->iterations, STRESS_Z95);
-	for (i = 0; plans && i < out->jobs; i++)
-		plan_release(&plans[i]);
-	free(plans);
+	plans_free(plans, out->jobs);
 	setup_close(&s);
 	return err;
 }
@@ -954,10 +825,26 @@ struct order_ctx {
 	const struct strvec *targets;    /* just the target */
 	const char *target;
 	const struct strvec *prefix;     /* the tests before the target in the failing order */
-	double start;
+	double start;                    /* monotonic */
 	struct order_result *out;
 	int jobs;
 };
+
+/* Run the plans, `jobs` at a time (stop_on_failure: none starts after a failing one). */
+static int order_run(struct order_ctx *c, struct plan *plans, int nr, int jobs,
+		     int stop_on_failure)
+{
+	struct batch b;
+	int err;
+
+	batch_init(&b, c->s, c->o, c->targets, c->start);
+	b.plans = plans;
+	b.nr_plans = (size_t)nr;
+	b.stop_on_failure = stop_on_failure;
+	err = batch_run(&b, jobs);
+	pthread_mutex_destroy(&b.lock);
+	return err;
+}
 
 /*
  * Run `order` (ending with the target) in up to `runs` fresh processes,
@@ -966,27 +853,20 @@ struct order_ctx {
  */
 static int probe_order(struct order_ctx *c, const struct strvec *order, int runs)
 {
-	struct batch b;
 	struct plan *plans;
 	int i, r, failed = 0, err = 0;
 	size_t done = 0;
 
-	if (c->o->time_limit > 0 && wall_now() >= c->start + c->o->time_limit) {
+	if (c->o->time_limit > 0 && clock_monotonic() >= c->start + c->o->time_limit) {
 		c->out->stopped_by_time_limit = 1;
 		return error_setc(ERR_TIMEOUT, "the time limit was reached");
 	}
-	plans = xcalloc((size_t)runs, sizeof(*plans));
+	plans = plans_new(runs);
 	for (i = 0; i < runs; i++) {
-		plan_init(&plans[i]);
 		strvec_pushv(&plans[i].order, order->v);
 		plans[i].iterations = 1;
 	}
-	batch_init(&b, c->s, c->o, c->targets, c->start);
-	b.plans = plans;
-	b.nr_plans = (size_t)runs;
-	b.stop_on_failure = 1;
-	err = batch_run(&b, c->jobs);
-	pthread_mutex_destroy(&b.lock);
+	err = order_run(c, plans, runs, c->jobs, 1);
 	for (i = 0; i < runs; i++) {
 		if (plans[i].tally.iterations)
 			done++;
@@ -994,9 +874,8 @@ static int probe_order(struct order_ctx *c, const struct strvec *order, int runs
 			failed = 1;
 			keep_failure(c->out, &plans[i].tally);
 		}
-		plan_release(&plans[i]);
 	}
-	free(plans);
+	plans_free(plans, runs);
 	c->out->probes += (int)done;
 	if (err < 0)
 		return err;
@@ -1028,29 +907,22 @@ static int probe_subset(const size_t *idx, size_t nr, void *payload)
 /* The target alone, STRESS_ALONE_RUNS times (in-process iterations over `jobs` processes). */
 static int run_alone(struct order_ctx *c)
 {
-	struct batch b;
 	struct plan *plans;
 	int counts[STRESS_MAX_JOBS];
 	int used = stress_split(counts, STRESS_ALONE_RUNS, c->jobs), i, err;
 
-	plans = xcalloc((size_t)used, sizeof(*plans));
+	plans = plans_new(used);
 	for (i = 0; i < used; i++) {
-		plan_init(&plans[i]);
 		strvec_push(&plans[i].order, c->target);
 		plans[i].iterations = counts[i];
 	}
-	batch_init(&b, c->s, c->o, c->targets, c->start);
-	b.plans = plans;
-	b.nr_plans = (size_t)used;
-	err = batch_run(&b, used);
-	pthread_mutex_destroy(&b.lock);
+	err = order_run(c, plans, used, used, 0);
 	for (i = 0; i < used; i++) {
 		c->out->alone_runs += plans[i].tally.iterations;
 		c->out->alone_failures += plans[i].tally.failures;
 		c->out->stopped_by_time_limit |= plans[i].tally.stopped_by_time;
-		plan_release(&plans[i]);
 	}
-	free(plans);
+	plans_free(plans, used);
 	return err;
 }
 
@@ -1062,15 +934,13 @@ static int run_alone(struct order_ctx *c)
 static int run_together(struct order_ctx *c, const struct strvec *candidates,
 			struct strvec *failing)
 {
-	struct batch b;
 	struct plan *plans;
 	int rounds = c->o->iterations > 0 ? c->o->iterations : STRESS_DEFAULT_ITERATIONS;
 	unsigned long seed = seed_of(c->o);
 	int i, err, found = 0;
 
-	plans = xcalloc((size_t)rounds, sizeof(*plans));
+	plans = plans_new(rounds);
 	for (i = 0; i < rounds; i++) {
-		plan_init(&plans[i]);
 		strvec_pushv(&plans[i].order, candidates->v);
 		if (strvec_find(&plans[i].order, c->target) < 0)
 			strvec_push(&plans[i].order, c->target);
@@ -1079,12 +949,7 @@ static int run_together(struct order_ctx *c, const struct strvec *candidates,
 		plans[i].shuffle = i > 0;
 		plans[i].seed = seed + (unsigned long)i;
 	}
-	batch_init(&b, c->s, c->o, c->targets, c->start);
-	b.plans = plans;
-	b.nr_plans = (size_t)rounds;
-	b.stop_on_failure = 1;
-	err = batch_run(&b, c->jobs);
-	pthread_mutex_destroy(&b.lock);
+	err = order_run(c, plans, rounds, c->jobs, 1);
 	for (i = 0; i < rounds; i++) {
 		struct tally *t = &plans[i].tally;
 		c->out->stopped_by_time_limit |= t->stopped_by_time;
@@ -1107,9 +972,7 @@ static int run_together(struct order_ctx *c, const struct strvec *candidates,
 			keep_failure(c->out, t);
 		}
 	}
-	for (i = 0; i < rounds; i++)
-		plan_release(&plans[i]);
-	free(plans);
+	plans_free(plans, rounds);
 	return err;
 }
 
@@ -1131,7 +994,7 @@ int stress_find_polluter(struct order_result *out, const struct stress_options *
 	c.targets = &targets;
 	c.target = target;
 	c.prefix = &prefix;
-	c.start = wall_now();
+	c.start = clock_monotonic();
 	c.out = out;
 	c.jobs = jobs_of(o);
 	if ((err = setup_open(&s, o)) < 0)

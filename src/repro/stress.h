@@ -12,8 +12,8 @@
  * "deterministic": false): a stress run measures how often some tests fail,
  * and an order analysis finds the test that makes another one fail.
  *
- * A stress run starts `jobs` pytest processes at once (util/proc, never a
- * shell), each running its share of the iterations in one session through
+ * A stress run starts `jobs` pytest processes at once (the driver of
+ * runner/pytest.h, never a shell), each running its share of the iterations in one session through
  * our plugin's test loop (--pytest-fixer-iterations, -seed, -deadline, see
  * pytest_fixer_plugin.py), each writing its own records file, which is read
  * live. An iteration fails when one of the targets fails in it.

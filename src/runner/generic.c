@@ -1,6 +1,7 @@
 #include "runner/generic.h"
 
 #include "runner/junit.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/proc.h"
@@ -87,7 +88,7 @@ int generic_run(struct test_result *out, const struct generic_options *opts)
 	if ((err = remove_old_report(report.ptr, opts->junit_path)) < 0)
 		goto done;
 	had_report = err;
-	clock_gettime(CLOCK_REALTIME, &before);
+	before.tv_sec = (time_t)clock_wall();
 	before.tv_nsec = 0;
 
 	po.argv = argv.v;

@@ -2,6 +2,7 @@
 
 #include "plugin_source.h"
 #include "runner/records.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -83,6 +84,26 @@ static void choice_set(struct pytest_choice *c, const struct strvec *cmd, const 
 	pthread_mutex_unlock(&c->lock);
 }
 
+int pytest_plugin_dir_create(struct buf *dir, const char *prefix)
+{
+	struct buf plugin = BUF_INIT;
+	int err;
+
+	if ((err = fs_mkdtemp(dir, prefix)) < 0)
+		return err;
+	buf_addf(&plugin, "%s/%s.py", dir->ptr, PLUGIN_MODULE);
+	err = fs_write_atomic(plugin.ptr, pytest_plugin_source, pytest_plugin_source_len, 0644);
+	buf_release(&plugin);
+	return err;
+}
+
+void pytest_plugin_dir_remove(struct buf *dir)
+{
+	if (dir->len)
+		fs_remove_tree(dir->ptr);
+	buf_release(dir);
+}
+
 /* The private directory of one pytest_run(): the plugin, records, skip file. */
 struct workdir {
 	struct buf dir;
@@ -92,68 +113,76 @@ struct workdir {
 
 static int workdir_create(struct workdir *w)
 {
-	struct buf plugin = BUF_INIT;
 	int err;
 
 	buf_init(&w->dir, 0);
 	buf_init(&w->records, 0);
 	buf_init(&w->skip, 0);
-	if ((err = fs_mkdtemp(&w->dir, "pytest-fixer")) < 0)
+	if ((err = pytest_plugin_dir_create(&w->dir, "pytest-fixer")) < 0)
 		return err;
-	buf_addf(&plugin, "%s/%s.py", w->dir.ptr, PLUGIN_MODULE);
-	err = fs_write_atomic(plugin.ptr, pytest_plugin_source, pytest_plugin_source_len, 0644);
-	buf_release(&plugin);
 	buf_addf(&w->records, "%s/records.jsonl", w->dir.ptr);
 	buf_addf(&w->skip, "%s/skip.txt", w->dir.ptr);
-	return err;
+	return 0;
 }
 
 static void workdir_remove(struct workdir *w)
 {
-	if (w->dir.len)
-		fs_remove_tree(w->dir.ptr);
-	buf_release(&w->dir);
+	pytest_plugin_dir_remove(&w->dir);
 	buf_release(&w->records);
 	buf_release(&w->skip);
 }
 
-/* What the watchdog follows while pytest runs. */
-struct follow {
-	struct records_reader *reader;
-	const char *path;
-	int fd;
-	double timeout;         /* per test; 0: none */
-	int parse_err;          /* a malformed record was met (message in error slot) */
-	struct buf parse_msg;
-	char *hung_id;          /* the test the watchdog killed the run for */
-};
+void pytest_follow_init(struct pytest_follow *f, struct records_reader *reader)
+{
+	memset(f, 0, sizeof(*f));
+	f->reader = reader;
+	f->fd = -1;
+	buf_init(&f->parse_msg, 0);
+}
 
-static int follow_read(struct follow *fl)
+void pytest_follow_release(struct pytest_follow *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	free(f->hung_id);
+	f->hung_id = NULL;
+	buf_release(&f->parse_msg);
+}
+
+/* read what the plugin has written since the last time */
+static int follow_read(struct pytest_follow *f, const char *path)
 {
 	char chunk[RECORDS_READ_CHUNK];
 
-	if (fl->parse_err)
-		return fl->parse_err;
-	if (fl->fd < 0) {
-		fl->fd = open(fl->path, O_RDONLY | O_CLOEXEC);
-		if (fl->fd < 0)
+	if (f->parse_err)
+		return f->parse_err;
+	if (f->fd < 0) {
+		f->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (f->fd < 0)
 			return 0;   /* not written yet */
 	}
 	for (;;) {
-		ssize_t n = read(fl->fd, chunk, sizeof(chunk));
+		ssize_t n = read(f->fd, chunk, sizeof(chunk));
 		int err;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return 0;
-		if ((err = records_reader_feed(fl->reader, chunk, (size_t)n)) < 0) {
-			fl->parse_err = err;
-			buf_reset(&fl->parse_msg);
-			buf_adds(&fl->parse_msg, error_last());
+		if ((err = records_reader_feed(f->reader, chunk, (size_t)n)) < 0) {
+			f->parse_err = err;
+			buf_reset(&f->parse_msg);
+			buf_adds(&f->parse_msg, error_last());
 			return err;
 		}
 	}
 }
+
+/* The watchdog's view of one process: the follow and where its records are. */
+struct watch {
+	struct pytest_follow *f;
+	const char *path;
+};
 
 /*
  * The per-test timeout, in two steps: at the limit the process running the
@@ -163,28 +192,29 @@ static int follow_read(struct follow *fl)
  */
 static int watchdog_tick(void *payload)
 {
-	struct follow *fl = payload;
+	struct watch *wt = payload;
+	struct pytest_follow *f = wt->f;
 	struct running_test *t;
 	double elapsed;
 
-	if (follow_read(fl) < 0)
+	if (follow_read(f, wt->path) < 0)
 		return 1;
-	if (fl->timeout <= 0)
+	if (f->test_timeout <= 0)
 		return 0;
-	t = records_reader_oldest(fl->reader);
+	t = records_reader_oldest(f->reader);
 	if (!t)
 		return 0;
-	elapsed = records_now() - t->started;
-	if (elapsed > fl->timeout && !t->alarmed && t->pid > 0) {
+	elapsed = clock_monotonic() - t->started;
+	if (elapsed > f->test_timeout && !t->alarmed && t->pid > 0) {
 		t->alarmed = 1;
 		log_info("'%s' has run for %.0f s: interrupting it", t->id, elapsed);
 		kill((pid_t)t->pid, SIGALRM);
 	}
-	if (elapsed > fl->timeout + PYTEST_WATCHDOG_GRACE) {
-		free(fl->hung_id);
-		fl->hung_id = xstrdup(t->id);
+	if (elapsed > f->test_timeout + PYTEST_WATCHDOG_GRACE) {
+		free(f->hung_id);
+		f->hung_id = xstrdup(t->id);
 		log_warn("'%s' is still running after %.0f s: stopping it", t->id,
-			 records_now() - t->started);
+			 clock_monotonic() - t->started);
 		return 1;
 	}
 	return 0;
@@ -223,75 +253,79 @@ static int lacks_pytest(const struct proc_result *pr)
 		strstr(pr->err.ptr, "No module named 'pytest'"));
 }
 
-static void build_argv(struct strvec *argv, const struct strvec *cmd,
-		       const struct pytest_options *opts, const struct workdir *w, int resume)
+static void build_argv(struct strvec *argv, const struct pytest_process_options *o)
 {
-	size_t i;
-
-	strvec_pushv(argv, cmd->v);
+	strvec_pushv(argv, o->cmd->v);
 	strvec_push(argv, "-p");
 	strvec_push(argv, PLUGIN_MODULE);
-	strvec_pushf(argv, "--pytest-fixer-records=%s", w->records.ptr);
-	if (opts->test_timeout > 0)
-		strvec_pushf(argv, "--pytest-fixer-timeout=%g", opts->test_timeout);
-	if (resume)
-		strvec_pushf(argv, "--pytest-fixer-skip-file=%s", w->skip.ptr);
+	strvec_pushf(argv, "--pytest-fixer-records=%s", o->records);
+	if (o->test_timeout > 0)
+		strvec_pushf(argv, "--pytest-fixer-timeout=%g", o->test_timeout);
+	if (o->plugin_args)
+		strvec_pushv(argv, o->plugin_args->v);
+	if (o->skip_file)
+		strvec_pushf(argv, "--pytest-fixer-skip-file=%s", o->skip_file);
 	/* the user's checkout gets no .pytest_cache from us */
 	strvec_push(argv, "-p");
 	strvec_push(argv, "no:cacheprovider");
 	/* a module that cannot be imported must not hide the other tests */
 	strvec_push(argv, "--continue-on-collection-errors");
-	if (opts->every_test)
+	if (o->every_test)
 		strvec_push(argv, "--maxfail=0");
 	strvec_push(argv, "-q");
 	strvec_push(argv, "--color=no");
-	if (opts->keyword) {
+	if (o->keyword) {
 		strvec_push(argv, "-k");
-		strvec_push(argv, opts->keyword);
+		strvec_push(argv, o->keyword);
 	}
-	if (opts->extra_args)
-		strvec_pushv(argv, opts->extra_args->v);
-	if (opts->paths)
-		for (i = 0; i < opts->paths->nr; i++)
-			strvec_push(argv, opts->paths->v[i]);
+	if (o->extra_args)
+		strvec_pushv(argv, o->extra_args->v);
+	if (o->paths)
+		strvec_pushv(argv, o->paths->v);
 }
 
-static void build_env(struct strvec *env, const struct workdir *w)
+static void build_env(struct strvec *env, const struct pytest_process_options *o)
 {
 	const char *old = getenv("PYTHONPATH");
 	if (old && *old)
-		strvec_pushf(env, "PYTHONPATH=%s:%s", w->dir.ptr, old);
+		strvec_pushf(env, "PYTHONPATH=%s:%s", o->plugin_dir, old);
 	else
-		strvec_pushf(env, "PYTHONPATH=%s", w->dir.ptr);
+		strvec_pushf(env, "PYTHONPATH=%s", o->plugin_dir);
 	/* tracebacks and messages as UTF-8 whatever the locale */
 	strvec_push(env, "PYTHONIOENCODING=utf-8:backslashreplace");
 	/*
-	 * PYTEST_ADDOPTS goes through, as for pytest itself: pytest puts it
-	 * before the command line, so the arguments of build_argv() still win
+	 * Otherwise PYTEST_ADDOPTS goes through, as for pytest itself: pytest
+	 * puts it before the command line, so the arguments of build_argv()
+	 * still win
 	 */
+	if (o->without_addopts)
+		strvec_push(env, "PYTEST_ADDOPTS");
 }
 
-/* One pytest process. Fills `pr`; follows records into `fl`. */
-static int run_once(struct proc_result *pr, struct follow *fl, const struct strvec *cmd,
-		    const struct pytest_options *opts, const struct workdir *w, int resume)
+int pytest_process_run(struct proc_result *pr, struct pytest_follow *f,
+		       const struct pytest_process_options *o)
 {
 	struct proc_options po = PROC_OPTIONS_INIT;
 	struct strvec argv = STRVEC_INIT;
 	struct strvec env = STRVEC_INIT;
+	struct watch wt = { f, o->records };
 	int err;
 
-	build_argv(&argv, cmd, opts, w, resume);
-	build_env(&env, w);
+	build_argv(&argv, o);
+	build_env(&env, o);
+	f->test_timeout = o->test_timeout;
 	po.argv = argv.v;
 	po.env = &env;
-	po.cwd = opts->root;
-	po.timeout_ms = opts->run_timeout_ms;
+	po.cwd = o->cwd;
+	po.timeout_ms = o->timeout_ms;
+	po.out_cap = o->output_cap;
+	po.err_cap = o->output_cap;
 	po.tick = watchdog_tick;
 	po.batch_ms = PYTEST_OUTPUT_BATCH_MS;
-	po.payload = fl;
+	po.payload = &wt;
 	err = proc_run(pr, &po);
 	if (!err)
-		follow_read(fl);
+		follow_read(f, o->records);
 	strvec_clear(&argv);
 	strvec_clear(&env);
 	return err;
@@ -309,6 +343,12 @@ static int write_skip_file(const struct workdir *w, const struct strvec *ids)
 	return err;
 }
 
+void pytest_add_exit_status(struct buf *msg, int exitstatus)
+{
+	buf_addf(msg, "pytest stopped with exit status %d (%s)", exitstatus,
+		 exitstatus == 3 ? "internal error" : exitstatus == 2 ? "interrupted" : "unexpected");
+}
+
 static void say_rejected(struct buf *msg)
 {
 	const char *addopts = getenv("PYTEST_ADDOPTS");
@@ -318,7 +358,7 @@ static void say_rejected(struct buf *msg)
 }
 
 /* How a finished run that did not end as it should is explained. */
-static int explain_failure(const struct proc_result *pr, const struct follow *fl,
+static int explain_failure(const struct proc_result *pr, const struct pytest_follow *fl,
 			   const struct records_reader *rd)
 {
 	struct buf msg = BUF_INIT;
@@ -346,9 +386,7 @@ static int explain_failure(const struct proc_result *pr, const struct follow *fl
 		say_rejected(&msg);
 		code = ERR_USAGE;
 	} else if (rd->finished) {
-		buf_addf(&msg, "pytest stopped with exit status %d (%s)", rd->exitstatus,
-			 rd->exitstatus == 3 ? "internal error" : rd->exitstatus == 2 ?
-			 "interrupted" : "unexpected");
+		pytest_add_exit_status(&msg, rd->exitstatus);
 	} else if (t) {
 		buf_addf(&msg, "the test run crashed: pytest %s while running '%s'", how.ptr, t->id);
 	} else {
@@ -365,25 +403,35 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 		       const struct pytest_options *opts, const struct workdir *w,
 		       struct buf *why_not)
 {
+	struct pytest_process_options po = {
+		.cmd = cmd,
+		.cwd = opts->root,
+		.plugin_dir = w->dir.ptr,
+		.records = w->records.ptr,
+		.test_timeout = opts->test_timeout,
+		.every_test = opts->every_test,
+		.timeout_ms = opts->run_timeout_ms,
+		.keyword = opts->keyword,
+		.extra_args = opts->extra_args,
+		.paths = opts->paths,
+	};
 	struct records_reader rd;
-	struct follow fl;
+	struct pytest_follow fl;
 	struct strvec done = STRVEC_INIT;
 	int resumes = 0;
 	int err = 0;
 
 	records_reader_init(&rd, out);
 	rd.done_ids = &done;
-	memset(&fl, 0, sizeof(fl));
-	fl.reader = &rd;
-	fl.path = w->records.ptr;
-	fl.fd = -1;
-	fl.timeout = opts->test_timeout;
-	buf_init(&fl.parse_msg, 0);
+	rd.on_record = opts->on_record;
+	rd.payload = opts->payload;
+	pytest_follow_init(&fl, &rd);
 
 	for (;;) {
 		struct proc_result pr = PROC_RESULT_INIT;
 
-		err = run_once(&pr, &fl, cmd, opts, w, resumes > 0);
+		po.skip_file = resumes > 0 ? w->skip.ptr : NULL;
+		err = pytest_process_run(&pr, &fl, &po);
 		if (err) {
 			/* the program itself is missing: another candidate may do */
 			buf_addf(why_not, "%s", error_last());
@@ -431,10 +479,7 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 		proc_result_release(&pr);
 		break;
 	}
-	if (fl.fd >= 0)
-		close(fl.fd);
-	free(fl.hung_id);
-	buf_release(&fl.parse_msg);
+	pytest_follow_release(&fl);
 	records_reader_release(&rd);
 	strvec_clear(&done);
 	return err;

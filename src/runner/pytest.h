@@ -1,8 +1,12 @@
 #ifndef RUNNER_PYTEST_H
 #define RUNNER_PYTEST_H
 
+#include "runner/records.h"
 #include "runner/result.h"
+#include "util/buf.h"
 #include "util/strvec.h"
+
+#include <stddef.h>
 
 /*
  * Running pytest with our plugin and reading its records (SPEC C1).
@@ -42,8 +46,14 @@ struct pytest_options {
 	 */
 	int every_test;
 	struct pytest_choice *choice;     /* the project's remembered command; NULL: search each time */
+	/*
+	 * optional: sees each record as it is read (records_fn of
+	 * runner/records.h; return 0 and pytest_run() reads it as ever)
+	 */
+	records_fn on_record;
+	void *payload;
 };
-#define PYTEST_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, 0, 0, NULL }
+#define PYTEST_OPTIONS_INIT { .test_timeout = PYTEST_DEFAULT_TEST_TIMEOUT }
 
 /*
  * Run the tests and fill `out` (TEST_RESULT_INIT; the caller releases it).
@@ -69,6 +79,63 @@ int pytest_resolve_command(struct strvec *out, const struct pytest_options *opts
 /* append "--- pytest said ---" and the tail of what the run printed (stderr, else stdout) */
 struct proc_result;
 void pytest_add_output_tail(struct buf *msg, const struct proc_result *pr);
+/* append "pytest stopped with exit status N (internal error|interrupted|unexpected)" */
+void pytest_add_exit_status(struct buf *msg, int exitstatus);
+
+/*
+ * The driver under pytest_run() and the stress runs of repro/stress.c: one
+ * pytest process with our plugin, started in a process group of its own
+ * (util/proc), its records read as the plugin writes them and fed to a
+ * records_reader (whose on_record callback sees each record as it is read),
+ * each test bounded by the watchdog above. The processes of one run share a
+ * private directory with the plugin; a run that goes on after a hung test
+ * starts another process that appends to the same records file, followed
+ * by the same pytest_follow.
+ */
+
+/* make a private directory holding the plugin into `dir` (released by pytest_plugin_dir_remove) */
+int pytest_plugin_dir_create(struct buf *dir, const char *prefix);
+void pytest_plugin_dir_remove(struct buf *dir);
+
+struct pytest_process_options {
+	const struct strvec *cmd;          /* the pytest command's words */
+	const char *cwd;                   /* NULL: current */
+	const char *plugin_dir;            /* from pytest_plugin_dir_create(), put on PYTHONPATH */
+	const char *records;               /* the records file the plugin appends to */
+	const struct strvec *plugin_args;  /* more --pytest-fixer-* options; may be NULL */
+	const char *skip_file;             /* --pytest-fixer-skip-file (a resumed run); may be NULL */
+	const char *keyword;               /* -k; may be NULL */
+	const struct strvec *extra_args;   /* passed as they are; may be NULL */
+	const struct strvec *paths;        /* last: node ids or files; may be NULL */
+	double test_timeout;               /* seconds per test; 0: none */
+	int every_test;                    /* --maxfail=0 (see pytest_options) */
+	int without_addopts;               /* PYTEST_ADDOPTS is not passed on */
+	int timeout_ms;                    /* the whole process; 0: none */
+	size_t output_cap;                 /* pytest's stdout and stderr, each; 0: util/proc's */
+};
+
+/* Following the records file of a run, across its processes. */
+struct pytest_follow {
+	struct records_reader *reader;     /* borrowed */
+	int fd;                            /* -1 until the plugin has made the file */
+	double test_timeout;               /* the watchdog's, from the options */
+	int parse_err;                     /* a malformed record was met: its code, */
+	struct buf parse_msg;              /* and its message */
+	char *hung_id;                     /* the test the watchdog stopped the process for */
+};
+
+void pytest_follow_init(struct pytest_follow *f, struct records_reader *reader);
+void pytest_follow_release(struct pytest_follow *f);
+
+/*
+ * Run one pytest process to its end, reading its records into f->reader as
+ * they come, and fill `pr` (PROC_RESULT_INIT; the caller releases it).
+ * Returns 0 when it ran, whatever pytest did (f->parse_err: its records
+ * could not be read; f->hung_id with pr->tick_killed: the watchdog stopped
+ * it), or proc_run()'s error when it could not be started.
+ */
+int pytest_process_run(struct proc_result *pr, struct pytest_follow *f,
+		       const struct pytest_process_options *o);
 
 /*
  * The pytest command one project settled on: the first run that finds a

@@ -1,19 +1,12 @@
 #include "runner/records.h"
 
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-double records_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void records_reader_init(struct records_reader *r, struct test_result *res)
 {
@@ -80,7 +73,7 @@ static struct running_test *start_running(struct records_reader *r, const char *
 	t = &r->running[r->nr_running++];
 	memset(t, 0, sizeof(*t));
 	t->id = xstrdup(id);
-	t->started = records_now();
+	t->started = clock_monotonic();
 	return t;
 }
 
@@ -212,9 +205,12 @@ static int on_record(struct records_reader *r, json_t *rec)
 	int worker = json_is_true(json_object_get(rec, "worker"));
 	const char *id;
 	struct running_test *t;
+	int err;
 
 	if (!ev)
 		return error_setc(ERR_PARSE, "record without \"ev\"");
+	if (r->on_record && (err = r->on_record(r->payload, rec, ev)) != 0)
+		return err < 0 ? err : 0;
 	if (!strcmp(ev, "report"))
 		return on_report(r, rec);
 	if (!strcmp(ev, "start")) {

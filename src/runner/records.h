@@ -34,8 +34,19 @@ struct running_test {
 	enum failure_kind kind;
 };
 
+struct json_t;
+/*
+ * Called with each record as it is read, before the reader folds it in:
+ * 0 folds it, 1 takes it (it is not folded: records the reader does not
+ * know, e.g. a stress run's "iteration"), negative: an error, which stops
+ * the reading. `ev` is the record's "ev".
+ */
+typedef int (*records_fn)(void *payload, struct json_t *rec, const char *ev);
+
 struct records_reader {
 	struct test_result *res;
+	records_fn on_record;      /* optional, with `payload` */
+	void *payload;
 	struct buf partial;        /* an unfinished line */
 	size_t line_no;
 	struct running_test running[RECORDS_MAX_RUNNING];
@@ -65,7 +76,5 @@ void records_reader_abandon(struct records_reader *r, const char *id, const char
 
 /* forget the tests in flight (they will be run again) */
 void records_reader_drop_running(struct records_reader *r);
-
-double records_now(void);
 
 #endif

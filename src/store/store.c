@@ -2,6 +2,7 @@
 
 #include "runner/result_json.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -163,13 +164,6 @@ static int in_list(const char *const *list, const char *s)
 		if (!strcmp(*list, s))
 			return 1;
 	return 0;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* errors */
@@ -696,7 +690,7 @@ int store_session_create(struct session_row *out, struct store *s, const char *r
 			 const char *base_commit, const char *options_json)
 {
 	char id[STORE_SESSION_ID_MAX];
-	double now = now_seconds();
+	double now = clock_wall();
 	struct query q;
 	int tries, ret;
 
@@ -837,7 +831,7 @@ int store_session_set_state(struct store *s, const char *id, enum session_state 
 			    const char *error)
 {
 	enum session_state from;
-	double now = now_seconds();
+	double now = clock_wall();
 	struct query q;
 	int ret;
 
@@ -896,7 +890,7 @@ int store_session_set_progress(struct store *s, const char *id, size_t total, si
 	q_size(&q, 2, total);
 	q_size(&q, 3, fixed);
 	q_size(&q, 4, current);
-	q_double(&q, 5, now_seconds());
+	q_double(&q, 5, clock_wall());
 	return update_session(&q, id, "progress");
 }
 
@@ -906,7 +900,7 @@ int store_session_set_branch(struct store *s, const char *id, const char *branch
 	q_prepare(&q, s, "UPDATE sessions SET branch = ?2, updated = ?3 WHERE id = ?1");
 	q_text(&q, 1, id);
 	q_text(&q, 2, branch);
-	q_double(&q, 3, now_seconds());
+	q_double(&q, 3, clock_wall());
 	return update_session(&q, id, "branch");
 }
 
@@ -1163,7 +1157,7 @@ static int knowledge_count(struct store *s, const struct attempt_row *a)
 	q_text(&q, 3, a->method);
 	q_text(&q, 4, a->template_name);
 	q_int(&q, 5, !strcmp(a->status, "passed"));
-	q_double(&q, 6, a->finished ? a->finished : now_seconds());
+	q_double(&q, 6, a->finished ? a->finished : clock_wall());
 	q_step(&q);
 	return q_end(&q, "cannot update the knowledge base");
 }
@@ -1466,7 +1460,7 @@ int store_exchange_add(struct store *s, const struct exchange_row *e)
 	q_double(&q, 11, e->latency);
 	q_double(&q, 12, e->temperature);
 	q_text(&q, 13, e->outcome);
-	q_double(&q, 14, e->at ? e->at : now_seconds());
+	q_double(&q, 14, e->at ? e->at : clock_wall());
 	q_step(&q);
 	ret = q_end(&q, "cannot record an exchange of failure %zu in session '%s'",
 		    e->failure_index, e->session);
@@ -1572,7 +1566,7 @@ int store_worktree_add(struct store *s, const char *session, const char *path)
 		  " ON CONFLICT (session, path) DO NOTHING");
 	q_text(&q, 1, session);
 	q_text(&q, 2, path);
-	q_double(&q, 3, now_seconds());
+	q_double(&q, 3, clock_wall());
 	q_step(&q);
 	ret = q_end(&q, "cannot record worktree '%s' of session '%s'", path, session);
 	if (ret == ERR_NOTFOUND)

@@ -2,6 +2,7 @@
 
 #include "util/proc.h"
 
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -100,18 +101,6 @@ struct run {
 	int wait_ms;          /* backoff while nothing can wake poll() */
 	int64_t quiet_until;  /* batch_ms: output is left to gather until then */
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t now_ms(void)
-{
-	return now_ns() / 1000000;
-}
 
 static void close_fd(int *fd)
 {
@@ -258,7 +247,7 @@ static void capture_read(struct run *r, struct capture *c)
 	if (n > 0) {
 		capture_add(c, r->chunk, (size_t)n);
 		if (r->opts->batch_ms > 0 && n < PROC_TRICKLE_BYTES)
-			r->quiet_until = now_ms() + r->opts->batch_ms;
+			r->quiet_until = clock_monotonic_ns() / 1000000 + r->opts->batch_ms;
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -437,7 +426,7 @@ static void pump(struct run *r)
 		reap(r, WNOHANG);
 		if (finished(r))
 			break;
-		now = now_ms();
+		now = clock_monotonic_ns() / 1000000;
 		if (!r->reaped && !r->killing)
 			check_triggers(r, now);
 		if (r->reaped && !r->killing && !r->hard_killed && !r->hard_kill_at) {
@@ -757,7 +746,7 @@ int proc_run(struct proc_result *out, const struct proc_options *opts)
 	pipe_was_pending = sigismember(&pending, SIGPIPE);
 
 	build_env(&env, opts->env);
-	start = now_ns();
+	start = clock_monotonic_ns();
 	err = spawn(&r, (char **)env.v);
 	if (err)
 		goto done;
@@ -768,7 +757,7 @@ int proc_run(struct proc_result *out, const struct proc_options *opts)
 	pump(&r);
 	/* whatever it left in its group (a daemon that closed its output) goes with it */
 	killpg(r.pid, SIGKILL);
-	out->elapsed = (double)(now_ns() - start) / 1e9;
+	out->elapsed = (double)(clock_monotonic_ns() - start) / 1e9;
 	set_exit(out, &r);
 	capture_finish(&r.out, &out->out_omitted);
 	capture_finish(&r.err, &out->err_omitted);

@@ -1,22 +1,12 @@
 #include "util/strmap.h"
 
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define STRMAP_FIRST_ALLOC 64
-
-uint64_t hash_fnv1a(const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	uint64_t h = 14695981039346656037ull;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
 
 /* the slot of <key, len>: its entry, or the empty slot where it would go */
 static struct strmap_entry *slot_for(const struct strmap *m, uint64_t hash, const char *key, size_t len)

@@ -24,9 +24,6 @@ struct strmap {
 
 #define STRMAP_INIT { NULL, 0, 0 }
 
-/* 64-bit FNV-1a of <data, len> */
-uint64_t hash_fnv1a(const void *data, size_t len);
-
 /* the value stored for <key, len> into `out`: 1 when there is one, else 0 */
 int strmap_get(size_t *out, const struct strmap *m, const char *key, size_t len);
 /* store `value` for <key, len> unless the key has one already (the first wins); 1 if stored */

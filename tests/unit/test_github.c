@@ -28,6 +28,7 @@
 #include "runner/junit.h"
 #include "runner/result.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/sig.h"
@@ -77,13 +78,6 @@ static size_t count_server(json_t *reqs, const char *server)
 	for (i = 0; i < json_array_size(reqs); i++)
 		n += !strcmp(req_field(reqs, i, "server"), server);
 	return n;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void open_client(struct github **gh, const struct fake *f, const char *token)
@@ -392,9 +386,9 @@ static void github__retry_after_429_is_honoured(void **state)
 				    "retry_after", 1));
 	fake_start(&f, script);
 	open_client(&gh, &f, TEST_TOKEN);
-	start = now_s();
+	start = clock_monotonic();
 	assert_int_equal(github_job_log(&out, gh, "o", "r", 11), 0);
-	assert_true(now_s() - start >= 0.9);
+	assert_true(clock_monotonic() - start >= 0.9);
 	assert_string_equal(out.ptr, "after the wait\n");
 	reqs = fake_requests(&f);
 	assert_int_equal(count_server(reqs, "api"), 2);   /* 429, then the log */
@@ -452,9 +446,9 @@ static void assert_rate_limit_final_at_once(struct github_options *o, int retry_
 	fake_start(&f, script);
 	o->api_url = f.base;
 	assert_int_equal(github_open(&gh, NULL, o), 0);
-	start = now_s();
+	start = clock_monotonic();
 	assert_int_equal(github_job_log(&out, gh, "o", "r", 11), ERR_LIMIT);
-	assert_true(now_s() - start < 2.0);
+	assert_true(clock_monotonic() - start < 2.0);
 	assert_non_null(strstr(error_last(), "github rate limit for GET " JOB11_LOGS));
 	assert_non_null(strstr(error_last(), lifts));
 	reqs = fake_requests(&f);
@@ -988,9 +982,9 @@ static void github__interrupt_stops_the_wait(void **state)
 	open_client(&gh, &f, TEST_TOKEN);
 	sig_install();
 	raise(SIGINT);
-	start = now_s();
+	start = clock_monotonic();
 	assert_int_equal(github_job_log(&out, gh, "o", "r", 11), ERR_INTERRUPTED);
-	assert_true(now_s() - start < 2.5);
+	assert_true(clock_monotonic() - start < 2.5);
 	sig_reset();
 	github_free(gh);
 	buf_release(&out);

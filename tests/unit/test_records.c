@@ -9,6 +9,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 
+#include <jansson.h>
 #include <string.h>
 
 static int feed_all(struct test_result *res, const char *text, size_t chunk)
@@ -221,6 +222,72 @@ static void records__keep_a_nul_byte_as_a_visible_escape(void **state)
 	test_result_release(&res);
 }
 
+/* what the record callback saw */
+struct seen {
+	int records;
+	int iterations;          /* "iteration" records, taken */
+	int fail_at;             /* return an error at this record (1-based), 0: never */
+};
+
+static int on_record(void *payload, json_t *rec, const char *ev)
+{
+	struct seen *s = payload;
+
+	s->records++;
+	if (s->fail_at && s->records == s->fail_at)
+		return error_setc(ERR_PARSE, "stop here");
+	if (strcmp(ev, "iteration"))
+		return 0;
+	assert_true(json_is_integer(json_object_get(rec, "iter")));
+	s->iterations++;
+	return 1;
+}
+
+static void records__callback_sees_each_record_and_takes_some(void **state)
+{
+	struct test_result res = TEST_RESULT_INIT;
+	struct records_reader r;
+	struct seen seen = { 0, 0, 0 };
+	const char text[] =
+		"{\"ev\":\"session\",\"rootdir\":\"/p\"}\n"
+		"{\"ev\":\"start\",\"id\":\"a.py::t1\",\"pid\":1,\"iter\":0}\n"
+		"{\"ev\":\"report\",\"id\":\"a.py::t1\",\"when\":\"call\",\"outcome\":\"failed\",\"iter\":0}\n"
+		"{\"ev\":\"end\",\"id\":\"a.py::t1\",\"pid\":1,\"iter\":0}\n"
+		"{\"ev\":\"iteration\",\"iter\":0,\"complete\":true}\n"
+		"{\"ev\":\"finish\",\"exitstatus\":1}\n";
+	(void)state;
+	records_reader_init(&r, &res);
+	r.on_record = on_record;
+	r.payload = &seen;
+	/* a byte at a time: the callback still sees whole records */
+	for (size_t i = 0; i < sizeof(text) - 1; i++)
+		assert_int_equal(records_reader_feed(&r, text + i, 1), 0);
+	assert_int_equal(records_reader_finish(&r), 0);
+	assert_int_equal(seen.records, 6);
+	assert_int_equal(seen.iterations, 1);
+	/* the records it did not take were folded in; "iteration" is unknown to the reader */
+	assert_int_equal(r.sessions, 1);
+	assert_int_equal(r.finished, 1);
+	assert_int_equal(res.summary.failed, 1);
+	records_reader_release(&r);
+	test_result_release(&res);
+
+	/* an error from the callback stops the reading, with the record's line */
+	test_result_init(&res);
+	memset(&seen, 0, sizeof(seen));
+	seen.fail_at = 2;
+	records_reader_init(&r, &res);
+	r.on_record = on_record;
+	r.payload = &seen;
+	assert_int_equal(records_reader_feed(&r, text, sizeof(text) - 1), ERR_PARSE);
+	assert_non_null(strstr(error_last(), "line 2"));
+	assert_non_null(strstr(error_last(), "stop here"));
+	assert_int_equal(seen.records, 2);
+	assert_int_equal(res.summary.total, 0);
+	records_reader_release(&r);
+	test_result_release(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +297,7 @@ int main(void)
 		cmocka_unit_test(records__truncated_last_line_is_an_error),
 		cmocka_unit_test(records__abandon_records_a_hung_test),
 		cmocka_unit_test(records__interleaved_workers),
+		cmocka_unit_test(records__callback_sees_each_record_and_takes_some),
 		cmocka_unit_test(records__keep_a_nul_byte_as_a_visible_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

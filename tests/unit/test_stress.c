@@ -9,13 +9,15 @@
 #include <cmocka.h>
 
 #include "repro/stress.h"
+#include "runner/pytest.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/sig.h"
 #include "util/strvec.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
 #define RATE_DIR FIXTURES_DIR "/flaky/rate"
@@ -291,8 +293,7 @@ static void stress__crash_fails_the_iteration_and_resumes(void **state)
 
 static void *send_sigterm(void *arg)
 {
-	struct timespec ts = { 1, 0 };
-	nanosleep(&ts, NULL);
+	clock_sleep_ms(1000);
 	kill(getpid(), SIGTERM);
 	return arg;
 }
@@ -393,6 +394,52 @@ static void stress__no_order_dependence_among_innocent_tests(void **state)
 	strvec_clear(&cands);
 }
 
+/* the driver under stress runs ----------------------------------------------- */
+
+struct record_log {
+	struct strvec evs;     /* "ev" of each record, in the order read */
+	int starts_of_steady;
+};
+
+static int log_record(void *payload, json_t *rec, const char *ev)
+{
+	struct record_log *l = payload;
+	json_t *id = json_object_get(rec, "id");
+
+	strvec_push(&l->evs, ev);
+	if (!strcmp(ev, "start") && json_is_string(id) && !strcmp(json_string_value(id), STEADY_ID))
+		l->starts_of_steady++;
+	return 0;
+}
+
+static void driver__hands_each_record_to_the_callback(void **state)
+{
+	struct pytest_options po = PYTEST_OPTIONS_INIT;
+	struct test_result res = TEST_RESULT_INIT;
+	struct strvec paths = STRVEC_INIT;
+	struct record_log l = { STRVEC_INIT, 0 };
+	(void)state;
+
+	strvec_push(&paths, STEADY_ID);
+	po.root = RATE_DIR;
+	po.command = PYTEST_CMD;
+	po.paths = &paths;
+	po.on_record = log_record;
+	po.payload = &l;
+	assert_int_equal(pytest_run(&res, &po), 0);
+	assert_int_equal(l.starts_of_steady, 1);
+	assert_true(l.evs.nr >= 4);
+	assert_string_equal(l.evs.v[0], "session");
+	assert_string_equal(l.evs.v[l.evs.nr - 1], "finish");
+	/* and the records were still folded into the result */
+	assert_int_equal(res.summary.total, 1);
+	assert_int_equal(res.summary.passed, 1);
+	test_result_release(&res);
+	strvec_clear(&paths);
+	strvec_clear(&l.evs);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +458,7 @@ int main(void)
 		cmocka_unit_test(stress__finds_the_polluter_by_bisection),
 		cmocka_unit_test(stress__no_polluter_for_an_intrinsically_flaky_test),
 		cmocka_unit_test(stress__no_order_dependence_among_innocent_tests),
+		cmocka_unit_test(driver__hands_each_record_to_the_callback),
 	};
 	/* the fixtures stay free of __pycache__ */
 	setenv("PYTHONDONTWRITEBYTECODE", "1", 1);

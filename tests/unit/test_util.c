@@ -6,12 +6,16 @@
 #include <cmocka.h>
 
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/hash.h"
+#include "util/sig.h"
 #include "util/strvec.h"
 #include "util/utf8.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -442,6 +446,60 @@ static void fs__relative_to(void **state)
 	free(r);
 }
 
+static void clock__monotonic_measures_a_sleep(void **state)
+{
+	double a, b;
+	int64_t ns;
+	(void)state;
+	a = clock_monotonic();
+	ns = clock_monotonic_ns();
+	clock_sleep_ms(30);
+	b = clock_monotonic();
+	assert_true(b - a >= 0.029);
+	assert_true(b - a < 10.0);
+	assert_true(clock_monotonic_ns() - ns >= 29000000);
+}
+
+static void clock__wall_is_seconds_since_the_epoch(void **state)
+{
+	double w;
+	(void)state;
+	w = clock_wall();
+	assert_true(w >= (double)time(NULL) - 1.0);
+	assert_true(w <= (double)time(NULL) + 1.0);
+}
+
+static void clock__interruptible_sleep_stops_at_a_signal(void **state)
+{
+	double a;
+	(void)state;
+	assert_int_equal(clock_sleep_interruptible(20), 0);
+	sig_install();
+	raise(SIGTERM);
+	a = clock_monotonic();
+	assert_int_equal(clock_sleep_interruptible(30 * 1000), 1);
+	assert_true(clock_monotonic() - a < 5.0);
+	sig_reset();
+}
+
+/* the published 64-bit FNV-1a vectors (www.isthe.com/chongo/src/fnv/test_fnv.c) */
+static void hash__fnv1a_published_vectors(void **state)
+{
+	(void)state;
+	assert_true(hash_fnv1a("", 0) == 0xcbf29ce484222325ull);
+	assert_true(hash_fnv1a("a", 1) == 0xaf63dc4c8601ec8cull);
+	assert_true(hash_fnv1a("foobar", 6) == 0x85944171f73967e8ull);
+	assert_true(hash_fnv1a("chongo was here!\n", 17) == 0x46810940eff5f915ull);
+}
+
+static void hash__pieces_hash_as_their_concatenation(void **state)
+{
+	(void)state;
+	assert_true(hash_fnv1a_add(HASH_FNV1A_BASIS, "", 0) == HASH_FNV1A_BASIS);
+	assert_true(hash_fnv1a_add(hash_fnv1a("foo", 3), "bar", 3) == hash_fnv1a("foobar", 6));
+	assert_true(hash_fnv1a("foobar", 6) != hash_fnv1a("foobaz", 6));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +520,11 @@ int main(void)
 		cmocka_unit_test(fs__recover_rolls_back_an_interrupted_batch),
 		cmocka_unit_test(fs__recover_refuses_a_malformed_journal),
 		cmocka_unit_test(fs__batch_with_a_journal_removes_it),
+		cmocka_unit_test(clock__monotonic_measures_a_sleep),
+		cmocka_unit_test(clock__wall_is_seconds_since_the_epoch),
+		cmocka_unit_test(clock__interruptible_sleep_stops_at_a_signal),
+		cmocka_unit_test(hash__fnv1a_published_vectors),
+		cmocka_unit_test(hash__pieces_hash_as_their_concatenation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
