@@ -1,4 +1,4 @@
-#include "fix/guard.h"
+#include "edit/guard.h"
 
 #include "pyast/pyast.h"
 #include "util/buf.h"

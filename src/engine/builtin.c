@@ -23,7 +23,7 @@
 #define _GNU_SOURCE /* memmem */
 #include "engine/engine.h"
 
-#include "fix/guard.h"
+#include "edit/guard.h"
 #include "pyast/pyast.h"
 #include "util/buf.h"
 #include "util/error.h"

@@ -1,8 +1,8 @@
 #include "engine/prompt.h"
 
 #include "edit/change.h"
+#include "edit/guard.h"
 #include "engine/engine.h"
-#include "fix/guard.h"
 #include "pyast/pyast.h"
 #include "util/error.h"
 #include "util/fs.h"
