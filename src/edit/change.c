@@ -28,11 +28,7 @@ void change_init(struct change *c)
 
 static void edit_release(struct file_edit *e)
 {
-	free(e->path);
-	free(e->old_str);
-	free(e->new_str);
-	free(e->patch);
-	free(e->content);
+	FREE_ALL(e->path, e->old_str, e->new_str, e->patch, e->content);
 }
 
 void change_release(struct change *c)

@@ -415,15 +415,6 @@ static struct owner *owner_of(struct profile *p, const struct pyast *ast, const 
 	return o;
 }
 
-/* the innermost def around `n`, or NULL */
-static const struct pyast_node *innermost_def(const struct pyast_node *n)
-{
-	for (n = n->parent; n; n = n->parent)
-		if (pyast_is(n, "function_definition") || pyast_is(n, "lambda"))
-			return n;
-	return NULL;
-}
-
 static void note_assert(struct owner *o, const struct pyast_node *n)
 {
 	o->count[M_ASSERT]++;
@@ -494,7 +485,7 @@ static int build_profile(struct profile *p, const struct pyast *ast)
 	}
 	/* returns of the test itself (not of a helper inside it) before its last assert */
 	for (n = NULL; (n = pyast_next(ast, n, "return_statement", 0, 0)); ) {
-		const struct pyast_node *cls, *def = innermost_def(n);
+		const struct pyast_node *cls, *def = pyast_enclosing_def(n);
 		if (def != owner_def(n, &cls))
 			continue;
 		o = owner_of(p, ast, n);

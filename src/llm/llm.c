@@ -125,13 +125,8 @@ void llm_provider_free(struct llm_provider *p)
 	if (p->ops->release)
 		p->ops->release(p);
 	free_secret(p->api_key);
-	free(p->model);
-	free(p->base_url);
-	free(p->base_query);
 	free_secret(p->base_auth);
-	free(p->cassette);
-	free(p->record_path);
-	free(p);
+	FREE_ALL(p->model, p->base_url, p->base_query, p->cassette, p->record_path, p);
 }
 
 const char *llm_provider_name(const struct llm_provider *p)

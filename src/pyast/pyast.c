@@ -186,10 +186,7 @@ void pyast_free(struct pyast *ast)
 		return;
 	if (ast->tree)
 		ts_tree_delete(ast->tree);
-	free(ast->src);
-	free(ast->nodes);
-	free(ast->lines);
-	free(ast);
+	FREE_ALL(ast->src, ast->nodes, ast->lines, ast);
 }
 
 const char *pyast_source(const struct pyast *ast, size_t *len)
@@ -437,6 +434,14 @@ const struct pyast_node *pyast_ancestor(const struct pyast_node *n, const char *
 {
 	for (n = n->parent; n; n = n->parent)
 		if (!strcmp(n->type, type))
+			return n;
+	return NULL;
+}
+
+const struct pyast_node *pyast_enclosing_def(const struct pyast_node *n)
+{
+	for (n = n->parent; n; n = n->parent)
+		if (pyast_is(n, "function_definition") || pyast_is(n, "lambda"))
 			return n;
 	return NULL;
 }

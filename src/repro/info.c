@@ -471,13 +471,7 @@ void repro_info_release(struct repro_info *info)
 {
 	if (!info)
 		return;
-	free(info->prompt);
-	free(info->url);
-	free(info->raw_logs);
-	free(info->raw_logs_path);
-	free(info->existing_test_path);
-	free(info->owner);
-	free(info->repo);
-	free(info->api_host);
+	FREE_ALL(info->prompt, info->url, info->raw_logs, info->raw_logs_path,
+		 info->existing_test_path, info->owner, info->repo, info->api_host);
 	memset(info, 0, sizeof(*info));
 }

@@ -39,4 +39,12 @@ long sat_add(long a, long b);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * free() each of a list of pointers, for release functions:
+ * FREE_ALL(r->root, r->branch, r->error). They are not reset.
+ */
+#define FREE_ALL(...) \
+	free_all((void *const[]){ __VA_ARGS__ }, ARRAY_SIZE(((void *const[]){ __VA_ARGS__ })))
+void free_all(void *const *ptrs, size_t nr);
+
 #endif

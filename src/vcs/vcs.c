@@ -240,10 +240,7 @@ void vcs_free(struct vcs_repo *repo)
 	if (!repo)
 		return;
 	git_repository_free(repo->git);
-	free(repo->workdir);
-	free(repo->gitdir);
-	free(repo->commondir);
-	free(repo);
+	FREE_ALL(repo->workdir, repo->gitdir, repo->commondir, repo);
 	git_libgit2_shutdown();
 }
 
