@@ -217,12 +217,7 @@ long llm_tokens_clamp(json_int_t v)
 
 char *llm_printable(const char *s)
 {
-	struct buf b = BUF_INIT;
-
-	if (!s)
-		return NULL;
-	buf_add_printable(&b, s, strlen(s));
-	return buf_detach(&b, NULL);
+	return buf_dup_with(buf_add_printable, s);
 }
 
 /* the server's token counts were missing: about four bytes a token */
