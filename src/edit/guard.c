@@ -54,13 +54,14 @@ struct profile {
 	size_t nr, alloc;
 };
 
+static void owner_release(struct owner *o)
+{
+	free(o->key);
+}
+
 static void profile_release(struct profile *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->nr; i++)
-		free(p->items[i].key);
-	free(p->items);
+	FREE_ARRAY(p->items, p->nr, owner_release);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -80,9 +81,7 @@ static struct owner *profile_get(struct profile *p, const char *key)
 
 	if (o)
 		return o;
-	ALLOC_GROW(p->items, p->nr + 1, p->alloc);
-	o = &p->items[p->nr++];
-	memset(o, 0, sizeof(*o));
+	ALLOC_APPEND(o, p->items, p->nr, p->alloc);
 	o->key = xstrdup(key);
 	return o;
 }

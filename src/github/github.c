@@ -83,6 +83,17 @@ static int check_repo(const char *owner, const char *repo)
 	return 0;
 }
 
+/* check_repo(), and a positive id of a `what` ("job", "run") */
+static int check_repo_id(const char *owner, const char *repo, const char *what, long long id)
+{
+	int err;
+
+	if ((err = check_repo(owner, repo)) < 0)
+		return err;
+	if (id <= 0)
+		return error_setc(ERR_USAGE, "invalid github %s id %lld", what, id);
+	return 0;
+}
 
 static int sleep_interruptible(long ms, const char *method, const char *path)
 {
@@ -430,12 +441,8 @@ int github_job_log(struct buf *out, struct github *gh, const char *owner, const 
 	int err;
 
 	http_response_init(&resp, 0);
-	if ((err = check_repo(owner, repo)) < 0)
+	if ((err = check_repo_id(owner, repo, "job", job_id)) < 0)
 		goto done;
-	if (job_id <= 0) {
-		err = error_setc(ERR_USAGE, "invalid github job id %lld", job_id);
-		goto done;
-	}
 	buf_addf(&path, "/repos/%s/%s/actions/jobs/%lld/logs", owner, repo, job_id);
 	c.path = path.ptr;
 	if ((err = call(&resp, gh, &c)) < 0)
@@ -934,12 +941,8 @@ int github_run_junit(struct test_result *out, struct strvec *names, struct githu
 	struct buf path = BUF_INIT;
 	int err = 0;
 
-	if ((err = check_repo(owner, repo)) < 0)
+	if ((err = check_repo_id(owner, repo, "run", run_id)) < 0)
 		goto done;
-	if (run_id <= 0) {
-		err = error_setc(ERR_USAGE, "invalid github run id %lld", run_id);
-		goto done;
-	}
 	buf_addf(&path, "/repos/%s/%s/actions/runs/%lld/artifacts", owner, repo, run_id);
 	if ((err = get_pages(gh, path.ptr, "artifacts", &arts.seen, add_artifact, &arts)) < 0)
 		goto done;

@@ -230,9 +230,7 @@ struct fs_batch_file *fs_batch_get(struct fs_batch *b, const char *path)
 
 	if (f)
 		return f;
-	ALLOC_GROW(b->files, b->nr + 1, b->alloc);
-	f = &b->files[b->nr++];
-	memset(f, 0, sizeof(*f));
+	ALLOC_APPEND(f, b->files, b->nr, b->alloc);
 	f->path = xstrdup(path);
 	buf_init(&f->data, 0);
 	f->mode = FS_BATCH_DEFAULT_MODE;
