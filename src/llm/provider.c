@@ -43,8 +43,17 @@ static char *percent_decode(const char *s, size_t len)
 	return buf_detach(&b, NULL);
 }
 
-int llm_base_url(struct llm_provider *p, const char *configured, const char *env,
-		 const char *fallback)
+/*
+ * `configured`, else getenv(env), else `fallback`, into p->base_url,
+ * p->base_query and p->base_auth: checked to start with http:// or
+ * https://, split at "?" (the query, Azure OpenAI's "?api-version=...",
+ * goes on every request), stripped of trailing slashes and of a fragment,
+ * and a "user:password@" taken out (registered as a secret: it never shows
+ * in a message, and becomes basic auth unless the provider sends its own
+ * Authorization header).
+ */
+static int base_url(struct llm_provider *p, const char *configured, const char *env,
+		    const char *fallback)
 {
 	const char *url = configured, *rest, *authority_end, *at, *query, *end;
 	struct buf what = BUF_INIT, plain = BUF_INIT;
@@ -83,7 +92,8 @@ done:
 	return err;
 }
 
-void llm_endpoint_url(struct buf *out, const struct llm_provider *p, const char *endpoint)
+/* the URL of `endpoint` ("/chat/completions"): the base's path, then it, then the base's query */
+static void endpoint_url(struct buf *out, const struct llm_provider *p, const char *endpoint)
 {
 	buf_addf(out, "%s%s%s", p->base_url, endpoint, p->base_query ? p->base_query : "");
 }
@@ -132,7 +142,13 @@ static void add_basic_auth(struct strvec *out, const struct strvec *headers, con
 	buf_release(&line);
 }
 
-int llm_http_error(const char *provider, long status, const char *body, size_t len)
+/*
+ * Turn a failed HTTP answer into an error: the server's own message (the
+ * "error.message" of OpenAI and Anthropic, a plain "error" string of
+ * Ollama and others) or the start of the body. ERR_USAGE for 400, 401,
+ * 403, 404; ERR_LIMIT for 429; -1 otherwise. Returns the code.
+ */
+static int http_error(const char *provider, long status, const char *body, size_t len)
 {
 	struct buf msg = BUF_INIT;
 	json_t *root = json_loadb(body, len, 0, NULL);
@@ -170,11 +186,11 @@ int llm_http_error(const char *provider, long status, const char *body, size_t l
  * POST `body` (serialised here) with `headers` to `url` with p's timeout,
  * the events of a streamed answer going to `on_event`. Fills `st` and
  * `resp` (initialised by the caller). 0 for a 2xx answer; a non-2xx one
- * becomes llm_http_error()'s code and message.
+ * becomes http_error()'s code and message.
  */
 static int post_json(struct http_response *resp, struct llm_http_status *st,
 		     const struct llm_provider *p, const char *url, const struct strvec *headers,
-		  const json_t *body, http_sse_cb on_event, void *payload)
+		     const json_t *body, http_sse_cb on_event, void *payload)
 {
 	struct http_request rq = HTTP_REQUEST_INIT;
 	struct strvec with_auth = STRVEC_INIT;
@@ -204,11 +220,12 @@ static int post_json(struct http_response *resp, struct llm_http_status *st,
 	if (err < 0)
 		return err;
 	if (resp->status < 200 || resp->status >= 300)
-		return llm_http_error(p->ops->name, resp->status, resp->body.ptr, resp->body.len);
+		return http_error(p->ops->name, resp->status, resp->body.ptr, resp->body.len);
 	return 0;
 }
 
-long llm_tokens_clamp(json_int_t v)
+/* a token count a server sent: negative is 0, past LLM_MAX_REPORTED_TOKENS is that */
+static long tokens_clamp(json_int_t v)
 {
 	if (v < 0)
 		return 0;
@@ -240,7 +257,7 @@ int llm_take_tokens(long *out, const json_t *o, const char *key)
 
 	if (!json_is_integer(v))
 		return 0;
-	*out = llm_tokens_clamp(json_integer_value(v));
+	*out = tokens_clamp(json_integer_value(v));
 	return 1;
 }
 
@@ -265,7 +282,7 @@ int llm_http_init(struct llm_provider *p, const struct llm_config *cfg)
 
 	if (!p->model || !*p->model)
 		return error_setc(ERR_USAGE, "no model for '%s': give --model", name);
-	if ((err = llm_base_url(p, cfg->base_url, http->base_env, http->default_base)) < 0)
+	if ((err = base_url(p, cfg->base_url, http->base_env, http->default_base)) < 0)
 		return err;
 	if (!key || !*key)
 		key = getenv(http->key_env);
@@ -297,7 +314,7 @@ int llm_http_complete(struct llm_reply *out, struct llm_provider *p,
 
 	http_response_init(&resp, LLM_MAX_RESPONSE_BYTES);
 	buf_init(&r.text, LLM_MAX_RESPONSE_BYTES);
-	llm_endpoint_url(&url, p, http->endpoint);
+	endpoint_url(&url, p, http->endpoint);
 	strvec_push(&headers, "Content-Type: application/json");
 	strvec_push(&headers, p->stream ? "Accept: text/event-stream" : "Accept: application/json");
 	http->headers(&headers, p);

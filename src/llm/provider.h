@@ -37,7 +37,7 @@ struct llm_provider {
 	const struct llm_provider_ops *ops;
 	char *model;            /* NULL for replay when none was given */
 	char *base_url;         /* NULL or "http[s]://host/path": no slash at the end, no
-				 * credentials, no query (llm_base_url()) */
+				 * credentials, no query */
 	char *base_query;       /* NULL or the base URL's "?name=value...", kept on every request */
 	char *base_auth;        /* NULL or the base URL's "user:password", decoded: basic auth */
 	char *api_key;          /* NULL or "" for a keyless local server; never shown */
@@ -109,32 +109,7 @@ int llm_http_init(struct llm_provider *p, const struct llm_config *cfg);
 int llm_http_complete(struct llm_reply *out, struct llm_provider *p,
 		      const struct llm_request *req, struct llm_http_status *st);
 
-/*
- * Helpers shared by the HTTP providers (provider.c).
- *
- * llm_base_url(): `configured`, else getenv(env), else `fallback`, into
- * p->base_url, p->base_query and p->base_auth: checked to start with
- * http:// or https://, split at "?" (the query, Azure OpenAI's
- * "?api-version=...", goes on every request), stripped of trailing slashes
- * and of a fragment, and a "user:password@" taken out (registered as a
- * secret: it never shows in a message, and becomes basic auth unless the
- * provider sends its own Authorization header).
- */
-int llm_base_url(struct llm_provider *p, const char *configured, const char *env,
-		 const char *fallback);
-/* the URL of `endpoint` ("/chat/completions"): the base's path, then it, then the base's query */
-void llm_endpoint_url(struct buf *out, const struct llm_provider *p, const char *endpoint);
-
-/*
- * Turn a failed HTTP answer into an error: the server's own message (the
- * "error.message" of OpenAI and Anthropic, a plain "error" string of
- * Ollama and others) or the start of the body. ERR_USAGE for 400, 401,
- * 403, 404; ERR_LIMIT for 429; -1 otherwise. Returns the code.
- */
-int llm_http_error(const char *provider, long status, const char *body, size_t len);
-
-/* a token count a server sent: negative is 0, past LLM_MAX_REPORTED_TOKENS is that */
-long llm_tokens_clamp(json_int_t v);
+/* Helpers for the HTTP providers (provider.c). */
 /* the integer `key` of `o` into *out, clamped; 1 when there was one */
 int llm_take_tokens(long *out, const json_t *o, const char *key);
 /* the "model" of `o` into out->model unless already set */
