@@ -28,19 +28,12 @@ void change_init(struct change *c)
 
 static void edit_release(struct file_edit *e)
 {
-	free(e->path);
-	free(e->old_str);
-	free(e->new_str);
-	free(e->patch);
-	free(e->content);
+	FREE_ALL(e->path, e->old_str, e->new_str, e->patch, e->content);
 }
 
 void change_release(struct change *c)
 {
-	size_t i;
-	for (i = 0; i < c->nr; i++)
-		edit_release(&c->edits[i]);
-	free(c->edits);
+	FREE_ARRAY(c->edits, c->nr, edit_release);
 	free(c->description);
 	change_init(c);
 }
@@ -48,9 +41,7 @@ void change_release(struct change *c)
 struct file_edit *change_add(struct change *c, enum edit_mode mode, const char *path)
 {
 	struct file_edit *e;
-	ALLOC_GROW(c->edits, c->nr + 1, c->alloc);
-	e = &c->edits[c->nr++];
-	memset(e, 0, sizeof(*e));
+	ALLOC_APPEND(e, c->edits, c->nr, c->alloc);
 	e->mode = mode;
 	e->path = xstrdup_or_null(path);
 	return e;
@@ -298,9 +289,7 @@ static int preview_open(struct change_preview *p, const struct file_edit *e, con
 	struct stat st;
 	int err = 0;
 
-	ALLOC_GROW(p->files, p->nr + 1, p->alloc);
-	f = &p->files[p->nr++];
-	memset(f, 0, sizeof(*f));
+	ALLOC_APPEND(f, p->files, p->nr, p->alloc);
 	buf_init(&f->old, EDIT_MAX_FILE_SIZE);
 	buf_init(&f->new, 0);
 	f->abs = xstrdup(abs);

@@ -24,20 +24,13 @@ static void hunk_release(struct patch_hunk *h)
 
 static void file_release(struct patch_file *f)
 {
-	size_t i;
-	for (i = 0; i < f->nr; i++)
-		hunk_release(&f->hunks[i]);
-	free(f->hunks);
-	free(f->old_path);
-	free(f->new_path);
+	FREE_ARRAY(f->hunks, f->nr, hunk_release);
+	FREE_ALL(f->old_path, f->new_path);
 }
 
 void patch_set_release(struct patch_set *set)
 {
-	size_t i;
-	for (i = 0; i < set->nr; i++)
-		file_release(&set->files[i]);
-	free(set->files);
+	FREE_ARRAY(set->files, set->nr, file_release);
 	free(set->text);
 	patch_set_init(set);
 }
@@ -212,9 +205,7 @@ static struct patch_file *new_file(struct parser *ps)
 
 	if (set->nr >= PATCH_MAX_FILES)
 		return NULL;
-	ALLOC_GROW(set->files, set->nr + 1, set->alloc);
-	f = &set->files[set->nr++];
-	memset(f, 0, sizeof(*f));
+	ALLOC_APPEND(f, set->files, set->nr, set->alloc);
 	f->text_start = ps->line_start;
 	f->text_end = ps->pos;
 	f->line_no = ps->line_no;
@@ -289,9 +280,7 @@ static int start_hunk(struct parser *ps, const char *header, size_t header_len)
 		return parse_error(ps, "too many files");
 	if (++ps->hunks_total > PATCH_MAX_HUNKS)
 		return parse_error(ps, "too many hunks");
-	ALLOC_GROW(f->hunks, f->nr + 1, f->alloc);
-	h = &f->hunks[f->nr++];
-	memset(h, 0, sizeof(*h));
+	ALLOC_APPEND(h, f->hunks, f->nr, f->alloc);
 	h->line_no = ps->line_no;
 	if (header_len > PATCH_MAX_HEADER)
 		header_len = PATCH_MAX_HEADER;
@@ -791,9 +780,7 @@ static void push_op(struct result *r, char kind, size_t oi, size_t ni)
 static struct nline *push_nline(struct result *r)
 {
 	struct nline *n;
-	ALLOC_GROW(r->lines, r->nr + 1, r->alloc);
-	n = &r->lines[r->nr++];
-	memset(n, 0, sizeof(*n));
+	ALLOC_APPEND(n, r->lines, r->nr, r->alloc);
 	return n;
 }
 

@@ -23,7 +23,7 @@
 #define _GNU_SOURCE /* memmem */
 #include "engine/engine.h"
 
-#include "fix/guard.h"
+#include "edit/guard.h"
 #include "project/project.h"
 #include "pyast/pyast.h"
 #include "util/buf.h"
@@ -223,15 +223,6 @@ static const struct pyast_node *last_stmt(const struct pyast_node *block)
 	for (s = first_stmt(block); s; s = next_stmt(s))
 		last = s;
 	return last;
-}
-
-/* the innermost def or lambda around `n` */
-static const struct pyast_node *owning_def(const struct pyast_node *n)
-{
-	for (n = n->parent; n; n = n->parent)
-		if (is(n, "function_definition") || is(n, "lambda"))
-			return n;
-	return NULL;
 }
 
 /* the whitespace before `n` on its line, when only whitespace is there */
@@ -440,64 +431,72 @@ static void emit_str(struct ctx *c, enum tpl t, const struct pyast_node *n, cons
 
 /* -- templates on expressions ---------------------------------------------- */
 
+/* a swap goes both ways, a -> b and b -> a, unless it is one-way */
+enum swap_ways { BOTH_WAYS, ONE_WAY };
+
 struct swap {
-	const char *from, *to;
+	const char *a, *b;
 	enum tpl tpl;
+	enum swap_ways ways;
 };
 
 static const struct swap cmp_swaps[] = {
-	{ "<", "<=", T_CMP_BOUNDARY }, { "<=", "<", T_CMP_BOUNDARY },
-	{ ">", ">=", T_CMP_BOUNDARY }, { ">=", ">", T_CMP_BOUNDARY },
-	{ "<", ">", T_CMP_FLIP }, { ">", "<", T_CMP_FLIP },
-	{ "<=", ">=", T_CMP_FLIP }, { ">=", "<=", T_CMP_FLIP },
-	{ "<", ">=", T_CMP_NEGATE }, { ">=", "<", T_CMP_NEGATE },
-	{ ">", "<=", T_CMP_NEGATE }, { "<=", ">", T_CMP_NEGATE },
-	{ "==", "!=", T_CMP_NEGATE }, { "!=", "==", T_CMP_NEGATE },
-	{ "is", "is not", T_CMP_NEGATE }, { "is not", "is", T_CMP_NEGATE },
-	{ "in", "not in", T_CMP_NEGATE }, { "not in", "in", T_CMP_NEGATE },
+	{ "<", "<=", T_CMP_BOUNDARY, BOTH_WAYS }, { ">", ">=", T_CMP_BOUNDARY, BOTH_WAYS },
+	{ "<", ">", T_CMP_FLIP, BOTH_WAYS }, { "<=", ">=", T_CMP_FLIP, BOTH_WAYS },
+	{ "<", ">=", T_CMP_NEGATE, BOTH_WAYS }, { ">", "<=", T_CMP_NEGATE, BOTH_WAYS },
+	{ "==", "!=", T_CMP_NEGATE, BOTH_WAYS }, { "is", "is not", T_CMP_NEGATE, BOTH_WAYS },
+	{ "in", "not in", T_CMP_NEGATE, BOTH_WAYS },
 };
 
 static const struct swap arith_swaps[] = {
-	{ "+", "-", T_ARITH_SWAP }, { "-", "+", T_ARITH_SWAP },
-	{ "*", "/", T_ARITH_SWAP }, { "/", "*", T_ARITH_SWAP },
-	{ "/", "//", T_ARITH_SWAP }, { "//", "/", T_ARITH_SWAP },
-	{ "//", "%", T_ARITH_SWAP }, { "%", "//", T_ARITH_SWAP },
-	{ "**", "*", T_ARITH_SWAP },
-	{ "+=", "-=", T_ARITH_SWAP }, { "-=", "+=", T_ARITH_SWAP },
-	{ "*=", "/=", T_ARITH_SWAP }, { "/=", "*=", T_ARITH_SWAP },
-	{ "/=", "//=", T_ARITH_SWAP }, { "//=", "/=", T_ARITH_SWAP },
+	{ "+", "-", T_ARITH_SWAP, BOTH_WAYS }, { "*", "/", T_ARITH_SWAP, BOTH_WAYS },
+	{ "/", "//", T_ARITH_SWAP, BOTH_WAYS }, { "//", "%", T_ARITH_SWAP, BOTH_WAYS },
+	{ "**", "*", T_ARITH_SWAP, ONE_WAY },
+	{ "+=", "-=", T_ARITH_SWAP, BOTH_WAYS }, { "*=", "/=", T_ARITH_SWAP, BOTH_WAYS },
+	{ "/=", "//=", T_ARITH_SWAP, BOTH_WAYS },
 };
 
 static const struct swap name_swaps[] = {
-	{ "min", "max", T_BUILTIN_SWAP }, { "max", "min", T_BUILTIN_SWAP },
-	{ "any", "all", T_BUILTIN_SWAP }, { "all", "any", T_BUILTIN_SWAP },
-	{ "floor", "ceil", T_BUILTIN_SWAP }, { "ceil", "floor", T_BUILTIN_SWAP },
-	{ "round", "int", T_BUILTIN_SWAP }, { "int", "round", T_BUILTIN_SWAP },
-	{ "startswith", "endswith", T_BUILTIN_SWAP }, { "endswith", "startswith", T_BUILTIN_SWAP },
-	{ "lstrip", "rstrip", T_BUILTIN_SWAP }, { "rstrip", "lstrip", T_BUILTIN_SWAP },
-	{ "lower", "upper", T_BUILTIN_SWAP }, { "upper", "lower", T_BUILTIN_SWAP },
-	{ "find", "rfind", T_BUILTIN_SWAP }, { "rfind", "find", T_BUILTIN_SWAP },
+	{ "min", "max", T_BUILTIN_SWAP, BOTH_WAYS }, { "any", "all", T_BUILTIN_SWAP, BOTH_WAYS },
+	{ "floor", "ceil", T_BUILTIN_SWAP, BOTH_WAYS }, { "round", "int", T_BUILTIN_SWAP, BOTH_WAYS },
+	{ "startswith", "endswith", T_BUILTIN_SWAP, BOTH_WAYS },
+	{ "lstrip", "rstrip", T_BUILTIN_SWAP, BOTH_WAYS },
+	{ "lower", "upper", T_BUILTIN_SWAP, BOTH_WAYS }, { "find", "rfind", T_BUILTIN_SWAP, BOTH_WAYS },
 };
+
+static int slice_is(const char *s, const char *p, size_t len)
+{
+	return strlen(s) == len && !memcmp(s, p, len);
+}
+
+/* emit each swap of `from` (`len` bytes) for the bytes [start, end), in the table's order */
+static void swap_each(struct ctx *c, const struct swap *swaps, size_t nr, const char *from,
+		      size_t len, size_t start, size_t end)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		const char *to = NULL;
+		if (slice_is(swaps[i].a, from, len))
+			to = swaps[i].b;
+		else if (swaps[i].ways == BOTH_WAYS && slice_is(swaps[i].b, from, len))
+			to = swaps[i].a;
+		if (to)
+			emit(c, swaps[i].tpl, start, end, to, strlen(to), 0);
+	}
+}
 
 /* replace the bytes [start, end) holding `from` by each swap it has */
 static void apply_swaps(struct ctx *c, const struct swap *swaps, size_t nr, size_t start, size_t end)
 {
-	size_t i, len = end - start;
-
-	for (i = 0; i < nr; i++)
-		if (strlen(swaps[i].from) == len && !memcmp(c->text + start, swaps[i].from, len))
-			emit(c, swaps[i].tpl, start, end, swaps[i].to, strlen(swaps[i].to), 0);
+	swap_each(c, swaps, nr, c->text + start, end - start, start, end);
 }
 
 /* emit each swap for operator `from`, which sits at [start, end) */
 static void swap_named(struct ctx *c, const struct swap *swaps, size_t nr, const char *from,
 		       size_t start, size_t end)
 {
-	size_t i;
-
-	for (i = 0; i < nr; i++)
-		if (!strcmp(swaps[i].from, from))
-			emit(c, swaps[i].tpl, start, end, swaps[i].to, strlen(swaps[i].to), 0);
+	swap_each(c, swaps, nr, from, strlen(from), start, end);
 }
 
 static void tpl_comparison(struct ctx *c, const struct pyast_node *n)
@@ -894,7 +893,7 @@ static void tpl_missing_return(struct ctx *c, const struct pyast_node *def, stru
 	if (!body || !name || returns_nothing(c, name))
 		return;
 	for (n = def; (n = pyast_next(c->ast, n, NULL, 0, 0)) && n->start < def->end; ) {
-		if (owning_def(n) != def)
+		if (pyast_enclosing_def(n) != def)
 			continue;
 		if ((is(n, "return_statement") && pyast_named_count(n)) || is(n, "yield"))
 			return;

@@ -1,8 +1,8 @@
 #include "engine/prompt.h"
 
 #include "edit/change.h"
+#include "edit/guard.h"
 #include "engine/engine.h"
-#include "fix/guard.h"
 #include "project/project.h"
 #include "pyast/pyast.h"
 #include "util/error.h"
@@ -189,9 +189,7 @@ static const struct source *source_get(struct prompt_state *st, const char *rel)
 		error_clear();
 		goto done;
 	}
-	ALLOC_GROW(st->sources, st->nr_sources + 1, st->alloc_sources);
-	s = &st->sources[st->nr_sources++];
-	memset(s, 0, sizeof(*s));
+	ALLOC_APPEND(s, st->sources, st->nr_sources, st->alloc_sources);
 	s->path = xstrdup(rel);
 	buf_init(&s->text, 0);
 	utf8_sanitize(&s->text, raw.ptr, raw.len);

@@ -1,6 +1,6 @@
 #include "fix/validate.h"
 
-#include "fix/guard.h"
+#include "edit/guard.h"
 #include "pyast/pyast.h"
 #include "runner/pytest.h"
 #include "util/clock.h"

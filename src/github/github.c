@@ -82,6 +82,17 @@ static int check_repo(const char *owner, const char *repo)
 	return 0;
 }
 
+/* check_repo(), and a positive id of a `what` ("job", "run") */
+static int check_repo_id(const char *owner, const char *repo, const char *what, long long id)
+{
+	int err;
+
+	if ((err = check_repo(owner, repo)) < 0)
+		return err;
+	if (id <= 0)
+		return error_setc(ERR_USAGE, "invalid github %s id %lld", what, id);
+	return 0;
+}
 
 static int sleep_interruptible(long ms, const char *method, const char *path)
 {
@@ -422,12 +433,8 @@ int github_job_log(struct buf *out, struct github *gh, const char *owner, const 
 	int err;
 
 	http_response_init(&resp, 0);
-	if ((err = check_repo(owner, repo)) < 0)
+	if ((err = check_repo_id(owner, repo, "job", job_id)) < 0)
 		goto done;
-	if (job_id <= 0) {
-		err = error_setc(ERR_USAGE, "invalid github job id %lld", job_id);
-		goto done;
-	}
 	buf_addf(&path, "/repos/%s/%s/actions/jobs/%lld/logs", owner, repo, job_id);
 	c.path = path.ptr;
 	if ((err = call(&resp, gh, &c)) < 0)
@@ -442,20 +449,83 @@ done:
 }
 
 /*
- * Whether another page follows one of `got` items (`seen` so far): the
- * Link header's rel="next" when there is one, else a full page short of
- * "total_count"
+ * Whether another page follows the page `root` with its `list`, `*seen`
+ * items so far counting it: the Link header's rel="next" when there is
+ * one, else a full page short of "total_count"
  */
-static int more_pages(const struct http_response *r, size_t got, size_t seen, const json_t *total)
+static int more_pages(size_t *seen, const struct http_response *r, const json_t *root,
+		      const json_t *list)
 {
 	const char *link = http_response_header(r, "Link");
+	const json_t *total = json_object_get(root, "total_count");
+	size_t got = json_array_size(list);
 
+	*seen += got;
 	if (!got)
 		return 0;
 	if (link)
 		return strstr(link, "rel=\"next\"") != NULL;
 	return got == GITHUB_PER_PAGE &&
-		(!json_is_integer(total) || seen < (size_t)json_integer_value(total));
+		(!json_is_integer(total) || *seen < (size_t)json_integer_value(total));
+}
+
+/* what get_pages() calls for each element `v` (the i-th) of a page: 0, or an error that stops */
+typedef int page_item_fn(void *payload, const json_t *v, size_t i, const struct call *c);
+
+/* one page of a paged list `key`: `item` for each element; *more when another page follows */
+static int read_page(int *more, size_t *seen, const struct http_response *r, const struct call *c,
+		     const char *key, page_item_fn *item, void *payload)
+{
+	json_t *root = NULL, *list, *v;
+	size_t i;
+	int err;
+
+	*more = 0;
+	if ((err = parse_json(&root, r, c)) < 0)
+		return err;
+	list = json_object_get(root, key);
+	if (!json_is_array(list)) {
+		err = error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: no \"%s\" list",
+				 c->method, c->shown.ptr, key);
+		goto done;
+	}
+	json_array_foreach(list, i, v)
+		if ((err = item(payload, v, i, c)) < 0)
+			goto done;
+	*more = more_pages(seen, r, root, list);
+done:
+	json_decref(root);
+	return err;
+}
+
+/*
+ * GET the paged list `key` at `path`, page by page ("?per_page=..&page=N"
+ * added) up to GITHUB_MAX_PAGES: `item` for each element, *seen counting them
+ */
+static int get_pages(struct github *gh, const char *path, const char *key, size_t *seen,
+		     page_item_fn *item, void *payload)
+{
+	struct buf url = BUF_INIT;
+	int page, more = 1, err = 0;
+
+	for (page = 1; more && page <= GITHUB_MAX_PAGES; page++) {
+		struct http_response resp;
+		struct call c = { "GET", NULL, NULL, GITHUB_MAX_JSON_BYTES, 0, BUF_INIT };
+
+		http_response_init(&resp, 0);
+		buf_reset(&url);
+		buf_addf(&url, "%s?per_page=%d&page=%d", path, GITHUB_PER_PAGE, page);
+		c.path = url.ptr;
+		err = call(&resp, gh, &c);
+		if (!err)
+			err = read_page(&more, seen, &resp, &c, key, item, payload);
+		http_response_release(&resp);
+		buf_release(&c.shown);
+		if (err < 0)
+			break;
+	}
+	buf_release(&url);
+	return err;
 }
 
 struct failed_jobs {
@@ -465,44 +535,23 @@ struct failed_jobs {
 	size_t seen;
 };
 
-/* the jobs of one page: the failed ones are added; *more when another page follows */
-static int read_jobs_page(struct failed_jobs *fj, int *more, const struct http_response *r,
-			  const struct call *c)
+/* a job of the list: added when it failed */
+static int add_failed_job(void *payload, const json_t *job, size_t i, const struct call *c)
 {
-	json_t *root = NULL, *jobs, *job;
-	size_t i;
-	int err;
+	struct failed_jobs *fj = payload;
+	json_t *id = json_object_get(job, "id");
+	const char *name = json_string_value(json_object_get(job, "name"));
+	const char *conclusion = json_string_value(json_object_get(job, "conclusion"));
 
-	*more = 0;
-	if ((err = parse_json(&root, r, c)) < 0)
-		return err;
-	jobs = json_object_get(root, "jobs");
-	if (!json_is_array(jobs)) {
-		err = error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: no \"jobs\" list",
-				 c->method, c->shown.ptr);
-		goto done;
-	}
-	json_array_foreach(jobs, i, job) {
-		json_t *id = json_object_get(job, "id");
-		const char *name = json_string_value(json_object_get(job, "name"));
-		const char *conclusion = json_string_value(json_object_get(job, "conclusion"));
-
-		if (!json_is_integer(id)) {
-			err = error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: job %zu "
-					 "has no \"id\"", c->method, c->shown.ptr, i + 1);
-			goto done;
-		}
-		if (!conclusion || strcmp(conclusion, "failure"))
-			continue;
-		ALLOC_GROW(fj->ids, fj->nr + 1, fj->alloc);
-		fj->ids[fj->nr++] = (long long)json_integer_value(id);
-		strvec_push(&fj->names, name ? name : "");
-	}
-	fj->seen += json_array_size(jobs);
-	*more = more_pages(r, json_array_size(jobs), fj->seen, json_object_get(root, "total_count"));
-done:
-	json_decref(root);
-	return err;
+	if (!json_is_integer(id))
+		return error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: job %zu "
+				  "has no \"id\"", c->method, c->shown.ptr, i + 1);
+	if (!conclusion || strcmp(conclusion, "failure"))
+		return 0;
+	ALLOC_GROW(fj->ids, fj->nr + 1, fj->alloc);
+	fj->ids[fj->nr++] = (long long)json_integer_value(id);
+	strvec_push(&fj->names, name ? name : "");
+	return 0;
 }
 
 /* a job's name as a run-log column: no tabs or line ends, at most CILOG_MAX_PREFIX bytes */
@@ -560,9 +609,9 @@ int github_run_logs(struct buf *out, struct strvec *jobs, struct github *gh, con
 		    const char *repo, long long run_id, long long attempt)
 {
 	struct failed_jobs fj = { NULL, STRVEC_INIT, 0, 0, 0 };
-	struct buf base = BUF_INIT, path = BUF_INIT, log = BUF_INIT, column = BUF_INIT;
+	struct buf base = BUF_INIT, log = BUF_INIT, column = BUF_INIT;
 	size_t out_len = out->len, jobs_nr = jobs ? jobs->nr : 0, i;
-	int page, more = 1, err = 0;
+	int err = 0;
 
 	buf_init(&log, CILOG_MAX_SIZE);
 	if ((err = check_repo(owner, repo)) < 0)
@@ -576,22 +625,8 @@ int github_run_logs(struct buf *out, struct strvec *jobs, struct github *gh, con
 		buf_addf(&base, "/attempts/%lld", attempt);
 	buf_adds(&base, "/jobs");
 
-	for (page = 1; more && page <= GITHUB_MAX_PAGES; page++) {
-		struct http_response resp;
-		struct call c = { "GET", NULL, NULL, GITHUB_MAX_JSON_BYTES, 0, BUF_INIT };
-
-		http_response_init(&resp, 0);
-		buf_reset(&path);
-		buf_addf(&path, "%s?per_page=%d&page=%d", base.ptr, GITHUB_PER_PAGE, page);
-		c.path = path.ptr;
-		err = call(&resp, gh, &c);
-		if (!err)
-			err = read_jobs_page(&fj, &more, &resp, &c);
-		http_response_release(&resp);
-		buf_release(&c.shown);
-		if (err < 0)
-			goto done;
-	}
+	if ((err = get_pages(gh, base.ptr, "jobs", &fj.seen, add_failed_job, &fj)) < 0)
+		goto done;
 	if (!fj.nr) {
 		if (attempt > 0)
 			err = error_setc(ERR_NOTFOUND, "run %lld (attempt %lld) has no failed job "
@@ -623,7 +658,6 @@ done:
 	strvec_clear(&fj.names);
 	buf_release(&column);
 	buf_release(&log);
-	buf_release(&path);
 	buf_release(&base);
 	return err;
 }
@@ -640,6 +674,7 @@ struct artifact_list {
 	struct artifact *v;
 	size_t nr, alloc;
 	size_t seen;
+	long long run_id;       /* for messages */
 };
 
 static void artifact_list_release(struct artifact_list *l)
@@ -669,54 +704,33 @@ static int test_results_name(const char *name)
 	return found;
 }
 
-/* the artifacts of one page that may hold test results are added; *more when another page follows */
-static int read_artifacts_page(struct artifact_list *l, int *more, long long run_id,
-			       const struct http_response *r, const struct call *c)
+/* an artifact of the list: added when it may hold test results */
+static int add_artifact(void *payload, const json_t *a, size_t i, const struct call *c)
 {
-	json_t *root = NULL, *list, *a;
-	size_t i;
-	int err;
+	struct artifact_list *l = payload;
+	json_t *id = json_object_get(a, "id"), *size = json_object_get(a, "size_in_bytes");
+	const char *name = json_string_value(json_object_get(a, "name"));
+	struct buf shown = BUF_INIT;
 
-	*more = 0;
-	if ((err = parse_json(&root, r, c)) < 0)
-		return err;
-	list = json_object_get(root, "artifacts");
-	if (!json_is_array(list)) {
-		err = error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: no \"artifacts\" "
-				 "list", c->method, c->shown.ptr);
-		goto done;
+	if (!json_is_integer(id) || json_integer_value(id) <= 0)
+		return error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: artifact "
+				  "%zu has no \"id\"", c->method, c->shown.ptr, i + 1);
+	if (!name)
+		name = "";
+	buf_add_printable(&shown, name, strlen(name));
+	if (json_is_true(json_object_get(a, "expired")))
+		log_debug("github: run %lld: artifact '%s' has expired", l->run_id, shown.ptr);
+	else if (!test_results_name(name))
+		log_debug("github: run %lld: artifact '%s' is not named like test results",
+			  l->run_id, shown.ptr);
+	else {
+		ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+		l->v[l->nr].id = (long long)json_integer_value(id);
+		l->v[l->nr].size = json_is_integer(size) ? (long long)json_integer_value(size) : -1;
+		l->v[l->nr++].name = buf_detach(&shown, NULL);
 	}
-	json_array_foreach(list, i, a) {
-		json_t *id = json_object_get(a, "id"), *size = json_object_get(a, "size_in_bytes");
-		const char *name = json_string_value(json_object_get(a, "name"));
-		struct buf shown = BUF_INIT;
-
-		if (!json_is_integer(id) || json_integer_value(id) <= 0) {
-			err = error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: artifact "
-					 "%zu has no \"id\"", c->method, c->shown.ptr, i + 1);
-			goto done;
-		}
-		if (!name)
-			name = "";
-		buf_add_printable(&shown, name, strlen(name));
-		if (json_is_true(json_object_get(a, "expired")))
-			log_debug("github: run %lld: artifact '%s' has expired", run_id, shown.ptr);
-		else if (!test_results_name(name))
-			log_debug("github: run %lld: artifact '%s' is not named like test results",
-				  run_id, shown.ptr);
-		else {
-			ALLOC_GROW(l->v, l->nr + 1, l->alloc);
-			l->v[l->nr].id = (long long)json_integer_value(id);
-			l->v[l->nr].size = json_is_integer(size) ? (long long)json_integer_value(size) : -1;
-			l->v[l->nr++].name = buf_detach(&shown, NULL);
-		}
-		buf_release(&shown);
-	}
-	l->seen += json_array_size(list);
-	*more = more_pages(r, json_array_size(list), l->seen, json_object_get(root, "total_count"));
-done:
-	json_decref(root);
-	return err;
+	buf_release(&shown);
+	return 0;
 }
 
 static const char *skip_past(const char *p, const char *end, const char *needle)
@@ -911,37 +925,19 @@ done:
 int github_run_junit(struct test_result *out, struct strvec *names, struct github *gh,
 		     const char *owner, const char *repo, long long run_id, const char *root)
 {
-	struct artifact_list arts = { NULL, 0, 0, 0 };
+	struct artifact_list arts = { .run_id = run_id };
 	struct test_summary summary = out->summary;
 	size_t nr_failures = out->nr_failures, names_nr = names ? names->nr : 0, i;
 	double duration = out->duration;
 	int had_rootdir = out->rootdir != NULL;
 	struct buf path = BUF_INIT;
-	int page, more = 1, err = 0;
+	int err = 0;
 
-	if ((err = check_repo(owner, repo)) < 0)
+	if ((err = check_repo_id(owner, repo, "run", run_id)) < 0)
 		goto done;
-	if (run_id <= 0) {
-		err = error_setc(ERR_USAGE, "invalid github run id %lld", run_id);
+	buf_addf(&path, "/repos/%s/%s/actions/runs/%lld/artifacts", owner, repo, run_id);
+	if ((err = get_pages(gh, path.ptr, "artifacts", &arts.seen, add_artifact, &arts)) < 0)
 		goto done;
-	}
-	for (page = 1; more && page <= GITHUB_MAX_PAGES; page++) {
-		struct http_response resp;
-		struct call c = { "GET", NULL, NULL, GITHUB_MAX_JSON_BYTES, 0, BUF_INIT };
-
-		http_response_init(&resp, 0);
-		buf_reset(&path);
-		buf_addf(&path, "/repos/%s/%s/actions/runs/%lld/artifacts?per_page=%d&page=%d",
-			 owner, repo, run_id, GITHUB_PER_PAGE, page);
-		c.path = path.ptr;
-		err = call(&resp, gh, &c);
-		if (!err)
-			err = read_artifacts_page(&arts, &more, run_id, &resp, &c);
-		http_response_release(&resp);
-		buf_release(&c.shown);
-		if (err < 0)
-			goto done;
-	}
 	log_debug("github: run %lld: %zu of %zu artifacts may hold test results", run_id, arts.nr,
 		  arts.seen);
 

@@ -15,21 +15,27 @@
 
 /*
  * The inside of src/llm: what a provider implements and what the client
- * (client.c) gives it. A provider is one file and one row in the table of
- * client.c: openai.c, anthropic.c, replay.c.
+ * (llm.c) gives it. A provider is one file and one row in the table of
+ * llm.c: openai.c, anthropic.c, replay.c.
  *
  * A provider's complete() makes one attempt, never retries: the client owns
  * the retry policy and decides from `struct llm_http_status` alone, so a
  * provider that speaks no HTTP (replay) leaves it zeroed and is never
  * retried. Everything a provider allocates in init() hangs off `state` and
  * is freed by its release().
+ *
+ * An HTTP provider (openai.c, anthropic.c) supplies only its
+ * `struct llm_http_ops` (the URL, its headers, the request body, the reply
+ * parsers) and uses llm_http_init() and llm_http_complete() (provider.c)
+ * as its init() and complete(): they do the key, the request, the status
+ * checks, the stream and the usage figures.
  */
 
 struct llm_provider {
 	const struct llm_provider_ops *ops;
 	char *model;            /* NULL for replay when none was given */
 	char *base_url;         /* NULL or "http[s]://host/path": no slash at the end, no
-				 * credentials, no query (llm_base_url()) */
+				 * credentials, no query */
 	char *base_query;       /* NULL or the base URL's "?name=value...", kept on every request */
 	char *base_auth;        /* NULL or the base URL's "user:password", decoded: basic auth */
 	char *api_key;          /* NULL or "" for a keyless local server; never shown */
@@ -51,6 +57,8 @@ struct llm_http_status {
 };
 #define LLM_HTTP_STATUS_INIT { 0, -1, 0 }
 
+struct llm_http_ops;
+
 struct llm_provider_ops {
 	const char *name;
 	/* fill what the provider needs from `cfg`; common fields are already set */
@@ -62,57 +70,54 @@ struct llm_provider_ops {
 	 */
 	int (*complete)(struct llm_reply *out, struct llm_provider *p,
 			const struct llm_request *req, struct llm_http_status *st);
-	void (*release)(struct llm_provider *p);
+	void (*release)(struct llm_provider *p);   /* NULL: nothing to free */
+	const struct llm_http_ops *http;           /* NULL: not an HTTP provider */
+};
+
+/* One HTTP answer as it is read: a streamed one event by event. */
+struct llm_http_reply {
+	struct llm_reply *out;
+	const struct llm_provider *p;
+	struct buf text;        /* a streamed answer's text so far */
+	int has_usage;          /* the server counted the tokens */
+	int retry;              /* an error event of the stream said another attempt may help */
+};
+
+struct llm_http_ops {
+	const char *endpoint;   /* after the base URL: "/chat/completions" */
+	const char *base_env;   /* the environment variable that may name the base URL */
+	const char *default_base;   /* the provider's own server: it always wants a key */
+	const char *key_env;    /* the environment variable that may hold the key */
+	/* the provider's own headers, after Content-Type and Accept */
+	void (*headers)(struct strvec *out, const struct llm_provider *p);
+	json_t *(*body)(const struct llm_provider *p, const struct llm_request *req);
+	/* a whole answer: 0 with r->out's text set (model and usage when given) */
+	int (*parse)(struct llm_http_reply *r, const char *body, size_t len);
+	/* one event of a streamed answer: the text goes to r->text */
+	int (*event)(struct llm_http_reply *r, const char *data, size_t len);
 };
 
 extern const struct llm_provider_ops llm_openai_ops;
 extern const struct llm_provider_ops llm_anthropic_ops;
 extern const struct llm_provider_ops llm_replay_ops;
 
-/*
- * Helpers shared by the HTTP providers (client.c).
- *
- * llm_base_url(): `configured`, else getenv(env), else `fallback`, into
- * p->base_url, p->base_query and p->base_auth: checked to start with
- * http:// or https://, split at "?" (the query, Azure OpenAI's
- * "?api-version=...", goes on every request), stripped of trailing slashes
- * and of a fragment, and a "user:password@" taken out (registered as a
- * secret: it never shows in a message, and becomes basic auth unless the
- * provider sends its own Authorization header).
- */
-int llm_base_url(struct llm_provider *p, const char *configured, const char *env,
-		 const char *fallback);
-/* the URL of `endpoint` ("/chat/completions"): the base's path, then it, then the base's query */
-void llm_endpoint_url(struct buf *out, const struct llm_provider *p, const char *endpoint);
+/* init() of an HTTP provider: the model, the base URL and the key (p->ops->http) */
+int llm_http_init(struct llm_provider *p, const struct llm_config *cfg);
+/* complete() of an HTTP provider: one POST of http->body() to http->endpoint, parsed */
+int llm_http_complete(struct llm_reply *out, struct llm_provider *p,
+		      const struct llm_request *req, struct llm_http_status *st);
 
-/*
- * Turn a failed HTTP answer into an error: the server's own message (the
- * "error.message" of OpenAI and Anthropic, a plain "error" string of
- * Ollama and others) or the start of the body. ERR_USAGE for 400, 401,
- * 403, 404; ERR_LIMIT for 429; -1 otherwise. Returns the code.
- */
-int llm_http_error(const char *provider, long status, const char *body, size_t len);
-
-/*
- * POST `body` (serialised here) with `headers` to `url` with p's timeout,
- * the events of a streamed answer going to `on_event`. Fills `st` and
- * `resp` (initialised by the caller). 0 for a 2xx answer; a non-2xx one
- * becomes llm_http_error()'s code and message.
- */
-int llm_post_json(struct http_response *resp, struct llm_http_status *st,
-		  const struct llm_provider *p, const char *url, const struct strvec *headers,
-		  const json_t *body, http_sse_cb on_event, void *payload);
-
-/* a token count a server sent: negative is 0, past LLM_MAX_REPORTED_TOKENS is that */
-long llm_tokens_clamp(json_int_t v);
-/* the server's token counts were missing: about four bytes a token */
+/* Helpers for the HTTP providers (provider.c). */
+/* the integer `key` of `o` into *out, clamped; 1 when there was one */
+int llm_take_tokens(long *out, const json_t *o, const char *key);
+/* the "model" of `o` into out->model unless already set */
+void llm_take_model(struct llm_reply *out, const json_t *o);
+/* ERR_PARSE "cannot parse the answer of '<provider>': <what>" */
+int llm_bad_answer(const struct llm_http_reply *r, const char *what);
 /*
  * `s` as it may be shown to the user: control characters escaped ("\x1b"),
  * newlines and tabs kept. NULL for NULL; the caller frees it.
  */
 char *llm_printable(const char *s);
-long llm_estimate_tokens(size_t bytes);
-/* the server sent no usage: estimate both counts of `out` from the request and the reply */
-void llm_estimate_usage(struct llm_reply *out, const struct llm_request *req);
 
 #endif

@@ -114,5 +114,8 @@ static void replay_release(struct llm_provider *p)
 }
 
 const struct llm_provider_ops llm_replay_ops = {
-	"replay", replay_init, replay_complete, replay_release,
+	.name = "replay",
+	.init = replay_init,
+	.complete = replay_complete,
+	.release = replay_release,
 };

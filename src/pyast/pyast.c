@@ -138,6 +138,29 @@ done:
 	ts_tree_cursor_delete(&cur);
 }
 
+/* a parser of Python, or NULL when the grammar does not load */
+static TSParser *python_parser(void)
+{
+	TSParser *parser = ts_parser_new();
+
+	if (parser && !ts_parser_set_language(parser, tree_sitter_python())) {
+		ts_parser_delete(parser);
+		parser = NULL;
+	}
+	return parser;
+}
+
+/* what a parse made: any may be NULL */
+static void parse_release(TSParser *parser, TSTree *tree, TSTree *old)
+{
+	if (tree)
+		ts_tree_delete(tree);
+	if (old)
+		ts_tree_delete(old);
+	if (parser)
+		ts_parser_delete(parser);
+}
+
 int pyast_parse(struct pyast **out, const char *src, size_t len)
 {
 	struct pyast *ast = xcalloc(1, sizeof(*ast));
@@ -156,8 +179,7 @@ int pyast_parse(struct pyast **out, const char *src, size_t len)
 	ast->len = len;
 	index_lines(ast);
 
-	parser = ts_parser_new();
-	if (!parser || !ts_parser_set_language(parser, tree_sitter_python())) {
+	if (!(parser = python_parser())) {
 		err = error_set("cannot parse python source: the grammar does not load");
 		goto done;
 	}
@@ -172,10 +194,7 @@ int pyast_parse(struct pyast **out, const char *src, size_t len)
 	*out = ast;
 	ast = NULL;
 done:
-	if (tree)
-		ts_tree_delete(tree);
-	if (parser)
-		ts_parser_delete(parser);
+	parse_release(parser, tree, NULL);
 	pyast_free(ast);
 	return err;
 }
@@ -186,10 +205,7 @@ void pyast_free(struct pyast *ast)
 		return;
 	if (ast->tree)
 		ts_tree_delete(ast->tree);
-	free(ast->src);
-	free(ast->nodes);
-	free(ast->lines);
-	free(ast);
+	FREE_ALL(ast->src, ast->nodes, ast->lines, ast);
 }
 
 const char *pyast_source(const struct pyast *ast, size_t *len)
@@ -350,8 +366,7 @@ int pyast_edit_parses(const struct pyast *ast, size_t start, size_t end, const c
 			edit.new_end_point.column++;
 		}
 	}
-	parser = ts_parser_new();
-	if (!parser || !ts_parser_set_language(parser, tree_sitter_python()))
+	if (!(parser = python_parser()))
 		goto done;
 	old = ts_tree_copy(ast->tree);
 	ts_tree_edit(old, &edit);
@@ -366,12 +381,7 @@ int pyast_edit_parses(const struct pyast *ast, size_t start, size_t end, const c
 		ok = !ts_has_empty_block(ts_tree_root_node(tree), (uint32_t)lo, (uint32_t)hi);
 	}
 done:
-	if (tree)
-		ts_tree_delete(tree);
-	if (old)
-		ts_tree_delete(old);
-	if (parser)
-		ts_parser_delete(parser);
+	parse_release(parser, tree, old);
 	free(src);
 	return ok;
 }
@@ -437,6 +447,14 @@ const struct pyast_node *pyast_ancestor(const struct pyast_node *n, const char *
 {
 	for (n = n->parent; n; n = n->parent)
 		if (!strcmp(n->type, type))
+			return n;
+	return NULL;
+}
+
+const struct pyast_node *pyast_enclosing_def(const struct pyast_node *n)
+{
+	for (n = n->parent; n; n = n->parent)
+		if (pyast_is(n, "function_definition") || pyast_is(n, "lambda"))
 			return n;
 	return NULL;
 }

@@ -81,6 +81,8 @@ size_t pyast_named_count(const struct pyast_node *n);
 int pyast_within(const struct pyast_node *n, const struct pyast_node *ancestor);
 /* the nearest ancestor of `n` (not `n` itself) of type `type`, or NULL */
 const struct pyast_node *pyast_ancestor(const struct pyast_node *n, const char *type);
+/* the innermost def or lambda around `n` (not `n` itself), or NULL */
+const struct pyast_node *pyast_enclosing_def(const struct pyast_node *n);
 
 /*
  * Iteration: the node after `prev` (NULL: the first) in document order whose

@@ -353,6 +353,16 @@ static int optional_string(const char **out, json_t *root, const char *key,
 	return 0;
 }
 
+/* the key `key` of `root`, which must be there: ERR_USAGE saying what it is (`what`) */
+static int required_key(json_t **out, json_t *root, const char *path, const char *key,
+			const char *what)
+{
+	if (!(*out = json_object_get(root, key)))
+		return error_setc(ERR_USAGE, "invalid '%s': missing required key '%s' (%s)",
+				  path, key, what);
+	return 0;
+}
+
 static int blank(const char *s)
 {
 	for (; *s; s++)
@@ -383,22 +393,17 @@ static int validate(struct repro_info *out, json_t *root, const char *path, cons
 				  "prompt, url, raw-logs, existing-test-path)", path, key);
 	}
 
-	v = json_object_get(root, "prompt");
-	if (!v)
-		return error_setc(ERR_USAGE,
-				  "invalid '%s': missing required key 'prompt' "
-				  "(a description of the failure)", path);
+	if ((err = required_key(&v, root, path, "prompt", "a description of the failure")) < 0)
+		return err;
 	if (!json_is_string(v))
 		return error_setc(ERR_USAGE, "invalid '%s': 'prompt' must be a string, not %s",
 				  path, json_kind(v));
 	if (blank(json_string_value(v)))
 		return error_setc(ERR_USAGE, "invalid '%s': 'prompt' is empty", path);
 
-	v = json_object_get(root, "deterministic");
-	if (!v)
-		return error_setc(ERR_USAGE,
-				  "invalid '%s': missing required key 'deterministic' "
-				  "(true: it always fails, false: intermittent)", path);
+	if ((err = required_key(&v, root, path, "deterministic",
+				"true: it always fails, false: intermittent")) < 0)
+		return err;
 	if (!json_is_boolean(v))
 		return error_setc(ERR_USAGE,
 				  "invalid '%s': 'deterministic' must be true or false, not %s",
@@ -471,13 +476,7 @@ void repro_info_release(struct repro_info *info)
 {
 	if (!info)
 		return;
-	free(info->prompt);
-	free(info->url);
-	free(info->raw_logs);
-	free(info->raw_logs_path);
-	free(info->existing_test_path);
-	free(info->owner);
-	free(info->repo);
-	free(info->api_host);
+	FREE_ALL(info->prompt, info->url, info->raw_logs, info->raw_logs_path,
+		 info->existing_test_path, info->owner, info->repo, info->api_host);
 	memset(info, 0, sizeof(*info));
 }

@@ -98,8 +98,10 @@ static void code_span_in(struct buf *out, const char *text, int cell)
 		buf_addch(out, '`');
 }
 
-static void code_span(struct buf *out, const char *text)
+/* `before`, then `text` as inline code */
+static void code_span(struct buf *out, const char *before, const char *text)
 {
+	buf_adds(out, before);
 	code_span_in(out, text, 0);
 }
 
@@ -143,8 +145,7 @@ static void summary(struct buf *out, const struct repro_run *r)
 		buf_addf(out, "**What stopped it:** %s\n\n", r->problem.ptr);
 	for (i = 0; i < r->nr_targets; i++) {
 		const struct repro_target *t = &r->targets[i];
-		buf_adds(out, "- ");
-		code_span(out, t->id);
+		code_span(out, "- ", t->id);
 		buf_addf(out, ": %s%s%s\n",
 			 !t->found ? "not in this project" : t->reproduced ? "reproduced" : "not reproduced",
 			 t->fix_status ? ", " : "", t->fix_status ? t->fix_status : "");
@@ -159,10 +160,8 @@ static void code_list(struct buf *out, const char *label, const struct strvec *i
 	if (!items->nr)
 		return;
 	buf_addf(out, "- %s: ", label);
-	for (i = 0; i < items->nr; i++) {
-		buf_adds(out, i ? ", " : "");
-		code_span(out, items->v[i]);
-	}
+	for (i = 0; i < items->nr; i++)
+		code_span(out, i ? ", " : "", items->v[i]);
 	buf_adds(out, "\n");
 }
 
@@ -180,8 +179,7 @@ static void input(struct buf *out, const struct repro_run *r)
 		code_list(out, "Jobs read", &r->jobs);
 	code_list(out, "JUnit reports read", &r->junit_names);
 	if (r->info.raw_logs_path) {
-		buf_adds(out, "- Log file: ");
-		code_span(out, r->info.raw_logs_path);
+		code_span(out, "- Log file: ", r->info.raw_logs_path);
 		buf_adds(out, "\n");
 	}
 	buf_addf(out, "- Base branch: `%s` (`%s`)\n", r->base_name, r->base_commit);
@@ -204,7 +202,7 @@ static void stress_lines(struct buf *out, const struct repro_target *t)
 	if (t->order.order_dependent) {
 		buf_adds(out, "- **Depends on order**: it fails only after ");
 		if (t->order.polluter) {
-			code_span(out, t->order.polluter);
+			code_span(out, "", t->order.polluter);
 			buf_adds(out, " (found by bisection)");
 		} else
 			buf_adds(out, "a set of tests (no single polluter explains it)");
@@ -219,8 +217,7 @@ static void reproduction(struct buf *out, const struct repro_run *r)
 	size_t i;
 	buf_adds(out, "## Reproduction\n\n");
 	if (r->source && !strcmp(r->source, "existing-test-path")) {
-		buf_adds(out, "An existing test was named: ");
-		code_span(out, r->info.existing_test_path);
+		code_span(out, "An existing test was named: ", r->info.existing_test_path);
 		buf_addf(out, "%s.\n\n", r->carry.nr ? " (as it is in the work tree, which the base "
 			 "branch does not have: used here, kept out of the fix)" : "");
 	} else if (r->ci.nr_failures) {
@@ -241,8 +238,7 @@ static void reproduction(struct buf *out, const struct repro_run *r)
 		const struct repro_target *t = &r->targets[i];
 		if (!t->found)
 			continue;
-		buf_adds(out, "### ");
-		code_span(out, t->id);
+		code_span(out, "### ", t->id);
 		buf_adds(out, "\n\n");
 		if (r->info.deterministic && t->ran) {
 			buf_addf(out, "- %s\n", !t->reproduced ? "Passed here" :
@@ -296,8 +292,7 @@ static void root_cause(struct buf *out, const struct repro_run *r)
 		if (!f)
 			continue;
 		any = 1;
-		buf_adds(out, "**");
-		code_span(out, t->id);
+		code_span(out, "**", t->id);
 		buf_adds(out, "** ");
 		error_line(out, f);
 		if (f->loc_file)
@@ -306,8 +301,7 @@ static void root_cause(struct buf *out, const struct repro_run *r)
 			buf_addf(out, " in `%s()`", f->frames[f->nr_frames - 1].function);
 		buf_adds(out, ".");
 		if (t->have_order && t->order.order_dependent && t->order.polluter) {
-			buf_adds(out, " It fails only when ");
-			code_span(out, t->order.polluter);
+			code_span(out, " It fails only when ", t->order.polluter);
 			buf_adds(out, " runs before it: that test leaves state behind (a global, a cache, "
 				 "a file, an environment variable) that this one depends on.");
 		} else if (t->alone == REPRO_ALONE_PASSES) {
@@ -349,8 +343,7 @@ static void fix(struct buf *out, const struct repro_run *r)
 		const struct repro_target *t = &r->targets[i];
 		if (!t->fix_status)
 			continue;
-		buf_adds(out, "### ");
-		code_span(out, t->id);
+		code_span(out, "### ", t->id);
 		buf_addf(out, ": %s\n\n", t->fix_status);
 		if (t->branch)
 			buf_addf(out, "- Branch `%s`, commit `%s`\n", t->branch, t->commit ? t->commit : "-");
@@ -413,10 +406,8 @@ static void next_steps(struct buf *out, const struct repro_run *r)
 		const struct repro_target *t = &r->targets[i];
 		if (!t->have_order || !t->order.polluter || (t->fix_status && t->fix_status[0] == 'f'))
 			continue;
-		buf_adds(out, "- ");
-		code_span(out, t->order.polluter);
-		buf_adds(out, " leaves state behind that ");
-		code_span(out, t->id);
+		code_span(out, "- ", t->order.polluter);
+		code_span(out, " leaves state behind that ", t->id);
 		buf_addf(out, " depends on: such failures are usually fixed in the tests (restore the "
 			 "state, use a fixture such as monkeypatch)%s.\n",
 			 r->o->fix.allow_test_edits ? "" : "; run again with `--allow-test-edits` to let "
@@ -548,15 +539,13 @@ void repro_pr_body(struct buf *out, const struct repro_run *r)
 		const struct repro_target *t = &r->targets[i];
 		if (!t->reproduced)
 			continue;
-		buf_adds(out, "- ");
-		code_span(out, t->id);
+		code_span(out, "- ", t->id);
 		buf_adds(out, ": ");
 		error_line(out, &t->local);
 		if (t->local.loc_file)
 			buf_addf(out, " at `%s:%d`", t->local.loc_file, t->local.loc_line);
 		if (t->have_order && t->order.polluter) {
-			buf_adds(out, "; fails only after ");
-			code_span(out, t->order.polluter);
+			code_span(out, "; fails only after ", t->order.polluter);
 		} else if (t->have_stress && t->stress.failures) {
 			buf_addf(out, "; failed %d of %d stress runs (%.1f%%)", t->stress.failures,
 				 t->stress.iterations, 100 * t->stress.rate);

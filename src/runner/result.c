@@ -55,10 +55,7 @@ void failure_free(struct failure *f)
 
 void test_result_release(struct test_result *res)
 {
-	size_t i;
-	for (i = 0; i < res->nr_failures; i++)
-		failure_release(&res->failures[i]);
-	free(res->failures);
+	FREE_ARRAY(res->failures, res->nr_failures, failure_release);
 	free(res->rootdir);
 	test_result_init(res);
 }
@@ -66,9 +63,7 @@ void test_result_release(struct test_result *res)
 struct failure *test_result_add_failure(struct test_result *res, const char *id)
 {
 	struct failure *f;
-	ALLOC_GROW(res->failures, res->nr_failures + 1, res->alloc_failures);
-	f = &res->failures[res->nr_failures++];
-	memset(f, 0, sizeof(*f));
+	ALLOC_APPEND(f, res->failures, res->nr_failures, res->alloc_failures);
 	f->id = utf8_dup_clean(id);
 	return f;
 }

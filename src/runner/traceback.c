@@ -117,6 +117,12 @@ static int is_section_header(struct slice line)
 	return slice_starts(line, "Captured ");
 }
 
+/* the next line of the traceback itself: none at the end or at a section header */
+static int next_traceback_line(struct slice *out, const char **cur, const char *end)
+{
+	return next_line(out, cur, end) && !is_section_header(*out);
+}
+
 /* pytest's "_ _ _ _" line between entries */
 static int is_entry_separator(struct slice line)
 {
@@ -323,10 +329,8 @@ int traceback_parse_frames(struct failure *f, const char *text, size_t len, cons
 
 	if (!text)
 		return 0;
-	while (next_line(&line, &cur, end)) {
+	while (next_traceback_line(&line, &cur, end)) {
 		struct location loc;
-		if (is_section_header(line))
-			break;
 		if (is_block_start(line)) {
 			/*
 			 * Chained exceptions print the first one first: the last
@@ -486,10 +490,8 @@ int traceback_parse_exception(char **type_out, char **message_out, const char *t
 	*message_out = NULL;
 	if (!text)
 		return 0;
-	while (next_line(&line, &cur, end)) {
+	while (next_traceback_line(&line, &cur, end)) {
 		struct location loc;
-		if (is_section_header(line))
-			break;
 		if (is_block_start(line)) {
 			e_start = e_end = native_start = native_end = NULL;
 			crash.p = NULL;

@@ -142,6 +142,16 @@ int buf_add_printable(struct buf *b, const char *data, size_t len)
 	return 0;
 }
 
+char *buf_dup_with(int (*add)(struct buf *, const char *, size_t), const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	if (!s)
+		return NULL;
+	add(&b, s, strlen(s));
+	return buf_detach(&b, NULL);
+}
+
 void buf_rtrim(struct buf *b)
 {
 	while (b->len && isspace((unsigned char)b->ptr[b->len - 1]))

@@ -43,6 +43,11 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
  * controls of UTF-8 as \u00NN
  */
 int buf_add_printable(struct buf *b, const char *data, size_t len);
+/*
+ * `add` (buf_add_printable, utf8_sanitize, ...) of the C string `s` as a new
+ * string, the caller's; NULL for NULL
+ */
+char *buf_dup_with(int (*add)(struct buf *, const char *, size_t), const char *s);
 
 void buf_rtrim(struct buf *b);
 void buf_ltrim(struct buf *b);

@@ -1,20 +1,26 @@
 #include "util/error.h"
 
-#include "util/buf.h"
-#include "util/secret.h"
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 static _Thread_local char last_error[ERROR_MAX];
+static error_filter_fn *_Atomic filter;
+
+void error_set_filter(error_filter_fn *fn)
+{
+	filter = fn;
+}
 
 static void set_v(const char *fmt, va_list ap)
 {
+	error_filter_fn *fn = filter;
+
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	/* a message never holds a secret, whatever it quotes (a URL, a server's answer) */
-	secret_redact_array(last_error, sizeof(last_error));
+	if (fn)
+		fn(last_error, sizeof(last_error));
 }
 
 int error_set(const char *fmt, ...)
@@ -83,19 +89,22 @@ void error_clear(void)
 int error_scrub(int code, const char *secret)
 {
 	const char *msg = error_last(), *p;
-	struct buf clean = BUF_INIT;
-	size_t n;
+	char clean[ERROR_MAX];
+	size_t n, len = 0;
 
 	if (!secret || !*secret || !strstr(msg, secret))
 		return code;
 	n = strlen(secret);
+	/* what passes ERROR_MAX is cut, as error_setc() would cut it */
 	while ((p = strstr(msg, secret))) {
-		buf_add(&clean, msg, (size_t)(p - msg));
-		buf_adds(&clean, "***");
+		len += (size_t)snprintf(clean + len, sizeof(clean) - len, "%.*s***",
+					(int)(p - msg), msg);
+		if (len >= sizeof(clean))
+			break;
 		msg = p + n;
 	}
-	buf_adds(&clean, msg);
-	error_setc(code, "%s", clean.ptr);
-	buf_release(&clean);
+	if (len < sizeof(clean))
+		snprintf(clean + len, sizeof(clean) - len, "%s", msg);
+	error_setc(code, "%s", clean);
 	return code;
 }

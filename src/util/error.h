@@ -1,6 +1,8 @@
 #ifndef UTIL_ERROR_H
 #define UTIL_ERROR_H
 
+#include <stddef.h>
+
 /*
  * Errors, libgit2-style: fallible functions return 0 on success and a
  * negative code on failure, with a message in a thread-local "last error"
@@ -30,6 +32,13 @@ int error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int error_prefix(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* replace every occurrence of `secret` (NULL or "": none) in the last message by "***"; returns code */
 int error_scrub(int code, const char *secret);
+/*
+ * Every message passes through the filter before it is kept: util/secret.c
+ * installs its redaction (secret_redact_array()) with the first secret, so
+ * that a message never holds one. NULL: none. error.c needs no other module.
+ */
+typedef void error_filter_fn(char *msg, size_t size);
+void error_set_filter(error_filter_fn *fn);
 /* the last message (borrowed), "" if none */
 const char *error_last(void);
 void error_clear(void);

@@ -181,6 +181,16 @@ static int dir_sync(const char *dir)
 	return err;
 }
 
+/* best effort: sync the directory holding `path`, whose change is already in place */
+static void sync_dir_of(const char *path)
+{
+	struct buf dir = BUF_INIT;
+
+	dir_of(&dir, path);
+	dir_sync(dir.ptr);
+	buf_release(&dir);
+}
+
 static int fsync_dir(const char *dir)
 {
 	return dir_sync(dir) < 0 ? error_errno("cannot sync directory '%s'", dir) : 0;
@@ -188,7 +198,7 @@ static int fsync_dir(const char *dir)
 
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	struct buf tmp = BUF_INIT, dir = BUF_INIT;
+	struct buf tmp = BUF_INIT;
 	int err;
 
 	if ((err = write_temp(&tmp, path, FS_TEMP_SUFFIX, data, len, mode)) < 0)
@@ -199,11 +209,9 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		goto done;
 	}
 	/* the new content is in place: a directory that cannot be synced does not undo it */
-	dir_of(&dir, path);
-	dir_sync(dir.ptr);
+	sync_dir_of(path);
 done:
 	buf_release(&tmp);
-	buf_release(&dir);
 	return err;
 }
 
@@ -222,9 +230,7 @@ struct fs_batch_file *fs_batch_get(struct fs_batch *b, const char *path)
 
 	if (f)
 		return f;
-	ALLOC_GROW(b->files, b->nr + 1, b->alloc);
-	f = &b->files[b->nr++];
-	memset(f, 0, sizeof(*f));
+	ALLOC_APPEND(f, b->files, b->nr, b->alloc);
 	f->path = xstrdup(path);
 	buf_init(&f->data, 0);
 	f->mode = FS_BATCH_DEFAULT_MODE;
@@ -479,8 +485,7 @@ int fs_batch_commit(struct fs_batch *b)
 			rmdir(made.v[i]);
 	/* last: the batch is whole (applied, or undone) */
 	if (journal && unlink(b->journal) == 0) {
-		dir_of(&dir, b->journal);
-		dir_sync(dir.ptr);
+		sync_dir_of(b->journal);
 	}
 	free(steps);
 	strvec_clear(&made);
@@ -650,7 +655,7 @@ int fs_batch_recover(struct strvec *report, const char *root, const char *journa
 {
 	struct strvec e = STRVEC_INIT;
 	struct buf text = BUF_INIT, path = BUF_INIT, orig = BUF_INIT, tmp = BUF_INIT;
-	struct buf dir = BUF_INIT, lost = BUF_INIT;
+	struct buf lost = BUF_INIT;
 	struct stat sb;
 	size_t i;
 	size_t swept = 0;
@@ -704,8 +709,7 @@ int fs_batch_recover(struct strvec *report, const char *root, const char *journa
 			strvec_pushf(report, "restored '%s' as it was before an interrupted apply",
 				     e.v[i]);
 		}   /* else: put back by an earlier undo */
-		dir_of(&dir, path.ptr);
-		dir_sync(dir.ptr);
+		sync_dir_of(path.ptr);
 	}
 	if (lost.len) {
 		err = error_setc(ERR_GENERIC, "cannot finish undoing an interrupted apply: %s (the "
@@ -723,15 +727,13 @@ int fs_batch_recover(struct strvec *report, const char *root, const char *journa
 		err = error_errno("cannot remove the journal '%s'", journal);
 		goto done;
 	}
-	dir_of(&dir, journal);
-	dir_sync(dir.ptr);
+	sync_dir_of(journal);
 done:
 	strvec_clear(&e);
 	buf_release(&text);
 	buf_release(&path);
 	buf_release(&orig);
 	buf_release(&tmp);
-	buf_release(&dir);
 	buf_release(&lost);
 	return err;
 }

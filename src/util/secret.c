@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* memmem */
 #include "util/secret.h"
 
+#include "util/error.h"
 #include "util/xalloc.h"
 
 #include <pthread.h>
@@ -33,6 +34,8 @@ static int add(const char *value, size_t len)
 {
 	if (!value || len < SECRET_MIN_LEN)
 		return 0;
+	/* from now on, no error message holds a secret */
+	error_set_filter(secret_redact_array);
 	pthread_mutex_lock(&lock);
 	if (!in_list(secrets, nr_secrets, value, len))
 		push(&secrets, &nr_secrets, value, len);

@@ -80,9 +80,5 @@ int utf8_sanitize(struct buf *out, const char *data, size_t len)
 
 char *utf8_dup_clean(const char *s)
 {
-	struct buf b = BUF_INIT;
-	if (!s)
-		return NULL;
-	utf8_sanitize(&b, s, strlen(s));
-	return buf_detach(&b, NULL);
+	return buf_dup_with(utf8_sanitize, s);
 }

@@ -54,23 +54,33 @@ char *xstrdup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+void free_all(void *const *ptrs, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		free(ptrs[i]);
+}
+
+static __attribute__((noreturn)) void die_overflow(size_t a, char op, size_t b)
+{
+	fprintf(stderr, "pytest-fixer: fatal: size overflow (%zu %c %zu)\n", a, op, b);
+	abort();
+}
+
 size_t st_mult(size_t a, size_t b)
 {
 	size_t r;
-	if (__builtin_mul_overflow(a, b, &r)) {
-		fprintf(stderr, "pytest-fixer: fatal: size overflow (%zu * %zu)\n", a, b);
-		abort();
-	}
+	if (__builtin_mul_overflow(a, b, &r))
+		die_overflow(a, '*', b);
 	return r;
 }
 
 size_t st_add(size_t a, size_t b)
 {
 	size_t r;
-	if (__builtin_add_overflow(a, b, &r)) {
-		fprintf(stderr, "pytest-fixer: fatal: size overflow (%zu + %zu)\n", a, b);
-		abort();
-	}
+	if (__builtin_add_overflow(a, b, &r))
+		die_overflow(a, '+', b);
 	return r;
 }
 

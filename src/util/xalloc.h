@@ -2,6 +2,8 @@
 #define UTIL_XALLOC_H
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 /*
  * Allocation that never returns NULL: on failure it reports and aborts, as
@@ -37,6 +39,34 @@ long sat_add(long a, long b);
 		}                                                           \
 	} while (0)
 
+/*
+ * Append one zeroed element to the array `x` of `nr` used elements,
+ * pointing `elem` at it: ALLOC_APPEND(f, set->files, set->nr, set->alloc);
+ */
+#define ALLOC_APPEND(elem, x, nr, alloc)                                    \
+	do {                                                                \
+		ALLOC_GROW(x, (nr) + 1, alloc);                             \
+		(elem) = &(x)[(nr)++];                                      \
+		memset((elem), 0, sizeof(*(elem)));                         \
+	} while (0)
+
+/* `release` on each of the `nr` elements of the array `x`, then free(x) */
+#define FREE_ARRAY(x, nr, release)                                          \
+	do {                                                                \
+		size_t free_array_i_;                                       \
+		for (free_array_i_ = 0; free_array_i_ < (nr); free_array_i_++) \
+			release(&(x)[free_array_i_]);                       \
+		free(x);                                                    \
+	} while (0)
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * free() each of a list of pointers, for release functions:
+ * FREE_ALL(r->root, r->branch, r->error). They are not reset.
+ */
+#define FREE_ALL(...) \
+	free_all((void *const[]){ __VA_ARGS__ }, ARRAY_SIZE(((void *const[]){ __VA_ARGS__ })))
+void free_all(void *const *ptrs, size_t nr);
 
 #endif

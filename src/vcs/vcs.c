@@ -90,6 +90,15 @@ static int fail(int gerr, const char *fmt, ...)
 	return code;
 }
 
+/* the end of a libgit2 iteration: 0 at GIT_ITEROVER, else fail() with "cannot <what> of <workdir>" */
+static int iteration_end(int gerr, const struct vcs_repo *repo, const char *what)
+{
+	if (gerr != GIT_ITEROVER)
+		return fail(gerr, "cannot %s of '%s'", what, repo->workdir);
+	git_error_clear();
+	return 0;
+}
+
 /* ---- small helpers ---- */
 
 static char *dup_without_slash(const char *path)
@@ -240,10 +249,7 @@ void vcs_free(struct vcs_repo *repo)
 	if (!repo)
 		return;
 	git_repository_free(repo->git);
-	free(repo->workdir);
-	free(repo->gitdir);
-	free(repo->commondir);
-	free(repo);
+	FREE_ALL(repo->workdir, repo->gitdir, repo->commondir, repo);
 	git_libgit2_shutdown();
 }
 
@@ -766,12 +772,8 @@ static int remove_branch_config(struct vcs_repo *repo, const char *name)
 			strvec_push(&keys, entry->name);
 	git_config_iterator_free(it);
 	it = NULL;
-	if (err != GIT_ITEROVER) {
-		err = fail(err, "cannot read the config of '%s'", repo->workdir);
+	if ((err = iteration_end(err, repo, "read the config")) < 0)
 		goto done;
-	}
-	err = 0;
-	git_error_clear();
 	for (i = 0; i < keys.nr && !err; i++) {
 		err = git_config_delete_entry(local, keys.v[i]);
 		if (err < 0) /* a multivar */
@@ -832,12 +834,8 @@ int vcs_branch_list(struct strvec *out, struct vcs_repo *repo, const char *prefi
 		git_reference_free(ref);
 		ref = NULL;
 	}
-	if (err != GIT_ITEROVER) {
-		err = fail(err, "cannot list the branches of '%s'", repo->workdir);
+	if ((err = iteration_end(err, repo, "list the branches")) < 0)
 		goto done;
-	}
-	err = 0;
-	git_error_clear();
 	if (found.nr > 1)
 		qsort(found.v, found.nr, sizeof(*found.v), cmp_str);
 	for (i = 0; i < found.nr; i++)

@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "edit/guard.h"
 #include "engine/engine.h"
-#include "fix/guard.h"
 #include "pyast/pyast.h"
 #include "runner/result.h"
 #include "util/buf.h"

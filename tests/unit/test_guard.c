@@ -1,5 +1,5 @@
 /*
- * The test-weakening guard (src/fix/guard.c): each way of making a test
+ * The test-weakening guard (src/edit/guard.c): each way of making a test
  * easier to pass is caught, with a reason naming the file and the test,
  * and honest edits pass.
  */
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "fix/guard.h"
+#include "edit/guard.h"
 #include "util/buf.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "fix/guard.h"
+#include "edit/guard.h"
 
 #include "pyast/pyast.h"
 #include "util/buf.h"
@@ -54,13 +54,14 @@ struct profile {
 	size_t nr, alloc;
 };
 
+static void owner_release(struct owner *o)
+{
+	free(o->key);
+}
+
 static void profile_release(struct profile *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->nr; i++)
-		free(p->items[i].key);
-	free(p->items);
+	FREE_ARRAY(p->items, p->nr, owner_release);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -80,9 +81,7 @@ static struct owner *profile_get(struct profile *p, const char *key)
 
 	if (o)
 		return o;
-	ALLOC_GROW(p->items, p->nr + 1, p->alloc);
-	o = &p->items[p->nr++];
-	memset(o, 0, sizeof(*o));
+	ALLOC_APPEND(o, p->items, p->nr, p->alloc);
 	o->key = xstrdup(key);
 	return o;
 }
@@ -415,15 +414,6 @@ static struct owner *owner_of(struct profile *p, const struct pyast *ast, const 
 	return o;
 }
 
-/* the innermost def around `n`, or NULL */
-static const struct pyast_node *innermost_def(const struct pyast_node *n)
-{
-	for (n = n->parent; n; n = n->parent)
-		if (pyast_is(n, "function_definition") || pyast_is(n, "lambda"))
-			return n;
-	return NULL;
-}
-
 static void note_assert(struct owner *o, const struct pyast_node *n)
 {
 	o->count[M_ASSERT]++;
@@ -494,7 +484,7 @@ static int build_profile(struct profile *p, const struct pyast *ast)
 	}
 	/* returns of the test itself (not of a helper inside it) before its last assert */
 	for (n = NULL; (n = pyast_next(ast, n, "return_statement", 0, 0)); ) {
-		const struct pyast_node *cls, *def = innermost_def(n);
+		const struct pyast_node *cls, *def = pyast_enclosing_def(n);
 		if (def != owner_def(n, &cls))
 			continue;
 		o = owner_of(p, ast, n);

@@ -1,3 +1,5 @@
+#include "llm/llm.h"
+
 #include "llm/provider.h"
 
 #include "util/clock.h"
@@ -10,7 +12,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 static const struct llm_provider_ops *const providers[] = {
@@ -64,6 +65,18 @@ static int scrub_error(int code, const char *key)
 
 /* ---- providers ---- */
 
+/* `s` overwritten with NULs, then freed: a key does not linger in freed memory */
+static void free_secret(char *s)
+{
+	volatile char *k = s;
+
+	if (!s)
+		return;
+	while (*k)
+		*k++ = '\0';
+	free(s);
+}
+
 int llm_provider_new(struct llm_provider **out, const struct llm_config *cfg)
 {
 	const struct llm_provider_ops *ops = NULL;
@@ -109,24 +122,9 @@ void llm_provider_free(struct llm_provider *p)
 		return;
 	if (p->ops->release)
 		p->ops->release(p);
-	if (p->api_key) {
-		volatile char *k = p->api_key;
-		while (*k)
-			*k++ = '\0';
-		free(p->api_key);
-	}
-	free(p->model);
-	free(p->base_url);
-	free(p->base_query);
-	if (p->base_auth) {
-		volatile char *k = p->base_auth;
-		while (*k)
-			*k++ = '\0';
-		free(p->base_auth);
-	}
-	free(p->cassette);
-	free(p->record_path);
-	free(p);
+	free_secret(p->api_key);
+	free_secret(p->base_auth);
+	FREE_ALL(p->model, p->base_url, p->base_query, p->cassette, p->record_path, p);
 }
 
 const char *llm_provider_name(const struct llm_provider *p)
@@ -144,224 +142,6 @@ int llm_provider_record_to(struct llm_provider *p, const char *path)
 	free(p->record_path);
 	p->record_path = xstrdup(path);
 	return 0;
-}
-
-/* ---- shared by the HTTP providers ---- */
-
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* `s[0..len)` with its %XX escapes decoded, as libcurl reads a URL's user and password */
-static char *percent_decode(const char *s, size_t len)
-{
-	struct buf b = BUF_INIT;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		int hi, lo;
-		if (s[i] == '%' && i + 2 < len &&
-		    (hi = hex_value((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = hex_value((unsigned char)s[i + 2])) >= 0) {
-			buf_addch(&b, hi * 16 + lo);
-			i += 2;
-		} else {
-			buf_addch(&b, s[i]);
-		}
-	}
-	return buf_detach(&b, NULL);
-}
-
-int llm_base_url(struct llm_provider *p, const char *configured, const char *env,
-		 const char *fallback)
-{
-	const char *url = configured, *rest, *authority_end, *at, *query, *end;
-	struct buf what = BUF_INIT, plain = BUF_INIT;
-	int err;
-
-	if (!url || !*url)
-		url = env ? getenv(env) : NULL;
-	if (!url || !*url)
-		url = fallback;
-	/* the password is a secret before anything can quote it */
-	secret_add_url(url);
-	rest = strstr(url, "://");
-	rest = rest ? rest + 3 : url;
-	authority_end = rest + strcspn(rest, "/?#");
-	for (at = authority_end; at > rest && at[-1] != '@'; at--)
-		;
-	end = url + strcspn(url, "#");
-	if (!(query = memchr(url, '?', (size_t)(end - url))))
-		query = end;
-	/* the URL without "user:password@", query and fragment */
-	buf_add(&plain, url, (size_t)(rest - url));
-	buf_add(&plain, at, (size_t)(query - at));
-	buf_addf(&what, "base URL for '%s'", p->ops->name);
-	if ((err = http_base_url(&p->base_url, plain.ptr, what.ptr)) < 0)
-		goto done;
-	if (query < end)
-		p->base_query = xstrndup(query, (size_t)(end - query));
-	if (at > rest) {
-		p->base_auth = percent_decode(rest, (size_t)(at - 1 - rest));
-		if (strchr(p->base_auth, ':'))
-			secret_add(strchr(p->base_auth, ':') + 1);
-	}
-done:
-	buf_release(&what);
-	buf_release(&plain);
-	return err;
-}
-
-void llm_endpoint_url(struct buf *out, const struct llm_provider *p, const char *endpoint)
-{
-	buf_addf(out, "%s%s%s", p->base_url, endpoint, p->base_query ? p->base_query : "");
-}
-
-static const char base64_digits[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void buf_add_base64(struct buf *out, const unsigned char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += 3) {
-		unsigned long v = (unsigned long)s[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned long)s[i + 1] << 8;
-		if (i + 2 < len)
-			v |= s[i + 2];
-		buf_addch(out, base64_digits[(v >> 18) & 63]);
-		buf_addch(out, base64_digits[(v >> 12) & 63]);
-		buf_addch(out, i + 1 < len ? base64_digits[(v >> 6) & 63] : '=');
-		buf_addch(out, i + 2 < len ? base64_digits[v & 63] : '=');
-	}
-}
-
-static int has_authorization(const struct strvec *headers)
-{
-	size_t i;
-
-	for (i = 0; headers && i < headers->nr; i++)
-		if (!strncasecmp(headers->v[i], "Authorization:", 14))
-			return 1;
-	return 0;
-}
-
-/* `headers` and "Authorization: Basic ..." for the base URL's "user:password" into `out` */
-static void add_basic_auth(struct strvec *out, const struct strvec *headers, const char *auth)
-{
-	struct buf line = BUF_INIT;
-	size_t i;
-
-	for (i = 0; headers && i < headers->nr; i++)
-		strvec_push(out, headers->v[i]);
-	buf_adds(&line, "Authorization: Basic ");
-	buf_add_base64(&line, (const unsigned char *)auth, strlen(auth));
-	strvec_push(out, line.ptr);
-	buf_release(&line);
-}
-
-int llm_http_error(const char *provider, long status, const char *body, size_t len)
-{
-	struct buf msg = BUF_INIT;
-	json_t *root = json_loadb(body, len, 0, NULL);
-	const char *text = NULL;
-	int code = ERR_GENERIC;
-
-	if (json_is_object(root)) {
-		json_t *e = json_object_get(root, "error");
-		if (json_is_object(e))
-			text = json_string_value(json_object_get(e, "message"));
-		else if (json_is_string(e))
-			text = json_string_value(e);
-		if (!text)
-			text = json_string_value(json_object_get(root, "message"));
-		if (!text)
-			text = json_string_value(json_object_get(root, "detail"));
-	}
-	if (text)
-		buf_add_printable(&msg, text, strlen(text));
-	else
-		buf_add_printable(&msg, body, len < LLM_ERROR_QUOTE_BYTES ? len : LLM_ERROR_QUOTE_BYTES);
-	buf_trim(&msg);
-	if (status == 429)
-		code = ERR_LIMIT;
-	else if (status >= 400 && status < 500 && status != 408)
-		code = ERR_USAGE;
-	error_setc(code, "'%s' refused the request (HTTP %ld)%s%s", provider, status,
-		   msg.len ? ": " : "", msg.ptr);
-	buf_release(&msg);
-	json_decref(root);
-	return code;
-}
-
-int llm_post_json(struct http_response *resp, struct llm_http_status *st,
-		  const struct llm_provider *p, const char *url, const struct strvec *headers,
-		  const json_t *body, http_sse_cb on_event, void *payload)
-{
-	struct http_request rq = HTTP_REQUEST_INIT;
-	struct strvec with_auth = STRVEC_INIT;
-	char *text = json_dumps(body, JSON_COMPACT);
-	int err;
-
-	if (!text)
-		return error_set("cannot serialise the request to '%s'", p->ops->name);
-	rq.method = "POST";
-	rq.url = url;
-	rq.headers = headers;
-	if (p->base_auth && !has_authorization(headers)) {
-		add_basic_auth(&with_auth, headers, p->base_auth);
-		rq.headers = &with_auth;
-	}
-	rq.body = text;
-	rq.body_len = strlen(text);
-	rq.timeout_ms = p->timeout_ms;
-	rq.on_event = on_event;
-	rq.payload = payload;
-	err = http_request(resp, &rq);
-	st->status = resp->status;
-	st->retry_after_ms = resp->retry_after_ms;
-	st->transport = resp->transport;
-	free(text);
-	strvec_clear(&with_auth);
-	if (err < 0)
-		return err;
-	if (resp->status < 200 || resp->status >= 300)
-		return llm_http_error(p->ops->name, resp->status, resp->body.ptr, resp->body.len);
-	return 0;
-}
-
-long llm_tokens_clamp(json_int_t v)
-{
-	if (v < 0)
-		return 0;
-	return v > LLM_MAX_REPORTED_TOKENS ? LLM_MAX_REPORTED_TOKENS : (long)v;
-}
-
-char *llm_printable(const char *s)
-{
-	struct buf b = BUF_INIT;
-
-	if (!s)
-		return NULL;
-	buf_add_printable(&b, s, strlen(s));
-	return buf_detach(&b, NULL);
-}
-
-long llm_estimate_tokens(size_t bytes)
-{
-	return (long)((bytes + 3) / 4);
-}
-
-void llm_estimate_usage(struct llm_reply *out, const struct llm_request *req)
-{
-	out->prompt_tokens = llm_estimate_tokens((req->system ? strlen(req->system) : 0) +
-						 (req->user ? strlen(req->user) : 0));
-	out->completion_tokens = llm_estimate_tokens(out->text ? strlen(out->text) : 0);
 }
 
 /* ---- one completion, with retries ---- */

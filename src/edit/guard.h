@@ -1,5 +1,5 @@
-#ifndef FIX_GUARD_H
-#define FIX_GUARD_H
+#ifndef EDIT_GUARD_H
+#define EDIT_GUARD_H
 
 #include "util/buf.h"
 
