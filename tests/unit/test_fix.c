@@ -1,0 +1,461 @@
+/*
+ * The fix loop (src/fix/session.c) on a real project with real pytest:
+ * engines come from the registry (a test engine row drives it), the hooks
+ * see the loop's events in order and decide on each verified fix, and the
+ * typed result says what the store says.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "engine/engine.h"
+#include "fix/fix.h"
+#include "report/report.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PYTEST_CMD "/usr/bin/python3 -m pytest"
+#define TARGET "tests/test_lib.py::test_double_three"
+
+static const char lib_py[] =
+	"def double(x):\n"
+	"    return x + 2\n";
+
+static const char test_py[] =
+	"from lib import double\n"
+	"\n"
+	"\n"
+	"def test_double_three():\n"
+	"    assert double(3) == 6\n"
+	"\n"
+	"\n"
+	"def test_double_two():\n"
+	"    assert double(2) == 4\n";
+
+/* ---- the test engines: what they proposed and were asked --------------------------- */
+
+struct seen {
+	int calls;
+	double temperature[4];
+	char *feedback[4];
+	char *previous[4];
+	int ordered;            /* a template order was given */
+};
+static struct seen seen;
+
+static void seen_reset(void)
+{
+	int i;
+	for (i = 0; i < 4; i++) {
+		free(seen.feedback[i]);
+		free(seen.previous[i]);
+	}
+	memset(&seen, 0, sizeof(seen));
+}
+
+static void add_update(struct candidate_list *out, const char *name, const char *new_line)
+{
+	struct candidate *c = candidate_list_add(out);
+	struct file_edit *e = change_add(&c->change, EDIT_UPDATE, "lib.py");
+	e->old_str = xstrdup("    return x + 2\n");
+	e->new_str = xstrdup(new_line);
+	c->template_name = xstrdup(name);
+	c->size = strlen(new_line);
+	c->score = 1.0;
+}
+
+static void note(const struct engine_request *req)
+{
+	if (seen.calls < 4) {
+		seen.temperature[seen.calls] = req->temperature;
+		seen.feedback[seen.calls] = xstrdup_or_null(req->feedback);
+		seen.previous[seen.calls] = xstrdup_or_null(req->previous_change);
+	}
+	seen.ordered |= req->template_order != NULL;
+	seen.calls++;
+}
+
+/* all at once: a wrong change first, then the right one */
+static int script_propose(struct candidate_list *out, const struct engine_request *req)
+{
+	note(req);
+	add_update(out, "wrong", "    return x + 1\n");
+	add_update(out, "right", "    return x * 2\n");
+	return 0;
+}
+
+/* one per call, as a model: wrong, then right */
+static int asker_propose(struct candidate_list *out, const struct engine_request *req)
+{
+	note(req);
+	if (seen.calls == 1)
+		add_update(out, "asker", "    return x + 1\n");
+	else
+		add_update(out, "asker", "    return x * 2\n");
+	return 0;
+}
+
+static const struct engine_ops script_engine = {
+	.name = "script",
+	.propose = script_propose,
+};
+static const struct engine_ops asker_engine = {
+	.name = "asker",
+	.propose = asker_propose,
+	.asks_model = 1,
+};
+
+/* ---- the hooks: what they saw, and the answer they give ----------------------------- */
+
+struct watch {
+	struct strvec events;   /* "failure 1/1 ID", "candidate 2/2", "done" */
+	struct strvec reviews;  /* "ID template" */
+	enum fix_answer answer;
+};
+
+static void on_event(const struct fix_event *ev, void *payload)
+{
+	struct watch *w = payload;
+	struct buf line = BUF_INIT;
+
+	if (ev->kind == FIX_EVENT_FAILURE)
+		buf_addf(&line, "failure %zu/%zu %s", ev->position + 1, ev->count, ev->id);
+	else if (ev->kind == FIX_EVENT_CANDIDATE)
+		buf_addf(&line, "candidate %zu/%zu", ev->candidate, ev->nr_candidates);
+	else
+		buf_adds(&line, "done");
+	assert_true(ev->elapsed >= 0);
+	strvec_push(&w->events, line.ptr);
+	buf_release(&line);
+}
+
+static enum fix_answer confirm(const struct fix_review *r, void *payload)
+{
+	struct watch *w = payload;
+	struct buf line = BUF_INIT;
+
+	buf_addf(&line, "%s %s", r->id, r->template_name ? r->template_name : "-");
+	strvec_push(&w->reviews, line.ptr);
+	buf_release(&line);
+	return w->answer;
+}
+
+static void watch_init(struct watch *w, struct fix_hooks *h, enum fix_answer answer)
+{
+	strvec_init(&w->events);
+	strvec_init(&w->reviews);
+	w->answer = answer;
+	h->on_event = on_event;
+	h->confirm = confirm;
+	h->payload = w;
+}
+
+static void watch_release(struct watch *w)
+{
+	strvec_clear(&w->events);
+	strvec_clear(&w->reviews);
+}
+
+/* ---- the project -------------------------------------------------------------------- */
+
+struct project {
+	struct buf dir;
+	char *cwd;
+};
+
+static void write_file(const char *dir, const char *rel, const char *text)
+{
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/%s", dir, rel);
+	assert_int_equal(fs_write_atomic(path.ptr, text, strlen(text), 0644), 0);
+	buf_release(&path);
+}
+
+static void read_lib(struct buf *out, const struct project *p)
+{
+	struct buf path = BUF_INIT;
+	buf_reset(out);
+	buf_addf(&path, "%s/lib.py", p->dir.ptr);
+	assert_int_equal(fs_read_file(out, path.ptr, 0), 0);
+	buf_release(&path);
+}
+
+static int setup(void **state)
+{
+	struct project *p = calloc(1, sizeof(*p));
+	struct buf tests = BUF_INIT;
+
+	buf_init(&p->dir, 0);
+	assert_int_equal(fs_mkdtemp(&p->dir, "pf-fix"), 0);
+	write_file(p->dir.ptr, "pytest.ini", "[pytest]\n");
+	write_file(p->dir.ptr, "lib.py", lib_py);
+	buf_addf(&tests, "%s/tests", p->dir.ptr);
+	assert_int_equal(fs_mkdir_p(tests.ptr, 0755), 0);
+	write_file(p->dir.ptr, "tests/test_lib.py", test_py);
+	write_file(p->dir.ptr, "cassette.jsonl", "{}\n");
+	buf_release(&tests);
+	p->cwd = getcwd(NULL, 0);
+	/* not a git repository: the session works on a copy and writes fixes back */
+	assert_int_equal(chdir(p->dir.ptr), 0);
+	seen_reset();
+	*state = p;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct project *p = *state;
+	assert_int_equal(chdir(p->cwd), 0);
+	fs_remove_tree(p->dir.ptr);
+	buf_release(&p->dir);
+	free(p->cwd);
+	free(p);
+	seen_reset();
+	return 0;
+}
+
+static void options_for(struct fix_options *o, const char *engine)
+{
+	struct fix_options init = FIX_OPTIONS_INIT;
+	*o = init;
+	o->engine = engine;
+	o->pytest_cmd = PYTEST_CMD;
+	o->jobs = 1;
+	o->verify_runs = 0;
+	o->test_timeout = 60;
+}
+
+static int engines_registered(void **state)
+{
+	(void)state;
+	assert_int_equal(engine_register(&script_engine), 0);
+	assert_int_equal(engine_register(&asker_engine), 0);
+	assert_int_equal(engine_register(&script_engine), ERR_CONFLICT);
+	return 0;
+}
+
+/* ---- the tests ---------------------------------------------------------------------- */
+
+static void fix__a_registry_row_drives_the_loop_and_hooks_see_events_in_order(void **state)
+{
+	struct project *p = *state;
+	struct fix_options o;
+	struct fix_result res;
+	struct fix_hooks h;
+	struct watch w;
+	struct buf lib = BUF_INIT;
+
+	options_for(&o, "script");
+	watch_init(&w, &h, FIX_ANSWER_APPLY);
+	assert_int_equal(fix_run(&res, &o, &h), 0);
+
+	assert_int_equal(seen.calls, 1);
+	assert_false(seen.ordered);    /* the row does not rank templates */
+	assert_int_equal(w.events.nr, 4);
+	assert_string_equal(w.events.v[0], "failure 1/1 " TARGET);
+	assert_string_equal(w.events.v[1], "candidate 1/2");
+	assert_string_equal(w.events.v[2], "candidate 2/2");
+	assert_string_equal(w.events.v[3], "done");
+	assert_int_equal(w.reviews.nr, 1);
+	assert_string_equal(w.reviews.v[0], TARGET " right");
+
+	assert_true(*res.session);
+	assert_int_equal(res.total, 1);
+	assert_int_equal(res.fixed, 1);
+	assert_int_equal(res.unfixed, 0);
+	assert_false(res.interrupted);
+	assert_int_equal(res.nr_failures, 1);
+	assert_string_equal(res.failures[0].id, TARGET);
+	assert_int_equal(res.failures[0].status, FAILURE_FIXED);
+	assert_int_equal(res.failures[0].nr_attempts, 2);
+	assert_int_equal(res.failures[0].win.number, 2);
+	assert_string_equal(res.failures[0].win.engine, "script");
+	assert_string_equal(res.failures[0].win.template_name, "right");
+	assert_non_null(res.failures[0].reason);   /* the wrong one's */
+	assert_non_null(strstr(res.failures[0].reason, "AssertionError"));
+	assert_null(res.failures[0].branch);       /* no git: written back */
+
+	read_lib(&lib, p);
+	assert_string_equal(lib.ptr, "def double(x):\n    return x * 2\n");
+	buf_release(&lib);
+	fix_result_release(&res);
+	watch_release(&w);
+}
+
+static void fix__confirm_skip_leaves_the_failure_unfixed_and_the_project_alone(void **state)
+{
+	struct project *p = *state;
+	struct fix_options o;
+	struct fix_result res;
+	struct fix_hooks h;
+	struct watch w;
+	struct buf lib = BUF_INIT;
+
+	options_for(&o, "script");
+	watch_init(&w, &h, FIX_ANSWER_SKIP);
+	assert_int_equal(fix_run(&res, &o, &h), 0);
+	assert_int_equal(w.reviews.nr, 1);
+	assert_int_equal(res.fixed, 0);
+	assert_int_equal(res.unfixed, 1);
+	assert_int_equal(res.nr_failures, 1);
+	assert_int_equal(res.failures[0].status, FAILURE_UNFIXED);
+	assert_null(res.failures[0].branch);
+	assert_null(res.failures[0].commit);
+	read_lib(&lib, p);
+	assert_string_equal(lib.ptr, lib_py);
+	buf_release(&lib);
+	fix_result_release(&res);
+	watch_release(&w);
+}
+
+static void fix__confirm_quit_interrupts_and_resume_finishes(void **state)
+{
+	struct project *p = *state;
+	struct fix_options o;
+	struct fix_result res;
+	struct fix_hooks h;
+	struct watch w;
+	struct buf lib = BUF_INIT;
+	char id[40];
+
+	options_for(&o, "script");
+	watch_init(&w, &h, FIX_ANSWER_QUIT);
+	assert_int_equal(fix_run(&res, &o, &h), ERR_INTERRUPTED);
+	assert_true(res.interrupted);
+	assert_int_equal(res.nr_failures, 1);
+	assert_int_equal(res.failures[0].status, FAILURE_PENDING);
+	snprintf(id, sizeof(id), "%s", res.session);
+	fix_result_release(&res);
+
+	/* same shape; no hooks: no events, every fix taken */
+	assert_int_equal(fix_resume(&res, id, &o, NULL), 0);
+	assert_string_equal(res.session, id);
+	assert_int_equal(res.fixed, 1);
+	assert_int_equal(res.failures[0].status, FAILURE_FIXED);
+	assert_int_equal(w.reviews.nr, 1);
+	read_lib(&lib, p);
+	assert_string_equal(lib.ptr, "def double(x):\n    return x * 2\n");
+	buf_release(&lib);
+	fix_result_release(&res);
+	watch_release(&w);
+}
+
+static void fix__an_engine_that_asks_a_model_is_asked_again_with_feedback(void **state)
+{
+	struct fix_options o;
+	struct fix_result res;
+	struct fix_hooks h;
+	struct watch w;
+
+	(void)state;
+	options_for(&o, "asker");
+	o.llm.provider = "replay";
+	o.llm.cassette = "cassette.jsonl";
+	watch_init(&w, &h, FIX_ANSWER_APPLY);
+	assert_int_equal(fix_run(&res, &o, &h), 0);
+
+	assert_int_equal(seen.calls, 2);
+	assert_true(seen.temperature[0] > 0.39 && seen.temperature[0] < 0.41);
+	assert_true(seen.temperature[1] > 0.49 && seen.temperature[1] < 0.51);
+	assert_null(seen.feedback[0]);
+	assert_non_null(seen.feedback[1]);
+	assert_non_null(strstr(seen.feedback[1], "The change failed the 'target' gate"));
+	/* ask n of --max-retries, no per-candidate events */
+	assert_int_equal(w.events.nr, 3);
+	assert_string_equal(w.events.v[0], "candidate 1/3");
+	assert_string_equal(w.events.v[1], "candidate 2/3");
+	assert_string_equal(w.events.v[2], "done");
+	assert_int_equal(res.fixed, 1);
+	assert_int_equal(res.failures[0].nr_attempts, 2);
+	assert_int_equal(res.failures[0].win.number, 2);
+	assert_string_equal(res.failures[0].win.engine, "asker");
+	fix_result_release(&res);
+	watch_release(&w);
+}
+
+static void fix__an_engine_asking_a_model_needs_a_provider(void **state)
+{
+	struct fix_options o;
+	struct fix_result res;
+
+	(void)state;
+	options_for(&o, "asker");
+	unsetenv("OPENAI_API_KEY");
+	unsetenv("OPENAI_BASE_URL");
+	unsetenv("ANTHROPIC_API_KEY");
+	assert_int_equal(fix_run(&res, &o, NULL), ERR_USAGE);
+	assert_non_null(strstr(error_last(), "--engine asker needs a provider"));
+	assert_false(*res.session);
+	fix_result_release(&res);
+}
+
+static void fix__an_unknown_engine_lists_the_registry(void **state)
+{
+	struct fix_options o;
+	struct fix_result res;
+
+	(void)state;
+	options_for(&o, "nope");
+	assert_int_equal(fix_run(&res, &o, NULL), ERR_USAGE);
+	assert_string_equal(error_last(), "unknown engine 'nope' (auto, builtin, llm, script or asker)");
+	fix_result_release(&res);
+}
+
+static void fix__the_result_says_what_the_store_says(void **state)
+{
+	struct fix_options o;
+	struct fix_result res;
+	struct store *st = NULL;
+	struct buf root = BUF_INIT;
+	json_t *obj = NULL, *e;
+	size_t i;
+
+	(void)state;
+	options_for(&o, "script");
+	assert_int_equal(fix_run(&res, &o, NULL), 0);
+	assert_int_equal(fix_store_open(&st, &root), 0);
+	assert_string_equal(res.root, root.ptr);
+	assert_int_equal(report_session_json(&obj, st, res.session), 0);
+	assert_int_equal(json_array_size(json_object_get(obj, "errors")), res.nr_failures);
+	json_array_foreach(json_object_get(obj, "errors"), i, e) {
+		const struct fix_failure_result *f = &res.failures[i];
+		json_t *attempts = json_object_get(e, "attempts");
+		json_t *last = json_array_get(attempts, json_array_size(attempts) - 1);
+		assert_string_equal(json_string_value(json_object_get(e, "id")), f->id);
+		assert_string_equal(json_string_value(json_object_get(e, "status")), "fixed");
+		assert_int_equal(f->status, FAILURE_FIXED);
+		assert_int_equal(json_array_size(attempts), f->nr_attempts);
+		assert_string_equal(json_string_value(json_object_get(last, "status")), "passed");
+		assert_int_equal(json_integer_value(json_object_get(last, "number")), f->win.number);
+		assert_string_equal(json_string_value(json_object_get(last, "template")),
+				    f->win.template_name);
+	}
+	json_decref(obj);
+	store_free(st);
+	buf_release(&root);
+	fix_result_release(&res);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(fix__a_registry_row_drives_the_loop_and_hooks_see_events_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(fix__confirm_skip_leaves_the_failure_unfixed_and_the_project_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(fix__confirm_quit_interrupts_and_resume_finishes, setup, teardown),
+		cmocka_unit_test_setup_teardown(fix__an_engine_that_asks_a_model_is_asked_again_with_feedback, setup, teardown),
+		cmocka_unit_test_setup_teardown(fix__an_engine_asking_a_model_needs_a_provider, setup, teardown),
+		cmocka_unit_test_setup_teardown(fix__an_unknown_engine_lists_the_registry, setup, teardown),
+		cmocka_unit_test_setup_teardown(fix__the_result_says_what_the_store_says, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, engines_registered, NULL);
+}
