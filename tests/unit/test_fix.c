@@ -32,15 +32,15 @@ static const char lib_py[] =
 	"    return x + 2\n";
 
 static const char test_py[] =
-	"from lib import double\n"
+	"import lib\n"
 	"\n"
 	"\n"
 	"def test_double_three():\n"
-	"    assert double(3) == 6\n"
+	"    assert lib.double(3) == 6\n"
 	"\n"
 	"\n"
 	"def test_double_two():\n"
-	"    assert double(2) == 4\n";
+	"    assert lib.double(2) == 4\n";
 
 /* ---- the test engines: what they proposed and were asked --------------------------- */
 
@@ -152,12 +152,10 @@ static enum fix_answer confirm(const struct fix_review *r, void *payload)
 
 static void watch_init(struct watch *w, struct fix_hooks *h, enum fix_answer answer)
 {
+	*w = (struct watch){ .answer = answer };
 	strvec_init(&w->events);
 	strvec_init(&w->reviews);
-	w->answer = answer;
-	h->on_event = on_event;
-	h->confirm = confirm;
-	h->payload = w;
+	*h = (struct fix_hooks){ .on_event = on_event, .confirm = confirm, .payload = w };
 }
 
 static void watch_release(struct watch *w)
@@ -173,37 +171,38 @@ struct project {
 	char *cwd;
 };
 
-static void write_file(const char *dir, const char *rel, const char *text)
+/* the user's lib.py (the tests run in the project) holds `text` */
+static void assert_lib(const char *text)
 {
-	struct buf path = BUF_INIT;
-	buf_addf(&path, "%s/%s", dir, rel);
-	assert_int_equal(fs_write_atomic(path.ptr, text, strlen(text), 0644), 0);
-	buf_release(&path);
-}
-
-static void read_lib(struct buf *out, const struct project *p)
-{
-	struct buf path = BUF_INIT;
-	buf_reset(out);
-	buf_addf(&path, "%s/lib.py", p->dir.ptr);
-	assert_int_equal(fs_read_file(out, path.ptr, 0), 0);
-	buf_release(&path);
+	struct buf got = BUF_INIT;
+	assert_int_equal(fs_read_file(&got, "lib.py", 0), 0);
+	assert_string_equal(got.ptr, text);
+	buf_release(&got);
 }
 
 static int setup(void **state)
 {
+	const struct { const char *path, *text; } files[] = {
+		{ "pytest.ini", "[pytest]\n" },
+		{ "lib.py", lib_py },
+		{ "tests/test_lib.py", test_py },
+		{ "cassette.jsonl", "{}\n" },
+	};
 	struct project *p = calloc(1, sizeof(*p));
-	struct buf tests = BUF_INIT;
+	struct buf path = BUF_INIT;
+	size_t i;
 
 	buf_init(&p->dir, 0);
 	assert_int_equal(fs_mkdtemp(&p->dir, "pf-fix"), 0);
-	write_file(p->dir.ptr, "pytest.ini", "[pytest]\n");
-	write_file(p->dir.ptr, "lib.py", lib_py);
-	buf_addf(&tests, "%s/tests", p->dir.ptr);
-	assert_int_equal(fs_mkdir_p(tests.ptr, 0755), 0);
-	write_file(p->dir.ptr, "tests/test_lib.py", test_py);
-	write_file(p->dir.ptr, "cassette.jsonl", "{}\n");
-	buf_release(&tests);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/tests", p->dir.ptr);
+		assert_int_equal(fs_mkdir_p(path.ptr, 0755), 0);
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", p->dir.ptr, files[i].path);
+		assert_int_equal(fs_write_atomic(path.ptr, files[i].text, strlen(files[i].text), 0644), 0);
+	}
+	buf_release(&path);
 	p->cwd = getcwd(NULL, 0);
 	/* not a git repository: the session works on a copy and writes fixes back */
 	assert_int_equal(chdir(p->dir.ptr), 0);
@@ -235,6 +234,16 @@ static void options_for(struct fix_options *o, const char *engine)
 	o->test_timeout = 60;
 }
 
+/* a session with `engine`, watched by hooks that answer `answer` */
+static int run_watched(struct fix_result *res, struct watch *w, struct fix_options *o,
+		       const char *engine, enum fix_answer answer)
+{
+	struct fix_hooks h;
+	options_for(o, engine);
+	watch_init(w, &h, answer);
+	return fix_run(res, o, &h);
+}
+
 static int engines_registered(void **state)
 {
 	(void)state;
@@ -248,16 +257,12 @@ static int engines_registered(void **state)
 
 static void fix__a_registry_row_drives_the_loop_and_hooks_see_events_in_order(void **state)
 {
-	struct project *p = *state;
 	struct fix_options o;
 	struct fix_result res;
-	struct fix_hooks h;
 	struct watch w;
-	struct buf lib = BUF_INIT;
 
-	options_for(&o, "script");
-	watch_init(&w, &h, FIX_ANSWER_APPLY);
-	assert_int_equal(fix_run(&res, &o, &h), 0);
+	(void)state;
+	assert_int_equal(run_watched(&res, &w, &o, "script", FIX_ANSWER_APPLY), 0);
 
 	assert_int_equal(seen.calls, 1);
 	assert_false(seen.ordered);    /* the row does not rank templates */
@@ -285,25 +290,19 @@ static void fix__a_registry_row_drives_the_loop_and_hooks_see_events_in_order(vo
 	assert_non_null(strstr(res.failures[0].reason, "AssertionError"));
 	assert_null(res.failures[0].branch);       /* no git: written back */
 
-	read_lib(&lib, p);
-	assert_string_equal(lib.ptr, "def double(x):\n    return x * 2\n");
-	buf_release(&lib);
+	assert_lib("def double(x):\n    return x * 2\n");
 	fix_result_release(&res);
 	watch_release(&w);
 }
 
 static void fix__confirm_skip_leaves_the_failure_unfixed_and_the_project_alone(void **state)
 {
-	struct project *p = *state;
 	struct fix_options o;
 	struct fix_result res;
-	struct fix_hooks h;
 	struct watch w;
-	struct buf lib = BUF_INIT;
 
-	options_for(&o, "script");
-	watch_init(&w, &h, FIX_ANSWER_SKIP);
-	assert_int_equal(fix_run(&res, &o, &h), 0);
+	(void)state;
+	assert_int_equal(run_watched(&res, &w, &o, "script", FIX_ANSWER_SKIP), 0);
 	assert_int_equal(w.reviews.nr, 1);
 	assert_int_equal(res.fixed, 0);
 	assert_int_equal(res.unfixed, 1);
@@ -311,26 +310,20 @@ static void fix__confirm_skip_leaves_the_failure_unfixed_and_the_project_alone(v
 	assert_int_equal(res.failures[0].status, FAILURE_UNFIXED);
 	assert_null(res.failures[0].branch);
 	assert_null(res.failures[0].commit);
-	read_lib(&lib, p);
-	assert_string_equal(lib.ptr, lib_py);
-	buf_release(&lib);
+	assert_lib(lib_py);
 	fix_result_release(&res);
 	watch_release(&w);
 }
 
 static void fix__confirm_quit_interrupts_and_resume_finishes(void **state)
 {
-	struct project *p = *state;
 	struct fix_options o;
 	struct fix_result res;
-	struct fix_hooks h;
 	struct watch w;
-	struct buf lib = BUF_INIT;
 	char id[40];
 
-	options_for(&o, "script");
-	watch_init(&w, &h, FIX_ANSWER_QUIT);
-	assert_int_equal(fix_run(&res, &o, &h), ERR_INTERRUPTED);
+	(void)state;
+	assert_int_equal(run_watched(&res, &w, &o, "script", FIX_ANSWER_QUIT), ERR_INTERRUPTED);
 	assert_true(res.interrupted);
 	assert_int_equal(res.nr_failures, 1);
 	assert_int_equal(res.failures[0].status, FAILURE_PENDING);
@@ -343,9 +336,7 @@ static void fix__confirm_quit_interrupts_and_resume_finishes(void **state)
 	assert_int_equal(res.fixed, 1);
 	assert_int_equal(res.failures[0].status, FAILURE_FIXED);
 	assert_int_equal(w.reviews.nr, 1);
-	read_lib(&lib, p);
-	assert_string_equal(lib.ptr, "def double(x):\n    return x * 2\n");
-	buf_release(&lib);
+	assert_lib("def double(x):\n    return x * 2\n");
 	fix_result_release(&res);
 	watch_release(&w);
 }
@@ -383,31 +374,27 @@ static void fix__an_engine_that_asks_a_model_is_asked_again_with_feedback(void *
 	watch_release(&w);
 }
 
-static void fix__an_engine_asking_a_model_needs_a_provider(void **state)
+static void fix__the_engine_is_checked_before_a_session_starts(void **state)
 {
 	struct fix_options o;
 	struct fix_result res;
 
 	(void)state;
-	options_for(&o, "asker");
 	unsetenv("OPENAI_API_KEY");
 	unsetenv("OPENAI_BASE_URL");
 	unsetenv("ANTHROPIC_API_KEY");
+	options_for(&o, "asker");
 	assert_int_equal(fix_run(&res, &o, NULL), ERR_USAGE);
-	assert_non_null(strstr(error_last(), "--engine asker needs a provider"));
+	assert_string_equal(error_last(), "--engine asker needs a provider: give --provider, "
+			    "--base-url or set OPENAI_API_KEY / ANTHROPIC_API_KEY");
 	assert_false(*res.session);
 	fix_result_release(&res);
-}
 
-static void fix__an_unknown_engine_lists_the_registry(void **state)
-{
-	struct fix_options o;
-	struct fix_result res;
-
-	(void)state;
-	options_for(&o, "nope");
+	/* the names it takes come from the registry */
+	o.engine = "nope";
 	assert_int_equal(fix_run(&res, &o, NULL), ERR_USAGE);
 	assert_string_equal(error_last(), "unknown engine 'nope' (auto, builtin, llm, script or asker)");
+	assert_false(*res.session);
 	fix_result_release(&res);
 }
 
@@ -446,16 +433,17 @@ static void fix__the_result_says_what_the_store_says(void **state)
 	fix_result_release(&res);
 }
 
+#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(fix__a_registry_row_drives_the_loop_and_hooks_see_events_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(fix__confirm_skip_leaves_the_failure_unfixed_and_the_project_alone, setup, teardown),
-		cmocka_unit_test_setup_teardown(fix__confirm_quit_interrupts_and_resume_finishes, setup, teardown),
-		cmocka_unit_test_setup_teardown(fix__an_engine_that_asks_a_model_is_asked_again_with_feedback, setup, teardown),
-		cmocka_unit_test_setup_teardown(fix__an_engine_asking_a_model_needs_a_provider, setup, teardown),
-		cmocka_unit_test_setup_teardown(fix__an_unknown_engine_lists_the_registry, setup, teardown),
-		cmocka_unit_test_setup_teardown(fix__the_result_says_what_the_store_says, setup, teardown),
+		TEST(fix__a_registry_row_drives_the_loop_and_hooks_see_events_in_order),
+		TEST(fix__confirm_skip_leaves_the_failure_unfixed_and_the_project_alone),
+		TEST(fix__confirm_quit_interrupts_and_resume_finishes),
+		TEST(fix__an_engine_that_asks_a_model_is_asked_again_with_feedback),
+		TEST(fix__the_engine_is_checked_before_a_session_starts),
+		TEST(fix__the_result_says_what_the_store_says),
 	};
 	return cmocka_run_group_tests(tests, engines_registered, NULL);
 }
