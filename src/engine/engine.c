@@ -68,11 +68,10 @@ void candidate_list_release(struct candidate_list *l)
 
 void engine_exchange_release(struct engine_exchange *x)
 {
-	free(x->provider);
-	free(x->model);
-	free(x->system);
-	free(x->prompt);
-	free(x->reply);
-	free(x->outcome);
+	char **owned[] = { &x->provider, &x->model, &x->system, &x->prompt, &x->reply, &x->outcome };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(owned); i++)
+		free(*owned[i]);
 	memset(x, 0, sizeof(*x));
 }
