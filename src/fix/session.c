@@ -669,9 +669,10 @@ static int budget_spent(struct session *s)
 }
 
 /*
- * Validate candidates `next`... of `cands` several at once (one work
- * directory each), batch after batch, until one passes: the smallest change
- * of its batch that passes every gate wins. Every attempt is recorded, the
+ * Validate the candidates of `cands` several at once (one work directory
+ * each), batch after batch, until one passes: the smallest change of its
+ * batch that passes every gate wins (an engine that asks a model: its first
+ * candidate alone). Every attempt is recorded, the
  * winner last (reports take the last attempt that passed). An engine that
  * asks a model numbered the attempt when it asked; the others' attempts are
  * numbered here.
