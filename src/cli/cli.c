@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include "cli/options.h"
+#include "project/project.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -15,15 +17,15 @@
 #include <unistd.h>
 
 static const struct cmd_entry commands[] = {
-	{ "scan", cmd_scan, "run the tests and list the failures, changing nothing" },
-	{ "fix", cmd_fix, "find the failures, fix them, leave each verified fix on a branch" },
-	{ "sessions", cmd_sessions, "list the fix sessions of this project" },
-	{ "show", cmd_show, "show a session: its failures and attempts" },
-	{ "resume", cmd_resume, "continue an interrupted session" },
-	{ "report", cmd_report, "print a session's Markdown report" },
-	{ "cleanup", cmd_cleanup, "remove work directories and leftovers of sessions" },
-	{ "reproduce", cmd_reproduce, "reproduce a CI failure from info.json, fix it, open a draft PR" },
-	{ "stats", cmd_stats, "what the knowledge base learned: attempts and successes" },
+	{ "scan", cmd_scan, "run the tests and list the failures, changing nothing", CMD_NEEDS_PROJECT },
+	{ "fix", cmd_fix, "find the failures, fix them, leave each verified fix on a branch", CMD_NEEDS_PROJECT },
+	{ "sessions", cmd_sessions, "list the fix sessions of this project", CMD_NEEDS_PROJECT },
+	{ "show", cmd_show, "show a session: its failures and attempts", CMD_NEEDS_PROJECT },
+	{ "resume", cmd_fix, "continue an interrupted session", CMD_NEEDS_PROJECT },
+	{ "report", cmd_show, "print a session's Markdown report", CMD_NEEDS_PROJECT },
+	{ "cleanup", cmd_cleanup, "remove work directories and leftovers of sessions", CMD_NEEDS_PROJECT },
+	{ "reproduce", cmd_reproduce, "reproduce a CI failure from info.json, fix it, open a draft PR", CMD_NEEDS_PROJECT },
+	{ "stats", cmd_stats, "what the knowledge base learned: attempts and successes", CMD_NEEDS_PROJECT },
 };
 
 static void usage(FILE *to)
@@ -49,6 +51,45 @@ int cli_exit_for_error(int err)
 	if (err == ERR_USAGE)
 		return EXIT_USAGE;
 	return EXIT_RUN;
+}
+
+int cli_parse_options(struct parsed_args *pa, const struct option *opts, int argc,
+		      const char **argv, const char *usage, int *code)
+{
+	int err = options_parse(pa, opts, argc - 1, argv + 1);
+
+	if (err < 0) {
+		*code = cli_exit_for_error(err);
+		return 1;
+	}
+	if (pa->help) {
+		options_usage(usage, opts);
+		*code = EXIT_OK;
+		return 1;
+	}
+	return 0;
+}
+
+int cli_print_report(const struct strvec *report, int err)
+{
+	size_t i;
+
+	for (i = 0; i < report->nr; i++)
+		printf("%s\n", report->v[i]);
+	return err < 0 ? cli_exit_for_error(err) : EXIT_OK;
+}
+
+/* run the command, with its project when it needs one */
+static int run_command(const struct cmd_entry *cmd, int argc, const char **argv)
+{
+	struct project *p = NULL;
+	int err, code;
+
+	if ((cmd->flags & CMD_NEEDS_PROJECT) && (err = project_open(&p, ".")) < 0)
+		return cli_exit_for_error(err);
+	code = cmd->fn(argc, argv, p);
+	project_free(p);
+	return code;
 }
 
 void cli_print_json(const json_t *obj)
@@ -114,7 +155,7 @@ int cli_main(int argc, const char **argv)
 	}
 	for (c = 0; c < ARRAY_SIZE(commands); c++)
 		if (!strcmp(commands[c].name, argv[i]))
-			return commands[c].fn(argc - i - 1, argv + i + 1);
+			return run_command(&commands[c], argc - i, argv + i);
 	fprintf(stderr, "pytest-fixer: error: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -3,6 +3,7 @@
 #include "cli/fix_options.h"
 #include "cli/render.h"
 #include "fix/fix.h"
+#include "project/project.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -24,10 +25,10 @@ static const char *public_status(enum failure_status st)
 }
 
 /* What fix and resume print when the session is over: the report's JSON, or a summary. */
-static int print_outcome(const struct fix_result *o, int json)
+static int print_outcome(struct project *p, const struct fix_result *o, int json)
 {
 	struct store *st = NULL;
-	struct buf root = BUF_INIT;
+	struct buf report = BUF_INIT;
 	json_t *obj = NULL;
 	size_t i;
 	int err = 0;
@@ -35,7 +36,7 @@ static int print_outcome(const struct fix_result *o, int json)
 	if (!*o->session)
 		return error_setc(ERR_NOTFOUND, "no session was started");
 	if (json) {
-		if ((err = fix_store_open(&st, &root)) < 0 ||
+		if ((err = project_store(&st, p, 0)) < 0 ||
 		    (err = report_session_json(&obj, st, o->session)) < 0)
 			goto done;
 		cli_print_json(obj);
@@ -48,16 +49,18 @@ static int print_outcome(const struct fix_result *o, int json)
 	}
 	printf("\nsession %s: %zu fixed, %zu not fixed%s\n", o->session, o->fixed, o->unfixed,
 	       o->interrupted ? " (interrupted: 'pytest-fixer resume' continues)" : "");
-	printf("report: %s/.pytest-fixer/reports/%s.md\n", o->root ? o->root : "", o->session);
+	project_state_path(&report, p->root, PROJECT_REPORT, o->session);
+	printf("report: %s\n", report.ptr);
 done:
 	json_decref(obj);
-	store_free(st);
-	buf_release(&root);
+	buf_release(&report);
 	return err;
 }
 
-static int run_fix(int argc, const char **argv, int resume)
+/* `fix`, and `resume` (argv[0]) */
+int cmd_fix(int argc, const char **argv, struct project *p)
 {
+	int resume = !strcmp(argv[0], "resume");
 	struct fix_options fo = FIX_OPTIONS_INIT;
 	struct fix_result out = { .session = "" };
 	struct fix_hooks hooks;
@@ -90,24 +93,13 @@ static int run_fix(int argc, const char **argv, int resume)
 	};
 	int err, code;
 
-	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
-		code = cli_exit_for_error(err);
+	if (cli_parse_options(&pa, opts, argc, argv, fix_usage, &code))
 		goto done;
-	}
-	if (pa.help) {
-		options_usage(fix_usage, opts);
-		code = EXIT_OK;
-		goto done;
-	}
 	cli_pass_env(&pass_env);
 	if (cleanup_only) {
 		struct strvec report = STRVEC_INIT;
-		size_t i;
-		err = fix_cleanup(&report, 0);
-		for (i = 0; i < report.nr; i++)
-			printf("%s\n", report.v[i]);
+		code = cli_print_report(&report, fix_cleanup(&report, p, 0));
 		strvec_clear(&report);
-		code = err < 0 ? cli_exit_for_error(err) : EXIT_OK;
 		goto done;
 	}
 	if ((err = fix_options_check(&fo, max_tokens, max_candidates)) < 0) {
@@ -121,10 +113,10 @@ static int run_fix(int argc, const char **argv, int resume)
 	}
 	render_fix_hooks(&hooks, &term, !json && isatty(2),
 			 !non_interactive && !json && isatty(0) && isatty(2));
-	err = resume ? fix_resume(&out, pa.positional.v[0], &fo, &hooks) :
-		fix_run(&out, &fo, &hooks);
+	err = resume ? fix_resume(&out, p, pa.positional.v[0], &fo, &hooks) :
+		fix_run(&out, p, &fo, &hooks);
 	if (err == ERR_INTERRUPTED) {
-		print_outcome(&out, json);
+		print_outcome(p, &out, json);
 		code = cli_exit_for_error(err);
 		goto done;
 	}
@@ -133,7 +125,7 @@ static int run_fix(int argc, const char **argv, int resume)
 		code = cli_exit_for_error(resume && err == ERR_NOTFOUND ? ERR_USAGE : err);
 		goto done;
 	}
-	if ((err = print_outcome(&out, json)) < 0) {
+	if ((err = print_outcome(p, &out, json)) < 0) {
 		code = cli_exit_for_error(err);
 		goto done;
 	}
@@ -148,14 +140,4 @@ done:
 	strvec_clear(&pass_env);
 	parsed_args_release(&pa);
 	return code;
-}
-
-int cmd_fix(int argc, const char **argv)
-{
-	return run_fix(argc, argv, 0);
-}
-
-int cmd_resume(int argc, const char **argv)
-{
-	return run_fix(argc, argv, 1);
 }

@@ -35,7 +35,7 @@ static void print_outcome(const struct repro_outcome *o, int json)
 		printf("report: %s\n", o->report_path);
 }
 
-int cmd_reproduce(int argc, const char **argv)
+int cmd_reproduce(int argc, const char **argv, struct project *p)
 {
 	struct repro_options ro;
 	struct repro_outcome out;
@@ -73,15 +73,8 @@ int cmd_reproduce(int argc, const char **argv)
 			OPT_END_ENTRY,
 		};
 
-		if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
-			code = cli_exit_for_error(err);
+		if (cli_parse_options(&pa, opts, argc, argv, reproduce_usage, &code))
 			goto done;
-		}
-		if (pa.help) {
-			options_usage(reproduce_usage, opts);
-			code = EXIT_OK;
-			goto done;
-		}
 	}
 	cli_pass_env(&pass_env);
 	if (pa.positional.nr != 1) {
@@ -102,7 +95,7 @@ int cmd_reproduce(int argc, const char **argv)
 	ro.fix.jobs = ro.jobs;
 	render_fix_hooks(&hooks, &term, !ro.json && isatty(2), 0);
 	ro.hooks = &hooks;
-	err = repro_run(&out, &ro);
+	err = repro_run(&out, p, &ro);
 	if (out.report_path || err == 0)
 		print_outcome(&out, ro.json);
 	fflush(stdout);

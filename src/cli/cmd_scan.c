@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/render.h"
+#include "project/project.h"
 #include "runner/generic.h"
 #include "runner/pytest.h"
 #include "runner/result_json.h"
@@ -12,7 +13,7 @@
 static const char scan_usage[] =
 	"pytest-fixer scan [PATH...] [-k EXPR] [--json] [options] [-- PYTEST-ARGS]";
 
-int cmd_scan(int argc, const char **argv)
+int cmd_scan(int argc, const char **argv, struct project *p)
 {
 	struct test_result res = TEST_RESULT_INIT;
 	struct parsed_args pa = PARSED_ARGS_INIT;
@@ -36,15 +37,8 @@ int cmd_scan(int argc, const char **argv)
 	int err;
 	int code;
 
-	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
-		code = cli_exit_for_error(err);
+	if (cli_parse_options(&pa, opts, argc, argv, scan_usage, &code))
 		goto done;
-	}
-	if (pa.help) {
-		options_usage(scan_usage, opts);
-		code = EXIT_OK;
-		goto done;
-	}
 	cli_pass_env(&pass_env);
 	if (timeout < 0 || run_timeout < 0 || run_timeout > 1e6) {
 		code = cli_exit_for_error(error_setc(ERR_USAGE, "time limits must be between 0 and 1000000 seconds"));
@@ -70,6 +64,7 @@ int cmd_scan(int argc, const char **argv)
 	} else {
 		struct pytest_options po = PYTEST_OPTIONS_INIT;
 		po.command = pytest_cmd;
+		po.choice = p->pytest;
 		po.paths = &pa.positional;
 		po.keyword = keyword;
 		po.extra_args = &pa.rest;

@@ -2,6 +2,7 @@
 #include "cli/options.h"
 #include "fix/fix.h"
 #include "fix/session_state.h"
+#include "project/project.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -9,19 +10,13 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-static int open_store(struct store **st, struct buf *root)
-{
-	int err = fix_store_open(st, root);
-	return err < 0 ? cli_exit_for_error(err == ERR_NOTFOUND ? ERR_USAGE : err) : 0;
-}
-
-int cmd_sessions(int argc, const char **argv)
+int cmd_sessions(int argc, const char **argv, struct project *p)
 {
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	struct store *st = NULL;
-	struct buf root = BUF_INIT;
 	struct session_row *rows = NULL;
 	size_t nr = 0, i;
 	int json = 0, code = EXIT_OK, err;
@@ -30,15 +25,9 @@ int cmd_sessions(int argc, const char **argv)
 		OPT_END_ENTRY,
 	};
 
-	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
-		code = cli_exit_for_error(err);
+	if (cli_parse_options(&pa, opts, argc, argv, "pytest-fixer sessions [--json]", &code))
 		goto done;
-	}
-	if (pa.help) {
-		options_usage("pytest-fixer sessions [--json]", opts);
-		goto done;
-	}
-	if ((err = fix_store_open(&st, &root)) == ERR_NOTFOUND) {
+	if ((err = project_store(&st, p, 0)) == ERR_NOTFOUND) {
 		if (json)
 			printf("[]\n");
 		goto done;
@@ -73,18 +62,18 @@ done:
 	for (i = 0; i < nr; i++)
 		session_row_release(&rows[i]);
 	free(rows);
-	store_free(st);
-	buf_release(&root);
 	parsed_args_release(&pa);
 	return code;
 }
 
-static int show_or_report(int argc, const char **argv, int markdown)
+/* `show`, and `report` (argv[0]): the Markdown report */
+int cmd_show(int argc, const char **argv, struct project *p)
 {
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	struct store *st = NULL;
-	struct buf root = BUF_INIT, md = BUF_INIT;
+	struct buf md = BUF_INIT;
 	json_t *obj = NULL, *transcript = NULL;
+	int markdown = !strcmp(argv[0], "report");
 	int json = 0, with_transcript = 0, code = EXIT_OK, err;
 	struct option opts[] = {
 		{ OPT_FLAG, "json", 0, &json, NULL, "print JSON" },
@@ -97,21 +86,17 @@ static int show_or_report(int argc, const char **argv, int markdown)
 		struct option end = OPT_END_ENTRY;
 		opts[1] = end;
 	}
-	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
-		code = cli_exit_for_error(err);
+	if (cli_parse_options(&pa, opts, argc, argv, markdown ? "pytest-fixer report ID [--json]" :
+			      "pytest-fixer show ID [--json] [--transcript]", &code))
 		goto done;
-	}
-	if (pa.help) {
-		options_usage(markdown ? "pytest-fixer report ID [--json]" :
-			      "pytest-fixer show ID [--json] [--transcript]", opts);
-		goto done;
-	}
 	if (pa.positional.nr != 1) {
 		code = cli_exit_for_error(error_setc(ERR_USAGE, "give one session id"));
 		goto done;
 	}
-	if ((code = open_store(&st, &root)))
+	if ((err = project_store(&st, p, 0)) < 0) {
+		code = cli_exit_for_error(err == ERR_NOTFOUND ? ERR_USAGE : err);
 		goto done;
+	}
 	if (with_transcript && !json) {
 		if ((err = report_transcript_text(&md, st, pa.positional.v[0])) < 0) {
 			code = cli_exit_for_error(err == ERR_NOTFOUND ? ERR_USAGE : err);
@@ -145,47 +130,24 @@ static int show_or_report(int argc, const char **argv, int markdown)
 done:
 	json_decref(transcript);
 	json_decref(obj);
-	store_free(st);
-	buf_release(&root);
 	buf_release(&md);
 	parsed_args_release(&pa);
 	return code;
 }
 
-int cmd_show(int argc, const char **argv)
-{
-	return show_or_report(argc, argv, 0);
-}
-
-int cmd_report(int argc, const char **argv)
-{
-	return show_or_report(argc, argv, 1);
-}
-
-int cmd_cleanup(int argc, const char **argv)
+int cmd_cleanup(int argc, const char **argv, struct project *p)
 {
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	struct strvec report = STRVEC_INIT;
-	int branches = 0, code = EXIT_OK, err;
-	size_t i;
+	int branches = 0, code = EXIT_OK;
 	struct option opts[] = {
 		{ OPT_FLAG, "branches", 0, &branches, NULL, "also delete the fix branches sessions made" },
 		OPT_END_ENTRY,
 	};
 
-	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
-		code = cli_exit_for_error(err);
+	if (cli_parse_options(&pa, opts, argc, argv, "pytest-fixer cleanup [--branches]", &code))
 		goto done;
-	}
-	if (pa.help) {
-		options_usage("pytest-fixer cleanup [--branches]", opts);
-		goto done;
-	}
-	err = fix_cleanup(&report, branches);
-	for (i = 0; i < report.nr; i++)
-		printf("%s\n", report.v[i]);
-	if (err < 0)
-		code = cli_exit_for_error(err);
+	code = cli_print_report(&report, fix_cleanup(&report, p, branches));
 done:
 	strvec_clear(&report);
 	parsed_args_release(&pa);

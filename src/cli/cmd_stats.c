@@ -4,7 +4,7 @@
  */
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "fix/fix.h"
+#include "project/project.h"
 #include "store/store.h"
 #include "util/error.h"
 
@@ -102,11 +102,10 @@ static void print_table(const char *title, const struct kb_stat *st, size_t nr, 
 	}
 }
 
-int cmd_stats(int argc, const char **argv)
+int cmd_stats(int argc, const char **argv, struct project *p)
 {
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	struct store *st = NULL;
-	struct buf root = BUF_INIT;
 	struct kb_stat *by_cat = NULL, *by_tmpl = NULL;
 	size_t nr_cat = 0, nr_tmpl = 0, attempts = 0, successes = 0, i;
 	int json = 0, code = EXIT_OK, err;
@@ -115,21 +114,15 @@ int cmd_stats(int argc, const char **argv)
 		OPT_END_ENTRY,
 	};
 
-	if ((err = options_parse(&pa, opts, argc, argv)) < 0) {
-		code = cli_exit_for_error(err);
+	if (cli_parse_options(&pa, opts, argc, argv, stats_usage, &code))
 		goto done;
-	}
-	if (pa.help) {
-		options_usage(stats_usage, opts);
-		goto done;
-	}
 	if (pa.positional.nr) {
 		code = cli_exit_for_error(error_setc(ERR_USAGE, "stats takes no arguments: '%s'",
 						     pa.positional.v[0]));
 		goto done;
 	}
 	/* no database yet: nothing was recorded, which is not an error */
-	err = fix_store_open(&st, &root);
+	err = project_store(&st, p, 0);
 	if (err < 0 && err != ERR_NOTFOUND) {
 		code = cli_exit_for_error(err);
 		goto done;
@@ -157,8 +150,6 @@ int cmd_stats(int argc, const char **argv)
 done:
 	kb_stats_free(by_cat, nr_cat);
 	kb_stats_free(by_tmpl, nr_tmpl);
-	store_free(st);
-	buf_release(&root);
 	parsed_args_release(&pa);
 	return code;
 }

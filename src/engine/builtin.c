@@ -24,6 +24,7 @@
 #include "engine/engine.h"
 
 #include "fix/guard.h"
+#include "project/project.h"
 #include "pyast/pyast.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -1166,20 +1167,7 @@ static void add_target(struct ctx *c, const char *path, int line, const char *fu
 /* installed or generated code inside the project: .venv/, site-packages/, __pycache__/ */
 static int is_vendor_path(const char *path)
 {
-	const char *p = path;
-
-	while (*p) {
-		size_t len = strcspn(p, "/");
-		if ((len > 1 && p[0] == '.') ||
-		    (len == 13 && (!memcmp(p, "site-packages", 13) || !memcmp(p, "dist-packages", 13))) ||
-		    (len == 12 && !memcmp(p, "node_modules", 12)) ||
-		    (len == 11 && !memcmp(p, "__pycache__", 11)))
-			return 1;
-		p += len;
-		while (*p == '/')
-			p++;
-	}
-	return 0;
+	return !project_path_is_source(path);
 }
 
 /* never mutated: tests, and code that is not the project's */
@@ -1392,8 +1380,7 @@ static void imported_files(struct strvec *out, const char *from, const struct py
 
 static int skip_dir(const char *name)
 {
-	return name[0] == '.' || !strcmp(name, "__pycache__") || !strcmp(name, "node_modules") ||
-	       !strcmp(name, "venv") || !strcmp(name, "site-packages") || !strcmp(name, "build") ||
+	return project_dir_is_vendor(name, strlen(name)) || !strcmp(name, "build") ||
 	       !strcmp(name, "dist") || !strcmp(name, "tests") || !strcmp(name, "test");
 }
 

@@ -3,6 +3,7 @@
 #include "edit/change.h"
 #include "engine/engine.h"
 #include "fix/guard.h"
+#include "project/project.h"
 #include "pyast/pyast.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -160,9 +161,8 @@ static char *project_path(const char *root, const char *file)
 	}
 	if (!rel)
 		goto done;
-	if (strstr(rel, "site-packages/") || strstr(rel, "dist-packages/") ||
-	    !strncmp(rel, ".venv/", 6) || !strncmp(rel, "venv/", 5) || strstr(rel, "/.venv/") ||
-	    !strncmp(rel, ".tox/", 5) || edit_path_check(&abs, root, rel) < 0 || !fs_is_file(abs.ptr)) {
+	if (!project_path_is_source(rel) || edit_path_check(&abs, root, rel) < 0 ||
+	    !fs_is_file(abs.ptr)) {
 		free(rel);
 		rel = NULL;
 	}

@@ -1,6 +1,7 @@
 #include "fix/fix.h"
 
 #include "fix/session_state.h"
+#include "project/project.h"
 #include "store/store.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -13,38 +14,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-static int project_root(struct buf *root)
-{
-	struct vcs_repo *repo = NULL;
-	int err = vcs_open(&repo, ".");
-	if (err == 0) {
-		buf_reset(root);
-		buf_adds(root, vcs_workdir(repo));
-		vcs_free(repo);
-		return 0;
-	}
-	if (err != ERR_NOTFOUND)
-		return err;
-	return fs_realpath(root, ".");
-}
-
-int fix_store_open(struct store **out, struct buf *root)
-{
-	struct buf db = BUF_INIT;
-	int err;
-
-	*out = NULL;
-	if ((err = project_root(root)) < 0)
-		return err;
-	buf_addf(&db, "%s/%s/state.db", root->ptr, FIX_DIR);
-	if (!fs_is_file(db.ptr))
-		err = error_setc(ERR_NOTFOUND, "no pytest-fixer session was run in '%s'", root->ptr);
-	else
-		err = store_open(out, db.ptr);
-	buf_release(&db);
-	return err;
-}
-
 /*
  * Take the session's lock while cleaning it, so no `resume` starts in the
  * middle: the descriptor holding it, -2 when there is no lock file (nothing
@@ -56,7 +25,7 @@ static int lock_idle_session(const char *root, const char *id)
 	struct buf path = BUF_INIT;
 	int fd;
 
-	buf_addf(&path, "%s/%s/locks/%s.lock", root, FIX_DIR, id);
+	project_state_path(&path, root, PROJECT_SESSION_LOCK, id);
 	fd = open(path.ptr, O_RDWR | O_CLOEXEC);
 	buf_release(&path);
 	if (fd < 0)
@@ -68,15 +37,14 @@ static int lock_idle_session(const char *root, const char *id)
 	return fd;
 }
 
-static void delete_branches(struct strvec *report, struct store *st, const char *root,
+static void delete_branches(struct strvec *report, struct store *st, struct vcs_repo *repo,
 			    const char *session)
 {
-	struct vcs_repo *repo = NULL;
 	struct failure_row *rows = NULL;
 	struct buf current = BUF_INIT;
 	size_t nr = 0, i;
 
-	if (vcs_open(&repo, root) < 0)
+	if (!repo)
 		return;
 	vcs_head_branch(&current, repo);
 	if (store_failure_list(&rows, &nr, st, session) == 0) {
@@ -111,20 +79,28 @@ static void delete_branches(struct strvec *report, struct store *st, const char 
 	}
 	failure_rows_free(rows, nr);
 	buf_release(&current);
-	vcs_free(repo);
+}
+
+/* a line per `removed` name ("removed EACH 'name'"), and one for `err` ("could not remove every EVERY") */
+static void report_removed(struct strvec *report, struct strvec *removed, int err, const char *every,
+			   const char *each)
+{
+	size_t i;
+
+	if (err < 0)
+		strvec_pushf(report, "could not remove every %s: %s", every, error_last());
+	for (i = 0; i < removed->nr; i++)
+		strvec_pushf(report, "removed %s '%s'", each, removed->v[i]);
+	strvec_clear(removed);
 }
 
 /* the temporary directories under $TMPDIR of pytest-fixer processes that are gone */
 static void remove_stale_tmp(struct strvec *report)
 {
 	struct strvec removed = STRVEC_INIT;
-	size_t i;
+	int err = fs_remove_stale_tmp(&removed);
 
-	if (fs_remove_stale_tmp(&removed) < 0)
-		strvec_pushf(report, "could not remove every temporary directory: %s", error_last());
-	for (i = 0; i < removed.nr; i++)
-		strvec_pushf(report, "removed temporary directory '%s'", removed.v[i]);
-	strvec_clear(&removed);
+	report_removed(report, &removed, err, "temporary directory", "temporary directory");
 }
 
 /*
@@ -132,22 +108,15 @@ static void remove_stale_tmp(struct strvec *report)
  * it writes one (only called with the project lock held: no run of ours
  * writes them now). The index's lock and other refs' are never ours.
  */
-static void remove_branch_locks(struct strvec *report, const char *root)
+static void remove_branch_locks(struct strvec *report, struct vcs_repo *repo)
 {
-	struct vcs_repo *repo = NULL;
 	struct strvec removed = STRVEC_INIT;
-	size_t i;
+	int err;
 
-	if (vcs_open(&repo, root) < 0) {
-		error_clear();
+	if (!repo)
 		return;
-	}
-	if (vcs_branch_locks_remove(&removed, repo, FIX_BRANCH_PREFIX) < 0)
-		strvec_pushf(report, "could not remove every stale branch lock: %s", error_last());
-	for (i = 0; i < removed.nr; i++)
-		strvec_pushf(report, "removed stale lock '%s'", removed.v[i]);
-	strvec_clear(&removed);
-	vcs_free(repo);
+	err = vcs_branch_locks_remove(&removed, repo, FIX_BRANCH_PREFIX);
+	report_removed(report, &removed, err, "stale branch lock", "stale lock");
 }
 
 /* the private checkouts of `reproduce` runs (only called with the project lock held) */
@@ -155,23 +124,23 @@ static void remove_repro_checkouts(struct strvec *report, const char *root)
 {
 	struct buf dir = BUF_INIT;
 
-	buf_addf(&dir, "%s/%s/repro", root, FIX_DIR);
+	project_state_path(&dir, root, PROJECT_REPRO, NULL);
 	if (fs_is_dir(dir.ptr) && fs_remove_tree(dir.ptr) == 0)
 		strvec_pushf(report, "removed '%s'", dir.ptr);
 	buf_release(&dir);
 }
 
-int fix_cleanup(struct strvec *report, int branches)
+int fix_cleanup(struct strvec *report, struct project *p, int branches)
 {
 	struct store *st = NULL;
-	struct buf root = BUF_INIT, dir = BUF_INIT;
+	struct buf dir = BUF_INIT;
 	struct session_row *rows = NULL;
 	size_t nr = 0, i, j;
 	int project_fd = -1;
 	int err;
 
 	remove_stale_tmp(report);
-	if ((err = fix_store_open(&st, &root)) < 0) {
+	if ((err = project_store(&st, p, 0)) < 0) {
 		if (err == ERR_NOTFOUND) {
 			if (!report->nr)
 				strvec_push(report, "nothing to clean up");
@@ -184,12 +153,12 @@ int fix_cleanup(struct strvec *report, int branches)
 	 * that is left is ours to remove. Without it, one does, and a session
 	 * of it may not have its own lock yet.
 	 */
-	if (fix_project_lock(&project_fd, root.ptr, 0) < 0) {
+	if (fix_project_lock(&project_fd, p->root, 0) < 0) {
 		error_clear();
 	} else {
-		remove_repro_checkouts(report, root.ptr);
-		remove_branch_locks(report, root.ptr);
-		if ((err = fix_apply_recover(report, root.ptr)) < 0)
+		remove_repro_checkouts(report, p->root);
+		remove_branch_locks(report, p->repo);
+		if ((err = fix_apply_recover(report, p->root)) < 0)
 			goto done;
 	}
 	if ((err = store_session_list(&rows, &nr, st)) < 0)
@@ -198,7 +167,7 @@ int fix_cleanup(struct strvec *report, int branches)
 		struct strvec trees = STRVEC_INIT;
 		const struct session_row *r = &rows[i];
 
-		int lock = lock_idle_session(root.ptr, r->id);
+		int lock = lock_idle_session(p->root, r->id);
 
 		if (lock == -1 || (lock == -2 && project_fd < 0)) {
 			strvec_pushf(report, "session %s is running: left alone", r->id);
@@ -212,8 +181,7 @@ int fix_cleanup(struct strvec *report, int branches)
 			}
 		}
 		strvec_clear(&trees);
-		buf_reset(&dir);
-		buf_addf(&dir, "%s/%s/worktrees/%s", root.ptr, FIX_DIR, r->id);
+		project_state_path(&dir, p->root, PROJECT_WORKTREES, r->id);
 		if (fs_is_dir(dir.ptr) && fs_remove_tree(dir.ptr) == 0)
 			strvec_pushf(report, "removed '%s'", dir.ptr);
 		if (r->state == SESSION_RUNNING || r->state == SESSION_INITIALIZING) {
@@ -223,7 +191,7 @@ int fix_cleanup(struct strvec *report, int branches)
 					     "('pytest-fixer resume %s' continues it)", r->id, r->id);
 		}
 		if (branches)
-			delete_branches(report, st, root.ptr, r->id);
+			delete_branches(report, st, p->repo, r->id);
 		if (lock >= 0)
 			close(lock);
 	}
@@ -233,10 +201,8 @@ done:
 	for (i = 0; i < nr; i++)
 		session_row_release(&rows[i]);
 	free(rows);
-	store_free(st);
 	if (project_fd >= 0)
 		close(project_fd);
-	buf_release(&root);
 	buf_release(&dir);
 	return err;
 }

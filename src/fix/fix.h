@@ -14,11 +14,10 @@
  * working tree, index, HEAD and branches are not touched, unless --apply
  * asks for the verified changes to be applied at the end.
  *
- * Sessions live in .pytest-fixer/state.db with their failures, attempts
- * and state; reports in .pytest-fixer/reports/<id>.md.
+ * Sessions live in the project's store (project/project.h) with their
+ * failures, attempts and state; reports in .pytest-fixer/reports/<id>.md.
  */
 
-#define FIX_DIR ".pytest-fixer"
 #define FIX_DEFAULT_MAX_RETRIES 3
 #define FIX_DEFAULT_VERIFY_RUNS 2
 #define FIX_DEFAULT_MAX_CANDIDATES 60
@@ -172,7 +171,6 @@ struct fix_failure_result {
  */
 struct fix_result {
 	char session[40];
-	char *root;                   /* the project's root, or NULL */
 	size_t total, fixed, unfixed;
 	int interrupted;
 	/* --apply could not put the fixes in the working tree (they stay on their branches) */
@@ -182,39 +180,32 @@ struct fix_result {
 };
 void fix_result_release(struct fix_result *r);
 
-/* Start a session in the current directory's project; `hooks` may be NULL. */
-int fix_run(struct fix_result *out, const struct fix_options *opts, const struct fix_hooks *hooks);
-/* Continue a PAUSED (or crashed) session. */
-int fix_resume(struct fix_result *out, const char *id, const struct fix_options *opts,
-	       const struct fix_hooks *hooks);
+struct project;
+/* Start a session in the project; `hooks` may be NULL. */
+int fix_run(struct fix_result *out, struct project *p, const struct fix_options *opts,
+	    const struct fix_hooks *hooks);
+/* Continue a PAUSED (or crashed) session of the project. */
+int fix_resume(struct fix_result *out, struct project *p, const char *id,
+	       const struct fix_options *opts, const struct fix_hooks *hooks);
 
 /*
  * The project lock: one fix, resume or reproduce at a time in a project
- * (an flock on FIX_DIR/FIX_PROJECT_LOCK, with the holder's pid in it).
+ * (an flock on PROJECT_LOCK, .pytest-fixer/fix.lock, with the holder's pid in it).
  * Taken before a session is written; `out` is the descriptor holding it,
  * closed by the caller to let it go. Held by another process: ERR_CONFLICT
  * "another fix is running in this project (pid N)", or with `wait`, polled
  * every FIX_LOCK_POLL_MS until it is free (ERR_INTERRUPTED on a signal).
  */
-#define FIX_PROJECT_LOCK "fix.lock"
 #define FIX_LOCK_POLL_MS 100
 int fix_project_lock(int *out, const char *root, int wait);
 /*
  * Finish what an `--apply` killed between its renames left (its journal,
- * FIX_DIR/FIX_APPLY_JOURNAL: see fs_batch_recover), with the project lock
+ * PROJECT_APPLY_JOURNAL: see fs_batch_recover), with the project lock
  * held; what was restored goes into `report`.
  */
-#define FIX_APPLY_JOURNAL "apply-journal"
 int fix_apply_recover(struct strvec *report, const char *root);
 /* the same, saying on stderr what was restored */
 int fix_apply_recover_logged(const char *root);
-
-/*
- * The project of the current directory (the git work tree, or the directory
- * itself) and its store. ERR_NOTFOUND when no session was ever run there.
- */
-struct store;
-int fix_store_open(struct store **out, struct buf *root);
 
 /*
  * Remove what sessions left behind: work directories, stale locks; sessions
@@ -222,6 +213,6 @@ int fix_store_open(struct store **out, struct buf *root);
  * branches sessions created are deleted too. A summary line per action goes
  * into `report`.
  */
-int fix_cleanup(struct strvec *report, int branches);
+int fix_cleanup(struct strvec *report, struct project *p, int branches);
 
 #endif

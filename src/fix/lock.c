@@ -1,11 +1,12 @@
 /*
  * The project lock: one fix, resume or reproduce at a time in a project.
- * An flock on .pytest-fixer/FIX_PROJECT_LOCK, which holds the pid of the
+ * An flock on PROJECT_LOCK (.pytest-fixer/fix.lock), which holds the pid of the
  * process that has it (for the message of the one that does not). The file
  * stays: unlinking a locked file would let two processes lock two files.
  */
 #include "fix/fix.h"
 
+#include "project/project.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -48,10 +49,10 @@ int fix_project_lock(int *out, const char *root, int wait)
 	int err = 0;
 
 	*out = -1;
-	buf_addf(&path, "%s/%s", root, FIX_DIR);
+	project_state_path(&path, root, PROJECT_STATE_DIR, NULL);
 	if ((err = fs_mkdir_p(path.ptr, 0755)) < 0)
 		goto done;
-	buf_addf(&path, "/%s", FIX_PROJECT_LOCK);
+	project_state_path(&path, root, PROJECT_LOCK, NULL);
 	if ((fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
 		err = error_errno("cannot open '%s'", path.ptr);
 		goto done;
@@ -104,7 +105,7 @@ int fix_apply_recover(struct strvec *report, const char *root)
 	struct buf journal = BUF_INIT;
 	int err;
 
-	buf_addf(&journal, "%s/%s/%s", root, FIX_DIR, FIX_APPLY_JOURNAL);
+	project_state_path(&journal, root, PROJECT_APPLY_JOURNAL, NULL);
 	err = fs_batch_recover(report, root, journal.ptr);
 	buf_release(&journal);
 	return err;

@@ -4,6 +4,7 @@
 #include "fix/session_state.h"
 #include "fix/validate.h"
 #include "llm/llm.h"
+#include "project/project.h"
 #include "report/report.h"
 #include "runner/pytest.h"
 #include "runner/result_json.h"
@@ -36,14 +37,15 @@
 /* Everything one session run holds. */
 struct session {
 	const struct fix_options *opts;
-	const struct fix_hooks *hooks;    /* may be NULL */
 	const struct engine_ops *engines[FIX_MAX_ENGINES];  /* tried in turn on a failure */
 	size_t nr_engines;
-	struct vcs_repo *repo;            /* NULL: not a git repository */
+	const struct fix_hooks *hooks;    /* may be NULL */
+	struct project *project;
+	struct vcs_repo *repo;            /* the project's (borrowed); NULL: not a git repository */
 	char root[4096];                  /* the user's project */
 	char base[VCS_OID_HEXSZ + 1];     /* the commit fixes are made from ("" without git) */
 	char tip[VCS_OID_HEXSZ + 1];      /* --branch: the branch's current commit */
-	struct store *store;
+	struct store *store;              /* the project's (borrowed) */
 	struct session_row row;
 	int lock_fd;
 	int project_fd;                   /* the project lock (fix_project_lock), or -1 */
@@ -162,43 +164,27 @@ static json_t *options_json(const struct fix_options *o)
 
 static int open_project(struct session *s)
 {
-	struct buf path = BUF_INIT;
 	int err;
 
-	err = vcs_open(&s->repo, ".");
-	if (err == ERR_NOTFOUND) {
-		s->repo = NULL;
-		if ((err = fs_realpath(&path, ".")) < 0)
-			goto done;
-		snprintf(s->root, sizeof(s->root), "%s", path.ptr);
+	s->repo = s->project->repo;
+	snprintf(s->root, sizeof(s->root), "%s", s->project->root);
+	if (!s->repo) {
 		log_info("'%s' is not a git repository: working on a temporary copy", s->root);
-	} else if (err < 0) {
-		goto done;
 	} else {
-		snprintf(s->root, sizeof(s->root), "%s", vcs_workdir(s->repo));
-		if ((err = vcs_head_commit(s->base, s->repo)) == ERR_NOTFOUND) {
-			err = error_setc(ERR_USAGE, "the repository '%s' has no commit yet: "
-					 "commit the project first", s->root);
-			goto done;
-		} else if (err < 0) {
-			goto done;
-		}
+		if ((err = vcs_head_commit(s->base, s->repo)) == ERR_NOTFOUND)
+			return error_setc(ERR_USAGE, "the repository '%s' has no commit yet: "
+					  "commit the project first", s->root);
+		else if (err < 0)
+			return err;
 		if (s->opts->repro.base &&
 		    (err = vcs_branch_target(s->base, s->repo, s->opts->repro.base)) < 0) {
 			if (err == ERR_NOTFOUND)
 				err = error_setc(ERR_USAGE, "no branch '%s' to make the fixes from",
 						 s->opts->repro.base);
-			goto done;
+			return err;
 		}
-		if ((err = vcs_exclude(s->repo, "/" FIX_DIR "/")) < 0)
-			goto done;
 	}
-	buf_reset(&path);
-	buf_addf(&path, "%s/%s/state.db", s->root, FIX_DIR);
-	err = store_open(&s->store, path.ptr);
-done:
-	buf_release(&path);
-	return err;
+	return project_store(&s->store, s->project, 1);
 }
 
 /* A session is held by the process that runs it: a lock on a file of its own. */
@@ -207,10 +193,10 @@ static int lock_session(struct session *s)
 	struct buf path = BUF_INIT;
 	int err = 0;
 
-	buf_addf(&path, "%s/%s/locks", s->root, FIX_DIR);
+	project_state_path(&path, s->root, PROJECT_SESSION_LOCKS, NULL);
 	if ((err = fs_mkdir_p(path.ptr, 0755)) < 0)
 		goto done;
-	buf_addf(&path, "/%s.lock", s->row.id);
+	project_state_path(&path, s->root, PROJECT_SESSION_LOCK, s->row.id);
 	s->lock_fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (s->lock_fd < 0) {
 		err = error_errno("cannot open '%s'", path.ptr);
@@ -226,9 +212,6 @@ done:
 	buf_release(&path);
 	return err;
 }
-
-static const char *const copy_skip[] = { ".git", FIX_DIR, ".venv", "venv", ".tox",
-					 ".pytest_cache", "__pycache__", NULL };
 
 /*
  * A reproduction test that the base commit does not have: copied from the
@@ -247,14 +230,16 @@ static int carry_files(struct session *s, const char *dir)
 
 static int make_work_dirs(struct session *s, int jobs, const char *commit)
 {
+	struct strvec skip = STRVEC_INIT;
 	int j, err = 0;
 
-	buf_reset(&s->work);
-	buf_addf(&s->work, "%s/%s/worktrees/%s", s->root, FIX_DIR, s->row.id);
+	project_state_path(&s->work, s->root, PROJECT_WORKTREES, s->row.id);
 	fs_remove_tree(s->work.ptr);   /* left by a killed run */
 	if ((err = fs_mkdir_p(s->work.ptr, 0755)) < 0)
 		return err;
-	for (j = 0; j < jobs; j++) {
+	if (!s->repo)
+		project_vendor_dirs(&skip, s->root);
+	for (j = 0; j < jobs && !err; j++) {
 		struct buf dir = BUF_INIT;
 		buf_addf(&dir, "%s/job-%d", s->work.ptr, j);
 		store_worktree_add(s->store, s->row.id, dir.ptr);
@@ -263,16 +248,17 @@ static int make_work_dirs(struct session *s, int jobs, const char *commit)
 			if (!err)
 				err = vcs_open(&s->job_repos[j], s->root);
 		} else {
-			err = fs_copy_tree(s->root, dir.ptr, copy_skip);
+			err = fs_copy_tree(s->root, dir.ptr, skip.v);
 		}
 		if (!err)
 			err = carry_files(s, dir.ptr);
 		strvec_push(&s->job_dirs, dir.ptr);
 		buf_release(&dir);
 		if (err < 0)
-			return error_prefix(err, "cannot prepare a work directory");
+			err = error_prefix(err, "cannot prepare a work directory");
 	}
-	return 0;
+	strvec_clear(&skip);
+	return err;
 }
 
 static void remove_work_dirs(struct session *s)
@@ -591,7 +577,8 @@ static void job_setup(struct job *job, struct session *s, int k, const struct ca
 	job->target = f;
 	job->err = 0;
 	memset(&job->gates, 0, sizeof(job->gates));
-	job->gates.pytest_cmd = s->opts->pytest_cmd ? s->opts->pytest_cmd : pytest_command_in_use();
+	job->gates.pytest_cmd = s->opts->pytest_cmd ? s->opts->pytest_cmd :
+		pytest_choice_text(s->project->pytest);
 	job->gates.venv_root = s->root;
 	job->gates.test_timeout = gate_timeout(s);
 	job->gates.verify_runs = s->opts->verify_runs;
@@ -895,6 +882,7 @@ static int run_baseline(struct session *s)
 	po.root = s->job_dirs.v[0];
 	po.venv_root = s->root;
 	po.command = s->opts->pytest_cmd;
+	po.choice = s->project->pytest;
 	po.test_timeout = s->opts->test_timeout;
 	po.every_test = 1;
 	if ((err = pytest_run(&res, &po)) < 0)
@@ -1030,8 +1018,7 @@ static int apply_to_worktree(struct session *s)
 			buf_release(&what);
 		}
 	}
-	buf_reset(&where);
-	buf_addf(&where, "%s/%s/%s", s->root, FIX_DIR, FIX_APPLY_JOURNAL);
+	project_state_path(&where, s->root, PROJECT_APPLY_JOURNAL, NULL);
 	batch.root = s->root;
 	batch.journal = where.ptr;
 	if (!err && (err = fs_batch_commit(&batch)) < 0)
@@ -1150,8 +1137,6 @@ static void session_release(struct session *s)
 	session_row_release(&s->row);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
-	store_free(s->store);
-	vcs_free(s->repo);
 	if (s->project_fd >= 0)
 		close(s->project_fd);
 }
@@ -1185,10 +1170,11 @@ static int finish(struct session *s, struct fix_result *out, int err)
 	return err;
 }
 
-static void session_init(struct session *s, const struct fix_options *opts,
+static void session_init(struct session *s, struct project *p, const struct fix_options *opts,
 			 const struct fix_hooks *hooks)
 {
 	memset(s, 0, sizeof(*s));
+	s->project = p;
 	s->opts = opts;
 	s->hooks = hooks;
 	s->lock_fd = -1;
@@ -1245,7 +1231,6 @@ static void result_fill(struct fix_result *out, struct session *s)
 	struct attempt_row *att = NULL;
 	size_t nr = 0, nr_att = 0, i, j;
 
-	out->root = xstrdup(s->root);
 	if (store_failure_list(&rows, &nr, s->store, s->row.id) < 0 ||
 	    store_attempt_list(&att, &nr_att, s->store, s->row.id) < 0) {
 		log_warn("cannot read the session back: %s", error_last());
@@ -1306,11 +1291,11 @@ void fix_result_release(struct fix_result *r)
 		fix_attempt_result_release(&f->win);
 	}
 	free(r->failures);
-	free(r->root);
 	memset(r, 0, sizeof(*r));
 }
 
-int fix_run(struct fix_result *out, const struct fix_options *opts, const struct fix_hooks *hooks)
+int fix_run(struct fix_result *out, struct project *project, const struct fix_options *opts,
+	    const struct fix_hooks *hooks)
 {
 	struct session s;
 	json_t *oj = options_json(opts);
@@ -1318,7 +1303,7 @@ int fix_run(struct fix_result *out, const struct fix_options *opts, const struct
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	session_init(&s, opts, hooks);
+	session_init(&s, project, opts, hooks);
 	if ((err = choose_engines(&s)) < 0)
 		goto done;
 	if ((err = open_project(&s)) < 0)
@@ -1456,8 +1441,8 @@ static void options_from_json(struct fix_options *o, struct stored_options *so, 
 	json_decref(j);
 }
 
-int fix_resume(struct fix_result *out, const char *id, const struct fix_options *given,
-	       const struct fix_hooks *hooks)
+int fix_resume(struct fix_result *out, struct project *project, const char *id,
+	       const struct fix_options *given, const struct fix_hooks *hooks)
 {
 	struct session s;
 	struct fix_options opts = *given;
@@ -1465,7 +1450,7 @@ int fix_resume(struct fix_result *out, const char *id, const struct fix_options 
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	session_init(&s, &opts, hooks);
+	session_init(&s, project, &opts, hooks);
 	if ((err = open_project(&s)) < 0)
 		goto done;
 	if (!opts.repro.project_locked &&

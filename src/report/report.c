@@ -1,7 +1,7 @@
 #include "report/report.h"
 
-#include "fix/fix.h"
 #include "fix/session_state.h"
+#include "project/project.h"
 #include "runner/result_json.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -452,13 +452,12 @@ int report_write_session(struct buf *path, struct store *st, const char *id, con
 	struct buf dir = BUF_INIT;
 	int err;
 
-	buf_addf(&dir, "%s/%s/reports", root, FIX_DIR);
+	project_state_path(&dir, root, PROJECT_REPORT, NULL);
 	if ((err = fs_mkdir_p(dir.ptr, 0755)) < 0)
 		goto done;
 	if ((err = report_session_markdown(&md, st, id)) < 0)
 		goto done;
-	buf_reset(path);
-	buf_addf(path, "%s/%s.md", dir.ptr, id);
+	project_state_path(path, root, PROJECT_REPORT, id);
 	err = fs_write_atomic(path->ptr, md.ptr, md.len, 0644);
 done:
 	buf_release(&md);

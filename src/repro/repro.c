@@ -1,6 +1,7 @@
 #include "repro/repro.h"
 
 #include "github/github.h"
+#include "project/project.h"
 #include "repro/info.h"
 #include "repro/repro_report.h"
 #include "repro/stress.h"
@@ -104,7 +105,6 @@ static void run_release(struct repro_run *r)
 		target_release(&r->targets[i]);
 	free(r->targets);
 	repro_info_release(&r->info);
-	vcs_free(r->repo);
 	if (r->checkout.len)
 		fs_remove_tree(r->checkout.ptr);
 	buf_release(&r->checkout);
@@ -169,12 +169,10 @@ static int open_project(struct repro_run *r)
 	size_t i;
 	int err;
 
-	if ((err = vcs_open(&r->repo, ".")) == ERR_NOTFOUND)
+	if (!(r->repo = r->project->repo))
 		return error_setc(ERR_USAGE, "reproduce needs a git repository: the fix goes on a "
 				  "branch made from main");
-	if (err < 0)
-		return err;
-	snprintf(r->root, sizeof(r->root), "%s", vcs_workdir(r->repo));
+	snprintf(r->root, sizeof(r->root), "%s", r->project->root);
 	if ((err = fix_project_lock(&r->lock_fd, r->root, o->fix.wait)) < 0)
 		return err;
 	if (o->base) {
@@ -202,9 +200,10 @@ static int open_project(struct repro_run *r)
 			snprintf(r->base_name, sizeof(r->base_name), "%s", head.len ? head.ptr : "HEAD");
 		}
 	}
-	if ((err = vcs_exclude(r->repo, "/" FIX_DIR "/")) < 0)
+	if ((err = project_exclude(r->project)) < 0)
 		goto done;
-	buf_addf(&r->checkout, "%s/%s/repro/%s-%d", r->root, FIX_DIR, r->stamp, (int)getpid());
+	project_state_path(&r->checkout, r->root, PROJECT_REPRO, NULL);
+	buf_addf(&r->checkout, "/%s-%d", r->stamp, (int)getpid());
 	fs_remove_tree(r->checkout.ptr);
 	if ((err = vcs_checkout_to(r->repo, r->base_commit, r->checkout.ptr)) < 0)
 		err = error_prefix(err, "cannot check out '%s'", r->base_name);
@@ -445,6 +444,7 @@ static void pytest_options_for(struct pytest_options *po, const struct repro_run
 	po->root = r->checkout.ptr;
 	po->venv_root = r->root;
 	po->command = r->o->fix.pytest_cmd;
+	po->choice = r->project->pytest;
 	po->paths = paths;
 	po->test_timeout = r->o->fix.test_timeout;
 }
@@ -684,6 +684,7 @@ static void stress_options_for(struct stress_options *so, const struct repro_run
 	so->root = r->checkout.ptr;
 	so->venv_root = r->root;
 	so->pytest_cmd = r->o->fix.pytest_cmd;
+	so->pytest_choice = r->project->pytest;
 	so->targets = targets;
 	so->iterations = r->o->iterations;
 	so->time_limit = r->o->time_limit;
@@ -887,7 +888,7 @@ static int run_fix(struct repro_run *r)
 	fo.verify_runs = r->verify_runs - 1;
 	log_info("fixing %zu failure%s on '%s' (from '%s'), each fix verified by %d passing runs",
 		 n, n == 1 ? "" : "s", branch.ptr, r->base_name, r->verify_runs);
-	err = fix_run(&out, &fo, &hooks);
+	err = fix_run(&out, r->project, &fo, &hooks);
 	if (*out.session)
 		r->session = xstrdup(out.session);
 	if (out.interrupted || err == ERR_INTERRUPTED)
@@ -1173,7 +1174,7 @@ done:
 	return err;
 }
 
-int repro_run(struct repro_outcome *out, const struct repro_options *o)
+int repro_run(struct repro_outcome *out, struct project *p, const struct repro_options *o)
 {
 	struct repro_run r;
 	int err, werr;
@@ -1181,6 +1182,7 @@ int repro_run(struct repro_outcome *out, const struct repro_options *o)
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
 	r.lock_fd = -1;
+	r.project = p;
 	r.o = o;
 	r.started = now_seconds();
 	r.wall_start = time(NULL);

@@ -88,7 +88,7 @@ void repro_options_init(struct repro_options *o);
 void repro_outcome_release(struct repro_outcome *o);
 
 /*
- * Run a reproduction in the current directory's git repository. Returns 0
+ * Run a reproduction in the project (a git repository). Returns 0
  * when it ran to the end (whatever the status; the report is written),
  * ERR_USAGE for bad input (info.json, a log without a recognisable
  * failure, a URL that is not GitHub Actions, a missing branch: a report
@@ -96,7 +96,8 @@ void repro_outcome_release(struct repro_outcome *o);
  * ERR_INTERRUPTED on Ctrl-C (the report says so), other codes when the
  * tests could not be run.
  */
-int repro_run(struct repro_outcome *out, const struct repro_options *o);
+struct project;
+int repro_run(struct repro_outcome *out, struct project *p, const struct repro_options *o);
 
 /* "Flaky login test on 3.12!" -> "flaky-login-test-on-3-12", at most REPRO_SLUG_MAX bytes */
 void repro_slug(struct buf *out, const char *text);

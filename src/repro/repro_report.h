@@ -40,7 +40,8 @@ struct repro_run {
 	const struct repro_options *o;
 	struct repro_info info;
 	struct buf info_text;       /* info.json as the user wrote it */
-	struct vcs_repo *repo;
+	struct project *project;
+	struct vcs_repo *repo;      /* the project's (borrowed) */
 	char root[4096];
 	int lock_fd;                /* the project lock (fix_project_lock), or -1 */
 	char base_name[256];

@@ -825,6 +825,7 @@ static int setup_open(struct setup *s, const struct stress_options *o)
 	popts.root = o->root;
 	popts.venv_root = o->venv_root;
 	popts.command = o->pytest_cmd;
+	popts.choice = o->pytest_choice;
 	if ((err = pytest_resolve_command(&s->cmd, &popts)) < 0)
 		return err;
 	if ((err = fs_mkdtemp(&s->dir, "pytest-fixer-stress")) < 0)

@@ -52,9 +52,10 @@ struct stress_options {
 	int random_order;                /* shuffle each iteration (seed + global iteration index) */
 	unsigned long seed;              /* base seed; 0: from the clock (reported) */
 	double test_timeout;             /* seconds per test; 0: none */
+	struct pytest_choice *pytest_choice;  /* the project's remembered command; NULL: search */
 };
 #define STRESS_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, STRESS_DEFAULT_ITERATIONS, \
-			      STRESS_DEFAULT_TIME_LIMIT, 0, 0, 0, PYTEST_DEFAULT_TEST_TIMEOUT }
+			      STRESS_DEFAULT_TIME_LIMIT, 0, 0, 0, PYTEST_DEFAULT_TEST_TIMEOUT, NULL }
 
 struct stress_result {
 	int iterations;                  /* completed */

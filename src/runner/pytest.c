@@ -21,18 +21,66 @@
 #define STDERR_TAIL_SHOWN 4000
 #define PYTEST_OUTPUT_BATCH_MS 20   /* pytest's dots need not wake us one by one */
 
-/* the command chosen by the first run, shared by the threads of a fix session */
-static pthread_mutex_t chosen_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct strvec chosen = STRVEC_INIT;
-static char *chosen_text;
+struct pytest_choice {
+	pthread_mutex_t lock;
+	struct strvec words;   /* empty until a run chose */
+	char *text;            /* set once, with words */
+};
 
-const char *pytest_command_in_use(void)
+struct pytest_choice *pytest_choice_new(void)
+{
+	struct pytest_choice *c = xcalloc(1, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	strvec_init(&c->words);
+	return c;
+}
+
+void pytest_choice_free(struct pytest_choice *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	strvec_clear(&c->words);
+	free(c->text);
+	free(c);
+}
+
+const char *pytest_choice_text(struct pytest_choice *c)
 {
 	const char *text;
-	pthread_mutex_lock(&chosen_lock);
-	text = chosen_text;
-	pthread_mutex_unlock(&chosen_lock);
+	if (!c)
+		return NULL;
+	pthread_mutex_lock(&c->lock);
+	text = c->text;
+	pthread_mutex_unlock(&c->lock);
 	return text;
+}
+
+/* the words chosen earlier pushed onto `out` (nothing without a choice); 1 if there were */
+static int choice_words(struct strvec *out, struct pytest_choice *c)
+{
+	size_t before = out->nr;
+	if (!c)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	if (c->words.nr)
+		strvec_pushv(out, c->words.v);
+	pthread_mutex_unlock(&c->lock);
+	return out->nr > before;
+}
+
+/* remember `cmd` (the words of `text`) unless a choice was made meanwhile */
+static void choice_set(struct pytest_choice *c, const struct strvec *cmd, const char *text)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (!c->words.nr) {
+		strvec_pushv(&c->words, cmd->v);
+		c->text = xstrdup(text);
+		log_debug("using '%s'", c->text);
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* The private directory of one pytest_run(): the plugin, records, skip file. */
@@ -436,12 +484,9 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts)
 		workdir_remove(&w);
 		return err;
 	}
-	pthread_mutex_lock(&chosen_lock);
-	if (chosen.nr)
-		strvec_push(&cands, chosen_text);
-	pthread_mutex_unlock(&chosen_lock);
-	if (cands.nr) {
-		/* chosen by an earlier run */
+	if (pytest_choice_text(opts->choice)) {
+		/* chosen by an earlier run of the project */
+		strvec_push(&cands, pytest_choice_text(opts->choice));
 	} else if (opts->command || (named && *named)) {
 		strvec_push(&cands, opts->command ? opts->command : named);
 	} else {
@@ -469,13 +514,8 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts)
 			buf_release(&why);
 			continue;
 		}
-		pthread_mutex_lock(&chosen_lock);
-		if (!chosen.nr && err != ERR_NOTFOUND) {
-			strvec_pushv(&chosen, cmd.v);
-			chosen_text = xstrdup(cands.v[i]);
-			log_debug("using '%s'", chosen_text);
-		}
-		pthread_mutex_unlock(&chosen_lock);
+		if (err != ERR_NOTFOUND)
+			choice_set(opts->choice, &cmd, cands.v[i]);
 		strvec_clear(&cmd);
 		buf_release(&why);
 		break;
@@ -496,11 +536,7 @@ int pytest_resolve_command(struct strvec *out, const struct pytest_options *opts
 	size_t i;
 	int err = ERR_NOTFOUND;
 
-	pthread_mutex_lock(&chosen_lock);
-	if (chosen.nr)
-		strvec_pushv(out, chosen.v);
-	pthread_mutex_unlock(&chosen_lock);
-	if (out->nr)
+	if (choice_words(out, opts->choice))
 		return 0;
 	if (opts->command || (named && *named)) {
 		if ((err = strvec_split_command(out, opts->command ? opts->command : named)) < 0)
@@ -536,14 +572,9 @@ int pytest_resolve_command(struct strvec *out, const struct pytest_options *opts
 			break;
 		}
 		if (ok) {
-			pthread_mutex_lock(&chosen_lock);
-			if (!chosen.nr) {
-				strvec_pushv(&chosen, cmd.v);
-				chosen_text = xstrdup(cands.v[i]);
-				log_debug("using '%s'", chosen_text);
-			}
-			strvec_pushv(out, chosen.v);
-			pthread_mutex_unlock(&chosen_lock);
+			choice_set(opts->choice, &cmd, cands.v[i]);
+			if (!choice_words(out, opts->choice))
+				strvec_pushv(out, cmd.v);
 			strvec_clear(&cmd);
 			err = 0;
 			break;

@@ -10,8 +10,9 @@
  * Finding pytest: the command named by the caller (--pytest, else
  * PYTEST_FIXER_PYTEST) is used as it is; otherwise the first of the
  * project's .venv/venv, $VIRTUAL_ENV, python3 on PATH, /usr/bin/python3
- * (each as "-m pytest") and pytest on PATH that can import pytest. The choice is remembered for the
- * rest of the process.
+ * (each as "-m pytest") and pytest on PATH that can import pytest. The
+ * choice is remembered in the caller's struct pytest_choice (one per
+ * project), when it gives one.
  *
  * Each test is bounded by `test_timeout`: first by a SIGALRM in the plugin
  * (the test fails with a Timeout and the run goes on), and if that cannot
@@ -40,8 +41,9 @@ struct pytest_options {
 	 * addopts or PYTEST_ADDOPTS (both honoured otherwise): the fix gates
 	 */
 	int every_test;
+	struct pytest_choice *choice;     /* the project's remembered command; NULL: search each time */
 };
-#define PYTEST_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, 0, 0 }
+#define PYTEST_OPTIONS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, 0, 0, NULL }
 
 /*
  * Run the tests and fill `out` (TEST_RESULT_INIT; the caller releases it).
@@ -56,11 +58,11 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts);
 /*
  * The pytest command pytest_run() would use, as words pushed onto `out`
  * (owned by the caller), for callers that build their own pytest argv:
- * the command chosen by an earlier run, else the one named (opts->command,
+ * the command in opts->choice, else the one named (opts->command,
  * then PYTEST_FIXER_PYTEST), else the first candidate of the search above
- * whose "--version" succeeds, which is then remembered as pytest_run()'s
- * choice. ERR_NOTFOUND when none can import pytest, ERR_INTERRUPTED on
- * SIGINT/SIGTERM. Only root, venv_root and command of `opts` are read.
+ * whose "--version" succeeds, which is then remembered in opts->choice.
+ * ERR_NOTFOUND when none can import pytest, ERR_INTERRUPTED on
+ * SIGINT/SIGTERM. Only root, venv_root, command and choice of `opts` are read.
  */
 int pytest_resolve_command(struct strvec *out, const struct pytest_options *opts);
 
@@ -68,7 +70,16 @@ int pytest_resolve_command(struct strvec *out, const struct pytest_options *opts
 struct proc_result;
 void pytest_add_output_tail(struct buf *msg, const struct proc_result *pr);
 
-/* the pytest command chosen (borrowed, NULL before the first run) */
-const char *pytest_command_in_use(void);
+/*
+ * The pytest command one project settled on: the first run that finds a
+ * working one records it, later runs given the same choice use it. Owned
+ * by the project (project/project.h), shared by the threads of a session;
+ * created empty, freed with pytest_choice_free() (NULL is a no-op).
+ */
+struct pytest_choice;
+struct pytest_choice *pytest_choice_new(void);
+void pytest_choice_free(struct pytest_choice *c);
+/* the command chosen (borrowed, lives as long as `c`; NULL before a choice or without `c`) */
+const char *pytest_choice_text(struct pytest_choice *c);
 
 #endif

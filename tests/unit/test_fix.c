@@ -12,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "fix/fix.h"
+#include "project/project.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -166,10 +167,11 @@ static void watch_release(struct watch *w)
 
 /* ---- the project -------------------------------------------------------------------- */
 
-struct project {
+struct sandbox {
 	struct buf dir;
 	char *cwd;
 };
+static struct project *proj;   /* the sandbox's, opened by setup() */
 
 /* the user's lib.py (the tests run in the project) holds `text` */
 static void assert_lib(const char *text)
@@ -188,7 +190,7 @@ static int setup(void **state)
 		{ "tests/test_lib.py", test_py },
 		{ "cassette.jsonl", "{}\n" },
 	};
-	struct project *p = calloc(1, sizeof(*p));
+	struct sandbox *p = calloc(1, sizeof(*p));
 	struct buf path = BUF_INIT;
 	size_t i;
 
@@ -206,6 +208,7 @@ static int setup(void **state)
 	p->cwd = getcwd(NULL, 0);
 	/* not a git repository: the session works on a copy and writes fixes back */
 	assert_int_equal(chdir(p->dir.ptr), 0);
+	assert_int_equal(project_open(&proj, p->dir.ptr), 0);
 	seen_reset();
 	*state = p;
 	return 0;
@@ -213,8 +216,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct project *p = *state;
+	struct sandbox *p = *state;
 	assert_int_equal(chdir(p->cwd), 0);
+	project_free(proj);
+	proj = NULL;
 	fs_remove_tree(p->dir.ptr);
 	buf_release(&p->dir);
 	free(p->cwd);
@@ -241,7 +246,7 @@ static int run_watched(struct fix_result *res, struct watch *w, struct fix_optio
 	struct fix_hooks h;
 	options_for(o, engine);
 	watch_init(w, &h, answer);
-	return fix_run(res, o, &h);
+	return fix_run(res, proj, o, &h);
 }
 
 static int engines_registered(void **state)
@@ -331,7 +336,7 @@ static void fix__confirm_quit_interrupts_and_resume_finishes(void **state)
 	fix_result_release(&res);
 
 	/* same shape; no hooks: no events, every fix taken */
-	assert_int_equal(fix_resume(&res, id, &o, NULL), 0);
+	assert_int_equal(fix_resume(&res, proj, id, &o, NULL), 0);
 	assert_string_equal(res.session, id);
 	assert_int_equal(res.fixed, 1);
 	assert_int_equal(res.failures[0].status, FAILURE_FIXED);
@@ -353,7 +358,7 @@ static void fix__an_engine_that_asks_a_model_is_asked_again_with_feedback(void *
 	o.llm.provider = "replay";
 	o.llm.cassette = "cassette.jsonl";
 	watch_init(&w, &h, FIX_ANSWER_APPLY);
-	assert_int_equal(fix_run(&res, &o, &h), 0);
+	assert_int_equal(fix_run(&res, proj, &o, &h), 0);
 
 	assert_int_equal(seen.calls, 2);
 	assert_true(seen.temperature[0] > 0.39 && seen.temperature[0] < 0.41);
@@ -384,7 +389,7 @@ static void fix__the_engine_is_checked_before_a_session_starts(void **state)
 	unsetenv("OPENAI_BASE_URL");
 	unsetenv("ANTHROPIC_API_KEY");
 	options_for(&o, "asker");
-	assert_int_equal(fix_run(&res, &o, NULL), ERR_USAGE);
+	assert_int_equal(fix_run(&res, proj, &o, NULL), ERR_USAGE);
 	assert_string_equal(error_last(), "--engine asker needs a provider: give --provider, "
 			    "--base-url or set OPENAI_API_KEY / ANTHROPIC_API_KEY");
 	assert_false(*res.session);
@@ -392,7 +397,7 @@ static void fix__the_engine_is_checked_before_a_session_starts(void **state)
 
 	/* the names it takes come from the registry */
 	o.engine = "nope";
-	assert_int_equal(fix_run(&res, &o, NULL), ERR_USAGE);
+	assert_int_equal(fix_run(&res, proj, &o, NULL), ERR_USAGE);
 	assert_string_equal(error_last(), "unknown engine 'nope' (auto, builtin, llm, script or asker)");
 	assert_false(*res.session);
 	fix_result_release(&res);
@@ -403,15 +408,13 @@ static void fix__the_result_says_what_the_store_says(void **state)
 	struct fix_options o;
 	struct fix_result res;
 	struct store *st = NULL;
-	struct buf root = BUF_INIT;
 	json_t *obj = NULL, *e;
 	size_t i;
 
 	(void)state;
 	options_for(&o, "script");
-	assert_int_equal(fix_run(&res, &o, NULL), 0);
-	assert_int_equal(fix_store_open(&st, &root), 0);
-	assert_string_equal(res.root, root.ptr);
+	assert_int_equal(fix_run(&res, proj, &o, NULL), 0);
+	assert_int_equal(project_store(&st, proj, 0), 0);
 	assert_int_equal(report_session_json(&obj, st, res.session), 0);
 	assert_int_equal(json_array_size(json_object_get(obj, "errors")), res.nr_failures);
 	json_array_foreach(json_object_get(obj, "errors"), i, e) {
@@ -428,8 +431,6 @@ static void fix__the_result_says_what_the_store_says(void **state)
 				    f->win.template_name);
 	}
 	json_decref(obj);
-	store_free(st);
-	buf_release(&root);
 	fix_result_release(&res);
 }
 

@@ -1,0 +1,163 @@
+#include "project/project.h"
+
+#include "edit/change.h"
+#include "runner/pytest.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+#include "vcs/vcs.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROJECT_DATABASE_NAME "state.db"
+#define PROJECT_LOCK_NAME "fix.lock"
+#define PROJECT_APPLY_JOURNAL_NAME "apply-journal"
+
+int project_open(struct project **out, const char *dir)
+{
+	struct project *p = xcalloc(1, sizeof(*p));
+	struct buf root = BUF_INIT;
+	int err;
+
+	*out = NULL;
+	err = vcs_open(&p->repo, dir);
+	if (err == ERR_NOTFOUND) {
+		p->repo = NULL;
+		err = fs_realpath(&root, dir);
+	} else if (!err) {
+		buf_adds(&root, vcs_workdir(p->repo));
+	}
+	if (err < 0) {
+		buf_release(&root);
+		project_free(p);
+		return err;
+	}
+	p->root = buf_detach(&root, NULL);
+	p->pytest = pytest_choice_new();
+	*out = p;
+	return 0;
+}
+
+void project_free(struct project *p)
+{
+	if (p) {
+		store_free(p->store);
+		pytest_choice_free(p->pytest);
+		vcs_free(p->repo);
+		free(p->root);
+	}
+	free(p);
+}
+
+int project_store(struct store **out, struct project *p, int create)
+{
+	struct buf db = BUF_INIT;
+	int err = 0;
+
+	*out = NULL;
+	if (create && (err = project_exclude(p)) < 0)
+		return err;
+	if (!p->store) {
+		project_state_path(&db, p->root, PROJECT_DATABASE, NULL);
+		if (!create && !fs_is_file(db.ptr))
+			err = error_setc(ERR_NOTFOUND, "no pytest-fixer session was run in '%s'",
+					 p->root);
+		else
+			err = store_open(&p->store, db.ptr);
+		buf_release(&db);
+	}
+	if (!err)
+		*out = p->store;
+	return err;
+}
+
+int project_exclude(struct project *p)
+{
+	return p->repo ? vcs_exclude(p->repo, "/" EDIT_STATE_DIR "/") : 0;
+}
+
+void project_state_path(struct buf *out, const char *root, enum project_file what, const char *id)
+{
+	buf_reset(out);
+	buf_addf(out, "%s/%s", root, EDIT_STATE_DIR);
+	switch (what) {
+	case PROJECT_STATE_DIR:
+		break;
+	case PROJECT_DATABASE:
+		buf_adds(out, "/" PROJECT_DATABASE_NAME);
+		break;
+	case PROJECT_LOCK:
+		buf_adds(out, "/" PROJECT_LOCK_NAME);
+		break;
+	case PROJECT_APPLY_JOURNAL:
+		buf_adds(out, "/" PROJECT_APPLY_JOURNAL_NAME);
+		break;
+	case PROJECT_SESSION_LOCKS:
+		buf_adds(out, "/locks");
+		break;
+	case PROJECT_SESSION_LOCK:
+		buf_addf(out, "/locks/%s.lock", id);
+		break;
+	case PROJECT_WORKTREES:
+		buf_addf(out, "/worktrees/%s", id);
+		break;
+	case PROJECT_REPORT:
+		buf_adds(out, "/reports");
+		if (id)
+			buf_addf(out, "/%s.md", id);
+		break;
+	case PROJECT_REPRO:
+		buf_adds(out, "/repro");
+		break;
+	}
+}
+
+int project_dir_is_vendor(const char *name, size_t len)
+{
+	static const char *const vendor[] = { "venv", "site-packages", "dist-packages",
+					      "node_modules", "__pycache__" };
+	size_t i;
+
+	if (len > 1 && name[0] == '.' && !(len == 2 && name[1] == '.'))
+		return 1;
+	for (i = 0; i < ARRAY_SIZE(vendor); i++)
+		if (len == strlen(vendor[i]) && !memcmp(name, vendor[i], len))
+			return 1;
+	return 0;
+}
+
+int project_path_is_source(const char *rel)
+{
+	const char *p = rel, *slash;
+
+	while ((slash = strchr(p, '/'))) {
+		if (project_dir_is_vendor(p, (size_t)(slash - p)))
+			return 0;
+		p = slash + 1;
+	}
+	return 1;
+}
+
+void project_vendor_dirs(struct strvec *out, const char *root)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *e;
+	DIR *d = opendir(root);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!project_dir_is_vendor(e->d_name, strlen(e->d_name)))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", root, e->d_name);
+		if (fs_is_dir(path.ptr))
+			strvec_push(out, e->d_name);
+	}
+	closedir(d);
+	buf_release(&path);
+}
