@@ -1,7 +1,6 @@
 #include "fix/fix.h"
 
 #include "engine/engine.h"
-#include "fix/session_state.h"
 #include "fix/validate.h"
 #include "llm/llm.h"
 #include "report/report.h"

@@ -1,7 +1,7 @@
 #include "report/report.h"
 
 #include "fix/fix.h"
-#include "fix/session_state.h"
+#include "store/session_state.h"
 #include "runner/result_json.h"
 #include "util/error.h"
 #include "util/fs.h"

@@ -1,7 +1,7 @@
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
 
-#include "fix/session_state.h"
+#include "store/session_state.h"
 #include "runner/result.h"
 #include "util/strvec.h"
 
