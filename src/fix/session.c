@@ -364,7 +364,7 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 			    "update");
 	a.template_name = job->cand->template_name;
 	a.temperature = temperature;
-	a.status = (char *)(job->val.passed ? "passed" : "failed");
+	a.status = job->val.passed ? ATTEMPT_PASSED : ATTEMPT_FAILED;
 	a.gate = (char *)job->val.gate;
 	a.reason = job->val.reason.len ? job->val.reason.ptr : NULL;
 	a.diff = job->val.diff.ptr;
@@ -495,21 +495,19 @@ static int carry_forward(struct session *s, const struct job *win, size_t from)
 static void mark_fixed(struct session *s, size_t i, const char *branch, const char *commit)
 {
 	struct failure_row *r = &s->failures[i];
-	free(r->status);
 	free(r->branch);
 	free(r->commit);
-	r->status = xstrdup("fixed");
+	r->status = FAILURE_FIXED;
 	r->branch = xstrdup_or_null(branch);
 	r->commit = xstrdup_or_null(commit);
-	store_failure_set_status(s->store, s->row.id, s->failures[i].index, "fixed", branch, commit);
+	store_failure_set_status(s->store, s->row.id, s->failures[i].index, FAILURE_FIXED, branch, commit);
 }
 
 static void mark_unfixed(struct session *s, size_t i)
 {
 	struct failure_row *row = &s->failures[i];
-	free(row->status);
-	row->status = xstrdup("unfixed");
-	store_failure_set_status(s->store, s->row.id, row->index, "unfixed", NULL, NULL);
+	row->status = FAILURE_UNFIXED;
+	store_failure_set_status(s->store, s->row.id, row->index, FAILURE_UNFIXED, NULL, NULL);
 }
 
 /*
@@ -573,7 +571,7 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 		mark_fixed(s, i, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
 		/* every entry of those ids: a failed body and its teardown error are two */
 		for (other = 0; other < s->nr_failures; other++) {
-			if (strcmp(s->failures[other].status, "pending") ||
+			if (s->failures[other].status != FAILURE_PENDING ||
 			    strvec_find(&win->val.fixed_too, s->failures[other].failure.id) < 0)
 				continue;
 			mark_fixed(s, other, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
@@ -747,7 +745,7 @@ static void record_no_candidate(struct session *s, size_t index, int number, dou
 	a.number = number;
 	a.engine = (char *)engine_llm.name;
 	a.temperature = temperature;
-	a.status = (char *)"failed";
+	a.status = ATTEMPT_FAILED;
 	a.gate = (char *)"apply";
 	a.reason = (char *)why;
 	a.error_category = f->error_type;
@@ -853,7 +851,7 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 	if (strcmp(engine, "llm")) {
 		err = fix_one_builtin(s, i, pos, count, attempts);
 		if (err < 0 || strcmp(engine, "auto") || !s->provider ||
-		    strcmp(s->failures[i].status, "unfixed"))
+		    s->failures[i].status != FAILURE_UNFIXED)
 			return err;
 	}
 	return fix_one_llm(s, i, pos, count, attempts);
@@ -931,9 +929,9 @@ static int run_baseline(struct session *s)
 		if ((err = store_failure_add(s->store, s->row.id, i, f)) < 0)
 			break;
 		if (!wanted(s->opts, f))
-			err = store_failure_set_status(s->store, s->row.id, i, "skipped", NULL, NULL);
+			err = store_failure_set_status(s->store, s->row.id, i, FAILURE_SKIPPED, NULL, NULL);
 		else
-			err = store_failure_set_status(s->store, s->row.id, i, "pending", NULL, NULL);
+			err = store_failure_set_status(s->store, s->row.id, i, FAILURE_PENDING, NULL, NULL);
 		if (err < 0)
 			break;
 	}
@@ -943,7 +941,7 @@ static int run_baseline(struct session *s)
 		if (test_result_find(&res, f->id))
 			continue;
 		if ((err = store_failure_add(s->store, s->row.id, i, f)) == 0)
-			err = store_failure_set_status(s->store, s->row.id, i, "pending", NULL, NULL);
+			err = store_failure_set_status(s->store, s->row.id, i, FAILURE_PENDING, NULL, NULL);
 		i++;
 	}
 	if (err < 0) {
@@ -982,23 +980,23 @@ static int loop(struct session *s, struct fix_outcome *out)
 	if (store_session_tokens(&tin, &tout, s->store, s->row.id) == 0)
 		s->tokens_used = sat_add(tin, tout);   /* the budget holds across a resume */
 	for (i = 0; i < s->nr_failures; i++)
-		if (!strcmp(s->failures[i].status, "pending"))
+		if (s->failures[i].status == FAILURE_PENDING)
 			pending++;
 	store_session_set_progress(s->store, s->row.id, pending, 0, 0);
 	for (i = 0; i < s->nr_failures && !err; i++) {
-		if (strcmp(s->failures[i].status, "pending"))
+		if (s->failures[i].status != FAILURE_PENDING)
 			continue;
 		store_session_set_progress(s->store, s->row.id, pending, fixed, pos + 1);
 		err = fix_one(s, i, pos++, pending, &attempts);
-		if (!strcmp(s->failures[i].status, "fixed"))
+		if (s->failures[i].status == FAILURE_FIXED)
 			fixed++;
 	}
 	progress_done(s);
 	for (i = 0; i < s->nr_failures; i++) {
-		if (!strcmp(s->failures[i].status, "skipped"))
+		if (s->failures[i].status == FAILURE_SKIPPED)
 			continue;
 		out->total++;
-		if (!strcmp(s->failures[i].status, "fixed"))
+		if (s->failures[i].status == FAILURE_FIXED)
 			out->fixed++;
 		else
 			out->unfixed++;
@@ -1157,7 +1155,7 @@ static void session_release(struct session *s)
 static int finish(struct session *s, struct fix_outcome *out, int err)
 {
 	enum session_state end;
-	struct buf report = BUF_INIT;
+	struct buf report = BUF_INIT, reports = BUF_INIT;
 
 	snprintf(out->session, sizeof(out->session), "%s", s->row.id);
 	if (err == ERR_INTERRUPTED) {
@@ -1175,10 +1173,12 @@ static int finish(struct session *s, struct fix_outcome *out, int err)
 	if (store_session_set_state(s->store, s->row.id, end,
 				    err < 0 && err != ERR_INTERRUPTED ? error_last() : NULL) < 0)
 		log_warn("%s", error_last());
-	if (report_write_session(&report, s->store, s->row.id, s->root) < 0)
+	buf_addf(&reports, "%s/%s/reports", s->root, FIX_DIR);
+	if (report_write_session(&report, s->store, s->row.id, reports.ptr) < 0)
 		log_warn("cannot write the report: %s", error_last());
 	else
 		log_info("report: %s", report.ptr);
+	buf_release(&reports);
 	buf_release(&report);
 	return err;
 }

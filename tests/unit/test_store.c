@@ -415,6 +415,7 @@ static void store__failures_round_trip(void **state)
 	struct failure f0, f1;
 	struct failure_row *rows;
 	struct session_row r;
+	enum failure_status status;
 	size_t nr;
 
 	create(&r, fx->s);
@@ -434,25 +435,30 @@ static void store__failures_round_trip(void **state)
 	assert_failure_equal(&f0, &rows[0].failure);
 	assert_failure_equal(&f1, &rows[1].failure);
 	assert_string_equal(rows[0].failure.test, "TestDiv::test_div[1-0]");
-	assert_string_equal(rows[0].status, "unfixed");
+	assert_int_equal(rows[0].status, FAILURE_UNFIXED);
 	assert_null(rows[0].branch);
 	assert_null(rows[0].commit);
 	failure_rows_free(rows, nr);
 
-	ok(store_failure_set_status(fx->s, r.id, 0, "fixed", "fix-test_calc-test_div", "abc123"));
-	ok(store_failure_set_status(fx->s, r.id, 1, "pending", NULL, NULL));
+	ok(store_failure_set_status(fx->s, r.id, 0, FAILURE_FIXED, "fix-test_calc-test_div",
+				    "abc123"));
+	ok(store_failure_set_status(fx->s, r.id, 1, FAILURE_PENDING, NULL, NULL));
 	ok(store_failure_list(&rows, &nr, fx->s, r.id));
-	assert_string_equal(rows[1].status, "pending");
+	assert_int_equal(rows[1].status, FAILURE_PENDING);
 	failure_rows_free(rows, nr);
-	ok(store_failure_set_status(fx->s, r.id, 1, "skipped", NULL, NULL));
-	assert_int_equal(store_failure_set_status(fx->s, r.id, 1, "done", NULL, NULL), ERR_USAGE);
-	assert_int_equal(store_failure_set_status(fx->s, r.id, 5, "fixed", NULL, NULL),
+	ok(store_failure_set_status(fx->s, r.id, 1, FAILURE_SKIPPED, NULL, NULL));
+	assert_int_equal(failure_status_parse(&status, "done"), ERR_PARSE);
+	assert_string_equal(error_last(), "unknown failure status 'done'");
+	assert_int_equal(store_failure_set_status(fx->s, r.id, 1,
+						  (enum failure_status)FAILURE_STATUS_COUNT, NULL,
+						  NULL), ERR_USAGE);
+	assert_int_equal(store_failure_set_status(fx->s, r.id, 5, FAILURE_FIXED, NULL, NULL),
 			 ERR_NOTFOUND);
 	ok(store_failure_list(&rows, &nr, fx->s, r.id));
-	assert_string_equal(rows[0].status, "fixed");
+	assert_int_equal(rows[0].status, FAILURE_FIXED);
 	assert_string_equal(rows[0].branch, "fix-test_calc-test_div");
 	assert_string_equal(rows[0].commit, "abc123");
-	assert_string_equal(rows[1].status, "skipped");
+	assert_int_equal(rows[1].status, FAILURE_SKIPPED);
 	assert_null(rows[1].branch);
 	failure_rows_free(rows, nr);
 
@@ -476,7 +482,7 @@ static void fill_attempt(struct attempt_row *a, const char *session, size_t fail
 	a->method = "update";
 	a->template_name = (char *)tmpl;
 	a->temperature = 0.4 + 0.1 * (number - 1);
-	a->status = (char *)status;
+	ok(attempt_status_parse(&a->status, status));
 	a->gate = strcmp(status, "passed") ? "target" : NULL;
 	a->reason = strcmp(status, "passed") ? "test_div still fails" : NULL;
 	a->diff = "--- a/src/calc.py\n+++ b/src/calc.py\n@@ -1 +1 @@\n-x\n+y\n";
@@ -521,7 +527,10 @@ static void store__attempts_round_trip(void **state)
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_CONFLICT);
 	fill_attempt(&a, r.id, 9, 1, NULL, "failed");
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_NOTFOUND);
-	fill_attempt(&a, r.id, 0, 5, NULL, "won");
+	assert_int_equal(attempt_status_parse(&a.status, "won"), ERR_PARSE);
+	assert_string_equal(error_last(), "unknown attempt status 'won'");
+	fill_attempt(&a, r.id, 0, 5, NULL, "failed");
+	a.status = (enum attempt_status)ATTEMPT_STATUS_COUNT;
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_USAGE);
 	fill_attempt(&a, r.id, 0, 5, NULL, "failed");
 	a.method = "sed";
@@ -538,7 +547,7 @@ static void store__attempts_round_trip(void **state)
 	/* by failure, then number */
 	assert_int_equal(rows[0].failure_index, 0);
 	assert_int_equal(rows[0].number, 1);
-	assert_string_equal(rows[0].status, "error");
+	assert_int_equal(rows[0].status, ATTEMPT_ERROR);
 	assert_null(rows[0].method);
 	assert_string_equal(rows[0].gate, "timeout");
 	assert_string_equal(rows[0].template_name, "swap-args");
@@ -546,7 +555,7 @@ static void store__attempts_round_trip(void **state)
 	assert_int_equal(rows[1].number, 2);
 	assert_string_equal(rows[1].engine, "openai");
 	assert_string_equal(rows[1].method, "patch");
-	assert_string_equal(rows[1].status, "passed");
+	assert_int_equal(rows[1].status, ATTEMPT_PASSED);
 	assert_null(rows[1].gate);
 	assert_null(rows[1].template_name);
 	assert_null(rows[1].error_category);
