@@ -853,6 +853,71 @@ static void raw_sql(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* the first column of the first row `sql` gives, as text, read with SQLite itself */
+static void raw_text(struct buf *out, const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		fail_msg("sqlite: %s", sqlite3_errmsg(db));
+	buf_reset(out);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		buf_adds(out, (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* statuses are stored as the text they always were; text this build does not know is named */
+static void store__statuses_are_stored_as_text(void **state)
+{
+	struct fixture *fx = *state;
+	struct failure_row *frows = NULL;
+	struct attempt_row a, *arows = NULL;
+	struct session_row r;
+	struct buf sql = BUF_INIT, got = BUF_INIT, want = BUF_INIT;
+	size_t nr = 7;
+
+	create(&r, fx->s);
+	add_failures(fx->s, r.id, 2);
+	ok(store_failure_set_status(fx->s, r.id, 1, FAILURE_PENDING, NULL, NULL));
+	ok(store_failure_set_status(fx->s, r.id, 0, FAILURE_FIXED, "fix-b", "c0ffee"));
+	fill_attempt(&a, r.id, 0, 1, NULL, "error");
+	ok(store_attempt_add(fx->s, &a));
+	raw_text(&got, fx->path.ptr, "SELECT group_concat(status, ',') FROM"
+		 " (SELECT status FROM failures ORDER BY idx)");
+	assert_string_equal(got.ptr, "fixed,pending");
+	raw_text(&got, fx->path.ptr, "SELECT status FROM attempts");
+	assert_string_equal(got.ptr, "error");
+	assert_string_equal(failure_status_name(FAILURE_SKIPPED), "skipped");
+	assert_string_equal(attempt_status_name(ATTEMPT_PASSED), "passed");
+
+	/* a newer pytest-fixer's status (the CHECK constraints switched off to write one) */
+	buf_addf(&sql, "PRAGMA ignore_check_constraints = ON;"
+		 " UPDATE failures SET status = 'done' WHERE idx = 1;"
+		 " UPDATE attempts SET status = 'won'");
+	raw_sql(fx->path.ptr, sql.ptr);
+	assert_int_equal(store_failure_list(&frows, &nr, fx->s, r.id), ERR_PARSE);
+	assert_null(frows);
+	assert_int_equal(nr, 0);
+	buf_addf(&want, "database '%s': failure 1 of session '%s': unknown failure status 'done'",
+		 fx->path.ptr, r.id);
+	assert_string_equal(error_last(), want.ptr);
+	nr = 7;
+	assert_int_equal(store_attempt_list(&arows, &nr, fx->s, r.id), ERR_PARSE);
+	assert_null(arows);
+	assert_int_equal(nr, 0);
+	buf_reset(&want);
+	buf_addf(&want, "database '%s': attempt 1 of failure 0 of session '%s': "
+		 "unknown attempt status 'won'", fx->path.ptr, r.id);
+	assert_string_equal(error_last(), want.ptr);
+	buf_release(&want);
+	buf_release(&got);
+	buf_release(&sql);
+	session_row_release(&r);
+}
+
 static void store__newer_schema_is_refused(void **state)
 {
 	struct fixture *fx = *state;
@@ -1359,6 +1424,7 @@ int main(void)
 		T(store__delete_takes_failures_attempts_and_history),
 		T(store__nested_transactions),
 		T(store__reopen_sees_the_same_data),
+		T(store__statuses_are_stored_as_text),
 		T(store__newer_schema_is_refused),
 		T(store__foreign_database_is_refused),
 		T(store__corrupt_file_is_named),
