@@ -1,5 +1,5 @@
 /*
- * The store (src/store/store.c) on real SQLite files in a private temporary
+ * The store (src/store/) on real SQLite files in a private temporary
  * directory per test. SQLite is used directly only to make files the store
  * must refuse (a newer schema, another program's database).
  */
