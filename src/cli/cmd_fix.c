@@ -21,7 +21,7 @@ static const char fix_usage[] =
 /* a failure's status as users see it: "pending" is a paused session's untried failure */
 static const char *public_status(enum failure_status st)
 {
-	return st == FAILURE_FIXED ? "fixed" : st == FAILURE_SKIPPED ? "skipped" : "unfixed";
+	return failure_status_name(st == FAILURE_PENDING ? FAILURE_UNFIXED : st);
 }
 
 /* What fix and resume print when the session is over: the report's JSON, or a summary. */

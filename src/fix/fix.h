@@ -1,6 +1,7 @@
 #ifndef FIX_FIX_H
 #define FIX_FIX_H
 
+#include "store/store.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 
@@ -140,11 +141,6 @@ struct fix_hooks {
 };
 
 /* ---- the session's result ---------------------------------------------------------- */
-
-#ifndef FIX_HAVE_FAILURE_STATUS
-/* how a failure stands (the store keeps the same names) */
-enum failure_status { FAILURE_PENDING, FAILURE_UNFIXED, FAILURE_FIXED, FAILURE_SKIPPED };
-#endif
 
 /* an attempt on a failure */
 struct fix_attempt_result {

@@ -1,7 +1,6 @@
 #include "fix/fix.h"
 
 #include "engine/engine.h"
-#include "fix/session_state.h"
 #include "fix/validate.h"
 #include "llm/llm.h"
 #include "project/project.h"
@@ -357,14 +356,14 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 		a.method = (char *)(job->cand->change.nr ?
 				    edit_mode_name(job->cand->change.edits[0].mode) : "update");
 		a.template_name = job->cand->template_name;
-		a.status = (char *)(job->val.passed ? "passed" : "failed");
+		a.status = job->val.passed ? ATTEMPT_PASSED : ATTEMPT_FAILED;
 		a.gate = (char *)job->val.gate;
 		a.reason = job->val.reason.len ? job->val.reason.ptr : NULL;
 		a.diff = job->val.diff.ptr;
 		a.started = a.finished - job->val.seconds;
 		a.flaky = flaky_json(&job->val);
 	} else {
-		a.status = (char *)"failed";
+		a.status = ATTEMPT_FAILED;
 		a.gate = (char *)"apply";
 		a.reason = (char *)why;
 		a.started = a.finished;
@@ -492,21 +491,19 @@ static int carry_forward(struct session *s, const struct job *win, size_t from)
 static void mark_fixed(struct session *s, size_t i, const char *branch, const char *commit)
 {
 	struct failure_row *r = &s->failures[i];
-	free(r->status);
 	free(r->branch);
 	free(r->commit);
-	r->status = xstrdup("fixed");
+	r->status = FAILURE_FIXED;
 	r->branch = xstrdup_or_null(branch);
 	r->commit = xstrdup_or_null(commit);
-	store_failure_set_status(s->store, s->row.id, s->failures[i].index, "fixed", branch, commit);
+	store_failure_set_status(s->store, s->row.id, s->failures[i].index, FAILURE_FIXED, branch, commit);
 }
 
 static void mark_unfixed(struct session *s, size_t i)
 {
 	struct failure_row *row = &s->failures[i];
-	free(row->status);
-	row->status = xstrdup("unfixed");
-	store_failure_set_status(s->store, s->row.id, row->index, "unfixed", NULL, NULL);
+	row->status = FAILURE_UNFIXED;
+	store_failure_set_status(s->store, s->row.id, row->index, FAILURE_UNFIXED, NULL, NULL);
 }
 
 /* the caller's word on a verified change: the confirm hook's, or apply */
@@ -556,7 +553,7 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 		mark_fixed(s, i, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
 		/* every entry of those ids: a failed body and its teardown error are two */
 		for (other = 0; other < s->nr_failures; other++) {
-			if (strcmp(s->failures[other].status, "pending") ||
+			if (s->failures[other].status != FAILURE_PENDING ||
 			    strvec_find(&win->val.fixed_too, s->failures[other].failure.id) < 0)
 				continue;
 			mark_fixed(s, other, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
@@ -659,10 +656,9 @@ static int budget_spent(struct session *s)
  * Validate the candidates of `cands` several at once (one work directory
  * each), batch after batch, until one passes: the smallest change of its
  * batch that passes every gate wins (an engine that asks a model: its first
- * candidate alone). Every attempt is recorded, the
- * winner last (reports take the last attempt that passed). An engine that
- * asks a model numbered the attempt when it asked; the others' attempts are
- * numbered here.
+ * candidate alone). Every attempt is recorded, the winner last (reports
+ * take the last attempt that passed). An engine that asks a model numbered
+ * the attempt when it asked; the others' attempts are numbered here.
  */
 static int validate_all(const struct job **win, struct session *s, size_t i,
 			const struct engine_ops *eng, const struct candidate_list *cands,
@@ -815,7 +811,7 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 	int err = 0;
 
 	for (e = 0; e < s->nr_engines && !err; e++) {
-		if (e && strcmp(s->failures[i].status, "unfixed"))
+		if (e && s->failures[i].status != FAILURE_UNFIXED)
 			break;
 		err = try_engine(s, s->engines[e], i, pos, count, attempts);
 	}
@@ -895,9 +891,9 @@ static int run_baseline(struct session *s)
 		if ((err = store_failure_add(s->store, s->row.id, i, f)) < 0)
 			break;
 		if (!wanted(s->opts, f))
-			err = store_failure_set_status(s->store, s->row.id, i, "skipped", NULL, NULL);
+			err = store_failure_set_status(s->store, s->row.id, i, FAILURE_SKIPPED, NULL, NULL);
 		else
-			err = store_failure_set_status(s->store, s->row.id, i, "pending", NULL, NULL);
+			err = store_failure_set_status(s->store, s->row.id, i, FAILURE_PENDING, NULL, NULL);
 		if (err < 0)
 			break;
 	}
@@ -907,7 +903,7 @@ static int run_baseline(struct session *s)
 		if (test_result_find(&res, f->id))
 			continue;
 		if ((err = store_failure_add(s->store, s->row.id, i, f)) == 0)
-			err = store_failure_set_status(s->store, s->row.id, i, "pending", NULL, NULL);
+			err = store_failure_set_status(s->store, s->row.id, i, FAILURE_PENDING, NULL, NULL);
 		i++;
 	}
 	if (err < 0) {
@@ -946,23 +942,23 @@ static int loop(struct session *s, struct fix_result *out)
 	if (store_session_tokens(&tin, &tout, s->store, s->row.id) == 0)
 		s->tokens_used = sat_add(tin, tout);   /* the budget holds across a resume */
 	for (i = 0; i < s->nr_failures; i++)
-		if (!strcmp(s->failures[i].status, "pending"))
+		if (s->failures[i].status == FAILURE_PENDING)
 			pending++;
 	store_session_set_progress(s->store, s->row.id, pending, 0, 0);
 	for (i = 0; i < s->nr_failures && !err; i++) {
-		if (strcmp(s->failures[i].status, "pending"))
+		if (s->failures[i].status != FAILURE_PENDING)
 			continue;
 		store_session_set_progress(s->store, s->row.id, pending, fixed, pos + 1);
 		err = fix_one(s, i, pos++, pending, &attempts);
-		if (!strcmp(s->failures[i].status, "fixed"))
+		if (s->failures[i].status == FAILURE_FIXED)
 			fixed++;
 	}
 	progress(s, FIX_EVENT_DONE, 0, 0, NULL, 0, 0);
 	for (i = 0; i < s->nr_failures; i++) {
-		if (!strcmp(s->failures[i].status, "skipped"))
+		if (s->failures[i].status == FAILURE_SKIPPED)
 			continue;
 		out->total++;
-		if (!strcmp(s->failures[i].status, "fixed"))
+		if (s->failures[i].status == FAILURE_FIXED)
 			out->fixed++;
 		else
 			out->unfixed++;
@@ -1144,7 +1140,7 @@ static void session_release(struct session *s)
 static int finish(struct session *s, struct fix_result *out, int err)
 {
 	enum session_state end;
-	struct buf report = BUF_INIT;
+	struct buf report = BUF_INIT, reports = BUF_INIT;
 
 	snprintf(out->session, sizeof(out->session), "%s", s->row.id);
 	if (err == ERR_INTERRUPTED) {
@@ -1162,10 +1158,12 @@ static int finish(struct session *s, struct fix_result *out, int err)
 	if (store_session_set_state(s->store, s->row.id, end,
 				    err < 0 && err != ERR_INTERRUPTED ? error_last() : NULL) < 0)
 		log_warn("%s", error_last());
-	if (report_write_session(&report, s->store, s->row.id, s->root) < 0)
+	project_state_path(&reports, s->root, PROJECT_REPORT, NULL);
+	if (report_write_session(&report, s->store, s->row.id, reports.ptr) < 0)
 		log_warn("cannot write the report: %s", error_last());
 	else
 		log_info("report: %s", report.ptr);
+	buf_release(&reports);
 	buf_release(&report);
 	return err;
 }
@@ -1213,17 +1211,6 @@ static void fix_attempt_result_release(struct fix_attempt_result *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static enum failure_status status_parse(const char *text)
-{
-	if (!strcmp(text, "fixed"))
-		return FAILURE_FIXED;
-	if (!strcmp(text, "unfixed"))
-		return FAILURE_UNFIXED;
-	if (!strcmp(text, "skipped"))
-		return FAILURE_SKIPPED;
-	return FAILURE_PENDING;
-}
-
 /* each failure as the store has it now, with its attempts (C10's report reads the same) */
 static void result_fill(struct fix_result *out, struct session *s)
 {
@@ -1239,11 +1226,11 @@ static void result_fill(struct fix_result *out, struct session *s)
 	out->failures = xcalloc(nr + 1, sizeof(*out->failures));
 	for (i = 0; i < nr; i++) {
 		struct fix_failure_result *f = &out->failures[out->nr_failures];
-		if (status_parse(rows[i].status) == FAILURE_SKIPPED)
+		if (rows[i].status == FAILURE_SKIPPED)
 			continue;
 		out->nr_failures++;
 		f->id = xstrdup(rows[i].failure.id);
-		f->status = status_parse(rows[i].status);
+		f->status = rows[i].status;
 		f->branch = xstrdup_or_null(rows[i].branch);
 		f->commit = xstrdup_or_null(rows[i].commit);
 		for (j = 0; j < nr_att; j++) {
@@ -1251,7 +1238,7 @@ static void result_fill(struct fix_result *out, struct session *s)
 			if (a->failure_index != rows[i].index)
 				continue;
 			f->nr_attempts++;
-			if (!strcmp(a->status, "passed")) {
+			if (a->status == ATTEMPT_PASSED) {
 				fix_attempt_result_release(&f->win);
 				f->win.number = a->number;
 				f->win.engine = xstrdup_or_null(a->engine);
