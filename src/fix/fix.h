@@ -17,6 +17,10 @@
  *
  * Sessions live in the project's store (project/project.h) with their
  * failures, attempts and state; reports in .pytest-fixer/reports/<id>.md.
+ * The candidates come from the engines of engine/engine.h's registry. The
+ * loop tells its caller what it does, and asks it about each verified fix,
+ * through struct fix_hooks: nothing here writes to the terminal or reads
+ * stdin (log lines aside).
  */
 
 #define FIX_DEFAULT_MAX_RETRIES 3
