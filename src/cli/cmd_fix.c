@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/fix_options.h"
+#include "cli/render.h"
 #include "fix/fix.h"
 #include "project/project.h"
 #include "report/report.h"
@@ -17,34 +18,39 @@ static const char fix_usage[] =
 	"pytest-fixer fix [options]\n"
 	"       pytest-fixer resume ID [--json]";
 
-/* What fix and resume print when the session is over. */
-static int print_outcome(struct project *p, const struct fix_outcome *o, int json)
+/* a failure's status as users see it: "pending" is a paused session's untried failure */
+static const char *public_status(enum failure_status st)
+{
+	return failure_status_name(st == FAILURE_PENDING ? FAILURE_UNFIXED : st);
+}
+
+/* What fix and resume print when the session is over: the report's JSON, or a summary. */
+static int print_outcome(struct project *p, const struct fix_result *o, int json)
 {
 	struct store *st = NULL;
 	struct buf report = BUF_INIT;
 	json_t *obj = NULL;
 	size_t i;
-	int err;
+	int err = 0;
 
-	if ((err = project_store(&st, p, 0)) < 0 ||
-	    (err = report_session_json(&obj, st, o->session)) < 0)
-		goto done;
+	if (!*o->session)
+		return error_setc(ERR_NOTFOUND, "no session was started");
 	if (json) {
+		if ((err = project_store(&st, p, 0)) < 0 ||
+		    (err = report_session_json(&obj, st, o->session)) < 0)
+			goto done;
 		cli_print_json(obj);
-	} else {
-		json_t *errors = json_object_get(obj, "errors");
-		json_t *e;
-		json_array_foreach(errors, i, e) {
-			const char *status = json_string_value(json_object_get(e, "status"));
-			const char *branch = json_string_value(json_object_get(e, "branch"));
-			printf("%-8s %s%s%s\n", status, json_string_value(json_object_get(e, "id")),
-			       branch ? "  -> " : "", branch ? branch : "");
-		}
-		printf("\nsession %s: %zu fixed, %zu not fixed%s\n", o->session, o->fixed,
-		       o->unfixed, o->interrupted ? " (interrupted: 'pytest-fixer resume' continues)" : "");
-		project_state_path(&report, p->root, PROJECT_REPORT, o->session);
-		printf("report: %s\n", report.ptr);
+		goto done;
 	}
+	for (i = 0; i < o->nr_failures; i++) {
+		const struct fix_failure_result *f = &o->failures[i];
+		printf("%-8s %s%s%s\n", public_status(f->status), f->id, f->branch ? "  -> " : "",
+		       f->branch ? f->branch : "");
+	}
+	printf("\nsession %s: %zu fixed, %zu not fixed%s\n", o->session, o->fixed, o->unfixed,
+	       o->interrupted ? " (interrupted: 'pytest-fixer resume' continues)" : "");
+	project_state_path(&report, p->root, PROJECT_REPORT, o->session);
+	printf("report: %s\n", report.ptr);
 done:
 	json_decref(obj);
 	buf_release(&report);
@@ -56,10 +62,13 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 {
 	int resume = !strcmp(argv[0], "resume");
 	struct fix_options fo = FIX_OPTIONS_INIT;
-	struct fix_outcome out;
+	struct fix_result out = { .session = "" };
+	struct fix_hooks hooks;
+	struct render_fix_state term;
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	struct strvec pass_env = STRVEC_INIT;
 	int max_candidates = FIX_DEFAULT_MAX_CANDIDATES, cleanup_only = 0;
+	int non_interactive = 0, json = 0;
 	double max_tokens = 0;
 	struct option opts[] = {
 		{ OPT_STRING, "test-path", 0, &fo.test_path, "PATH", "only failures in this test file or directory" },
@@ -75,10 +84,10 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 		{ OPT_FLAG, "allow-config-edits", 0, &fo.allow_config_edits, NULL, "let changes alter pytest's configuration, conftest hooks and plugins" },
 		{ OPT_FLAG, "dry-run", 0, &fo.dry_run, NULL, "find and verify fixes, make no branch" },
 		{ OPT_FLAG, "apply", 0, &fo.apply, NULL, "also apply the verified fixes to the working tree" },
-		{ OPT_FLAG, "non-interactive", 0, &fo.non_interactive, NULL, "never ask (CI)" },
+		{ OPT_FLAG, "non-interactive", 0, &non_interactive, NULL, "never ask (CI)" },
 		{ OPT_FLAG, "wait", 0, &fo.wait, NULL, "wait for another fix running in the project" },
 		{ OPT_FLAG, "cleanup-only", 0, &cleanup_only, NULL, "only remove what earlier sessions left" },
-		{ OPT_FLAG, "json", 0, &fo.json, NULL, "print the result as JSON" },
+		{ OPT_FLAG, "json", 0, &json, NULL, "print the result as JSON" },
 		CLI_PASS_ENV_OPTION(pass_env),
 		OPT_END_ENTRY,
 	};
@@ -102,10 +111,12 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 			"resume needs one session id" : "fix takes no positional arguments (use --test-path)"));
 		goto done;
 	}
-	fo.progress = !fo.json && isatty(2);
-	err = resume ? fix_resume(&out, p, pa.positional.v[0], &fo) : fix_run(&out, p, &fo);
+	render_fix_hooks(&hooks, &term, !json && isatty(2),
+			 !non_interactive && !json && isatty(0) && isatty(2));
+	err = resume ? fix_resume(&out, p, pa.positional.v[0], &fo, &hooks) :
+		fix_run(&out, p, &fo, &hooks);
 	if (err == ERR_INTERRUPTED) {
-		print_outcome(p, &out, fo.json);
+		print_outcome(p, &out, json);
 		code = cli_exit_for_error(err);
 		goto done;
 	}
@@ -114,7 +125,7 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 		code = cli_exit_for_error(resume && err == ERR_NOTFOUND ? ERR_USAGE : err);
 		goto done;
 	}
-	if ((err = print_outcome(p, &out, fo.json)) < 0) {
+	if ((err = print_outcome(p, &out, json)) < 0) {
 		code = cli_exit_for_error(err);
 		goto done;
 	}
@@ -125,6 +136,7 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 	}
 done:
 	fflush(stdout);
+	fix_result_release(&out);
 	strvec_clear(&pass_env);
 	parsed_args_release(&pa);
 	return code;

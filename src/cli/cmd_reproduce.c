@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "cli/fix_options.h"
 #include "cli/options.h"
+#include "cli/render.h"
 #include "repro/repro.h"
 #include "util/error.h"
 
@@ -38,6 +39,8 @@ int cmd_reproduce(int argc, const char **argv, struct project *p)
 {
 	struct repro_options ro;
 	struct repro_outcome out;
+	struct fix_hooks hooks;
+	struct render_fix_state term;
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	struct strvec pass_env = STRVEC_INIT;
 	int max_candidates = FIX_DEFAULT_MAX_CANDIDATES;
@@ -90,8 +93,8 @@ int cmd_reproduce(int argc, const char **argv, struct project *p)
 	ro.seed = (unsigned long)seed;
 	ro.info_path = pa.positional.v[0];
 	ro.fix.jobs = ro.jobs;
-	ro.fix.json = ro.json;
-	ro.fix.progress = !ro.json && isatty(2);
+	render_fix_hooks(&hooks, &term, !ro.json && isatty(2), 0);
+	ro.hooks = &hooks;
 	err = repro_run(&out, p, &ro);
 	if (out.report_path || err == 0)
 		print_outcome(&out, ro.json);

@@ -1,7 +1,6 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "fix/fix.h"
-#include "fix/session_state.h"
 #include "project/project.h"
 #include "report/report.h"
 #include "store/store.h"

@@ -175,3 +175,50 @@ void render_summary_line(FILE *to, const struct test_result *res, const struct r
 		fprintf(to, "%s\n", line.ptr);
 	buf_release(&line);
 }
+
+static void fix_event_line(const struct fix_event *ev, void *payload)
+{
+	(void)payload;
+	if (ev->kind == FIX_EVENT_DONE)
+		fputs("\r\033[K", stderr);
+	else if (ev->nr_candidates)
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s: candidate %zu of %zu (%.0fs)", ev->position + 1,
+			ev->count, ev->id, ev->candidate, ev->nr_candidates, ev->elapsed);
+	else
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s (%.0fs)", ev->position + 1, ev->count, ev->id,
+			ev->elapsed);
+	fflush(stderr);
+}
+
+/* show the verified change and ask: apply (the default), skip or quit; end of input quits */
+static enum fix_answer fix_confirm_ask(const struct fix_review *r, void *payload)
+{
+	const struct render_fix_state *st = payload;
+	char line[64];
+
+	if (st->progress)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "\nA verified fix for %s (%s):\n\n%s\n", r->id,
+		r->template_name ? r->template_name : "-", r->diff ? r->diff : "(no diff)");
+	for (;;) {
+		fprintf(stderr, "[a]pply (commit it on a fix branch), [s]kip, [q]uit? ");
+		fflush(stderr);
+		if (!fgets(line, sizeof(line), stdin))
+			return FIX_ANSWER_QUIT;
+		if (line[0] == 'a' || line[0] == 'A' || line[0] == '\n')
+			return FIX_ANSWER_APPLY;
+		if (line[0] == 's' || line[0] == 'S')
+			return FIX_ANSWER_SKIP;
+		if (line[0] == 'q' || line[0] == 'Q')
+			return FIX_ANSWER_QUIT;
+	}
+}
+
+void render_fix_hooks(struct fix_hooks *out, struct render_fix_state *st, int progress,
+		      int interactive)
+{
+	st->progress = progress;
+	out->on_event = progress ? fix_event_line : NULL;
+	out->confirm = interactive ? fix_confirm_ask : NULL;
+	out->payload = st;
+}

@@ -1797,6 +1797,8 @@ static int builtin_propose(struct candidate_list *out, const struct engine_reque
 }
 
 const struct engine_ops engine_builtin = {
-	"builtin",
-	builtin_propose,
+	.name = "builtin",
+	.propose = builtin_propose,
+	.ranks_templates = 1,
+	.in_auto = 1,
 };

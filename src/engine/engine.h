@@ -65,8 +65,7 @@ struct engine_request {
 	struct llm_provider *fallback;        /* asked when the first keeps failing; may be NULL */
 	struct engine_exchange *exchange;     /* out, may be NULL: what was asked and answered */
 };
-#define ENGINE_REQUEST_INIT { NULL, NULL, ENGINE_DEFAULT_MAX_CANDIDATES, NULL, 0.0, NULL, \
-			      NULL, NULL, NULL, 0, NULL, NULL, NULL }
+#define ENGINE_REQUEST_INIT { .max_candidates = ENGINE_DEFAULT_MAX_CANDIDATES }
 
 /*
  * One conversation with a model, for the transcript and the budget. Owned
@@ -89,10 +88,32 @@ struct engine_ops {
 	 * engine could not work (message in error_last()).
 	 */
 	int (*propose)(struct candidate_list *out, const struct engine_request *req);
+	/*
+	 * How the fix loop drives it. An engine that asks a model needs a
+	 * provider and proposes one candidate per call: the loop asks again, up
+	 * to --max-retries times, at a temperature rising from --initial-temp by
+	 * --temp-increment, telling it why the last candidate failed, within the
+	 * token budget, and records each exchange; a call that proposes nothing
+	 * is a failed attempt. Otherwise one call proposes every candidate,
+	 * validated several at once, the smallest that passes winning.
+	 */
+	int asks_model;
+	int ranks_templates;   /* gets the knowledge base's template order (req->template_order) */
+	int in_auto;           /* tried by --engine auto, in registry order, each on what the
+				* ones before left unfixed (one that asks a model: with a provider) */
 };
 
 /* the engine called `name`, or NULL */
 const struct engine_ops *engine_find(const char *name);
+/* the registry's rows in order: the i-th, or NULL past the last */
+const struct engine_ops *engine_at(size_t i);
+/*
+ * Add a row after the built-in ones (a test's engine, a plugin); `ops` stays
+ * the caller's and must outlive its use. ERR_CONFLICT for a name taken,
+ * ERR_LIMIT when ENGINE_MAX_EXTRA rows were added already.
+ */
+#define ENGINE_MAX_EXTRA 8
+int engine_register(const struct engine_ops *ops);
 
 /*
  * The built-in engine: program-repair templates (operator and literal

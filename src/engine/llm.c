@@ -39,7 +39,12 @@ static int ask(struct llm_reply *reply, struct llm_provider *p, const char *syst
 
 static int llm_propose(struct candidate_list *out, const struct engine_request *req)
 {
-	struct prompt_input in;
+	struct prompt_input in = {
+		.failure = req->failure, .root = req->root,
+		.previous_change = req->previous_change, .previous_failure = req->feedback,
+		.preferred_mode = req->preferred_mode, .user_prompt = req->user_prompt,
+		.allow_test_edits = req->allow_test_edits,
+	};
 	struct buf system = BUF_INIT, user = BUF_INIT;
 	struct llm_reply reply = LLM_REPLY_INIT;
 	struct engine_exchange *x = req->exchange;
@@ -48,14 +53,6 @@ static int llm_propose(struct candidate_list *out, const struct engine_request *
 
 	if (!req->provider)
 		return error_setc(ERR_USAGE, "the llm engine needs a provider (--provider)");
-	memset(&in, 0, sizeof(in));
-	in.failure = req->failure;
-	in.root = req->root;
-	in.previous_change = req->previous_change;
-	in.previous_failure = req->feedback;
-	in.preferred_mode = req->preferred_mode;
-	in.user_prompt = req->user_prompt;
-	in.allow_test_edits = req->allow_test_edits;
 	if ((err = prompt_build(&system, &user, &in)) < 0)
 		goto done;
 	if (x) {
@@ -109,4 +106,9 @@ done:
 	return err;
 }
 
-const struct engine_ops engine_llm = { "llm", llm_propose };
+const struct engine_ops engine_llm = {
+	.name = "llm",
+	.propose = llm_propose,
+	.asks_model = 1,
+	.in_auto = 1,
+};

@@ -1,7 +1,7 @@
 #include "fix/fix.h"
 
-#include "fix/session_state.h"
 #include "project/project.h"
+#include "store/session_state.h"
 #include "store/store.h"
 #include "util/error.h"
 #include "util/fs.h"

@@ -1,6 +1,7 @@
 #ifndef FIX_FIX_H
 #define FIX_FIX_H
 
+#include "store/store.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 
@@ -16,6 +17,10 @@
  *
  * Sessions live in the project's store (project/project.h) with their
  * failures, attempts and state; reports in .pytest-fixer/reports/<id>.md.
+ * The candidates come from the engines of engine/engine.h's registry. The
+ * loop tells its caller what it does, and asks it about each verified fix,
+ * through struct fix_hooks: nothing here writes to the terminal or reads
+ * stdin (log lines aside).
  */
 
 #define FIX_DEFAULT_MAX_RETRIES 3
@@ -31,25 +36,12 @@
 /* the largest value either takes */
 #define FIX_MAX_REQUEST_SECONDS 86400.0
 
-struct fix_options {
-	const char *test_path;       /* only failures in this file/dir (pytest path) */
-	const char *test_function;   /* only this test function */
-	const char *engine;          /* "builtin" ("auto", "llm" later) */
-	const char *pytest_cmd;      /* NULL: search */
-	const char *branch;          /* all fixes on this one branch; NULL: one per failure */
-	int max_retries;
-	double initial_temp, temp_increment;
-	int jobs;                    /* candidates validated at once; 0: number of cores */
-	int verify_runs;             /* extra passing runs of the target */
-	size_t max_candidates;
-	double test_timeout;
-	int allow_test_edits;
-	int dry_run;                 /* validate, but no branches or commits */
-	int apply;                   /* apply the verified changes to the working tree at the end */
-	int non_interactive;
-	int json;
-	int progress;                /* progress lines on stderr (a TTY) */
-	/* LLM (engine llm, or auto with a provider): never stored with the session */
+/*
+ * The model's settings (engine llm, or auto with a provider): which
+ * provider, how it is reached, the budget and prices. Never stored with the
+ * session but for the provider, model, budget and prices (never the key).
+ */
+struct fix_llm_options {
 	const char *provider;        /* openai | anthropic | replay */
 	const char *model;
 	const char *base_url;
@@ -62,7 +54,12 @@ struct fix_options {
 	long max_tokens;             /* the session's token budget; 0: none */
 	int stream;                  /* ask for streamed replies */
 	double price_in, price_out;  /* per million tokens, for the cost estimate; 0: unknown */
-	/* set by `reproduce` (C9); fix leaves them NULL */
+	double request_timeout;      /* seconds per LLM or GitHub request */
+	double max_retry_wait;       /* seconds: a longer Retry-After gives up at once */
+};
+
+/* What `reproduce` (C9) sets; `fix` leaves it zeroed. */
+struct fix_targets {
 	const char *base;            /* the branch fixes are made from; NULL: HEAD */
 	const struct failure *targets;  /* fix exactly these (a reproduction's records), not the
 					 * baseline's failures; those failing at baseline too take
@@ -72,37 +69,124 @@ struct fix_options {
 					   * gate: an order-dependent failure's polluter */
 	const struct strvec *carry_files; /* files copied from the user's work tree into every work
 					   * directory (a reproduction test), never committed */
-	const char *user_prompt;     /* the user's description, for the LLM */
-	int wait;                    /* wait for another fix in the project instead of refusing */
-	int project_locked;          /* the caller holds the project lock (reproduce) */
-	int allow_config_edits;      /* let changes alter pytest's configuration, hooks, plugins */
-	double request_timeout;      /* seconds per LLM or GitHub request */
-	double max_retry_wait;       /* seconds: a longer Retry-After gives up at once */
+	int project_locked;          /* the caller holds the project lock */
 };
 
-#define FIX_OPTIONS_INIT { NULL, NULL, "auto", NULL, NULL, FIX_DEFAULT_MAX_RETRIES, 0.4, 0.1, \
-			   0, FIX_DEFAULT_VERIFY_RUNS, FIX_DEFAULT_MAX_CANDIDATES, 120.0, 0, 0, 0, 0, 0, 0, \
-			   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, \
-			   NULL, NULL, 0, NULL, NULL, NULL, 0, 0, 0, \
-			   FIX_DEFAULT_REQUEST_TIMEOUT, FIX_DEFAULT_MAX_RETRY_WAIT }
+/* The loop's options, with the model's and a reproduction's apart. */
+struct fix_options {
+	const char *test_path;       /* only failures in this file/dir (pytest path) */
+	const char *test_function;   /* only this test function */
+	const char *engine;          /* "auto" or a registry name (engine/engine.h) */
+	const char *pytest_cmd;      /* NULL: search */
+	const char *branch;          /* all fixes on this one branch; NULL: one per failure */
+	int max_retries;             /* asks per failure of an engine that asks a model */
+	double initial_temp, temp_increment;
+	int jobs;                    /* candidates validated at once; 0: number of cores */
+	int verify_runs;             /* extra passing runs of the target */
+	size_t max_candidates;
+	double test_timeout;
+	int allow_test_edits;
+	int allow_config_edits;      /* let changes alter pytest's configuration, hooks, plugins */
+	int dry_run;                 /* validate, but no branches or commits */
+	int apply;                   /* apply the verified changes to the working tree at the end */
+	int wait;                    /* wait for another fix in the project instead of refusing */
+	const char *user_prompt;     /* the user's description, for the LLM */
+	struct fix_llm_options llm;
+	struct fix_targets repro;
+};
 
-/* The session's outcome, for the exit code. */
+#define FIX_LLM_OPTIONS_INIT { .request_timeout = FIX_DEFAULT_REQUEST_TIMEOUT, \
+			       .max_retry_wait = FIX_DEFAULT_MAX_RETRY_WAIT }
+#define FIX_OPTIONS_INIT { .engine = "auto", .max_retries = FIX_DEFAULT_MAX_RETRIES, \
+			   .initial_temp = 0.4, .temp_increment = 0.1, \
+			   .verify_runs = FIX_DEFAULT_VERIFY_RUNS, \
+			   .max_candidates = FIX_DEFAULT_MAX_CANDIDATES, .test_timeout = 120.0, \
+			   .llm = FIX_LLM_OPTIONS_INIT }
+
 struct failure;
 
-struct fix_outcome {
+/* ---- what the loop tells its caller (a terminal, a service) ----------------------- */
+
+enum fix_event_kind {
+	FIX_EVENT_FAILURE,    /* an engine that proposes at once begins on a failure */
+	FIX_EVENT_CANDIDATE,  /* candidate `candidate` of `nr_candidates` (a model: ask n of max) */
+	FIX_EVENT_DONE,       /* the loop is over */
+};
+
+struct fix_event {
+	enum fix_event_kind kind;
+	size_t position, count;       /* the failure's place among those tried (0-based), of */
+	const char *id;               /* the failure's node id; NULL for FIX_EVENT_DONE */
+	size_t candidate, nr_candidates;
+	double elapsed;               /* seconds since the session began */
+};
+
+/* a verified fix, before it is committed */
+struct fix_review {
+	const char *id;               /* the failure */
+	const char *template_name;    /* the change's template or engine; may be NULL */
+	const char *diff;             /* may be NULL (no git) */
+};
+
+enum fix_answer {
+	FIX_ANSWER_APPLY,             /* commit it (or write it back) */
+	FIX_ANSWER_SKIP,              /* leave it: the failure is not fixed */
+	FIX_ANSWER_QUIT,              /* stop the session (resumable) */
+};
+
+/*
+ * Called from the thread that runs the session. A NULL hooks pointer, or a
+ * NULL member: no events, every verified fix applied.
+ */
+struct fix_hooks {
+	void (*on_event)(const struct fix_event *ev, void *payload);
+	enum fix_answer (*confirm)(const struct fix_review *review, void *payload);
+	void *payload;
+};
+
+/* ---- the session's result ---------------------------------------------------------- */
+
+/* an attempt on a failure */
+struct fix_attempt_result {
+	int number;                   /* 0: none */
+	char *engine;                 /* "builtin", the provider's name, ... */
+	char *template_name;          /* may be NULL */
+	char *diff;                   /* may be NULL */
+};
+
+struct fix_failure_result {
+	char *id;                     /* the test's node id */
+	enum failure_status status;   /* FAILURE_PENDING: not reached (an interrupted session) */
+	char *branch, *commit;        /* the fix's, or NULL */
+	size_t nr_attempts;
+	struct fix_attempt_result win;  /* the last attempt that passed (number 0: none) */
+	char *reason;                 /* the last failed attempt's reason, or NULL */
+};
+
+/*
+ * The session's outcome. `failures` are the session's failures in the
+ * store's order, but those skipped by --test-path / --test-function; an id
+ * may come twice (a failed body and its teardown error). Owned:
+ * fix_result_release() frees it.
+ */
+struct fix_result {
 	char session[40];
 	size_t total, fixed, unfixed;
 	int interrupted;
 	/* --apply could not put the fixes in the working tree (they stay on their branches) */
 	char apply_error[512];
+	struct fix_failure_result *failures;
+	size_t nr_failures;
 };
+void fix_result_release(struct fix_result *r);
 
 struct project;
-/* Start a session in the project. */
-int fix_run(struct fix_outcome *out, struct project *p, const struct fix_options *opts);
+/* Start a session in the project; `hooks` may be NULL. */
+int fix_run(struct fix_result *out, struct project *p, const struct fix_options *opts,
+	    const struct fix_hooks *hooks);
 /* Continue a PAUSED (or crashed) session of the project. */
-int fix_resume(struct fix_outcome *out, struct project *p, const char *id,
-	       const struct fix_options *opts);
+int fix_resume(struct fix_result *out, struct project *p, const char *id,
+	       const struct fix_options *opts, const struct fix_hooks *hooks);
 
 /*
  * The project lock: one fix, resume or reproduce at a time in a project

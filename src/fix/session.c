@@ -1,7 +1,6 @@
 #include "fix/fix.h"
 
 #include "engine/engine.h"
-#include "fix/session_state.h"
 #include "fix/validate.h"
 #include "llm/llm.h"
 #include "project/project.h"
@@ -30,6 +29,7 @@
 #include <unistd.h>
 
 #define FIX_MAX_JOBS 16
+#define FIX_MAX_ENGINES 8
 #define FIX_MAX_BRANCH_SUFFIX 100
 /* the largest file carried into work directories */
 #define FIX_CARRY_MAX (16u * 1024 * 1024)
@@ -37,6 +37,9 @@
 /* Everything one session run holds. */
 struct session {
 	const struct fix_options *opts;
+	const struct engine_ops *engines[FIX_MAX_ENGINES];  /* tried in turn on a failure */
+	size_t nr_engines;
+	const struct fix_hooks *hooks;    /* may be NULL */
 	struct project *project;
 	struct vcs_repo *repo;            /* the project's (borrowed); NULL: not a git repository */
 	char root[4096];                  /* the user's project */
@@ -116,31 +119,31 @@ static json_t *options_json(const struct fix_options *o)
 			 "test_timeout", o->test_timeout, "allow_test_edits", o->allow_test_edits,
 			 "dry_run", o->dry_run, "apply", o->apply);
 	/* which model, and its prices for the report's cost estimate: never the key */
-	if (o->provider)
-		json_object_set_new(j, "provider", json_string(o->provider));
-	if (o->model)
-		json_object_set_new(j, "model", json_string(o->model));
-	if (o->max_tokens > 0)
-		json_object_set_new(j, "max_tokens", json_integer(o->max_tokens));
-	if (o->price_in > 0 || o->price_out > 0) {
-		json_object_set_new(j, "price_in", json_real(o->price_in));
-		json_object_set_new(j, "price_out", json_real(o->price_out));
+	if (o->llm.provider)
+		json_object_set_new(j, "provider", json_string(o->llm.provider));
+	if (o->llm.model)
+		json_object_set_new(j, "model", json_string(o->llm.model));
+	if (o->llm.max_tokens > 0)
+		json_object_set_new(j, "max_tokens", json_integer(o->llm.max_tokens));
+	if (o->llm.price_in > 0 || o->llm.price_out > 0) {
+		json_object_set_new(j, "price_in", json_real(o->llm.price_in));
+		json_object_set_new(j, "price_out", json_real(o->llm.price_out));
 	}
 	if (o->allow_config_edits)
 		json_object_set_new(j, "allow_config_edits", json_true());
 	/* what a reproduction set: a resumed session verifies the same way */
 	if (o->user_prompt)
 		json_object_set_new(j, "user_prompt", json_string(o->user_prompt));
-	if (o->run_before)
-		json_object_set_new(j, "run_before", strvec_json(o->run_before));
-	if (o->carry_files)
-		json_object_set_new(j, "carry_files", strvec_json(o->carry_files));
-	if (o->targets) {
+	if (o->repro.run_before)
+		json_object_set_new(j, "run_before", strvec_json(o->repro.run_before));
+	if (o->repro.carry_files)
+		json_object_set_new(j, "carry_files", strvec_json(o->repro.carry_files));
+	if (o->repro.targets) {
 		json_t *targets = json_array();
 		size_t i;
 		/* without their texts: a traceback may quote anything, and the store refuses keys */
-		for (i = 0; i < o->nr_targets; i++) {
-			json_t *t = failure_to_json(&o->targets[i]);
+		for (i = 0; i < o->repro.nr_targets; i++) {
+			json_t *t = failure_to_json(&o->repro.targets[i]);
 			json_object_del(t, "traceback");
 			json_object_del(t, "output");
 			json_array_append_new(targets, t);
@@ -166,10 +169,11 @@ static int open_project(struct session *s)
 					  "commit the project first", s->root);
 		else if (err < 0)
 			return err;
-		if (s->opts->base && (err = vcs_branch_target(s->base, s->repo, s->opts->base)) < 0) {
+		if (s->opts->repro.base &&
+		    (err = vcs_branch_target(s->base, s->repo, s->opts->repro.base)) < 0) {
 			if (err == ERR_NOTFOUND)
 				err = error_setc(ERR_USAGE, "no branch '%s' to make the fixes from",
-						 s->opts->base);
+						 s->opts->repro.base);
 			return err;
 		}
 	}
@@ -209,10 +213,11 @@ done:
  */
 static int carry_files(struct session *s, const char *dir)
 {
+	const struct strvec *carry = s->opts->repro.carry_files;
 	size_t i;
 	int err = 0;
-	for (i = 0; s->opts->carry_files && i < s->opts->carry_files->nr && !err; i++)
-		err = fs_copy_file_under(s->root, dir, s->opts->carry_files->v[i], FIX_CARRY_MAX);
+	for (i = 0; carry && i < carry->nr && !err; i++)
+		err = fs_copy_file_under(s->root, dir, carry->v[i], FIX_CARRY_MAX);
 	return err;
 }
 
@@ -263,26 +268,18 @@ static void remove_work_dirs(struct session *s)
 	strvec_clear(&s->job_dirs);
 }
 
-/* ---- progress ----------------------------------------------------------------------- */
+/* ---- telling the caller ------------------------------------------------------------- */
 
-static void progress(const struct session *s, size_t i, size_t n, const char *id, size_t cand,
-		     size_t ncand)
+static void progress(const struct session *s, enum fix_event_kind kind, size_t i, size_t n,
+		     const char *id, size_t cand, size_t ncand)
 {
-	if (!s->opts->progress)
+	struct fix_event ev = { .kind = kind, .position = i, .count = n, .id = id,
+				.candidate = cand, .nr_candidates = ncand };
+
+	if (!s->hooks || !s->hooks->on_event)
 		return;
-	if (ncand)
-		fprintf(stderr, "\r\033[K[%zu/%zu] %s: candidate %zu of %zu (%.0fs)", i + 1, n, id,
-			cand, ncand, clock_monotonic() - s->started);
-	else
-		fprintf(stderr, "\r\033[K[%zu/%zu] %s (%.0fs)", i + 1, n, id,
-			clock_monotonic() - s->started);
-	fflush(stderr);
-}
-
-static void progress_done(const struct session *s)
-{
-	if (s->opts->progress)
-		fputs("\r\033[K", stderr);
+	ev.elapsed = clock_monotonic() - s->started;
+	s->hooks->on_event(&ev, s->hooks->payload);
 }
 
 /* ---- validating candidates in parallel ------------------------------------------------ */
@@ -332,8 +329,13 @@ static char *flaky_json(const struct validation *v)
 	return text;
 }
 
+/*
+ * An attempt on failure `index`: a validated candidate (`job`), or with
+ * `job` NULL, a call that proposed nothing (`why`).
+ */
 static void record_attempt(struct session *s, size_t index, int number, const struct job *job,
-			   const char *engine, double temperature)
+			   const char *engine, double temperature, const struct failure *f,
+			   const char *why)
 {
 	struct attempt_row a;
 	memset(&a, 0, sizeof(a));
@@ -341,18 +343,25 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 	a.failure_index = index;
 	a.number = number;
 	a.engine = (char *)engine;
-	a.method = (char *)(job->cand->change.nr ? edit_mode_name(job->cand->change.edits[0].mode) :
-			    "update");
-	a.template_name = job->cand->template_name;
 	a.temperature = temperature;
-	a.status = (char *)(job->val.passed ? "passed" : "failed");
-	a.gate = (char *)job->val.gate;
-	a.reason = job->val.reason.len ? job->val.reason.ptr : NULL;
-	a.diff = job->val.diff.ptr;
-	a.error_category = job->target->error_type;
+	a.error_category = f->error_type;
 	a.finished = clock_wall();
-	a.started = a.finished - job->val.seconds;
-	a.flaky = flaky_json(&job->val);
+	if (job) {
+		a.method = (char *)(job->cand->change.nr ?
+				    edit_mode_name(job->cand->change.edits[0].mode) : "update");
+		a.template_name = job->cand->template_name;
+		a.status = job->val.passed ? ATTEMPT_PASSED : ATTEMPT_FAILED;
+		a.gate = (char *)job->val.gate;
+		a.reason = job->val.reason.len ? job->val.reason.ptr : NULL;
+		a.diff = job->val.diff.ptr;
+		a.started = a.finished - job->val.seconds;
+		a.flaky = flaky_json(&job->val);
+	} else {
+		a.status = ATTEMPT_FAILED;
+		a.gate = (char *)"apply";
+		a.reason = (char *)why;
+		a.started = a.finished;
+	}
 	if (store_attempt_add(s->store, &a) < 0)
 		log_warn("cannot record an attempt: %s", error_last());
 	free(a.flaky);
@@ -476,49 +485,31 @@ static int carry_forward(struct session *s, const struct job *win, size_t from)
 static void mark_fixed(struct session *s, size_t i, const char *branch, const char *commit)
 {
 	struct failure_row *r = &s->failures[i];
-	free(r->status);
 	free(r->branch);
 	free(r->commit);
-	r->status = xstrdup("fixed");
+	r->status = FAILURE_FIXED;
 	r->branch = xstrdup_or_null(branch);
 	r->commit = xstrdup_or_null(commit);
-	store_failure_set_status(s->store, s->row.id, s->failures[i].index, "fixed", branch, commit);
+	store_failure_set_status(s->store, s->row.id, s->failures[i].index, FAILURE_FIXED, branch, commit);
 }
 
 static void mark_unfixed(struct session *s, size_t i)
 {
 	struct failure_row *row = &s->failures[i];
-	free(row->status);
-	row->status = xstrdup("unfixed");
-	store_failure_set_status(s->store, s->row.id, row->index, "unfixed", NULL, NULL);
+	row->status = FAILURE_UNFIXED;
+	store_failure_set_status(s->store, s->row.id, row->index, FAILURE_UNFIXED, NULL, NULL);
 }
 
-/*
- * Interactive (a terminal, no --non-interactive): show the verified change
- * and ask. Returns 'a' (apply: keep it), 's' (skip it) or 'q' (quit).
- */
-static int ask_user(const struct session *s, const struct failure *f, const struct job *win)
+/* the caller's word on a verified change: the confirm hook's, or apply */
+static enum fix_answer ask_user(const struct session *s, const struct failure *f,
+				const struct job *win)
 {
-	char line[64];
+	struct fix_review review = { .id = f->id, .template_name = win->cand->template_name,
+				     .diff = win->val.diff.len ? win->val.diff.ptr : NULL };
 
-	if (s->opts->non_interactive || s->opts->json || !isatty(0) || !isatty(2))
-		return 'a';
-	progress_done(s);
-	fprintf(stderr, "\nA verified fix for %s (%s):\n\n%s\n", f->id,
-		win->cand->template_name ? win->cand->template_name : "-",
-		win->val.diff.len ? win->val.diff.ptr : "(no diff)");
-	for (;;) {
-		fprintf(stderr, "[a]pply (commit it on a fix branch), [s]kip, [q]uit? ");
-		fflush(stderr);
-		if (!fgets(line, sizeof(line), stdin))
-			return 'q';
-		if (line[0] == 'a' || line[0] == 'A' || line[0] == '\n')
-			return 'a';
-		if (line[0] == 's' || line[0] == 'S')
-			return 's';
-		if (line[0] == 'q' || line[0] == 'Q')
-			return 'q';
-	}
+	if (!s->hooks || !s->hooks->confirm)
+		return FIX_ANSWER_APPLY;
+	return s->hooks->confirm(&review, s->hooks->payload);
 }
 
 /* A candidate passed every gate: ask (when interactive), then commit it, or write it back. */
@@ -531,12 +522,14 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 	int err = 0;
 
 	switch (ask_user(s, f, win)) {
-	case 's':
+	case FIX_ANSWER_APPLY:
+		break;
+	case FIX_ANSWER_SKIP:
 		/* still failing: declined by the user, so it counts as not fixed */
 		log_info("'%s': the fix was declined", f->id);
 		mark_unfixed(s, i);
 		return 0;
-	case 'q':
+	case FIX_ANSWER_QUIT:
 		return error_setc(ERR_INTERRUPTED, "stopped at the user's request");
 	}
 	if (s->opts->dry_run) {
@@ -554,7 +547,7 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 		mark_fixed(s, i, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
 		/* every entry of those ids: a failed body and its teardown error are two */
 		for (other = 0; other < s->nr_failures; other++) {
-			if (strcmp(s->failures[other].status, "pending") ||
+			if (s->failures[other].status != FAILURE_PENDING ||
 			    strvec_find(&win->val.fixed_too, s->failures[other].failure.id) < 0)
 				continue;
 			mark_fixed(s, other, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
@@ -583,90 +576,12 @@ static void job_setup(struct job *job, struct session *s, int k, const struct ca
 	job->gates.allow_test_edits = s->opts->allow_test_edits;
 	job->gates.allow_config_edits = s->opts->allow_config_edits;
 	job->gates.baseline_failures = &s->baseline_failures;
-	job->gates.run_before = s->opts->run_before;
+	job->gates.run_before = s->opts->repro.run_before;
 	if (s->repo) {
 		job->gates.diff = diff_in_job;
 		job->gates.diff_payload = job;
 	}
 }
-
-static int fix_one_builtin(struct session *s, size_t i, size_t pos, size_t count, int *attempts)
-{
-	struct failure_row *row = &s->failures[i];
-	const struct failure *f = &row->failure;
-	struct candidate_list cands = { NULL, 0, 0 };
-	struct engine_request req;
-	struct strvec order = STRVEC_INIT;
-	struct job jobs[FIX_MAX_JOBS];
-	const struct job *win = NULL;
-	int njobs = (int)s->job_dirs.nr;
-	size_t next = 0;
-	int err = 0;
-	int k;
-
-	progress(s, pos, count, f->id, 0, 0);
-	memset(&req, 0, sizeof(req));
-	req.failure = f;
-	req.root = s->job_dirs.v[0];
-	req.max_candidates = s->opts->max_candidates;
-	if (f->error_type && store_template_order(&order, s->store, engine_builtin.name, f->error_type) == 0)
-		req.template_order = &order;
-	if ((err = engine_builtin.propose(&cands, &req)) < 0) {
-		log_warn("the builtin engine cannot propose a change for '%s': %s", f->id, error_last());
-		err = 0;
-	}
-	memset(jobs, 0, sizeof(jobs));
-	while (!win && next < cands.nr) {
-		pthread_t threads[FIX_MAX_JOBS];
-		int started = 0;
-
-		for (k = 0; k < njobs && next < cands.nr; k++, next++) {
-			struct job *job = &jobs[k];
-			job_setup(job, s, k, &cands.items[next], f);   /* releases the previous batch's */
-			progress(s, pos, count, f->id, next + 1, cands.nr);
-			if (pthread_create(&threads[k], NULL, job_main, job) != 0) {
-				job_main(job);
-				threads[k] = 0;
-			}
-			started++;
-		}
-		for (k = 0; k < started; k++)
-			if (threads[k])
-				pthread_join(threads[k], NULL);
-		for (k = 0; k < started; k++) {
-			struct job *job = &jobs[k];
-			if (job->err == ERR_INTERRUPTED || sig_pending()) {
-				err = error_setc(ERR_INTERRUPTED, "interrupted");
-				continue;
-			}
-			if (job->err < 0) {
-				err = job->err;
-				continue;
-			}
-			/* the smallest change that passes every gate wins */
-			if (job->val.passed && (!win || job->cand->size < win->cand->size))
-				win = job;
-		}
-		/* the winner is recorded last: reports take the last attempt that passed */
-		for (k = 0; k < started && !err; k++)
-			if (&jobs[k] != win)
-				record_attempt(s, row->index, ++*attempts, &jobs[k], engine_builtin.name, 0);
-		if (win && !err)
-			record_attempt(s, row->index, ++*attempts, win, engine_builtin.name, 0);
-		if (err < 0)
-			break;
-	}
-	if (!err && win)
-		err = accept_fix(s, i, win);
-	else if (!err)
-		mark_unfixed(s, i);
-	for (k = 0; k < njobs; k++)
-		validation_release(&jobs[k].val);
-	candidate_list_release(&cands);
-	strvec_clear(&order);
-	return err;
-}
-
 
 /* the edit mode that has worked best for this error category, or NULL */
 static char *preferred_mode(struct session *s, const char *category)
@@ -718,127 +633,183 @@ static void record_exchange(struct session *s, size_t index, int number, double 
 		log_warn("cannot record an exchange: %s", error_last());
 }
 
-/* An attempt that produced no candidate: the reply could not be used. */
-static void record_no_candidate(struct session *s, size_t index, int number, double temperature,
-				const struct failure *f, const char *why)
+/* an engine that asks a model asks no more once the session's token budget is spent */
+static int budget_spent(struct session *s)
 {
-	struct attempt_row a;
-	memset(&a, 0, sizeof(a));
-	snprintf(a.session, sizeof(a.session), "%s", s->row.id);
-	a.failure_index = index;
-	a.number = number;
-	a.engine = (char *)engine_llm.name;
-	a.temperature = temperature;
-	a.status = (char *)"failed";
-	a.gate = (char *)"apply";
-	a.reason = (char *)why;
-	a.error_category = f->error_type;
-	a.started = a.finished = clock_wall();
-	if (store_attempt_add(s->store, &a) < 0)
-		log_warn("cannot record an attempt: %s", error_last());
+	long max = s->opts->llm.max_tokens;
+
+	if (max <= 0 || s->tokens_used < max)
+		return 0;
+	if (!s->budget_spent)
+		log_warn("the token budget (%ld) is spent: no more questions to the model", max);
+	s->budget_spent = 1;
+	return 1;
 }
 
 /*
- * The LLM path (C2): up to --max-retries attempts, each at a higher
- * temperature, each told what the previous change was and which gate it
- * failed, within the session's token budget.
+ * Validate the candidates of `cands` several at once (one work directory
+ * each), batch after batch, until one passes: the smallest change of its
+ * batch that passes every gate wins (an engine that asks a model: its first
+ * candidate alone). Every attempt is recorded, the winner last (reports
+ * take the last attempt that passed). An engine that asks a model numbered
+ * the attempt when it asked; the others' attempts are numbered here.
  */
-static int fix_one_llm(struct session *s, size_t i, size_t pos, size_t count, int *attempts)
+static int validate_all(const struct job **win, struct session *s, size_t i,
+			const struct engine_ops *eng, const struct candidate_list *cands,
+			double temperature, struct job *jobs, size_t pos, size_t count, int *attempts)
+{
+	struct failure_row *row = &s->failures[i];
+	const struct failure *f = &row->failure;
+	size_t nr = eng->asks_model && cands->nr ? 1 : cands->nr;
+	size_t next = 0;
+	int njobs = (int)s->job_dirs.nr, k, err = 0;
+
+	while (!*win && next < nr) {
+		pthread_t threads[FIX_MAX_JOBS];
+		int started = 0;
+
+		for (k = 0; k < njobs && next < nr; k++, next++) {
+			struct job *job = &jobs[k];
+			job_setup(job, s, k, &cands->items[next], f);   /* releases the previous batch's */
+			if (!eng->asks_model)
+				progress(s, FIX_EVENT_CANDIDATE, pos, count, f->id, next + 1, nr);
+			if (pthread_create(&threads[k], NULL, job_main, job) != 0) {
+				job_main(job);
+				threads[k] = 0;
+			}
+			started++;
+		}
+		for (k = 0; k < started; k++)
+			if (threads[k])
+				pthread_join(threads[k], NULL);
+		for (k = 0; k < started; k++) {
+			struct job *job = &jobs[k];
+			if (job->err == ERR_INTERRUPTED || sig_pending()) {
+				err = error_setc(ERR_INTERRUPTED, "interrupted");
+				continue;
+			}
+			if (job->err < 0) {
+				err = job->err;
+				continue;
+			}
+			if (job->val.passed && (!*win || job->cand->size < (*win)->cand->size))
+				*win = job;
+		}
+		for (k = 0; k < started && !err; k++)
+			if (&jobs[k] != *win)
+				record_attempt(s, row->index, eng->asks_model ? *attempts : ++*attempts,
+					       &jobs[k], eng->name, temperature, f, NULL);
+		if (*win && !err)
+			record_attempt(s, row->index, eng->asks_model ? *attempts : ++*attempts, *win,
+				       eng->name, temperature, f, NULL);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * One engine on failure `i` (C2): it proposes, the candidates are
+ * validated, the winner accepted; as its registry row says, it is asked
+ * again (up to --max-retries times, each at a higher temperature, told what
+ * the previous change was and why it failed, within the token budget).
+ */
+static int try_engine(struct session *s, const struct engine_ops *eng, size_t i, size_t pos,
+		      size_t count, int *attempts)
 {
 	struct failure_row *row = &s->failures[i];
 	const struct failure *f = &row->failure;
 	struct buf feedback = BUF_INIT, previous = BUF_INIT;
-	char *mode = preferred_mode(s, f->error_type);
-	struct job job;
-	int r, err = 0, won = 0;
+	struct strvec order = STRVEC_INIT;
+	char *mode = eng->asks_model ? preferred_mode(s, f->error_type) : NULL;
+	struct job jobs[FIX_MAX_JOBS];
+	const struct job *win = NULL;
+	int rounds = eng->asks_model ? s->opts->max_retries : 1;
+	int r, k, err = 0;
 
-	memset(&job, 0, sizeof(job));
-	for (r = 0; r < s->opts->max_retries && !won && !err; r++) {
-		double temperature = s->opts->initial_temp + r * s->opts->temp_increment;
+	memset(jobs, 0, sizeof(jobs));
+	if (!eng->asks_model)
+		progress(s, FIX_EVENT_FAILURE, pos, count, f->id, 0, 0);
+	if (eng->ranks_templates && f->error_type &&
+	    store_template_order(&order, s->store, eng->name, f->error_type) < 0)
+		strvec_clear(&order);
+	for (r = 0; r < rounds && !win && !err; r++) {
+		double temperature = eng->asks_model ?
+			s->opts->initial_temp + r * s->opts->temp_increment : 0;
 		struct candidate_list cands = CANDIDATE_LIST_INIT;
 		struct engine_exchange x;
-		struct engine_request req = ENGINE_REQUEST_INIT;
+		struct engine_request req = {
+			.failure = f, .root = s->job_dirs.v[0], .temperature = temperature,
+			.max_candidates = s->opts->max_candidates,
+			.template_order = order.nr ? &order : NULL,
+			.feedback = feedback.len ? feedback.ptr : NULL,
+			.previous_change = previous.len ? previous.ptr : NULL,
+			.preferred_mode = mode, .user_prompt = s->opts->user_prompt,
+			.allow_test_edits = s->opts->allow_test_edits,
+			.provider = s->provider, .fallback = s->fallback, .exchange = &x,
+		};
 
-		if (s->opts->max_tokens > 0 && s->tokens_used >= s->opts->max_tokens) {
-			if (!s->budget_spent)
-				log_warn("the token budget (%ld) is spent: no more questions to the model",
-					 s->opts->max_tokens);
-			s->budget_spent = 1;
-			break;
+		if (eng->asks_model) {
+			if (budget_spent(s))
+				break;
+			progress(s, FIX_EVENT_CANDIDATE, pos, count, f->id, (size_t)r + 1, (size_t)rounds);
 		}
-		progress(s, pos, count, f->id, (size_t)r + 1, (size_t)s->opts->max_retries);
 		memset(&x, 0, sizeof(x));
-		req.failure = f;
-		req.root = s->job_dirs.v[0];
-		req.temperature = temperature;
-		req.feedback = feedback.len ? feedback.ptr : NULL;
-		req.previous_change = previous.len ? previous.ptr : NULL;
-		req.preferred_mode = mode;
-		req.allow_test_edits = s->opts->allow_test_edits;
-		req.user_prompt = s->opts->user_prompt;
-		req.provider = s->provider;
-		req.fallback = s->fallback;
-		req.exchange = &x;
-		err = engine_llm.propose(&cands, &req);
-		s->tokens_used = sat_add(s->tokens_used, sat_add(x.prompt_tokens, x.completion_tokens));
-		++*attempts;
-		record_exchange(s, row->index, *attempts, temperature, &x);
-		if (err == ERR_INTERRUPTED || err == ERR_USAGE) {
-			engine_exchange_release(&x);
-			candidate_list_release(&cands);
-			break;
+		err = eng->propose(&cands, &req);
+		if (eng->asks_model) {
+			s->tokens_used = sat_add(s->tokens_used,
+						 sat_add(x.prompt_tokens, x.completion_tokens));
+			record_exchange(s, row->index, ++*attempts, temperature, &x);
 		}
-		if (err < 0 || !cands.nr) {
+		if (err < 0 && !eng->asks_model) {
+			log_warn("the %s engine cannot propose a change for '%s': %s", eng->name, f->id,
+				 error_last());
+			err = 0;
+		} else if (err == ERR_INTERRUPTED || err == ERR_USAGE) {
+			/* err stays: the session stops */
+		} else if (err < 0 || !cands.nr) {
+			/* a call that proposed nothing is a failed attempt, fed back */
 			const char *why = x.outcome ? x.outcome : error_last();
-			record_no_candidate(s, row->index, *attempts, temperature, f, why);
+			record_attempt(s, row->index, *attempts, NULL, eng->name, temperature, f, why);
 			buf_reset(&feedback);
 			buf_addf(&feedback, "Your previous reply could not be used: %s", why);
 			err = 0;
-		} else {
-			job_setup(&job, s, 0, &cands.items[0], f);
-			job_main(&job);
-			if (job.err < 0) {
-				err = job.err;
-			} else {
-				record_attempt(s, row->index, *attempts, &job, engine_llm.name, temperature);
-				if (job.val.passed) {
-					won = 1;
-					err = accept_fix(s, i, &job);
-				} else {
-					buf_reset(&feedback);
-					buf_addf(&feedback, "The change failed the '%s' gate: %s", job.val.gate,
-						 job.val.reason.ptr);
-					buf_reset(&previous);
-					buf_add(&previous, job.val.diff.ptr, job.val.diff.len);
-				}
-			}
-			validation_release(&job.val);
-			memset(&job, 0, sizeof(job));
+		} else if ((err = validate_all(&win, s, i, eng, &cands, temperature, jobs, pos, count,
+					       attempts)) == 0 && !win) {
+			buf_reset(&feedback);
+			buf_addf(&feedback, "The change failed the '%s' gate: %s", jobs[0].val.gate,
+				 jobs[0].val.reason.ptr);
+			buf_reset(&previous);
+			buf_add(&previous, jobs[0].val.diff.ptr, jobs[0].val.diff.len);
 		}
+		if (!err && win)
+			err = accept_fix(s, i, win);
 		engine_exchange_release(&x);
 		candidate_list_release(&cands);
 	}
-	if (!err && !won)
+	if (!err && !win)
 		mark_unfixed(s, i);
+	for (k = 0; k < FIX_MAX_JOBS; k++)
+		validation_release(&jobs[k].val);
 	free(mode);
+	strvec_clear(&order);
 	buf_release(&feedback);
 	buf_release(&previous);
 	return err;
 }
 
-/* builtin first (free and fast), then the model, as the engine option says */
+/* the session's engines in turn, each on what the ones before left unfixed */
 static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *attempts)
 {
-	const char *engine = s->opts->engine;
+	size_t e;
 	int err = 0;
 
-	if (strcmp(engine, "llm")) {
-		err = fix_one_builtin(s, i, pos, count, attempts);
-		if (err < 0 || strcmp(engine, "auto") || !s->provider ||
-		    strcmp(s->failures[i].status, "unfixed"))
-			return err;
+	for (e = 0; e < s->nr_engines && !err; e++) {
+		if (e && s->failures[i].status != FAILURE_UNFIXED)
+			break;
+		err = try_engine(s, s->engines[e], i, pos, count, attempts);
 	}
-	return fix_one_llm(s, i, pos, count, attempts);
+	return err;
 }
 
 /* ---- the session ---------------------------------------------------------------------- */
@@ -846,9 +817,9 @@ static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *a
 static int wanted(const struct fix_options *o, const struct failure *f)
 {
 	size_t k;
-	if (o->targets) {
-		for (k = 0; k < o->nr_targets; k++)
-			if (!strcmp(o->targets[k].id, f->id))
+	if (o->repro.targets) {
+		for (k = 0; k < o->repro.nr_targets; k++)
+			if (!strcmp(o->repro.targets[k].id, f->id))
 				return 1;
 		return 0;
 	}
@@ -914,19 +885,19 @@ static int run_baseline(struct session *s)
 		if ((err = store_failure_add(s->store, s->row.id, i, f)) < 0)
 			break;
 		if (!wanted(s->opts, f))
-			err = store_failure_set_status(s->store, s->row.id, i, "skipped", NULL, NULL);
+			err = store_failure_set_status(s->store, s->row.id, i, FAILURE_SKIPPED, NULL, NULL);
 		else
-			err = store_failure_set_status(s->store, s->row.id, i, "pending", NULL, NULL);
+			err = store_failure_set_status(s->store, s->row.id, i, FAILURE_PENDING, NULL, NULL);
 		if (err < 0)
 			break;
 	}
 	/* a reproduction's failures that passed at baseline (flaky, order-dependent) */
-	for (t = 0; !err && t < s->opts->nr_targets; t++) {
-		const struct failure *f = &s->opts->targets[t];
+	for (t = 0; !err && t < s->opts->repro.nr_targets; t++) {
+		const struct failure *f = &s->opts->repro.targets[t];
 		if (test_result_find(&res, f->id))
 			continue;
 		if ((err = store_failure_add(s->store, s->row.id, i, f)) == 0)
-			err = store_failure_set_status(s->store, s->row.id, i, "pending", NULL, NULL);
+			err = store_failure_set_status(s->store, s->row.id, i, FAILURE_PENDING, NULL, NULL);
 		i++;
 	}
 	if (err < 0) {
@@ -956,7 +927,7 @@ static int attempts_so_far(struct session *s)
 	return max;
 }
 
-static int loop(struct session *s, struct fix_outcome *out)
+static int loop(struct session *s, struct fix_result *out)
 {
 	size_t i, pending = 0, pos = 0, fixed = 0;
 	int attempts = attempts_so_far(s), err = 0;
@@ -965,23 +936,23 @@ static int loop(struct session *s, struct fix_outcome *out)
 	if (store_session_tokens(&tin, &tout, s->store, s->row.id) == 0)
 		s->tokens_used = sat_add(tin, tout);   /* the budget holds across a resume */
 	for (i = 0; i < s->nr_failures; i++)
-		if (!strcmp(s->failures[i].status, "pending"))
+		if (s->failures[i].status == FAILURE_PENDING)
 			pending++;
 	store_session_set_progress(s->store, s->row.id, pending, 0, 0);
 	for (i = 0; i < s->nr_failures && !err; i++) {
-		if (strcmp(s->failures[i].status, "pending"))
+		if (s->failures[i].status != FAILURE_PENDING)
 			continue;
 		store_session_set_progress(s->store, s->row.id, pending, fixed, pos + 1);
 		err = fix_one(s, i, pos++, pending, &attempts);
-		if (!strcmp(s->failures[i].status, "fixed"))
+		if (s->failures[i].status == FAILURE_FIXED)
 			fixed++;
 	}
-	progress_done(s);
+	progress(s, FIX_EVENT_DONE, 0, 0, NULL, 0, 0);
 	for (i = 0; i < s->nr_failures; i++) {
-		if (!strcmp(s->failures[i].status, "skipped"))
+		if (s->failures[i].status == FAILURE_SKIPPED)
 			continue;
 		out->total++;
-		if (!strcmp(s->failures[i].status, "fixed"))
+		if (s->failures[i].status == FAILURE_FIXED)
 			out->fixed++;
 		else
 			out->unfixed++;
@@ -1051,7 +1022,7 @@ done:
 }
 
 /* the provider named by the options or, for --engine auto, by the environment; NULL: none */
-static const char *provider_wanted(const struct fix_options *o)
+static const char *provider_wanted(const struct fix_llm_options *o)
 {
 	if (o->provider)
 		return o->provider;
@@ -1072,51 +1043,77 @@ static const char *default_model(const char *provider)
 	return FIX_DEFAULT_OPENAI_MODEL;
 }
 
-static int open_providers(struct session *s)
+/* a provider as `cfg` names it, with the options' model default, timeouts and recording */
+static int open_provider(struct llm_provider **out, struct llm_config *cfg,
+			 const struct fix_llm_options *o, const char *what)
 {
-	const struct fix_options *o = s->opts;
-	const char *name = provider_wanted(o);
-	struct llm_config cfg;
 	int err;
 
-	if (strcmp(o->engine, "auto") && strcmp(o->engine, "builtin") && strcmp(o->engine, "llm"))
-		return error_setc(ERR_USAGE, "unknown engine '%s' (auto, builtin or llm)", o->engine);
-	if (!strcmp(o->engine, "builtin"))
+	if (!cfg->model)
+		cfg->model = default_model(cfg->provider);
+	cfg->stream = o->stream;
+	cfg->timeout_ms = (int)(o->request_timeout * 1000);
+	cfg->max_retry_wait_ms = (long)(o->max_retry_wait * 1000);
+	if ((err = llm_provider_new(out, cfg)) < 0)
+		return what ? error_prefix(err, "%s", what) : err;
+	return o->record ? llm_provider_record_to(*out, o->record) : 0;
+}
+
+/* "auto, builtin or llm": the names --engine takes */
+static void engine_names(struct buf *out)
+{
+	const struct engine_ops *e;
+	size_t i;
+
+	buf_adds(out, "auto");
+	for (i = 0; (e = engine_at(i)); i++)
+		buf_addf(out, "%s%s", engine_at(i + 1) ? ", " : " or ", e->name);
+}
+
+/*
+ * The engines tried on each failure: the one --engine names or, for auto,
+ * the registry's rows that take part, an engine asking a model only when a
+ * provider is configured; then the providers they need.
+ */
+static int choose_engines(struct session *s)
+{
+	const struct fix_llm_options *o = &s->opts->llm;
+	const char *engine = s->opts->engine;
+	const char *name = provider_wanted(o);
+	const struct engine_ops *e;
+	struct llm_config first, second;
+	size_t i, model = 0;
+	int err;
+
+	s->nr_engines = 0;
+	if (!strcmp(engine, "auto")) {
+		for (i = 0; (e = engine_at(i)) && s->nr_engines < FIX_MAX_ENGINES; i++)
+			if (e->in_auto && (!e->asks_model || name))
+				s->engines[s->nr_engines++] = e;
+	} else if ((e = engine_find(engine))) {
+		s->engines[s->nr_engines++] = e;
+	} else {
+		struct buf names = BUF_INIT;
+		engine_names(&names);
+		err = error_setc(ERR_USAGE, "unknown engine '%s' (%s)", engine, names.ptr);
+		buf_release(&names);
+		return err;
+	}
+	for (i = 0; i < s->nr_engines; i++)
+		model += s->engines[i]->asks_model;
+	if (!model)
 		return 0;
-	if (!name) {
-		if (!strcmp(o->engine, "llm"))
-			return error_setc(ERR_USAGE, "--engine llm needs a provider: give --provider, "
-					  "--base-url or set OPENAI_API_KEY / ANTHROPIC_API_KEY");
-		return 0;   /* auto without a model: the built-in engine alone */
-	}
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.provider = name;
-	cfg.model = o->model ? o->model : default_model(name);
-	cfg.base_url = o->base_url;
-	cfg.api_key = o->api_key;
-	cfg.cassette = o->cassette;
-	cfg.stream = o->stream;
-	cfg.timeout_ms = (int)(o->request_timeout * 1000);
-	cfg.max_retry_wait_ms = (long)(o->max_retry_wait * 1000);
-	if ((err = llm_provider_new(&s->provider, &cfg)) < 0)
+	if (!name)
+		return error_setc(ERR_USAGE, "--engine %s needs a provider: give --provider, "
+				  "--base-url or set OPENAI_API_KEY / ANTHROPIC_API_KEY", engine);
+	first = (struct llm_config){ .provider = name, .model = o->model, .base_url = o->base_url,
+				     .api_key = o->api_key, .cassette = o->cassette };
+	if ((err = open_provider(&s->provider, &first, o, NULL)) < 0 || !o->fallback_provider)
 		return err;
-	if (o->record && (err = llm_provider_record_to(s->provider, o->record)) < 0)
-		return err;
-	if (o->fallback_provider) {
-		memset(&cfg, 0, sizeof(cfg));
-		cfg.provider = o->fallback_provider;
-		cfg.model = o->fallback_model ? o->fallback_model : default_model(o->fallback_provider);
-		cfg.base_url = o->fallback_base_url;
-		cfg.api_key = !strcmp(o->fallback_provider, name) ? o->api_key : NULL;
-		cfg.stream = o->stream;
-		cfg.timeout_ms = (int)(o->request_timeout * 1000);
-		cfg.max_retry_wait_ms = (long)(o->max_retry_wait * 1000);
-		if ((err = llm_provider_new(&s->fallback, &cfg)) < 0)
-			return error_prefix(err, "the fallback provider");
-		if (o->record && (err = llm_provider_record_to(s->fallback, o->record)) < 0)
-			return err;
-	}
-	return 0;
+	second = (struct llm_config){ .provider = o->fallback_provider, .model = o->fallback_model,
+				      .base_url = o->fallback_base_url,
+				      .api_key = !strcmp(o->fallback_provider, name) ? o->api_key : NULL };
+	return open_provider(&s->fallback, &second, o, "the fallback provider");
 }
 
 static void session_release(struct session *s)
@@ -1134,10 +1131,10 @@ static void session_release(struct session *s)
 		close(s->project_fd);
 }
 
-static int finish(struct session *s, struct fix_outcome *out, int err)
+static int finish(struct session *s, struct fix_result *out, int err)
 {
 	enum session_state end;
-	struct buf report = BUF_INIT;
+	struct buf report = BUF_INIT, reports = BUF_INIT;
 
 	snprintf(out->session, sizeof(out->session), "%s", s->row.id);
 	if (err == ERR_INTERRUPTED) {
@@ -1155,19 +1152,23 @@ static int finish(struct session *s, struct fix_outcome *out, int err)
 	if (store_session_set_state(s->store, s->row.id, end,
 				    err < 0 && err != ERR_INTERRUPTED ? error_last() : NULL) < 0)
 		log_warn("%s", error_last());
-	if (report_write_session(&report, s->store, s->row.id, s->root) < 0)
+	project_state_path(&reports, s->root, PROJECT_REPORT, NULL);
+	if (report_write_session(&report, s->store, s->row.id, reports.ptr) < 0)
 		log_warn("cannot write the report: %s", error_last());
 	else
 		log_info("report: %s", report.ptr);
+	buf_release(&reports);
 	buf_release(&report);
 	return err;
 }
 
-static void session_init(struct session *s, struct project *p, const struct fix_options *opts)
+static void session_init(struct session *s, struct project *p, const struct fix_options *opts,
+			 const struct fix_hooks *hooks)
 {
 	memset(s, 0, sizeof(*s));
 	s->project = p;
 	s->opts = opts;
+	s->hooks = hooks;
 	s->lock_fd = -1;
 	s->project_fd = -1;
 	buf_init(&s->work, 0);
@@ -1176,7 +1177,106 @@ static void session_init(struct session *s, struct project *p, const struct fix_
 	s->started = clock_monotonic();
 }
 
-int fix_run(struct fix_outcome *out, struct project *project, const struct fix_options *opts)
+/*
+ * The rest of a session, from its work directories (checked out at `from`):
+ * the baseline when it has none recorded yet (`baseline`), the loop, the
+ * end. A new session is marked RUNNING once its baseline is recorded.
+ */
+static int session_go(struct session *s, struct fix_result *out, const char *from, int baseline,
+		      int mark_running)
+{
+	int err;
+
+	if ((err = make_work_dirs(s, default_jobs(s->opts), from)) < 0 ||
+	    (baseline && (err = run_baseline(s)) < 0))
+		return finish(s, out, err);
+	if (mark_running &&
+	    (err = store_session_set_state(s->store, s->row.id, SESSION_RUNNING, NULL)) < 0)
+		return err;
+	err = loop(s, out);
+	return finish(s, out, err);
+}
+
+static void fix_attempt_result_release(struct fix_attempt_result *a)
+{
+	free(a->engine);
+	free(a->template_name);
+	free(a->diff);
+	memset(a, 0, sizeof(*a));
+}
+
+/* each failure as the store has it now, with its attempts (C10's report reads the same) */
+static void result_fill(struct fix_result *out, struct session *s)
+{
+	struct failure_row *rows = NULL;
+	struct attempt_row *att = NULL;
+	size_t nr = 0, nr_att = 0, i, j;
+
+	if (store_failure_list(&rows, &nr, s->store, s->row.id) < 0 ||
+	    store_attempt_list(&att, &nr_att, s->store, s->row.id) < 0) {
+		log_warn("cannot read the session back: %s", error_last());
+		goto done;
+	}
+	out->failures = xcalloc(nr + 1, sizeof(*out->failures));
+	for (i = 0; i < nr; i++) {
+		struct fix_failure_result *f = &out->failures[out->nr_failures];
+		if (rows[i].status == FAILURE_SKIPPED)
+			continue;
+		out->nr_failures++;
+		f->id = xstrdup(rows[i].failure.id);
+		f->status = rows[i].status;
+		f->branch = xstrdup_or_null(rows[i].branch);
+		f->commit = xstrdup_or_null(rows[i].commit);
+		for (j = 0; j < nr_att; j++) {
+			const struct attempt_row *a = &att[j];
+			if (a->failure_index != rows[i].index)
+				continue;
+			f->nr_attempts++;
+			if (a->status == ATTEMPT_PASSED) {
+				fix_attempt_result_release(&f->win);
+				f->win.number = a->number;
+				f->win.engine = xstrdup_or_null(a->engine);
+				f->win.template_name = xstrdup_or_null(a->template_name);
+				f->win.diff = xstrdup_or_null(a->diff);
+			} else if (a->reason) {
+				free(f->reason);
+				f->reason = xstrdup(a->reason);
+			}
+		}
+	}
+done:
+	failure_rows_free(rows, nr);
+	attempt_rows_free(att, nr_att);
+}
+
+/* what every entry point does last: the result, then everything let go */
+static void session_end(struct session *s, struct fix_result *out)
+{
+	if (!*out->session && *s->row.id)
+		snprintf(out->session, sizeof(out->session), "%s", s->row.id);
+	if (*out->session && s->store)
+		result_fill(out, s);
+	session_release(s);
+}
+
+void fix_result_release(struct fix_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr_failures; i++) {
+		struct fix_failure_result *f = &r->failures[i];
+		free(f->id);
+		free(f->branch);
+		free(f->commit);
+		free(f->reason);
+		fix_attempt_result_release(&f->win);
+	}
+	free(r->failures);
+	memset(r, 0, sizeof(*r));
+}
+
+int fix_run(struct fix_result *out, struct project *project, const struct fix_options *opts,
+	    const struct fix_hooks *hooks)
 {
 	struct session s;
 	json_t *oj = options_json(opts);
@@ -1184,13 +1284,14 @@ int fix_run(struct fix_outcome *out, struct project *project, const struct fix_o
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	session_init(&s, project, opts);
-	if ((err = open_providers(&s)) < 0)
+	session_init(&s, project, opts, hooks);
+	if ((err = choose_engines(&s)) < 0)
 		goto done;
 	if ((err = open_project(&s)) < 0)
 		goto done;
 	/* before the session is written: a second fix must not start on the same failures */
-	if (!opts->project_locked && (err = fix_project_lock(&s.project_fd, s.root, opts->wait)) < 0)
+	if (!opts->repro.project_locked &&
+	    (err = fix_project_lock(&s.project_fd, s.root, opts->wait)) < 0)
 		goto done;
 	if ((err = fix_apply_recover_logged(s.root)) < 0)
 		goto done;
@@ -1220,19 +1321,9 @@ int fix_run(struct fix_outcome *out, struct project *project, const struct fix_o
 		store_session_set_branch(s.store, s.row.id, opts->branch);
 	if ((err = lock_session(&s)) < 0)
 		goto done;
-	if ((err = make_work_dirs(&s, default_jobs(opts), s.base)) < 0 ||
-	    (err = run_baseline(&s)) < 0) {
-		err = finish(&s, out, err);
-		goto done;
-	}
-	if ((err = store_session_set_state(s.store, s.row.id, SESSION_RUNNING, NULL)) < 0)
-		goto done;
-	err = loop(&s, out);
-	err = finish(&s, out, err);
+	err = session_go(&s, out, s.base, 1, 1);
 done:
-	if (!*out->session && *s.row.id)
-		snprintf(out->session, sizeof(out->session), "%s", s.row.id);
-	session_release(&s);
+	session_end(&s, out);
 	json_decref(oj);
 	free(oj_text);
 	return err;
@@ -1277,11 +1368,11 @@ static void options_from_json(struct fix_options *o, struct stored_options *so, 
 	GET_STR("user_prompt", user_prompt);
 	if ((v = json_object_get(j, "run_before")) && json_is_array(v)) {
 		strvec_from_json(&so->before, v);
-		o->run_before = &so->before;
+		o->repro.run_before = &so->before;
 	}
 	if ((v = json_object_get(j, "carry_files")) && json_is_array(v)) {
 		strvec_from_json(&so->carry, v);
-		o->carry_files = &so->carry;
+		o->repro.carry_files = &so->carry;
 	}
 	if ((v = json_object_get(j, "targets")) && json_is_array(v)) {
 		size_t i;
@@ -1290,8 +1381,8 @@ static void options_from_json(struct fix_options *o, struct stored_options *so, 
 		json_array_foreach(v, i, t)
 			if (failure_from_json(&so->targets[so->nr_targets], t) == 0)
 				so->nr_targets++;
-		o->targets = so->targets;
-		o->nr_targets = so->nr_targets;
+		o->repro.targets = so->targets;
+		o->repro.nr_targets = so->nr_targets;
 	}
 	GET_STR("engine", engine);
 	GET_STR("branch", branch);
@@ -1303,14 +1394,14 @@ static void options_from_json(struct fix_options *o, struct stored_options *so, 
 	GET_INT("jobs", jobs);
 	GET_REAL("initial_temp", initial_temp);
 	GET_REAL("temp_increment", temp_increment);
-	if (!o->provider) {
-		GET_STR("provider", provider);
+	if (!o->llm.provider) {
+		GET_STR("provider", llm.provider);
 	}
-	if (!o->model) {
-		GET_STR("model", model);
+	if (!o->llm.model) {
+		GET_STR("model", llm.model);
 	}
-	if (!o->max_tokens && (v = json_object_get(j, "max_tokens")) && json_is_integer(v))
-		o->max_tokens = (long)json_integer_value(v);
+	if (!o->llm.max_tokens && (v = json_object_get(j, "max_tokens")) && json_is_integer(v))
+		o->llm.max_tokens = (long)json_integer_value(v);
 	GET_INT("allow_test_edits", allow_test_edits);
 	GET_INT("dry_run", dry_run);
 	GET_INT("apply", apply);
@@ -1331,8 +1422,8 @@ static void options_from_json(struct fix_options *o, struct stored_options *so, 
 	json_decref(j);
 }
 
-int fix_resume(struct fix_outcome *out, struct project *project, const char *id,
-	       const struct fix_options *given)
+int fix_resume(struct fix_result *out, struct project *project, const char *id,
+	       const struct fix_options *given, const struct fix_hooks *hooks)
 {
 	struct session s;
 	struct fix_options opts = *given;
@@ -1340,10 +1431,11 @@ int fix_resume(struct fix_outcome *out, struct project *project, const char *id,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	session_init(&s, project, &opts);
+	session_init(&s, project, &opts, hooks);
 	if ((err = open_project(&s)) < 0)
 		goto done;
-	if (!opts.project_locked && (err = fix_project_lock(&s.project_fd, s.root, opts.wait)) < 0)
+	if (!opts.repro.project_locked &&
+	    (err = fix_project_lock(&s.project_fd, s.root, opts.wait)) < 0)
 		goto done;
 	if ((err = fix_apply_recover_logged(s.root)) < 0)
 		goto done;
@@ -1356,7 +1448,7 @@ int fix_resume(struct fix_outcome *out, struct project *project, const char *id,
 		goto done;
 	}
 	options_from_json(&opts, &stored, s.row.options_json);
-	if ((err = open_providers(&s)) < 0)
+	if ((err = choose_engines(&s)) < 0)
 		goto done;
 	if (s.repo && s.row.base_commit && *s.row.base_commit)
 		snprintf(s.base, sizeof(s.base), "%s", s.row.base_commit);
@@ -1370,23 +1462,10 @@ int fix_resume(struct fix_outcome *out, struct project *project, const char *id,
 		goto done;
 	if ((err = load_failures(&s)) < 0)
 		goto done;
-	if (!s.nr_failures) {
-		/* it stopped before its baseline was recorded: start it again */
-		if ((err = make_work_dirs(&s, default_jobs(&opts), s.base)) < 0 ||
-		    (err = run_baseline(&s)) < 0) {
-			err = finish(&s, out, err);
-			goto done;
-		}
-	} else if ((err = make_work_dirs(&s, default_jobs(&opts), *s.tip ? s.tip : s.base)) < 0) {
-		err = finish(&s, out, err);
-		goto done;
-	}
-	err = loop(&s, out);
-	err = finish(&s, out, err);
+	/* one that stopped before its baseline was recorded starts again */
+	err = session_go(&s, out, !s.nr_failures || !*s.tip ? s.base : s.tip, !s.nr_failures, 0);
 done:
-	if (!*out->session && *s.row.id)
-		snprintf(out->session, sizeof(out->session), "%s", s.row.id);
-	session_release(&s);
+	session_end(&s, out);
 	stored_options_release(&stored);
 	return err;
 }

@@ -110,10 +110,9 @@ static int restore_files(struct snapshot *s)
 
 static void saved_release(struct snapshot *s)
 {
-	size_t i;
-	for (i = 0; i < s->nr; i++) {
-		free(s->files[i].path);
-		free(s->files[i].content);
+	while (s->nr--) {
+		free(s->files[s->nr].path);
+		free(s->files[s->nr].content);
 	}
 	free(s->files);
 	memset(s, 0, sizeof(*s));

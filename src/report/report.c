@@ -1,7 +1,6 @@
 #include "report/report.h"
 
-#include "fix/session_state.h"
-#include "project/project.h"
+#include "store/session_state.h"
 #include "runner/result_json.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -12,30 +11,44 @@
 #include <string.h>
 #include <time.h>
 
+/* what a report is made from: the session, its failures, and its attempts or its exchanges */
 struct loaded {
 	struct session_row row;
 	struct failure_row *failures;
 	size_t nr_failures;
 	struct attempt_row *attempts;
 	size_t nr_attempts;
+	struct exchange_row *exchanges;
+	size_t nr_exchanges;
 };
 
-static int load(struct loaded *l, struct store *st, const char *id)
-{
-	int err;
-	memset(l, 0, sizeof(*l));
-	if ((err = store_session_get(&l->row, st, id)) < 0)
-		return err;
-	if ((err = store_failure_list(&l->failures, &l->nr_failures, st, l->row.id)) < 0)
-		return err;
-	return store_attempt_list(&l->attempts, &l->nr_attempts, st, l->row.id);
-}
+enum load_what { LOAD_ATTEMPTS, LOAD_EXCHANGES };
 
 static void unload(struct loaded *l)
 {
 	session_row_release(&l->row);
 	failure_rows_free(l->failures, l->nr_failures);
 	attempt_rows_free(l->attempts, l->nr_attempts);
+	exchange_rows_free(l->exchanges, l->nr_exchanges);
+}
+
+/* on failure, nothing stays loaded */
+static int load(struct loaded *l, struct store *st, const char *id, enum load_what what)
+{
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	if ((err = store_session_get(&l->row, st, id)) < 0 ||
+	    (err = store_failure_list(&l->failures, &l->nr_failures, st, l->row.id)) < 0)
+		goto done;
+	if (what == LOAD_EXCHANGES)
+		err = store_exchange_list(&l->exchanges, &l->nr_exchanges, st, l->row.id);
+	else
+		err = store_attempt_list(&l->attempts, &l->nr_attempts, st, l->row.id);
+done:
+	if (err < 0)
+		unload(l);
+	return err;
 }
 
 static json_t *str_or_null(const char *s)
@@ -55,9 +68,9 @@ static json_t *flaky_list(const struct attempt_row *a)
 }
 
 /* "pending" is how a paused session's untried failures are stored; users see "unfixed" */
-static const char *public_status(const char *status)
+static const char *public_status(enum failure_status status)
 {
-	return !status || !strcmp(status, "pending") ? "unfixed" : status;
+	return failure_status_name(status == FAILURE_PENDING ? FAILURE_UNFIXED : status);
 }
 
 int report_session_json(json_t **out, struct store *st, const char *id)
@@ -68,15 +81,13 @@ int report_session_json(json_t **out, struct store *st, const char *id)
 	int err;
 
 	*out = NULL;
-	if ((err = load(&l, st, id)) < 0) {
-		unload(&l);
+	if ((err = load(&l, st, id, LOAD_ATTEMPTS)) < 0)
 		return err;
-	}
 	errors = json_array();
 	for (i = 0; i < l.nr_failures; i++) {
 		const struct failure_row *fr = &l.failures[i];
 		json_t *e, *attempts;
-		if (!strcmp(fr->status, "skipped"))
+		if (fr->status == FAILURE_SKIPPED)
 			continue;
 		attempts = json_array();
 		for (j = 0; j < l.nr_attempts; j++) {
@@ -87,7 +98,7 @@ int report_session_json(json_t **out, struct store *st, const char *id)
 				"{s:i, s:s, s:o, s:o, s:f, s:s, s:o, s:o, s:o, s:o}",
 				"number", a->number, "engine", a->engine, "method", str_or_null(a->method),
 				"template", str_or_null(a->template_name), "temperature", a->temperature,
-				"status", a->status, "gate", str_or_null(a->gate),
+				"status", attempt_status_name(a->status), "gate", str_or_null(a->gate),
 				"reason", str_or_null(a->reason), "diff", str_or_null(a->diff),
 				"flaky", flaky_list(a)));
 		}
@@ -207,14 +218,12 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 	size_t i, j, fixed = 0, unfixed = 0;
 	int err;
 
-	if ((err = load(&l, st, id)) < 0) {
-		unload(&l);
+	if ((err = load(&l, st, id, LOAD_ATTEMPTS)) < 0)
 		return err;
-	}
 	for (i = 0; i < l.nr_failures; i++) {
-		if (!strcmp(l.failures[i].status, "fixed"))
+		if (l.failures[i].status == FAILURE_FIXED)
 			fixed++;
-		else if (strcmp(l.failures[i].status, "skipped"))
+		else if (l.failures[i].status != FAILURE_SKIPPED)
 			unfixed++;
 	}
 	buf_addf(out, "# pytest-fixer session %s\n\n", l.row.id);
@@ -238,7 +247,7 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 		const struct attempt_row *winner = NULL;
 		size_t n = 0;
 
-		if (!strcmp(fr->status, "skipped"))
+		if (fr->status == FAILURE_SKIPPED)
 			continue;
 		buf_addf(out, "## `%s`: %s\n\n", f->id, public_status(fr->status));
 		buf_addf(out, "- **Kind:** %s\n", failure_kind_name(f->kind));
@@ -270,11 +279,12 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 			if (a->failure_index != fr->index)
 				continue;
 			/* several may pass in one batch; the one committed is recorded last */
-			if (!strcmp(a->status, "passed"))
+			if (a->status == ATTEMPT_PASSED)
 				winner = a;
 			buf_addf(out, "| %d | %s | %s | ", a->number, a->engine, a->method ? a->method : "-");
 			add_cell(out, a->template_name, 40);
-			buf_addf(out, " | %s | %s | ", a->status, a->gate ? a->gate : "-");
+			buf_addf(out, " | %s | %s | ", attempt_status_name(a->status),
+				 a->gate ? a->gate : "-");
 			add_cell(out, a->reason, 160);
 			buf_adds(out, " |\n");
 		}
@@ -294,34 +304,8 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 
 /* transcripts of the LLM exchanges */
 
-struct transcript {
-	struct session_row row;
-	struct failure_row *failures;
-	size_t nr_failures;
-	struct exchange_row *exchanges;
-	size_t nr_exchanges;
-};
-
-static int transcript_load(struct transcript *t, struct store *st, const char *id)
-{
-	int err;
-	memset(t, 0, sizeof(*t));
-	if ((err = store_session_get(&t->row, st, id)) < 0)
-		return err;
-	if ((err = store_failure_list(&t->failures, &t->nr_failures, st, t->row.id)) < 0)
-		return err;
-	return store_exchange_list(&t->exchanges, &t->nr_exchanges, st, t->row.id);
-}
-
-static void transcript_unload(struct transcript *t)
-{
-	session_row_release(&t->row);
-	failure_rows_free(t->failures, t->nr_failures);
-	exchange_rows_free(t->exchanges, t->nr_exchanges);
-}
-
 /* the node id of failure `index`, or NULL when the session has no such failure */
-static const char *failure_name(const struct transcript *t, size_t index)
+static const char *failure_name(const struct loaded *t, size_t index)
 {
 	size_t i;
 	for (i = 0; i < t->nr_failures; i++)
@@ -335,35 +319,34 @@ static json_t *tokens_json(long n)
 	return n < 0 ? json_null() : json_integer(n);
 }
 
+/* one exchange of the transcript, with the node id of its failure */
+static json_t *exchange_json(const struct loaded *t, const struct exchange_row *e)
+{
+	return json_pack("{s:o, s:I, s:i, s:s, s:o, s:f, s:o, s:o, s:f, s:o, s:f, s:o, s:o, s:o}",
+			 "failure", str_or_null(failure_name(t, e->failure_index)),
+			 "failure_index", (json_int_t)e->failure_index,
+			 "attempt", e->attempt_number, "provider", e->provider,
+			 "model", str_or_null(e->model), "temperature", e->temperature,
+			 "prompt_tokens", tokens_json(e->prompt_tokens),
+			 "completion_tokens", tokens_json(e->completion_tokens),
+			 "latency", e->latency, "outcome", str_or_null(e->outcome), "at", e->at,
+			 "system", str_or_null(e->system), "prompt", str_or_null(e->prompt),
+			 "reply", str_or_null(e->reply));
+}
+
 int report_transcript_json(json_t **out, struct store *st, const char *id)
 {
-	struct transcript t;
-	json_t *arr;
+	struct loaded t;
 	size_t i;
 	int err;
 
 	*out = NULL;
-	if ((err = transcript_load(&t, st, id)) < 0) {
-		transcript_unload(&t);
+	if ((err = load(&t, st, id, LOAD_EXCHANGES)) < 0)
 		return err;
-	}
-	arr = json_array();
-	for (i = 0; i < t.nr_exchanges; i++) {
-		const struct exchange_row *e = &t.exchanges[i];
-		json_array_append_new(arr, json_pack(
-			"{s:o, s:I, s:i, s:s, s:o, s:f, s:o, s:o, s:f, s:o, s:f, s:o, s:o, s:o}",
-			"failure", str_or_null(failure_name(&t, e->failure_index)),
-			"failure_index", (json_int_t)e->failure_index,
-			"attempt", e->attempt_number, "provider", e->provider,
-			"model", str_or_null(e->model), "temperature", e->temperature,
-			"prompt_tokens", tokens_json(e->prompt_tokens),
-			"completion_tokens", tokens_json(e->completion_tokens),
-			"latency", e->latency, "outcome", str_or_null(e->outcome), "at", e->at,
-			"system", str_or_null(e->system), "prompt", str_or_null(e->prompt),
-			"reply", str_or_null(e->reply)));
-	}
-	*out = arr;
-	transcript_unload(&t);
+	*out = json_array();
+	for (i = 0; i < t.nr_exchanges; i++)
+		json_array_append_new(*out, exchange_json(&t, &t.exchanges[i]));
+	unload(&t);
 	return 0;
 }
 
@@ -389,18 +372,16 @@ static void add_part(struct buf *b, const char *title, const char *text)
 
 int report_transcript_text(struct buf *out, struct store *st, const char *id)
 {
-	struct transcript t;
+	struct loaded t;
 	long in = 0, sent = 0;
 	size_t i;
 	int err;
 
-	if ((err = transcript_load(&t, st, id)) < 0) {
-		transcript_unload(&t);
+	if ((err = load(&t, st, id, LOAD_EXCHANGES)) < 0)
 		return err;
-	}
 	if (!t.nr_exchanges) {
 		buf_addf(out, "session %s has no exchanges: no language model was asked\n", t.row.id);
-		transcript_unload(&t);
+		unload(&t);
 		return 0;
 	}
 	for (i = 0; i < t.nr_exchanges; i++) {
@@ -441,26 +422,24 @@ int report_transcript_text(struct buf *out, struct store *st, const char *id)
 		add_part(out, "prompt", e->prompt);
 		add_part(out, "reply", e->reply);
 	}
-	transcript_unload(&t);
+	unload(&t);
 	secret_redact(out);
 	return 0;
 }
 
-int report_write_session(struct buf *path, struct store *st, const char *id, const char *root)
+int report_write_session(struct buf *path, struct store *st, const char *id, const char *dir)
 {
 	struct buf md = BUF_INIT;
-	struct buf dir = BUF_INIT;
 	int err;
 
-	project_state_path(&dir, root, PROJECT_REPORT, NULL);
-	if ((err = fs_mkdir_p(dir.ptr, 0755)) < 0)
+	if ((err = fs_mkdir_p(dir, 0755)) < 0)
 		goto done;
 	if ((err = report_session_markdown(&md, st, id)) < 0)
 		goto done;
-	project_state_path(path, root, PROJECT_REPORT, id);
+	buf_reset(path);
+	buf_addf(path, "%s/%s.md", dir, id);
 	err = fs_write_atomic(path->ptr, md.ptr, md.len, 0644);
 done:
 	buf_release(&md);
-	buf_release(&dir);
 	return err;
 }

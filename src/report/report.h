@@ -26,7 +26,12 @@ int report_transcript_json(json_t **out, struct store *st, const char *id);
  * system prompt, the prompt and the reply, control bytes escaped.
  */
 int report_transcript_text(struct buf *out, struct store *st, const char *id);
-/* Write the Markdown report to <root>/.pytest-fixer/reports/<id>.md; its path into `path`. */
-int report_write_session(struct buf *path, struct store *st, const char *id, const char *root);
+/*
+ * Write the Markdown report to <dir>/<id>.md, making `dir` when missing; its
+ * path into `path`. `dir` is the project's reports directory, from the
+ * caller (.pytest-fixer/reports: the project's paths are not report's to
+ * know).
+ */
+int report_write_session(struct buf *path, struct store *st, const char *id, const char *dir);
 
 #endif

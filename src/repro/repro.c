@@ -5,11 +5,9 @@
 #include "repro/info.h"
 #include "repro/repro_report.h"
 #include "repro/stress.h"
-#include "report/report.h"
 #include "runner/cilog.h"
 #include "runner/junit.h"
 #include "runner/pytest.h"
-#include "store/store.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -222,8 +220,8 @@ static int carry_file(struct repro_run *r, const char *rel)
 /* the GitHub client's limits, from the command line */
 static void github_limits(struct github_options *out, const struct repro_options *o)
 {
-	out->timeout_ms = (int)(o->fix.request_timeout * 1000);
-	out->max_retry_wait_ms = (long)(o->fix.max_retry_wait * 1000);
+	out->timeout_ms = (int)(o->fix.llm.request_timeout * 1000);
+	out->max_retry_wait_ms = (long)(o->fix.llm.max_retry_wait * 1000);
 }
 
 static int fetch_logs(struct repro_run *r, struct buf *raw)
@@ -802,58 +800,43 @@ static int unused_branch(struct repro_run *r, struct buf *out)
 }
 
 /* what the fix session did for each target: status, branch, commit, diff */
-static int read_session(struct repro_run *r)
+static void take_result(struct repro_run *r, const struct fix_result *res)
 {
-	struct store *st = NULL;
-	json_t *obj = NULL, *e;
 	size_t i, k;
-	int err;
 
-	if ((err = project_store(&st, r->project, 0)) < 0 ||
-	    (err = report_session_json(&obj, st, r->session)) < 0)
-		goto done;
-	json_array_foreach(json_object_get(obj, "errors"), i, e) {
-		const char *id = json_string_value(json_object_get(e, "id"));
-		const char *status = json_string_value(json_object_get(e, "status"));
-		json_t *attempts = json_object_get(e, "attempts"), *a;
+	for (i = 0; i < res->nr_failures; i++) {
+		const struct fix_failure_result *f = &res->failures[i];
 		for (k = 0; k < r->nr_targets; k++) {
 			struct repro_target *t = &r->targets[k];
-			size_t j;
-			if (!id || strcmp(t->id, id))
+			if (strcmp(t->id, f->id))
 				continue;
 			if (t->fix_status)
 				continue;   /* the first row of an id is its own */
-			t->fix_status = status && !strcmp(status, "fixed") ? "fixed" : "unfixed";
-			t->branch = xstrdup_or_null(json_string_value(json_object_get(e, "branch")));
-			t->commit = xstrdup_or_null(json_string_value(json_object_get(e, "commit")));
-			t->attempts = json_array_size(attempts);
-			json_array_foreach(attempts, j, a) {
-				const char *as = json_string_value(json_object_get(a, "status"));
-				const char *diff = json_string_value(json_object_get(a, "diff"));
-				const char *reason = json_string_value(json_object_get(a, "reason"));
-				if (as && !strcmp(as, "passed") && diff) {
-					free(t->diff);
-					t->diff = xstrdup(diff);
-					free(t->engine);
-					t->engine = xstrdup_or_null(json_string_value(json_object_get(a, "engine")));
-				} else if (reason) {
-					free(t->fix_reason);
-					t->fix_reason = xstrdup(reason);
-				}
+			t->fix_status = f->status == FAILURE_FIXED ? "fixed" : "unfixed";
+			t->branch = xstrdup_or_null(f->branch);
+			t->commit = xstrdup_or_null(f->commit);
+			t->attempts = f->nr_attempts;
+			if (f->win.diff) {
+				free(t->diff);
+				t->diff = xstrdup(f->win.diff);
+				free(t->engine);
+				t->engine = xstrdup_or_null(f->win.engine);
 			}
-			if (t->fix_status[0] == 'f')
+			if (f->reason) {
+				free(t->fix_reason);
+				t->fix_reason = xstrdup(f->reason);
+			}
+			if (f->status == FAILURE_FIXED)
 				r->fixed++;
 		}
 	}
-done:
-	json_decref(obj);
-	return err;
 }
 
 static int run_fix(struct repro_run *r)
 {
 	struct fix_options fo = r->o->fix;
-	struct fix_outcome out;
+	struct fix_hooks hooks = { NULL, NULL, NULL };
+	struct fix_result out = { .session = "" };
 	struct failure *targets = NULL;
 	struct strvec before = STRVEC_INIT;
 	struct buf branch = BUF_INIT;
@@ -881,32 +864,37 @@ static int run_fix(struct repro_run *r)
 	}
 	if ((err = unused_branch(r, &branch)) < 0)
 		goto done;
-	fo.base = r->base_name;
-	fo.targets = targets;
-	fo.nr_targets = n;
-	fo.run_before = before.nr ? &before : NULL;
-	fo.carry_files = r->carry.nr ? &r->carry : NULL;
+	fo.repro.base = r->base_name;
+	fo.repro.targets = targets;
+	fo.repro.nr_targets = n;
+	fo.repro.run_before = before.nr ? &before : NULL;
+	fo.repro.carry_files = r->carry.nr ? &r->carry : NULL;
+	fo.repro.project_locked = 1;
 	fo.user_prompt = r->info.prompt;
 	fo.branch = branch.ptr;
-	fo.non_interactive = 1;
-	fo.project_locked = 1;
+	/* progress as the caller wants it, never a question: every verified fix is taken */
+	if (r->o->hooks)
+		hooks = *r->o->hooks;
+	hooks.confirm = NULL;
 	/* the target gate runs once, then verify_runs more times */
 	r->verify_runs = r->info.deterministic || !rate ? REPRO_VERIFY_RUNS :
 		repro_verify_runs(rate, REPRO_VERIFY_CONFIDENCE);
 	fo.verify_runs = r->verify_runs - 1;
 	log_info("fixing %zu failure%s on '%s' (from '%s'), each fix verified by %d passing runs",
 		 n, n == 1 ? "" : "s", branch.ptr, r->base_name, r->verify_runs);
-	err = fix_run(&out, r->project, &fo);
+	err = fix_run(&out, r->project, &fo, &hooks);
 	if (*out.session)
 		r->session = xstrdup(out.session);
 	if (out.interrupted || err == ERR_INTERRUPTED)
 		r->interrupted = 1;
-	if (r->session && read_session(r) == 0 && r->fixed) {
+	take_result(r, &out);
+	if (r->session && r->fixed) {
 		int exists = 0;
 		if (vcs_branch_exists(&exists, r->repo, branch.ptr) == 0 && exists)
 			r->branch = xstrdup(branch.ptr);
 	}
 done:
+	fix_result_release(&out);
 	for (i = 0; i < n; i++)
 		failure_release(&targets[i]);
 	free(targets);

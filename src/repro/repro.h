@@ -63,6 +63,7 @@ struct repro_options {
 	const char *repo_slug;       /* "owner/name" for the pull request when info.json has no URL */
 	int json;                    /* the outcome as JSON on stdout (the CLI prints it) */
 	struct fix_options fix;      /* engine, provider, pytest command, timeouts ... */
+	const struct fix_hooks *hooks;  /* the fix session's progress; NULL: none (never asks) */
 };
 
 /* What happened, for the CLI. Owned strings; repro_outcome_release() frees them. */

@@ -1,7 +1,7 @@
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
 
-#include "fix/session_state.h"
+#include "store/session_state.h"
 #include "runner/result.h"
 #include "util/strvec.h"
 
@@ -136,6 +136,20 @@ void transition_rows_free(struct transition_row *rows, size_t nr);
 
 /* failures of a session, in order */
 
+/* what became of a failure; stored as its name */
+enum failure_status {
+	FAILURE_PENDING,  /* to be tried (a paused session's); reported as "unfixed" */
+	FAILURE_UNFIXED,
+	FAILURE_FIXED,
+	FAILURE_SKIPPED,  /* not asked for: left out of reports */
+};
+#define FAILURE_STATUS_COUNT (FAILURE_SKIPPED + 1)
+
+/* "pending", "unfixed", "fixed", "skipped": a static string */
+const char *failure_status_name(enum failure_status status);
+/* 0 and the status for an exact (lower-case) name; ERR_PARSE naming it otherwise */
+int failure_status_parse(enum failure_status *out, const char *name);
+
 /*
  * Record failure number `index` of a session (status "unfixed"). The
  * failure is kept whole, as failure_to_json() writes it, and read back
@@ -143,26 +157,40 @@ void transition_rows_free(struct transition_row *rows, size_t nr);
  */
 int store_failure_add(struct store *s, const char *session, size_t index,
 		      const struct failure *f);
-/*
- * status is "pending" (to be tried; reported as "unfixed"), "unfixed",
- * "fixed" or "skipped"; branch and commit may be NULL
- */
+/* branch and commit may be NULL; ERR_USAGE for a status out of the enum */
 int store_failure_set_status(struct store *s, const char *session, size_t index,
-			     const char *status, const char *branch, const char *commit);
+			     enum failure_status status, const char *branch, const char *commit);
 
 struct failure_row {
 	size_t index;
 	struct failure failure;
-	char *status;  /* pending|unfixed|fixed|skipped */
+	enum failure_status status;
 	char *branch;  /* may be NULL */
 	char *commit;  /* may be NULL */
 };
-/* the session's failures by index (none for an unknown session); free with failure_rows_free() */
+/*
+ * The session's failures by index (none for an unknown session); free with
+ * failure_rows_free(). A row whose status is not one of the enum's names
+ * is ERR_PARSE, naming the database, the failure and the text.
+ */
 int store_failure_list(struct failure_row **out, size_t *nr, struct store *s,
 		       const char *session);
 void failure_rows_free(struct failure_row *rows, size_t nr);
 
 /* attempts, and the knowledge base (C11) built from them */
+
+/* an attempt's verdict; stored as its name */
+enum attempt_status {
+	ATTEMPT_PASSED,  /* every gate passed */
+	ATTEMPT_FAILED,  /* a gate failed */
+	ATTEMPT_ERROR,   /* the engine or provider broke down: no verdict */
+};
+#define ATTEMPT_STATUS_COUNT (ATTEMPT_ERROR + 1)
+
+/* "passed", "failed", "error": a static string */
+const char *attempt_status_name(enum attempt_status status);
+/* 0 and the status for an exact (lower-case) name; ERR_PARSE naming it otherwise */
+int attempt_status_parse(enum attempt_status *out, const char *name);
 
 struct attempt_row {
 	char session[STORE_SESSION_ID_MAX];
@@ -172,7 +200,7 @@ struct attempt_row {
 	char *method;            /* update|patch|rewrite; NULL when nothing was proposed */
 	char *template_name;     /* the built-in engine's template, or NULL */
 	double temperature;
-	char *status;            /* passed|failed|error */
+	enum attempt_status status;
 	char *gate;              /* the gate that failed: apply|syntax|target|flaky|regression|
 				    weakening|timeout, or NULL */
 	char *reason;
@@ -187,11 +215,15 @@ struct attempt_row {
  * Record an attempt (its failure must have been added; ERR_NOTFOUND
  * otherwise, ERR_CONFLICT for a number used already) and count it in the
  * knowledge base, in one transaction. Only attempts with a verdict
- * ("passed", "failed") are counted: an "error" (the engine or provider
- * broke down) says nothing about the repair. The row is only read.
+ * (ATTEMPT_PASSED, ATTEMPT_FAILED) are counted: ATTEMPT_ERROR (the engine
+ * or provider broke down) says nothing about the repair. The row is only
+ * read.
  */
 int store_attempt_add(struct store *s, const struct attempt_row *a);
-/* the session's attempts by failure, then number; free with attempt_rows_free() */
+/*
+ * The session's attempts by failure, then number; free with
+ * attempt_rows_free(). An unknown status text is ERR_PARSE, as for failures.
+ */
 int store_attempt_list(struct attempt_row **out, size_t *nr, struct store *s,
 		       const char *session);
 void attempt_rows_free(struct attempt_row *rows, size_t nr);

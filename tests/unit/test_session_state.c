@@ -1,5 +1,5 @@
 /*
- * The session state machine (src/fix/session_state.c): every pair of states
+ * The session state machine (src/store/session_state.c): every pair of states
  * against the table of SPEC C7 / seed 000 §6, written out again here.
  */
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "fix/session_state.h"
+#include "store/session_state.h"
 #include "util/error.h"
 
 #include <stdio.h>

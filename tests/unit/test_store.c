@@ -1,5 +1,5 @@
 /*
- * The store (src/store/store.c) on real SQLite files in a private temporary
+ * The store (src/store/) on real SQLite files in a private temporary
  * directory per test. SQLite is used directly only to make files the store
  * must refuse (a newer schema, another program's database).
  */
@@ -415,6 +415,7 @@ static void store__failures_round_trip(void **state)
 	struct failure f0, f1;
 	struct failure_row *rows;
 	struct session_row r;
+	enum failure_status status;
 	size_t nr;
 
 	create(&r, fx->s);
@@ -434,25 +435,30 @@ static void store__failures_round_trip(void **state)
 	assert_failure_equal(&f0, &rows[0].failure);
 	assert_failure_equal(&f1, &rows[1].failure);
 	assert_string_equal(rows[0].failure.test, "TestDiv::test_div[1-0]");
-	assert_string_equal(rows[0].status, "unfixed");
+	assert_int_equal(rows[0].status, FAILURE_UNFIXED);
 	assert_null(rows[0].branch);
 	assert_null(rows[0].commit);
 	failure_rows_free(rows, nr);
 
-	ok(store_failure_set_status(fx->s, r.id, 0, "fixed", "fix-test_calc-test_div", "abc123"));
-	ok(store_failure_set_status(fx->s, r.id, 1, "pending", NULL, NULL));
+	ok(store_failure_set_status(fx->s, r.id, 0, FAILURE_FIXED, "fix-test_calc-test_div",
+				    "abc123"));
+	ok(store_failure_set_status(fx->s, r.id, 1, FAILURE_PENDING, NULL, NULL));
 	ok(store_failure_list(&rows, &nr, fx->s, r.id));
-	assert_string_equal(rows[1].status, "pending");
+	assert_int_equal(rows[1].status, FAILURE_PENDING);
 	failure_rows_free(rows, nr);
-	ok(store_failure_set_status(fx->s, r.id, 1, "skipped", NULL, NULL));
-	assert_int_equal(store_failure_set_status(fx->s, r.id, 1, "done", NULL, NULL), ERR_USAGE);
-	assert_int_equal(store_failure_set_status(fx->s, r.id, 5, "fixed", NULL, NULL),
+	ok(store_failure_set_status(fx->s, r.id, 1, FAILURE_SKIPPED, NULL, NULL));
+	assert_int_equal(failure_status_parse(&status, "done"), ERR_PARSE);
+	assert_string_equal(error_last(), "unknown failure status 'done'");
+	assert_int_equal(store_failure_set_status(fx->s, r.id, 1,
+						  (enum failure_status)FAILURE_STATUS_COUNT, NULL,
+						  NULL), ERR_USAGE);
+	assert_int_equal(store_failure_set_status(fx->s, r.id, 5, FAILURE_FIXED, NULL, NULL),
 			 ERR_NOTFOUND);
 	ok(store_failure_list(&rows, &nr, fx->s, r.id));
-	assert_string_equal(rows[0].status, "fixed");
+	assert_int_equal(rows[0].status, FAILURE_FIXED);
 	assert_string_equal(rows[0].branch, "fix-test_calc-test_div");
 	assert_string_equal(rows[0].commit, "abc123");
-	assert_string_equal(rows[1].status, "skipped");
+	assert_int_equal(rows[1].status, FAILURE_SKIPPED);
 	assert_null(rows[1].branch);
 	failure_rows_free(rows, nr);
 
@@ -476,7 +482,7 @@ static void fill_attempt(struct attempt_row *a, const char *session, size_t fail
 	a->method = "update";
 	a->template_name = (char *)tmpl;
 	a->temperature = 0.4 + 0.1 * (number - 1);
-	a->status = (char *)status;
+	ok(attempt_status_parse(&a->status, status));
 	a->gate = strcmp(status, "passed") ? "target" : NULL;
 	a->reason = strcmp(status, "passed") ? "test_div still fails" : NULL;
 	a->diff = "--- a/src/calc.py\n+++ b/src/calc.py\n@@ -1 +1 @@\n-x\n+y\n";
@@ -521,7 +527,10 @@ static void store__attempts_round_trip(void **state)
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_CONFLICT);
 	fill_attempt(&a, r.id, 9, 1, NULL, "failed");
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_NOTFOUND);
-	fill_attempt(&a, r.id, 0, 5, NULL, "won");
+	assert_int_equal(attempt_status_parse(&a.status, "won"), ERR_PARSE);
+	assert_string_equal(error_last(), "unknown attempt status 'won'");
+	fill_attempt(&a, r.id, 0, 5, NULL, "failed");
+	a.status = (enum attempt_status)ATTEMPT_STATUS_COUNT;
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_USAGE);
 	fill_attempt(&a, r.id, 0, 5, NULL, "failed");
 	a.method = "sed";
@@ -538,7 +547,7 @@ static void store__attempts_round_trip(void **state)
 	/* by failure, then number */
 	assert_int_equal(rows[0].failure_index, 0);
 	assert_int_equal(rows[0].number, 1);
-	assert_string_equal(rows[0].status, "error");
+	assert_int_equal(rows[0].status, ATTEMPT_ERROR);
 	assert_null(rows[0].method);
 	assert_string_equal(rows[0].gate, "timeout");
 	assert_string_equal(rows[0].template_name, "swap-args");
@@ -546,7 +555,7 @@ static void store__attempts_round_trip(void **state)
 	assert_int_equal(rows[1].number, 2);
 	assert_string_equal(rows[1].engine, "openai");
 	assert_string_equal(rows[1].method, "patch");
-	assert_string_equal(rows[1].status, "passed");
+	assert_int_equal(rows[1].status, ATTEMPT_PASSED);
 	assert_null(rows[1].gate);
 	assert_null(rows[1].template_name);
 	assert_null(rows[1].error_category);
@@ -842,6 +851,71 @@ static void raw_sql(const char *path, const char *sql)
 	    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		fail_msg("sqlite: %s", sqlite3_errmsg(db));
 	sqlite3_close(db);
+}
+
+/* the first column of the first row `sql` gives, as text, read with SQLite itself */
+static void raw_text(struct buf *out, const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		fail_msg("sqlite: %s", sqlite3_errmsg(db));
+	buf_reset(out);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		buf_adds(out, (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* statuses are stored as the text they always were; text this build does not know is named */
+static void store__statuses_are_stored_as_text(void **state)
+{
+	struct fixture *fx = *state;
+	struct failure_row *frows = NULL;
+	struct attempt_row a, *arows = NULL;
+	struct session_row r;
+	struct buf sql = BUF_INIT, got = BUF_INIT, want = BUF_INIT;
+	size_t nr = 7;
+
+	create(&r, fx->s);
+	add_failures(fx->s, r.id, 2);
+	ok(store_failure_set_status(fx->s, r.id, 1, FAILURE_PENDING, NULL, NULL));
+	ok(store_failure_set_status(fx->s, r.id, 0, FAILURE_FIXED, "fix-b", "c0ffee"));
+	fill_attempt(&a, r.id, 0, 1, NULL, "error");
+	ok(store_attempt_add(fx->s, &a));
+	raw_text(&got, fx->path.ptr, "SELECT group_concat(status, ',') FROM"
+		 " (SELECT status FROM failures ORDER BY idx)");
+	assert_string_equal(got.ptr, "fixed,pending");
+	raw_text(&got, fx->path.ptr, "SELECT status FROM attempts");
+	assert_string_equal(got.ptr, "error");
+	assert_string_equal(failure_status_name(FAILURE_SKIPPED), "skipped");
+	assert_string_equal(attempt_status_name(ATTEMPT_PASSED), "passed");
+
+	/* a newer pytest-fixer's status (the CHECK constraints switched off to write one) */
+	buf_addf(&sql, "PRAGMA ignore_check_constraints = ON;"
+		 " UPDATE failures SET status = 'done' WHERE idx = 1;"
+		 " UPDATE attempts SET status = 'won'");
+	raw_sql(fx->path.ptr, sql.ptr);
+	assert_int_equal(store_failure_list(&frows, &nr, fx->s, r.id), ERR_PARSE);
+	assert_null(frows);
+	assert_int_equal(nr, 0);
+	buf_addf(&want, "database '%s': failure 1 of session '%s': unknown failure status 'done'",
+		 fx->path.ptr, r.id);
+	assert_string_equal(error_last(), want.ptr);
+	nr = 7;
+	assert_int_equal(store_attempt_list(&arows, &nr, fx->s, r.id), ERR_PARSE);
+	assert_null(arows);
+	assert_int_equal(nr, 0);
+	buf_reset(&want);
+	buf_addf(&want, "database '%s': attempt 1 of failure 0 of session '%s': "
+		 "unknown attempt status 'won'", fx->path.ptr, r.id);
+	assert_string_equal(error_last(), want.ptr);
+	buf_release(&want);
+	buf_release(&got);
+	buf_release(&sql);
+	session_row_release(&r);
 }
 
 static void store__newer_schema_is_refused(void **state)
@@ -1350,6 +1424,7 @@ int main(void)
 		T(store__delete_takes_failures_attempts_and_history),
 		T(store__nested_transactions),
 		T(store__reopen_sees_the_same_data),
+		T(store__statuses_are_stored_as_text),
 		T(store__newer_schema_is_refused),
 		T(store__foreign_database_is_refused),
 		T(store__corrupt_file_is_named),

@@ -1,5 +1,5 @@
-#ifndef FIX_SESSION_STATE_H
-#define FIX_SESSION_STATE_H
+#ifndef STORE_SESSION_STATE_H
+#define STORE_SESSION_STATE_H
 
 /*
  * The states of a fix session (SPEC C7, seed 000 §6-7) and the transitions

@@ -1,4 +1,4 @@
-#include "fix/session_state.h"
+#include "store/session_state.h"
 
 #include "util/error.h"
 #include "util/xalloc.h"
