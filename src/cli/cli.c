@@ -40,45 +40,6 @@ static void usage(FILE *to)
 		    "3 the tests could not be run or read, 130 interrupted\n");
 }
 
-int cli_exit_for_error(int err)
-{
-	const char *msg = error_last();
-	if (err == ERR_INTERRUPTED) {
-		fprintf(stderr, "pytest-fixer: interrupted\n");
-		return EXIT_INTERRUPTED;
-	}
-	fprintf(stderr, "pytest-fixer: error: %s\n", *msg ? msg : "unknown error");
-	if (err == ERR_USAGE)
-		return EXIT_USAGE;
-	return EXIT_RUN;
-}
-
-int cli_parse_options(struct parsed_args *pa, const struct option *opts, int argc,
-		      const char **argv, const char *usage, int *code)
-{
-	int err = options_parse(pa, opts, argc - 1, argv + 1);
-
-	if (err < 0) {
-		*code = cli_exit_for_error(err);
-		return 1;
-	}
-	if (pa->help) {
-		options_usage(usage, opts);
-		*code = EXIT_OK;
-		return 1;
-	}
-	return 0;
-}
-
-int cli_print_report(const struct strvec *report, int err)
-{
-	size_t i;
-
-	for (i = 0; i < report->nr; i++)
-		printf("%s\n", report->v[i]);
-	return err < 0 ? cli_exit_for_error(err) : EXIT_OK;
-}
-
 /* run the command, with its project when it needs one */
 static int run_command(const struct cmd_entry *cmd, int argc, const char **argv)
 {
@@ -90,25 +51,6 @@ static int run_command(const struct cmd_entry *cmd, int argc, const char **argv)
 	code = cmd->fn(argc, argv, p);
 	project_free(p);
 	return code;
-}
-
-void cli_print_json(const json_t *obj)
-{
-	char *text = json_dumps(obj, JSON_INDENT(2));
-	char *clean = secret_redacted(text ? text : "null");
-
-	fputs(clean, stdout);
-	fputc('\n', stdout);
-	free(clean);
-	free(text);
-}
-
-void cli_pass_env(const struct strvec *names)
-{
-	size_t i;
-
-	for (i = 0; i < names->nr; i++)
-		secret_pass_env(names->v[i]);
 }
 
 int cli_main(int argc, const char **argv)

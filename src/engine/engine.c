@@ -42,36 +42,3 @@ int engine_register(const struct engine_ops *ops)
 	extra[nr_extra++] = ops;
 	return 0;
 }
-
-struct candidate *candidate_list_add(struct candidate_list *l)
-{
-	struct candidate *c;
-
-	ALLOC_GROW(l->items, l->nr + 1, l->alloc);
-	c = &l->items[l->nr++];
-	memset(c, 0, sizeof(*c));
-	change_init(&c->change);
-	return c;
-}
-
-void candidate_list_release(struct candidate_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++) {
-		change_release(&l->items[i].change);
-		free(l->items[i].template_name);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
-void engine_exchange_release(struct engine_exchange *x)
-{
-	char **owned[] = { &x->provider, &x->model, &x->system, &x->prompt, &x->reply, &x->outcome };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(owned); i++)
-		free(*owned[i]);
-	memset(x, 0, sizeof(*x));
-}

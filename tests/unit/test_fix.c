@@ -1,5 +1,5 @@
 /*
- * The fix loop (src/fix/session.c) on a real project with real pytest:
+ * The fix loop (src/fix/fix.c) on a real project with real pytest:
  * engines come from the registry (a test engine row drives it), the hooks
  * see the loop's events in order and decide on each verified fix, and the
  * typed result says what the store says.
