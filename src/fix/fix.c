@@ -1134,7 +1134,7 @@ static void session_release(struct session *s)
 static int finish(struct session *s, struct fix_result *out, int err)
 {
 	enum session_state end;
-	struct buf report = BUF_INIT, reports = BUF_INIT;
+	struct buf report = BUF_INIT;
 
 	snprintf(out->session, sizeof(out->session), "%s", s->row.id);
 	if (err == ERR_INTERRUPTED) {
@@ -1152,12 +1152,11 @@ static int finish(struct session *s, struct fix_result *out, int err)
 	if (store_session_set_state(s->store, s->row.id, end,
 				    err < 0 && err != ERR_INTERRUPTED ? error_last() : NULL) < 0)
 		log_warn("%s", error_last());
-	project_state_path(&reports, s->root, PROJECT_REPORT, NULL);
-	if (report_write_session(&report, s->store, s->row.id, reports.ptr) < 0)
+	project_state_path(&report, s->root, PROJECT_REPORT, s->row.id);
+	if (report_write_session(s->store, s->row.id, report.ptr) < 0)
 		log_warn("cannot write the report: %s", error_last());
 	else
 		log_info("report: %s", report.ptr);
-	buf_release(&reports);
 	buf_release(&report);
 	return err;
 }

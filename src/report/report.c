@@ -427,19 +427,22 @@ int report_transcript_text(struct buf *out, struct store *st, const char *id)
 	return 0;
 }
 
-int report_write_session(struct buf *path, struct store *st, const char *id, const char *dir)
+int report_write_session(struct store *st, const char *id, const char *path)
 {
-	struct buf md = BUF_INIT;
+	struct buf md = BUF_INIT, dir = BUF_INIT;
+	const char *slash = strrchr(path, '/');
 	int err;
 
-	if ((err = fs_mkdir_p(dir, 0755)) < 0)
-		goto done;
+	if (slash && slash > path) {
+		buf_add(&dir, path, (size_t)(slash - path));
+		if ((err = fs_mkdir_p(dir.ptr, 0755)) < 0)
+			goto done;
+	}
 	if ((err = report_session_markdown(&md, st, id)) < 0)
 		goto done;
-	buf_reset(path);
-	buf_addf(path, "%s/%s.md", dir, id);
-	err = fs_write_atomic(path->ptr, md.ptr, md.len, 0644);
+	err = fs_write_atomic(path, md.ptr, md.len, 0644);
 done:
+	buf_release(&dir);
 	buf_release(&md);
 	return err;
 }

@@ -27,11 +27,9 @@ int report_transcript_json(json_t **out, struct store *st, const char *id);
  */
 int report_transcript_text(struct buf *out, struct store *st, const char *id);
 /*
- * Write the Markdown report to <dir>/<id>.md, making `dir` when missing; its
- * path into `path`. `dir` is the project's reports directory, from the
- * caller (.pytest-fixer/reports: the project's paths are not report's to
- * know).
+ * Write the Markdown report of session `id` to `path` (the caller's:
+ * project_state_path(PROJECT_REPORT)), making its directory when missing.
  */
-int report_write_session(struct buf *path, struct store *st, const char *id, const char *dir);
+int report_write_session(struct store *st, const char *id, const char *path);
 
 #endif

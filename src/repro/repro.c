@@ -810,9 +810,10 @@ static void take_result(struct repro_run *r, const struct fix_result *res)
 			struct repro_target *t = &r->targets[k];
 			if (strcmp(t->id, f->id))
 				continue;
-			if (t->fix_status)
+			if (t->fix_tried)
 				continue;   /* the first row of an id is its own */
-			t->fix_status = f->status == FAILURE_FIXED ? "fixed" : "unfixed";
+			t->fix_tried = 1;
+			t->fix_status = f->status == FAILURE_FIXED ? FAILURE_FIXED : FAILURE_UNFIXED;
 			t->branch = xstrdup_or_null(f->branch);
 			t->commit = xstrdup_or_null(f->commit);
 			t->attempts = f->nr_attempts;
@@ -1107,7 +1108,7 @@ static json_t *targets_json(const struct repro_run *r)
 		const struct repro_target *t = &r->targets[i];
 		json_t *o = json_pack("{s:s, s:s?, s:b, s:b, s:s?, s:s?, s:s?}", "id", t->id,
 				      "ci_id", t->ci_id, "found", t->found, "reproduced", t->reproduced,
-				      "fix_status", t->fix_status, "branch", t->branch, "commit", t->commit);
+				      "fix_status", t->fix_tried ? failure_status_name(t->fix_status) : NULL, "branch", t->branch, "commit", t->commit);
 		if (t->have_stress) {
 			const struct stress_result *sr = &t->stress;
 			json_object_set_new(o, "stress", json_pack(

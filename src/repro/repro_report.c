@@ -148,7 +148,7 @@ static void summary(struct buf *out, const struct repro_run *r)
 		code_span(out, "- ", t->id);
 		buf_addf(out, ": %s%s%s\n",
 			 !t->found ? "not in this project" : t->reproduced ? "reproduced" : "not reproduced",
-			 t->fix_status ? ", " : "", t->fix_status ? t->fix_status : "");
+			 t->fix_tried ? ", " : "", t->fix_tried ? failure_status_name(t->fix_status) : "");
 	}
 	buf_adds(out, "\n");
 }
@@ -341,10 +341,10 @@ static void fix(struct buf *out, const struct repro_run *r)
 			       "of the branch." : "");
 	for (i = 0; i < r->nr_targets; i++) {
 		const struct repro_target *t = &r->targets[i];
-		if (!t->fix_status)
+		if (!t->fix_tried)
 			continue;
 		code_span(out, "### ", t->id);
-		buf_addf(out, ": %s\n\n", t->fix_status);
+		buf_addf(out, ": %s\n\n", failure_status_name(t->fix_status));
 		if (t->branch)
 			buf_addf(out, "- Branch `%s`, commit `%s`\n", t->branch, t->commit ? t->commit : "-");
 		buf_addf(out, "- Attempts: %zu%s%s\n", t->attempts, t->engine ? ", engine " : "",
@@ -404,7 +404,7 @@ static void next_steps(struct buf *out, const struct repro_run *r)
 	}
 	for (i = 0; i < r->nr_targets; i++) {
 		const struct repro_target *t = &r->targets[i];
-		if (!t->have_order || !t->order.polluter || (t->fix_status && t->fix_status[0] == 'f'))
+		if (!t->have_order || !t->order.polluter || (t->fix_tried && t->fix_status == FAILURE_FIXED))
 			continue;
 		code_span(out, "- ", t->order.polluter);
 		code_span(out, " leaves state behind that ", t->id);
@@ -497,7 +497,7 @@ void repro_pr_title(struct buf *out, const struct repro_run *r)
 {
 	size_t i;
 	for (i = 0; i < r->nr_targets; i++)
-		if (r->targets[i].fix_status && !strcmp(r->targets[i].fix_status, "fixed"))
+		if (r->targets[i].fix_tried && r->targets[i].fix_status == FAILURE_FIXED)
 			break;
 	buf_adds(out, "Fix ");
 	plain_text(out, i < r->nr_targets ? r->targets[i].id : "CI failure", 120);

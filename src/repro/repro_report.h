@@ -5,6 +5,7 @@
 #include "repro/repro.h"
 #include "repro/stress.h"
 #include "runner/result.h"
+#include "store/store.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 #include "vcs/vcs.h"
@@ -30,7 +31,8 @@ struct repro_target {
 	struct order_result order;  /* ... and the order analysis */
 	int have_order;
 	/* the fix session's outcome */
-	const char *fix_status;     /* "fixed", "unfixed" (static), NULL: not tried */
+	int fix_tried;              /* a fix session took it on: */
+	enum failure_status fix_status;  /* FAILURE_FIXED or FAILURE_UNFIXED */
 	char *branch, *commit, *diff, *engine, *fix_reason;
 	size_t attempts;
 	struct strvec cmd_ids;      /* intermittent: the tests of its smallest failing command */

@@ -259,10 +259,11 @@ static void report__write_session_makes_the_directory(void **state)
 	struct buf md = BUF_INIT;
 
 	buf_addf(&dir, "%s/project/.pytest-fixer/reports", fx->dir.ptr);
-	buf_adds(&path, "left over");
-	ok(report_write_session(&path, fx->s, fx->row.id, dir.ptr));
+	buf_addf(&path, "%s/%s.md", dir.ptr, fx->row.id);
+	ok(report_write_session(fx->s, fx->row.id, path.ptr));
 	buf_addf(&want, "%s/%s.md", dir.ptr, fx->row.id);
 	assert_string_equal(path.ptr, want.ptr);
+	assert_true(fs_is_dir(dir.ptr));
 	ok(fs_read_file(&got, path.ptr, 0));
 	ok(report_session_markdown(&md, fx->s, fx->row.id));
 	assert_string_equal(got.ptr, md.ptr);
