@@ -2,6 +2,7 @@
 
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/xalloc.h"
 
 #include <assert.h>
 #include <jansson.h>
@@ -134,7 +135,7 @@ static int read_attempt(void *row, struct query *q, void *session)
 static void release_attempt(void *row)
 {
 	struct attempt_row *a = row;
-	DB_FREE(a->engine, a->method, a->template_name, a->gate, a->reason, a->diff,
+	FREE_ALL(a->engine, a->method, a->template_name, a->gate, a->reason, a->diff,
 		a->error_category, a->flaky);
 }
 

@@ -302,13 +302,6 @@ void db_rows_free(void *rows, size_t nr, size_t size, void (*release)(void *row)
 	free(rows);
 }
 
-void db_free_strs(char *const *strs, size_t nr)
-{
-	size_t i;
-	for (i = 0; i < nr; i++)
-		free(strs[i]);
-}
-
 int db_name_index(const char *const *names, size_t nr, const char *what, const char *name)
 {
 	size_t i;

@@ -99,10 +99,6 @@ int db_session_rows(void *out, size_t *nr, struct store *s, const char *sql,
 		    void (*release)(void *row), const char *what);
 /* release each of `nr` elements of `size` bytes, then the array; NULL is a no-op */
 void db_rows_free(void *rows, size_t nr, size_t size, void (*release)(void *row));
-/* free each of `nr` strings; DB_FREE(a, b, ...) counts them */
-void db_free_strs(char *const *strs, size_t nr);
-#define DB_FREE(...) db_free_strs((char *const[]){ __VA_ARGS__ }, \
-				  sizeof((char *const[]){ __VA_ARGS__ }) / sizeof(char *))
 
 /*
  * The index of `name` in `names` (`nr` of them), or ERR_PARSE "unknown

@@ -113,7 +113,7 @@ static int read_exchange(void *row, struct query *q, void *payload)
 static void release_exchange(void *row)
 {
 	struct exchange_row *e = row;
-	DB_FREE(e->provider, e->model, e->system, e->prompt, e->reply, e->outcome);
+	FREE_ALL(e->provider, e->model, e->system, e->prompt, e->reply, e->outcome);
 }
 
 int store_exchange_list(struct exchange_row **out, size_t *nr, struct store *s,

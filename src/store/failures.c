@@ -2,6 +2,7 @@
 
 #include "runner/result_json.h"
 #include "util/error.h"
+#include "util/xalloc.h"
 
 #include <assert.h>
 #include <jansson.h>
@@ -108,7 +109,7 @@ static void release_failure(void *row)
 {
 	struct failure_row *r = row;
 	failure_release(&r->failure);
-	DB_FREE(r->branch, r->commit);
+	FREE_ALL(r->branch, r->commit);
 }
 
 int store_failure_list(struct failure_row **out, size_t *nr, struct store *s,

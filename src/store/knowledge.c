@@ -1,5 +1,7 @@
 #include "store/db.h"
 
+#include "util/xalloc.h"
+
 #include <stdlib.h>
 
 /* the knowledge base: which repairs worked for which errors, across all sessions */
@@ -39,7 +41,7 @@ static int read_stat_by_template(void *row, struct query *q, void *payload)
 static void release_stat(void *row)
 {
 	struct kb_stat *st = row;
-	DB_FREE(st->error_category, st->method, st->engine, st->template_name);
+	FREE_ALL(st->error_category, st->method, st->engine, st->template_name);
 }
 
 int store_kb_stats(struct kb_stat **out, size_t *nr, struct store *s)

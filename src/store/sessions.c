@@ -44,7 +44,7 @@ static int read_session(void *row, struct query *q, void *payload)
 
 void session_row_release(struct session_row *r)
 {
-	DB_FREE(r->root, r->base_commit, r->options_json, r->branch, r->error);
+	FREE_ALL(r->root, r->base_commit, r->options_json, r->branch, r->error);
 	memset(r, 0, sizeof(*r));
 }
 
