@@ -40,13 +40,25 @@ static void usage(FILE *to)
 		    "3 the tests could not be run or read, 130 interrupted\n");
 }
 
-/* run the command, with its project when it needs one */
+/* `-h`/`--help` among the command's arguments: it prints its usage and needs no project */
+static int asks_help(int argc, const char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
+
+/* run the command, with its project when it needs one (as git.c's RUN_SETUP, not for help) */
 static int run_command(const struct cmd_entry *cmd, int argc, const char **argv)
 {
 	struct project *p = NULL;
 	int err, code;
 
-	if ((cmd->flags & CMD_NEEDS_PROJECT) && (err = project_open(&p, ".")) < 0)
+	if ((cmd->flags & CMD_NEEDS_PROJECT) && !asks_help(argc, argv) &&
+	    (err = project_open(&p, ".")) < 0)
 		return cli_exit_for_error(err);
 	code = cmd->fn(argc, argv, p);
 	project_free(p);

@@ -319,3 +319,14 @@ def test_the_bundled_example_has_its_documented_failures(tmp_path):
         assert i.split("::")[1] in bugs, i
     deep = next(f for f in got["failures"] if f["error_type"] == "KeyError")
     assert deep["location"]["file"] == "inventory/pricing.py"
+
+
+def test_a_bare_repository_is_refused_but_help_still_works(tmp_path):
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    r = run_fixer(["fix", "--help"], bare)
+    assert r.code == 0 and r.stdout.startswith("usage: pytest-fixer fix"), r
+    for cmd in (["scan"], ["sessions"], ["cleanup"]):
+        r = run_fixer(cmd, bare)
+        assert r.code == 2, r
+        assert "bare git repository: a work tree is needed" in r.stderr, r
