@@ -311,22 +311,17 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
-/* the tests the gates judged flaky, as the store keeps them; NULL when none */
-static char *flaky_json(const struct validation *v)
+/* the method of a change's first edit, as the store names it ("update" for an empty change) */
+static enum attempt_method method_of(const struct change *c)
 {
-	json_t *list;
-	char *text;
-	size_t i;
-
-	if (!v->flaky.nr)
-		return NULL;
-	list = json_array();
-	for (i = 0; i < v->flaky.nr; i++)
-		json_array_append_new(list, json_pack("{s:s, s:s}", "id", v->flaky.v[i],
-						      "why", v->flaky_why.v[i]));
-	text = json_dumps(list, JSON_COMPACT);
-	json_decref(list);
-	return text;
+	switch (c->nr ? c->edits[0].mode : EDIT_UPDATE) {
+	case EDIT_PATCH:
+		return ATTEMPT_METHOD_PATCH;
+	case EDIT_REWRITE:
+		return ATTEMPT_METHOD_REWRITE;
+	default:
+		return ATTEMPT_METHOD_UPDATE;
+	}
 }
 
 /*
@@ -347,24 +342,24 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 	a.error_category = f->error_type;
 	a.finished = clock_wall();
 	if (job) {
-		a.method = (char *)(job->cand->change.nr ?
-				    edit_mode_name(job->cand->change.edits[0].mode) : "update");
+		a.method = method_of(&job->cand->change);
 		a.template_name = job->cand->template_name;
 		a.status = job->val.passed ? ATTEMPT_PASSED : ATTEMPT_FAILED;
-		a.gate = (char *)job->val.gate;
+		a.gate = job->val.gate;
 		a.reason = job->val.reason.len ? job->val.reason.ptr : NULL;
 		a.diff = job->val.diff.ptr;
 		a.started = a.finished - job->val.seconds;
-		a.flaky = flaky_json(&job->val);
+		/* borrowed: the row is only read */
+		a.flaky = job->val.flaky;
+		a.flaky_why = job->val.flaky_why;
 	} else {
 		a.status = ATTEMPT_FAILED;
-		a.gate = (char *)"apply";
+		a.gate = ATTEMPT_GATE_APPLY;
 		a.reason = (char *)why;
 		a.started = a.finished;
 	}
 	if (store_attempt_add(s->store, &a) < 0)
 		log_warn("cannot record an attempt: %s", error_last());
-	free(a.flaky);
 }
 
 /* ---- committing a verified fix -------------------------------------------------------- */
@@ -777,8 +772,8 @@ static int try_engine(struct session *s, const struct engine_ops *eng, size_t i,
 		} else if ((err = validate_all(&win, s, i, eng, &cands, temperature, jobs, pos, count,
 					       attempts)) == 0 && !win) {
 			buf_reset(&feedback);
-			buf_addf(&feedback, "The change failed the '%s' gate: %s", jobs[0].val.gate,
-				 jobs[0].val.reason.ptr);
+			buf_addf(&feedback, "The change failed the '%s' gate: %s",
+				 attempt_gate_name(jobs[0].val.gate), jobs[0].val.reason.ptr);
 			buf_reset(&previous);
 			buf_add(&previous, jobs[0].val.diff.ptr, jobs[0].val.diff.len);
 		}

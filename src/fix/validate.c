@@ -135,9 +135,9 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static int fail(struct validation *v, const char *gate, const char *fmt, ...)
+static int fail(struct validation *v, enum attempt_gate gate, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int fail(struct validation *v, const char *gate, const char *fmt, ...)
+static int fail(struct validation *v, enum attempt_gate gate, const char *fmt, ...)
 {
 	va_list ap;
 	v->passed = 0;
@@ -180,7 +180,7 @@ static int gate_secret(struct validation *v, const struct change *c, const char 
 	}
 	if (!where)
 		return 0;
-	fail(v, "apply", "the change contains a secret (in '%s')", where);
+	fail(v, ATTEMPT_GATE_APPLY, "the change contains a secret (in '%s')", where);
 	return 1;
 }
 
@@ -203,7 +203,8 @@ static int gate_syntax(struct validation *v, const char *workdir)
 			ok = 0;
 		}
 		if (!ok)
-			fail(v, "syntax", "'%s' no longer parses: %s", v->touched.v[i], why.ptr);
+			fail(v, ATTEMPT_GATE_SYNTAX, "'%s' no longer parses: %s", v->touched.v[i],
+			     why.ptr);
 		pyast_free(ast);
 		buf_release(&path);
 		buf_release(&src);
@@ -241,11 +242,11 @@ static int gate_config(struct validation *v, const struct snapshot *saved, const
 		buf_addf(&path, "%s/%s", workdir, rel);
 		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) < 0 ||
 		    (found = guard_config_change(&why, rel, before, blen, after.ptr, after.len)) < 0)
-			fail(v, "weakening", "cannot check '%s': %s", rel, error_last());
+			fail(v, ATTEMPT_GATE_WEAKENING, "cannot check '%s': %s", rel, error_last());
 		else if (found)
-			fail(v, "weakening", "the change alters how pytest runs or reports: %s "
-			     "(pytest's configuration, hooks and plugins are left alone unless "
-			     "--allow-config-edits)", why.ptr);
+			fail(v, ATTEMPT_GATE_WEAKENING, "the change alters how pytest runs or "
+			     "reports: %s (pytest's configuration, hooks and plugins are left "
+			     "alone unless --allow-config-edits)", why.ptr);
 		else
 			continue;
 		found = 1;
@@ -269,7 +270,7 @@ static int gate_weakening(struct validation *v, const struct snapshot *saved, co
 		if (!guard_is_test_file(rel))
 			continue;
 		if (!allow) {
-			fail(v, "weakening", "the change edits the test file '%s' "
+			fail(v, ATTEMPT_GATE_WEAKENING, "the change edits the test file '%s' "
 			     "(test files are left alone unless --allow-test-edits)", rel);
 			return 1;
 		}
@@ -278,7 +279,7 @@ static int gate_weakening(struct validation *v, const struct snapshot *saved, co
 		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) == 0)
 			weak = guard_test_weakening(&why, rel, before, blen, after.ptr, after.len);
 		if (weak)
-			fail(v, "weakening", "%s", why.ptr);
+			fail(v, ATTEMPT_GATE_WEAKENING, "%s", why.ptr);
 		buf_release(&path);
 		buf_release(&after);
 		buf_release(&why);
@@ -336,20 +337,22 @@ static int gate_target(struct validation *v, const char *workdir, const struct f
 			break;
 		}
 		if (err < 0) {
-			fail(v, run ? "flaky" : "target", "the test run failed: %s", error_last());
+			fail(v, run ? ATTEMPT_GATE_FLAKY : ATTEMPT_GATE_TARGET,
+			     "the test run failed: %s", error_last());
 			err = 0;
 			test_result_release(&res);
 			break;
 		}
 		if ((f = failed_in(&res, target->id))) {
-			fail(v, run ? "flaky" : "target", "%s%s%s%s", run ? "passed, then failed: " : "",
+			fail(v, run ? ATTEMPT_GATE_FLAKY : ATTEMPT_GATE_TARGET, "%s%s%s%s",
+			     run ? "passed, then failed: " : "",
 			     f->error_type ? f->error_type : "", f->message ? ": " : "",
 			     f->message ? f->message : "");
 			test_result_release(&res);
 			break;
 		}
 		if (!res.summary.total) {
-			fail(v, "target", "'%s' was not collected any more", target->id);
+			fail(v, ATTEMPT_GATE_TARGET, "'%s' was not collected any more", target->id);
 			test_result_release(&res);
 			break;
 		}
@@ -435,7 +438,7 @@ static int gate_regression(struct validation *v, const char *workdir, const stru
 	if (err == ERR_INTERRUPTED)
 		goto done;
 	if (err < 0) {
-		fail(v, "regression", "the full test run failed: %s", error_last());
+		fail(v, ATTEMPT_GATE_REGRESSION, "the full test run failed: %s", error_last());
 		err = 0;
 		goto done;
 	}
@@ -453,9 +456,9 @@ static int gate_regression(struct validation *v, const char *workdir, const stru
 		if (regressions++ < REGRESSIONS_NAMED)
 			buf_addf(&named, "%s%s", named.len ? ", " : "", regressed.v[i]);
 	if (regressions) {
-		fail(v, "regression", "%zu test%s that passed before now fail%s: %s%s", regressions,
-		     regressions == 1 ? "" : "s", regressions == 1 ? "s" : "", named.ptr,
-		     regressions > REGRESSIONS_NAMED ? ", ..." : "");
+		fail(v, ATTEMPT_GATE_REGRESSION, "%zu test%s that passed before now fail%s: %s%s",
+		     regressions, regressions == 1 ? "" : "s", regressions == 1 ? "s" : "",
+		     named.ptr, regressions > REGRESSIONS_NAMED ? ", ..." : "");
 		goto done;
 	}
 	for (i = 0; g->baseline_failures && i < g->baseline_failures->nr; i++)
@@ -477,13 +480,13 @@ int validate_candidate(struct validation *out, const struct change *c, const cha
 	int err = 0, restore_err;
 
 	out->passed = 0;
-	out->gate = NULL;
+	out->gate = ATTEMPT_GATE_NONE;
 	if (save_files(&saved, c, workdir) < 0) {
-		fail(out, "apply", "%s", error_last());
+		fail(out, ATTEMPT_GATE_APPLY, "%s", error_last());
 		goto done;
 	}
 	if (change_apply(c, workdir, &out->touched) < 0) {
-		fail(out, "apply", "%s", error_last());
+		fail(out, ATTEMPT_GATE_APPLY, "%s", error_last());
 		goto done;
 	}
 	if (gate_secret(out, c, workdir))

@@ -3,6 +3,7 @@
 
 #include "edit/change.h"
 #include "runner/result.h"
+#include "store/store.h"
 #include "util/buf.h"
 #include "util/strvec.h"
 
@@ -57,7 +58,7 @@ struct gate_options {
 
 struct validation {
 	int passed;
-	const char *gate;        /* static string, NULL when passed */
+	enum attempt_gate gate;  /* the gate that failed; ATTEMPT_GATE_NONE when passed */
 	struct buf reason;       /* why the gate failed */
 	struct strvec touched;   /* relative paths the change wrote */
 	struct strvec fixed_too; /* baseline failures that pass with the change (full-suite run) */

@@ -59,12 +59,13 @@ static json_t *str_or_null(const char *s)
 /* the tests an attempt's gates judged flaky: [{"id", "why"}], [] when none */
 static json_t *flaky_list(const struct attempt_row *a)
 {
-	json_t *list = a->flaky ? json_loads(a->flaky, 0, NULL) : NULL;
+	json_t *list = json_array();
+	size_t i;
 
-	if (json_is_array(list))
-		return list;
-	json_decref(list);
-	return json_array();
+	for (i = 0; i < a->flaky.nr; i++)
+		json_array_append_new(list, json_pack("{s:s, s:s}", "id", a->flaky.v[i],
+						      "why", a->flaky_why.v[i]));
+	return list;
 }
 
 /* "pending" is how a paused session's untried failures are stored; users see "unfixed" */
@@ -96,9 +97,11 @@ int report_session_json(json_t **out, struct store *st, const char *id)
 				continue;
 			json_array_append_new(attempts, json_pack(
 				"{s:i, s:s, s:o, s:o, s:f, s:s, s:o, s:o, s:o, s:o}",
-				"number", a->number, "engine", a->engine, "method", str_or_null(a->method),
+				"number", a->number, "engine", a->engine, "method",
+				str_or_null(attempt_method_name(a->method)),
 				"template", str_or_null(a->template_name), "temperature", a->temperature,
-				"status", attempt_status_name(a->status), "gate", str_or_null(a->gate),
+				"status", attempt_status_name(a->status), "gate",
+				str_or_null(attempt_gate_name(a->gate)),
 				"reason", str_or_null(a->reason), "diff", str_or_null(a->diff),
 				"flaky", flaky_list(a)));
 		}
@@ -151,21 +154,16 @@ static void add_fenced(struct buf *b, const char *lang, const char *text)
 /* "Attempt 2: 'tests/test_a.py::test_b' is flaky (passed on a rerun) ..." */
 static void add_flaky(struct buf *out, const struct attempt_row *a)
 {
-	json_t *list = flaky_list(a), *t;
-	size_t i, shown = 0;
+	size_t i;
 
-	json_array_foreach(list, i, t) {
-		const char *id = json_string_value(json_object_get(t, "id"));
-		const char *why = json_string_value(json_object_get(t, "why"));
-		if (!id)
-			continue;
-		if (!shown++)
+	for (i = 0; i < a->flaky.nr; i++) {
+		if (!i)
 			buf_addf(out, "\nAttempt %d: ", a->number);
-		buf_addf(out, "%s'%s' is flaky (%s)", shown > 1 ? "; " : "", id, why ? why : "-");
+		buf_addf(out, "%s'%s' is flaky (%s)", i ? "; " : "", a->flaky.v[i],
+			 a->flaky_why.v[i]);
 	}
-	if (shown)
+	if (a->flaky.nr)
 		buf_adds(out, ": not counted as a regression.\n");
-	json_decref(list);
 }
 
 static void add_cell(struct buf *b, const char *text, size_t max)
@@ -276,15 +274,18 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 			      "|---|---|---|---|---|---|---|\n");
 		for (j = 0; j < l.nr_attempts; j++) {
 			const struct attempt_row *a = &l.attempts[j];
+			const char *method = attempt_method_name(a->method);
+			const char *gate = attempt_gate_name(a->gate);
 			if (a->failure_index != fr->index)
 				continue;
 			/* several may pass in one batch; the one committed is recorded last */
 			if (a->status == ATTEMPT_PASSED)
 				winner = a;
-			buf_addf(out, "| %d | %s | %s | ", a->number, a->engine, a->method ? a->method : "-");
+			buf_addf(out, "| %d | %s | %s | ", a->number, a->engine,
+				 method ? method : "-");
 			add_cell(out, a->template_name, 40);
 			buf_addf(out, " | %s | %s | ", attempt_status_name(a->status),
-				 a->gate ? a->gate : "-");
+				 gate ? gate : "-");
 			add_cell(out, a->reason, 160);
 			buf_adds(out, " |\n");
 		}

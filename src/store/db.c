@@ -306,7 +306,7 @@ int db_name_index(const char *const *names, size_t nr, const char *what, const c
 {
 	size_t i;
 	for (i = 0; i < nr; i++)
-		if (!strcmp(names[i], name))
+		if (names[i] == name || (names[i] && name && !strcmp(names[i], name)))
 			return (int)i;
-	return error_setc(ERR_PARSE, "unknown %s '%s'", what, name);
+	return error_setc(ERR_PARSE, "unknown %s '%s'", what, name ? name : "(null)");
 }

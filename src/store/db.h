@@ -101,10 +101,30 @@ int db_session_rows(void *out, size_t *nr, struct store *s, const char *sql,
 void db_rows_free(void *rows, size_t nr, size_t size, void (*release)(void *row));
 
 /*
- * The index of `name` in `names` (`nr` of them), or ERR_PARSE "unknown
- * <what> 'name'": the _parse() of an enum stored as text.
+ * The index of `name` in `names` (`nr` of them; a NULL name is the index
+ * of a NULL entry), or ERR_PARSE "unknown <what> 'name'": the _parse() of
+ * an enum stored as text.
  */
 int db_name_index(const char *const *names, size_t nr, const char *what, const char *name);
+
+/*
+ * Define <type>_name() and <type>_parse() (store.h) of `enum type`, stored
+ * as its name: `names` is the array of names by value (NULL: stored as
+ * NULL), `what` names the enum in an ERR_PARSE.
+ */
+#define DB_ENUM_NAMES(type, names, what) \
+	const char *type##_name(enum type value) \
+	{ \
+		assert((size_t)value < ARRAY_SIZE(names)); \
+		return names[value]; \
+	} \
+	int type##_parse(enum type *out, const char *name) \
+	{ \
+		int i = db_name_index(names, ARRAY_SIZE(names), what, name); \
+		if (i >= 0) \
+			*out = (enum type)i; \
+		return i < 0 ? i : 0; \
+	}
 
 /* transactions (store.c), nested through savepoints */
 int txn_begin(struct store *s);

@@ -192,29 +192,55 @@ const char *attempt_status_name(enum attempt_status status);
 /* 0 and the status for an exact (lower-case) name; ERR_PARSE naming it otherwise */
 int attempt_status_parse(enum attempt_status *out, const char *name);
 
+/* the gate that failed an attempt (fix/validate.h); stored as its name, none as NULL */
+enum attempt_gate {
+	ATTEMPT_GATE_NONE,  /* every gate passed, or the attempt broke down first */
+	ATTEMPT_GATE_APPLY, ATTEMPT_GATE_SYNTAX, ATTEMPT_GATE_TARGET, ATTEMPT_GATE_FLAKY,
+	ATTEMPT_GATE_REGRESSION, ATTEMPT_GATE_WEAKENING, ATTEMPT_GATE_TIMEOUT,
+};
+#define ATTEMPT_GATE_COUNT (ATTEMPT_GATE_TIMEOUT + 1)
+
+/* how an attempt's change edits (edit/change.h's modes); stored as its name, none as NULL */
+enum attempt_method {
+	ATTEMPT_METHOD_NONE,  /* nothing was proposed */
+	ATTEMPT_METHOD_UPDATE, ATTEMPT_METHOD_PATCH, ATTEMPT_METHOD_REWRITE,
+};
+#define ATTEMPT_METHOD_COUNT (ATTEMPT_METHOD_REWRITE + 1)
+
+/* "apply", "syntax", ...: a static string; NULL for ATTEMPT_GATE_NONE */
+const char *attempt_gate_name(enum attempt_gate gate);
+/* 0 and the gate for an exact name (ATTEMPT_GATE_NONE for NULL); ERR_PARSE naming it otherwise */
+int attempt_gate_parse(enum attempt_gate *out, const char *name);
+/* "update", "patch", "rewrite": a static string; NULL for ATTEMPT_METHOD_NONE */
+const char *attempt_method_name(enum attempt_method method);
+/* 0 and the method for an exact name (NONE for NULL); ERR_PARSE naming it otherwise */
+int attempt_method_parse(enum attempt_method *out, const char *name);
+
 struct attempt_row {
 	char session[STORE_SESSION_ID_MAX];
 	size_t failure_index;
 	int number;              /* 1, 2, ... per failure */
 	char *engine;            /* "builtin", "openai", ... */
-	char *method;            /* update|patch|rewrite; NULL when nothing was proposed */
+	enum attempt_method method;
 	char *template_name;     /* the built-in engine's template, or NULL */
 	double temperature;
 	enum attempt_status status;
-	char *gate;              /* the gate that failed: apply|syntax|target|flaky|regression|
-				    weakening|timeout, or NULL */
+	enum attempt_gate gate;  /* the gate that failed */
 	char *reason;
 	char *diff;
 	char *error_category;    /* e.g. "AssertionError"; NULL when unknown */
 	double started, finished;
-	char *flaky;             /* tests judged flaky by the regression gate, as a JSON array
-				    [{"id": ..., "why": ...}]; NULL when none */
+	struct strvec flaky;     /* node ids the gates judged flaky (empty or zeroed: none) ... */
+	struct strvec flaky_why; /* ... and why, at the same index ("passed on a rerun") */
 };
 
 /*
  * Record an attempt (its failure must have been added; ERR_NOTFOUND
- * otherwise, ERR_CONFLICT for a number used already) and count it in the
- * knowledge base, in one transaction. Only attempts with a verdict
+ * otherwise, ERR_CONFLICT for a number used already; ERR_USAGE for a
+ * status, gate or method out of its enum, or flaky and flaky_why of
+ * different lengths) and count it in the knowledge base, in one
+ * transaction. The flaky tests are stored as the JSON array
+ * [{"id":...,"why":...}] (NULL when none). Only attempts with a verdict
  * (ATTEMPT_PASSED, ATTEMPT_FAILED) are counted: ATTEMPT_ERROR (the engine
  * or provider broke down) says nothing about the repair. The row is only
  * read.
@@ -222,7 +248,8 @@ struct attempt_row {
 int store_attempt_add(struct store *s, const struct attempt_row *a);
 /*
  * The session's attempts by failure, then number; free with
- * attempt_rows_free(). An unknown status text is ERR_PARSE, as for failures.
+ * attempt_rows_free(). A status, gate or method text out of its enum, or
+ * flaky tests that are not such an array, is ERR_PARSE, as for failures.
  */
 int store_attempt_list(struct attempt_row **out, size_t *nr, struct store *s,
 		       const char *session);

@@ -60,23 +60,28 @@ static void add_failure(struct store *s, const char *session, size_t index, cons
 }
 
 static void add_attempt(struct store *s, const char *session, size_t failure, int number,
-			enum attempt_status status, const char *gate, const char *reason)
+			enum attempt_status status, enum attempt_gate gate, const char *reason)
 {
 	struct attempt_row a = {
-		.failure_index = failure, .number = number, .engine = "builtin", .method = "update",
-		.template_name = "guard-zero", .temperature = 0.5, .status = status,
-		.gate = (char *)gate, .reason = (char *)reason, .diff = DIFF,
+		.failure_index = failure, .number = number, .engine = "builtin",
+		.method = ATTEMPT_METHOD_UPDATE, .template_name = "guard-zero", .temperature = 0.5,
+		.status = status, .gate = gate, .reason = (char *)reason, .diff = DIFF,
 		.error_category = "ZeroDivisionError", .started = 1000.0, .finished = 1001.0,
 	};
 
 	snprintf(a.session, sizeof(a.session), "%s", session);
-	if (status == ATTEMPT_PASSED)
-		a.flaky = "[{\"id\": \"tests/t.py::test_clock\", \"why\": \"passed on a rerun\"}]";
+	if (status == ATTEMPT_PASSED) {
+		strvec_push(&a.flaky, "tests/t.py::test_clock");
+		strvec_push(&a.flaky_why, "passed on a rerun");
+	}
 	if (status == ATTEMPT_ERROR) {
 		a.engine = "openai";
-		a.method = a.template_name = a.diff = NULL;
+		a.method = ATTEMPT_METHOD_NONE;
+		a.template_name = a.diff = NULL;
 	}
 	ok(store_attempt_add(s, &a));
+	strvec_clear(&a.flaky);
+	strvec_clear(&a.flaky_why);
 }
 
 static void add_exchange(struct store *s, const char *session, size_t failure, int attempt,
@@ -122,9 +127,10 @@ static int setup(void **state)
 	ok(store_failure_set_status(fx->s, id, 0, FAILURE_FIXED, "fix-test_div", "c0ffee"));
 	ok(store_failure_set_status(fx->s, id, 1, FAILURE_PENDING, NULL, NULL));
 	ok(store_failure_set_status(fx->s, id, 2, FAILURE_SKIPPED, NULL, NULL));
-	add_attempt(fx->s, id, 0, 1, ATTEMPT_FAILED, "target", "still | fails\nafter " SECRET);
-	add_attempt(fx->s, id, 0, 2, ATTEMPT_PASSED, NULL, NULL);
-	add_attempt(fx->s, id, 1, 3, ATTEMPT_ERROR, NULL, "provider broke down");
+	add_attempt(fx->s, id, 0, 1, ATTEMPT_FAILED, ATTEMPT_GATE_TARGET,
+		    "still | fails\nafter " SECRET);
+	add_attempt(fx->s, id, 0, 2, ATTEMPT_PASSED, ATTEMPT_GATE_NONE, NULL);
+	add_attempt(fx->s, id, 1, 3, ATTEMPT_ERROR, ATTEMPT_GATE_NONE, "provider broke down");
 	add_exchange(fx->s, id, 1, 3, 100, "no change: " SECRET);
 	add_exchange(fx->s, id, 1, 3, 200, NULL);
 	ok(store_session_set_state(fx->s, id, SESSION_RUNNING, NULL));
@@ -195,6 +201,8 @@ static void report__json_has_statuses_and_attempts(void **state)
 	assert_int_equal(json_array_size(json_object_get(a, "flaky")), 1);
 	assert_string_equal(str(json_array_get(json_object_get(a, "flaky"), 0), "id"),
 			    "tests/t.py::test_clock");
+	assert_string_equal(str(json_array_get(json_object_get(a, "flaky"), 0), "why"),
+			    "passed on a rerun");
 
 	/* pending is stored, unfixed is shown */
 	e = json_array_get(errors, 1);

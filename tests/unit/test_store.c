@@ -479,11 +479,11 @@ static void fill_attempt(struct attempt_row *a, const char *session, size_t fail
 	a->failure_index = failure;
 	a->number = number;
 	a->engine = "builtin";
-	a->method = "update";
+	a->method = ATTEMPT_METHOD_UPDATE;
 	a->template_name = (char *)tmpl;
 	a->temperature = 0.4 + 0.1 * (number - 1);
 	ok(attempt_status_parse(&a->status, status));
-	a->gate = strcmp(status, "passed") ? "target" : NULL;
+	a->gate = strcmp(status, "passed") ? ATTEMPT_GATE_TARGET : ATTEMPT_GATE_NONE;
 	a->reason = strcmp(status, "passed") ? "test_div still fails" : NULL;
 	a->diff = "--- a/src/calc.py\n+++ b/src/calc.py\n@@ -1 +1 @@\n-x\n+y\n";
 	a->error_category = "ZeroDivisionError";
@@ -501,26 +501,33 @@ static void add_failures(struct store *s, const char *session, size_t n)
 	failure_release(&f);
 }
 
+static void raw_text(struct buf *out, const char *path, const char *sql);
+
 static void store__attempts_round_trip(void **state)
 {
 	struct fixture *fx = *state;
 	struct attempt_row a, *rows;
 	struct session_row r;
+	struct strvec ids = STRVEC_INIT, whys = STRVEC_INIT;
+	struct buf got = BUF_INIT;
 	size_t nr;
 
 	create(&r, fx->s);
 	add_failures(fx->s, r.id, 2);
+	strvec_push(&ids, "tests/t.py::test_clock");
+	strvec_push(&whys, "passed on a rerun");
 	fill_attempt(&a, r.id, 1, 1, "guard-zero", "failed");
 	ok(store_attempt_add(fx->s, &a));
 	fill_attempt(&a, r.id, 0, 2, NULL, "passed");
 	a.engine = "openai";
-	a.method = "patch";
+	a.method = ATTEMPT_METHOD_PATCH;
 	a.error_category = NULL;
-	a.flaky = "[{\"id\": \"tests/t.py::test_clock\", \"why\": \"passed on a rerun\"}]";
+	a.flaky = ids;
+	a.flaky_why = whys;
 	ok(store_attempt_add(fx->s, &a));
 	fill_attempt(&a, r.id, 0, 1, "swap-args", "error");
-	a.method = NULL;
-	a.gate = "timeout";
+	a.method = ATTEMPT_METHOD_NONE;
+	a.gate = ATTEMPT_GATE_TIMEOUT;
 	ok(store_attempt_add(fx->s, &a));
 
 	/* the same number again, an unknown failure, bad values */
@@ -533,13 +540,17 @@ static void store__attempts_round_trip(void **state)
 	a.status = (enum attempt_status)ATTEMPT_STATUS_COUNT;
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_USAGE);
 	fill_attempt(&a, r.id, 0, 5, NULL, "failed");
-	a.method = "sed";
+	a.method = (enum attempt_method)ATTEMPT_METHOD_COUNT;
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_USAGE);
+	assert_int_equal(attempt_method_parse(&a.method, "sed"), ERR_PARSE);
+	assert_string_equal(error_last(), "unknown edit method 'sed'");
 	fill_attempt(&a, r.id, 0, 5, NULL, "failed");
-	a.gate = "vibes";
+	a.gate = (enum attempt_gate)ATTEMPT_GATE_COUNT;
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_USAGE);
+	assert_int_equal(attempt_gate_parse(&a.gate, "vibes"), ERR_PARSE);
+	assert_string_equal(error_last(), "unknown gate 'vibes'");
 	fill_attempt(&a, r.id, 0, 5, NULL, "failed");
-	a.flaky = "tests/t.py::test_clock";
+	a.flaky = ids;  /* a test without its reason */
 	assert_int_equal(store_attempt_add(fx->s, &a), ERR_USAGE);
 
 	ok(store_attempt_list(&rows, &nr, fx->s, r.id));
@@ -548,31 +559,55 @@ static void store__attempts_round_trip(void **state)
 	assert_int_equal(rows[0].failure_index, 0);
 	assert_int_equal(rows[0].number, 1);
 	assert_int_equal(rows[0].status, ATTEMPT_ERROR);
-	assert_null(rows[0].method);
-	assert_string_equal(rows[0].gate, "timeout");
+	assert_int_equal(rows[0].method, ATTEMPT_METHOD_NONE);
+	assert_null(attempt_method_name(rows[0].method));
+	assert_int_equal(rows[0].gate, ATTEMPT_GATE_TIMEOUT);
+	assert_string_equal(attempt_gate_name(rows[0].gate), "timeout");
 	assert_string_equal(rows[0].template_name, "swap-args");
 	assert_int_equal(rows[1].failure_index, 0);
 	assert_int_equal(rows[1].number, 2);
 	assert_string_equal(rows[1].engine, "openai");
-	assert_string_equal(rows[1].method, "patch");
+	assert_int_equal(rows[1].method, ATTEMPT_METHOD_PATCH);
+	assert_string_equal(attempt_method_name(rows[1].method), "patch");
 	assert_int_equal(rows[1].status, ATTEMPT_PASSED);
-	assert_null(rows[1].gate);
+	assert_int_equal(rows[1].gate, ATTEMPT_GATE_NONE);
+	assert_null(attempt_gate_name(rows[1].gate));
 	assert_null(rows[1].template_name);
 	assert_null(rows[1].error_category);
-	assert_string_equal(rows[1].flaky, "[{\"id\": \"tests/t.py::test_clock\", \"why\": \"passed on a rerun\"}]");
-	assert_null(rows[0].flaky);
+	assert_int_equal(rows[1].flaky.nr, 1);
+	assert_int_equal(rows[1].flaky_why.nr, 1);
+	assert_string_equal(rows[1].flaky.v[0], "tests/t.py::test_clock");
+	assert_string_equal(rows[1].flaky_why.v[0], "passed on a rerun");
+	assert_int_equal(rows[0].flaky.nr, 0);
+	assert_int_equal(rows[0].flaky_why.nr, 0);
 	assert_true(rows[1].temperature > 0.49 && rows[1].temperature < 0.51);
 	assert_int_equal(rows[2].failure_index, 1);
 	assert_string_equal(rows[2].session, r.id);
 	assert_string_equal(rows[2].engine, "builtin");
 	assert_string_equal(rows[2].template_name, "guard-zero");
-	assert_string_equal(rows[2].gate, "target");
+	assert_int_equal(rows[2].gate, ATTEMPT_GATE_TARGET);
+	assert_string_equal(attempt_gate_name(rows[2].gate), "target");
 	assert_string_equal(rows[2].reason, "test_div still fails");
 	assert_string_equal(rows[2].error_category, "ZeroDivisionError");
 	assert_non_null(strstr(rows[2].diff, "+++ b/src/calc.py"));
 	assert_true(rows[2].started == 1001.0);
 	assert_true(rows[2].finished == 1001.5);
 	attempt_rows_free(rows, nr);
+
+	/* stored as the text it always was: the JSON array, the names, NULL for none */
+	raw_text(&got, fx->path.ptr, "SELECT flaky FROM attempts"
+		 " WHERE failure_idx = 0 AND number = 2");
+	assert_string_equal(got.ptr,
+			    "[{\"id\":\"tests/t.py::test_clock\",\"why\":\"passed on a rerun\"}]");
+	raw_text(&got, fx->path.ptr, "SELECT method || ',' || coalesce(gate, 'null') FROM attempts"
+		 " WHERE failure_idx = 0 AND number = 2");
+	assert_string_equal(got.ptr, "patch,null");
+	raw_text(&got, fx->path.ptr, "SELECT coalesce(method, 'null') || ',' || gate || ','"
+		 " || coalesce(flaky, 'null') FROM attempts WHERE failure_idx = 0 AND number = 1");
+	assert_string_equal(got.ptr, "null,timeout,null");
+	buf_release(&got);
+	strvec_clear(&ids);
+	strvec_clear(&whys);
 	session_row_release(&r);
 }
 
@@ -869,6 +904,26 @@ static void raw_text(struct buf *out, const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* after UPDATE attempts SET `set` (checks off), the session's attempt is ERR_PARSE `why` */
+static void attempt_unreadable(struct fixture *fx, const char *session, const char *set,
+			       const char *why)
+{
+	struct attempt_row *rows = NULL;
+	struct buf b = BUF_INIT;
+	size_t nr = 7;
+
+	buf_addf(&b, "PRAGMA ignore_check_constraints = ON; UPDATE attempts SET %s", set);
+	raw_sql(fx->path.ptr, b.ptr);
+	assert_int_equal(store_attempt_list(&rows, &nr, fx->s, session), ERR_PARSE);
+	assert_null(rows);
+	assert_int_equal(nr, 0);
+	buf_reset(&b);
+	buf_addf(&b, "database '%s': attempt 1 of failure 0 of session '%s': %s", fx->path.ptr,
+		 session, why);
+	assert_string_equal(error_last(), b.ptr);
+	buf_release(&b);
+}
+
 /* statuses are stored as the text they always were; text this build does not know is named */
 static void store__statuses_are_stored_as_text(void **state)
 {
@@ -912,6 +967,20 @@ static void store__statuses_are_stored_as_text(void **state)
 	buf_addf(&want, "database '%s': attempt 1 of failure 0 of session '%s': "
 		 "unknown attempt status 'won'", fx->path.ptr, r.id);
 	assert_string_equal(error_last(), want.ptr);
+
+	/* the same for a gate, a method and flaky tests this build does not know */
+	attempt_unreadable(fx, r.id, "status = 'error', gate = 'vibes'", "unknown gate 'vibes'");
+	attempt_unreadable(fx, r.id, "gate = 'target', method = 'sed'",
+			   "unknown edit method 'sed'");
+	attempt_unreadable(fx, r.id, "method = 'update', flaky = 'tests/t.py::test_clock'",
+			   "flaky tests that are not a JSON array of {\"id\", \"why\"}: "
+			   "'tests/t.py::test_clock'");
+	raw_sql(fx->path.ptr, "UPDATE attempts SET flaky = NULL");
+	ok(store_attempt_list(&arows, &nr, fx->s, r.id));
+	assert_int_equal(nr, 1);
+	assert_int_equal(arows[0].gate, ATTEMPT_GATE_TARGET);
+	assert_int_equal(arows[0].method, ATTEMPT_METHOD_UPDATE);
+	attempt_rows_free(arows, nr);
 	buf_release(&want);
 	buf_release(&got);
 	buf_release(&sql);
