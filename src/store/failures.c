@@ -18,19 +18,7 @@ static const char *const failure_statuses[FAILURE_STATUS_COUNT] = {
 	[FAILURE_SKIPPED] = "skipped",
 };
 
-const char *failure_status_name(enum failure_status status)
-{
-	assert((unsigned)status < FAILURE_STATUS_COUNT);
-	return failure_statuses[status];
-}
-
-int failure_status_parse(enum failure_status *out, const char *name)
-{
-	int i = db_name_index(failure_statuses, FAILURE_STATUS_COUNT, "failure status", name);
-	if (i >= 0)
-		*out = (enum failure_status)i;
-	return i < 0 ? i : 0;
-}
+DB_ENUM_NAMES(failure_status, failure_statuses, "failure status")
 
 /* the inverse of failure_to_json() from its text; ERR_PARSE for text that is not one */
 static int failure_from_text(struct failure *f, const char *text)
