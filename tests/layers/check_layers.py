@@ -30,8 +30,9 @@ LAYERS = {
     "engine": 5, "report": 5,
     "fix": 6,
     "repro": 7,
-    "cli": 8,
-    "main.c": 9,
+    "serve": 8,
+    "cli": 9,
+    "main.c": 10,
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
