@@ -192,38 +192,43 @@ static void webhook__check_run(void **state)
 	webhook_event_release(&ev);
 }
 
-static void webhook__check_suite(void **state)
+/* the suite and the workflow run: where each keeps its name, branch and pull requests */
+static void webhook__check_suite_and_workflow_run(void **state)
 {
+	static const struct {
+		const char *event;
+		enum webhook_kind kind;
+		const char *check, *branch;
+		uint64_t run_id;
+		size_t prs;
+	} cases[] = {
+		{ "check_suite", WEBHOOK_CHECK_SUITE, "GitHub Actions", "fix", 77, 2 },
+		{ "workflow_run", WEBHOOK_WORKFLOW_RUN, "CI", "main", 9001, 0 },
+	};
 	struct webhook_event ev;
+	size_t i;
 
 	(void)state;
-	assert_int_equal(parse(&ev, "check_suite", payload("check_suite", "completed", "failure")), 0);
-	assert_int_equal(ev.kind, WEBHOOK_CHECK_SUITE);
-	assert_string_equal(ev.check, "GitHub Actions");
-	assert_string_equal(ev.head_branch, "fix");
-	assert_int_equal(ev.run_id, 77);
-	assert_int_equal(ev.pull_requests_nr, 2);
-	assert_int_equal(ev.pull_requests[0], 12);
-	assert_int_equal(ev.pull_requests[1], 13);
-	assert_int_equal(ev.pull_request, 12);
-	webhook_event_release(&ev);
-}
-
-static void webhook__workflow_run(void **state)
-{
-	struct webhook_event ev;
-
-	(void)state;
-	assert_int_equal(parse(&ev, "workflow_run", payload("workflow_run", "completed", "failure")), 0);
-	assert_int_equal(ev.kind, WEBHOOK_WORKFLOW_RUN);
-	assert_string_equal(ev.check, "CI");
-	assert_string_equal(ev.head_branch, "main");
-	assert_int_equal(ev.run_id, 9001);
-	assert_int_equal(ev.pull_requests_nr, 0);
-	assert_int_equal(ev.pull_request, 0);
-	assert_null(ev.pull_requests);
-	assert_int_equal(ev.fork, WEBHOOK_FORK_NO);
-	webhook_event_release(&ev);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(&ev, cases[i].event,
+				       payload(cases[i].event, "completed", "failure")), 0);
+		assert_int_equal(ev.kind, cases[i].kind);
+		assert_string_equal(webhook_kind_name(ev.kind), cases[i].event);
+		assert_string_equal(ev.check, cases[i].check);
+		assert_string_equal(ev.head_branch, cases[i].branch);
+		assert_int_equal(ev.run_id, cases[i].run_id);
+		assert_string_equal(ev.repository, "octo/calc");
+		assert_string_equal(ev.head_sha, SHA);
+		assert_int_equal(ev.pull_requests_nr, cases[i].prs);
+		assert_int_equal(ev.pull_request, cases[i].prs ? 12 : 0);
+		/* the suite's pull requests, the run's head repository: the same as the base */
+		assert_int_equal(ev.fork, WEBHOOK_FORK_NO);
+		if (cases[i].prs)
+			assert_int_equal(ev.pull_requests[1], 13);
+		else
+			assert_null(ev.pull_requests);
+		webhook_event_release(&ev);
+	}
 }
 
 static void webhook__ignored(void **state)
@@ -407,8 +412,7 @@ int main(void)
 		cmocka_unit_test(webhook__hmac_vectors),
 		cmocka_unit_test(webhook__forged_and_malformed_signatures),
 		cmocka_unit_test(webhook__check_run),
-		cmocka_unit_test(webhook__check_suite),
-		cmocka_unit_test(webhook__workflow_run),
+		cmocka_unit_test(webhook__check_suite_and_workflow_run),
 		cmocka_unit_test(webhook__ignored),
 		cmocka_unit_test(webhook__forks),
 		cmocka_unit_test(webhook__invalid_fields),
