@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -353,14 +354,56 @@ static int want_type(struct cfg_parse *cp, const struct node *n, enum node_type 
 }
 
 /*
- * The keys of a mapping, one table per section: each key's handler reads
- * the value at `path` into `dst` (the section's struct).
+ * The keys of a mapping, one table per section. A key's value is read by
+ * its kind into the field at `offset` of `dst` (the section's struct): a
+ * string, an integer in min..max, a fraction in 0..1, a boolean, a nested
+ * mapping of the same struct (`sub`), or by its own function (`read`).
  */
+enum cfg_kind { CFG_STRING, CFG_INT, CFG_FRACTION, CFG_BOOL, CFG_MAP, CFG_FN };
+
 struct cfg_key {
 	const char *name;
+	enum cfg_kind kind;
+	size_t offset;
+	long min, max;
+	const struct cfg_key *sub;
 	int (*read)(void *dst, struct cfg_parse *cp, const struct node *v, const char *path);
 	int required;
 };
+
+#define KEY_STRING(n, type, field) { .name = n, .kind = CFG_STRING, .offset = offsetof(type, field) }
+#define KEY_INT(n, type, field, lo, hi) \
+	{ .name = n, .kind = CFG_INT, .offset = offsetof(type, field), .min = lo, .max = hi }
+#define KEY_FRACTION(n, type, field) { .name = n, .kind = CFG_FRACTION, .offset = offsetof(type, field) }
+#define KEY_BOOL(n, type, field) { .name = n, .kind = CFG_BOOL, .offset = offsetof(type, field) }
+#define KEY_MAP(n, keys) { .name = n, .kind = CFG_MAP, .sub = keys }
+#define KEY_FN(n, fn) { .name = n, .kind = CFG_FN, .read = fn }
+#define KEY_END { .name = NULL }
+
+static int cfg_map(void *dst, struct cfg_parse *cp, const struct node *map, const char *path,
+		   const struct cfg_key *keys);
+
+static int cfg_value(void *dst, struct cfg_parse *cp, const struct cfg_key *k, const struct node *v,
+		     const char *path)
+{
+	void *field = (char *)dst + k->offset;
+
+	switch (k->kind) {
+	case CFG_STRING:
+		return get_string(field, cp, v, path);
+	case CFG_INT:
+		return get_int(field, cp, v, path, k->min, k->max);
+	case CFG_FRACTION:
+		return get_fraction(field, cp, v, path);
+	case CFG_BOOL:
+		return get_bool(field, cp, v, path);
+	case CFG_MAP:
+		return cfg_map(dst, cp, v, path, k->sub);
+	case CFG_FN:
+		break;
+	}
+	return k->read(dst, cp, v, path);
+}
 
 static int cfg_map(void *dst, struct cfg_parse *cp, const struct node *map, const char *path,
 		   const struct cfg_key *keys)
@@ -381,7 +424,7 @@ static int cfg_map(void *dst, struct cfg_parse *cp, const struct node *map, cons
 		if (!k->name)
 			err = cfg_error(cp, map->keys[i]->line, "%s: unknown key", sub.ptr);
 		else
-			err = k->read(dst, cp, map->items[i], sub.ptr);
+			err = cfg_value(dst, cp, k, map->items[i], sub.ptr);
 	}
 	for (k = keys; k->name && !err; k++) {
 		for (i = 0; i < map->nr && strcmp(k->name, map->keys[i]->str); i++)
@@ -434,16 +477,6 @@ static int repo_push(void *dst, struct cfg_parse *cp, const struct node *v, cons
 	return 0;
 }
 
-static int repo_max_attempts(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_int(&((struct serve_repo *)dst)->max_attempts, cp, v, path, 1, SERVE_MAX_MAX_ATTEMPTS);
-}
-
-static int repo_threshold(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_fraction(&((struct serve_repo *)dst)->auto_fix_threshold, cp, v, path);
-}
-
 static int repo_lint(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
 {
 	struct serve_repo *r = dst;
@@ -465,19 +498,14 @@ static int repo_lint(void *dst, struct cfg_parse *cp, const struct node *v, cons
 	return err;
 }
 
-static int repo_allow_forks(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_bool(&((struct serve_repo *)dst)->allow_forks, cp, v, path);
-}
-
 static const struct cfg_key repo_keys[] = {
-	{ "name", repo_name, 1 },
-	{ "push", repo_push, 0 },
-	{ "max_attempts", repo_max_attempts, 0 },
-	{ "auto_fix_threshold", repo_threshold, 0 },
-	{ "lint", repo_lint, 0 },
-	{ "allow_forks", repo_allow_forks, 0 },
-	{ NULL, NULL, 0 },
+	{ .name = "name", .kind = CFG_FN, .read = repo_name, .required = 1 },
+	KEY_FN("push", repo_push),
+	KEY_INT("max_attempts", struct serve_repo, max_attempts, 1, SERVE_MAX_MAX_ATTEMPTS),
+	KEY_FRACTION("auto_fix_threshold", struct serve_repo, auto_fix_threshold),
+	KEY_FN("lint", repo_lint),
+	KEY_BOOL("allow_forks", struct serve_repo, allow_forks),
+	KEY_END,
 };
 
 static int top_repositories(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
@@ -517,14 +545,10 @@ static int top_repositories(void *dst, struct cfg_parse *cp, const struct node *
 
 /* ---- notify ---- */
 
-static int telegram_chat_id(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_string(&((struct serve_config *)dst)->telegram_chat_id, cp, v, path);
-}
-
 static const struct cfg_key telegram_keys[] = {
-	{ "chat_id", telegram_chat_id, 1 },
-	{ NULL, NULL, 0 },
+	{ .name = "chat_id", .kind = CFG_STRING, .offset = offsetof(struct serve_config, telegram_chat_id),
+	  .required = 1 },
+	KEY_END,
 };
 
 static int webhook_url(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
@@ -542,30 +566,15 @@ static int webhook_url(void *dst, struct cfg_parse *cp, const struct node *v, co
 }
 
 static const struct cfg_key webhook_keys[] = {
-	{ "url", webhook_url, 1 },
-	{ NULL, NULL, 0 },
+	{ .name = "url", .kind = CFG_FN, .read = webhook_url, .required = 1 },
+	KEY_END,
 };
 
-static int notify_telegram(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return cfg_map(dst, cp, v, path, telegram_keys);
-}
-
-static int notify_webhook(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return cfg_map(dst, cp, v, path, webhook_keys);
-}
-
-static int notify_github_comment(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_bool(&((struct serve_config *)dst)->github_comment, cp, v, path);
-}
-
 static const struct cfg_key notify_keys[] = {
-	{ "telegram", notify_telegram, 0 },
-	{ "webhook", notify_webhook, 0 },
-	{ "github_comment", notify_github_comment, 0 },
-	{ NULL, NULL, 0 },
+	KEY_MAP("telegram", telegram_keys),
+	KEY_MAP("webhook", webhook_keys),
+	KEY_BOOL("github_comment", struct serve_config, github_comment),
+	KEY_END,
 };
 
 /* ---- the top level ---- */
@@ -602,52 +611,17 @@ done:
 	return err;
 }
 
-static int top_database(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_string(&((struct serve_config *)dst)->database, cp, v, path);
-}
-
-static int top_workers(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_int(&((struct serve_config *)dst)->workers, cp, v, path, 1, SERVE_MAX_WORKERS);
-}
-
-static int top_poll(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_int(&((struct serve_config *)dst)->poll_seconds, cp, v, path, 0, SERVE_MAX_POLL_SECONDS);
-}
-
-static int top_notify(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return cfg_map(dst, cp, v, path, notify_keys);
-}
-
-static int top_engine(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_string(&((struct serve_config *)dst)->engine, cp, v, path);
-}
-
-static int top_model(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_string(&((struct serve_config *)dst)->model, cp, v, path);
-}
-
-static int top_provider(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
-{
-	return get_string(&((struct serve_config *)dst)->provider, cp, v, path);
-}
-
 static const struct cfg_key top_keys[] = {
-	{ "listen", top_listen, 0 },
-	{ "database", top_database, 0 },
-	{ "workers", top_workers, 0 },
-	{ "poll", top_poll, 0 },
-	{ "repositories", top_repositories, 1 },
-	{ "notify", top_notify, 0 },
-	{ "engine", top_engine, 0 },
-	{ "model", top_model, 0 },
-	{ "provider", top_provider, 0 },
-	{ NULL, NULL, 0 },
+	KEY_FN("listen", top_listen),
+	KEY_STRING("database", struct serve_config, database),
+	KEY_INT("workers", struct serve_config, workers, 1, SERVE_MAX_WORKERS),
+	KEY_INT("poll", struct serve_config, poll_seconds, 0, SERVE_MAX_POLL_SECONDS),
+	{ .name = "repositories", .kind = CFG_FN, .read = top_repositories, .required = 1 },
+	KEY_MAP("notify", notify_keys),
+	KEY_STRING("engine", struct serve_config, engine),
+	KEY_STRING("model", struct serve_config, model),
+	KEY_STRING("provider", struct serve_config, provider),
+	KEY_END,
 };
 
 /* a relative database path, resolved against the directory of the file `name` */
