@@ -115,6 +115,8 @@ static int cfg_node(struct node **out, struct cfg_parse *cp, const yaml_event_t 
 		return cfg_error(cp, line, "unexpected YAML");
 	if (depth >= SERVE_CONFIG_MAX_DEPTH)
 		return cfg_error(cp, line, "nested more than %d levels deep", SERVE_CONFIG_MAX_DEPTH);
+	if (ev->type == YAML_SCALAR_EVENT && memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
+		return cfg_error(cp, line, "a NUL character in a value");
 	n = xcalloc(1, sizeof(*n));
 	n->line = line;
 	if (ev->type == YAML_SCALAR_EVENT) {

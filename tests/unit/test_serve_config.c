@@ -209,6 +209,7 @@ static const struct bad bad_files[] = {
 	{ REPO "workers: 2: 3\n", E "line 3: mapping values are not allowed in this context" },
 	{ "workers: \"2\n", E "line 2: found unexpected end of stream while scanning a quoted scalar" },
 	{ REPO "---\n" REPO, E "line 3: more than one YAML document" },
+	{ "repositories:\n  - name: \"acme/calc\\0evil\"\n", E "line 2: a NUL character in a value" },
 	{ "", E "it is empty" },
 	{ "# nothing\n", E "it is empty" },
 	{ "a: [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]\n", E "line 1: nested more than 16 levels deep" },
