@@ -592,9 +592,13 @@ static int top_listen(void *dst, struct cfg_parse *cp, const struct node *v, con
 		return err;
 	colon = strrchr(s, ':');
 	host = s;
-	if (colon && s[0] == '[' && colon > s && colon[-1] == ']') {
-		host = s + 1;
-		colon[-1] = '\0';
+	if (colon && s[0] == '[') {
+		if (colon[-1] == ']') {
+			host = s + 1;
+			colon[-1] = '\0';
+		} else {
+			colon = NULL; /* "[::1" */
+		}
 	} else if (colon && memchr(s, ':', (size_t)(colon - s))) {
 		colon = NULL; /* a bare IPv6 address needs brackets */
 	}

@@ -173,6 +173,9 @@ static const struct bad bad_files[] = {
 	{ "listen: 127.0.0.1:70000\n" REPO, E "line 1: listen: 70000 is out of range 1..65535" },
 	{ "listen: 8080\n" REPO, E "line 1: listen: expected host:port, not '8080'" },
 	{ "listen: ::1:80\n" REPO, E "line 1: listen: expected host:port, not '::1:80'" },
+	{ "listen: '[a:80'\n" REPO, E "line 1: listen: expected host:port, not '[a:80'" },
+	{ "listen: '[]:80'\n" REPO, E "line 1: listen: expected host:port, not '[]:80'" },
+	{ "listen: ':80'\n" REPO, E "line 1: listen: expected host:port, not ':80'" },
 	/* values */
 	{ "repositories:\n  - name: acme\n", E "line 2: repositories[0].name: 'acme' is not owner/name" },
 	{ "repositories:\n  - name: a/b/c\n", E "line 2: repositories[0].name: 'a/b/c' is not owner/name" },
