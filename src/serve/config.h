@@ -1,0 +1,94 @@
+#ifndef SERVE_CONFIG_H
+#define SERVE_CONFIG_H
+
+#include <stddef.h>
+
+#include "util/strvec.h"
+
+/*
+ * The service's configuration: a YAML file (SERVE_CONFIG_DEFAULT) read into
+ * a typed struct, and the secrets, which come only from the environment.
+ *
+ * A bad file is ERR_USAGE with a message naming the file, the line and the
+ * key path: invalid config 'serve.yml': line 7: repositories[0].max_attempts:
+ * 25 is out of range 1..20. Unknown keys, wrong types, duplicate keys,
+ * anchors and aliases (no "billion laughs"), files over SERVE_CONFIG_MAX and
+ * NUL bytes are all refused, and so is any key named like a secret (token,
+ * secret, api_key, password): the message names the environment variable to
+ * use instead.
+ *
+ * The struct owns every string in it; serve_config_release() frees them,
+ * wiping the secrets first.
+ */
+
+#define SERVE_CONFIG_DEFAULT "pytest-fixer-serve.yml"
+#define SERVE_CONFIG_MAX (1024 * 1024)
+#define SERVE_CONFIG_MAX_DEPTH 16
+/* entries in one mapping or list (duplicate keys are looked for pairwise) */
+#define SERVE_CONFIG_MAX_ITEMS 1000
+
+#define SERVE_DEFAULT_HOST "127.0.0.1"
+#define SERVE_DEFAULT_PORT 8080
+#define SERVE_DEFAULT_DATABASE "serve.db"
+#define SERVE_DEFAULT_WORKERS 2
+#define SERVE_MAX_WORKERS 64
+#define SERVE_MAX_POLL_SECONDS 86400
+#define SERVE_DEFAULT_MAX_ATTEMPTS 3
+#define SERVE_MAX_MAX_ATTEMPTS 20
+#define SERVE_DEFAULT_THRESHOLD 0.8
+
+enum serve_push {
+	SERVE_PUSH_PULL_REQUEST = 0, /* a draft pull request into the failing PR's branch */
+	SERVE_PUSH_COMMIT,           /* a commit on the failing PR's branch */
+};
+
+struct serve_repo {
+	char *name;                  /* "owner/name", unique */
+	enum serve_push push;
+	int max_attempts;            /* 1..SERVE_MAX_MAX_ATTEMPTS */
+	double auto_fix_threshold;   /* 0..1 */
+	struct strvec lint;          /* extra gates, command lines */
+	int allow_forks;
+};
+
+struct serve_config {
+	char *path;                  /* the file read, as given */
+	char *host;
+	int port;
+	char *database;              /* relative paths resolved against the file's directory */
+	int workers;                 /* 1..SERVE_MAX_WORKERS */
+	int poll_seconds;            /* 0: no polling */
+	struct serve_repo *repos;
+	size_t repos_nr;
+	char *telegram_chat_id;      /* NULL: no Telegram */
+	char *webhook_url;           /* NULL: no webhook; http:// or https:// */
+	int github_comment;
+	char *engine, *model, *provider; /* NULL when absent, passed on as text */
+
+	/* from the environment (serve_config_from_env()), NULL when unset or empty */
+	char *webhook_secret;        /* GITHUB_WEBHOOK_SECRET */
+	char *github_token;          /* GITHUB_TOKEN */
+	char *telegram_token;        /* TELEGRAM_BOT_TOKEN */
+	char *openai_key;            /* OPENAI_API_KEY */
+	char *anthropic_key;         /* ANTHROPIC_API_KEY */
+	char *github_api_url;        /* GITHUB_API_URL */
+	char *telegram_api_url;      /* TELEGRAM_API_URL */
+};
+
+/* read the file at `path` into `out` (released first if it fails); the errors above */
+int serve_config_load(struct serve_config *out, const char *path);
+/*
+ * The same for `len` bytes of `text` read from the file `name` (messages
+ * name it; a relative database is resolved against its directory).
+ */
+int serve_config_parse(struct serve_config *out, const char *text, size_t len, const char *name);
+/*
+ * Read the secrets and base URLs above from the environment into `cfg` and
+ * register the secrets (util/secret.h) so that they never print.
+ */
+int serve_config_from_env(struct serve_config *cfg);
+/* the repository named `name`, or NULL */
+const struct serve_repo *serve_config_repo(const struct serve_config *cfg, const char *name);
+void serve_config_release(struct serve_config *cfg);
+
+#endif
