@@ -318,6 +318,25 @@ static void queue__transitions_are_recorded_and_illegal_ones_refused(void **stat
 		   "out of range");
 }
 
+static void queue__released_job_is_claimed_again_at_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct job job;
+	int64_t id = add(fx->q, "rel", "tests", NULL);
+
+	/* SIGTERM: the worker gives back the job in hand, without a retry's wait */
+	ok(queue_claim(fx->q, &job, "w1", 60));
+	job_release(&job);
+	fails_with(queue_transition(fx->q, id, "w2", JOB_QUEUED, NULL), ERR_CONFLICT, "held by 'w1'");
+	ok(queue_transition(fx->q, id, "w1", JOB_QUEUED, NULL));
+	ok(queue_claim(fx->q, &job, "w2", 60));
+	assert_int_equal(job.id, id);
+	assert_int_equal(job.attempts, 0);
+	assert_string_equal(job.lease_owner, "w2");
+	job_release(&job);
+	fails_with(queue_retry(fx->q, id, "w1", "late"), ERR_CONFLICT, "held by 'w2', not 'w1'");
+}
+
 static void queue__retry_backs_off(void **state)
 {
 	struct fixture *fx = *state;
@@ -437,6 +456,7 @@ int main(void)
 		T(queue__expired_lease_is_claimed_again),
 		T(queue__renew_only_by_the_owner),
 		T(queue__transitions_are_recorded_and_illegal_ones_refused),
+		T(queue__released_job_is_claimed_again_at_once),
 		T(queue__retry_backs_off),
 		T(queue__reopen_loses_nothing),
 		T(queue__unknown_state_is_named),
