@@ -1,0 +1,170 @@
+#ifndef SERVE_QUEUE_H
+#define SERVE_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The service's durable job queue: one interface (struct queue_ops), one
+ * backend per database. SQLite (WAL) is the default (queue_open_sqlite());
+ * a PostgreSQL backend implements the same operations next.
+ *
+ * A job is unique per (repository, head_sha, check). Jobs move through
+ *   queued -> analyzing -> fixing -> fixed | escalated | failed
+ * and stale / ignored; every transition is stored with its time, an illegal
+ * one is refused (ERR_CONFLICT naming both states).
+ *
+ * A worker holds a job by a lease (owner + expiry, wall-clock seconds so it
+ * survives a restart): queue_claim() takes the oldest runnable job (queued
+ * and past its not-before time, or analyzing/fixing with a lease that ran
+ * out because its worker died), queue_renew() extends the lease for its
+ * owner only, and a leased job moves on only by its owner.
+ *
+ * Ownership: struct job's strings are its own (job_release()); arrays
+ * returned are the caller's (queue_jobs_free(), queue_history_free()).
+ */
+
+#define QUEUE_BUSY_TIMEOUT_MS 5000      /* wait this long for another writer */
+#define QUEUE_BACKOFF_BASE_S 2.0        /* first retry after about this long */
+#define QUEUE_BACKOFF_CAP_S 900.0       /* no retry waits longer (before jitter) */
+#define QUEUE_BACKOFF_JITTER 0.2        /* +/- this fraction of the delay */
+
+enum job_state {
+	JOB_QUEUED,
+	JOB_ANALYZING,
+	JOB_FIXING,
+	JOB_FIXED,
+	JOB_ESCALATED,
+	JOB_FAILED,
+	JOB_STALE,
+	JOB_IGNORED,
+	JOB_STATE_NR
+};
+
+/* "queued", ...; NULL for a value out of range */
+const char *job_state_name(enum job_state state);
+/* ERR_PARSE naming `name` when it is no state */
+int job_state_parse(enum job_state *out, const char *name);
+/* 1 when the job's life is over (fixed, escalated, failed, stale, ignored) */
+int job_state_final(enum job_state state);
+/* 1 when `from -> to` is a transition of the life above */
+int job_state_allowed(enum job_state from, enum job_state to);
+
+struct job {
+	int64_t id;
+	char *repository;      /* owner/name */
+	long pull_request;     /* 0: none */
+	char *head_sha;
+	char *check;           /* the check run's or workflow job's name */
+	enum job_state state;
+	double confidence;     /* -1: not analysed yet */
+	int attempts;          /* retries so far */
+	double created_at;     /* wall-clock seconds */
+	double finished_at;    /* 0: not finished */
+	double not_before;     /* not claimed before this time (a retry's backoff) */
+	char *commit;          /* the fix's commit, or NULL */
+	char *reason;          /* why it is where it is, or NULL */
+	char *payload;         /* the event's text, as received */
+	char *lease_owner;     /* NULL: not held */
+	double lease_until;
+};
+
+void job_release(struct job *job);
+
+/* what queue_enqueue() takes (borrowed) */
+struct job_new {
+	const char *repository;
+	long pull_request;
+	const char *head_sha;
+	const char *check;
+	const char *payload;   /* NULL: "" */
+};
+
+/* what a transition may record besides the state (borrowed; NULL/negative: unchanged) */
+struct job_outcome {
+	double confidence;     /* < 0: unchanged */
+	const char *commit;
+	const char *reason;
+};
+
+#define JOB_OUTCOME_INIT { .confidence = -1 }
+
+struct job_transition {
+	enum job_state from;   /* JOB_STATE_NR: none (the job was created) */
+	enum job_state to;
+	double at;
+	char *reason;
+};
+
+struct queue;
+
+struct queue_ops {
+	const char *name;
+	void (*close)(struct queue *q);
+	int (*enqueue)(struct queue *q, struct job *out, int *created, const struct job_new *n);
+	int (*claim)(struct queue *q, struct job *out, const char *owner, double lease_s);
+	int (*renew)(struct queue *q, int64_t id, const char *owner, double lease_s);
+	int (*transition)(struct queue *q, int64_t id, const char *owner, enum job_state to,
+			  const struct job_outcome *o);
+	int (*requeue)(struct queue *q, int64_t id, const char *owner, const char *reason,
+		       double delay_s);
+	int (*list)(struct queue *q, struct job **out, size_t *nr, size_t limit);
+	int (*get)(struct queue *q, struct job *out, int64_t id);
+	int (*history)(struct queue *q, struct job_transition **out, size_t *nr, int64_t id);
+};
+
+/* a backend's handle starts with this */
+struct queue {
+	const struct queue_ops *ops;
+};
+
+/* open (creating) the SQLite queue at `path`; the caller closes it with queue_close() */
+int queue_open_sqlite(struct queue **out, const char *path);
+/* close and free; NULL is fine */
+void queue_close(struct queue *q);
+
+/*
+ * Add a job for (repository, head_sha, check), queued, with its first
+ * transition. When one exists already, `out` is that job and *created is 0
+ * (it is not queued again); otherwise *created is 1. `created` may be NULL.
+ */
+int queue_enqueue(struct queue *q, struct job *out, int *created, const struct job_new *n);
+/*
+ * Atomically take the oldest runnable job for `owner` for `lease_s` seconds:
+ * a queued one becomes analyzing; one whose lease ran out keeps its state
+ * and changes owner (recorded as a transition to itself). ERR_NOTFOUND
+ * when nothing is runnable.
+ */
+int queue_claim(struct queue *q, struct job *out, const char *owner, double lease_s);
+/* extend the lease to now + lease_s: ERR_CONFLICT unless `owner` holds it */
+int queue_renew(struct queue *q, int64_t id, const char *owner, double lease_s);
+/*
+ * Move job `id` to `to` (a final state ends the lease and sets finished_at).
+ * A leased job moves only by its owner (ERR_CONFLICT otherwise); a queued
+ * one (to stale or ignored) takes owner NULL. `o` may be NULL.
+ */
+int queue_transition(struct queue *q, int64_t id, const char *owner, enum job_state to,
+		     const struct job_outcome *o);
+/*
+ * A failed step: the job goes back to queued, not to be claimed before
+ * now + queue_backoff(attempts), and its attempts count one more.
+ */
+int queue_retry(struct queue *q, int64_t id, const char *owner, const char *reason);
+/* the newest `limit` jobs (0: all), newest first */
+int queue_list(struct queue *q, struct job **out, size_t *nr, size_t limit);
+/* ERR_NOTFOUND naming the id */
+int queue_get(struct queue *q, struct job *out, int64_t id);
+/* the job's transitions, oldest first */
+int queue_history(struct queue *q, struct job_transition **out, size_t *nr, int64_t id);
+
+void queue_jobs_free(struct job *jobs, size_t nr);
+void queue_history_free(struct job_transition *t, size_t nr);
+
+/*
+ * The delay before retry number attempts + 1: QUEUE_BACKOFF_BASE_S *
+ * 2^attempts, capped at QUEUE_BACKOFF_CAP_S, times 1 + jitter * (2u - 1)
+ * for `u` in [0, 1) (queue_retry() draws it at random).
+ */
+double queue_backoff(int attempts, double u);
+
+#endif

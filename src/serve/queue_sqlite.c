@@ -1,0 +1,649 @@
+#include "serve/queue.h"
+
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <string.h>
+
+/*
+ * The SQLite backend of the queue: one connection per handle, in WAL mode
+ * with synchronous = FULL (a committed job survives a power loss), every
+ * change in one BEGIN IMMEDIATE transaction so that two connections on one
+ * file never take the same job. Statements are prepared once per handle.
+ */
+
+#define QUEUE_SQLITE_APP_ID 1346787409   /* "PFSQ" minus one, next to the store's */
+#define QUEUE_SQLITE_VERSION 1
+
+static const char schema[] =
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  repository TEXT NOT NULL,"
+	"  pull_request INTEGER NOT NULL DEFAULT 0,"
+	"  head_sha TEXT NOT NULL,"
+	"  check_name TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('queued', 'analyzing', 'fixing', 'fixed',"
+	"                                       'escalated', 'failed', 'stale', 'ignored')),"
+	"  confidence REAL NOT NULL DEFAULT -1,"
+	"  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+	"  created_at REAL NOT NULL,"
+	"  finished_at REAL NOT NULL DEFAULT 0,"
+	"  not_before REAL NOT NULL DEFAULT 0,"
+	"  commit_id TEXT,"
+	"  reason TEXT,"
+	"  payload TEXT NOT NULL DEFAULT '',"
+	"  lease_owner TEXT,"
+	"  lease_until REAL NOT NULL DEFAULT 0,"
+	"  UNIQUE (repository, head_sha, check_name)"
+	");"
+	"CREATE INDEX jobs_runnable ON jobs (state, id);"
+	"CREATE INDEX jobs_held ON jobs (id) WHERE state IN ('analyzing', 'fixing');"
+	"CREATE TABLE transitions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  job INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
+	"  from_state TEXT,"
+	"  to_state TEXT NOT NULL,"
+	"  at REAL NOT NULL,"
+	"  reason TEXT"
+	");"
+	"CREATE INDEX transitions_job ON transitions (job, id);"
+	"PRAGMA application_id = 1346787409;"
+	"PRAGMA user_version = 1;";
+
+#define JOB_COLUMNS                                                                   \
+	"id, repository, pull_request, head_sha, check_name, state, confidence, attempts," \
+	" created_at, finished_at, not_before, commit_id, reason, payload, lease_owner,"  \
+	" lease_until"
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_INSERT,
+	ST_BY_KEY,
+	ST_BY_ID,
+	ST_DUE,
+	ST_EXPIRED,
+	ST_LEASE,
+	ST_RENEW,
+	ST_MOVE,
+	ST_REQUEUE,
+	ST_RECORD,
+	ST_LIST,
+	ST_HISTORY,
+	ST_NR
+};
+
+static const char *const stmt_sql[ST_NR] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_INSERT] = "INSERT INTO jobs (repository, pull_request, head_sha, check_name, state,"
+		      " created_at, payload) VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)"
+		      " ON CONFLICT (repository, head_sha, check_name) DO NOTHING",
+	[ST_BY_KEY] = "SELECT " JOB_COLUMNS " FROM jobs"
+		      " WHERE repository = ?1 AND head_sha = ?2 AND check_name = ?3",
+	[ST_BY_ID] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+	/*
+	 * A claim takes the older of the two: each walks an index in id order
+	 * (an OR, or a sort, would cost a table scan or a sorter a claim).
+	 */
+	[ST_DUE] = "SELECT " JOB_COLUMNS " FROM jobs INDEXED BY jobs_runnable"
+		   " WHERE state = 'queued' AND not_before <= ?1 ORDER BY id LIMIT 1",
+	[ST_EXPIRED] = "SELECT " JOB_COLUMNS " FROM jobs INDEXED BY jobs_held"
+		       " WHERE state IN ('analyzing', 'fixing') AND lease_until <= ?1"
+		       " ORDER BY id LIMIT 1",
+	[ST_LEASE] = "UPDATE jobs SET state = ?2, lease_owner = ?3, lease_until = ?4 WHERE id = ?1",
+	[ST_RENEW] = "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2"
+		     " AND state IN ('analyzing', 'fixing')",
+	[ST_MOVE] = "UPDATE jobs SET state = ?2,"
+		    " confidence = CASE WHEN ?3 >= 0 THEN ?3 ELSE confidence END,"
+		    " commit_id = coalesce(?4, commit_id), reason = coalesce(?5, reason),"
+		    " finished_at = ?6, lease_owner = ?7, lease_until = ?8 WHERE id = ?1",
+	[ST_REQUEUE] = "UPDATE jobs SET state = 'queued', attempts = attempts + 1, not_before = ?2,"
+		       " reason = coalesce(?3, reason), lease_owner = NULL, lease_until = 0"
+		       " WHERE id = ?1",
+	[ST_RECORD] = "INSERT INTO transitions (job, from_state, to_state, at, reason)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_LIST] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC LIMIT ?1",
+	[ST_HISTORY] = "SELECT from_state, to_state, at, reason FROM transitions"
+		       " WHERE job = ?1 ORDER BY id",
+};
+
+struct sqlite_queue {
+	struct queue base;
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *st[ST_NR];
+};
+
+static struct sqlite_queue *sq_of(struct queue *q)
+{
+	return (struct sqlite_queue *)q;
+}
+
+/* helpers */
+
+/* "<context>: <what SQLite said>", as one of our codes */
+static int sq_error(struct sqlite_queue *s, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int sq_error(struct sqlite_queue *s, int rc, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+	int code = ERR_GENERIC;
+
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = ERR_TIMEOUT;
+		buf_addf(&msg, ": queue '%s' stayed locked by another writer for %d ms", s->path,
+			 QUEUE_BUSY_TIMEOUT_MS);
+		break;
+	case SQLITE_CONSTRAINT:
+		code = ERR_CONFLICT;
+		/* fall through */
+	default:
+		if (!strstr(msg.ptr, s->path))
+			buf_addf(&msg, ": queue '%s'", s->path);
+		buf_addf(&msg, ": %s",
+			 s->db && sqlite3_extended_errcode(s->db) == rc ? sqlite3_errmsg(s->db)
+									 : sqlite3_errstr(rc));
+		break;
+	}
+	error_setc(code, "%s", msg.ptr);
+	buf_release(&msg);
+	return code;
+}
+
+/*
+ * The handle's statement `id`, reset, with ?1, ?2, ... bound in order, one
+ * letter each: 's' const char * (NULL binds NULL), 'I' int64_t, 'l' long,
+ * 'f' double. NULL (and the error set) on failure.
+ */
+static sqlite3_stmt *sq_stmt(struct sqlite_queue *s, enum stmt_id id, const char *fmt, ...)
+{
+	sqlite3_stmt *st = s->st[id];
+	va_list ap;
+	int rc = SQLITE_OK, i;
+
+	if (!st) {
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st,
+					NULL);
+		if (rc != SQLITE_OK) {
+			sq_error(s, rc, "cannot prepare a statement");
+			return NULL;
+		}
+		s->st[id] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	va_start(ap, fmt);
+	for (i = 1; *fmt && rc == SQLITE_OK; fmt++, i++) {
+		switch (*fmt) {
+		case 's':
+			rc = sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+			break;
+		case 'I':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'l':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, long));
+			break;
+		case 'f':
+			rc = sqlite3_bind_double(st, i, va_arg(ap, double));
+			break;
+		default:
+			rc = SQLITE_MISUSE;
+			break;
+		}
+	}
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		sq_error(s, rc, "cannot bind a statement's parameters");
+		return NULL;
+	}
+	return st;
+}
+
+/* step a statement that returns no rows; 0 or the error about `what` */
+static int sq_done(struct sqlite_queue *s, sqlite3_stmt *st, const char *what, int64_t id)
+{
+	int rc;
+
+	if (!st)
+		return error_prefix(ERR_GENERIC, "cannot %s job %lld", what, (long long)id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_error(s, rc, "cannot %s job %lld", what, (long long)id);
+	return 0;
+}
+
+static int sq_exec(struct sqlite_queue *s, enum stmt_id id, const char *what)
+{
+	return sq_done(s, sq_stmt(s, id, ""), what, 0);
+}
+
+static int sq_begin(struct sqlite_queue *s)
+{
+	return sq_exec(s, ST_BEGIN, "begin a transaction for a");
+}
+
+/* commit when ret is 0, else roll back; returns ret, or the commit's failure */
+static int sq_end(struct sqlite_queue *s, int ret)
+{
+	if (ret == 0)
+		ret = sq_exec(s, ST_COMMIT, "commit a transaction for a");
+	if (ret < 0 && !sqlite3_get_autocommit(s->db)) {
+		sqlite3_stmt *st = sq_stmt(s, ST_ROLLBACK, "");
+		if (st) {
+			sqlite3_step(st);
+			sqlite3_reset(st);
+		}
+	}
+	return ret;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+	return v ? xstrdup((const char *)v) : NULL;
+}
+
+/* the row's job (JOB_COLUMNS); ERR_PARSE naming a state we do not know */
+static int read_job(struct job *out, sqlite3_stmt *st)
+{
+	const char *state = (const char *)sqlite3_column_text(st, 5);
+
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	if (job_state_parse(&out->state, state) < 0)
+		return error_prefix(ERR_PARSE, "cannot read job %lld", (long long)out->id);
+	out->repository = col_dup(st, 1);
+	out->pull_request = (long)sqlite3_column_int64(st, 2);
+	out->head_sha = col_dup(st, 3);
+	out->check = col_dup(st, 4);
+	out->confidence = sqlite3_column_double(st, 6);
+	out->attempts = sqlite3_column_int(st, 7);
+	out->created_at = sqlite3_column_double(st, 8);
+	out->finished_at = sqlite3_column_double(st, 9);
+	out->not_before = sqlite3_column_double(st, 10);
+	out->commit = col_dup(st, 11);
+	out->reason = col_dup(st, 12);
+	out->payload = col_dup(st, 13);
+	out->lease_owner = col_dup(st, 14);
+	out->lease_until = sqlite3_column_double(st, 15);
+	return 0;
+}
+
+/* step `st` for at most one job: 0 and *found, or the error */
+static int fetch_one(struct sqlite_queue *s, struct job *out, int *found, sqlite3_stmt *st,
+		     const char *what)
+{
+	int rc, ret = 0;
+
+	*found = 0;
+	if (!st)
+		return error_prefix(ERR_GENERIC, "cannot %s", what);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ret = read_job(out, st);
+		*found = ret == 0;
+	} else if (rc != SQLITE_DONE) {
+		ret = sq_error(s, rc, "cannot %s", what);
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
+static int record(struct sqlite_queue *s, int64_t id, const char *from, enum job_state to,
+		  double at, const char *reason)
+{
+	return sq_done(s, sq_stmt(s, ST_RECORD, "Issfs", id, from, job_state_name(to), at, reason),
+		       "record a transition of", id);
+}
+
+static int get_locked(struct sqlite_queue *s, struct job *out, int64_t id)
+{
+	int found, ret;
+
+	ret = fetch_one(s, out, &found, sq_stmt(s, ST_BY_ID, "I", id), "read a job");
+	if (ret == 0 && !found)
+		ret = error_setc(ERR_NOTFOUND, "no job %lld in queue '%s'", (long long)id, s->path);
+	return ret;
+}
+
+/*
+ * In a transaction: job `id` may go to `to` by `owner` (a leased job only
+ * by the owner of its lease).
+ */
+static int may_move(struct sqlite_queue *s, struct job *job, int64_t id, const char *owner,
+		    enum job_state to)
+{
+	int ret;
+
+	memset(job, 0, sizeof(*job));
+	if ((ret = get_locked(s, job, id)) < 0)
+		return ret;
+	if (!job_state_allowed(job->state, to))
+		return error_setc(ERR_CONFLICT, "cannot move job %lld from '%s' to '%s'",
+				  (long long)id, job_state_name(job->state), job_state_name(to));
+	if (job->lease_owner && (!owner || strcmp(owner, job->lease_owner)))
+		return error_setc(ERR_CONFLICT, "cannot move job %lld to '%s': its lease is held by '%s', not '%s'",
+				  (long long)id, job_state_name(to), job->lease_owner,
+				  owner ? owner : "(none)");
+	return 0;
+}
+
+/* operations */
+
+static int sq_enqueue(struct queue *q, struct job *out, int *created, const struct job_new *n)
+{
+	struct sqlite_queue *s = sq_of(q);
+	double now = clock_wall();
+	int ret, found;
+
+	if ((ret = sq_begin(s)) < 0)
+		return ret;
+	ret = sq_done(s, sq_stmt(s, ST_INSERT, "slssfs", n->repository, n->pull_request,
+				 n->head_sha, n->check, now, n->payload ? n->payload : ""),
+		      "enqueue a", 0);
+	if (ret == 0 && sqlite3_changes(s->db) == 1) {
+		*created = 1;
+		ret = record(s, sqlite3_last_insert_rowid(s->db), NULL, JOB_QUEUED, now, NULL);
+	}
+	if (ret == 0)
+		ret = fetch_one(s, out, &found,
+				sq_stmt(s, ST_BY_KEY, "sss", n->repository, n->head_sha, n->check),
+				"read the job enqueued");
+	if (ret == 0 && !found)
+		ret = error_set("cannot find the job just enqueued for '%s' at %s",
+				n->repository, n->head_sha);
+	return sq_end(s, ret);
+}
+
+static int sq_claim(struct queue *q, struct job *out, const char *owner, double lease_s)
+{
+	struct sqlite_queue *s = sq_of(q);
+	double now = clock_wall();
+	struct buf why = BUF_INIT;
+	enum job_state from;
+	int ret, found;
+
+	if ((ret = sq_begin(s)) < 0)
+		return ret;
+	ret = fetch_one(s, out, &found, sq_stmt(s, ST_DUE, "f", now), "claim a job");
+	if (ret == 0) {
+		struct job expired;
+		int older = 0;
+		ret = fetch_one(s, &expired, &older, sq_stmt(s, ST_EXPIRED, "f", now),
+				"claim a job");
+		if (older && (!found || expired.id < out->id)) {
+			job_release(out);
+			*out = expired;
+			found = 1;
+		} else if (older) {
+			job_release(&expired);
+		}
+	}
+	if (ret == 0 && !found)
+		ret = error_setc(ERR_NOTFOUND, "no job is runnable in queue '%s'", s->path);
+	if (ret < 0)
+		goto done;
+	from = out->state;
+	if (from == JOB_QUEUED) {
+		out->state = JOB_ANALYZING;
+		buf_addf(&why, "claimed by '%s'", owner);
+	} else {
+		buf_addf(&why, "lease of '%s' ran out; claimed by '%s'",
+			 out->lease_owner ? out->lease_owner : "", owner);
+	}
+	free(out->lease_owner);
+	out->lease_owner = xstrdup(owner);
+	out->lease_until = now + lease_s;
+	ret = sq_done(s, sq_stmt(s, ST_LEASE, "Issf", out->id, job_state_name(out->state), owner,
+				 out->lease_until), "claim", out->id);
+	if (ret == 0)
+		ret = record(s, out->id, job_state_name(from), out->state, now, why.ptr);
+done:
+	buf_release(&why);
+	ret = sq_end(s, ret);
+	if (ret < 0)
+		job_release(out);
+	return ret;
+}
+
+static int sq_renew(struct queue *q, int64_t id, const char *owner, double lease_s)
+{
+	struct sqlite_queue *s = sq_of(q);
+	struct job job;
+	int ret;
+
+	if ((ret = sq_begin(s)) < 0)
+		return ret;
+	ret = sq_done(s, sq_stmt(s, ST_RENEW, "Isf", id, owner, clock_wall() + lease_s),
+		      "renew the lease of", id);
+	if (ret == 0 && sqlite3_changes(s->db) == 0 && (ret = get_locked(s, &job, id)) == 0) {
+		ret = error_setc(ERR_CONFLICT,
+				 "cannot renew the lease of job %lld for '%s': it is %s, held by '%s'",
+				 (long long)id, owner, job_state_name(job.state),
+				 job.lease_owner ? job.lease_owner : "nobody");
+		job_release(&job);
+	}
+	return sq_end(s, ret);
+}
+
+static int sq_transition(struct queue *q, int64_t id, const char *owner, enum job_state to,
+			 const struct job_outcome *o)
+{
+	struct sqlite_queue *s = sq_of(q);
+	double now = clock_wall();
+	int held = to == JOB_ANALYZING || to == JOB_FIXING;
+	struct job job;
+	int ret;
+
+	if ((ret = sq_begin(s)) < 0)
+		return ret;
+	if ((ret = may_move(s, &job, id, owner, to)) == 0) {
+		if (held && !job.lease_owner)
+			ret = error_setc(ERR_CONFLICT, "cannot move job %lld to '%s': it is not claimed",
+					 (long long)id, job_state_name(to));
+		else
+			ret = sq_done(s, sq_stmt(s, ST_MOVE, "Isfssfsf", id, job_state_name(to),
+						 o->confidence, o->commit, o->reason,
+						 job_state_final(to) ? now : 0.0,
+						 held ? job.lease_owner : NULL,
+						 held ? job.lease_until : 0.0),
+				      "move", id);
+		if (ret == 0)
+			ret = record(s, id, job_state_name(job.state), to, now, o->reason);
+	}
+	job_release(&job);
+	return sq_end(s, ret);
+}
+
+static int sq_requeue(struct queue *q, int64_t id, const char *owner, const char *reason,
+		      double delay_s)
+{
+	struct sqlite_queue *s = sq_of(q);
+	double now = clock_wall();
+	struct job job;
+	int ret;
+
+	if ((ret = sq_begin(s)) < 0)
+		return ret;
+	if ((ret = may_move(s, &job, id, owner, JOB_QUEUED)) == 0)
+		ret = sq_done(s, sq_stmt(s, ST_REQUEUE, "Ifs", id, now + delay_s, reason), "retry",
+			      id);
+	if (ret == 0)
+		ret = record(s, id, job_state_name(job.state), JOB_QUEUED, now, reason);
+	job_release(&job);
+	return sq_end(s, ret);
+}
+
+static int sq_get(struct queue *q, struct job *out, int64_t id)
+{
+	return get_locked(sq_of(q), out, id);
+}
+
+static int sq_list(struct queue *q, struct job **out, size_t *nr, size_t limit)
+{
+	struct sqlite_queue *s = sq_of(q);
+	sqlite3_stmt *st = sq_stmt(s, ST_LIST, "I", limit ? (int64_t)limit : (int64_t)-1);
+	size_t alloc = 0;
+	struct job *job;
+	int rc, ret = 0;
+
+	if (!st)
+		return error_prefix(ERR_GENERIC, "cannot list the jobs");
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_APPEND(job, *out, *nr, alloc);
+		ret = read_job(job, st);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = sq_error(s, rc, "cannot list the jobs");
+	sqlite3_reset(st);
+	if (ret < 0) {
+		queue_jobs_free(*out, *nr);
+		*out = NULL;
+		*nr = 0;
+	}
+	return ret;
+}
+
+static int sq_history(struct queue *q, struct job_transition **out, size_t *nr, int64_t id)
+{
+	struct sqlite_queue *s = sq_of(q);
+	sqlite3_stmt *st = sq_stmt(s, ST_HISTORY, "I", id);
+	struct job_transition *t;
+	size_t alloc = 0;
+	int rc, ret = 0;
+
+	if (!st)
+		return error_prefix(ERR_GENERIC, "cannot read the history of job %lld", (long long)id);
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *from = (const char *)sqlite3_column_text(st, 0);
+		ALLOC_APPEND(t, *out, *nr, alloc);
+		t->from = JOB_STATE_NR;
+		if ((from && (ret = job_state_parse(&t->from, from)) < 0) ||
+		    (ret = job_state_parse(&t->to, (const char *)sqlite3_column_text(st, 1))) < 0)
+			break;
+		t->at = sqlite3_column_double(st, 2);
+		t->reason = col_dup(st, 3);
+	}
+	if (ret < 0)
+		error_prefix(ret, "cannot read the history of job %lld", (long long)id);
+	else if (rc != SQLITE_DONE)
+		ret = sq_error(s, rc, "cannot read the history of job %lld", (long long)id);
+	sqlite3_reset(st);
+	if (ret < 0) {
+		queue_history_free(*out, *nr);
+		*out = NULL;
+		*nr = 0;
+	}
+	return ret;
+}
+
+static void sq_close(struct queue *q)
+{
+	struct sqlite_queue *s = sq_of(q);
+	size_t i;
+
+	for (i = 0; i < ST_NR; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+static const struct queue_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.enqueue = sq_enqueue,
+	.claim = sq_claim,
+	.renew = sq_renew,
+	.transition = sq_transition,
+	.requeue = sq_requeue,
+	.list = sq_list,
+	.get = sq_get,
+	.history = sq_history,
+};
+
+/* opening */
+
+static int pragma_int(struct sqlite_queue *s, int *out, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : sq_error(s, rc, "cannot open queue '%s'", s->path);
+}
+
+/* create the schema in a new file, or check that the file is a queue we know */
+static int prepare_schema(struct sqlite_queue *s)
+{
+	int ret, version = 0, app = 0, tables = 0, rc;
+
+	if ((ret = sq_begin(s)) < 0)
+		return ret;
+	if ((ret = pragma_int(s, &version, "PRAGMA user_version")) < 0 ||
+	    (ret = pragma_int(s, &app, "PRAGMA application_id")) < 0 ||
+	    (ret = pragma_int(s, &tables, "SELECT count(*) FROM sqlite_master")) < 0)
+		return sq_end(s, ret);
+	if (version == 0 && app == 0 && tables == 0) {
+		rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			ret = sq_error(s, rc, "cannot create queue '%s'", s->path);
+	} else if (app != QUEUE_SQLITE_APP_ID) {
+		ret = error_setc(ERR_USAGE, "cannot open queue '%s': it is another program's database",
+				 s->path);
+	} else if (version != QUEUE_SQLITE_VERSION) {
+		ret = error_setc(ERR_USAGE,
+				 "cannot open queue '%s': its schema version %d is not %d (a newer pytest-fixer's?)",
+				 s->path, version, QUEUE_SQLITE_VERSION);
+	}
+	return sq_end(s, ret);
+}
+
+int queue_open_sqlite(struct queue **out, const char *path)
+{
+	struct sqlite_queue *s = xcalloc(1, sizeof(*s));
+	int rc, ret;
+
+	*out = NULL;
+	s->base.ops = &sqlite_ops;
+	s->path = xstrdup(path);
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(s->db, QUEUE_BUSY_TIMEOUT_MS);
+		rc = sqlite3_exec(s->db,
+				  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+				  " PRAGMA foreign_keys = ON",
+				  NULL, NULL, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		ret = sq_error(s, rc, "cannot open queue '%s'", path);
+		goto fail;
+	}
+	if ((ret = prepare_schema(s)) < 0)
+		goto fail;
+	*out = &s->base;
+	return 0;
+fail:
+	sq_close(&s->base);
+	return ret;
+}
