@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -301,6 +302,16 @@ static void config__load_from_a_file(void **state)
 	buf_addf(&path, "%s/missing.yml", dir.ptr);
 	assert_int_equal(serve_config_load(&c, path.ptr), ERR_USAGE);
 	assert_non_null(strstr(error_last(), "missing.yml"));
+
+	/* a FIFO (no writer: it must not wait) and a directory are refused, naming what they are */
+	buf_reset(&path);
+	buf_addf(&path, "%s/fifo.yml", dir.ptr);
+	assert_int_equal(mkfifo(path.ptr, 0600), 0);
+	assert_int_equal(serve_config_load(&c, path.ptr), ERR_USAGE);
+	assert_non_null(strstr(error_last(), "fifo.yml"));
+	assert_non_null(strstr(error_last(), "not a regular file"));
+	assert_int_equal(serve_config_load(&c, dir.ptr), ERR_USAGE);
+	assert_non_null(strstr(error_last(), "not a regular file"));
 	assert_int_equal(fs_remove_tree(dir.ptr), 0);
 	buf_release(&big);
 	buf_release(&path);
