@@ -5,9 +5,9 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config git
 	libjansson-dev libxml2-dev libcmocka-dev
-	libgit2-dev libsqlite3-dev libtree-sitter-dev libcurl4-openssl-dev libyaml-dev libpcre2-dev libzip-dev libssl-dev openssl
+	libgit2-dev libsqlite3-dev libtree-sitter-dev libcurl4-openssl-dev libyaml-dev libpcre2-dev libzip-dev libssl-dev openssl libmicrohttpd-dev
 	python3 python3-pytest python3-pytest-timeout python3-pytest-xdist python3-pytest-repeat
-	libxml2-utils hyperfine
+	libxml2-utils hyperfine chromium
 	clang-14 libclang-rt-14-dev
 )
 
