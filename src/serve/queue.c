@@ -64,7 +64,7 @@ int job_state_allowed(enum job_state from, enum job_state to)
 void job_release(struct job *job)
 {
 	FREE_ALL(job->repository, job->head_sha, job->check, job->commit, job->reason,
-		 job->payload, job->lease_owner);
+		 job->category, job->payload, job->lease_owner);
 	memset(job, 0, sizeof(*job));
 }
 
@@ -81,6 +81,26 @@ static void transition_release(struct job_transition *t)
 void queue_history_free(struct job_transition *t, size_t nr)
 {
 	FREE_ARRAY(t, nr, transition_release);
+}
+
+static void counter_release(struct queue_counter *c)
+{
+	free(c->name);
+}
+
+void queue_counters_free(struct queue_counter *c, size_t nr)
+{
+	FREE_ARRAY(c, nr, counter_release);
+}
+
+static void message_release(struct queue_message *m)
+{
+	FREE_ALL(m->type, m->body);
+}
+
+void queue_messages_free(struct queue_message *m, size_t nr)
+{
+	FREE_ARRAY(m, nr, message_release);
 }
 
 double queue_backoff(int attempts, double u)
@@ -205,9 +225,18 @@ int queue_retry(struct queue *q, int64_t id, const char *owner, const char *reas
 
 	if ((ret = check_owner(owner, "retry", id)) < 0 || (ret = queue_get(q, &job, id)) < 0)
 		return ret;
-	ret = q->ops->requeue(q, id, owner, reason, queue_backoff(job.attempts, jitter_draw()));
+	ret = q->ops->requeue(q, id, owner, reason, queue_backoff(job.attempts, jitter_draw()), 1);
 	job_release(&job);
 	return ret;
+}
+
+int queue_release(struct queue *q, int64_t id, const char *owner, const char *reason)
+{
+	int ret;
+
+	if ((ret = check_owner(owner, "release", id)) < 0)
+		return ret;
+	return q->ops->requeue(q, id, owner, reason, 0, 0);
 }
 
 int queue_list(struct queue *q, struct job **out, size_t *nr, size_t limit)
@@ -228,4 +257,47 @@ int queue_history(struct queue *q, struct job_transition **out, size_t *nr, int6
 	*out = NULL;
 	*nr = 0;
 	return q->ops->history(q, out, nr, id);
+}
+
+int queue_delivery(struct queue *q, const char *id, int record, int *seen)
+{
+	*seen = 0;
+	if (!id || !*id)
+		return error_setc(ERR_USAGE, "a delivery without an id");
+	return q->ops->delivery(q, id, record, seen);
+}
+
+int queue_counter_add(struct queue *q, const char *name, double delta)
+{
+	if (!name || !*name)
+		return error_setc(ERR_USAGE, "a counter without a name");
+	return q->ops->counter_add(q, name, delta);
+}
+
+int queue_counters(struct queue *q, struct queue_counter **out, size_t *nr)
+{
+	*out = NULL;
+	*nr = 0;
+	return q->ops->counters(q, out, nr);
+}
+
+int queue_message_add(struct queue *q, int64_t job, const char *type, const char *body)
+{
+	if (!type || !*type || !body)
+		return error_setc(ERR_USAGE, "a message for job %lld without a type or a body",
+				  (long long)job);
+	return q->ops->message_add(q, job, type, body);
+}
+
+int queue_messages(struct queue *q, struct queue_message **out, size_t *nr, int64_t job)
+{
+	*out = NULL;
+	*nr = 0;
+	return q->ops->messages(q, out, nr, job);
+}
+
+int queue_depth(struct queue *q, size_t *out)
+{
+	*out = 0;
+	return q->ops->depth(q, out);
 }

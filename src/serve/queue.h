@@ -64,6 +64,7 @@ struct job {
 	double not_before;     /* not claimed before this time (a retry's backoff) */
 	char *commit;          /* the fix's commit, or NULL */
 	char *reason;          /* why it is where it is, or NULL */
+	char *category;        /* the analysis's failure category, or NULL */
 	char *payload;         /* the event's text, as received */
 	char *lease_owner;     /* NULL: not held */
 	double lease_until;
@@ -85,6 +86,7 @@ struct job_outcome {
 	double confidence;     /* < 0: unchanged */
 	const char *commit;
 	const char *reason;
+	const char *category;
 };
 
 #define JOB_OUTCOME_INIT { .confidence = -1 }
@@ -94,6 +96,21 @@ struct job_transition {
 	enum job_state to;
 	double at;
 	char *reason;
+};
+
+/* a named figure the workers add to (LLM tokens, rate-limit waits, ...) */
+struct queue_counter {
+	char *name;            /* a Prometheus series: name{label="value",...} */
+	double value;
+};
+
+/* one of the seed's messages (check.failed, fix.requested, notification.send) */
+struct queue_message {
+	int64_t id;
+	int64_t job;
+	char *type;            /* its event_type */
+	char *body;            /* its JSON text */
+	double at;
 };
 
 struct queue;
@@ -107,10 +124,16 @@ struct queue_ops {
 	int (*transition)(struct queue *q, int64_t id, const char *owner, enum job_state to,
 			  const struct job_outcome *o);
 	int (*requeue)(struct queue *q, int64_t id, const char *owner, const char *reason,
-		       double delay_s);
+		       double delay_s, int count_attempt);
 	int (*list)(struct queue *q, struct job **out, size_t *nr, size_t limit);
 	int (*get)(struct queue *q, struct job *out, int64_t id);
 	int (*history)(struct queue *q, struct job_transition **out, size_t *nr, int64_t id);
+	int (*delivery)(struct queue *q, const char *id, int record, int *seen);
+	int (*counter_add)(struct queue *q, const char *name, double delta);
+	int (*counters)(struct queue *q, struct queue_counter **out, size_t *nr);
+	int (*message_add)(struct queue *q, int64_t job, const char *type, const char *body);
+	int (*messages)(struct queue *q, struct queue_message **out, size_t *nr, int64_t job);
+	int (*depth)(struct queue *q, size_t *out);
 };
 
 /* a backend's handle starts with this */
@@ -150,6 +173,11 @@ int queue_transition(struct queue *q, int64_t id, const char *owner, enum job_st
  * now + queue_backoff(attempts), and its attempts count one more.
  */
 int queue_retry(struct queue *q, int64_t id, const char *owner, const char *reason);
+/*
+ * Give a held job back (the worker is stopping): queued again at once, its
+ * attempts not counted, the lease ended.
+ */
+int queue_release(struct queue *q, int64_t id, const char *owner, const char *reason);
 /* the newest `limit` jobs (0: all), newest first */
 int queue_list(struct queue *q, struct job **out, size_t *nr, size_t limit);
 /* ERR_NOTFOUND naming the id */
@@ -157,7 +185,27 @@ int queue_get(struct queue *q, struct job *out, int64_t id);
 /* the job's transitions, oldest first */
 int queue_history(struct queue *q, struct job_transition **out, size_t *nr, int64_t id);
 
+/*
+ * GitHub deliveries already taken: *seen is 1 when delivery `id` was
+ * recorded before; with `record`, it is recorded now (once). The intake
+ * looks first and records only after the event is queued, so a crash in
+ * between makes GitHub's redelivery count, not vanish.
+ */
+int queue_delivery(struct queue *q, const char *id, int record, int *seen);
+/* add `delta` to the counter `name` (created at 0) */
+int queue_counter_add(struct queue *q, const char *name, double delta);
+/* every counter, by name */
+int queue_counters(struct queue *q, struct queue_counter **out, size_t *nr);
+/* store one of the seed's messages for job `job` (0: none) */
+int queue_message_add(struct queue *q, int64_t job, const char *type, const char *body);
+/* job `job`'s messages (0: all), oldest first */
+int queue_messages(struct queue *q, struct queue_message **out, size_t *nr, int64_t job);
+/* jobs queued or held (not final) */
+int queue_depth(struct queue *q, size_t *out);
+
 void queue_jobs_free(struct job *jobs, size_t nr);
+void queue_counters_free(struct queue_counter *c, size_t nr);
+void queue_messages_free(struct queue_message *m, size_t nr);
 void queue_history_free(struct job_transition *t, size_t nr);
 
 /*

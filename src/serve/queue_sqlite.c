@@ -38,6 +38,7 @@ static const char schema[] =
 	"  payload TEXT NOT NULL DEFAULT '',"
 	"  lease_owner TEXT,"
 	"  lease_until REAL NOT NULL DEFAULT 0,"
+	"  category TEXT,"
 	"  UNIQUE (repository, head_sha, check_name)"
 	");"
 	"CREATE INDEX jobs_runnable ON jobs (state, id);"
@@ -51,13 +52,23 @@ static const char schema[] =
 	"  reason TEXT"
 	");"
 	"CREATE INDEX transitions_job ON transitions (job, id);"
+	"CREATE TABLE deliveries (id TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE counters (name TEXT PRIMARY KEY, value REAL NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  job INTEGER NOT NULL DEFAULT 0,"
+	"  type TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  at REAL NOT NULL"
+	");"
+	"CREATE INDEX messages_job ON messages (job, id);"
 	"PRAGMA application_id = 1346787409;"
 	"PRAGMA user_version = 1;";
 
 #define JOB_COLUMNS                                                                   \
 	"id, repository, pull_request, head_sha, check_name, state, confidence, attempts," \
 	" created_at, finished_at, not_before, commit_id, reason, payload, lease_owner,"  \
-	" lease_until"
+	" lease_until, category"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -75,6 +86,13 @@ enum stmt_id {
 	ST_RECORD,
 	ST_LIST,
 	ST_HISTORY,
+	ST_DELIVERY_GET,
+	ST_DELIVERY_PUT,
+	ST_COUNTER_ADD,
+	ST_COUNTERS,
+	ST_MESSAGE_ADD,
+	ST_MESSAGES,
+	ST_DEPTH,
 	ST_NR
 };
 
@@ -103,8 +121,9 @@ static const char *const stmt_sql[ST_NR] = {
 	[ST_MOVE] = "UPDATE jobs SET state = ?2,"
 		    " confidence = CASE WHEN ?3 >= 0 THEN ?3 ELSE confidence END,"
 		    " commit_id = coalesce(?4, commit_id), reason = coalesce(?5, reason),"
-		    " finished_at = ?6, lease_owner = ?7, lease_until = ?8 WHERE id = ?1",
-	[ST_REQUEUE] = "UPDATE jobs SET state = 'queued', attempts = attempts + 1, not_before = ?2,"
+		    " finished_at = ?6, lease_owner = ?7, lease_until = ?8,"
+		    " category = coalesce(?9, category) WHERE id = ?1",
+	[ST_REQUEUE] = "UPDATE jobs SET state = 'queued', attempts = attempts + ?4, not_before = ?2,"
 		       " reason = coalesce(?3, reason), lease_owner = NULL, lease_until = 0"
 		       " WHERE id = ?1",
 	[ST_RECORD] = "INSERT INTO transitions (job, from_state, to_state, at, reason)"
@@ -112,6 +131,15 @@ static const char *const stmt_sql[ST_NR] = {
 	[ST_LIST] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC LIMIT ?1",
 	[ST_HISTORY] = "SELECT from_state, to_state, at, reason FROM transitions"
 		       " WHERE job = ?1 ORDER BY id",
+	[ST_DELIVERY_GET] = "SELECT 1 FROM deliveries WHERE id = ?1",
+	[ST_DELIVERY_PUT] = "INSERT INTO deliveries (id, at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	[ST_COUNTER_ADD] = "INSERT INTO counters (name, value) VALUES (?1, ?2)"
+			   " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+	[ST_COUNTERS] = "SELECT name, value FROM counters ORDER BY name",
+	[ST_MESSAGE_ADD] = "INSERT INTO messages (job, type, body, at) VALUES (?1, ?2, ?3, ?4)",
+	[ST_MESSAGES] = "SELECT id, job, type, body, at FROM messages"
+			" WHERE ?1 = 0 OR job = ?1 ORDER BY id",
+	[ST_DEPTH] = "SELECT count(*) FROM jobs WHERE state IN ('queued', 'analyzing', 'fixing')",
 };
 
 struct sqlite_queue {
@@ -282,6 +310,7 @@ static int read_job(struct job *out, sqlite3_stmt *st)
 	out->payload = col_dup(st, 13);
 	out->lease_owner = col_dup(st, 14);
 	out->lease_until = sqlite3_column_double(st, 15);
+	out->category = col_dup(st, 16);
 	return 0;
 }
 
@@ -458,11 +487,11 @@ static int sq_transition(struct queue *q, int64_t id, const char *owner, enum jo
 			ret = error_setc(ERR_CONFLICT, "cannot move job %lld to '%s': it is not claimed",
 					 (long long)id, job_state_name(to));
 		else
-			ret = sq_done(s, sq_stmt(s, ST_MOVE, "Isfssfsf", id, job_state_name(to),
+			ret = sq_done(s, sq_stmt(s, ST_MOVE, "Isfssfsfs", id, job_state_name(to),
 						 o->confidence, o->commit, o->reason,
 						 job_state_final(to) ? now : 0.0,
 						 held ? job.lease_owner : NULL,
-						 held ? job.lease_until : 0.0),
+						 held ? job.lease_until : 0.0, o->category),
 				      "move", id);
 		if (ret == 0)
 			ret = record(s, id, job_state_name(job.state), to, now, o->reason);
@@ -472,7 +501,7 @@ static int sq_transition(struct queue *q, int64_t id, const char *owner, enum jo
 }
 
 static int sq_requeue(struct queue *q, int64_t id, const char *owner, const char *reason,
-		      double delay_s)
+		      double delay_s, int count_attempt)
 {
 	struct sqlite_queue *s = sq_of(q);
 	double now = clock_wall();
@@ -482,8 +511,9 @@ static int sq_requeue(struct queue *q, int64_t id, const char *owner, const char
 	if ((ret = sq_begin(s)) < 0)
 		return ret;
 	if ((ret = may_move(s, &job, id, owner, JOB_QUEUED)) == 0)
-		ret = sq_done(s, sq_stmt(s, ST_REQUEUE, "Ifs", id, now + delay_s, reason), "retry",
-			      id);
+		ret = sq_done(s, sq_stmt(s, ST_REQUEUE, "Ifsl", id, now + delay_s, reason,
+					 (long)(count_attempt != 0)),
+			      count_attempt ? "retry" : "release", id);
 	if (ret == 0)
 		ret = record(s, id, job_state_name(job.state), JOB_QUEUED, now, reason);
 	job_release(&job);
@@ -553,6 +583,130 @@ static int sq_history(struct queue *q, struct job_transition **out, size_t *nr, 
 	return ret;
 }
 
+static int sq_delivery(struct queue *q, const char *id, int put, int *seen)
+{
+	struct sqlite_queue *s = sq_of(q);
+	sqlite3_stmt *st = sq_stmt(s, ST_DELIVERY_GET, "s", id);
+	int rc;
+
+	if (!st)
+		return error_prefix(ERR_GENERIC, "cannot look up delivery '%s'", id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sq_error(s, rc, "cannot look up delivery '%s'", id);
+	*seen = rc == SQLITE_ROW;
+	if (!put || *seen)
+		return 0;
+	return sq_done(s, sq_stmt(s, ST_DELIVERY_PUT, "sf", id, clock_wall()),
+		       "record the delivery of a", 0);
+}
+
+static int sq_counter_add(struct queue *q, const char *name, double delta)
+{
+	struct sqlite_queue *s = sq_of(q);
+
+	return sq_done(s, sq_stmt(s, ST_COUNTER_ADD, "sf", name, delta), "count for a", 0);
+}
+
+/*
+ * Step `st` to its end, appending one item of `size` bytes a row to *out
+ * (read by `read`); on error *out is freed by `release` and emptied.
+ */
+static int read_rows(struct sqlite_queue *s, sqlite3_stmt *st, void **out, size_t *nr,
+		     size_t size, void (*read)(void *item, sqlite3_stmt *st),
+		     void (*release)(void *items, size_t nr), const char *what)
+{
+	size_t alloc = 0;
+	int rc;
+
+	if (!st)
+		return error_prefix(ERR_GENERIC, "cannot read the %s", what);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*nr == alloc) {
+			alloc = alloc ? 2 * alloc : 16;
+			*out = xrealloc(*out, alloc * size);
+		}
+		memset((char *)*out + *nr * size, 0, size);
+		read((char *)*out + (*nr)++ * size, st);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	release(*out, *nr);
+	*out = NULL;
+	*nr = 0;
+	return sq_error(s, rc, "cannot read the %s", what);
+}
+
+static void read_counter(void *item, sqlite3_stmt *st)
+{
+	struct queue_counter *c = item;
+
+	c->name = col_dup(st, 0);
+	c->value = sqlite3_column_double(st, 1);
+}
+
+static void free_counters(void *items, size_t nr)
+{
+	queue_counters_free(items, nr);
+}
+
+static int sq_counters(struct queue *q, struct queue_counter **out, size_t *nr)
+{
+	struct sqlite_queue *s = sq_of(q);
+
+	return read_rows(s, sq_stmt(s, ST_COUNTERS, ""), (void **)out, nr, sizeof(**out),
+			 read_counter, free_counters, "counters");
+}
+
+static int sq_message_add(struct queue *q, int64_t job, const char *type, const char *body)
+{
+	struct sqlite_queue *s = sq_of(q);
+
+	return sq_done(s, sq_stmt(s, ST_MESSAGE_ADD, "Issf", job, type, body, clock_wall()),
+		       "store a message of", job);
+}
+
+static void read_message(void *item, sqlite3_stmt *st)
+{
+	struct queue_message *m = item;
+
+	m->id = sqlite3_column_int64(st, 0);
+	m->job = sqlite3_column_int64(st, 1);
+	m->type = col_dup(st, 2);
+	m->body = col_dup(st, 3);
+	m->at = sqlite3_column_double(st, 4);
+}
+
+static void free_messages(void *items, size_t nr)
+{
+	queue_messages_free(items, nr);
+}
+
+static int sq_messages(struct queue *q, struct queue_message **out, size_t *nr, int64_t job)
+{
+	struct sqlite_queue *s = sq_of(q);
+
+	return read_rows(s, sq_stmt(s, ST_MESSAGES, "I", job), (void **)out, nr, sizeof(**out),
+			 read_message, free_messages, "messages");
+}
+
+static int sq_depth(struct queue *q, size_t *out)
+{
+	struct sqlite_queue *s = sq_of(q);
+	sqlite3_stmt *st = sq_stmt(s, ST_DEPTH, "");
+	int rc;
+
+	if (!st)
+		return error_prefix(ERR_GENERIC, "cannot count the jobs waiting");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : sq_error(s, rc, "cannot count the jobs waiting");
+}
+
 static void sq_close(struct queue *q)
 {
 	struct sqlite_queue *s = sq_of(q);
@@ -576,6 +730,12 @@ static const struct queue_ops sqlite_ops = {
 	.list = sq_list,
 	.get = sq_get,
 	.history = sq_history,
+	.delivery = sq_delivery,
+	.counter_add = sq_counter_add,
+	.counters = sq_counters,
+	.message_add = sq_message_add,
+	.messages = sq_messages,
+	.depth = sq_depth,
 };
 
 /* opening */

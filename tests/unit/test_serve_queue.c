@@ -445,6 +445,78 @@ static void queue__foreign_database_is_refused(void **state)
 	buf_release(&other);
 }
 
+static void queue__deliveries_counters_and_messages_are_kept(void **state)
+{
+	struct fixture *fx = *state;
+	struct queue_counter *c;
+	struct queue_message *m;
+	struct queue *again;
+	struct job job;
+	size_t nr, depth;
+	int seen;
+	int64_t id = add(fx->q, "dlv", "tests", NULL);
+
+	/* a delivery is looked up first, recorded once the event is queued */
+	ok(queue_delivery(fx->q, "d-1", 0, &seen));
+	assert_int_equal(seen, 0);
+	ok(queue_delivery(fx->q, "d-1", 0, &seen));
+	assert_int_equal(seen, 0);
+	ok(queue_delivery(fx->q, "d-1", 1, &seen));
+	assert_int_equal(seen, 0);
+	ok(queue_delivery(fx->q, "d-1", 1, &seen));
+	assert_int_equal(seen, 1);
+	fails_with(queue_delivery(fx->q, "", 1, &seen), ERR_USAGE, "without an id");
+
+	ok(queue_counter_add(fx->q, "tokens{step=\"analysis\"}", 120));
+	ok(queue_counter_add(fx->q, "tokens{step=\"analysis\"}", 30.5));
+	ok(queue_counter_add(fx->q, "waits", 1));
+	ok(queue_message_add(fx->q, id, "check.failed", "{\"event_type\": \"check.failed\"}"));
+	ok(queue_message_add(fx->q, id, "fix.requested", "{}"));
+	ok(queue_message_add(fx->q, 0, "notification.send", "{}"));
+	fails_with(queue_message_add(fx->q, id, "", "{}"), ERR_USAGE, "without a type");
+
+	ok(queue_depth(fx->q, &depth));
+	assert_int_equal(depth, 1);
+	ok(queue_claim(fx->q, &job, "w1", 60));
+	job_release(&job);
+	ok(queue_depth(fx->q, &depth));
+	assert_int_equal(depth, 1);
+	/* stopping gives the job back: queued, claimable at once, no attempt counted */
+	ok(queue_release(fx->q, id, "w1", "stopping"));
+	ok(queue_claim(fx->q, &job, "w2", 60));
+	assert_int_equal(job.attempts, 0);
+	job_release(&job);
+	ok(queue_transition(fx->q, id, "w2", JOB_ESCALATED,
+			    &(struct job_outcome){ .confidence = 0.3, .category = "lint" }));
+	ok(queue_depth(fx->q, &depth));
+	assert_int_equal(depth, 0);
+
+	/* all of it is in the file */
+	ok(queue_open_sqlite(&again, fx->path.ptr));
+	ok(queue_delivery(again, "d-1", 0, &seen));
+	assert_int_equal(seen, 1);
+	ok(queue_counters(again, &c, &nr));
+	assert_int_equal(nr, 2);
+	assert_string_equal(c[0].name, "tokens{step=\"analysis\"}");
+	assert_true(c[0].value == 150.5);
+	assert_string_equal(c[1].name, "waits");
+	queue_counters_free(c, nr);
+	ok(queue_messages(again, &m, &nr, id));
+	assert_int_equal(nr, 2);
+	assert_string_equal(m[0].type, "check.failed");
+	assert_string_equal(m[0].body, "{\"event_type\": \"check.failed\"}");
+	assert_int_equal(m[1].job, id);
+	queue_messages_free(m, nr);
+	ok(queue_messages(again, &m, &nr, 0));
+	assert_int_equal(nr, 3);
+	queue_messages_free(m, nr);
+	ok(queue_get(again, &job, id));
+	assert_string_equal(job.category, "lint");
+	assert_true(job.confidence == 0.3);
+	job_release(&job);
+	queue_close(again);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -461,6 +533,7 @@ int main(void)
 		T(queue__reopen_loses_nothing),
 		T(queue__unknown_state_is_named),
 		T(queue__foreign_database_is_refused),
+		T(queue__deliveries_counters_and_messages_are_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
