@@ -25,6 +25,7 @@ static const struct cmd_entry commands[] = {
 	{ "report", cmd_show, "print a session's Markdown report", CMD_NEEDS_PROJECT },
 	{ "cleanup", cmd_cleanup, "remove work directories and leftovers of sessions", CMD_NEEDS_PROJECT },
 	{ "reproduce", cmd_reproduce, "reproduce a CI failure from info.json, fix it, open a draft PR", CMD_NEEDS_PROJECT },
+	{ "serve", cmd_serve, "the service: fix failed GitHub checks as they come (webhooks or polling)", 0 },
 	{ "stats", cmd_stats, "what the knowledge base learned: attempts and successes", CMD_NEEDS_PROJECT },
 };
 

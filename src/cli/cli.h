@@ -72,5 +72,6 @@ int cmd_show(int argc, const char **argv, struct project *p);     /* and report 
 int cmd_cleanup(int argc, const char **argv, struct project *p);
 int cmd_stats(int argc, const char **argv, struct project *p);
 int cmd_reproduce(int argc, const char **argv, struct project *p);
+int cmd_serve(int argc, const char **argv, struct project *p);
 
 #endif

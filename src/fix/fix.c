@@ -1054,6 +1054,19 @@ static int open_provider(struct llm_provider **out, struct llm_config *cfg,
 	return o->record ? llm_provider_record_to(*out, o->record) : 0;
 }
 
+int fix_llm_open(struct llm_provider **out, const struct fix_llm_options *o)
+{
+	const char *name = provider_wanted(o);
+	struct llm_config cfg;
+
+	*out = NULL;
+	if (!name)
+		return 0;
+	cfg = (struct llm_config){ .provider = name, .model = o->model, .base_url = o->base_url,
+				   .api_key = o->api_key, .cassette = o->cassette };
+	return open_provider(out, &cfg, o, NULL);
+}
+
 /* "auto, builtin or llm": the names --engine takes */
 static void engine_names(struct buf *out)
 {

@@ -181,6 +181,14 @@ struct fix_result {
 void fix_result_release(struct fix_result *r);
 
 struct project;
+struct llm_provider;
+/*
+ * The model the LLM options name (a provider given, or a key in the
+ * environment), opened as the fix loop opens it; *out NULL (and 0) when they
+ * name none. The caller frees it (llm_provider_free()).
+ */
+int fix_llm_open(struct llm_provider **out, const struct fix_llm_options *o);
+
 /* Start a session in the project; `hooks` may be NULL. */
 int fix_run(struct fix_result *out, struct project *p, const struct fix_options *opts,
 	    const struct fix_hooks *hooks);

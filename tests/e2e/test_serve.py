@@ -1,0 +1,465 @@
+"""`pytest-fixer serve` end to end: the real binary as a service, real SQLite,
+git (clone and push over HTTP with Basic auth, git's own http-backend), pytest
+and libmicrohttpd; loopback fakes only for GitHub's REST API, Telegram and the
+webhook target."""
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import LoopbackFake, binary
+
+FAKES = Path(__file__).resolve().parent.parent / "fakes"
+SECRET = "whsec-serve-test-5f1c2a"
+TOKEN = "ghp_serveTestToken0123456789abcdef"
+TG_TOKEN = "123456:serveTelegramTokenAbcdef"
+GIT = ["git", "-c", "user.name=dev", "-c", "user.email=dev@example.invalid",
+       "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"]
+
+CALC_OK = "def is_adult(age):\n    return age >= 18\n\n\ndef add(a, b):\n    return a + b\n"
+CALC_BUG = CALC_OK.replace("age >= 18", "age > 18")
+TESTS = ("from calc import add, is_adult\n\n\n"
+         "def test_adult():\n    assert is_adult(18)\n\n\n"
+         "def test_add():\n    assert add(2, 3) == 5\n")
+
+
+def git(*args, cwd=None, check=True):
+    return subprocess.run(GIT + list(args), cwd=cwd, check=check, capture_output=True,
+                          text=True).stdout.strip()
+
+
+class Remote:
+    """acme/calc as a bare repository: main passes, branch `feature` (the pull
+    request's head) has a bug the built-in engine fixes."""
+
+    def __init__(self, tmp_path, bug=CALC_BUG, name="calc"):
+        self.root = tmp_path / "git"
+        self.bare = self.root / "acme" / (name + ".git")
+        self.bare.parent.mkdir(parents=True, exist_ok=True)
+        git("init", "-q", "--bare", str(self.bare))
+        work = tmp_path / ("work-" + name)
+        git("init", "-q", str(work))
+        (work / "calc.py").write_text(CALC_OK)
+        (work / "tests").mkdir()
+        (work / "tests" / "test_calc.py").write_text(TESTS)
+        (work / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+        git("add", "-A", cwd=work)
+        git("commit", "-q", "-m", "calc", cwd=work)
+        git("push", "-q", str(self.bare), "main", cwd=work)
+        git("checkout", "-q", "-b", "feature", cwd=work)
+        (work / "calc.py").write_text(bug)
+        git("commit", "-q", "-am", "is_adult: tighten", cwd=work)
+        git("push", "-q", str(self.bare), "feature", cwd=work)
+        self.work = work
+        self.head = git("rev-parse", "HEAD", cwd=work)
+
+    def branch_head(self, branch="feature"):
+        return git("--git-dir", str(self.bare), "rev-parse", branch)
+
+    def log(self, branch="feature"):
+        return git("--git-dir", str(self.bare), "log", "--format=%H %P%n%B%n--", branch)
+
+    def show(self, path, branch="feature"):
+        return git("--git-dir", str(self.bare), "show", "%s:%s" % (branch, path))
+
+
+def ci_log(work, tests="tests"):
+    """What GitHub serves as a job's log: pytest's real output, timestamped."""
+    out = subprocess.run(["/usr/bin/python3", "-m", "pytest", "-rA", "-p", "no:cacheprovider",
+                          tests], cwd=str(work), capture_output=True, text=True).stdout
+    return "".join("2026-12-05T10:00:%02d.0000000Z %s\n" % (i % 60, line)
+                   for i, line in enumerate(["##[group]Run pytest"] + out.splitlines()))
+
+
+def sign(body):
+    return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+def check_run(remote, git_url, head=None, number=7, run_id=4242, name="tests",
+              repo="acme/calc", head_repo_id=1):
+    head = head or remote.head
+    return {
+        "action": "completed",
+        "check_run": {
+            "id": run_id, "name": name, "head_sha": head, "status": "completed",
+            "conclusion": "failure", "check_suite": {"head_branch": "feature"},
+            "pull_requests": [{"number": number,
+                               "head": {"ref": "feature", "sha": head,
+                                        "repo": {"id": head_repo_id}},
+                               "base": {"ref": "main", "repo": {"id": 1}}}]},
+        "repository": {"id": 1, "full_name": repo,
+                       "clone_url": "%s/acme/%s.git" % (git_url, repo.split("/")[1])},
+    }
+
+
+class Service:
+    """`pytest-fixer serve` in the foreground, its log collected line by line."""
+
+    def __init__(self, tmp_path, config, env, args=()):
+        self.args = list(args)
+        self.cfg = tmp_path / "serve.yml"
+        self.cfg.write_text(config)
+        full = dict(os.environ)
+        full.pop("PYTEST_ADDOPTS", None)
+        full.update({"GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_TOKEN": TOKEN,
+                     "TELEGRAM_BOT_TOKEN": TG_TOKEN, "NO_COLOR": "1",
+                     "PYTEST_FIXER_PYTEST": "/usr/bin/python3 -m pytest"})
+        full.update(env)
+        self.env = full
+        self.cwd = tmp_path
+        self.lines = []
+        self.start()
+
+    def start(self):
+        self.lines = []
+        self.proc = subprocess.Popen([binary(), "serve", "--config", str(self.cfg)] + self.args,
+                                     cwd=str(self.cwd), env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, errors="replace")
+        self.ready = threading.Event()
+        self.port = None
+        threading.Thread(target=self._read, daemon=True).start()
+        assert self.ready.wait(30), self.text()
+        assert self.port, self.text()
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if "listening on http://" in line:
+                self.port = int(line.split("listening on http://")[1].split("/")[0]
+                                .rsplit(":", 1)[1])
+                self.ready.set()
+        self.ready.set()
+
+    def text(self):
+        return "\n".join(self.lines)
+
+    def request(self, method, path, body=None, headers=None):
+        req = urllib.request.Request(self.url + path, data=body, method=method,
+                                     headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def deliver(self, payload, event="check_run", delivery="d-1", signature=True, raw=None):
+        body = raw if raw is not None else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", "X-GitHub-Event": event,
+                   "X-GitHub-Delivery": delivery}
+        if signature is True:
+            headers["X-Hub-Signature-256"] = sign(body)
+        elif signature:
+            headers["X-Hub-Signature-256"] = signature
+        return self.request("POST", "/webhook", body, headers)
+
+    def job(self, job_id):
+        status, text = self.request("GET", "/api/jobs/%d" % job_id)
+        assert status == 200, text
+        doc = json.loads(text)
+        return doc["jobs"][0] if "jobs" in doc else doc
+
+    def wait_job(self, job_id, states, timeout=180):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            job = self.job(job_id)
+            if job["state"] in states:
+                return job
+            assert self.proc.poll() is None, self.text()
+            time.sleep(0.3)
+        raise AssertionError("job %d never reached %s: %s\n%s" % (job_id, states, job,
+                                                                  self.text()))
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A remote, git over HTTP with the token, fake GitHub, fake Telegram and webhook."""
+    made = []
+
+    class World:
+        pass
+
+    w = World()
+    w.tmp = tmp_path
+    w.remote = Remote(tmp_path)
+    script = tmp_path / "git.json"
+    script.write_text(json.dumps({"root": str(w.remote.root), "token": TOKEN,
+                                  "log": str(tmp_path / "git.jsonl")}))
+    w.git = LoopbackFake(["/usr/bin/python3", str(FAKES / "git_http.py"), str(script), "600"],
+                         tmp_path / "git.jsonl")
+    made.append(w.git)
+    hook_script = tmp_path / "hook.json"
+    hook_script.write_text(json.dumps({"log": str(tmp_path / "hook.jsonl")}))
+    w.hook = LoopbackFake(["/usr/bin/python3", str(FAKES / "fake_hook.py"), str(hook_script),
+                           "600"], tmp_path / "hook.jsonl")
+    made.append(w.hook)
+
+    def github(extra=None, log=None):
+        doc = {"token": TOKEN, "log": str(tmp_path / "github.jsonl"),
+               "logs": {"4242": ci_log(w.remote.work)},
+               "pull_info": {"7": {"state": "open", "head": {"sha": w.remote.head,
+                                                           "ref": "feature",
+                                                           "repo": {"full_name": "acme/calc"}},
+                                   "base": {"ref": "main", "repo": {"full_name": "acme/calc"}},
+                                   "html_url": "https://github.example/acme/calc/pull/7"}}}
+        doc.update(extra or {})
+        path = tmp_path / "github.json"
+        path.write_text(json.dumps(doc))
+        fake = LoopbackFake(["/usr/bin/python3", str(FAKES / "fake_github.py"), str(path), "600"],
+                            tmp_path / "github.jsonl")
+        made.append(fake)
+        return fake
+
+    w.github = github
+
+    def config(push="commit", max_attempts=2, extra_repo="", workers=1):
+        return ("listen: 127.0.0.1:0\ndatabase: serve.db\nworkers: %d\n"
+                "repositories:\n  - name: acme/calc\n    push: %s\n    max_attempts: %d\n%s"
+                "notify:\n  telegram: {chat_id: \"-100123\"}\n"
+                "  webhook: {url: \"%s/hook\"}\n  github_comment: true\n"
+                % (workers, push, max_attempts, extra_repo, w.hook.url))
+
+    w.config = config
+
+    def serve(gh, cfg=None, env=None, args=()):
+        e = {"GITHUB_API_URL": gh.url, "TELEGRAM_API_URL": w.hook.url}
+        e.update(env or {})
+        svc = Service(tmp_path, cfg or config(), e, args)
+        made.append(svc)
+        return svc
+
+    w.serve = serve
+    yield w
+    for m in reversed(made):
+        if isinstance(m, Service):
+            m.stop(signal.SIGKILL)
+        else:
+            m.stop()
+
+
+def no_secret_in(text):
+    for s in (TOKEN, SECRET, TG_TOKEN):
+        assert s not in text
+
+
+def test_a_failed_check_is_fixed_by_one_commit_and_people_are_told(world):
+    gh = world.github()
+    svc = world.serve(gh)
+    payload = check_run(world.remote, world.git.url)
+
+    status, text = svc.deliver(payload)
+    assert status == 202, text
+    job_id = json.loads(text)["job"]
+    job = svc.wait_job(job_id, ("fixed", "escalated", "failed", "stale", "ignored"))
+    assert job["state"] == "fixed", (job, svc.text())
+    assert job["confidence"] >= 0.8
+    assert job["commit"]
+
+    # one commit on the pull request's branch, on top of its head, with the fix
+    head = world.remote.branch_head()
+    assert head == job["commit"]
+    log = world.remote.log()
+    assert log.startswith("%s %s" % (head, world.remote.head)), log
+    assert "Pytest-Fixer-Job: %d" % job_id in log
+    assert "age >= 18" in world.remote.show("calc.py")
+    assert world.remote.show("tests/test_calc.py") == TESTS.rstrip("\n")
+
+    # the same delivery again: acknowledged, nothing done
+    status, text = svc.deliver(payload)
+    assert status == 200, text
+    assert world.remote.branch_head() == head
+
+    # told: Telegram, the webhook (the seed's notification.send), one PR comment
+    hooks = world.hook.requests()
+    telegram = [r for r in hooks if r["path"].endswith("/sendMessage")]
+    assert len(telegram) == 1, hooks
+    assert "acme/calc" in telegram[0]["body"]["text"]
+    assert "#7" in telegram[0]["body"]["text"]
+    posted = [r for r in hooks if r["path"] == "/hook"]
+    assert len(posted) == 1 and posted[0]["body"]["event_type"] == "notification.send"
+    comments = [r for r in gh.requests() if "/issues/7/comments" in r["path"]
+                and r["method"] == "POST"]
+    assert len(comments) == 1
+
+    # the stored messages: the seed's three formats
+    detail = json.loads(svc.request("GET", "/api/jobs/%d" % job_id)[1])
+    types = [m["type"] for m in detail.get("messages", [])]
+    assert "check.failed" in types and "fix.requested" in types
+    assert "notification.send" in types
+
+    # metrics and the dashboard see it
+    status, metrics = svc.request("GET", "/metrics")
+    assert status == 200
+    assert 'pytest_fixer_jobs{state="fixed"} 1' in metrics
+    status, page = svc.request("GET", "/")
+    assert status == 200 and "acme/calc" in page
+
+    assert svc.stop() == 0
+    no_secret_in(svc.text())
+    no_secret_in((world.tmp / "serve.db").read_bytes().decode("latin-1"))
+    for f in world.remote.bare.rglob("*"):
+        if f.is_file() and f.suffix in ("", ".pack") and f.name == "config":
+            no_secret_in(f.read_text())
+
+
+def test_deliveries_unsigned_forged_oversized_unknown_and_ignored(world):
+    gh = world.github()
+    svc = world.serve(gh)
+    payload = check_run(world.remote, world.git.url)
+    assert svc.deliver(payload, signature=None)[0] == 401
+    assert svc.deliver(payload, signature="sha256=" + "0" * 64)[0] == 401
+    body = json.dumps(payload).encode()
+    forged = json.dumps(dict(payload, action="completed ")).encode()
+    assert svc.deliver(None, raw=forged, signature=sign(body))[0] == 401
+    big = b"{" + b" " * (26 * 1024 * 1024) + b"}"
+    assert svc.deliver(None, raw=big)[0] == 413
+    other = check_run(world.remote, world.git.url, repo="evil/repo")
+    status, text = svc.deliver(other, delivery="d-other")
+    assert status == 403 and "evil/repo" in text
+    passed = check_run(world.remote, world.git.url)
+    passed["check_run"]["conclusion"] = "success"
+    status, text = svc.deliver(passed, delivery="d-ok")
+    assert status == 200, text
+    status, text = svc.request("GET", "/api/jobs")
+    assert json.loads(text)["jobs"] == []
+    assert svc.stop() == 0
+
+
+def test_a_stale_head_is_not_worked_on(world):
+    gh = world.github()
+    svc = world.serve(gh)
+    old = "1" * 40
+    status, text = svc.deliver(check_run(world.remote, world.git.url, head=old))
+    assert status == 202, text
+    job = svc.wait_job(json.loads(text)["job"], ("stale", "fixed", "escalated", "failed"))
+    assert job["state"] == "stale", job
+    assert "head is now" in job["reason"]
+    assert world.remote.branch_head() == world.remote.head
+    svc.stop()
+
+
+def test_a_fork_is_not_run(world):
+    gh = world.github()
+    svc = world.serve(gh)
+    status, text = svc.deliver(check_run(world.remote, world.git.url, head_repo_id=99))
+    assert status == 202, text
+    job = svc.wait_job(json.loads(text)["job"], ("ignored", "fixed", "escalated", "failed"))
+    assert job["state"] == "ignored" and "fork" in job["reason"], job
+    svc.stop()
+
+
+def test_a_log_without_a_test_failure_is_escalated(world):
+    lint = ("2026-12-05T10:00:00.0000000Z ##[group]Run flake8 .\n"
+            "2026-12-05T10:00:01.0000000Z ./calc.py:2:5: E999 SyntaxError: invalid syntax\n"
+            "2026-12-05T10:00:01.0000000Z ##[error]Process completed with exit code 1.\n")
+    gh = world.github({"logs": {"4242": lint}})
+    svc = world.serve(gh)
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    job = svc.wait_job(json.loads(text)["job"], ("escalated", "fixed", "failed"))
+    assert job["state"] == "escalated", job
+    assert job["category"] == "lint"
+    assert world.remote.branch_head() == world.remote.head
+    telegram = [r for r in world.hook.requests() if r["path"].endswith("/sendMessage")]
+    assert len(telegram) == 1 and "escalated" in telegram[0]["body"]["text"].lower()
+    svc.stop()
+
+
+def test_pull_request_mode_opens_a_draft_into_the_branch(world):
+    gh = world.github({"pulls": {"next_number": 8}})
+    svc = world.serve(gh, world.config(push="pull-request"))
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    job = svc.wait_job(json.loads(text)["job"], ("fixed", "escalated", "failed"))
+    assert job["state"] == "fixed", (job, svc.text())
+    assert world.remote.branch_head() == world.remote.head   # the branch itself untouched
+    branch = "pytest-fixer/fix-" + world.remote.head[:8]
+    assert "age >= 18" in world.remote.show("calc.py", branch)
+    pulls = [r for r in gh.requests() if r["method"] == "POST" and r["path"].endswith("/pulls")]
+    assert len(pulls) == 1
+    assert pulls[0]["body"]["base"] == "feature" and pulls[0]["body"]["draft"] is True
+    svc.stop()
+
+
+def test_a_lint_gate_failing_is_retried_then_escalated(world):
+    gh = world.github()
+    lint = "    lint: [\"/bin/sh -c 'echo style: no >&2; exit 1'\"]\n"
+    svc = world.serve(gh, world.config(max_attempts=2, extra_repo=lint))
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    job = svc.wait_job(json.loads(text)["job"], ("fixed", "escalated", "failed"))
+    assert job["state"] == "escalated", job
+    assert "style: no" in job["reason"]
+    assert world.remote.branch_head() == world.remote.head
+    svc.stop()
+
+
+def test_rate_limits_are_waited_for(world):
+    gh = world.github({"faults": [
+        {"path": "/repos/acme/calc/pulls/7", "status": 429, "retry_after": 1, "times": 1},
+        {"path": "/repos/acme/calc/actions/jobs/4242/logs", "status": 403,
+         "ratelimit_reset_in": 1, "times": 1}]})
+    svc = world.serve(gh)
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    job = svc.wait_job(json.loads(text)["job"], ("fixed", "escalated", "failed"))
+    assert job["state"] == "fixed", (job, svc.text())
+    metrics = svc.request("GET", "/metrics")[1]
+    assert "pytest_fixer_github_rate_limit_waits_total 2" in metrics, metrics
+    svc.stop()
+
+
+def test_sigterm_while_busy_gives_the_job_back_and_a_restart_finishes_it(world):
+    gh = world.github()
+    svc = world.serve(gh)
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    job_id = json.loads(text)["job"]
+    svc.wait_job(job_id, ("analyzing", "fixing", "fixed"))
+    assert svc.stop(signal.SIGTERM) == 0
+    assert "given back" in svc.text() or "fixed" in svc.text()
+    svc.start()
+    job = svc.wait_job(job_id, ("fixed", "escalated", "failed"))
+    assert job["state"] == "fixed"
+    assert world.remote.log().count("Pytest-Fixer-Job:") == 1
+    svc.stop()
+
+
+def test_sigkill_mid_job_loses_nothing_and_pushes_once(world):
+    gh = world.github()
+    svc = world.serve(gh, args=["--lease", "3"])
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    job_id = json.loads(text)["job"]
+    svc.wait_job(job_id, ("analyzing", "fixing", "fixed"))
+    svc.proc.kill()
+    svc.proc.wait()
+    # a new service on the same database takes the job again once its lease ran out
+    svc.start()
+    job = svc.wait_job(job_id, ("fixed", "escalated", "failed"), timeout=240)
+    assert job["state"] == "fixed", (job, svc.text())
+    assert world.remote.log().count("Pytest-Fixer-Job:") == 1
+    svc.stop()
+
+
+def test_bad_config_is_exit_2_naming_line_and_key(tmp_path):
+    cfg = tmp_path / "bad.yml"
+    cfg.write_text("listen: 127.0.0.1:8080\nworkers: 0\n")
+    proc = subprocess.run([binary(), "serve", "--config", str(cfg)], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "line 2" in proc.stderr and "workers" in proc.stderr
