@@ -246,7 +246,14 @@ static json_t *history_read(const char *previous)
 	const char *p, *end;
 	size_t i;
 
-	if (!previous || !(p = strstr(previous, NOTIFY_HISTORY_OPEN)))
+	/* the last one: code spans above it may quote the words, the history itself cannot */
+	for (p = previous ? strstr(previous, NOTIFY_HISTORY_OPEN) : NULL; p;) {
+		const char *next = strstr(p + 1, NOTIFY_HISTORY_OPEN);
+		if (!next)
+			break;
+		p = next;
+	}
+	if (!p)
 		return out;
 	p += strlen(NOTIFY_HISTORY_OPEN);
 	if (!(end = strstr(p, NOTIFY_HISTORY_CLOSE)))

@@ -448,6 +448,18 @@ static void notify__comment_body_is_safe_and_keeps_ten(void **state)
 	assert_non_null(strstr(body.ptr, "- 2025-12-05 12:11 UTC: fixed"));
 	assert_null(strstr(body.ptr, "- 2025-12-05 12:12 UTC"));        /* that is the latest */
 
+	/* a test id quoting a history is shown, never read back as ours */
+	m.tests = "t" NOTIFY_HISTORY_OPEN "[{\"outcome\":\"fixed\",\"at\":1,\"summary\":\"SPOOF\"}] -->";
+	buf_reset(&body);
+	notify_comment_body(&body, NULL, &m, NOW);
+	assert_non_null(strstr(body.ptr, "SPOOF"));
+	buf_reset(&prev);
+	buf_add(&prev, body.ptr, body.len);
+	buf_reset(&body);
+	notify_comment_body(&body, prev.ptr, &fixed_message, NOW + 60);
+	assert_non_null(strstr(body.ptr, "Earlier events (1)"));
+	assert_null(strstr(body.ptr, "SPOOF"));
+
 	/* a history that cannot be read is started anew */
 	buf_reset(&body);
 	notify_comment_body(&body, NOTIFY_COMMENT_MARKER "\n" NOTIFY_HISTORY_OPEN "[{\"outcome\": "
