@@ -31,6 +31,8 @@ struct github {
 	long max_wait_ms;
 	long backoff_initial_ms;
 	long max_retry_wait_ms;
+	long rate_waits;        /* waits for a rate limit, for github_stats() */
+	long rate_waited_ms;
 };
 
 /* ---- small helpers ---- */
@@ -392,6 +394,10 @@ static int call(struct http_response *resp, struct github *gh, struct call *c)
 		log_info("github: %s %s: %s; retrying in %ld ms (attempt %d of %d)", c->method,
 			 c->shown.ptr, err < 0 ? error_last() : "rate limited or failed", wait,
 			 attempt + 1, gh->max_retries + 1);
+		if (err >= 0 && rate_limited(resp)) {
+			gh->rate_waits++;
+			gh->rate_waited_ms += wait;
+		}
 		if ((err = sleep_interruptible(wait, c->method, c->shown.ptr)) < 0)
 			goto done;
 		waited += wait;
@@ -405,7 +411,9 @@ done:
 	return err;
 }
 
-static int parse_json(json_t **out, const struct http_response *r, const struct call *c)
+/* the answer as JSON of the type `want` (JSON_OBJECT or JSON_ARRAY) */
+static int parse_json_as(json_t **out, const struct http_response *r, const struct call *c,
+			 json_type want)
 {
 	json_error_t jerr;
 
@@ -413,13 +421,18 @@ static int parse_json(json_t **out, const struct http_response *r, const struct 
 	if (!*out)
 		return error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: %s (line %d)",
 				  c->method, c->shown.ptr, jerr.text, jerr.line);
-	if (!json_is_object(*out)) {
+	if (json_typeof(*out) != want) {
 		json_decref(*out);
 		*out = NULL;
-		return error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: not an object",
-				  c->method, c->shown.ptr);
+		return error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: not an %s",
+				  c->method, c->shown.ptr, want == JSON_ARRAY ? "array" : "object");
 	}
 	return 0;
+}
+
+static int parse_json(json_t **out, const struct http_response *r, const struct call *c)
+{
+	return parse_json_as(out, r, c, JSON_OBJECT);
 }
 
 /* ---- logs ---- */
@@ -469,10 +482,16 @@ static int more_pages(size_t *seen, const struct http_response *r, const json_t 
 		(!json_is_integer(total) || *seen < (size_t)json_integer_value(total));
 }
 
-/* what get_pages() calls for each element `v` (the i-th) of a page: 0, or an error that stops */
+/*
+ * what get_pages() calls for each element `v` (the i-th) of a page: 0, 1 to
+ * stop there (no further element or page), or an error that stops
+ */
 typedef int page_item_fn(void *payload, const json_t *v, size_t i, const struct call *c);
 
-/* one page of a paged list `key`: `item` for each element; *more when another page follows */
+/*
+ * one page of a paged list `key` (NULL: the answer is the list itself):
+ * `item` for each element; *more when another page follows
+ */
 static int read_page(int *more, size_t *seen, const struct http_response *r, const struct call *c,
 		     const char *key, page_item_fn *item, void *payload)
 {
@@ -481,17 +500,23 @@ static int read_page(int *more, size_t *seen, const struct http_response *r, con
 	int err;
 
 	*more = 0;
-	if ((err = parse_json(&root, r, c)) < 0)
+	if ((err = parse_json_as(&root, r, c, key ? JSON_OBJECT : JSON_ARRAY)) < 0)
 		return err;
-	list = json_object_get(root, key);
+	list = key ? json_object_get(root, key) : root;
 	if (!json_is_array(list)) {
 		err = error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: no \"%s\" list",
 				 c->method, c->shown.ptr, key);
 		goto done;
 	}
-	json_array_foreach(list, i, v)
+	json_array_foreach(list, i, v) {
 		if ((err = item(payload, v, i, c)) < 0)
 			goto done;
+		if (err > 0) {  /* enough */
+			*seen += i + 1;
+			err = 0;
+			goto done;
+		}
+	}
 	*more = more_pages(seen, r, root, list);
 done:
 	json_decref(root);
@@ -499,8 +524,9 @@ done:
 }
 
 /*
- * GET the paged list `key` at `path`, page by page ("?per_page=..&page=N"
- * added) up to GITHUB_MAX_PAGES: `item` for each element, *seen counting them
+ * GET the paged list `key` at `path` (which may hold a query), page by page
+ * ("per_page=..&page=N" added) up to GITHUB_MAX_PAGES: `item` for each
+ * element, *seen counting them
  */
 static int get_pages(struct github *gh, const char *path, const char *key, size_t *seen,
 		     page_item_fn *item, void *payload)
@@ -514,7 +540,8 @@ static int get_pages(struct github *gh, const char *path, const char *key, size_
 
 		http_response_init(&resp, 0);
 		buf_reset(&url);
-		buf_addf(&url, "%s?per_page=%d&page=%d", path, GITHUB_PER_PAGE, page);
+		buf_addf(&url, "%s%cper_page=%d&page=%d", path, strchr(path, '?') ? '&' : '?',
+			 GITHUB_PER_PAGE, page);
 		c.path = url.ptr;
 		err = call(&resp, gh, &c);
 		if (!err)
@@ -1056,4 +1083,297 @@ done:
 	buf_release(&c.shown);
 	buf_release(&path);
 	return err;
+}
+
+/* ==== for `serve`: a pull request's state, its comment, failed runs, rate-limit figures ==== */
+
+/* a copy of the string `key` of `o`; NULL when absent or not a string */
+static char *dup_member(const json_t *o, const char *key)
+{
+	return xstrdup_or_null(json_string_value(json_object_get(o, key)));
+}
+
+/* GET or write `path` and parse the answer as a JSON object into *root */
+static int call_json(json_t **root, struct github *gh, const char *method, const char *path,
+		     const char *body, struct buf *shown)
+{
+	struct http_response resp;
+	struct call c = { method, path, body, GITHUB_MAX_JSON_BYTES, 0, BUF_INIT };
+	int err;
+
+	*root = NULL;
+	http_response_init(&resp, 0);
+	if ((err = call(&resp, gh, &c)) >= 0)
+		err = parse_json(root, &resp, &c);
+	buf_reset(shown);
+	buf_addf(shown, "%s %s", c.method, c.shown.ptr);
+	http_response_release(&resp);
+	buf_release(&c.shown);
+	return err;
+}
+
+void github_pull_info_release(struct github_pull_info *p)
+{
+	free(p->state);
+	free(p->head_sha);
+	free(p->head_ref);
+	free(p->head_repo);
+	free(p->base_ref);
+	free(p->html_url);
+	*p = (struct github_pull_info)GITHUB_PULL_INFO_INIT;
+}
+
+int github_pull_get(struct github_pull_info *out, struct github *gh, const char *owner,
+		    const char *repo, long long number)
+{
+	struct github_pull_info p = GITHUB_PULL_INFO_INIT;
+	struct buf path = BUF_INIT, shown = BUF_INIT;
+	json_t *root = NULL, *head, *base, *head_repo;
+	const char *base_repo;
+	int err;
+
+	if ((err = check_repo_id(owner, repo, "pull request", number)) < 0)
+		goto done;
+	buf_addf(&path, "/repos/%s/%s/pulls/%lld", owner, repo, number);
+	if ((err = call_json(&root, gh, "GET", path.ptr, NULL, &shown)) < 0)
+		goto done;
+	head = json_object_get(root, "head");
+	base = json_object_get(root, "base");
+	head_repo = json_object_get(head, "repo");
+	p.number = number;
+	p.state = dup_member(root, "state");
+	p.html_url = dup_member(root, "html_url");
+	p.head_sha = dup_member(head, "sha");
+	p.head_ref = dup_member(head, "ref");
+	p.head_repo = dup_member(head_repo, "full_name");
+	p.base_ref = dup_member(base, "ref");
+	if (!p.head_sha || !p.head_ref || !p.base_ref || !p.state) {
+		err = error_setc(ERR_PARSE, "cannot parse github's answer to %s: no \"state\", "
+				 "\"head\" {\"sha\", \"ref\"} or \"base\" {\"ref\"}", shown.ptr);
+		goto done;
+	}
+	base_repo = json_string_value(json_object_get(json_object_get(base, "repo"), "full_name"));
+	if (!p.head_repo)
+		p.head_is_fork = 1;     /* a fork that was deleted */
+	else if (base_repo)
+		p.head_is_fork = strcasecmp(p.head_repo, base_repo) != 0;
+	else
+		p.head_is_fork = json_is_true(json_object_get(head_repo, "fork"));
+	github_pull_info_release(out);
+	*out = p;
+	p = (struct github_pull_info)GITHUB_PULL_INFO_INIT;
+done:
+	github_pull_info_release(&p);
+	json_decref(root);
+	buf_release(&shown);
+	buf_release(&path);
+	return err;
+}
+
+void github_comment_release(struct github_comment *c)
+{
+	free(c->html_url);
+	c->html_url = NULL;
+	c->id = 0;
+}
+
+struct comment_search {
+	const char *marker;
+	long long id;           /* of the first comment holding the marker; 0: none */
+	char *body;             /* its body */
+};
+
+static int find_marked(void *payload, const json_t *v, size_t i, const struct call *c)
+{
+	struct comment_search *s = payload;
+	json_t *id = json_object_get(v, "id");
+	const char *body = json_string_value(json_object_get(v, "body"));
+
+	if (!json_is_integer(id))
+		return error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: comment %zu "
+				  "has no \"id\"", c->method, c->shown.ptr, i + 1);
+	if (!body || !strstr(body, s->marker))
+		return 0;
+	s->id = (long long)json_integer_value(id);
+	s->body = xstrdup(body);
+	return 1;
+}
+
+struct fixed_body {
+	const char *body;
+};
+
+static int compose_fixed(struct buf *out, const char *previous, void *payload)
+{
+	const struct fixed_body *f = payload;
+
+	(void)previous;
+	return buf_adds(out, f->body);
+}
+
+int github_comment_upsert(struct github_comment *out, struct github *gh, const char *owner,
+			  const char *repo, long long number, const char *marker,
+			  const char *body)
+{
+	struct fixed_body f = { body };
+
+	return github_comment_upsert_with(out, gh, owner, repo, number, marker, compose_fixed, &f);
+}
+
+int github_comment_upsert_with(struct github_comment *out, struct github *gh, const char *owner,
+			       const char *repo, long long number, const char *marker,
+			       github_comment_fn *compose, void *payload)
+{
+	struct comment_search s = { marker, 0, NULL };
+	struct buf path = BUF_INIT, body = BUF_INIT, shown = BUF_INIT;
+	json_t *req = NULL, *root = NULL, *id;
+	const char *url;
+	char *text = NULL;
+	size_t seen = 0;
+	int err;
+
+	if ((err = check_repo_id(owner, repo, "issue", number)) < 0)
+		goto done;
+	if (!marker || !*marker) {
+		err = error_setc(ERR_USAGE, "cannot keep a github comment without a marker");
+		goto done;
+	}
+	buf_addf(&path, "/repos/%s/%s/issues/%lld/comments", owner, repo, number);
+	if ((err = get_pages(gh, path.ptr, NULL, &seen, find_marked, &s)) < 0)
+		goto done;
+	if ((err = compose(&body, s.body, payload)) < 0)
+		goto done;
+	if (!strstr(body.ptr, marker)) {
+		err = error_setc(ERR_USAGE, "the comment for #%lld does not hold its marker '%s'",
+				 number, marker);
+		goto done;
+	}
+	if (!(req = json_pack("{s:s}", "body", body.ptr)) ||
+	    !(text = json_dumps(req, JSON_COMPACT))) {
+		err = error_setc(ERR_USAGE, "the comment for #%lld is not valid UTF-8", number);
+		goto done;
+	}
+	if (s.id) {
+		buf_reset(&path);
+		buf_addf(&path, "/repos/%s/%s/issues/comments/%lld", owner, repo, s.id);
+		err = call_json(&root, gh, "PATCH", path.ptr, text, &shown);
+	} else {
+		err = call_json(&root, gh, "POST", path.ptr, text, &shown);
+	}
+	if (err < 0)
+		goto done;
+	id = json_object_get(root, "id");
+	url = json_string_value(json_object_get(root, "html_url"));
+	if (!json_is_integer(id) || !url) {
+		err = error_setc(ERR_PARSE, "cannot parse github's answer to %s: no \"id\" or "
+				 "\"html_url\"", shown.ptr);
+		goto done;
+	}
+	github_comment_release(out);
+	out->id = (long long)json_integer_value(id);
+	out->html_url = xstrdup(url);
+	log_debug("github: %s comment %lld on %s/%s#%lld", s.id ? "edited" : "posted", out->id,
+		  owner, repo, number);
+done:
+	json_decref(root);
+	json_decref(req);
+	free(text);
+	free(s.body);
+	buf_release(&shown);
+	buf_release(&body);
+	buf_release(&path);
+	return err;
+}
+
+static void run_release(struct github_run *r)
+{
+	free(r->name);
+	free(r->head_sha);
+	free(r->head_branch);
+	free(r->event);
+	free(r->html_url);
+	free(r->conclusion);
+	free(r->head_repo);
+	free(r->pull_requests);
+}
+
+void github_runs_free(struct github_run *runs, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; runs && i < nr; i++)
+		run_release(&runs[i]);
+	free(runs);
+}
+
+struct run_list {
+	struct github_run *v;
+	size_t nr, alloc, limit;
+};
+
+static int add_run(void *payload, const json_t *v, size_t i, const struct call *c)
+{
+	struct run_list *l = payload;
+	struct github_run *r;
+	json_t *id = json_object_get(v, "id"), *prs = json_object_get(v, "pull_requests"), *pr;
+	const char *sha = json_string_value(json_object_get(v, "head_sha"));
+	size_t k;
+
+	if (!json_is_integer(id) || json_integer_value(id) <= 0 || !sha)
+		return error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: run %zu has "
+				  "no \"id\" or \"head_sha\"", c->method, c->shown.ptr, i + 1);
+	ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+	r = &l->v[l->nr++];
+	memset(r, 0, sizeof(*r));
+	r->id = (long long)json_integer_value(id);
+	r->head_sha = xstrdup(sha);
+	r->name = dup_member(v, "name");
+	r->head_branch = dup_member(v, "head_branch");
+	r->event = dup_member(v, "event");
+	r->html_url = dup_member(v, "html_url");
+	r->conclusion = dup_member(v, "conclusion");
+	r->head_repo = dup_member(json_object_get(v, "head_repository"), "full_name");
+	if (json_array_size(prs))
+		r->pull_requests = xcalloc(json_array_size(prs), sizeof(*r->pull_requests));
+	json_array_foreach(prs, k, pr) {
+		json_t *n = json_object_get(pr, "number");
+		if (json_is_integer(n) && json_integer_value(n) > 0)
+			r->pull_requests[r->nr_pull_requests++] = (long long)json_integer_value(n);
+	}
+	return l->nr >= l->limit;
+}
+
+int github_failed_runs(struct github_run **out, size_t *nr, struct github *gh, const char *owner,
+		       const char *repo, size_t limit)
+{
+	struct run_list l = { NULL, 0, 0, limit };
+	struct buf path = BUF_INIT;
+	size_t seen = 0;
+	int err;
+
+	if ((err = check_repo(owner, repo)) < 0)
+		goto done;
+	if (!limit) {
+		err = error_setc(ERR_USAGE, "cannot list 0 failed runs");
+		goto done;
+	}
+	buf_addf(&path, "/repos/%s/%s/actions/runs?status=failure", owner, repo);
+	if ((err = get_pages(gh, path.ptr, "workflow_runs", &seen, add_run, &l)) < 0)
+		goto done;
+	*out = l.v;
+	*nr = l.nr;
+	l.v = NULL;
+	l.nr = 0;
+done:
+	github_runs_free(l.v, l.nr);
+	buf_release(&path);
+	return err;
+}
+
+void github_stats(const struct github *gh, long *waits, long *waited_ms)
+{
+	if (waits)
+		*waits = gh->rate_waits;
+	if (waited_ms)
+		*waited_ms = gh->rate_waited_ms;
 }

@@ -163,4 +163,88 @@ int github_pull_create(struct github_pull *out, struct github *gh, const char *o
 		       const char *repo, const char *head, const char *base, const char *title,
 		       const char *body, int draft);
 
+/* ==== for `serve`: a pull request's state, its comment, failed runs, rate-limit figures ==== */
+
+/* what github_pull_get() reads of a pull request; the strings are owned (github_pull_info_release) */
+struct github_pull_info {
+	long long number;
+	char *state;            /* "open", "closed" */
+	char *head_sha;
+	char *head_ref;
+	char *head_repo;        /* the head repository's full_name "owner/name"; NULL: deleted */
+	char *base_ref;
+	char *html_url;
+	int head_is_fork;       /* the head repository is not the base repository */
+};
+#define GITHUB_PULL_INFO_INIT { 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+void github_pull_info_release(struct github_pull_info *p);
+
+/*
+ * Read pull request NUMBER (GET /repos/OWNER/REPO/pulls/NUMBER): for the
+ * stale-head check (head_sha) and to push to its branch. A head repository
+ * that was deleted is a fork with head_repo NULL. ERR_NOTFOUND for an
+ * unknown pull request; ERR_PARSE without "head" { "sha", "ref" } or "base".
+ */
+int github_pull_get(struct github_pull_info *out, struct github *gh, const char *owner,
+		    const char *repo, long long number);
+
+/* one issue or pull request comment; html_url owned (github_comment_release) */
+struct github_comment {
+	long long id;
+	char *html_url;
+};
+#define GITHUB_COMMENT_INIT { 0, NULL }
+void github_comment_release(struct github_comment *c);
+
+/*
+ * Write the body of our comment from the body of the one we wrote before
+ * (`previous`, NULL when there is none yet) into `out`; 0, or an error
+ * that stops the upsert.
+ */
+typedef int github_comment_fn(struct buf *out, const char *previous, void *payload);
+
+/*
+ * Keep ONE comment of ours on issue or pull request NUMBER, edited in
+ * place: the comments (GET /repos/O/R/issues/NUMBER/comments, all pages)
+ * are searched for the first whose body holds `marker`; that one is
+ * edited (PATCH /repos/O/R/issues/comments/ID), else a new one is posted
+ * (POST /repos/O/R/issues/NUMBER/comments). `body` must hold the marker
+ * (ERR_USAGE otherwise, or it would never be found again). `out` gets the
+ * comment's id and URL.
+ */
+int github_comment_upsert(struct github_comment *out, struct github *gh, const char *owner,
+			  const char *repo, long long number, const char *marker,
+			  const char *body);
+/* the same, with the body made by `compose` from the earlier comment's body */
+int github_comment_upsert_with(struct github_comment *out, struct github *gh, const char *owner,
+			       const char *repo, long long number, const char *marker,
+			       github_comment_fn *compose, void *payload);
+
+/* a workflow run, as github_failed_runs() lists it; strings owned (github_runs_free) */
+struct github_run {
+	long long id;
+	char *name;             /* the workflow's name */
+	char *head_sha;
+	char *head_branch;      /* NULL: none (a tag, a deleted branch) */
+	char *event;            /* "push", "pull_request", ... */
+	char *html_url;
+	char *conclusion;       /* "failure" */
+	char *head_repo;        /* the head repository's full_name; NULL: not given */
+	long long *pull_requests; /* the numbers of its pull requests, nr_pull_requests of them */
+	size_t nr_pull_requests;
+};
+void github_runs_free(struct github_run *runs, size_t nr);
+
+/*
+ * The newest `limit` (at most; > 0) failed workflow runs of OWNER/REPO,
+ * newest first (GET /repos/O/R/actions/runs?status=failure, paginated),
+ * into a new array *out of *nr runs (both set on success; free with
+ * github_runs_free). ERR_PARSE for a run without "id" or "head_sha".
+ */
+int github_failed_runs(struct github_run **out, size_t *nr, struct github *gh, const char *owner,
+		       const char *repo, size_t limit);
+
+/* how many times the handle waited for a rate limit, and how long in all (ms); either may be NULL */
+void github_stats(const struct github *gh, long *waits, long *waited_ms);
+
 #endif

@@ -58,10 +58,11 @@ const char *http_response_header(const struct http_response *r, const char *name
 	return NULL;
 }
 
-static int is_post(const struct http_request *req)
+/* a request that sends a body: POST, PATCH, or no method and a body */
+static int has_body(const struct http_request *req)
 {
 	if (req->method)
-		return !strcmp(req->method, "POST");
+		return !strcmp(req->method, "POST") || !strcmp(req->method, "PATCH");
 	return req->body != NULL;
 }
 
@@ -210,7 +211,8 @@ int http_request(struct http_response *out, const struct http_request *req)
 	int err = 0;
 
 	assert(req->url);
-	assert(!req->method || !strcmp(req->method, "GET") || !strcmp(req->method, "POST"));
+	assert(!req->method || !strcmp(req->method, "GET") || !strcmp(req->method, "POST") ||
+	       !strcmp(req->method, "PATCH"));
 	memset(&x, 0, sizeof(x));
 	x.out = out;
 	x.req = req;
@@ -247,8 +249,10 @@ int http_request(struct http_response *out, const struct http_request *req)
 	curl_easy_setopt(x.curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(x.curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(x.curl, CURLOPT_HTTPHEADER, headers);
-	if (is_post(req)) {
+	if (has_body(req)) {
 		curl_easy_setopt(x.curl, CURLOPT_POST, 1L);
+		if (req->method && !strcmp(req->method, "PATCH"))
+			curl_easy_setopt(x.curl, CURLOPT_CUSTOMREQUEST, "PATCH");
 		curl_easy_setopt(x.curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 		curl_easy_setopt(x.curl, CURLOPT_POSTFIELDSIZE_LARGE,
 				 (curl_off_t)(req->body ? req->body_len : 0));

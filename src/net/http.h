@@ -8,7 +8,7 @@
 
 /*
  * The HTTP client: the only user of libcurl (the LLM providers and the
- * GitHub client go through it). One request (GET, or POST of a body); the
+ * GitHub client go through it). One request (GET, or POST or PATCH of a body); the
  * answer's status is returned, not judged: a 4xx or 5xx is a successful
  * exchange here, and the caller reads its status, headers and body.
  * Streamed answers (Server-Sent Events) can also be handed to a callback
@@ -47,7 +47,8 @@
 typedef int (*http_sse_cb)(const char *data, size_t len, void *payload);
 
 struct http_request {
-	const char *method;             /* "GET" or "POST"; NULL: POST with a body, else GET */
+	const char *method;             /* "GET", "POST" or "PATCH"; NULL: POST with a body,
+					   else GET */
 	const char *url;
 	const struct strvec *headers;   /* "Name: value" lines; may be NULL */
 	const char *body;               /* NULL: none (GET) */

@@ -65,6 +65,36 @@ SCRIPT is one JSON object; every key is optional:
         fake) is 422 {"message": "Validation Failed", "errors": [{"message":
         "A pull request already exists for O:HEAD."}]}; a body without
         title, head or base is 422 too
+        A pull request created here can then be read with GET (below).
+  "pull_info": {"7": {"state": "open", "head_sha": "abc...", "head_ref": "feature",
+        "head_repo": "o/r", "base_ref": "main", "base_repo": "o/r"}}
+        GET /repos/O/R/pulls/N answers GitHub's shape: {"number", "state",
+        "html_url" (http://127.0.0.1:PORT/O/R/pull/N), "head": {"sha", "ref",
+        "repo": {"full_name", "fork"} or null when "head_repo" is null},
+        "base": {"ref", "repo": {"full_name"}}}. Defaults: state "open",
+        head_ref "feature", head_repo and base_repo "O/R", base_ref "main",
+        head_sha forty "a"s; "fork" is head_repo != base_repo. An unknown
+        number is 404.
+  "comments": {"7": [{"id": 1, "body": "a remark", "user": "alice"}]}
+        the comments of issue or pull request N, held in memory:
+        GET /repos/O/R/issues/N/comments lists them as a JSON array, oldest
+        first, paginated like the jobs; POST /repos/O/R/issues/N/comments
+        {"body"} adds one (201, user "pytest-fixer[bot]", ids from
+        "next_comment_id", default 1000); PATCH /repos/O/R/issues/comments/ID
+        {"body"} edits one (200; an unknown id is 404). A comment is
+        answered as {"id", "body", "html_url"
+        (http://127.0.0.1:PORT/O/R/pull/N#issuecomment-ID), "user":
+        {"login"}}. A body that is not {"body": string} is 422. An issue
+        without comments lists [].
+  "workflow_runs": {"o/r": [{"id": 30, "name": "CI", "head_sha": "...",
+        "conclusion": "failure", ...}, ...]}
+        GET /repos/O/R/actions/runs answers {"total_count", "workflow_runs"}
+        in the order given (newest first, as GitHub does), paginated like
+        the jobs; ?status=X keeps the runs whose "conclusion" or "status"
+        is X. A run's "status" defaults to "completed"; other fields are
+        passed on as given (GitHub's: "head_branch", "event", "html_url",
+        "pull_requests": [{"number"}], "head_repository": {"full_name"}).
+        A repository not listed has no runs.
   "faults": [{"path": "/repos/o/r/actions/jobs/11/logs", "method": "GET",
         "status": 429, "times": 1, ...}, ...]
         the first fault whose "path" equals the request's path (without
@@ -96,7 +126,8 @@ LOCK = threading.Lock()
 SCRIPT = {}
 FAULTS = []
 CREATED_HEADS = set()
-STATE = {"api_port": 0, "blob_port": 0, "next_pull": 1}
+COMMENTS = {}  # issue number (str) -> [comment], from the script's "comments", then edited
+STATE = {"api_port": 0, "blob_port": 0, "next_pull": 1, "next_comment": 1000}
 
 DEFAULT_MESSAGES = {
     401: "Bad credentials",
@@ -319,7 +350,115 @@ class Handler(BaseHTTPRequestHandler):
         if method == "POST" and len(seg) == 4 and seg[0] == "repos" and seg[3] == "pulls":
             self.serve_pull(seg[1], seg[2], raw)
             return
+        # /repos/O/R/pulls/N
+        if method == "GET" and len(seg) == 5 and seg[0] == "repos" and seg[3] == "pulls":
+            self.serve_pull_info(seg[1], seg[2], seg[4])
+            return
+        # /repos/O/R/issues/N/comments
+        if method in ("GET", "POST") and len(seg) == 6 and seg[0] == "repos" and seg[3] == "issues" \
+                and seg[5] == "comments":
+            self.serve_comments(method, path, seg, query, raw)
+            return
+        # /repos/O/R/issues/comments/ID
+        if method == "PATCH" and len(seg) == 6 and seg[0] == "repos" and seg[3:5] == ["issues", "comments"]:
+            self.edit_comment(seg, raw)
+            return
+        # /repos/O/R/actions/runs
+        if method == "GET" and len(seg) == 5 and seg[0] == "repos" and seg[3:5] == ["actions", "runs"]:
+            self.serve_runs(path, seg, query)
+            return
         self.not_found()
+
+    def serve_pull_info(self, owner, repo, number):
+        info = SCRIPT.get("pull_info", {}).get(number)
+        if info is None or not number.isdigit():
+            self.not_found()
+            return
+        full = "%s/%s" % (owner, repo)
+        head_repo = info.get("head_repo", full)
+        base_repo = info.get("base_repo", full)
+        self.send_json(200, {
+            "number": int(number), "state": info.get("state", "open"),
+            "html_url": "%s/%s/%s/pull/%s" % (self.base(STATE["api_port"]), owner, repo, number),
+            "head": {"sha": info.get("head_sha", "a" * 40), "ref": info.get("head_ref", "feature"),
+                     "repo": None if head_repo is None else
+                     {"full_name": head_repo, "fork": head_repo != base_repo}},
+            "base": {"ref": info.get("base_ref", "main"), "repo": {"full_name": base_repo}}})
+
+    def comment_json(self, owner, repo, number, c):
+        return {"id": c["id"], "body": c["body"], "user": {"login": c["user"]},
+                "html_url": "%s/%s/%s/pull/%s#issuecomment-%d"
+                % (self.base(STATE["api_port"]), owner, repo, number, c["id"])}
+
+    def comment_body(self, raw):
+        """the "body" of a comment request, or None after a 422"""
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            req = None
+        if not isinstance(req, dict) or not isinstance(req.get("body"), str):
+            self.send_json(422, {"message": "Validation Failed",
+                                 "errors": [{"resource": "IssueComment", "code": "missing_field",
+                                             "field": "body"}]})
+            return None
+        return req["body"]
+
+    def serve_comments(self, method, path, seg, query, raw):
+        owner, repo, number = seg[1], seg[2], seg[4]
+        if method == "POST":
+            body = self.comment_body(raw)
+            if body is None:
+                return
+            with LOCK:
+                c = {"id": STATE["next_comment"], "body": body, "user": "pytest-fixer[bot]",
+                     "number": number}
+                STATE["next_comment"] += 1
+                COMMENTS.setdefault(number, []).append(c)
+            self.send_json(201, self.comment_json(owner, repo, number, c))
+            return
+        paging = self.paging(query)
+        if paging is None:
+            return
+        per_page, page = paging
+        with LOCK:
+            all_ = list(COMMENTS.get(number, []))
+        out = [self.comment_json(owner, repo, number, c)
+               for c in all_[(page - 1) * per_page:page * per_page]]
+        self.send_json(200, out, self.page_links(path, per_page, page, len(all_)))
+
+    def edit_comment(self, seg, raw):
+        body = self.comment_body(raw)
+        if body is None:
+            return
+        with LOCK:
+            found = None
+            for number, comments in COMMENTS.items():
+                for c in comments:
+                    if str(c["id"]) == seg[5]:
+                        c["body"] = body
+                        found = c
+        if found is None:
+            self.not_found()
+            return
+        self.send_json(200, self.comment_json(seg[1], seg[2], found["number"], found))
+
+    def serve_runs(self, path, seg, query):
+        runs = SCRIPT.get("workflow_runs", {}).get("%s/%s" % (seg[1], seg[2]), [])
+        status = query.get("status", [None])[0]
+        if status:
+            runs = [r for r in runs if status in (r.get("conclusion"), r.get("status", "completed"))]
+        paging = self.paging(query)
+        if paging is None:
+            return
+        per_page, page = paging
+        out = []
+        for r in runs[(page - 1) * per_page:page * per_page]:
+            o = {"status": "completed"}
+            o.update(r)
+            out.append(o)
+        full_path = path + ("?status=%s" % status if status else "")
+        self.send_json(200, {"total_count": len(runs), "workflow_runs": out},
+                       self.page_links(full_path, per_page, page, len(runs)))
 
     def serve_jobs(self, path, seg, query):
         run = SCRIPT.get("runs", {}).get(seg[5])
@@ -355,7 +494,8 @@ class Handler(BaseHTTPRequestHandler):
     def page_links(self, path, per_page, page, total):
         """GitHub's Link header: rel="next" while pages remain, and rel="last"."""
         last = max(1, (total + per_page - 1) // per_page)
-        url = "%s%s?per_page=%d&page=%%d" % (self.base(STATE["api_port"]), path, per_page)
+        url = "%s%s%sper_page=%d&page=%%d" % (self.base(STATE["api_port"]), path,
+                                               "&" if "?" in path else "?", per_page)
         links = []
         if page < last:
             links.append('<%s>; rel="next"' % (url % (page + 1)))
@@ -407,6 +547,9 @@ class Handler(BaseHTTPRequestHandler):
                                              "message": "A pull request already exists for %s:%s."
                                              % (owner, head)}]})
             return
+        with LOCK:
+            SCRIPT.setdefault("pull_info", {})[str(number)] = {
+                "head_ref": head.split(":")[-1], "base_ref": req["base"], "head_sha": "b" * 40}
         self.send_json(201, {"number": number,
                              "html_url": "%s/%s/%s/pull/%d" % (self.base(STATE["api_port"]),
                                                                owner, repo, number),
@@ -464,6 +607,11 @@ def main():
         SCRIPT = json.load(f)
     FAULTS = [dict(x) for x in SCRIPT.get("faults", [])]
     STATE["next_pull"] = int(SCRIPT.get("pulls", {}).get("next_number", 1))
+    STATE["next_comment"] = int(SCRIPT.get("next_comment_id", 1000))
+    for number, comments in SCRIPT.get("comments", {}).items():
+        COMMENTS[str(number)] = [{"id": int(c["id"]), "body": c.get("body", ""),
+                                  "user": c.get("user", "someone"), "number": str(number)}
+                                 for c in comments]
     limit = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
 
     api = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

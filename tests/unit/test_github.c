@@ -991,6 +991,313 @@ static void github__interrupt_stops_the_wait(void **state)
 	fake_stop(&f);
 }
 
+/* ---- for `serve`: pull requests read, the comment kept, failed runs ---- */
+
+static void github__pull_get_reads_the_head(void **state)
+{
+	struct github *gh = NULL;
+	struct github_pull_info p = GITHUB_PULL_INFO_INIT;
+	struct fake f;
+	json_t *script = json_pack("{s:s, s:{s:{s:s, s:s, s:s}, s:{s:s}, s:{s:n}}}", "token",
+				   TEST_TOKEN, "pull_info",
+				   "7", "head_sha", "0123456789abcdef0123456789abcdef01234567",
+				   "head_ref", "feature/x", "base_ref", "develop",
+				   "8", "head_repo", "mallory/r",
+				   "9", "head_repo");
+
+	fake_start(&f, script);
+	open_client(&gh, &f, TEST_TOKEN);
+	assert_int_equal(github_pull_get(&p, gh, "o", "r", 7), 0);
+	assert_int_equal(p.number, 7);
+	assert_string_equal(p.state, "open");
+	assert_string_equal(p.head_sha, "0123456789abcdef0123456789abcdef01234567");
+	assert_string_equal(p.head_ref, "feature/x");
+	assert_string_equal(p.head_repo, "o/r");
+	assert_string_equal(p.base_ref, "develop");
+	assert_non_null(strstr(p.html_url, "/o/r/pull/7"));
+	assert_false(p.head_is_fork);
+
+	assert_int_equal(github_pull_get(&p, gh, "o", "r", 8), 0);
+	assert_string_equal(p.head_repo, "mallory/r");
+	assert_true(p.head_is_fork);
+	assert_int_equal(github_pull_get(&p, gh, "o", "r", 9), 0);     /* the fork was deleted */
+	assert_null(p.head_repo);
+	assert_true(p.head_is_fork);
+
+	assert_int_equal(github_pull_get(&p, gh, "o", "r", 10), ERR_NOTFOUND);
+	assert_non_null(strstr(error_last(), "/repos/o/r/pulls/10"));
+	assert_int_equal(p.number, 9);  /* unchanged on error */
+	assert_int_equal(github_pull_get(&p, gh, "o", "r", 0), ERR_USAGE);
+	github_pull_info_release(&p);
+	github_free(gh);
+	fake_stop(&f);
+}
+
+static void github__pull_get_garbage_is_err_parse(void **state)
+{
+	struct github *gh = NULL;
+	struct github_pull_info p = GITHUB_PULL_INFO_INIT;
+	struct fake f;
+	json_t *script = json_pack("{s:s}", "token", TEST_TOKEN);
+
+	add_fault(script, json_pack("{s:s, s:i, s:s}", "path", "/repos/o/r/pulls/7", "status", 200,
+				    "body", "{\"number\": 7, \"head\": null}"));
+	fake_start(&f, script);
+	open_client(&gh, &f, TEST_TOKEN);
+	assert_int_equal(github_pull_get(&p, gh, "o", "r", 7), ERR_PARSE);
+	assert_non_null(strstr(error_last(), "GET /repos/o/r/pulls/7"));
+	assert_null(p.head_sha);
+	github_free(gh);
+	fake_stop(&f);
+}
+
+#define MARKER "<!-- pytest-fixer -->"
+
+/* the requests of `method` to paths starting with `prefix` */
+static size_t count_requests(json_t *reqs, const char *method, const char *prefix)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < json_array_size(reqs); i++)
+		n += !strcmp(req_field(reqs, i, "method"), method) &&
+		     !strncmp(req_field(reqs, i, "path"), prefix, strlen(prefix));
+	return n;
+}
+
+/* the last body of `method` the fake got, as text */
+static const char *last_body(json_t *reqs, const char *method)
+{
+	size_t i = json_array_size(reqs);
+
+	while (i--)
+		if (!strcmp(req_field(reqs, i, "method"), method))
+			return json_string_value(json_object_get(json_object_get(
+				json_array_get(reqs, i), "body"), "body"));
+	return NULL;
+}
+
+static void github__comment_upsert_posts_then_edits_in_place(void **state)
+{
+	struct github *gh = NULL;
+	struct github_comment c = GITHUB_COMMENT_INIT;
+	struct fake f;
+	long long first;
+	/* three comments of others first, two a page: ours lands on page 2 */
+	json_t *script = json_pack("{s:s, s:i, s:{s:[{s:i, s:s}, {s:i, s:s}, {s:i, s:s}]}}",
+				   "token", TEST_TOKEN, "max_per_page", 2, "comments", "7",
+				   "id", 1, "body", "looks good", "id", 2, "body", "pytest-fixer?",
+				   "id", 3, "body", "<!-- another bot -->"), *reqs;
+
+	fake_start(&f, script);
+	open_client(&gh, &f, TEST_TOKEN);
+	assert_int_equal(github_comment_upsert(&c, gh, "o", "r", 7, MARKER, MARKER "\nfirst"), 0);
+	first = c.id;
+	assert_true(first >= 1000);
+	assert_non_null(strstr(c.html_url, "#issuecomment-"));
+	assert_int_equal(github_comment_upsert(&c, gh, "o", "r", 7, MARKER, MARKER "\nsecond"), 0);
+	assert_int_equal(c.id, first);
+
+	reqs = fake_requests(&f);
+	assert_int_equal(count_requests(reqs, "POST", "/repos/o/r/issues/7/comments"), 1);
+	assert_int_equal(count_requests(reqs, "PATCH", "/repos/o/r/issues/comments/"), 1);
+	/* every page read each time: 2 pages, then 2 pages (its own comment is the 4th) */
+	assert_int_equal(count_requests(reqs, "GET", "/repos/o/r/issues/7/comments?"), 4);
+	assert_string_equal(last_body(reqs, "PATCH"), MARKER "\nsecond");
+	assert_string_equal(req_field(reqs, json_array_size(reqs) - 1, "auth"), "expected");
+	json_decref(reqs);
+
+	/* the body must keep the marker, or it would never be found again */
+	assert_int_equal(github_comment_upsert(&c, gh, "o", "r", 7, MARKER, "no marker"), ERR_USAGE);
+	assert_int_equal(github_comment_upsert(&c, gh, "o", "r", 0, MARKER, MARKER), ERR_USAGE);
+	github_comment_release(&c);
+	github_free(gh);
+	fake_stop(&f);
+}
+
+/* a composer that appends " +1" to what was there, and says what it saw */
+static int compose_counter(struct buf *out, const char *previous, void *payload)
+{
+	struct strvec *seen = payload;
+
+	strvec_push(seen, previous ? previous : "(none)");
+	buf_adds(out, previous ? previous : MARKER);
+	return buf_adds(out, " +1");
+}
+
+static int compose_fails(struct buf *out, const char *previous, void *payload)
+{
+	return error_setc(ERR_PARSE, "cannot compose");
+}
+
+static void github__comment_upsert_with_sees_the_previous_body(void **state)
+{
+	struct github *gh = NULL;
+	struct github_comment c = GITHUB_COMMENT_INIT;
+	struct strvec seen = STRVEC_INIT;
+	struct fake f;
+	json_t *reqs;
+
+	fake_start(&f, json_pack("{s:s}", "token", TEST_TOKEN));
+	open_client(&gh, &f, TEST_TOKEN);
+	assert_int_equal(github_comment_upsert_with(&c, gh, "o", "r", 3, MARKER, compose_counter,
+						    &seen), 0);
+	assert_int_equal(github_comment_upsert_with(&c, gh, "o", "r", 3, MARKER, compose_counter,
+						    &seen), 0);
+	assert_int_equal(seen.nr, 2);
+	assert_string_equal(seen.v[0], "(none)");
+	assert_string_equal(seen.v[1], MARKER " +1");
+	/* a composer that fails writes nothing */
+	assert_int_equal(github_comment_upsert_with(&c, gh, "o", "r", 3, MARKER, compose_fails,
+						    NULL), ERR_PARSE);
+	reqs = fake_requests(&f);
+	assert_string_equal(last_body(reqs, "PATCH"), MARKER " +1 +1");
+	assert_int_equal(count_requests(reqs, "PATCH", "/"), 1);
+	json_decref(reqs);
+	strvec_clear(&seen);
+	github_comment_release(&c);
+	github_free(gh);
+	fake_stop(&f);
+}
+
+static void github__comment_upsert_waits_out_rate_limits(void **state)
+{
+	struct github *gh = NULL;
+	struct github_comment c = GITHUB_COMMENT_INIT;
+	struct fake f;
+	json_t *script = json_pack("{s:s}", "token", TEST_TOKEN), *reqs;
+	long waits = -1, waited = -1;
+
+	/* 403 with x-ratelimit-reset on the list, 429 with Retry-After on the post */
+	add_fault(script, json_pack("{s:s, s:s, s:i, s:i}", "path", "/repos/o/r/issues/5/comments",
+				    "method", "GET", "status", 403, "ratelimit_reset_in", 1));
+	add_fault(script, json_pack("{s:s, s:s, s:i, s:i}", "path", "/repos/o/r/issues/5/comments",
+				    "method", "POST", "status", 429, "retry_after", 1));
+	fake_start(&f, script);
+	open_client(&gh, &f, TEST_TOKEN);
+	github_stats(gh, &waits, &waited);
+	assert_int_equal(waits, 0);
+	assert_int_equal(waited, 0);
+	assert_int_equal(github_comment_upsert(&c, gh, "o", "r", 5, MARKER, MARKER " hi"), 0);
+	github_stats(gh, &waits, &waited);
+	assert_int_equal(waits, 2);
+	assert_true(waited >= 1000 && waited <= 3000);
+	reqs = fake_requests(&f);
+	assert_int_equal(count_requests(reqs, "POST", "/repos/o/r/issues/5/comments"), 2);
+	json_decref(reqs);
+	github_comment_release(&c);
+	github_free(gh);
+	fake_stop(&f);
+}
+
+static void github__comment_edit_of_a_vanished_comment_is_notfound(void **state)
+{
+	struct github *gh = NULL;
+	struct github_comment c = GITHUB_COMMENT_INIT;
+	struct fake f;
+	json_t *script = json_pack("{s:s, s:{s:[{s:i, s:s}]}}", "token", TEST_TOKEN, "comments",
+				   "7", "id", 42, "body", MARKER " old");
+
+	add_fault(script, json_pack("{s:s, s:s, s:i}", "path", "/repos/o/r/issues/comments/42",
+				    "method", "PATCH", "status", 404));
+	fake_start(&f, script);
+	open_client(&gh, &f, TEST_TOKEN);
+	assert_int_equal(github_comment_upsert(&c, gh, "o", "r", 7, MARKER, MARKER " new"),
+			 ERR_NOTFOUND);
+	assert_non_null(strstr(error_last(), "PATCH /repos/o/r/issues/comments/42"));
+	assert_no_token(error_last());
+	assert_int_equal(c.id, 0);
+	/* the next time it is there again */
+	assert_int_equal(github_comment_upsert(&c, gh, "o", "r", 7, MARKER, MARKER " new"), 0);
+	assert_int_equal(c.id, 42);
+	github_comment_release(&c);
+	github_free(gh);
+	fake_stop(&f);
+}
+
+static json_t *run_json(long long id, const char *conclusion, long long pr)
+{
+	json_t *r = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}}", "id", (json_int_t)id,
+			      "name", "CI", "head_sha", "cafe0000000000000000000000000000000000ff",
+			      "head_branch", "feature", "event", "pull_request",
+			      "html_url", "https://github.example/o/r/actions/runs/1",
+			      "conclusion", conclusion, "head_repository", "full_name", "o/r");
+
+	json_object_set_new(r, "pull_requests", pr ? json_pack("[{s:I}]", "number", (json_int_t)pr)
+						   : json_array());
+	return r;
+}
+
+static void github__failed_runs_lists_the_newest_failures(void **state)
+{
+	struct github *gh = NULL;
+	struct github_run *runs = NULL;
+	size_t nr = 0;
+	struct fake f;
+	json_t *list = json_array(), *reqs;
+	json_t *script = json_pack("{s:s, s:i}", "token", TEST_TOKEN, "max_per_page", 2);
+
+	json_array_append_new(list, run_json(50, "failure", 7));
+	json_array_append_new(list, run_json(49, "success", 0));
+	json_array_append_new(list, run_json(48, "failure", 0));
+	json_array_append_new(list, run_json(47, "failure", 6));
+	json_array_append_new(list, run_json(46, "failure", 5));
+	json_object_set_new(script, "workflow_runs", json_pack("{s:o}", "o/r", list));
+	add_fault(script, json_pack("{s:s, s:i, s:i}", "path", "/repos/o/r/actions/runs",
+				    "status", 429, "retry_after", 1));
+	fake_start(&f, script);
+	open_client(&gh, &f, TEST_TOKEN);
+	assert_int_equal(github_failed_runs(&runs, &nr, gh, "o", "r", 3), 0);
+	assert_int_equal(nr, 3);
+	assert_int_equal(runs[0].id, 50);
+	assert_int_equal(runs[1].id, 48);
+	assert_int_equal(runs[2].id, 47);
+	assert_string_equal(runs[0].name, "CI");
+	assert_string_equal(runs[0].head_sha, "cafe0000000000000000000000000000000000ff");
+	assert_string_equal(runs[0].head_branch, "feature");
+	assert_string_equal(runs[0].event, "pull_request");
+	assert_string_equal(runs[0].conclusion, "failure");
+	assert_string_equal(runs[0].head_repo, "o/r");
+	assert_non_null(runs[0].html_url);
+	assert_int_equal(runs[0].nr_pull_requests, 1);
+	assert_int_equal(runs[0].pull_requests[0], 7);
+	assert_int_equal(runs[1].nr_pull_requests, 0);
+	github_runs_free(runs, nr);
+
+	reqs = fake_requests(&f);
+	/* the 429, then two pages of two: the third run ends it, the last page is not read */
+	assert_int_equal(json_array_size(reqs), 3);
+	assert_non_null(strstr(req_field(reqs, 2, "path"), "status=failure"));
+	assert_non_null(strstr(req_field(reqs, 2, "path"), "page=2"));
+	json_decref(reqs);
+
+	/* another repository has none */
+	assert_int_equal(github_failed_runs(&runs, &nr, gh, "o", "empty", 10), 0);
+	assert_int_equal(nr, 0);
+	github_runs_free(runs, nr);
+	assert_int_equal(github_failed_runs(&runs, &nr, gh, "o", "r", 0), ERR_USAGE);
+	github_free(gh);
+	fake_stop(&f);
+}
+
+static void github__failed_runs_without_an_id_is_err_parse(void **state)
+{
+	struct github *gh = NULL;
+	struct github_run *runs = NULL;
+	size_t nr = 7;
+	struct fake f;
+	json_t *script = json_pack("{s:s, s:{s:[{s:s}]}}", "token", TEST_TOKEN, "workflow_runs",
+				   "o/r", "conclusion", "failure");
+
+	fake_start(&f, script);
+	open_client(&gh, &f, TEST_TOKEN);
+	assert_int_equal(github_failed_runs(&runs, &nr, gh, "o", "r", 5), ERR_PARSE);
+	assert_non_null(strstr(error_last(), "run 1 has no \"id\""));
+	assert_null(runs);
+	assert_int_equal(nr, 7);
+	github_free(gh);
+	fake_stop(&f);
+}
+
 int main(void)
 {
 	static const char *const unset[] = {
@@ -1026,6 +1333,14 @@ int main(void)
 		cmocka_unit_test(github__token_is_never_shown),
 		cmocka_unit_test(github__open_finds_the_api_url),
 		cmocka_unit_test(github__interrupt_stops_the_wait),
+		cmocka_unit_test(github__pull_get_reads_the_head),
+		cmocka_unit_test(github__pull_get_garbage_is_err_parse),
+		cmocka_unit_test(github__comment_upsert_posts_then_edits_in_place),
+		cmocka_unit_test(github__comment_upsert_with_sees_the_previous_body),
+		cmocka_unit_test(github__comment_upsert_waits_out_rate_limits),
+		cmocka_unit_test(github__comment_edit_of_a_vanished_comment_is_notfound),
+		cmocka_unit_test(github__failed_runs_lists_the_newest_failures),
+		cmocka_unit_test(github__failed_runs_without_an_id_is_err_parse),
 	};
 	size_t i;
 	int failed;
