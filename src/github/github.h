@@ -163,4 +163,16 @@ int github_pull_create(struct github_pull *out, struct github *gh, const char *o
 		       const char *repo, const char *head, const char *base, const char *title,
 		       const char *body, int draft);
 
+/* ==== check suites (issue 14: the service's analyzer) ==== */
+
+/*
+ * The id of the workflow run of check suite SUITE_ID into *run_id (GET
+ * /repos/OWNER/REPO/actions/runs?check_suite_id=SUITE_ID; the first run
+ * listed). ERR_NOTFOUND "check suite N has no workflow run" when the suite
+ * is not one of Actions; ERR_PARSE for an answer without "workflow_runs"
+ * or a run without a positive "id".
+ */
+int github_suite_run(long long *run_id, struct github *gh, const char *owner, const char *repo,
+		     long long suite_id);
+
 #endif
