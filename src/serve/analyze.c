@@ -462,20 +462,36 @@ static void add_first_line(struct buf *out, const char *s, size_t max)
 		buf_adds(out, "...");
 }
 
+/* a C string from the log, with control characters escaped (it may reach a chat or a terminal) */
+static void add_shown(struct buf *out, const char *s)
+{
+	buf_add_printable(out, s, strlen(s));
+}
+
 static void describe_failure(struct buf *out, const struct failure *f)
 {
-	buf_addf(out, "'%s' fails", f->id);
+	struct buf first = BUF_INIT;
+
+	buf_adds(out, "'");
+	add_shown(out, f->id);
+	buf_adds(out, "' fails");
 	if (f->error_type || f->message) {
 		buf_adds(out, " with ");
 		if (f->error_type)
-			buf_adds(out, f->error_type);
+			add_shown(out, f->error_type);
 		if (f->error_type && f->message)
 			buf_adds(out, ": ");
-		if (f->message)
-			add_first_line(out, f->message, ANALYZE_PROMPT_MESSAGE);
+		if (f->message) {
+			add_first_line(&first, f->message, ANALYZE_PROMPT_MESSAGE);
+			add_shown(out, first.ptr);
+		}
 	}
-	if (f->loc_file && f->loc_line > 0)
-		buf_addf(out, " (at %s:%d)", f->loc_file, f->loc_line);
+	if (f->loc_file && f->loc_line > 0) {
+		buf_adds(out, " (at ");
+		add_shown(out, f->loc_file);
+		buf_addf(out, ":%d)", f->loc_line);
+	}
+	buf_release(&first);
 }
 
 static const char *complexity_of(size_t files, size_t tests)
@@ -503,7 +519,7 @@ static void builtin_no_test(struct analysis *out, struct buf *why, const struct 
 
 	if (c < ARRAY_SIZE(what) && what[c]) {
 		buf_addf(why, "%s, and no test failed: ", what[c]);
-		buf_adds(why, ev->signal ? ev->signal : "(no line)");
+		add_shown(why, ev->signal ? ev->signal : "(no line)");
 		out->estimated_complexity = xstrdup(complexity[c]);
 	} else {
 		c = ANALYZE_UNKNOWN;

@@ -405,6 +405,26 @@ static void analyze__builtin_without_a_test_failure_escalates(void **state)
 	analyze_evidence_release(&ev);
 }
 
+static void analyze__builtin_root_cause_escapes_control_characters(void **state)
+{
+	static const char log[] =
+		"2026-11-30T09:15:02.2000000Z FAILED tests/test_x.py::test_bell - "
+		"ValueError: ring\x07" "the\x1b]0;title\x07" "bell\n"
+		"2026-11-30T09:15:02.3000000Z 1 failed in 0.01s\n";
+	struct analyze_evidence ev;
+	struct analysis a;
+
+	(void)state;
+	assert_int_equal(analyze_log(&ev, log, sizeof(log) - 1), 0);
+	assert_int_equal(ev.tests.nr_failures, 1);
+	analyze_builtin(&a, &ev, NULL);
+	assert_null(strchr(a.root_cause, '\x07'));
+	assert_null(strchr(a.root_cause, '\x1b'));
+	assert_non_null(strstr(a.root_cause, "'tests/test_x.py::test_bell' fails with ValueError: ring\\x07"));
+	analysis_release(&a);
+	analyze_evidence_release(&ev);
+}
+
 static void analyze__builtin_files_and_complexity_of_many_failures(void **state)
 {
 	struct analyze_evidence ev;
@@ -935,6 +955,7 @@ int main(void)
 		cmocka_unit_test(analyze__secrets_are_redacted),
 		cmocka_unit_test(analyze__builtin_confidence_follows_the_evidence),
 		cmocka_unit_test(analyze__builtin_without_a_test_failure_escalates),
+		cmocka_unit_test(analyze__builtin_root_cause_escapes_control_characters),
 		cmocka_unit_test(analyze__builtin_files_and_complexity_of_many_failures),
 		cmocka_unit_test(analyze__reply_good_plain_and_fenced),
 		cmocka_unit_test(analyze__reply_fields_are_checked),
