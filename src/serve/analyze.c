@@ -614,8 +614,7 @@ static int unfence(const char **body, size_t *blen, const char *s, size_t len)
 			return error_setc(ERR_PARSE, "the reply's fence is not ```json");
 	}
 	last = s + len - 3;
-	if (last <= nl || memcmp(last, "```", 3) || (last[-1] != '\n' && last[-1] != ' ' &&
-						     last[-1] != '\t'))
+	if (last <= nl || memcmp(last, "```", 3))
 		return error_setc(ERR_PARSE, "the reply's ``` fence is not closed at its end");
 	*body = nl + 1;
 	*blen = (size_t)(last - *body);
@@ -876,6 +875,8 @@ int analyze_llm(struct analysis *out, struct llm_provider *provider,
 	int err;
 
 	*out = (struct analysis)ANALYSIS_INIT;
+	if (!provider)
+		return error_setc(ERR_USAGE, "cannot ask a model for the analysis: none is configured");
 	build_system(&system);
 	if ((err = build_user(&user, ev, root)) < 0)
 		goto done;

@@ -191,8 +191,9 @@ void analyze_builtin(struct analysis *out, const struct analyze_evidence *ev,
  * as engine/prompt.h bounds them; the reply is read by
  * analyze_reply_parse(), source "llm:<model as the server named it>". The
  * token counts are set in `out` also when the reply is refused. Errors:
- * llm_complete()'s, and analyze_reply_parse()'s (ERR_PARSE, ERR_LIMIT),
- * prefixed "the model's analysis: "; `out` then holds only the counts.
+ * ERR_USAGE without a provider; llm_complete()'s, and
+ * analyze_reply_parse()'s (ERR_PARSE, ERR_LIMIT), prefixed "the model's
+ * analysis: "; `out` then holds only the counts.
  */
 int analyze_llm(struct analysis *out, struct llm_provider *provider,
 		const struct analyze_evidence *ev, const char *root);

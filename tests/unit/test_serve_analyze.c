@@ -479,6 +479,7 @@ static void analyze__reply_good_plain_and_fenced(void **state)
 		"```json\n" GOOD_REPLY "\n```",
 		"```\n" GOOD_REPLY "\n```\n",
 		"  ```JSON  \n" GOOD_REPLY "\n```  ",
+		"```json\n" GOOD_REPLY "```",
 	};
 	size_t i;
 
@@ -783,6 +784,11 @@ static void analyze__llm_bad_replies_are_err_parse(void **state)
 
 	(void)state;
 	read_log(&ev, "flake8.log");
+	{
+		struct analysis a;
+		assert_int_equal(analyze_llm(&a, NULL, &ev, NULL), ERR_USAGE);
+		assert_string_equal(error_last(), "cannot ask a model for the analysis: none is configured");
+	}
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct analysis a;
 		struct llm_provider *p;
