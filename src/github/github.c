@@ -1377,3 +1377,46 @@ void github_stats(const struct github *gh, long *waits, long *waited_ms)
 	if (waited_ms)
 		*waited_ms = gh->rate_waited_ms;
 }
+/* ==== check suites (issue 14: the service's analyzer) ==== */
+
+int github_suite_run(long long *run_id, struct github *gh, const char *owner, const char *repo,
+		     long long suite_id)
+{
+	struct http_response resp;
+	struct call c = { "GET", NULL, NULL, GITHUB_MAX_JSON_BYTES, 0, BUF_INIT };
+	struct buf path = BUF_INIT;
+	json_t *root = NULL, *runs, *id;
+	int err;
+
+	*run_id = 0;
+	http_response_init(&resp, 0);
+	if ((err = check_repo_id(owner, repo, "check suite", suite_id)) < 0)
+		goto done;
+	buf_addf(&path, "/repos/%s/%s/actions/runs?check_suite_id=%lld", owner, repo, suite_id);
+	c.path = path.ptr;
+	if ((err = call(&resp, gh, &c)) < 0 || (err = parse_json(&root, &resp, &c)) < 0)
+		goto done;
+	runs = json_object_get(root, "workflow_runs");
+	if (!json_is_array(runs)) {
+		err = error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: no "
+				 "\"workflow_runs\" list", c.method, c.shown.ptr);
+		goto done;
+	}
+	if (!json_array_size(runs)) {
+		err = error_setc(ERR_NOTFOUND, "check suite %lld has no workflow run", suite_id);
+		goto done;
+	}
+	id = json_object_get(json_array_get(runs, 0), "id");
+	if (!json_is_integer(id) || json_integer_value(id) <= 0) {
+		err = error_setc(ERR_PARSE, "cannot parse github's answer to %s %s: the run has no "
+				 "\"id\"", c.method, c.shown.ptr);
+		goto done;
+	}
+	*run_id = (long long)json_integer_value(id);
+done:
+	json_decref(root);
+	http_response_release(&resp);
+	buf_release(&c.shown);
+	buf_release(&path);
+	return err;
+}

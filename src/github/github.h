@@ -246,5 +246,16 @@ int github_failed_runs(struct github_run **out, size_t *nr, struct github *gh, c
 
 /* how many times the handle waited for a rate limit, and how long in all (ms); either may be NULL */
 void github_stats(const struct github *gh, long *waits, long *waited_ms);
+/* ==== check suites (issue 14: the service's analyzer) ==== */
+
+/*
+ * The id of the workflow run of check suite SUITE_ID into *run_id (GET
+ * /repos/OWNER/REPO/actions/runs?check_suite_id=SUITE_ID; the first run
+ * listed). ERR_NOTFOUND "check suite N has no workflow run" when the suite
+ * is not one of Actions; ERR_PARSE for an answer without "workflow_runs"
+ * or a run without a positive "id".
+ */
+int github_suite_run(long long *run_id, struct github *gh, const char *owner, const char *repo,
+		     long long suite_id);
 
 #endif

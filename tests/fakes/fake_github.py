@@ -111,6 +111,11 @@ SCRIPT is one JSON object; every key is optional:
         A 403 without "ratelimit_remaining" and "message" is a rate limit
         (X-RateLimit-Remaining: 0); give "ratelimit_remaining": 5 and a
         message for a plain "forbidden".
+  "suite_runs": {"SUITE_ID": [RUN_ID, ...]}
+        GET /repos/O/R/actions/runs?check_suite_id=SUITE_ID answers
+        {"total_count", "workflow_runs": [{"id": RUN_ID, "check_suite_id",
+        "conclusion": "failure"}, ...]}; a suite not listed has no run
+        ({"total_count": 0, "workflow_runs": []}, as GitHub answers)
 Anything else is 404 {"message": "Not Found"}.
 """
 import io
@@ -346,6 +351,14 @@ class Handler(BaseHTTPRequestHandler):
             port = STATE["blob_port"] or STATE["api_port"]
             self.send(302, b"redirecting\n", ctype="text/plain",
                       extra={"Location": "%s/_blobs/artifacts/%s.zip" % (self.base(port), seg[5])})
+            return
+        # /repos/O/R/actions/runs?check_suite_id=ID
+        if method == "GET" and len(seg) == 5 and seg[0] == "repos" and seg[3:5] == ["actions", "runs"] \
+                and "check_suite_id" in query:
+            suite = query["check_suite_id"][0]
+            runs = [{"id": r, "check_suite_id": int(suite) if suite.isdigit() else suite,
+                     "conclusion": "failure"} for r in SCRIPT.get("suite_runs", {}).get(suite, [])]
+            self.send_json(200, {"total_count": len(runs), "workflow_runs": runs})
             return
         if method == "POST" and len(seg) == 4 and seg[0] == "repos" and seg[3] == "pulls":
             self.serve_pull(seg[1], seg[2], raw)
