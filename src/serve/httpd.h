@@ -32,7 +32,7 @@
 #define HTTPD_DEFAULT_CONNECTION_LIMIT 512
 #define HTTPD_DEFAULT_STOP_GRACE_MS 10000      /* httpd_stop() waits this long for requests */
 #define HTTPD_STOP_POLL_MS 10
-#define HTTPD_LISTEN_BACKLOG 128
+#define HTTPD_LISTEN_BACKLOG 1024
 #define HTTPD_JSON "application/json"
 #define HTTPD_TEXT "text/plain; charset=utf-8"
 
