@@ -80,7 +80,7 @@ static void jobs_claim(struct queue *q, int64_t id)
 	job_release(&job);
 }
 
-/* a claimed job to its end (fixed goes through fixing), or a queued one to stale */
+/* a claimed job to its end (fixed goes through fixing), or a queued one to stale or ignored */
 static void jobs_end(struct queue *q, int64_t id, enum job_state to, double confidence,
 		     const char *category, const char *reason, const char *commit)
 {
@@ -89,7 +89,7 @@ static void jobs_end(struct queue *q, int64_t id, enum job_state to, double conf
 
 	if (to == JOB_FIXED)
 		jobs_ok(queue_transition(q, id, JOBS_OWNER, JOB_FIXING, NULL));
-	jobs_ok(queue_transition(q, id, to == JOB_STALE ? NULL : JOBS_OWNER, to, &o));
+	jobs_ok(queue_transition(q, id, to == JOB_STALE || to == JOB_IGNORED ? NULL : JOBS_OWNER, to, &o));
 }
 
 /*
