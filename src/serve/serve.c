@@ -116,24 +116,21 @@ static void child_settle(struct slot *sl, struct queue *q, int64_t id,
 		return;
 	if (job.lease_owner && !strcmp(job.lease_owner, sl->owner) && !job_state_final(job.state)) {
 		repo = serve_config_repo(sl->o->cfg, job.repository);
+		buf_adds(&why, "its worker ");
 		proc_describe_exit(&why, res);
 		if (res->interrupted || atomic_load(&stopping)) {
 			if (queue_release(q, id, sl->owner, "the service stopped") == 0)
 				log_info("job %lld: given back (the service is stopping)", (long long)id);
 		} else if (repo && job.attempts + 1 >= repo->max_attempts) {
 			struct job_outcome o = JOB_OUTCOME_INIT;
-			buf_insertf(&why, 0, "its worker ");
 			o.reason = why.ptr;
 			if (queue_transition(q, id, sl->owner, JOB_FAILED, &o) == 0)
 				log_info("job %lld: failed: %s", (long long)id, why.ptr);
-		} else {
-			buf_insertf(&why, 0, "its worker ");
-			if (queue_retry(q, id, sl->owner, why.ptr) == 0)
-				log_info("job %lld: queued again: %s", (long long)id, why.ptr);
+		} else if (queue_retry(q, id, sl->owner, why.ptr) == 0) {
+			log_info("job %lld: queued again: %s", (long long)id, why.ptr);
 		}
 	}
-	if (job.lease_owner || job.repository)
-		job_release(&job);
+	job_release(&job);
 	buf_release(&why);
 }
 
