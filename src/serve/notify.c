@@ -721,15 +721,13 @@ static int send_comment(char **link, const struct notify_targets *t,
 	int err;
 
 	if (!t->github) {
-		err = error_setc(ERR_USAGE, "github: no client to comment with");
+		err = error_setc(ERR_USAGE, "no github client to comment with");
 		goto done;
 	}
-	err = github_comment_upsert_with(&c, t->github, owner, slash + 1, m->pull_request,
-					 NOTIFY_COMMENT_MARKER, compose_comment, &p);
-	if (err < 0) {
-		error_prefix(err, "github");
+	/* github's messages start with "github" */
+	if ((err = github_comment_upsert_with(&c, t->github, owner, slash + 1, m->pull_request,
+					      NOTIFY_COMMENT_MARKER, compose_comment, &p)) < 0)
 		goto done;
-	}
 	*link = c.html_url;
 	c.html_url = NULL;
 done:
