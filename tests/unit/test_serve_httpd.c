@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define SECRET "It's a Secret to Everybody"
@@ -468,8 +469,11 @@ static void expect_refused_unread(long length)
 	ssize_t k;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
+	struct timeval limit = { .tv_sec = 30 }; /* a server that never answers fails, not hangs */
+
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)), 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	snprintf(req, sizeof(req), "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: %ld\r\n"
 		 "X-GitHub-Event: check_run\r\n\r\n", length);
