@@ -85,7 +85,11 @@ struct httpd_route {
 /* wall-clock seconds `t` as ISO-8601 UTC, "2024-01-15T10:30:00Z" */
 void httpd_time_iso(char out[HTTPD_TIME_SIZE], double t);
 
-/* one line a request: the path as received (any bytes: escape it before printing) */
+/*
+ * One line a request, once it is over: the path as received (any bytes:
+ * escape it before printing); status 0 when no answer was sent (the client
+ * went away first, or the body was cut off)
+ */
 typedef void httpd_log_fn(const char *method, const char *path, int status, double ms,
 			  void *payload);
 

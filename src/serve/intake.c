@@ -132,6 +132,24 @@ static char *check_failed(const struct intake *in, const struct webhook_event *e
 	return text ? text : xstrdup("{}");
 }
 
+/*
+ * 1 when the queued job has its check.failed message: one that was queued
+ * while its message was not (a failure in between) gets it on redelivery
+ */
+static int has_check_failed(int *err, struct queue *q, const struct job *job)
+{
+	struct queue_message *msgs = NULL;
+	size_t nr = 0, i;
+	int found = job->state != JOB_QUEUED; /* taken already: its message was read */
+
+	if (!found && (*err = queue_messages(q, &msgs, &nr, job->id)) < 0)
+		return 1;
+	for (i = 0; i < nr && !found; i++)
+		found = !strcmp(msgs[i].type, INTAKE_CHECK_FAILED);
+	queue_messages_free(msgs, nr);
+	return found;
+}
+
 /* queue the job for `ev` (under the lock) and record the delivery */
 static int enqueue(struct intake_result *out, struct intake *in, const struct webhook_event *ev,
 		   const char *payload, int fork)
@@ -142,14 +160,16 @@ static int enqueue(struct intake_result *out, struct intake *in, const struct we
 	double now = in->now ? in->now() : clock_wall();
 	char *message = check_failed(in, ev, now);
 	struct job job = { 0 };
-	int seen = 0, err;
+	int seen = 0, needs_message = 0, err;
 
 	ignored.reason = INTAKE_FORK_REASON;
 	pthread_mutex_lock(in->lock);
 	err = queue_enqueue(in->queue, &job, &out->created, &n);
 	if (!err && out->created && fork)
 		err = queue_transition(in->queue, job.id, NULL, JOB_IGNORED, &ignored);
-	else if (!err && out->created)
+	else if (!err)
+		needs_message = out->created || !has_check_failed(&err, in->queue, &job);
+	if (!err && needs_message)
 		err = queue_message_add(in->queue, job.id, INTAKE_CHECK_FAILED, message);
 	if (!err)
 		err = queue_delivery(in->queue, ev->delivery_id, 1, &seen);

@@ -26,7 +26,8 @@
  * check.failed message; a pull request from a fork, where the repository
  * does not allow forks, is queued and moved at once to `ignored`. Only then
  * is the delivery id recorded and 202 {"job": ID, "created": ...} sent:
- * the answer comes after the job is committed.
+ * the answer comes after the job is committed. A failure in between is 500
+ * and GitHub delivers again: a queued job that lacks its message gets it.
  *
  * Threads: the queue is used under `lock` only (shared with whoever else
  * uses the queue: the API, the workers); the counters have their own lock.

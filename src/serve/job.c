@@ -81,30 +81,42 @@ static int move(struct run *r, enum job_state to, double confidence, const char 
 static void tell(struct run *r, const char *outcome, const char *summary, const char *tests,
 		 const char *link, const char *commit, double confidence)
 {
-	struct notify_targets t = NOTIFY_TARGETS_INIT;
+	struct notify_targets t = {
+		.telegram_api_url = r->cfg->telegram_api_url,
+		.telegram_token = r->cfg->telegram_token,
+		.telegram_chat_id = r->cfg->telegram_chat_id,
+		.webhook_url = r->cfg->webhook_url,
+		.github = r->gh,
+		.github_comment = r->cfg->github_comment && r->job.pull_request > 0,
+	};
 	struct notify_message m = {
 		.outcome = outcome, .repository = r->job.repository,
 		.pull_request = r->job.pull_request, .check = r->job.check, .tests = tests,
 		.summary = summary, .link = link ? link : r->pr_url, .commit = commit,
-		.confidence = confidence,
+		.confidence = confidence, .seconds = clock_wall() - r->job.created_at,
 	};
 	struct notify_report report = NOTIFY_REPORT_INIT;
-	size_t i;
+	char *text = NULL;
+	int c;
 
-	t.telegram_api_url = r->cfg->telegram_api_url;
-	t.telegram_token = r->cfg->telegram_token;
-	t.telegram_chat_id = r->cfg->telegram_chat_id;
-	t.webhook_url = r->cfg->webhook_url;
-	t.github = r->gh;
-	t.github_comment = r->cfg->github_comment && r->job.pull_request > 0;
 	notify_send(&report, &t, &m);
-	for (i = 0; i < report.nr; i++) {
-		if (report.channels[i].error) {
-			log_warn("notify %s: %s", report.channels[i].name, report.channels[i].error);
+	for (c = 0; c < NOTIFY_CHANNELS; c++) {
+		const struct notify_result *res = &report.channel[c];
+
+		if (!res->tried)
+			continue;
+		if (!res->ok) {
+			log_warn("notify %s: %s", notify_channel_name(c), res->error);
 			count(r, METRIC_STEP_FAILURES, METRIC_STEP_NOTIFY, 1);
+		} else {
+			log_info("told by %s", notify_channel_name(c));
 		}
-		if (report.channels[i].message)
-			store_message(r, MESSAGE_NOTIFICATION, report.channels[i].message);
+		/* what was sent, as the seed's notification.send, with the job */
+		if (notify_seed_message(&text, &m, notify_channel_name(c)) == 0 &&
+		    queue_message_add(r->q, r->job.id, MESSAGE_NOTIFICATION, text) < 0)
+			log_warn("cannot store a notification: %s", error_last());
+		free(text);
+		text = NULL;
 	}
 	notify_report_release(&report);
 }

@@ -128,51 +128,6 @@ static void add_headline(struct buf *out, const struct notify_message *m)
 		buf_adds(out, " to a human");
 }
 
-void notify_text(struct buf *out, const struct notify_message *m)
-{
-	struct strvec tests = STRVEC_INIT;
-	int o = outcome_of(m->outcome);
-	size_t start = out->len, i;
-
-	add_headline(out, m);
-	buf_addch(out, '\n');
-	split_tests(&tests, m->tests);
-	if (tests.nr)
-		buf_addf(out, "Failing test%s:\n", tests.nr > 1 ? "s" : "");
-	for (i = 0; i < tests.nr && i < NOTIFY_MAX_TESTS; i++) {
-		buf_adds(out, "- ");
-		add_line(out, tests.v[i], NOTIFY_HISTORY_SUMMARY_MAX);
-		buf_addch(out, '\n');
-	}
-	if (tests.nr > NOTIFY_MAX_TESTS)
-		buf_addf(out, "- and %zu more\n", tests.nr - NOTIFY_MAX_TESTS);
-	if (m->summary && *m->summary && o >= 0) {
-		buf_addf(out, "%s: ", outcomes[o].summary_label);
-		add_line(out, m->summary, NOTIFY_SUMMARY_MAX);
-		buf_addch(out, '\n');
-	}
-	if (m->commit && *m->commit) {
-		buf_adds(out, "Commit: ");
-		add_line(out, m->commit, NOTIFY_HISTORY_SUMMARY_MAX);
-		buf_addch(out, '\n');
-	}
-	if (m->confidence >= 0)
-		buf_addf(out, "Confidence: %.2f\n", m->confidence);
-	if (o == FIXED && m->seconds > 0) {
-		char took[MESSAGE_DURATION_MAX];
-		message_duration(took, m->seconds);
-		buf_addf(out, "Time to fix: %s\n", took);
-	}
-	if (m->link && *m->link) {
-		buf_adds(out, "Link: ");
-		add_line(out, m->link, NOTIFY_SUMMARY_MAX);
-		buf_addch(out, '\n');
-	}
-	buf_rtrim(out);
-	cut(out, start, NOTIFY_TELEGRAM_MAX_TEXT);
-	strvec_clear(&tests);
-}
-
 /* ---- the pull request's comment ---- */
 
 /*
@@ -227,6 +182,94 @@ static void add_md_link(struct buf *out, const char *name, const char *url)
 		buf_addf(out, "[%s](%s)", name, url);
 	else
 		add_md_code(out, url, NOTIFY_SUMMARY_MAX);
+}
+
+/* how the details of a message are written: as plain text (Telegram) or as Markdown (the comment) */
+struct style {
+	const char *label, *label_end;  /* around a label: "" ": " or "**" ":** " */
+	const char *line_end;           /* after a line of the block of facts */
+	const char *gap;                /* after the list of tests and after the summary */
+	void (*text)(struct buf *out, const char *s, size_t max);
+	void (*code)(struct buf *out, const char *s, size_t max);
+	void (*link)(struct buf *out, const char *url);
+};
+
+static void add_plain_link(struct buf *out, const char *url)
+{
+	add_line(out, url, NOTIFY_SUMMARY_MAX);
+}
+
+static void add_md_named_link(struct buf *out, const char *url)
+{
+	add_md_link(out, "link", url);
+}
+
+static const struct style plain_style = {
+	"", ": ", "\n", "", add_line, add_line, add_plain_link,
+};
+static const struct style markdown_style = {
+	"**", ":** ", "  \n", "\n", add_md, add_md_code, add_md_named_link,
+};
+
+/* the failing tests, what was done or why not, the commit, confidence, time and link */
+static void add_details(struct buf *out, const struct notify_message *m, int o,
+			const struct style *st)
+{
+	struct strvec tests = STRVEC_INIT;
+	size_t i;
+
+	split_tests(&tests, m->tests);
+	if (tests.nr) {
+		buf_addf(out, "%sFailing test%s%s", st->label, tests.nr > 1 ? "s" : "",
+			 st->label_end);
+		buf_rtrim(out);         /* the blank after the label */
+		buf_addch(out, '\n');
+	}
+	for (i = 0; i < tests.nr && i < NOTIFY_MAX_TESTS; i++) {
+		buf_adds(out, "- ");
+		st->code(out, tests.v[i], NOTIFY_HISTORY_SUMMARY_MAX);
+		buf_addch(out, '\n');
+	}
+	if (tests.nr > NOTIFY_MAX_TESTS)
+		buf_addf(out, "- and %zu more\n", tests.nr - NOTIFY_MAX_TESTS);
+	if (tests.nr)
+		buf_adds(out, st->gap);
+	if (m->summary && *m->summary) {
+		buf_addf(out, "%s%s%s", st->label, outcomes[o].summary_label, st->label_end);
+		st->text(out, m->summary, NOTIFY_SUMMARY_MAX);
+		buf_addf(out, "\n%s", st->gap);
+	}
+	if (m->commit && *m->commit) {
+		buf_addf(out, "%sCommit%s", st->label, st->label_end);
+		st->code(out, m->commit, NOTIFY_HISTORY_SUMMARY_MAX);
+		buf_adds(out, st->line_end);
+	}
+	if (m->confidence >= 0)
+		buf_addf(out, "%sConfidence%s%.2f%s", st->label, st->label_end, m->confidence,
+			 st->line_end);
+	if (o == FIXED && m->seconds > 0) {
+		char took[MESSAGE_DURATION_MAX];
+		message_duration(took, m->seconds);
+		buf_addf(out, "%sTime to fix%s%s%s", st->label, st->label_end, took, st->line_end);
+	}
+	if (m->link && *m->link) {
+		buf_addf(out, "%sLink%s", st->label, st->label_end);
+		st->link(out, m->link);
+		buf_adds(out, st->line_end);
+	}
+	strvec_clear(&tests);
+}
+
+void notify_text(struct buf *out, const struct notify_message *m)
+{
+	int o = outcome_of(m->outcome);
+	size_t start = out->len;
+
+	add_headline(out, m);
+	buf_addch(out, '\n');
+	add_details(out, m, o < 0 ? FAILED : o, &plain_style);
+	buf_rtrim(out);
+	cut(out, start, NOTIFY_TELEGRAM_MAX_TEXT);
 }
 
 static void add_utc(struct buf *out, double at)
@@ -366,7 +409,6 @@ static void add_history_item(struct buf *out, const json_t *e)
 void notify_comment_body(struct buf *out, const char *previous, const struct notify_message *m,
 			 double now)
 {
-	struct strvec tests = STRVEC_INIT;
 	json_t *earlier = history_read(previous), *history = json_array(), *e;
 	int o = outcome_of(m->outcome);
 	size_t i;
@@ -378,35 +420,7 @@ void notify_comment_body(struct buf *out, const char *previous, const struct not
 	add_md_code(out, m->check, NOTIFY_HISTORY_SUMMARY_MAX);
 	buf_adds(out, o == ESCALATED ? " to a human\n\n" : "\n\n");
 
-	split_tests(&tests, m->tests);
-	if (tests.nr)
-		buf_addf(out, "**Failing test%s:**\n", tests.nr > 1 ? "s" : "");
-	for (i = 0; i < tests.nr && i < NOTIFY_MAX_TESTS; i++) {
-		buf_adds(out, "- ");
-		add_md_code(out, tests.v[i], NOTIFY_HISTORY_SUMMARY_MAX);
-		buf_addch(out, '\n');
-	}
-	if (tests.nr > NOTIFY_MAX_TESTS)
-		buf_addf(out, "- and %zu more\n", tests.nr - NOTIFY_MAX_TESTS);
-	if (tests.nr)
-		buf_addch(out, '\n');
-	if (m->summary && *m->summary) {
-		buf_addf(out, "**%s:** ", outcomes[o].summary_label);
-		add_md(out, m->summary, NOTIFY_SUMMARY_MAX);
-		buf_adds(out, "\n\n");
-	}
-	if (m->commit && *m->commit) {
-		buf_adds(out, "**Commit:** ");
-		add_md_code(out, m->commit, NOTIFY_HISTORY_SUMMARY_MAX);
-		buf_adds(out, "  \n");
-	}
-	if (m->confidence >= 0)
-		buf_addf(out, "**Confidence:** %.2f  \n", m->confidence);
-	if (m->link && *m->link) {
-		buf_adds(out, "**Link:** ");
-		add_md_link(out, "link", m->link);
-		buf_adds(out, "  \n");
-	}
+	add_details(out, m, o, &markdown_style);
 	buf_adds(out, "**When:** ");
 	add_utc(out, now);
 	buf_addch(out, '\n');
@@ -428,7 +442,6 @@ void notify_comment_body(struct buf *out, const char *previous, const struct not
 	buf_adds(out, NOTIFY_HISTORY_CLOSE "\n");
 	json_decref(history);
 	json_decref(earlier);
-	strvec_clear(&tests);
 }
 
 /* ---- sending ---- */
@@ -708,15 +721,13 @@ static int send_comment(char **link, const struct notify_targets *t,
 	int err;
 
 	if (!t->github) {
-		err = error_setc(ERR_USAGE, "github: no client to comment with");
+		err = error_setc(ERR_USAGE, "no github client to comment with");
 		goto done;
 	}
-	err = github_comment_upsert_with(&c, t->github, owner, slash + 1, m->pull_request,
-					 NOTIFY_COMMENT_MARKER, compose_comment, &p);
-	if (err < 0) {
-		error_prefix(err, "github");
+	/* github's messages start with "github" */
+	if ((err = github_comment_upsert_with(&c, t->github, owner, slash + 1, m->pull_request,
+					      NOTIFY_COMMENT_MARKER, compose_comment, &p)) < 0)
 		goto done;
-	}
 	*link = c.html_url;
 	c.html_url = NULL;
 done:

@@ -39,9 +39,14 @@ SCRIPT is one JSON object; every key is optional:
 Anything else is 404.
 """
 import json
+import os
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fake_github  # noqa: E402  (its handler's answers; its own state stays unused)
 
 LOCK = threading.Lock()
 SCRIPT = {}
@@ -71,31 +76,9 @@ def next_reply(kind):
     return None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):  # quiet
-        pass
-
-    def send(self, status, data, ctype="application/json", extra=None):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Connection", "close")
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-        self.close_connection = True
-
-    def send_json(self, status, obj, extra=None):
-        self.send(status, json.dumps(obj).encode(), extra=extra)
-
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
+class Handler(fake_github.Handler):
+    """fake_github's answers (send, send_json, quiet logs, GET/POST/PATCH
+    dispatch to handle_any) with this fake's routes"""
 
     def handle_any(self, method):
         length = int(self.headers.get("Content-Length") or 0)

@@ -34,12 +34,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define SECRET "It's a Secret to Everybody"
 #define SHA "0123456789abcdef0123456789abcdef01234567"
 #define CAP (64 * 1024)
 #define CONCURRENT 50
+#define LOG_WAIT_MS 10000
 #define FIXED_NOW 1705314600.0 /* 2024-01-15T10:30:00Z */
 
 static const char config_text[] =
@@ -467,8 +469,11 @@ static void expect_refused_unread(long length)
 	ssize_t k;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
+	struct timeval limit = { .tv_sec = 30 }; /* a server that never answers fails, not hangs */
+
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)), 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	snprintf(req, sizeof(req), "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: %ld\r\n"
 		 "X-GitHub-Event: check_run\r\n\r\n", length);
@@ -629,6 +634,76 @@ static void httpd__ignored_refused_fork_and_invalid(void **state)
 	assert_int_equal(counts[INTAKE_INVALID], 3);
 	assert_int_equal(counts[INTAKE_FORK], 1);
 	assert_int_equal(counts[INTAKE_QUEUED], 1);
+}
+
+/* intake_delivery() without a server: what is looked at first */
+static void intake__order_of_the_checks(void **state)
+{
+	struct intake_result r = INTAKE_RESULT_INIT;
+	char *body = payload("check_run"), *sig = sign(SECRET, body, strlen(body));
+	char *bad_sig = sign(SECRET, "{\"action\":", 11);
+	struct queue_message *msgs;
+	size_t nr;
+	sqlite3 *db;
+
+	(void)state;
+	/* the size before the signature */
+	S.intake.max_body = 10;
+	assert_int_equal(intake_delivery(&r, &S.intake, "check_run", "d-1", NULL, body,
+					 strlen(body)), 0);
+	assert_int_equal(r.status, 413);
+	assert_int_equal(r.outcome, INTAKE_TOO_LARGE);
+	S.intake.max_body = 0;
+	/* the signature before the body is read */
+	assert_int_equal(intake_delivery(&r, &S.intake, "check_run", "d-1", NULL, "{\"action\":",
+					 11), 0);
+	assert_int_equal(r.status, 401);
+	/* a delivery seen before is not read again, whatever it holds */
+	assert_int_equal(intake_delivery(&r, &S.intake, "check_run", "d-1", sig, body,
+					 strlen(body)), 0);
+	assert_int_equal(r.status, 202);
+	assert_true(r.created && r.job > 0);
+	assert_int_equal(intake_delivery(&r, &S.intake, "check_run", "d-1", bad_sig,
+					 "{\"action\":", 11), 0);
+	assert_int_equal(r.outcome, INTAKE_DUPLICATE);
+	assert_non_null(strstr(r.body.ptr, "duplicate delivery"));
+	/* a queue that fails: 500 with its message, and the delivery not recorded */
+	assert_int_equal(sqlite3_open(S.db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE messages RENAME TO gone", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	free(body);
+	free(sig);
+	body = payload_for("check_run", "completed", "failure", "acme/calc",
+			   "1111111111111111111111111111111111111111", 0);
+	sig = sign(SECRET, body, strlen(body));
+	assert_true(intake_delivery(&r, &S.intake, "check_run", "d-2", sig, body,
+				    strlen(body)) < 0);
+	assert_int_equal(r.status, 500);
+	assert_int_equal(r.outcome, INTAKE_ERROR);
+	assert_non_null(strstr(r.body.ptr, "messages"));
+	/* GitHub delivers it again once the database is whole: the job gets its message */
+	assert_int_equal(sqlite3_open(S.db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE gone RENAME TO messages", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(intake_delivery(&r, &S.intake, "check_run", "d-2", sig, body,
+					 strlen(body)), 0);
+	assert_int_equal(r.outcome, INTAKE_EXISTING);
+	assert_int_equal(queue_messages(S.q, &msgs, &nr, r.job), 0);
+	assert_int_equal(nr, 1);
+	assert_string_equal(msgs[0].type, "check.failed");
+	queue_messages_free(msgs, nr);
+	/* and only once */
+	assert_int_equal(intake_delivery(&r, &S.intake, "check_run", "d-3", sig, body,
+					 strlen(body)), 0);
+	assert_int_equal(queue_messages(S.q, &msgs, &nr, r.job), 0);
+	assert_int_equal(nr, 1);
+	queue_messages_free(msgs, nr);
+	intake_result_release(&r);
+	free(body);
+	free(sig);
+	free(bad_sig);
 }
 
 /* ---- fifty at once ---- */
@@ -866,6 +941,24 @@ static void httpd__api_job(void **state)
 	reply_release(&r);
 }
 
+/* the lines logged, once there are `want` (or after LOG_WAIT_MS) */
+static size_t log_lines(size_t want)
+{
+	size_t nr = 0, waited;
+	const char *p;
+
+	for (waited = 0; waited <= LOG_WAIT_MS; waited += 10) {
+		pthread_mutex_lock(&S.log_lock);
+		for (nr = 0, p = S.log.ptr; (p = strchr(p, '\n')); p++)
+			nr++;
+		pthread_mutex_unlock(&S.log_lock);
+		if (nr >= want)
+			break;
+		usleep(10 * 1000);
+	}
+	return nr;
+}
+
 static void httpd__unknown_paths_and_methods(void **state)
 {
 	struct reply r;
@@ -884,11 +977,11 @@ static void httpd__unknown_paths_and_methods(void **state)
 	request(&r, "DELETE", "/api/jobs", NULL, NULL, 0, 0);
 	expect_error(&r, 405, "allowed: GET");
 	reply_release(&r);
-	/* one log line a request, with its status */
+	/* one log line a request, with its status (written once the answer is sent) */
+	assert_int_equal(log_lines(4), 4);
 	pthread_mutex_lock(&S.log_lock);
-	assert_non_null(strstr(S.log.ptr, "GET /nothing 404\n"));
-	assert_non_null(strstr(S.log.ptr, "GET /webhook 405\n"));
-	assert_non_null(strstr(S.log.ptr, "DELETE /api/jobs 405\n"));
+	assert_string_equal(S.log.ptr, "GET /nothing 404\nGET /api/jobs/ 404\nGET /webhook 405\n"
+				       "DELETE /api/jobs 405\n");
 	pthread_mutex_unlock(&S.log_lock);
 }
 
@@ -1009,6 +1102,7 @@ int main(void)
 		T(httpd__bodies_over_the_cap),
 		T(httpd__each_event_type),
 		T(httpd__ignored_refused_fork_and_invalid),
+		T(intake__order_of_the_checks),
 		T(httpd__concurrent_deliveries_queued_once),
 		T(httpd__healthz),
 		T(httpd__api_jobs),

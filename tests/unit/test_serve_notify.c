@@ -72,8 +72,11 @@ struct world {
 	struct notify_targets t;
 };
 
-static void world_start(struct world *w, json_t *tg_replies, json_t *hook_replies)
+/* the fakes and targets for all three channels; the replies and GitHub's faults are stolen (may be NULL) */
+static void world_start(struct world *w, json_t *tg_replies, json_t *hook_replies,
+			json_t *gh_faults)
 {
+	json_t *gh_script = json_pack("{s:s}", "token", GH_TOKEN);
 	struct github_options o = GITHUB_OPTIONS_INIT;
 	struct notify_targets t = {
 		.telegram_token = BOT_TOKEN, .telegram_chat_id = CHAT, .github_comment = 1,
@@ -81,7 +84,9 @@ static void world_start(struct world *w, json_t *tg_replies, json_t *hook_replie
 	};
 
 	hook_start(&w->hook, tg_replies, hook_replies);
-	fake_start_with(&w->gh, FAKE_GITHUB, json_pack("{s:s}", "token", GH_TOKEN));
+	if (gh_faults)
+		json_object_set_new(gh_script, "faults", gh_faults);
+	fake_start_with(&w->gh, FAKE_GITHUB, gh_script);
 	o.api_url = w->gh.base;
 	o.token = GH_TOKEN;
 	o.timeout_ms = TEST_TIMEOUT_MS;
@@ -181,7 +186,7 @@ static void notify__all_three_channels_say_what_happened(void **state)
 	json_t *reqs, *details;
 	const char *text;
 
-	world_start(&w, NULL, NULL);
+	world_start(&w, NULL, NULL, NULL);
 	assert_int_equal(notify_send(&r, &w.t, &fixed_message), 0);
 	assert_report(&r, 1, 1, 1);
 	assert_non_null(strstr(r.channel[NOTIFY_GITHUB].link, "/acme/calc/pull/7#issuecomment-"));
@@ -255,7 +260,7 @@ static void notify__only_what_is_configured_is_tried(void **state)
 	assert_report(&r, -1, -1, -1);
 
 	/* no pull request: no comment; Telegram without a chat: not tried */
-	world_start(&w, NULL, NULL);
+	world_start(&w, NULL, NULL, NULL);
 	m.pull_request = 0;
 	w.t.telegram_chat_id = NULL;
 	assert_int_equal(notify_send(&r, &w.t, &m), 0);
@@ -276,7 +281,7 @@ static void notify__telegram_429_waits_retry_after(void **state)
 	json_t *reqs;
 	double start;
 
-	world_start(&w, json_pack("[{s:i}]", "retry_after", 1), NULL);
+	world_start(&w, json_pack("[{s:i}]", "retry_after", 1), NULL, NULL);
 	w.t.webhook_url = NULL;
 	w.t.github_comment = 0;
 	start = clock_monotonic();
@@ -300,7 +305,7 @@ static void notify__telegram_429_asking_too_long_fails_at_once(void **state)
 	struct world w;
 	double start;
 
-	world_start(&w, json_pack("[{s:i}]", "retry_after", 3600), NULL);
+	world_start(&w, json_pack("[{s:i}]", "retry_after", 3600), NULL, NULL);
 	start = clock_monotonic();
 	assert_int_equal(notify_send(&r, &w.t, &fixed_message), ERR_LIMIT);
 	assert_true(clock_monotonic() - start < 3);
@@ -319,7 +324,7 @@ static void notify__telegram_ok_false_is_a_failure(void **state)
 
 	/* HTTP 200 but "ok": false */
 	world_start(&w, json_pack("[{s:i, s:b, s:s}]", "status", 200, "ok", 0, "description",
-				  "Bad Request: chat not found"), NULL);
+				  "Bad Request: chat not found"), NULL, NULL);
 	assert_true(notify_send(&r, &w.t, &fixed_message) < 0);
 	assert_report(&r, 0, 1, 1);
 	assert_non_null(strstr(r.channel[NOTIFY_TELEGRAM].error, "\"ok\" is not true"));
@@ -338,7 +343,7 @@ static void notify__webhook_500_does_not_stop_the_others(void **state)
 	struct world w;
 	json_t *reqs;
 
-	world_start(&w, NULL, json_pack("[{s:i, s:s}]", "status", 500, "body", "boom"));
+	world_start(&w, NULL, json_pack("[{s:i, s:s}]", "status", 500, "body", "boom"), NULL);
 	assert_int_equal(notify_send(&r, &w.t, &fixed_message), -1);
 	assert_report(&r, 1, 0, 1);
 	assert_int_equal(r.channel[NOTIFY_WEBHOOK].code, -1);
@@ -360,6 +365,30 @@ static void notify__webhook_500_does_not_stop_the_others(void **state)
 
 /* ---- the comment ---- */
 
+static void notify__github_failure_does_not_stop_the_others(void **state)
+{
+	struct notify_report r = NOTIFY_REPORT_INIT;
+	struct world w;
+
+	world_start(&w, NULL, NULL, json_pack("[{s:s, s:i, s:s}]", "path",
+					      "/repos/acme/calc/issues/7/comments", "status", 403,
+					      "message", "Resource not accessible by integration"));
+	assert_int_equal(notify_send(&r, &w.t, &fixed_message), ERR_USAGE);
+	assert_report(&r, 1, 1, 0);
+	assert_int_equal(r.channel[NOTIFY_GITHUB].code, ERR_USAGE);
+	assert_non_null(strstr(r.channel[NOTIFY_GITHUB].error,
+			       "GET /repos/acme/calc/issues/7/comments"));
+	assert_non_null(strstr(r.channel[NOTIFY_GITHUB].error, "Resource not accessible"));
+	assert_null(r.channel[NOTIFY_GITHUB].link);
+	assert_non_null(strstr(error_last(), "notification failed: github: github refused"));
+	/* no client at all */
+	w.t.github = NULL;
+	assert_int_equal(notify_send(&r, &w.t, &fixed_message), ERR_USAGE);
+	assert_non_null(strstr(r.channel[NOTIFY_GITHUB].error, "no github client"));
+	notify_report_release(&r);
+	world_stop(&w);
+}
+
 static void notify__comment_is_edited_in_place_with_history(void **state)
 {
 	struct notify_report r = NOTIFY_REPORT_INIT;
@@ -369,7 +398,7 @@ static void notify__comment_is_edited_in_place_with_history(void **state)
 	const char *text;
 	size_t i, lists = 0;
 
-	world_start(&w, NULL, NULL);
+	world_start(&w, NULL, NULL, NULL);
 	w.t.telegram_token = NULL;
 	w.t.webhook_url = NULL;
 	assert_int_equal(notify_send(&r, &w.t, &escalated_message), 0);
@@ -486,7 +515,7 @@ static void notify__the_token_is_never_shown(void **state)
 
 	world_start(&w, json_pack("[{s:i, s:s}, {s:i}, {s:s}]", "status", 502, "description",
 				  "Bad Gateway", "retry_after", 5000, "body", "garbage"),
-		    json_pack("[{s:i}, {s:i}]", "status", 404, "status", 500));
+		    json_pack("[{s:i}, {s:i}]", "status", 404, "status", 500), NULL);
 	buf_addf(&logfile, "%s/stderr.log", w.hook.dir.ptr);
 	fd = open(logfile.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
@@ -574,6 +603,7 @@ int main(void)
 		cmocka_unit_test(notify__telegram_429_asking_too_long_fails_at_once),
 		cmocka_unit_test(notify__telegram_ok_false_is_a_failure),
 		cmocka_unit_test(notify__webhook_500_does_not_stop_the_others),
+		cmocka_unit_test(notify__github_failure_does_not_stop_the_others),
 		cmocka_unit_test(notify__comment_is_edited_in_place_with_history),
 		cmocka_unit_test(notify__comment_body_is_safe_and_keeps_ten),
 		cmocka_unit_test(notify__the_token_is_never_shown),
