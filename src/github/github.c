@@ -1377,6 +1377,7 @@ void github_stats(const struct github *gh, long *waits, long *waited_ms)
 	if (waited_ms)
 		*waited_ms = gh->rate_waited_ms;
 }
+
 /* ==== check suites (issue 14: the service's analyzer) ==== */
 
 int github_suite_run(long long *run_id, struct github *gh, const char *owner, const char *repo,

@@ -1,4 +1,5 @@
 #include "serve/intake.h"
+#include "serve/message.h"
 
 #include "github/github.h"
 #include "serve/webhook.h"
@@ -113,22 +114,22 @@ static void log_url(struct buf *out, const struct intake *in, const struct webho
 /* the seed's check.failed message for `ev` (the caller's) */
 static char *check_failed(const struct intake *in, const struct webhook_event *ev, double now)
 {
-	char when[HTTPD_TIME_SIZE], run[24], pr[24];
-	struct buf url = BUF_INIT;
-	json_t *doc;
-	char *text;
+	struct buf url = BUF_INIT, pr = BUF_INIT;
+	struct message_check_failed m = { .repository = ev->repository, .check_name = ev->check,
+					  .check_run_id = (long long)ev->run_id,
+					  .failure_time = now };
+	json_t *doc = NULL;
+	char *text = NULL;
 
-	httpd_time_iso(when, now);
-	snprintf(run, sizeof(run), "%" PRIu64, ev->run_id);
-	snprintf(pr, sizeof(pr), "%ld", ev->pull_request);
 	log_url(&url, in, ev);
-	doc = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s}", "event_type", INTAKE_CHECK_FAILED,
-			"pr_id", ev->pull_request ? json_string(pr) : json_null(),
-			"repository", ev->repository, "check_name", ev->check, "check_run_id", run,
-			"failure_timestamp", when, "log_url", url.ptr);
-	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	message_pr_id(&pr, ev->repository, ev->pull_request, ev->head_sha);
+	m.pr_id = pr.ptr;
+	m.log_url = url.ptr;
+	if (message_check_failed(&doc, &m) == 0)
+		text = message_text(doc);
 	json_decref(doc);
 	buf_release(&url);
+	buf_release(&pr);
 	return text ? text : xstrdup("{}");
 }
 
@@ -145,7 +146,7 @@ static int has_check_failed(int *err, struct queue *q, const struct job *job)
 	if (!found && (*err = queue_messages(q, &msgs, &nr, job->id)) < 0)
 		return 1;
 	for (i = 0; i < nr && !found; i++)
-		found = !strcmp(msgs[i].type, INTAKE_CHECK_FAILED);
+		found = !strcmp(msgs[i].type, MESSAGE_CHECK_FAILED);
 	queue_messages_free(msgs, nr);
 	return found;
 }
@@ -170,7 +171,7 @@ static int enqueue(struct intake_result *out, struct intake *in, const struct we
 	else if (!err)
 		needs_message = out->created || !has_check_failed(&err, in->queue, &job);
 	if (!err && needs_message)
-		err = queue_message_add(in->queue, job.id, INTAKE_CHECK_FAILED, message);
+		err = queue_message_add(in->queue, job.id, MESSAGE_CHECK_FAILED, message);
 	if (!err)
 		err = queue_delivery(in->queue, ev->delivery_id, 1, &seen);
 	pthread_mutex_unlock(in->lock);

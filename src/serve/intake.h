@@ -36,7 +36,6 @@
  * signature.
  */
 
-#define INTAKE_CHECK_FAILED "check.failed"
 #define INTAKE_FORK_REASON "pull request from a fork"
 #define INTAKE_HEADER_EVENT "X-GitHub-Event"
 #define INTAKE_HEADER_DELIVERY "X-GitHub-Delivery"

@@ -35,7 +35,7 @@ struct run {
 	struct github *gh;
 	char gh_owner[WEBHOOK_MAX_OWNER + 1];
 	const char *gh_name;
-	char pr_id[WEBHOOK_MAX_OWNER + WEBHOOK_MAX_REPO_NAME + 32];
+	struct buf pr_id;             /* message_pr_id() */
 	char *pr_url;                 /* the pull request's page, when known */
 	char *head_branch;
 };
@@ -176,7 +176,7 @@ static int open_github(struct run *r)
 	memcpy(r->gh_owner, r->job.repository, (size_t)(slash - r->job.repository));
 	r->gh_owner[slash - r->job.repository] = '\0';
 	r->gh_name = slash + 1;
-	snprintf(r->pr_id, sizeof(r->pr_id), "%s#%ld", r->job.repository, r->job.pull_request);
+	message_pr_id(&r->pr_id, r->job.repository, r->job.pull_request, r->job.head_sha);
 	go.api_url = r->cfg->github_api_url;
 	go.token = r->cfg->github_token ? r->cfg->github_token : "";
 	if (r->fix->llm.request_timeout > 0)
@@ -360,7 +360,7 @@ static void store_fix_requested(struct run *r, const struct analysis *a)
 	char analysis_id[64];
 	json_t *m = NULL;
 	struct message_fix_requested fr = {
-		.pr_id = r->pr_id, .analysis_id = analysis_id,
+		.pr_id = r->pr_id.ptr, .analysis_id = analysis_id,
 		.priority = a->confidence >= 0.9 ? "high" : "medium",
 		.estimated_complexity = a->estimated_complexity ? a->estimated_complexity : "medium",
 		.files_to_modify = &a->files_to_modify,
@@ -429,7 +429,7 @@ int job_run(struct queue *q, const struct serve_config *cfg, const struct fix_op
 	    int64_t id, const char *owner)
 {
 	struct run r = { .q = q, .cfg = cfg, .fix = fix_opts, .owner = owner,
-			 .ev = WEBHOOK_EVENT_INIT };
+			 .ev = WEBHOOK_EVENT_INIT, .pr_id = BUF_INIT };
 	struct analysis a = ANALYSIS_INIT;
 	struct strvec tests = STRVEC_INIT;
 	struct buf test_text = BUF_INIT;
@@ -481,6 +481,7 @@ done:
 	webhook_event_release(&r.ev);
 	free(r.pr_url);
 	free(r.head_branch);
+	buf_release(&r.pr_id);
 	job_release(&r.job);
 	return err;
 }

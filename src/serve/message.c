@@ -3,6 +3,8 @@
  */
 #include "serve/message.h"
 
+#include "util/buf.h"
+
 #include "util/error.h"
 #include "util/xalloc.h"
 
@@ -205,4 +207,13 @@ char *message_text(const json_t *m)
 		abort();
 	}
 	return text;
+}
+
+void message_pr_id(struct buf *out, const char *repository, long pull_request,
+		   const char *head_sha)
+{
+	if (pull_request > 0)
+		buf_addf(out, "%s#%ld", repository, pull_request);
+	else
+		buf_addf(out, "%s@%.7s", repository, head_sha ? head_sha : "");
 }

@@ -71,6 +71,14 @@ struct message_notification {
 					   "details" after the seed's (borrowed) */
 };
 
+/*
+ * Our id of a pull request for pr_id: "owner/name#7", or "owner/name@abc1234"
+ * for a commit without one (a push's run), appended to `out`.
+ */
+struct buf;
+void message_pr_id(struct buf *out, const char *repository, long pull_request,
+		   const char *head_sha);
+
 int message_check_failed(json_t **out, const struct message_check_failed *m);
 int message_fix_requested(json_t **out, const struct message_fix_requested *m);
 int message_notification(json_t **out, const struct message_notification *m);

@@ -616,8 +616,7 @@ done:
 	return err;
 }
 
-/* the seed's notification.send for `m` on the webhook */
-static int webhook_message(char **out, const struct notify_message *m, int o)
+static int seed_message(char **out, const struct notify_message *m, int o, const char *channel)
 {
 	struct strvec tests = STRVEC_INIT;
 	struct buf line = BUF_INIT, clean = BUF_INIT;
@@ -627,7 +626,7 @@ static int webhook_message(char **out, const struct notify_message *m, int o)
 	static const char *const keys[] = { "outcome", "repository", "check", "summary", "commit",
 					    "link" };
 	struct message_notification n = {
-		.priority = outcomes[o].priority, .channel = "webhook",
+		.priority = outcomes[o].priority, .channel = channel,
 		.pr_url = m->pull_request > 0 ? m->link : NULL, .fix_type = outcomes[o].fix_type,
 		.time_to_fix = m->seconds > 0 ? m->seconds : -1, .extra = extra,
 	};
@@ -668,6 +667,17 @@ done:
 	return err;
 }
 
+int notify_seed_message(char **out, const struct notify_message *m, const char *channel)
+{
+	int o = outcome_of(m->outcome);
+
+	*out = NULL;
+	if (o < 0)
+		return error_setc(ERR_USAGE, "no notification for outcome '%s'",
+				  m->outcome ? m->outcome : "(none)");
+	return seed_message(out, m, o, channel);
+}
+
 static int send_webhook(const struct notify_targets *t, const struct notify_message *m, int o,
 			long timeout_ms)
 {
@@ -680,7 +690,7 @@ static int send_webhook(const struct notify_targets *t, const struct notify_mess
 	buf_adds(&shown, "webhook at '");
 	add_origin(&shown, t->webhook_url);
 	buf_adds(&shown, "'");
-	if ((err = webhook_message(&body, m, o)) < 0 ||
+	if ((err = seed_message(&body, m, o, "webhook")) < 0 ||
 	    (err = post_json(&resp, t->webhook_url, body, timeout_ms, shown.ptr, NULL)) < 0)
 		goto done;
 	if (resp.status < 200 || resp.status >= 300) {

@@ -122,6 +122,13 @@ int notify_send(struct notify_report *out, const struct notify_targets *t,
 		const struct notify_message *m);
 
 /* the plain text of the Telegram message for `m` (appended to `out`) */
+/*
+ * The seed's notification.send message for `m` on `channel` ("telegram",
+ * "webhook", "github"), as the webhook is sent it, into *out (compact JSON
+ * text, the caller frees it): the service stores one per channel tried.
+ * ERR_USAGE for an unknown outcome.
+ */
+int notify_seed_message(char **out, const struct notify_message *m, const char *channel);
 void notify_text(struct buf *out, const struct notify_message *m);
 
 /*

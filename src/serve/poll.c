@@ -77,7 +77,7 @@ static void enqueue_run(struct queue *q, pthread_mutex_t *lock, const struct git
 	}
 	n.payload = text;
 	n.pull_request = run->nr_pull_requests ? (long)run->pull_requests[0] : 0;
-	buf_addf(&pr_id, "%s#%ld", repository, n.pull_request);
+	message_pr_id(&pr_id, repository, n.pull_request, run->head_sha);
 	cf.pr_id = pr_id.ptr;
 	cf.check_name = run->name;
 	cf.log_url = run->html_url;
