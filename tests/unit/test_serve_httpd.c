@@ -380,7 +380,7 @@ static void httpd__signed_delivery_is_queued_with_its_message(void **state)
 	msg = json_loads(msgs[0].body, 0, NULL);
 	assert_non_null(msg);
 	assert_string_equal(json_string_value(json_object_get(msg, "event_type")), "check.failed");
-	assert_string_equal(json_string_value(json_object_get(msg, "pr_id")), "12");
+	assert_string_equal(json_string_value(json_object_get(msg, "pr_id")), "acme/calc#12");
 	assert_string_equal(json_string_value(json_object_get(msg, "repository")), "acme/calc");
 	assert_string_equal(json_string_value(json_object_get(msg, "check_name")), "tests");
 	assert_string_equal(json_string_value(json_object_get(msg, "check_run_id")), "4242");
@@ -554,8 +554,12 @@ static void httpd__each_event_type(void **state)
 		msg = json_loads(msgs[0].body, 0, NULL);
 		assert_non_null(strstr(json_string_value(json_object_get(msg, "log_url")),
 				       cases[i].log_url));
+		/* without a pull request, the commit names what failed */
 		if (!cases[i].pr)
-			assert_true(json_is_null(json_object_get(msg, "pr_id")));
+			assert_int_equal(strncmp(json_string_value(json_object_get(msg, "pr_id")),
+						 "acme/calc@", 10), 0);
+		if (!cases[i].pr)
+			assert_int_equal(strlen(json_string_value(json_object_get(msg, "pr_id"))), 17);
 		json_decref(msg);
 		queue_messages_free(msgs, nr);
 		job_release(&job);
