@@ -303,17 +303,6 @@ static void chart_open(struct buf *out, const struct timeline *tl, const char *l
 	}
 }
 
-static void figure_open(struct buf *out, const char *id, const char *what,
-			const struct timeline *tl)
-{
-	buf_addf(out, "<figure id=\"%s\"><figcaption>%s, ", id, what);
-	if (tl->hourly)
-		buf_addf(out, "per hour over the last %d hours (UTC)", DASHBOARD_HOURS);
-	else
-		buf_addf(out, "per day over the last %d days (UTC)", DASHBOARD_DAYS);
-	buf_adds(out, "</figcaption>\n");
-}
-
 static void add_empty(struct buf *out, size_t jobs, const char *since)
 {
 	if (!jobs)
@@ -323,17 +312,33 @@ static void add_empty(struct buf *out, size_t jobs, const char *since)
 			 DASHBOARD_DAYS);
 }
 
+/*
+ * A chart's <figure> and caption; with nothing to draw (`points` 0), a
+ * sentence saying why instead ("No job `since` ..."), the figure closed, and 0
+ */
+static int figure_open(struct buf *out, const char *id, const char *what,
+		       const struct timeline *tl, size_t points, size_t jobs, const char *since)
+{
+	buf_addf(out, "<figure id=\"%s\"><figcaption>%s, ", id, what);
+	if (tl->hourly)
+		buf_addf(out, "per hour over the last %d hours (UTC)", DASHBOARD_HOURS);
+	else
+		buf_addf(out, "per day over the last %d days (UTC)", DASHBOARD_DAYS);
+	buf_adds(out, "</figcaption>\n");
+	if (points)
+		return 1;
+	add_empty(out, jobs, since);
+	buf_adds(out, "</figure>\n");
+	return 0;
+}
+
 static void chart_success(struct buf *out, const struct timeline *tl, size_t jobs)
 {
 	double w = PLOT_W / (double)tl->nr * BAR_FRACTION, bottom = value_y(0, 1);
 	size_t k;
 
-	figure_open(out, "chart-success", "Success rate", tl);
-	if (!tl->ended) {
-		add_empty(out, jobs, "has ended");
-		buf_adds(out, "</figure>\n");
+	if (!figure_open(out, "chart-success", "Success rate", tl, tl->ended, jobs, "has ended"))
 		return;
-	}
 	chart_open(out, tl, "Success rate over time", 1, SUCCESS_TICKS, 1);
 	for (k = 0; k < tl->nr; k++) {
 		const struct bucket *b = &tl->b[k];
@@ -358,12 +363,8 @@ static void chart_time(struct buf *out, const struct timeline *tl, size_t jobs)
 	double ymax = 0;
 	size_t k;
 
-	figure_open(out, "chart-time", "Median time to fix", tl);
-	if (!tl->fixed) {
-		add_empty(out, jobs, "was fixed");
-		buf_adds(out, "</figure>\n");
+	if (!figure_open(out, "chart-time", "Median time to fix", tl, tl->fixed, jobs, "was fixed"))
 		return;
-	}
 	for (k = 0; k < tl->nr; k++)
 		if (tl->b[k].fixed && tl->b[k].median_s > ymax)
 			ymax = tl->b[k].median_s;

@@ -15,16 +15,18 @@
  * outcomes), the queue's depth and the counters the workers add with
  * queue_counter_add() (LLM tokens and cost, rate-limit waits, failures per
  * step), which are passed through. A worker names its series with
- * metrics_series() and the names below, so the strings agree; a counter
- * whose name is no valid series (see metrics_series_parse()) is left out,
- * and how many were is the gauge METRIC_INVALID_COUNTERS. The few figures
- * only the server process knows (deliveries by HTTP status, uptime) come in
- * struct metrics_extra.
+ * metrics_series() and the names below, so the strings agree. A counter
+ * whose name is no valid series (see metrics_series_parse()), does not end
+ * in _total or is of one of our own families is left out, and how many were
+ * is the gauge METRIC_INVALID_COUNTERS. The few figures only the server
+ * process knows (deliveries by HTTP status, uptime) come in struct
+ * metrics_extra.
  *
  * Each family has its # HELP and # TYPE line and all its samples together;
  * one sample per name and label set (counters named twice with their
  * labels in another order are added up); label values are escaped as the
- * format says (\\, \" and \n). Counters end in _total.
+ * format says (\\, \" and \n). Counters end in _total. A ratio of
+ * nothing (no job ended yet) is NaN, which the format allows.
  *
  * The figures are read from every job in the queue at each scrape: the
  * service keeps its history on one machine, where that is cheap.
