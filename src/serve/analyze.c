@@ -11,6 +11,7 @@
 #include "github/github.h"
 #include "llm/llm.h"
 #include "runner/cilog.h"
+#include "runner/traceback.h"
 #include "util/error.h"
 #include "util/secret.h"
 #include "util/utf8.h"
@@ -356,6 +357,44 @@ static void redact_failures(struct test_result *res)
 	}
 }
 
+/*
+ * The frames of each failure read again with pytest's "rootdir: /abs/path"
+ * of the cleaned log <s, len>, so that the absolute paths of a native
+ * traceback (--tb=native, an error in a conftest) count as project files
+ */
+static void reframe_under_rootdir(struct test_result *res, const char *s, size_t len)
+{
+	static const char key[] = "rootdir: /";
+	const char *p = memmem(s, len, key, sizeof(key) - 1), *end;
+	char *root;
+	size_t i;
+
+	if (!p || (p != s && p[-1] != '\n' && p[-1] != '\t'))
+		return;
+	p += sizeof(key) - 2;
+	end = memchr(p, '\n', len - (size_t)(p - s));
+	root = xstrndup(p, end ? (size_t)(end - p) : len - (size_t)(p - s));
+	for (i = 0; i < res->nr_failures; i++) {
+		struct failure *f = &res->failures[i], tmp;
+		struct frame *frames;
+		size_t nr, alloc;
+
+		if (!f->traceback)
+			continue;
+		memset(&tmp, 0, sizeof(tmp));
+		traceback_parse_frames(&tmp, f->traceback, strlen(f->traceback), root);
+		if (tmp.nr_frames > f->nr_frames) {
+			frames = f->frames, nr = f->nr_frames, alloc = f->alloc_frames;
+			f->frames = tmp.frames, f->nr_frames = tmp.nr_frames;
+			f->alloc_frames = tmp.alloc_frames;
+			tmp.frames = frames, tmp.nr_frames = nr, tmp.alloc_frames = alloc;
+			failure_locate_from_frames(f);
+		}
+		failure_release(&tmp);
+	}
+	free(root);
+}
+
 int analyze_log(struct analyze_evidence *out, const char *log, size_t len)
 {
 	struct buf clean = BUF_INIT;
@@ -376,6 +415,7 @@ int analyze_log(struct analyze_evidence *out, const char *log, size_t len)
 			clean.ptr[w++] = clean.ptr[i];
 	buf_setlen(&clean, w);
 	secret_redact(&clean);
+	reframe_under_rootdir(&out->tests, clean.ptr, clean.len);
 
 	for (i = 0; i <= ANALYZE_UNKNOWN; i++)
 		first[i] = clean.len;

@@ -425,6 +425,38 @@ static void analyze__builtin_root_cause_escapes_control_characters(void **state)
 	analyze_evidence_release(&ev);
 }
 
+static void analyze__native_traceback_paths_under_rootdir(void **state)
+{
+	static const char log[] =
+		"2026-11-30T09:15:02.0000000Z rootdir: /home/runner/work/calc/calc\n"
+		"2026-11-30T09:15:02.0100000Z =================================== FAILURES ===================================\n"
+		"2026-11-30T09:15:02.0200000Z _________________________________ test_parse _________________________________\n"
+		"2026-11-30T09:15:02.0300000Z Traceback (most recent call last):\n"
+		"2026-11-30T09:15:02.0400000Z   File \"/home/runner/work/calc/calc/tests/test_parse.py\", line 9, in test_parse\n"
+		"2026-11-30T09:15:02.0500000Z     assert parse(\"1+\") == 1\n"
+		"2026-11-30T09:15:02.0600000Z   File \"/home/runner/work/calc/calc/src/calc/parser.py\", line 21, in parse\n"
+		"2026-11-30T09:15:02.0700000Z     return ast.literal_eval(text)\n"
+		"2026-11-30T09:15:02.0800000Z   File \"/opt/hostedtoolcache/Python/3.12.7/x64/lib/python3.12/site-packages/ast.py\", line 64, in literal_eval\n"
+		"2026-11-30T09:15:02.0900000Z     node_or_string = parse(node_or_string.lstrip(\" \\t\"), mode='eval')\n"
+		"2026-11-30T09:15:02.1000000Z SyntaxError: invalid syntax\n"
+		"2026-11-30T09:15:02.2000000Z =========================== short test summary info ============================\n"
+		"2026-11-30T09:15:02.3000000Z FAILED tests/test_parse.py::test_parse - SyntaxError: invalid syntax\n"
+		"2026-11-30T09:15:02.4000000Z 1 failed in 0.01s\n";
+	const struct analyze_repro once = { 1, 0, 0 };
+	struct analyze_evidence ev;
+	struct analysis a;
+
+	(void)state;
+	assert_int_equal(analyze_log(&ev, log, sizeof(log) - 1), 0);
+	assert_int_equal(ev.tests.nr_failures, 1);
+	analyze_builtin(&a, &ev, &once);
+	assert_int_equal(a.files_to_modify.nr, 1);
+	assert_string_equal(a.files_to_modify.v[0], "src/calc/parser.py");
+	assert_true(a.confidence == ANALYZE_CONF_REPRODUCED_FRAMES);
+	analysis_release(&a);
+	analyze_evidence_release(&ev);
+}
+
 static void analyze__builtin_files_and_complexity_of_many_failures(void **state)
 {
 	struct analyze_evidence ev;
@@ -962,6 +994,7 @@ int main(void)
 		cmocka_unit_test(analyze__builtin_confidence_follows_the_evidence),
 		cmocka_unit_test(analyze__builtin_without_a_test_failure_escalates),
 		cmocka_unit_test(analyze__builtin_root_cause_escapes_control_characters),
+		cmocka_unit_test(analyze__native_traceback_paths_under_rootdir),
 		cmocka_unit_test(analyze__builtin_files_and_complexity_of_many_failures),
 		cmocka_unit_test(analyze__reply_good_plain_and_fenced),
 		cmocka_unit_test(analyze__reply_fields_are_checked),
