@@ -374,6 +374,11 @@ static void reframe_under_rootdir(struct test_result *res, const char *s, size_t
 	p += sizeof(key) - 2;
 	end = memchr(p, '\n', len - (size_t)(p - s));
 	root = xstrndup(p, end ? (size_t)(end - p) : len - (size_t)(p - s));
+	/* pytest before 6: "rootdir: /path, inifile: setup.cfg" */
+	if ((end = strstr(root, ", ")))
+		root[end - root] = '\0';
+	for (i = strlen(root); i > 1 && isspace((unsigned char)root[i - 1]); i--)
+		root[i - 1] = '\0';
 	for (i = 0; i < res->nr_failures; i++) {
 		struct failure *f = &res->failures[i], tmp;
 		struct frame *frames;

@@ -428,7 +428,7 @@ static void analyze__builtin_root_cause_escapes_control_characters(void **state)
 static void analyze__native_traceback_paths_under_rootdir(void **state)
 {
 	static const char log[] =
-		"2026-11-30T09:15:02.0000000Z rootdir: /home/runner/work/calc/calc\n"
+		"2026-11-30T09:15:02.0000000Z rootdir: /home/runner/work/calc/calc, inifile: setup.cfg\n"
 		"2026-11-30T09:15:02.0100000Z =================================== FAILURES ===================================\n"
 		"2026-11-30T09:15:02.0200000Z _________________________________ test_parse _________________________________\n"
 		"2026-11-30T09:15:02.0300000Z Traceback (most recent call last):\n"
