@@ -609,11 +609,15 @@ void analyze_builtin(struct analysis *out, const struct analyze_evidence *ev,
 			 "at all", r, fl, nr);
 		out->confidence = ANALYZE_CONF_PARTIAL;
 	} else if (fl) {
-		buf_addf(&why, "; %s only on some runs here: flaky", fl + nr > 1 ? "they fail" : "it fails");
+		if (fl == 1 && !nr)
+			buf_adds(&why, "; it fails here only on some runs: flaky");
+		else
+			buf_addf(&why, "; %zu fail here only on some runs (flaky), %zu not at all", fl, nr);
 		c = ANALYZE_FLAKY;
 		out->confidence = ANALYZE_CONF_FLAKY;
 	} else {
-		buf_adds(&why, "; it passes here: CI's environment may be the cause, not the code");
+		buf_addf(&why, "; %s here: CI's environment may be the cause, not the code",
+			 nr > 1 ? "they pass" : "it passes");
 		out->confidence = ANALYZE_CONF_NOT_REPRODUCED;
 		out->auto_fixable = 0;
 	}
