@@ -730,14 +730,14 @@ static int check_file(struct strvec *out, const json_t *v, size_t i)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			return error_setc(ERR_PARSE, "'files_to_modify' item %zu holds a control "
 					  "character", i);
-	if (p[0] == '/' || p[0] == '~')
-		return error_setc(ERR_PARSE, "'files_to_modify' item %zu '%s' is not relative to "
-				  "the repository", i, p);
 	if (strchr(p, '\\'))
 		return error_setc(ERR_PARSE, "'files_to_modify' item %zu '%s' holds a '\\': use '/'",
 				  i, p);
 	while (p[0] == '.' && p[1] == '/')
 		p += 2;
+	if (p[0] == '/' || p[0] == '~')
+		return error_setc(ERR_PARSE, "'files_to_modify' item %zu '%s' is not relative to "
+				  "the repository", i, json_string_value(v));
 	for (comp = p;; comp = c + 1) {
 		c = strchr(comp, '/');
 		n = c ? (size_t)(c - comp) : strlen(comp);

@@ -577,6 +577,8 @@ static void analyze__reply_fields_are_checked(void **state)
 		{ "files_to_modify", "[\"src/a.py\", \"src/../../x.py\"]", "'files_to_modify' item 2 "
 		  "'src/../../x.py' holds '..'" },
 		{ "files_to_modify", "[\"~/x.py\"]", "'files_to_modify' item 1 '~/x.py' is not relative" },
+		{ "files_to_modify", "[\"./~rc/x.py\"]", "'files_to_modify' item 1 './~rc/x.py' is not relative" },
+		{ "files_to_modify", "[\".//etc/passwd\"]", "'files_to_modify' item 1 './/etc/passwd' is not relative" },
 		{ "files_to_modify", "[\"src\\\\a.py\"]", "holds a '\\': use '/'" },
 		{ "files_to_modify", "[\"src//a.py\"]", "has an empty path component" },
 		{ "files_to_modify", "[\"\"]", "has an empty path component" },
