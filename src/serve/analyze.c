@@ -11,6 +11,7 @@
 #include "github/github.h"
 #include "llm/llm.h"
 #include "runner/cilog.h"
+#include "runner/traceback.h"
 #include "util/error.h"
 #include "util/secret.h"
 #include "util/utf8.h"
@@ -356,6 +357,49 @@ static void redact_failures(struct test_result *res)
 	}
 }
 
+/*
+ * The frames of each failure read again with pytest's "rootdir: /abs/path"
+ * of the cleaned log <s, len>, so that the absolute paths of a native
+ * traceback (--tb=native, an error in a conftest) count as project files
+ */
+static void reframe_under_rootdir(struct test_result *res, const char *s, size_t len)
+{
+	static const char key[] = "rootdir: /";
+	const char *p = memmem(s, len, key, sizeof(key) - 1), *end;
+	char *root;
+	size_t i;
+
+	if (!p || (p != s && p[-1] != '\n' && p[-1] != '\t'))
+		return;
+	p += sizeof(key) - 2;
+	end = memchr(p, '\n', len - (size_t)(p - s));
+	root = xstrndup(p, end ? (size_t)(end - p) : len - (size_t)(p - s));
+	/* pytest before 6: "rootdir: /path, inifile: setup.cfg" */
+	if ((end = strstr(root, ", ")))
+		root[end - root] = '\0';
+	for (i = strlen(root); i > 1 && isspace((unsigned char)root[i - 1]); i--)
+		root[i - 1] = '\0';
+	for (i = 0; i < res->nr_failures; i++) {
+		struct failure *f = &res->failures[i], tmp;
+		struct frame *frames;
+		size_t nr, alloc;
+
+		if (!f->traceback)
+			continue;
+		memset(&tmp, 0, sizeof(tmp));
+		traceback_parse_frames(&tmp, f->traceback, strlen(f->traceback), root);
+		if (tmp.nr_frames > f->nr_frames) {
+			frames = f->frames, nr = f->nr_frames, alloc = f->alloc_frames;
+			f->frames = tmp.frames, f->nr_frames = tmp.nr_frames;
+			f->alloc_frames = tmp.alloc_frames;
+			tmp.frames = frames, tmp.nr_frames = nr, tmp.alloc_frames = alloc;
+			failure_locate_from_frames(f);
+		}
+		failure_release(&tmp);
+	}
+	free(root);
+}
+
 int analyze_log(struct analyze_evidence *out, const char *log, size_t len)
 {
 	struct buf clean = BUF_INIT;
@@ -376,6 +420,7 @@ int analyze_log(struct analyze_evidence *out, const char *log, size_t len)
 			clean.ptr[w++] = clean.ptr[i];
 	buf_setlen(&clean, w);
 	secret_redact(&clean);
+	reframe_under_rootdir(&out->tests, clean.ptr, clean.len);
 
 	for (i = 0; i <= ANALYZE_UNKNOWN; i++)
 		first[i] = clean.len;
@@ -564,11 +609,15 @@ void analyze_builtin(struct analysis *out, const struct analyze_evidence *ev,
 			 "at all", r, fl, nr);
 		out->confidence = ANALYZE_CONF_PARTIAL;
 	} else if (fl) {
-		buf_addf(&why, "; %s only on some runs here: flaky", fl + nr > 1 ? "they fail" : "it fails");
+		if (fl == 1 && !nr)
+			buf_adds(&why, "; it fails here only on some runs: flaky");
+		else
+			buf_addf(&why, "; %zu fail here only on some runs (flaky), %zu not at all", fl, nr);
 		c = ANALYZE_FLAKY;
 		out->confidence = ANALYZE_CONF_FLAKY;
 	} else {
-		buf_adds(&why, "; it passes here: CI's environment may be the cause, not the code");
+		buf_addf(&why, "; %s here: CI's environment may be the cause, not the code",
+			 nr > 1 ? "they pass" : "it passes");
 		out->confidence = ANALYZE_CONF_NOT_REPRODUCED;
 		out->auto_fixable = 0;
 	}
@@ -681,14 +730,14 @@ static int check_file(struct strvec *out, const json_t *v, size_t i)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			return error_setc(ERR_PARSE, "'files_to_modify' item %zu holds a control "
 					  "character", i);
-	if (p[0] == '/' || p[0] == '~')
-		return error_setc(ERR_PARSE, "'files_to_modify' item %zu '%s' is not relative to "
-				  "the repository", i, p);
 	if (strchr(p, '\\'))
 		return error_setc(ERR_PARSE, "'files_to_modify' item %zu '%s' holds a '\\': use '/'",
 				  i, p);
 	while (p[0] == '.' && p[1] == '/')
 		p += 2;
+	if (p[0] == '/' || p[0] == '~')
+		return error_setc(ERR_PARSE, "'files_to_modify' item %zu '%s' is not relative to "
+				  "the repository", i, json_string_value(v));
 	for (comp = p;; comp = c + 1) {
 		c = strchr(comp, '/');
 		n = c ? (size_t)(c - comp) : strlen(comp);

@@ -145,7 +145,9 @@ int analyze_fetch_log(struct buf *out, struct github *gh, const char *repository
 /*
  * Read the evidence out of a log (one job's, or a run's as
  * analyze_fetch_log() gives it) into `out`, which is initialised here: the
- * failing tests (runner/cilog.h's cilog_failures()), their texts redacted;
+ * failing tests (runner/cilog.h's cilog_failures()), their texts redacted,
+ * their frames read again under pytest's "rootdir:" when the log prints
+ * one (so that a native traceback's absolute paths count as the project's);
  * when there is none, the category the log's lines show (ANALYZE_TIMEOUT
  * before ANALYZE_NETWORK before ANALYZE_BUILD before ANALYZE_LINT, since an
  * install that cannot reach the index fails as a build does) and the first
