@@ -1,0 +1,338 @@
+/*
+ * Remotes by URL: clone, ls-remote, a checked push (vcs/remote.h). The
+ * token only ever goes to libgit2 through the credentials callback.
+ */
+#include "vcs/remote.h"
+
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+#include "vcs/giterr.h"
+
+#include <git2.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define VCS_SSH_USER "git"
+
+struct auth {
+	const char *token;      /* may be NULL */
+	int userpass_tries;     /* the token offered so far */
+	int ssh_tried;
+	char *rejected_ref;     /* the first ref the remote refused, and why */
+	char *rejected_why;
+};
+
+static int on_credentials(git_credential **out, const char *url, const char *user_from_url,
+			  unsigned int allowed, void *payload)
+{
+	struct auth *a = payload;
+	const char *user = user_from_url && *user_from_url ? user_from_url : VCS_SSH_USER;
+
+	(void)url;
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && !a->ssh_tried) {
+		a->ssh_tried = 1;
+		return git_credential_ssh_key_from_agent(out, user);
+	}
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && a->token &&
+	    a->userpass_tries < VCS_AUTH_TRIES) {
+		a->userpass_tries++;
+		return git_credential_userpass_plaintext_new(out, VCS_TOKEN_USER, a->token);
+	}
+	git_error_set_str(GIT_ERROR_NET, a->token ? "authentication failed: the token was refused"
+			  : "authentication failed: the server asks for credentials and no token "
+			    "was given");
+	return GIT_EAUTH;
+}
+
+static int on_push_update(const char *refname, const char *status, void *payload)
+{
+	struct auth *a = payload;
+
+	if (status && !a->rejected_ref) {
+		a->rejected_ref = xstrdup(refname);
+		a->rejected_why = xstrdup(status);
+	}
+	return 0;
+}
+
+static void auth_release(struct auth *a)
+{
+	free(a->rejected_ref);
+	free(a->rejected_why);
+}
+
+static void callbacks_for(git_remote_callbacks *cb, struct auth *a)
+{
+	git_remote_init_callbacks(cb, GIT_REMOTE_CALLBACKS_VERSION);
+	cb->credentials = on_credentials;
+	cb->push_update_reference = on_push_update;
+	cb->payload = a;
+}
+
+/* 0 and the id for a 40-hex `hex`; ERR_USAGE otherwise */
+static int parse_oid(git_oid *out, const char *hex, const char *what)
+{
+	if (!hex || strlen(hex) != VCS_OID_HEXSZ || git_oid_fromstr(out, hex) < 0) {
+		git_error_clear();
+		return error_setc(ERR_USAGE, "invalid %s '%s': 40 hex digits are expected", what,
+				  hex ? hex : "");
+	}
+	return 0;
+}
+
+static int check_branch(struct buf *ref, const char *branch)
+{
+	int valid = 0;
+
+	buf_reset(ref);
+	buf_addf(ref, VCS_REFS_HEADS "%s", branch ? branch : "");
+	if (!branch || !*branch || git_reference_name_is_valid(&valid, ref->ptr) < 0 || !valid) {
+		git_error_clear();
+		return error_setc(ERR_USAGE, "invalid branch name '%s'", branch ? branch : "");
+	}
+	return 0;
+}
+
+/* ---- clone ---- */
+
+int vcs_clone(struct vcs_repo **out, const char *url, const char *dir, const char *commit,
+	      const char *token)
+{
+	git_clone_options opts;
+	git_checkout_options co;
+	git_repository *git = NULL;
+	git_commit *c = NULL;
+	struct auth a = { token && *token ? token : NULL, 0, 0, NULL, NULL };
+	struct buf shown = BUF_INIT;
+	git_oid oid;
+	struct stat st;
+	int created = 0, err;
+
+	*out = NULL;
+	vcs_url_scrub(&shown, url);
+	if ((err = parse_oid(&oid, commit, "commit")) < 0)
+		goto done;
+	if (lstat(dir, &st) < 0) {
+		if (errno != ENOENT) {
+			err = error_errno("cannot clone into '%s'", dir);
+			goto done;
+		}
+		created = 1;
+	}
+	if ((err = git_libgit2_init()) < 0) {
+		err = vcs_fail(err, "cannot initialise libgit2");
+		goto done;
+	}
+	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
+	opts.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE;
+	callbacks_for(&opts.fetch_opts.callbacks, &a);
+	err = git_clone(&git, url, dir, &opts);
+	if (err < 0) {
+		err = vcs_fail(err, "cannot clone '%s'", shown.ptr);
+		error_scrub(err, a.token);
+		goto shutdown;
+	}
+	/* the URL recorded is the one without credentials */
+	if (strcmp(shown.ptr, url) && (err = git_remote_set_url(git, VCS_CLONE_REMOTE, shown.ptr)) < 0) {
+		err = vcs_fail(err, "cannot record the remote of '%s'", dir);
+		goto shutdown;
+	}
+	if (git_commit_lookup(&c, git, &oid) < 0) {
+		git_error_clear();
+		err = error_setc(ERR_NOTFOUND, "commit '%s' is on no branch of '%s'", commit,
+				 shown.ptr);
+		goto shutdown;
+	}
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	co.checkout_strategy = GIT_CHECKOUT_FORCE;
+	if ((err = git_repository_set_head_detached(git, &oid)) < 0 ||
+	    (err = git_checkout_head(git, &co)) < 0) {
+		err = vcs_fail(err, "cannot check out '%s' in '%s'", commit, dir);
+		goto shutdown;
+	}
+	err = vcs_open(out, dir);
+shutdown:
+	git_commit_free(c);
+	git_repository_free(git);
+	git_libgit2_shutdown();
+done:
+	if (err < 0 && created)
+		fs_remove_tree(dir);
+	auth_release(&a);
+	buf_release(&shown);
+	return err;
+}
+
+/* ---- ls-remote ---- */
+
+/* the head of `ref` among the connected remote's refs: 1 and `out`, or 0 when it has none */
+static int find_head(git_oid *out, int *found, git_remote *r, const char *ref)
+{
+	const git_remote_head **heads = NULL;
+	size_t i, n = 0;
+	int err;
+
+	*found = 0;
+	if ((err = git_remote_ls(&heads, &n, r)) < 0)
+		return err;
+	for (i = 0; i < n; i++)
+		if (!strcmp(heads[i]->name, ref)) {
+			git_oid_cpy(out, &heads[i]->oid);
+			*found = 1;
+			break;
+		}
+	return 0;
+}
+
+int vcs_remote_branch_head(char out[VCS_OID_HEXSZ + 1], const char *url, const char *branch,
+			   const char *token)
+{
+	git_remote *r = NULL;
+	git_remote_callbacks cb;
+	struct auth a = { token && *token ? token : NULL, 0, 0, NULL, NULL };
+	struct buf shown = BUF_INIT, ref = BUF_INIT;
+	git_oid oid;
+	int found = 0, err;
+
+	out[0] = '\0';
+	vcs_url_scrub(&shown, url);
+	if ((err = check_branch(&ref, branch)) < 0)
+		goto done;
+	if ((err = git_libgit2_init()) < 0) {
+		err = vcs_fail(err, "cannot initialise libgit2");
+		goto done;
+	}
+	callbacks_for(&cb, &a);
+	if ((err = git_remote_create_detached(&r, url)) < 0) {
+		err = vcs_fail(err, "invalid remote '%s'", shown.ptr);
+		goto shutdown;
+	}
+	if ((err = git_remote_connect(r, GIT_DIRECTION_FETCH, &cb, NULL, NULL)) < 0 ||
+	    (err = find_head(&oid, &found, r, ref.ptr)) < 0) {
+		err = vcs_fail(err, "cannot list the branches of '%s'", shown.ptr);
+		error_scrub(err, a.token);
+		goto shutdown;
+	}
+	if (!found) {
+		err = error_setc(ERR_NOTFOUND, "no branch '%s' in '%s'", branch, shown.ptr);
+		goto shutdown;
+	}
+	git_oid_tostr(out, VCS_OID_HEXSZ + 1, &oid);
+shutdown:
+	git_remote_free(r);
+	git_libgit2_shutdown();
+done:
+	auth_release(&a);
+	buf_release(&shown);
+	buf_release(&ref);
+	return err;
+}
+
+/* ---- push ---- */
+
+/* the remote's branch is where the push may go: `expected`, or nowhere for a new one */
+static int check_expected(git_remote *r, const char *ref, const char *branch,
+			  const char *expected, const char *shown)
+{
+	char have[VCS_OID_HEXSZ + 1];
+	git_oid oid;
+	int found = 0, err;
+
+	if ((err = find_head(&oid, &found, r, ref)) < 0)
+		return vcs_fail(err, "cannot list the branches of '%s'", shown);
+	if (found)
+		git_oid_tostr(have, sizeof(have), &oid);
+	if (!expected && found)
+		return error_setc(ERR_CONFLICT, "the branch '%s' exists already in '%s' (at %.12s): "
+				  "a new branch is not pushed over it", branch, shown, have);
+	if (expected && !found)
+		return error_setc(ERR_CONFLICT, "the branch '%s' moved on: it is gone from '%s' "
+				  "(it was at %.12s); nothing was pushed", branch, shown, expected);
+	if (expected && strcmp(have, expected))
+		return error_setc(ERR_CONFLICT, "the branch '%s' moved on: '%s' has it at %.12s, "
+				  "not at %.12s any more; nothing was pushed over the newer commit",
+				  branch, shown, have, expected);
+	return 0;
+}
+
+int vcs_push_commit(struct vcs_repo *repo, const char *url, const char *commit,
+		    const char *branch, const char *expected, const char *token)
+{
+	git_repository *git = vcs_git(repo);
+	git_remote *r = NULL;
+	git_reference *tmp = NULL;
+	git_commit *c = NULL;
+	git_push_options opts;
+	struct auth a = { token && *token ? token : NULL, 0, 0, NULL, NULL };
+	struct buf shown = BUF_INIT, ref = BUF_INIT, spec = BUF_INIT;
+	char *spec_ptr;
+	git_strarray refspecs = { &spec_ptr, 1 };
+	git_oid oid, want;
+	int err;
+
+	vcs_url_scrub(&shown, url);
+	if ((err = check_branch(&ref, branch)) < 0 ||
+	    (err = parse_oid(&oid, commit, "commit")) < 0 ||
+	    (expected && (err = parse_oid(&want, expected, "expected commit")) < 0))
+		goto done;
+	if (git_commit_lookup(&c, git, &oid) < 0) {
+		git_error_clear();
+		err = error_setc(ERR_NOTFOUND, "unknown commit '%s'", commit);
+		goto done;
+	}
+	if ((err = git_reference_create(&tmp, git, VCS_PUSH_REF, &oid, 1, "pytest-fixer push")) < 0) {
+		err = vcs_fail(err, "cannot prepare the push of '%s'", commit);
+		goto done;
+	}
+	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
+	callbacks_for(&opts.callbacks, &a);
+	if ((err = git_remote_create_anonymous(&r, git, url)) < 0) {
+		err = vcs_fail(err, "invalid remote '%s'", shown.ptr);
+		goto done;
+	}
+	if ((err = git_remote_connect(r, GIT_DIRECTION_PUSH, &opts.callbacks, NULL, NULL)) < 0) {
+		err = vcs_fail(err, "cannot push to '%s'", shown.ptr);
+		error_scrub(err, a.token);
+		goto done;
+	}
+	/* the advertisement read here is what the push updates from: the server checks it */
+	if ((err = check_expected(r, ref.ptr, branch, expected, shown.ptr)) < 0)
+		goto done;
+	buf_addf(&spec, VCS_PUSH_REF ":%s", ref.ptr);
+	spec_ptr = spec.ptr;
+	err = git_remote_upload(r, &refspecs, &opts);
+	if (err == GIT_ENONFASTFORWARD) {
+		git_error_clear();
+		err = error_setc(ERR_CONFLICT, "the branch '%s' moved on in '%s' while it was being "
+				 "pushed to; nothing was pushed over the newer commit", branch, shown.ptr);
+		goto done;
+	}
+	if (err < 0) {
+		err = vcs_fail(err, "cannot push branch '%s' to '%s'", branch, shown.ptr);
+		error_scrub(err, a.token);
+		goto done;
+	}
+	if (a.rejected_ref) {
+		err = error_setc(ERR_CONFLICT, "'%s' refused the update of '%s': %s", shown.ptr,
+				 a.rejected_ref, a.rejected_why);
+		goto done;
+	}
+done:
+	if (r)
+		git_remote_disconnect(r);
+	git_remote_free(r);
+	if (tmp) {
+		git_reference_delete(tmp);
+		git_reference_free(tmp);
+	}
+	git_error_clear();
+	git_commit_free(c);
+	auth_release(&a);
+	buf_release(&shown);
+	buf_release(&ref);
+	buf_release(&spec);
+	return err;
+}
