@@ -7,7 +7,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
-#include "vcs/giterr.h"
+#include "vcs/libgit.h"
 
 #include <git2.h>
 
@@ -15,62 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define VCS_SSH_USER "git"
-
-struct auth {
-	const char *token;      /* may be NULL */
-	int userpass_tries;     /* the token offered so far */
-	int ssh_tried;
-	char *rejected_ref;     /* the first ref the remote refused, and why */
-	char *rejected_why;
-};
-
-static int on_credentials(git_credential **out, const char *url, const char *user_from_url,
-			  unsigned int allowed, void *payload)
-{
-	struct auth *a = payload;
-	const char *user = user_from_url && *user_from_url ? user_from_url : VCS_SSH_USER;
-
-	(void)url;
-	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && !a->ssh_tried) {
-		a->ssh_tried = 1;
-		return git_credential_ssh_key_from_agent(out, user);
-	}
-	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && a->token &&
-	    a->userpass_tries < VCS_AUTH_TRIES) {
-		a->userpass_tries++;
-		return git_credential_userpass_plaintext_new(out, VCS_TOKEN_USER, a->token);
-	}
-	git_error_set_str(GIT_ERROR_NET, a->token ? "authentication failed: the token was refused"
-			  : "authentication failed: the server asks for credentials and no token "
-			    "was given");
-	return GIT_EAUTH;
-}
-
-static int on_push_update(const char *refname, const char *status, void *payload)
-{
-	struct auth *a = payload;
-
-	if (status && !a->rejected_ref) {
-		a->rejected_ref = xstrdup(refname);
-		a->rejected_why = xstrdup(status);
-	}
-	return 0;
-}
-
-static void auth_release(struct auth *a)
-{
-	free(a->rejected_ref);
-	free(a->rejected_why);
-}
-
-static void callbacks_for(git_remote_callbacks *cb, struct auth *a)
-{
-	git_remote_init_callbacks(cb, GIT_REMOTE_CALLBACKS_VERSION);
-	cb->credentials = on_credentials;
-	cb->push_update_reference = on_push_update;
-	cb->payload = a;
-}
+/* the error when the server asks for credentials and there is no token */
+#define VCS_NO_TOKEN "authentication failed: the server asks for credentials and no token " \
+	"was given"
 
 /* 0 and the id for a 40-hex `hex`; ERR_USAGE otherwise */
 static int parse_oid(git_oid *out, const char *hex, const char *what)
@@ -105,7 +52,7 @@ int vcs_clone(struct vcs_repo **out, const char *url, const char *dir, const cha
 	git_checkout_options co;
 	git_repository *git = NULL;
 	git_commit *c = NULL;
-	struct auth a = { token && *token ? token : NULL, 0, 0, NULL, NULL };
+	struct vcs_auth a = VCS_AUTH_INIT(token, VCS_NO_TOKEN);
 	struct buf shown = BUF_INIT;
 	git_oid oid;
 	struct stat st;
@@ -128,7 +75,7 @@ int vcs_clone(struct vcs_repo **out, const char *url, const char *dir, const cha
 	}
 	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
 	opts.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE;
-	callbacks_for(&opts.fetch_opts.callbacks, &a);
+	vcs_auth_callbacks(&opts.fetch_opts.callbacks, &a);
 	err = git_clone(&git, url, dir, &opts);
 	if (err < 0) {
 		err = vcs_fail(err, "cannot clone '%s'", shown.ptr);
@@ -161,7 +108,7 @@ shutdown:
 done:
 	if (err < 0 && created)
 		fs_remove_tree(dir);
-	auth_release(&a);
+	vcs_auth_release(&a);
 	buf_release(&shown);
 	return err;
 }
@@ -192,7 +139,7 @@ int vcs_remote_branch_head(char out[VCS_OID_HEXSZ + 1], const char *url, const c
 {
 	git_remote *r = NULL;
 	git_remote_callbacks cb;
-	struct auth a = { token && *token ? token : NULL, 0, 0, NULL, NULL };
+	struct vcs_auth a = VCS_AUTH_INIT(token, VCS_NO_TOKEN);
 	struct buf shown = BUF_INIT, ref = BUF_INIT;
 	git_oid oid;
 	int found = 0, err;
@@ -205,7 +152,7 @@ int vcs_remote_branch_head(char out[VCS_OID_HEXSZ + 1], const char *url, const c
 		err = vcs_fail(err, "cannot initialise libgit2");
 		goto done;
 	}
-	callbacks_for(&cb, &a);
+	vcs_auth_callbacks(&cb, &a);
 	if ((err = git_remote_create_detached(&r, url)) < 0) {
 		err = vcs_fail(err, "invalid remote '%s'", shown.ptr);
 		goto shutdown;
@@ -225,7 +172,7 @@ shutdown:
 	git_remote_free(r);
 	git_libgit2_shutdown();
 done:
-	auth_release(&a);
+	vcs_auth_release(&a);
 	buf_release(&shown);
 	buf_release(&ref);
 	return err;
@@ -266,7 +213,7 @@ int vcs_push_commit(struct vcs_repo *repo, const char *url, const char *commit,
 	git_reference *tmp = NULL;
 	git_commit *c = NULL;
 	git_push_options opts;
-	struct auth a = { token && *token ? token : NULL, 0, 0, NULL, NULL };
+	struct vcs_auth a = VCS_AUTH_INIT(token, VCS_NO_TOKEN);
 	struct buf shown = BUF_INIT, ref = BUF_INIT, spec = BUF_INIT;
 	char *spec_ptr;
 	git_strarray refspecs = { &spec_ptr, 1 };
@@ -288,7 +235,7 @@ int vcs_push_commit(struct vcs_repo *repo, const char *url, const char *commit,
 		goto done;
 	}
 	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
-	callbacks_for(&opts.callbacks, &a);
+	vcs_auth_callbacks(&opts.callbacks, &a);
 	if ((err = git_remote_create_anonymous(&r, git, url)) < 0) {
 		err = vcs_fail(err, "invalid remote '%s'", shown.ptr);
 		goto done;
@@ -330,7 +277,7 @@ done:
 	}
 	git_error_clear();
 	git_commit_free(c);
-	auth_release(&a);
+	vcs_auth_release(&a);
 	buf_release(&shown);
 	buf_release(&ref);
 	buf_release(&spec);

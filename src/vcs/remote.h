@@ -23,8 +23,6 @@
 #define VCS_CLONE_REMOTE "origin"
 /* the local ref a pushed commit is given for the push (then removed) */
 #define VCS_PUSH_REF "refs/pytest-fixer/push"
-/* how many times one operation offers the token before it gives up */
-#define VCS_AUTH_TRIES 3
 
 /*
  * Clone `url` into `dir` (created; it must not exist or be empty), with

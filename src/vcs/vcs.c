@@ -4,7 +4,7 @@
  */
 #include "vcs/vcs.h"
 
-#include "vcs/giterr.h"
+#include "vcs/libgit.h"
 
 #include "util/error.h"
 #include "util/fs.h"
@@ -1516,7 +1516,6 @@ done:
 /* ---- remotes ---- */
 
 #define VCS_TOKEN_ENV "GITHUB_TOKEN"
-#define VCS_SSH_USER "git"
 
 
 /*
@@ -1631,55 +1630,16 @@ done:
 	return err;
 }
 
-struct push_state {
-	const char *token;      /* $GITHUB_TOKEN, or NULL */
-	unsigned int tried;     /* the credential types already offered */
-	char *rejected_ref;     /* the first ref the remote refused, and why */
-	char *rejected_why;
-};
-
-static int on_push_credentials(git_credential **out, const char *url, const char *user_from_url,
-			       unsigned int allowed, void *payload)
-{
-	struct push_state *st = payload;
-	const char *user = user_from_url && *user_from_url ? user_from_url : VCS_SSH_USER;
-
-	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && !(st->tried & GIT_CREDENTIAL_SSH_KEY)) {
-		st->tried |= GIT_CREDENTIAL_SSH_KEY;
-		return git_credential_ssh_key_from_agent(out, user);
-	}
-	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && st->token &&
-	    !(st->tried & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
-		st->tried |= GIT_CREDENTIAL_USERPASS_PLAINTEXT;
-		return git_credential_userpass_plaintext_new(out, VCS_TOKEN_USER, st->token);
-	}
-	if ((allowed & GIT_CREDENTIAL_USERNAME) && !(st->tried & GIT_CREDENTIAL_USERNAME)) {
-		st->tried |= GIT_CREDENTIAL_USERNAME;
-		return git_credential_username_new(out, user);
-	}
-	git_error_set_str(GIT_ERROR_NET, st->token ? "the credentials were refused"
-			  : "no credentials: set " VCS_TOKEN_ENV " for https, or load a key into "
-			    "ssh-agent for ssh");
-	return GIT_EAUTH;
-}
-
-static int on_push_update(const char *refname, const char *status, void *payload)
-{
-	struct push_state *st = payload;
-
-	if (status && !st->rejected_ref) {
-		st->rejected_ref = xstrdup(refname);
-		st->rejected_why = xstrdup(status);
-	}
-	return 0;
-}
+/* the error when the server asks for credentials and there is none */
+#define VCS_NO_CREDENTIALS "no credentials: set " VCS_TOKEN_ENV " for https, or load a key into " \
+	"ssh-agent for ssh"
 
 int vcs_push(struct vcs_repo *repo, const char *remote, const char *branch, int force)
 {
 	git_remote *r = NULL;
 	git_reference *ref = NULL;
 	git_push_options opts;
-	struct push_state st = { NULL, 0, NULL, NULL };
+	struct vcs_auth st = VCS_AUTH_INIT(getenv(VCS_TOKEN_ENV), VCS_NO_CREDENTIALS);
 	git_remote_create_options copts;
 	struct buf spec = BUF_INIT, shown = BUF_INIT, url = BUF_INIT;
 	char *spec_ptr;
@@ -1699,15 +1659,10 @@ int vcs_push(struct vcs_repo *repo, const char *remote, const char *branch, int 
 		err = vcs_fail(err, "invalid remote '%s'", shown.ptr);
 		goto done;
 	}
-	st.token = getenv(VCS_TOKEN_ENV);
-	if (st.token && !*st.token)
-		st.token = NULL;
 	buf_addf(&spec, "%s" VCS_REFS_HEADS "%s:" VCS_REFS_HEADS "%s", force ? "+" : "",
 		 branch, branch);
 	spec_ptr = spec.ptr;
-	opts.callbacks.credentials = on_push_credentials;
-	opts.callbacks.push_update_reference = on_push_update;
-	opts.callbacks.payload = &st;
+	vcs_auth_callbacks(&opts.callbacks, &st);
 
 	err = git_remote_push(r, &refspecs, &opts);
 	if (err == GIT_ENONFASTFORWARD) {
@@ -1728,8 +1683,7 @@ int vcs_push(struct vcs_repo *repo, const char *remote, const char *branch, int 
 		goto done;
 	}
 done:
-	free(st.rejected_ref);
-	free(st.rejected_why);
+	vcs_auth_release(&st);
 	buf_release(&spec);
 	buf_release(&shown);
 	buf_release(&url);

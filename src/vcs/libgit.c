@@ -1,15 +1,17 @@
 /*
- * libgit2's errors into ours, and URLs made fit to show: shared by the
- * files of src/vcs/.
+ * libgit2's errors into ours, URLs made fit to show, credentials: shared
+ * by the files of src/vcs/.
  */
-#include "vcs/giterr.h"
+#include "vcs/libgit.h"
 
 #include "util/error.h"
+#include "util/xalloc.h"
 
 #include <git2.h>
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int code_of(int gerr)
@@ -83,4 +85,55 @@ void vcs_url_scrub(struct buf *out, const char *url)
 	}
 	buf_add(out, url, (size_t)(colon - url));
 	buf_adds(out, at);
+}
+
+static int on_credentials(git_credential **out, const char *url, const char *user_from_url,
+			  unsigned int allowed, void *payload)
+{
+	struct vcs_auth *a = payload;
+	const char *user = user_from_url && *user_from_url ? user_from_url : VCS_SSH_USER;
+
+	(void)url;
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && !(a->tried & GIT_CREDENTIAL_SSH_KEY)) {
+		a->tried |= GIT_CREDENTIAL_SSH_KEY;
+		return git_credential_ssh_key_from_agent(out, user);
+	}
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && a->token &&
+	    a->userpass_tries < VCS_AUTH_TRIES) {
+		a->userpass_tries++;
+		return git_credential_userpass_plaintext_new(out, VCS_TOKEN_USER, a->token);
+	}
+	if ((allowed & GIT_CREDENTIAL_USERNAME) && !(a->tried & GIT_CREDENTIAL_USERNAME)) {
+		a->tried |= GIT_CREDENTIAL_USERNAME;
+		return git_credential_username_new(out, user);
+	}
+	git_error_set_str(GIT_ERROR_NET, a->token ? "authentication failed: the token was refused"
+			  : a->missing);
+	return GIT_EAUTH;
+}
+
+static int on_push_update(const char *refname, const char *status, void *payload)
+{
+	struct vcs_auth *a = payload;
+
+	if (status && !a->rejected_ref) {
+		a->rejected_ref = xstrdup(refname);
+		a->rejected_why = xstrdup(status);
+	}
+	return 0;
+}
+
+void vcs_auth_callbacks(struct git_remote_callbacks *cb, struct vcs_auth *a)
+{
+	git_remote_init_callbacks(cb, GIT_REMOTE_CALLBACKS_VERSION);
+	cb->credentials = on_credentials;
+	cb->push_update_reference = on_push_update;
+	cb->payload = a;
+}
+
+void vcs_auth_release(struct vcs_auth *a)
+{
+	free(a->rejected_ref);
+	free(a->rejected_why);
+	a->rejected_ref = a->rejected_why = NULL;
 }
