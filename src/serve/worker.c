@@ -46,9 +46,11 @@ void worker_repro_release(struct worker_repro *r)
 
 void worker_result_release(struct worker_result *r)
 {
+	struct worker_result init = WORKER_RESULT_INIT;
+
 	FREE_ALL(r->branch, r->pull_url, r->reason, r->summary);
-	r->branch = r->pull_url = r->reason = r->summary = NULL;
 	worker_repro_release(&r->repro);
+	*r = init;
 }
 
 /* ---- the job's private directory and clone ------------------------------------------ */
@@ -220,23 +222,64 @@ int worker_reproduce(struct worker_repro *out, const struct worker_request *req)
 	return err;
 }
 
-/* ---- the head: a fix of ours? ------------------------------------------------------- */
+/* ---- commits of ours ---------------------------------------------------------------- */
 
-static int is_own_commit(int *out, struct work *w)
+/*
+ * 1 when the message of `commit` has the line "WORKER_TRAILER: N": of job
+ * `job`, or of any job when `job` < 0.
+ */
+static int has_trailer(int *out, struct work *w, const char *commit, long long job)
 {
-	struct buf msg = BUF_INIT;
-	size_t n = strlen(WORKER_TRAILER);
+	struct buf msg = BUF_INIT, line = BUF_INIT;
 	const char *p;
 	int err;
 
 	*out = 0;
-	if ((err = vcs_commit_message(&msg, w->repo, w->req->head_sha)) < 0)
+	if ((err = vcs_commit_message(&msg, w->repo, commit)) < 0)
 		goto done;
+	buf_addf(&line, WORKER_TRAILER ": ");
+	if (job >= 0)
+		buf_addf(&line, "%lld", job);
 	for (p = msg.ptr; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, WORKER_TRAILER, n) && p[n] == ':')
+		if (!strncmp(p, line.ptr, line.len) &&
+		    (job < 0 || p[line.len] == '\n' || !p[line.len]))
 			*out = 1;
 done:
 	buf_release(&msg);
+	buf_release(&line);
+	return err;
+}
+
+/*
+ * A run of this same job that pushed and was killed before it could say
+ * so: the branch it pushes to holds a commit on head_sha with this job's
+ * trailer (the clone fetched it). That is the fix; nothing is pushed twice.
+ */
+static int find_earlier_push(int *found, char tip[VCS_OID_HEXSZ + 1], struct work *w,
+			     const char *branch)
+{
+	char parent[VCS_OID_HEXSZ + 1];
+	struct buf spec = BUF_INIT;
+	int err;
+
+	*found = 0;
+	buf_addf(&spec, "refs/remotes/" VCS_CLONE_REMOTE "/%s", branch);
+	err = vcs_resolve(tip, w->repo, spec.ptr);
+	if (err == ERR_NOTFOUND || (!err && !strcmp(tip, w->req->head_sha))) {
+		error_clear();
+		err = 0;
+		goto done;
+	}
+	if (err < 0)
+		goto done;
+	buf_addch(&spec, '^');
+	if (vcs_resolve(parent, w->repo, spec.ptr) < 0 || strcmp(parent, w->req->head_sha)) {
+		error_clear();
+		goto done;
+	}
+	err = has_trailer(found, w, tip, w->req->job_id);
+done:
+	buf_release(&spec);
 	return err;
 }
 
@@ -449,25 +492,29 @@ static int open_pull(struct worker_result *out, struct work *w, const char *titl
 	return err;
 }
 
+/* where the fix goes: the PR's branch, or WORKER_BRANCH_PREFIX<sha8> */
+static void target_branch(struct buf *out, const struct worker_request *req)
+{
+	if (req->push == SERVE_PUSH_PULL_REQUEST)
+		buf_addf(out, WORKER_BRANCH_PREFIX "%.*s", WORKER_SHA_SHORT, req->head_sha);
+	else
+		buf_adds(out, req->head_branch);
+}
+
 static int push_fix(struct worker_result *out, struct work *w, const struct worker_repro *repro,
 		    const struct attempt *a)
 {
 	const struct worker_request *req = w->req;
 	struct buf msg = BUF_INIT, title = BUF_INIT, branch = BUF_INIT;
-	const char *expected = req->head_sha;
 	int err;
 
 	message_for(&msg, w, repro, a);
 	if ((err = vcs_commit_squash(out->commit, w->repo, req->head_sha, a->tip, msg.ptr)) < 0)
 		goto done;
-	if (req->push == SERVE_PUSH_PULL_REQUEST) {
-		buf_addf(&branch, WORKER_BRANCH_PREFIX "%.*s", WORKER_SHA_SHORT, req->head_sha);
-		expected = NULL;
-	} else {
-		buf_adds(&branch, req->head_branch);
-	}
+	target_branch(&branch, req);
 	log_info("job %lld: pushing %.12s to '%s'", req->job_id, out->commit, branch.ptr);
-	if ((err = vcs_push_commit(w->repo, req->clone_url, out->commit, branch.ptr, expected,
+	if ((err = vcs_push_commit(w->repo, req->clone_url, out->commit, branch.ptr,
+				   req->push == SERVE_PUSH_PULL_REQUEST ? NULL : req->head_sha,
 				   req->token)) < 0)
 		goto done;
 	out->branch = xstrdup(branch.ptr);
@@ -482,18 +529,46 @@ done:
 	return err;
 }
 
+/* the earlier run's push stands: its pull request is opened if it is not yet */
+static int take_earlier_push(struct worker_result *out, struct work *w, const char *branch)
+{
+	struct buf msg = BUF_INIT;
+	char *eol;
+	int err;
+
+	log_info("job %lld: '%s' already has this job's fix %.12s: not pushed again",
+		 w->req->job_id, branch, out->commit);
+	out->branch = xstrdup(branch);
+	if (w->req->push != SERVE_PUSH_PULL_REQUEST)
+		return 0;
+	if ((err = vcs_commit_message(&msg, w->repo, out->commit)) < 0)
+		goto done;
+	eol = strchr(msg.ptr, '\n');
+	if (eol)
+		*eol = '\0';
+	err = open_pull(out, w, msg.ptr, eol ? eol + 1 : "");
+	if (err == ERR_CONFLICT) {
+		/* opened by the earlier run too ("a pull request already exists") */
+		error_clear();
+		err = 0;
+	}
+done:
+	buf_release(&msg);
+	return err;
+}
+
 /* ---- the job ------------------------------------------------------------------------ */
 
 static int fix_job(struct worker_result *out, struct work *w)
 {
 	const struct worker_request *req = w->req;
 	struct attempt a = { "", BUF_INIT };
-	struct buf why = BUF_INIT;
+	struct buf why = BUF_INIT, branch = BUF_INIT;
 	int own = 0, err;
 
 	if ((err = work_open(w, req)) < 0)
 		goto done;
-	if ((err = is_own_commit(&own, w)) < 0)
+	if ((err = has_trailer(&own, w, req->head_sha, -1)) < 0)
 		goto done;
 	if (own) {
 		out->status = WORKER_OWN_COMMIT;
@@ -501,6 +576,15 @@ static int fix_job(struct worker_result *out, struct work *w)
 			   "fixed again (no bot loops)");
 		goto done;
 	}
+	target_branch(&branch, req);
+	if ((err = find_earlier_push(&own, out->commit, w, branch.ptr)) < 0)
+		goto done;
+	if (own) {
+		if ((err = take_earlier_push(out, w, branch.ptr)) == 0)
+			out->status = WORKER_FIXED;
+		goto done;
+	}
+	out->commit[0] = '\0';
 	if ((err = reproduce(&out->repro, w)) < 0)
 		goto done;
 	if (!out->repro.failures.nr_failures) {
@@ -544,6 +628,7 @@ static int fix_job(struct worker_result *out, struct work *w)
 done:
 	buf_release(&a.summary);
 	buf_release(&why);
+	buf_release(&branch);
 	return err;
 }
 

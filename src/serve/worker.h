@@ -21,7 +21,10 @@
  * commit), or as branch WORKER_BRANCH_PREFIX<sha8> with a draft pull
  * request into the PR's branch. A failed attempt (no verified fix, a lint
  * that fails) is tried again with its reason as the next one's feedback,
- * up to max_attempts.
+ * up to max_attempts. A run of the same job that pushed and was killed
+ * before it could say so is recognised (its commit, on head_sha with this
+ * job's trailer, is on the branch): that fix stands, nothing is pushed
+ * twice, and in pull-request mode its pull request is opened if missing.
  *
  * The token goes to git only through vcs/remote.h's credentials callback:
  * it is registered as a secret (util/secret.h), so no lint command sees
@@ -98,6 +101,7 @@ struct worker_result {
 	struct worker_repro repro;
 };
 #define WORKER_RESULT_INIT { WORKER_ERROR, "", NULL, NULL, NULL, NULL, 0, WORKER_REPRO_INIT }
+/* free what it holds; it is WORKER_RESULT_INIT again */
 void worker_result_release(struct worker_result *r);
 
 /*

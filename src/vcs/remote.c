@@ -19,6 +19,32 @@
 #define VCS_NO_TOKEN "authentication failed: the server asks for credentials and no token " \
 	"was given"
 
+/*
+ * A remote for `url`: in-memory (`name` NULL; `git` NULL: detached), or
+ * named and configured. git's insteadOf rules are not applied: libgit2 1.5
+ * leaks a regex match block per configuration entry when it does.
+ */
+static int remote_new(git_remote **out, git_repository *git, const char *name, const char *url)
+{
+	git_remote_create_options o;
+
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = git;
+	o.name = name;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	if (!name)
+		o.flags |= GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	return git_remote_create_with_opts(out, url, &o);
+}
+
+/* git_clone()'s origin, made by remote_new() */
+static int on_clone_remote(git_remote **out, git_repository *git, const char *name,
+			   const char *url, void *payload)
+{
+	(void)payload;
+	return remote_new(out, git, name, url);
+}
+
 /* 0 and the id for a 40-hex `hex`; ERR_USAGE otherwise */
 static int parse_oid(git_oid *out, const char *hex, const char *what)
 {
@@ -59,6 +85,9 @@ int vcs_clone(struct vcs_repo **out, const char *url, const char *dir, const cha
 	int created = 0, err;
 
 	*out = NULL;
+	/* first: a libgit2 call before it leaks the thread's error state */
+	if ((err = git_libgit2_init()) < 0)
+		return vcs_fail(err, "cannot initialise libgit2");
 	vcs_url_scrub(&shown, url);
 	if ((err = parse_oid(&oid, commit, "commit")) < 0)
 		goto done;
@@ -69,47 +98,43 @@ int vcs_clone(struct vcs_repo **out, const char *url, const char *dir, const cha
 		}
 		created = 1;
 	}
-	if ((err = git_libgit2_init()) < 0) {
-		err = vcs_fail(err, "cannot initialise libgit2");
-		goto done;
-	}
 	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
 	opts.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE;
+	opts.remote_cb = on_clone_remote;
 	vcs_auth_callbacks(&opts.fetch_opts.callbacks, &a);
 	err = git_clone(&git, url, dir, &opts);
 	if (err < 0) {
 		err = vcs_fail(err, "cannot clone '%s'", shown.ptr);
 		error_scrub(err, a.token);
-		goto shutdown;
+		goto done;
 	}
 	/* the URL recorded is the one without credentials */
 	if (strcmp(shown.ptr, url) && (err = git_remote_set_url(git, VCS_CLONE_REMOTE, shown.ptr)) < 0) {
 		err = vcs_fail(err, "cannot record the remote of '%s'", dir);
-		goto shutdown;
+		goto done;
 	}
 	if (git_commit_lookup(&c, git, &oid) < 0) {
 		git_error_clear();
 		err = error_setc(ERR_NOTFOUND, "commit '%s' is on no branch of '%s'", commit,
 				 shown.ptr);
-		goto shutdown;
+		goto done;
 	}
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
 	co.checkout_strategy = GIT_CHECKOUT_FORCE;
 	if ((err = git_repository_set_head_detached(git, &oid)) < 0 ||
 	    (err = git_checkout_head(git, &co)) < 0) {
 		err = vcs_fail(err, "cannot check out '%s' in '%s'", commit, dir);
-		goto shutdown;
+		goto done;
 	}
 	err = vcs_open(out, dir);
-shutdown:
+done:
 	git_commit_free(c);
 	git_repository_free(git);
-	git_libgit2_shutdown();
-done:
 	if (err < 0 && created)
 		fs_remove_tree(dir);
 	vcs_auth_release(&a);
 	buf_release(&shown);
+	git_libgit2_shutdown();
 	return err;
 }
 
@@ -145,36 +170,33 @@ int vcs_remote_branch_head(char out[VCS_OID_HEXSZ + 1], const char *url, const c
 	int found = 0, err;
 
 	out[0] = '\0';
+	if ((err = git_libgit2_init()) < 0)
+		return vcs_fail(err, "cannot initialise libgit2");
 	vcs_url_scrub(&shown, url);
 	if ((err = check_branch(&ref, branch)) < 0)
 		goto done;
-	if ((err = git_libgit2_init()) < 0) {
-		err = vcs_fail(err, "cannot initialise libgit2");
-		goto done;
-	}
 	vcs_auth_callbacks(&cb, &a);
-	if ((err = git_remote_create_detached(&r, url)) < 0) {
+	if ((err = remote_new(&r, NULL, NULL, url)) < 0) {
 		err = vcs_fail(err, "invalid remote '%s'", shown.ptr);
-		goto shutdown;
+		goto done;
 	}
 	if ((err = git_remote_connect(r, GIT_DIRECTION_FETCH, &cb, NULL, NULL)) < 0 ||
 	    (err = find_head(&oid, &found, r, ref.ptr)) < 0) {
 		err = vcs_fail(err, "cannot list the branches of '%s'", shown.ptr);
 		error_scrub(err, a.token);
-		goto shutdown;
+		goto done;
 	}
 	if (!found) {
 		err = error_setc(ERR_NOTFOUND, "no branch '%s' in '%s'", branch, shown.ptr);
-		goto shutdown;
+		goto done;
 	}
 	git_oid_tostr(out, VCS_OID_HEXSZ + 1, &oid);
-shutdown:
-	git_remote_free(r);
-	git_libgit2_shutdown();
 done:
+	git_remote_free(r);
 	vcs_auth_release(&a);
 	buf_release(&shown);
 	buf_release(&ref);
+	git_libgit2_shutdown();
 	return err;
 }
 
@@ -236,7 +258,7 @@ int vcs_push_commit(struct vcs_repo *repo, const char *url, const char *commit,
 	}
 	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
 	vcs_auth_callbacks(&opts.callbacks, &a);
-	if ((err = git_remote_create_anonymous(&r, git, url)) < 0) {
+	if ((err = remote_new(&r, git, NULL, url)) < 0) {
 		err = vcs_fail(err, "invalid remote '%s'", shown.ptr);
 		goto done;
 	}

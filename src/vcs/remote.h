@@ -7,7 +7,8 @@
  * Remotes by URL (https://, http://, ssh://, scp-like, or a path): clone a
  * commit, read a branch's head (ls-remote), push a commit to a branch only
  * where it is expected. For the service, which works from a pull request's
- * clone URL and a token, never from a user's configured remotes.
+ * clone URL and a token, never from a user's configured remotes: the URL
+ * is used as it is (no url.<base>.insteadOf rewriting).
  *
  * `token` (may be NULL) is offered over http(s) as the password of user
  * VCS_TOKEN_USER ("x-access-token") when the server asks, through a

@@ -635,6 +635,19 @@ done:
 	return err;
 }
 
+int vcs_resolve(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *spec)
+{
+	git_commit *c = NULL;
+	int err;
+
+	out[0] = '\0';
+	if ((err = lookup_commit(&c, repo->git, spec)) < 0)
+		return err;
+	oid_to_hex(out, git_commit_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
 int vcs_commit_message(struct buf *out, struct vcs_repo *repo, const char *commit)
 {
 	git_commit *c = NULL;

@@ -90,6 +90,8 @@ int vcs_commit_files(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const c
  */
 int vcs_commit_squash(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *parent,
 		      const char *tip, const char *message);
+/* the commit `spec` names ("HEAD~1", "refs/remotes/origin/main^"); ERR_NOTFOUND if none */
+int vcs_resolve(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *spec);
 /* replace `out` with the full message of `commit` */
 int vcs_commit_message(struct buf *out, struct vcs_repo *repo, const char *commit);
 

@@ -95,7 +95,7 @@ static void worker__commit_mode_over_https_pushes_one_commit_on_the_head(void **
 	struct fixture *f = *state;
 	struct buf check = BUF_INIT;
 	json_t *reqs;
-	char now[41];
+	char now[41], first[41];
 	size_t i;
 
 	git_server_start_http(&f->srv, GIT_SERVER_TOKEN);
@@ -130,6 +130,18 @@ static void worker__commit_mode_over_https_pushes_one_commit_on_the_head(void **
 		assert_string_not_equal(auth, "other");
 	}
 	json_decref(reqs);
+
+	/* the job again (its first run was killed before it could say so): not pushed twice */
+	memcpy(first, f->res.commit, sizeof(first));
+	worker_result_release(&f->res);
+	assert_int_equal(worker_fix(&f->res, &f->req), 0);
+	if (f->res.status != WORKER_FIXED)
+		fail_msg("%s: %s", worker_status_name(f->res.status), f->res.reason);
+	assert_string_equal(f->res.commit, first);
+	assert_int_equal(f->res.attempts, 0);
+	git_server_head(now, &f->srv, "feature");
+	assert_string_equal(now, first);
+	assert_no_work_left(f);
 	buf_release(&check);
 }
 

@@ -144,6 +144,15 @@ static void worker__pull_request_mode_pushes_a_branch_and_opens_a_draft(void **s
 	/* the GitHub token never landed in the repository */
 	assert_false(git_server_tree_holds(f->srv.dir.ptr, "ghp_worker0test0token0abcdef"));
 
+	/* the job again: the branch has its fix, the pull request exists: nothing new */
+	memcpy(now, f->res.commit, sizeof(now));
+	worker_result_release(&f->res);
+	assert_int_equal(worker_fix(&f->res, &f->req), 0);
+	assert_int_equal(f->res.status, WORKER_FIXED);
+	assert_string_equal(f->res.commit, now);
+	assert_int_equal(f->res.attempts, 0);
+	assert_string_equal(f->res.branch, branch.ptr);
+
 	github_free(gh);
 	fake_stop(&gh_fake);
 	buf_release(&script);
