@@ -62,11 +62,20 @@ static void env_add(struct strvec *env, const char *name, const char *value)
 	free(clean);
 }
 
+/* variables of ours that lead to the user's checkout: the agent does without them */
+static const char *const unset_vars[] = {
+	"OLDPWD", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR",
+	"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", NULL,
+};
+
 static void agent_env(struct strvec *env, const struct engine_request *req, const char *json_path,
-		      const char *holder)
+		      const char *holder, const char *work)
 {
 	const struct failure *f = req->failure;
 	struct buf loc = BUF_INIT;
+
+	strvec_pushv(env, unset_vars);
+	strvec_pushf(env, "PWD=%s", work);
 
 	env_add(env, "ID", f->id);
 	env_add(env, "FILE", f->file);
@@ -141,7 +150,7 @@ static int run_agent(struct change *change, struct buf *why, struct engine_excha
 		err = error_prefix(err, "cannot prepare the agent's copy of the project");
 		goto done;
 	}
-	agent_env(&env, req, json_path.ptr, holder);
+	agent_env(&env, req, json_path.ptr, holder, work.ptr);
 	po.argv = argv;
 	po.env = &env;
 	po.cwd = work.ptr;

@@ -320,17 +320,23 @@ static void command__the_agent_sees_none_of_our_secrets(void **state)
 
 	setenv("OPENAI_API_KEY", key, 1);
 	setenv("GITHUB_TOKEN", "ghp_unittoken0123456789abcdef", 1);
+	setenv("GIT_DIR", "/the/users/checkout/.git", 1);
+	setenv("OLDPWD", "/the/users/checkout", 1);
 	secret_add_env();
 	/* the agent prints its whole environment; exit 1 keeps the copy unjudged */
 	assert_int_equal(propose(&l, &x, t, "env; exit 1", 30), 0);
 	assert_null(strstr(x.reply, "OPENAI_API_KEY"));
 	assert_null(strstr(x.reply, "GITHUB_TOKEN"));
 	assert_null(strstr(x.reply, key));
+	/* nor a way back to the user's checkout */
+	assert_null(strstr(x.reply, "/the/users/checkout"));
 	assert_non_null(strstr(x.reply, "PYTEST_FIXER_FAILURE_ID="));
 	engine_exchange_release(&x);
 	secret_clear();
 	unsetenv("OPENAI_API_KEY");
 	unsetenv("GITHUB_TOKEN");
+	unsetenv("GIT_DIR");
+	unsetenv("OLDPWD");
 }
 
 int main(void)
