@@ -223,8 +223,11 @@ done:
 	return err;
 }
 
-/* what `before` holds that `after` lost */
-static int walk_before(struct walk *w, const char *rel, int depth)
+/*
+ * What `before` holds that `after` lost: with `gone`, the directory `rel`
+ * went whole (each file in it is deleted); otherwise it is in both.
+ */
+static int walk_before(struct walk *w, const char *rel, int depth, int gone)
 {
 	struct strvec names = STRVEC_INIT;
 	struct buf path = BUF_INIT;
@@ -232,12 +235,13 @@ static int walk_before(struct walk *w, const char *rel, int depth)
 	int err;
 
 	if (depth > COLLECT_MAX_DEPTH)
-		return 0;   /* walk_after has said so */
+		return error_setc(ERR_LIMIT, "'%s' lies more than %d directories deep", rel,
+				  COLLECT_MAX_DEPTH);
 	if ((err = list_dir(&names, w, w->before, rel)) < 0)
 		goto done;
 	for (i = 0; i < names.nr && !err; i++) {
 		struct stat st, now;
-		int gone;
+		int lost = gone;
 
 		if (ignored(names.v[i]))
 			continue;
@@ -247,13 +251,20 @@ static int walk_before(struct walk *w, const char *rel, int depth)
 			err = err < 0 ? err : 0;
 			continue;
 		}
-		if ((gone = stat_at(&now, w->after, path.ptr)) < 0)
-			err = gone;
-		else if (gone)
-			err = error_setc(ERR_USAGE, "'%s' was deleted: a change may not delete a %s",
-					 path.ptr, kind_of(st.st_mode));
-		else if (S_ISDIR(st.st_mode) && S_ISDIR(now.st_mode))
-			err = walk_before(w, path.ptr, depth + 1);
+		if (!lost && (lost = stat_at(&now, w->after, path.ptr)) < 0) {
+			err = lost;
+		} else if (S_ISDIR(st.st_mode) && (lost || S_ISDIR(now.st_mode))) {
+			err = walk_before(w, path.ptr, depth + 1, lost);
+		} else if (!lost) {
+			continue;
+		} else if (!S_ISREG(st.st_mode)) {
+			err = error_setc(ERR_USAGE, "the %s '%s' was deleted: a change may delete "
+					 "regular files only", kind_of(st.st_mode), path.ptr);
+		} else if (w->out->nr >= EDIT_MAX_EDITS) {
+			err = error_setc(ERR_LIMIT, "more than %u files changed", EDIT_MAX_EDITS);
+		} else {
+			change_add(w->out, EDIT_DELETE, path.ptr);
+		}
 	}
 done:
 	strvec_clear(&names);
@@ -269,7 +280,7 @@ int collect_change(struct change *out, const char *before, const char *after)
 	change_init(out);
 	if ((err = walk_after(&w, "", 0)) == 0) {
 		w.entries = 0;
-		err = walk_before(&w, "", 0);
+		err = walk_before(&w, "", 0, 0);
 	}
 	if (err < 0)
 		change_release(out);

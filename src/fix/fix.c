@@ -322,6 +322,7 @@ static enum attempt_method method_of(const struct change *c)
 	case EDIT_PATCH:
 		return ATTEMPT_METHOD_PATCH;
 	case EDIT_REWRITE:
+	case EDIT_DELETE:
 		return ATTEMPT_METHOD_REWRITE;
 	default:
 		return ATTEMPT_METHOD_UPDATE;

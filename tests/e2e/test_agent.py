@@ -62,6 +62,8 @@ def fix():
 
 if mode == "fix":
     fix()
+elif mode == "delete":
+    os.remove(sys.argv[3])
 elif mode == "fix-clamp":
     edit("calc.py", "max(x, hi)", "min(x, hi)")
 elif mode == "wrong":
@@ -170,6 +172,30 @@ def test_an_agent_that_fixes_the_bug(tmp_path, agent):
     assert t.code == 0 and "command" in t.stdout and TARGET in t.stdout, t
 
 
+def test_an_agent_that_deletes_a_file(tmp_path, agent):
+    files = {
+        "pytest.ini": "[pytest]\n",
+        "legacy.py": "OLD = True\n",
+        "tests/test_layout.py": ("import importlib.util\n\n\n"
+                                 "def test_no_legacy_module():\n"
+                                 "    assert importlib.util.find_spec('legacy') is None\n"),
+    }
+    root = make_repo(tmp_path / "layout", files)
+    before = snapshot(root)
+    r = agent_fix(root, agent("delete", "legacy.py"))
+    assert r.code == 0, r
+    [err] = r.json()["errors"]
+    assert err["status"] == "fixed", err
+    assert git(root, "diff", "--name-status", "main", err["branch"]).split() == ["D", "legacy.py"]
+    assert "-OLD = True" in err["attempts"][0]["diff"]
+    assert snapshot(root) == before
+    # --apply takes the deletion into the working tree too
+    r = agent_fix(root, agent("delete", "legacy.py"), "--apply")
+    assert r.code == 0, r
+    assert not (root / "legacy.py").exists()
+    assert git(root, "status", "--porcelain").split() == ["D", "legacy.py"]
+
+
 def test_a_wrong_change_is_rejected_by_the_gates(tmp_path, agent):
     root = make_repo(tmp_path / "calc", PROJECT)
     before = snapshot(root)
@@ -184,12 +210,13 @@ def test_a_wrong_change_is_rejected_by_the_gates(tmp_path, agent):
     assert "fix-test_calc-test_add" not in git(root, "branch")
 
 
-@pytest.mark.parametrize("mode", ["weaken-test", "conftest"])
+@pytest.mark.parametrize("mode", ["weaken-test", "conftest", "delete"])
 def test_an_agent_that_edits_the_tests_or_conftest_is_refused(tmp_path, agent, mode):
     root = make_repo(tmp_path / "calc", PROJECT)
     before = snapshot(root)
-    extra = ["--allow-test-edits"] if mode == "conftest" else []
-    r = agent_fix(root, agent(mode, PASSING_HOOK), "--max-retries", "1", *extra)
+    extra = ["--allow-test-edits"] if mode != "weaken-test" else []
+    arg = "tests/test_calc.py" if mode == "delete" else PASSING_HOOK
+    r = agent_fix(root, agent(mode, arg), "--max-retries", "1", *extra)
     assert r.code == 1, r
     [att] = the_error(r)["attempts"]
     assert att["gate"] == "weakening", att

@@ -162,16 +162,42 @@ static void collect__a_new_symlink_is_refused_an_old_one_is_kept(void **state)
 	buf_release(&p);
 }
 
-static void collect__a_deleted_file_is_refused(void **state)
+static void collect__deleted_files_are_delete_edits_after_the_rest(void **state)
 {
 	struct trees *t = *state;
 	struct buf p = BUF_INIT;
+	struct change c;
 
+	write_at(t->before.ptr, "old/a.py", "A = 1\n");
+	write_at(t->before.ptr, "old/sub/b.py", "B = 1\n");
+	write_at(t->before.ptr, "old/__pycache__/a.cpython-311.pyc", "bytecode");
 	copy(t);
-	write_at(t->after.ptr, "calc.py", "def add(a, b):\n    return a + b\n");
+	write_at(t->after.ptr, "zeta.py", "Z = 1\n");
 	path_at(&p, t->after.ptr, "pkg/util.py");
 	assert_int_equal(unlink(p.ptr), 0);
-	assert_refused(t, ERR_USAGE, "'pkg/util.py' was deleted");
+	path_at(&p, t->after.ptr, "old");
+	assert_int_equal(fs_remove_tree(p.ptr), 0);
+	assert_int_equal(collect_change(&c, t->before.ptr, t->after.ptr), 0);
+	assert_int_equal(c.nr, 4);
+	assert_int_equal(c.edits[0].mode, EDIT_REWRITE);
+	assert_string_equal(c.edits[0].path, "zeta.py");
+	assert_int_equal(c.edits[1].mode, EDIT_DELETE);
+	assert_string_equal(c.edits[1].path, "old/a.py");
+	assert_string_equal(c.edits[2].path, "old/sub/b.py");
+	assert_string_equal(c.edits[3].path, "pkg/util.py");
+	assert_null(c.edits[3].content);
+
+	/* applied to `before`, it makes `after`; a second look finds nothing */
+	assert_int_equal(change_apply(&c, t->before.ptr, NULL), 0);
+	change_release(&c);
+	assert_int_equal(collect_change(&c, t->before.ptr, t->after.ptr), 0);
+	assert_int_equal(c.nr, 0);
+	change_release(&c);
+
+	/* a symlink deleted cannot be said by a change */
+	path_at(&p, t->before.ptr, "link.py");
+	assert_int_equal(symlink("calc.py", p.ptr), 0);
+	assert_refused(t, ERR_USAGE, "the symlink 'link.py' was deleted");
 	buf_release(&p);
 }
 
@@ -345,7 +371,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(collect__an_untouched_copy_with_caches_is_no_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(collect__changed_and_new_files_are_rewrites_in_path_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(collect__a_new_symlink_is_refused_an_old_one_is_kept, setup, teardown),
-		cmocka_unit_test_setup_teardown(collect__a_deleted_file_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(collect__deleted_files_are_delete_edits_after_the_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(collect__binary_special_and_replaced_entries_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(collect__too_many_files_is_a_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(command__the_agent_fixes_a_copy_and_the_change_is_the_candidate, setup, teardown),
