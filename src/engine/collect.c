@@ -166,14 +166,42 @@ done:
 	return err;
 }
 
-static int walk_after(struct walk *w, const char *rel, int depth);
+typedef int visit_fn(struct walk *w, const char *rel, int depth, int gone);
+
+/* visit each entry of directory root/rel but the ignored ones, in name order */
+static int walk(struct walk *w, const char *root, const char *rel, int depth, int gone,
+		visit_fn *visit)
+{
+	struct strvec names = STRVEC_INIT;
+	struct buf path = BUF_INIT;
+	size_t i;
+	int err;
+
+	if (depth > COLLECT_MAX_DEPTH)
+		return error_setc(ERR_LIMIT, "'%s' lies more than %d directories deep", rel,
+				  COLLECT_MAX_DEPTH);
+	if ((err = list_dir(&names, w, root, rel)) < 0)
+		goto done;
+	for (i = 0; i < names.nr && !err; i++) {
+		if (ignored(names.v[i]))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s%s%s", rel, *rel ? "/" : "", names.v[i]);
+		err = visit(w, path.ptr, depth, gone);
+	}
+done:
+	strvec_clear(&names);
+	buf_release(&path);
+	return err;
+}
 
 /* one entry of `after` */
-static int visit_after(struct walk *w, const char *rel, int depth)
+static int visit_after(struct walk *w, const char *rel, int depth, int unused)
 {
 	struct stat st, old;
 	int gone, err;
 
+	(void)unused;
 	if ((err = stat_at(&st, w->after, rel)) != 0)
 		return err < 0 ? err : 0;   /* gone meanwhile: nothing to take */
 	if ((gone = stat_at(&old, w->before, rel)) < 0)
@@ -184,7 +212,7 @@ static int visit_after(struct walk *w, const char *rel, int depth)
 		if (!gone && !S_ISDIR(old.st_mode))
 			return error_setc(ERR_USAGE, "'%s' was a %s and is now a directory", rel,
 					  kind_of(old.st_mode));
-		return walk_after(w, rel, depth + 1);
+		return walk(w, w->after, rel, depth + 1, 0, visit_after);
 	}
 	if (S_ISLNK(st.st_mode)) {
 		if (!gone && S_ISLNK(old.st_mode) && same_link(w->before, w->after, rel))
@@ -198,78 +226,30 @@ static int visit_after(struct walk *w, const char *rel, int depth)
 			  "files only", rel);
 }
 
-static int walk_after(struct walk *w, const char *rel, int depth)
-{
-	struct strvec names = STRVEC_INIT;
-	struct buf path = BUF_INIT;
-	size_t i;
-	int err;
-
-	if (depth > COLLECT_MAX_DEPTH)
-		return error_setc(ERR_LIMIT, "'%s' lies more than %d directories deep", rel,
-				  COLLECT_MAX_DEPTH);
-	if ((err = list_dir(&names, w, w->after, rel)) < 0)
-		goto done;
-	for (i = 0; i < names.nr && !err; i++) {
-		if (ignored(names.v[i]))
-			continue;
-		buf_reset(&path);
-		buf_addf(&path, "%s%s%s", rel, *rel ? "/" : "", names.v[i]);
-		err = visit_after(w, path.ptr, depth);
-	}
-done:
-	strvec_clear(&names);
-	buf_release(&path);
-	return err;
-}
-
 /*
- * What `before` holds that `after` lost: with `gone`, the directory `rel`
- * went whole (each file in it is deleted); otherwise it is in both.
+ * One entry of `before`: a delete edit when `after` lost it. With `gone`,
+ * its directory went whole.
  */
-static int walk_before(struct walk *w, const char *rel, int depth, int gone)
+static int visit_before(struct walk *w, const char *rel, int depth, int gone)
 {
-	struct strvec names = STRVEC_INIT;
-	struct buf path = BUF_INIT;
-	size_t i;
+	struct stat st, now;
 	int err;
 
-	if (depth > COLLECT_MAX_DEPTH)
-		return error_setc(ERR_LIMIT, "'%s' lies more than %d directories deep", rel,
-				  COLLECT_MAX_DEPTH);
-	if ((err = list_dir(&names, w, w->before, rel)) < 0)
-		goto done;
-	for (i = 0; i < names.nr && !err; i++) {
-		struct stat st, now;
-		int lost = gone;
-
-		if (ignored(names.v[i]))
-			continue;
-		buf_reset(&path);
-		buf_addf(&path, "%s%s%s", rel, *rel ? "/" : "", names.v[i]);
-		if ((err = stat_at(&st, w->before, path.ptr)) != 0) {
-			err = err < 0 ? err : 0;
-			continue;
-		}
-		if (!lost && (lost = stat_at(&now, w->after, path.ptr)) < 0) {
-			err = lost;
-		} else if (S_ISDIR(st.st_mode) && (lost || S_ISDIR(now.st_mode))) {
-			err = walk_before(w, path.ptr, depth + 1, lost);
-		} else if (!lost) {
-			continue;
-		} else if (!S_ISREG(st.st_mode)) {
-			err = error_setc(ERR_USAGE, "the %s '%s' was deleted: a change may delete "
-					 "regular files only", kind_of(st.st_mode), path.ptr);
-		} else if (w->out->nr >= EDIT_MAX_EDITS) {
-			err = error_setc(ERR_LIMIT, "more than %u files changed", EDIT_MAX_EDITS);
-		} else {
-			change_add(w->out, EDIT_DELETE, path.ptr);
-		}
-	}
-done:
-	strvec_clear(&names);
-	buf_release(&path);
-	return err;
+	if ((err = stat_at(&st, w->before, rel)) != 0)
+		return err < 0 ? err : 0;
+	if (!gone && (gone = stat_at(&now, w->after, rel)) < 0)
+		return gone;
+	if (S_ISDIR(st.st_mode) && (gone || S_ISDIR(now.st_mode)))
+		return walk(w, w->before, rel, depth + 1, gone, visit_before);
+	if (!gone)
+		return 0;
+	if (!S_ISREG(st.st_mode))
+		return error_setc(ERR_USAGE, "the %s '%s' was deleted: a change may delete "
+				  "regular files only", kind_of(st.st_mode), rel);
+	if (w->out->nr >= EDIT_MAX_EDITS)
+		return error_setc(ERR_LIMIT, "more than %u files changed", EDIT_MAX_EDITS);
+	change_add(w->out, EDIT_DELETE, rel);
+	return 0;
 }
 
 int collect_change(struct change *out, const char *before, const char *after)
@@ -278,9 +258,9 @@ int collect_change(struct change *out, const char *before, const char *after)
 	int err;
 
 	change_init(out);
-	if ((err = walk_after(&w, "", 0)) == 0) {
+	if ((err = walk(&w, after, "", 0, 0, visit_after)) == 0) {
 		w.entries = 0;
-		err = walk_before(&w, "", 0, 0);
+		err = walk(&w, before, "", 0, 0, visit_before);
 	}
 	if (err < 0)
 		change_release(out);
