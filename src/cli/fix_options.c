@@ -18,6 +18,8 @@ int fix_options_check(struct fix_options *fo, double max_tokens, int max_candida
 	    !(fo->llm.max_retry_wait >= 1 && fo->llm.max_retry_wait <= FIX_MAX_REQUEST_SECONDS))
 		return error_setc(ERR_USAGE, "--request-timeout and --max-retry-wait must be between 1 "
 				  "and %.0f seconds", FIX_MAX_REQUEST_SECONDS);
+	if (fix_options_check_agent(fo) < 0)
+		return ERR_USAGE;
 	fo->llm.max_tokens = (long)max_tokens;
 	fo->max_candidates = (size_t)max_candidates;
 	return 0;

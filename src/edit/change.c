@@ -19,6 +19,7 @@ static const char *const mode_names[] = {
 	[EDIT_UPDATE] = "update",
 	[EDIT_PATCH] = "patch",
 	[EDIT_REWRITE] = "rewrite",
+	[EDIT_DELETE] = "delete",
 };
 
 void change_init(struct change *c)
@@ -78,7 +79,7 @@ int edit_mode_parse(enum edit_mode *out, const char *name)
 			return 0;
 		}
 	}
-	return error_setc(ERR_USAGE, "unknown edit mode '%s' (update, patch or rewrite)",
+	return error_setc(ERR_USAGE, "unknown edit mode '%s' (update, patch, rewrite or delete)",
 			  name ? name : "");
 }
 
@@ -244,6 +245,8 @@ int file_edit_compute(struct buf *out, const struct file_edit *e, const char *ol
 		if (!e->content)
 			return error_setc(ERR_USAGE, "cannot rewrite '%s': no content given", named.path);
 		return buf_adds(out, e->content);
+	case EDIT_DELETE:
+		return 0;
 	}
 	return error_setc(ERR_USAGE, "cannot edit '%s': unknown edit mode %d", named.path, (int)e->mode);
 }
@@ -391,6 +394,7 @@ int change_preview(struct change_preview *out, const struct change *c, const cha
 		tmp = f->new;
 		f->new = next;
 		next = tmp;
+		f->removed = e->mode == EDIT_DELETE;
 	}
 done:
 	buf_release(&next);
@@ -403,7 +407,8 @@ done:
 
 static int file_changes(const struct change_file *f)
 {
-	return !f->existed || f->old.len != f->new.len || memcmp(f->old.ptr, f->new.ptr, f->old.len);
+	return !f->existed || f->removed || f->old.len != f->new.len ||
+		memcmp(f->old.ptr, f->new.ptr, f->old.len);
 }
 
 /*
@@ -462,7 +467,11 @@ int change_apply(const struct change *c, const char *root, struct strvec *touche
 		const struct change_file *f = &p.files[i];
 		if (!file_changes(f))
 			continue;
-		if ((err = fs_write_atomic(f->abs, f->new.ptr, f->new.len, f->mode)) < 0) {
+		if (f->removed && unlink(f->abs) < 0)
+			err = error_errno("cannot delete '%s'", f->path);
+		else if (!f->removed)
+			err = fs_write_atomic(f->abs, f->new.ptr, f->new.len, f->mode);
+		if (err < 0) {
 			char saved[ERROR_MAX];
 			struct buf failures = BUF_INIT;
 			memcpy(saved, error_last(), sizeof(saved));
@@ -539,6 +548,8 @@ json_t *change_to_json(const struct change *c)
 			break;
 		case EDIT_REWRITE:
 			json_object_set_new(o, "content", clean_string(e->content));
+			break;
+		case EDIT_DELETE:
 			break;
 		}
 		json_array_append_new(edits, o);
@@ -630,6 +641,8 @@ int change_from_json(struct change *out, const json_t *j)
 			if (!e->content &&
 			    (err = get_string(&e->content, item, "new_content", EDIT_MAX_FILE_SIZE, 1, i + 1)) < 0)
 				goto done;
+			break;
+		case EDIT_DELETE:
 			break;
 		}
 	}

@@ -12,7 +12,8 @@
  * A change: one or more file edits, applied together or not at all. Each
  * edit is one of the three modes of seed 003: `update` (an exact
  * search/replace whose old text occurs once), `patch` (a unified diff, see
- * patch.h) and `rewrite` (the whole file).
+ * patch.h) and `rewrite` (the whole file); or `delete` (the file is
+ * removed: it must exist; only the command engine makes one).
  *
  * Ownership: a change owns its edits and every string in them (xmalloc'd;
  * set them with xstrdup or free the old value first); change_release()
@@ -26,7 +27,7 @@
 #define EDIT_NEW_FILE_MODE 0644                /* a file created by a rewrite */
 #define EDIT_STATE_DIR ".pytest-fixer"         /* pytest-fixer's own directory: never edited */
 
-enum edit_mode { EDIT_UPDATE, EDIT_PATCH, EDIT_REWRITE };
+enum edit_mode { EDIT_UPDATE, EDIT_PATCH, EDIT_REWRITE, EDIT_DELETE };
 
 struct file_edit {
 	enum edit_mode mode;
@@ -51,9 +52,9 @@ struct file_edit *change_add(struct change *c, enum edit_mode mode, const char *
 /* a deep copy; `dst` is initialised here */
 void change_copy(struct change *dst, const struct change *src);
 
-/* "update", "patch", "rewrite" */
+/* "update", "patch", "rewrite", "delete" */
 const char *edit_mode_name(enum edit_mode m);
-/* ERR_USAGE "unknown edit mode 'x' (update, patch or rewrite)" */
+/* ERR_USAGE "unknown edit mode 'x' (update, patch, rewrite or delete)" */
 int edit_mode_parse(enum edit_mode *out, const char *name);
 
 /*
@@ -85,7 +86,7 @@ int edit_path_check(struct buf *out, const char *root, const char *rel);
  * uses the one named `path` (change_preview() and change_apply() refuse a
  * change that leaves the other files out), a diff of one file applies
  * whatever it names.
- * rewrite: `content`.
+ * rewrite: `content`. delete: empty.
  */
 int file_edit_compute(struct buf *out, const struct file_edit *e, const char *old, size_t old_len);
 
@@ -99,7 +100,8 @@ struct change_file {
 	int existed;
 	mode_t mode;     /* the file's permission bits, or EDIT_NEW_FILE_MODE */
 	struct buf old;  /* empty for a new file */
-	struct buf new;
+	struct buf new;  /* empty for a file removed */
+	int removed;     /* the change deletes the file (its last edit is a delete) */
 };
 
 struct change_preview {
@@ -124,7 +126,7 @@ void change_preview_release(struct change_preview *p);
  * Apply the whole change under `root`: all edits or none. Every path is
  * checked with edit_path_check() and every new content computed before
  * anything is written; a file is created only by a rewrite (ERR_NOTFOUND
- * otherwise) and only in an existing directory. Before writing, each
+ * otherwise) and only in an existing directory; a delete unlinks it. Before writing, each
  * target must be writable: a file with no write bit for anyone, or that
  * access(W_OK) refuses, or whose directory access(W_OK|X_OK) refuses, is
  * ERR_USAGE "cannot write 'x': permission denied" (the mode bits are
@@ -132,7 +134,8 @@ void change_preview_release(struct change_preview *p);
  * atomically (fs_write_atomic) keeping their mode; if a write fails, the
  * files already written are put back from the old contents kept in memory
  * and created files removed. Files whose content does not change are not
- * written. `touched` (optional) gets the distinct relative paths written.
+ * written. `touched` (optional) gets the distinct relative paths written
+ * or removed.
  */
 int change_apply(const struct change *c, const char *root, struct strvec *touched);
 

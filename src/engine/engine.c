@@ -10,6 +10,7 @@
 static const struct engine_ops *const engines[] = {
 	&engine_builtin,
 	&engine_llm,
+	&engine_command,
 };
 static const struct engine_ops *extra[ENGINE_MAX_EXTRA];
 static size_t nr_extra;

@@ -64,6 +64,9 @@ struct engine_request {
 	struct llm_provider *provider;        /* asked first */
 	struct llm_provider *fallback;        /* asked when the first keeps failing; may be NULL */
 	struct engine_exchange *exchange;     /* out, may be NULL: what was asked and answered */
+	/* for the command engine */
+	const char *agent_cmd;                /* run with /bin/sh -c in a copy of `root` */
+	double agent_timeout;                 /* seconds; 0: ENGINE_DEFAULT_AGENT_TIMEOUT */
 };
 #define ENGINE_REQUEST_INIT { .max_candidates = ENGINE_DEFAULT_MAX_CANDIDATES }
 
@@ -98,6 +101,12 @@ struct engine_ops {
 	 * validated several at once, the smallest that passes winning.
 	 */
 	int asks_model;
+	/*
+	 * Driven like an engine that asks a model (one candidate per call,
+	 * asked again up to --max-retries times with the feedback), without a
+	 * provider, a temperature or a token budget: the command engine.
+	 */
+	int asks_again;
 	int ranks_templates;   /* gets the knowledge base's template order (req->template_order) */
 	int in_auto;           /* tried by --engine auto, in registry order, each on what the
 				* ones before left unfixed (one that asks a model: with a provider) */
@@ -131,5 +140,28 @@ extern const struct engine_ops engine_builtin;
  * parsed is no candidate and a reason in the exchange's outcome.
  */
 extern const struct engine_ops engine_llm;
+/*
+ * The command engine (--engine command --agent-cmd CMD): any coding agent's
+ * command line, run with /bin/sh -c (the user's own command, as git runs
+ * core.editor) in a private copy of req->root, never in the user's
+ * checkout. It gets the failure as JSON on stdin and in the file named by
+ * $ENGINE_AGENT_ENV_PREFIX"JSON", and its fields in ENGINE_AGENT_ENV_PREFIX
+ * variables (ID, FILE, TEST, KIND, ERROR_TYPE, MESSAGE, LOCATION,
+ * DESCRIPTION, FEEDBACK; each capped at ENGINE_AGENT_ENV_MAX bytes), in the
+ * environment util/proc.h gives children (without our secrets). It runs in
+ * its own process group, killed at the deadline (req->agent_timeout), its
+ * output (stdout and stderr, capped at ENGINE_AGENT_OUTPUT_CAP) kept as the
+ * exchange's reply. Whatever it changed (engine/collect.h) is one candidate;
+ * a non-zero exit, a timeout, no change or a refused change is none, with
+ * the reason in the exchange's outcome. ERR_USAGE without an agent_cmd,
+ * ERR_INTERRUPTED on Ctrl-C.
+ */
+#define ENGINE_DEFAULT_AGENT_TIMEOUT 600.0
+#define ENGINE_AGENT_OUTPUT_CAP (256u * 1024)
+#define ENGINE_AGENT_ENV_PREFIX "PYTEST_FIXER_FAILURE_"
+#define ENGINE_AGENT_ENV_MAX (16u * 1024)
+/* the provider name its exchanges are recorded under */
+#define ENGINE_AGENT_PROVIDER "command"
+extern const struct engine_ops engine_command;
 
 #endif

@@ -594,7 +594,8 @@ static int read_edit(struct change *c, const json_t *o, const char *default_file
 					     "'patch' or 'new_content'", where);
 	mode = content ? EDIT_REWRITE : patch ? EDIT_PATCH : EDIT_UPDATE;
 	if (mode_s) {
-		if (edit_mode_parse(&given, mode_s) < 0)
+		/* a reply cannot delete a file: "delete" is not one of its modes */
+		if (edit_mode_parse(&given, mode_s) < 0 || given == EDIT_DELETE)
 			return error_setc(ERR_PARSE, "unknown 'mode' '%.40s'%s (update, patch or rewrite)",
 					  mode_s, where);
 		if (given != mode)
@@ -642,6 +643,8 @@ static int read_edit(struct change *c, const json_t *o, const char *default_file
 		break;
 	case EDIT_REWRITE:
 		e->content = xstrdup(content);
+		break;
+	case EDIT_DELETE:
 		break;
 	}
 	return 0;

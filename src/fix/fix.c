@@ -131,6 +131,10 @@ static json_t *options_json(const struct fix_options *o)
 	}
 	if (o->allow_config_edits)
 		json_object_set_new(j, "allow_config_edits", json_true());
+	if (o->agent_cmd) {
+		json_object_set_new(j, "agent_cmd", json_string(o->agent_cmd));
+		json_object_set_new(j, "agent_timeout", json_real(o->agent_timeout));
+	}
 	/* what a reproduction set: a resumed session verifies the same way */
 	if (o->user_prompt)
 		json_object_set_new(j, "user_prompt", json_string(o->user_prompt));
@@ -318,6 +322,7 @@ static enum attempt_method method_of(const struct change *c)
 	case EDIT_PATCH:
 		return ATTEMPT_METHOD_PATCH;
 	case EDIT_REWRITE:
+	case EDIT_DELETE:
 		return ATTEMPT_METHOD_REWRITE;
 	default:
 		return ATTEMPT_METHOD_UPDATE;
@@ -641,6 +646,12 @@ static int budget_spent(struct session *s)
 	return 1;
 }
 
+/* asked one candidate at a time, again with feedback: an engine that asks a model, or asks_again */
+static int one_at_a_time(const struct engine_ops *e)
+{
+	return e->asks_model || e->asks_again;
+}
+
 /*
  * Validate the candidates of `cands` several at once (one work directory
  * each), batch after batch, until one passes: the smallest change of its
@@ -655,7 +666,8 @@ static int validate_all(const struct job **win, struct session *s, size_t i,
 {
 	struct failure_row *row = &s->failures[i];
 	const struct failure *f = &row->failure;
-	size_t nr = eng->asks_model && cands->nr ? 1 : cands->nr;
+	int again = one_at_a_time(eng);
+	size_t nr = again && cands->nr ? 1 : cands->nr;
 	size_t next = 0;
 	int njobs = (int)s->job_dirs.nr, k, err = 0;
 
@@ -666,7 +678,7 @@ static int validate_all(const struct job **win, struct session *s, size_t i,
 		for (k = 0; k < njobs && next < nr; k++, next++) {
 			struct job *job = &jobs[k];
 			job_setup(job, s, k, &cands->items[next], f);   /* releases the previous batch's */
-			if (!eng->asks_model)
+			if (!again)
 				progress(s, FIX_EVENT_CANDIDATE, pos, count, f->id, next + 1, nr);
 			if (pthread_create(&threads[k], NULL, job_main, job) != 0) {
 				job_main(job);
@@ -692,10 +704,10 @@ static int validate_all(const struct job **win, struct session *s, size_t i,
 		}
 		for (k = 0; k < started && !err; k++)
 			if (&jobs[k] != *win)
-				record_attempt(s, row->index, eng->asks_model ? *attempts : ++*attempts,
+				record_attempt(s, row->index, again ? *attempts : ++*attempts,
 					       &jobs[k], eng->name, temperature, f, NULL);
 		if (*win && !err)
-			record_attempt(s, row->index, eng->asks_model ? *attempts : ++*attempts, *win,
+			record_attempt(s, row->index, again ? *attempts : ++*attempts, *win,
 				       eng->name, temperature, f, NULL);
 		if (err < 0)
 			return err;
@@ -719,11 +731,12 @@ static int try_engine(struct session *s, const struct engine_ops *eng, size_t i,
 	char *mode = eng->asks_model ? preferred_mode(s, f->error_type) : NULL;
 	struct job jobs[FIX_MAX_JOBS];
 	const struct job *win = NULL;
-	int rounds = eng->asks_model ? s->opts->max_retries : 1;
+	int again = one_at_a_time(eng);
+	int rounds = again ? s->opts->max_retries : 1;
 	int r, k, err = 0;
 
 	memset(jobs, 0, sizeof(jobs));
-	if (!eng->asks_model)
+	if (!again)
 		progress(s, FIX_EVENT_FAILURE, pos, count, f->id, 0, 0);
 	if (eng->ranks_templates && f->error_type &&
 	    store_template_order(&order, s->store, eng->name, f->error_type) < 0)
@@ -742,21 +755,21 @@ static int try_engine(struct session *s, const struct engine_ops *eng, size_t i,
 			.preferred_mode = mode, .user_prompt = s->opts->user_prompt,
 			.allow_test_edits = s->opts->allow_test_edits,
 			.provider = s->provider, .fallback = s->fallback, .exchange = &x,
+			.agent_cmd = s->opts->agent_cmd, .agent_timeout = s->opts->agent_timeout,
 		};
 
-		if (eng->asks_model) {
-			if (budget_spent(s))
-				break;
+		if (eng->asks_model && budget_spent(s))
+			break;
+		if (again)
 			progress(s, FIX_EVENT_CANDIDATE, pos, count, f->id, (size_t)r + 1, (size_t)rounds);
-		}
 		memset(&x, 0, sizeof(x));
 		err = eng->propose(&cands, &req);
-		if (eng->asks_model) {
+		if (again) {
 			s->tokens_used = sat_add(s->tokens_used,
 						 sat_add(x.prompt_tokens, x.completion_tokens));
 			record_exchange(s, row->index, ++*attempts, temperature, &x);
 		}
-		if (err < 0 && !eng->asks_model) {
+		if (err < 0 && !again) {
 			log_warn("the %s engine cannot propose a change for '%s': %s", eng->name, f->id,
 				 error_last());
 			err = 0;
@@ -767,7 +780,8 @@ static int try_engine(struct session *s, const struct engine_ops *eng, size_t i,
 			const char *why = x.outcome ? x.outcome : error_last();
 			record_attempt(s, row->index, *attempts, NULL, eng->name, temperature, f, why);
 			buf_reset(&feedback);
-			buf_addf(&feedback, "Your previous reply could not be used: %s", why);
+			buf_addf(&feedback, eng->asks_model ? "Your previous reply could not be used: %s" :
+				 "Your previous attempt gave no change to try: %s", why);
 			err = 0;
 		} else if ((err = validate_all(&win, s, i, eng, &cands, temperature, jobs, pos, count,
 					       attempts)) == 0 && !win) {
@@ -1078,6 +1092,22 @@ static void engine_names(struct buf *out)
 		buf_addf(out, "%s%s", engine_at(i + 1) ? ", " : " or ", e->name);
 }
 
+int fix_options_check_agent(const struct fix_options *o)
+{
+	int command = o->engine && !strcmp(o->engine, engine_command.name);
+
+	if (command && (!o->agent_cmd || !*o->agent_cmd))
+		return error_setc(ERR_USAGE, "--engine command needs --agent-cmd (the agent's command "
+				  "line)");
+	if (!command && o->agent_cmd)
+		return error_setc(ERR_USAGE, "--agent-cmd needs --engine command (not '%s')",
+				  o->engine ? o->engine : "auto");
+	if (!(o->agent_timeout >= 1 && o->agent_timeout <= FIX_MAX_REQUEST_SECONDS))
+		return error_setc(ERR_USAGE, "--agent-timeout must be between 1 and %.0f seconds",
+				  FIX_MAX_REQUEST_SECONDS);
+	return 0;
+}
+
 /*
  * The engines tried on each failure: the one --engine names or, for auto,
  * the registry's rows that take part, an engine asking a model only when a
@@ -1094,6 +1124,8 @@ static int choose_engines(struct session *s)
 	int err;
 
 	s->nr_engines = 0;
+	if ((err = fix_options_check_agent(s->opts)) < 0)
+		return err;
 	if (!strcmp(engine, "auto")) {
 		for (i = 0; (e = engine_at(i)) && s->nr_engines < FIX_MAX_ENGINES; i++)
 			if (e->in_auto && (!e->asks_model || name))
@@ -1406,6 +1438,10 @@ static void options_from_json(struct fix_options *o, struct stored_options *so, 
 	}
 	if (!o->llm.model) {
 		GET_STR("model", llm.model);
+	}
+	if (!o->agent_cmd) {
+		GET_STR("agent_cmd", agent_cmd);
+		GET_REAL("agent_timeout", agent_timeout);
 	}
 	if (!o->llm.max_tokens && (v = json_object_get(j, "max_tokens")) && json_is_integer(v))
 		o->llm.max_tokens = (long)json_integer_value(v);

@@ -1,6 +1,7 @@
 #ifndef FIX_FIX_H
 #define FIX_FIX_H
 
+#include "engine/engine.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/strvec.h"
@@ -90,7 +91,9 @@ struct fix_options {
 	int dry_run;                 /* validate, but no branches or commits */
 	int apply;                   /* apply the verified changes to the working tree at the end */
 	int wait;                    /* wait for another fix in the project instead of refusing */
-	const char *user_prompt;     /* the user's description, for the LLM */
+	const char *user_prompt;     /* the user's description, for the LLM or the agent */
+	const char *agent_cmd;       /* --engine command: the agent's command line */
+	double agent_timeout;        /* seconds per run of the agent */
 	struct fix_llm_options llm;
 	struct fix_targets repro;
 };
@@ -101,9 +104,18 @@ struct fix_options {
 			   .initial_temp = 0.4, .temp_increment = 0.1, \
 			   .verify_runs = FIX_DEFAULT_VERIFY_RUNS, \
 			   .max_candidates = FIX_DEFAULT_MAX_CANDIDATES, .test_timeout = 120.0, \
+			   .agent_timeout = ENGINE_DEFAULT_AGENT_TIMEOUT, \
 			   .llm = FIX_LLM_OPTIONS_INIT }
 
 struct failure;
+
+/*
+ * The agent's options agree with the engine: --engine command needs
+ * --agent-cmd, and --agent-cmd needs --engine command; --agent-timeout is
+ * between 1 and FIX_MAX_REQUEST_SECONDS. ERR_USAGE with a message saying
+ * which. fix_run() and fix_resume() check too.
+ */
+int fix_options_check_agent(const struct fix_options *o);
 
 /* ---- what the loop tells its caller (a terminal, a service) ----------------------- */
 

@@ -10,6 +10,7 @@
 #include "util/secret.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -149,6 +150,18 @@ static int fail(struct validation *v, enum attempt_gate gate, const char *fmt, .
 	return 0;
 }
 
+/* what a touched file holds after the change: empty when the change deleted it */
+static int read_after(struct buf *out, const char *workdir, const char *rel)
+{
+	struct buf path = BUF_INIT;
+	int err;
+
+	buf_addf(&path, "%s/%s", workdir, rel);
+	err = fs_read_file(out, path.ptr, VALIDATE_FILE_CAP);
+	buf_release(&path);
+	return err == ERR_NOTFOUND ? 0 : err;
+}
+
 static int has_secret(const char *s)
 {
 	return s && secret_find(s, strlen(s));
@@ -190,11 +203,16 @@ static int gate_syntax(struct validation *v, const char *workdir)
 	for (i = 0; i < v->touched.nr; i++) {
 		struct buf path = BUF_INIT, src = BUF_INIT, why = BUF_INIT;
 		struct pyast *ast = NULL;
+		struct stat st;
 		int ok = 1;
 
 		if (!ends_with(v->touched.v[i], ".py"))
 			continue;
 		buf_addf(&path, "%s/%s", workdir, v->touched.v[i]);
+		if (lstat(path.ptr, &st) < 0 && errno == ENOENT) {
+			buf_release(&path);
+			continue;   /* deleted */
+		}
 		if (fs_read_file(&src, path.ptr, VALIDATE_FILE_CAP) < 0 ||
 		    pyast_parse(&ast, src.ptr, src.len) < 0) {
 			ok = 0;
@@ -228,7 +246,7 @@ static void saved_content(const struct snapshot *saved, const char *workdir, con
 /* pytest's configuration, hooks and plugins: left alone unless allowed */
 static int gate_config(struct validation *v, const struct snapshot *saved, const char *workdir)
 {
-	struct buf why = BUF_INIT, path = BUF_INIT, after = BUF_INIT;
+	struct buf why = BUF_INIT, after = BUF_INIT;
 	const char *before;
 	size_t i, blen;
 	int found = 0;
@@ -237,10 +255,8 @@ static int gate_config(struct validation *v, const struct snapshot *saved, const
 		const char *rel = v->touched.v[i];
 
 		saved_content(saved, workdir, rel, &before, &blen);
-		buf_reset(&path);
 		buf_reset(&after);
-		buf_addf(&path, "%s/%s", workdir, rel);
-		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) < 0 ||
+		if (read_after(&after, workdir, rel) < 0 ||
 		    (found = guard_config_change(&why, rel, before, blen, after.ptr, after.len)) < 0)
 			fail(v, ATTEMPT_GATE_WEAKENING, "cannot check '%s': %s", rel, error_last());
 		else if (found)
@@ -252,7 +268,6 @@ static int gate_config(struct validation *v, const struct snapshot *saved, const
 		found = 1;
 	}
 	buf_release(&why);
-	buf_release(&path);
 	buf_release(&after);
 	return found;
 }
@@ -263,7 +278,7 @@ static int gate_weakening(struct validation *v, const struct snapshot *saved, co
 	size_t i;
 	for (i = 0; i < v->touched.nr; i++) {
 		const char *rel = v->touched.v[i], *before;
-		struct buf path = BUF_INIT, after = BUF_INIT, why = BUF_INIT;
+		struct buf after = BUF_INIT, why = BUF_INIT;
 		size_t blen;
 		int weak = 0;
 
@@ -275,12 +290,10 @@ static int gate_weakening(struct validation *v, const struct snapshot *saved, co
 			return 1;
 		}
 		saved_content(saved, workdir, rel, &before, &blen);
-		buf_addf(&path, "%s/%s", workdir, rel);
-		if (fs_read_file(&after, path.ptr, VALIDATE_FILE_CAP) == 0)
+		if (read_after(&after, workdir, rel) == 0)
 			weak = guard_test_weakening(&why, rel, before, blen, after.ptr, after.len);
 		if (weak)
 			fail(v, ATTEMPT_GATE_WEAKENING, "%s", why.ptr);
-		buf_release(&path);
 		buf_release(&after);
 		buf_release(&why);
 		if (weak)

@@ -4,6 +4,8 @@
  */
 #include "vcs/vcs.h"
 
+#include "vcs/libgit.h"
+
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/secret.h"
@@ -26,7 +28,6 @@
 /* scratch object stores (vcs_diff_files) take writes before the repository's own backends */
 #define VCS_MEMPACK_PRIORITY 1000
 #define VCS_EXCLUDE_MODE 0644
-#define VCS_REFS_HEADS "refs/heads/"
 
 struct vcs_repo {
 	git_repository *git;
@@ -37,64 +38,11 @@ struct vcs_repo {
 
 /* ---- errors ---- */
 
-static int code_of(int gerr)
-{
-	switch (gerr) {
-	case GIT_ENOTFOUND:
-	case GIT_EUNBORNBRANCH:
-		return ERR_NOTFOUND;
-	case GIT_EEXISTS:
-	case GIT_ECONFLICT:
-	case GIT_EMERGECONFLICT:
-	case GIT_EAPPLYFAIL:
-	case GIT_ELOCKED:
-	case GIT_EMODIFIED:
-	case GIT_EUNCOMMITTED:
-	case GIT_EINDEXDIRTY:
-		return ERR_CONFLICT;
-	case GIT_EINVALIDSPEC:
-	case GIT_EAMBIGUOUS:
-		return ERR_USAGE;
-	default:
-		return ERR_GENERIC;
-	}
-}
-
-/* "<what>: <libgit2's message>", with the code that fits `gerr` */
-static int fail(int gerr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int gerr, const char *fmt, ...)
-{
-	const git_error *e = git_error_last();
-	struct buf msg = BUF_INIT;
-	int code = code_of(gerr);
-	va_list ap;
-
-	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
-	va_end(ap);
-	if (e && e->message && *e->message) {
-		size_t at;
-		buf_adds(&msg, ": ");
-		at = msg.len;
-		buf_adds(&msg, e->message);
-		/* libgit2 sometimes starts with a capital ("Cannot"); keep "HEAD" */
-		if (isupper((unsigned char)msg.ptr[at]) && islower((unsigned char)msg.ptr[at + 1]))
-			msg.ptr[at] = (char)tolower((unsigned char)msg.ptr[at]);
-		buf_rtrim(&msg);
-		while (msg.len > at && msg.ptr[msg.len - 1] == '.')
-			buf_setlen(&msg, msg.len - 1);
-	}
-	error_setc(code, "%s", msg.ptr);
-	buf_release(&msg);
-	git_error_clear();
-	return code;
-}
-
-/* the end of a libgit2 iteration: 0 at GIT_ITEROVER, else fail() with "cannot <what> of <workdir>" */
+/* the end of a libgit2 iteration: 0 at GIT_ITEROVER, else vcs_fail() with "cannot <what> of <workdir>" */
 static int iteration_end(int gerr, const struct vcs_repo *repo, const char *what)
 {
 	if (gerr != GIT_ITEROVER)
-		return fail(gerr, "cannot %s of '%s'", what, repo->workdir);
+		return vcs_fail(gerr, "cannot %s of '%s'", what, repo->workdir);
 	git_error_clear();
 	return 0;
 }
@@ -159,7 +107,7 @@ static int lookup_commit(git_commit **out, git_repository *git, const char *spec
 		return error_setc(ERR_NOTFOUND, "unknown commit '%s'", spec);
 	}
 	if (err < 0)
-		return fail(err, "cannot resolve '%s'", spec);
+		return vcs_fail(err, "cannot resolve '%s'", spec);
 	err = git_object_peel((git_object **)out, obj, GIT_OBJECT_COMMIT);
 	git_object_free(obj);
 	if (err < 0) {
@@ -175,7 +123,7 @@ static int diff_to_buf(struct buf *out, git_diff *diff)
 	int err;
 
 	if ((err = git_diff_to_buf(&text, diff, GIT_DIFF_FORMAT_PATCH)) < 0)
-		return fail(err, "cannot format a diff");
+		return vcs_fail(err, "cannot format a diff");
 	err = buf_add(out, text.ptr ? text.ptr : "", text.size);
 	git_buf_dispose(&text);
 	return err;
@@ -201,7 +149,7 @@ int vcs_open(struct vcs_repo **out, const char *path)
 	if ((err = fs_realpath(&real, path)) < 0)
 		return err;
 	if ((err = git_libgit2_init()) < 0)
-		return fail(err, "cannot initialise libgit2");
+		return vcs_fail(err, "cannot initialise libgit2");
 
 	err = git_repository_open_ext(&git, real.ptr, 0, NULL);
 	if (err == GIT_ENOTFOUND) {
@@ -210,7 +158,7 @@ int vcs_open(struct vcs_repo **out, const char *path)
 		goto done;
 	}
 	if (err < 0) {
-		err = fail(err, "cannot open the git repository of '%s'", path);
+		err = vcs_fail(err, "cannot open the git repository of '%s'", path);
 		goto done;
 	}
 	if (git_repository_is_bare(git)) {
@@ -253,6 +201,11 @@ void vcs_free(struct vcs_repo *repo)
 	git_libgit2_shutdown();
 }
 
+struct git_repository *vcs_git(struct vcs_repo *repo)
+{
+	return repo->git;
+}
+
 const char *vcs_workdir(const struct vcs_repo *repo)
 {
 	return repo->workdir;
@@ -272,11 +225,11 @@ int vcs_head_commit(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo)
 
 	out[0] = '\0';
 	if (err < 0)
-		return fail(err, "cannot read HEAD of '%s'", repo->workdir);
+		return vcs_fail(err, "cannot read HEAD of '%s'", repo->workdir);
 	if (err == 1)
 		return error_setc(ERR_NOTFOUND, "'%s' has no commit yet", repo->workdir);
 	if ((err = git_reference_name_to_id(&oid, repo->git, "HEAD")) < 0)
-		return fail(err, "cannot read HEAD of '%s'", repo->workdir);
+		return vcs_fail(err, "cannot read HEAD of '%s'", repo->workdir);
 	oid_to_hex(out, &oid);
 	return 0;
 }
@@ -288,7 +241,7 @@ int vcs_head_branch(struct buf *out, struct vcs_repo *repo)
 
 	buf_reset(out);
 	if ((err = git_reference_lookup(&head, repo->git, "HEAD")) < 0)
-		return fail(err, "cannot read HEAD of '%s'", repo->workdir);
+		return vcs_fail(err, "cannot read HEAD of '%s'", repo->workdir);
 	if (git_reference_type(head) == GIT_REFERENCE_SYMBOLIC) {
 		const char *target = git_reference_symbolic_target(head);
 		if (!strncmp(target, VCS_REFS_HEADS, strlen(VCS_REFS_HEADS)))
@@ -319,7 +272,7 @@ int vcs_is_dirty(int *out, struct vcs_repo *repo, const struct strvec *paths)
 		opts.pathspec.count = paths->nr;
 	}
 	if ((err = git_status_list_new(&list, repo->git, &opts)) < 0)
-		return fail(err, "cannot read the status of '%s'", repo->workdir);
+		return vcs_fail(err, "cannot read the status of '%s'", repo->workdir);
 	n = git_status_list_entrycount(list);
 	for (i = 0; i < n && !*out; i++) {
 		const git_status_entry *e = git_status_byindex(list, i);
@@ -381,7 +334,7 @@ int vcs_checkout_to(struct vcs_repo *repo, const char *commit, const char *dir)
 	if ((err = lookup_commit(&c, repo->git, commit)) < 0)
 		goto done;
 	if ((err = git_commit_tree(&tree, c)) < 0) {
-		err = fail(err, "cannot read the tree of '%s'", commit);
+		err = vcs_fail(err, "cannot read the tree of '%s'", commit);
 		goto done;
 	}
 	/*
@@ -393,7 +346,7 @@ int vcs_checkout_to(struct vcs_repo *repo, const char *commit, const char *dir)
 				 GIT_CHECKOUT_DONT_WRITE_INDEX;
 	opts.target_directory = abs.ptr;
 	if ((err = git_checkout_tree(repo->git, (const git_object *)tree, &opts)) < 0)
-		err = fail(err, "cannot check out '%s' into '%s'", commit, dir);
+		err = vcs_fail(err, "cannot check out '%s' into '%s'", commit, dir);
 done:
 	if (err < 0 && created)
 		fs_remove_tree(dir);
@@ -421,13 +374,13 @@ static int write_file_blob(git_oid *out, struct vcs_repo *repo, git_repository *
 	err = git_filter_list_load(&filters, repo->git, NULL, path, GIT_FILTER_TO_ODB,
 				   GIT_FILTER_DEFAULT);
 	if (err < 0) {
-		err = fail(err, "cannot load the filters for '%s'", path);
+		err = vcs_fail(err, "cannot load the filters for '%s'", path);
 		goto done;
 	}
 	if (filters) {
 		err = git_filter_list_apply_to_buffer(&clean, filters, content.ptr, content.len);
 		if (err < 0) {
-			err = fail(err, "cannot filter '%s'", path);
+			err = vcs_fail(err, "cannot filter '%s'", path);
 			goto done;
 		}
 		err = git_blob_create_from_buffer(out, dest, clean.ptr, clean.size);
@@ -435,7 +388,7 @@ static int write_file_blob(git_oid *out, struct vcs_repo *repo, git_repository *
 		err = git_blob_create_from_buffer(out, dest, content.ptr, content.len);
 	}
 	if (err < 0)
-		err = fail(err, "cannot store '%s'", path);
+		err = vcs_fail(err, "cannot store '%s'", path);
 done:
 	git_buf_dispose(&clean);
 	git_filter_list_free(filters);
@@ -463,7 +416,7 @@ static int write_link_blob(git_oid *out, git_repository *dest, const char *full,
 		cap = st_mult(cap, 2);
 	}
 	if ((err = git_blob_create_from_buffer(out, dest, target, (size_t)n)) < 0)
-		err = fail(err, "cannot store '%s'", path);
+		err = vcs_fail(err, "cannot store '%s'", path);
 done:
 	free(target);
 	return err;
@@ -493,7 +446,7 @@ static int build_tree(git_oid *out, struct vcs_repo *repo, git_repository *dest,
 		goto done;
 	}
 	if ((err = git_tree_lookup(&tree, dest, base)) < 0) {
-		err = fail(err, "cannot read a tree");
+		err = vcs_fail(err, "cannot read a tree");
 		goto done;
 	}
 	/*
@@ -560,7 +513,7 @@ static int build_tree(git_oid *out, struct vcs_repo *repo, git_repository *dest,
 			goto done;
 	}
 	if ((err = git_tree_create_updated(out, dest, tree, n, updates)) < 0)
-		err = fail(err, "cannot build the new tree");
+		err = vcs_fail(err, "cannot build the new tree");
 done:
 	buf_release(&full);
 	git_config_free(cfg);
@@ -592,41 +545,29 @@ static int make_signature(git_signature **out, struct vcs_repo *repo)
 		err = git_signature_now(out, VCS_FALLBACK_NAME, VCS_FALLBACK_EMAIL);
 	}
 	if (err < 0)
-		err = fail(err, "cannot make a signature");
+		err = vcs_fail(err, "cannot make a signature");
 	git_buf_dispose(&name);
 	git_buf_dispose(&email);
 	git_config_free(cfg);
 	return err;
 }
 
-int vcs_commit_files(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *parent,
-		     const char *dir, const struct strvec *paths, const char *message)
+/* a commit of `tree` on `pc` with `message` cleaned up; no ref moves */
+static int create_commit(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, git_commit *pc,
+			 git_tree *tree, const char *message)
 {
-	git_commit *pc = NULL;
-	git_tree *tree = NULL;
 	git_signature *sig = NULL;
 	git_buf msg = GIT_BUF_INIT;
-	git_oid tree_id, oid;
+	git_oid oid;
 	const git_commit *parents[1];
 	int err;
 
-	out[0] = '\0';
-	if (message && secret_find(message, strlen(message))) {
-		err = error_set("refusing to commit: the message contains a secret");
-		goto done;
-	}
-	if ((err = lookup_commit(&pc, repo->git, parent)) < 0)
-		goto done;
-	if ((err = build_tree(&tree_id, repo, repo->git, git_commit_tree_id(pc), dir, paths)) < 0)
-		goto done;
-	if ((err = git_tree_lookup(&tree, repo->git, &tree_id)) < 0) {
-		err = fail(err, "cannot read the new tree");
-		goto done;
-	}
+	if (message && secret_find(message, strlen(message)))
+		return error_set("refusing to commit: the message contains a secret");
 	if ((err = make_signature(&sig, repo)) < 0)
 		goto done;
 	if ((err = git_message_prettify(&msg, message ? message : "", 0, 0)) < 0) {
-		err = fail(err, "cannot clean up the commit message");
+		err = vcs_fail(err, "cannot clean up the commit message");
 		goto done;
 	}
 	if (!msg.size) {
@@ -636,15 +577,89 @@ int vcs_commit_files(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const c
 	parents[0] = pc;
 	err = git_commit_create(&oid, repo->git, NULL, sig, sig, NULL, msg.ptr, tree, 1, parents);
 	if (err < 0) {
-		err = fail(err, "cannot create a commit on '%s'", parent);
+		err = vcs_fail(err, "cannot create a commit on '%s'",
+			       git_oid_tostr_s(git_commit_id(pc)));
 		goto done;
 	}
 	oid_to_hex(out, &oid);
 done:
 	git_buf_dispose(&msg);
 	git_signature_free(sig);
+	return err;
+}
+
+int vcs_commit_files(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *parent,
+		     const char *dir, const struct strvec *paths, const char *message)
+{
+	git_commit *pc = NULL;
+	git_tree *tree = NULL;
+	git_oid tree_id;
+	int err;
+
+	out[0] = '\0';
+	if ((err = lookup_commit(&pc, repo->git, parent)) < 0)
+		goto done;
+	if ((err = build_tree(&tree_id, repo, repo->git, git_commit_tree_id(pc), dir, paths)) < 0)
+		goto done;
+	if ((err = git_tree_lookup(&tree, repo->git, &tree_id)) < 0) {
+		err = vcs_fail(err, "cannot read the new tree");
+		goto done;
+	}
+	err = create_commit(out, repo, pc, tree, message);
+done:
 	git_tree_free(tree);
 	git_commit_free(pc);
+	return err;
+}
+
+int vcs_commit_squash(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *parent,
+		      const char *tip, const char *message)
+{
+	git_commit *pc = NULL, *tc = NULL;
+	git_tree *tree = NULL;
+	int err;
+
+	out[0] = '\0';
+	if ((err = lookup_commit(&pc, repo->git, parent)) < 0 ||
+	    (err = lookup_commit(&tc, repo->git, tip)) < 0)
+		goto done;
+	if ((err = git_commit_tree(&tree, tc)) < 0) {
+		err = vcs_fail(err, "cannot read the tree of '%s'", tip);
+		goto done;
+	}
+	err = create_commit(out, repo, pc, tree, message);
+done:
+	git_tree_free(tree);
+	git_commit_free(tc);
+	git_commit_free(pc);
+	return err;
+}
+
+int vcs_resolve(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *spec)
+{
+	git_commit *c = NULL;
+	int err;
+
+	out[0] = '\0';
+	if ((err = lookup_commit(&c, repo->git, spec)) < 0)
+		return err;
+	oid_to_hex(out, git_commit_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+int vcs_commit_message(struct buf *out, struct vcs_repo *repo, const char *commit)
+{
+	git_commit *c = NULL;
+	const char *msg;
+	int err;
+
+	buf_reset(out);
+	if ((err = lookup_commit(&c, repo->git, commit)) < 0)
+		return err;
+	msg = git_commit_message(c);
+	err = buf_adds(out, msg ? msg : "");
+	git_commit_free(c);
 	return err;
 }
 
@@ -673,7 +688,7 @@ static int lookup_branch(git_reference **out, struct vcs_repo *repo, const char 
 		return error_setc(ERR_NOTFOUND, "branch '%s' does not exist", name);
 	}
 	if (err < 0)
-		return fail(err, "cannot look up branch '%s'", name);
+		return vcs_fail(err, "cannot look up branch '%s'", name);
 	return 0;
 }
 
@@ -733,7 +748,7 @@ int vcs_branch_set(struct vcs_repo *repo, const char *name, const char *commit, 
 		git_error_clear();
 		err = error_setc(ERR_CONFLICT, "branch '%s' already exists", name);
 	} else if (err < 0) {
-		err = fail(err, "cannot set branch '%s'", name);
+		err = vcs_fail(err, "cannot set branch '%s'", name);
 	}
 done:
 	git_reference_free(created);
@@ -763,7 +778,7 @@ static int remove_branch_config(struct vcs_repo *repo, const char *name)
 	if ((err = git_repository_config(&cfg, repo->git)) < 0 ||
 	    (err = git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL)) < 0 ||
 	    (err = git_config_iterator_new(&it, local)) < 0) {
-		err = fail(err, "cannot read the config of '%s'", repo->workdir);
+		err = vcs_fail(err, "cannot read the config of '%s'", repo->workdir);
 		goto done;
 	}
 	while (!(err = git_config_next(&entry, it)))
@@ -779,7 +794,7 @@ static int remove_branch_config(struct vcs_repo *repo, const char *name)
 		if (err < 0) /* a multivar */
 			err = git_config_delete_multivar(local, keys.v[i], ".*");
 		if (err < 0)
-			err = fail(err, "cannot remove '%s' from the config", keys.v[i]);
+			err = vcs_fail(err, "cannot remove '%s' from the config", keys.v[i]);
 	}
 done:
 	git_config_iterator_free(it);
@@ -801,7 +816,7 @@ int vcs_branch_delete(struct vcs_repo *repo, const char *name)
 		goto done;
 	/* what git_branch_delete() does, without its leak (see remove_branch_config) */
 	if ((err = git_reference_delete(ref)) < 0) {
-		err = fail(err, "cannot delete branch '%s'", name);
+		err = vcs_fail(err, "cannot delete branch '%s'", name);
 		goto done;
 	}
 	err = remove_branch_config(repo, name);
@@ -826,7 +841,7 @@ int vcs_branch_list(struct strvec *out, struct vcs_repo *repo, const char *prefi
 	int err;
 
 	if ((err = git_branch_iterator_new(&it, repo->git, GIT_BRANCH_LOCAL)) < 0)
-		return fail(err, "cannot list the branches of '%s'", repo->workdir);
+		return vcs_fail(err, "cannot list the branches of '%s'", repo->workdir);
 	while (!(err = git_branch_next(&ref, &type, it))) {
 		const char *name = NULL;
 		if (!git_branch_name(&name, ref) && !strncmp(name, prefix ? prefix : "", plen))
@@ -894,7 +909,7 @@ int vcs_branch_target(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const 
 	if ((err = lookup_branch(&ref, repo, name)) < 0)
 		goto done;
 	if ((err = git_reference_resolve(&resolved, ref)) < 0) {
-		err = fail(err, "cannot resolve branch '%s'", name);
+		err = vcs_fail(err, "cannot resolve branch '%s'", name);
 		goto done;
 	}
 	oid_to_hex(out, git_reference_target(resolved));
@@ -1023,17 +1038,17 @@ static int diff_commits(git_diff **out, struct vcs_repo *repo, const char *from,
 			goto done;
 	} else if (git_commit_parentcount(to_c) > 0) {
 		if ((err = git_commit_parent(&from_c, to_c, 0)) < 0) {
-			err = fail(err, "cannot read the parent of '%s'", to);
+			err = vcs_fail(err, "cannot read the parent of '%s'", to);
 			goto done;
 		}
 	}
 	if ((from_c && (err = git_commit_tree(&from_t, from_c)) < 0) ||
 	    (err = git_commit_tree(&to_t, to_c)) < 0) {
-		err = fail(err, "cannot read the trees to compare");
+		err = vcs_fail(err, "cannot read the trees to compare");
 		goto done;
 	}
 	if ((err = git_diff_tree_to_tree(out, repo->git, from_t, to_t, &opts)) < 0)
-		err = fail(err, "cannot compare '%s' with '%s'", from ? from : "its parent", to);
+		err = vcs_fail(err, "cannot compare '%s' with '%s'", from ? from : "its parent", to);
 done:
 	git_tree_free(to_t);
 	git_tree_free(from_t);
@@ -1065,14 +1080,14 @@ static int open_scratch(git_repository **out, struct vcs_repo *repo)
 
 	*out = NULL;
 	if ((err = git_repository_open_bare(out, repo->commondir)) < 0)
-		return fail(err, "cannot open '%s'", repo->commondir);
+		return vcs_fail(err, "cannot open '%s'", repo->commondir);
 	if ((err = git_repository_odb(&odb, *out)) < 0 || (err = git_mempack_new(&mem)) < 0) {
-		err = fail(err, "cannot set up an in-memory object store");
+		err = vcs_fail(err, "cannot set up an in-memory object store");
 		goto done;
 	}
 	if ((err = git_odb_add_backend(odb, mem, VCS_MEMPACK_PRIORITY)) < 0) {
 		mem->free(mem);
-		err = fail(err, "cannot set up an in-memory object store");
+		err = vcs_fail(err, "cannot set up an in-memory object store");
 	}
 done:
 	git_odb_free(odb);
@@ -1106,11 +1121,11 @@ int vcs_diff_files(struct buf *out, struct vcs_repo *repo, const char *commit, c
 		goto done;
 	if ((err = git_tree_lookup(&old_t, scratch, &base)) < 0 ||
 	    (err = git_tree_lookup(&new_t, scratch, &new_id)) < 0) {
-		err = fail(err, "cannot read the trees to compare");
+		err = vcs_fail(err, "cannot read the trees to compare");
 		goto done;
 	}
 	if ((err = git_diff_tree_to_tree(&diff, scratch, old_t, new_t, &opts)) < 0) {
-		err = fail(err, "cannot compare '%s' with '%s'", commit, dir);
+		err = vcs_fail(err, "cannot compare '%s' with '%s'", commit, dir);
 		goto done;
 	}
 	err = diff_to_buf(out, diff);
@@ -1140,7 +1155,7 @@ int vcs_apply_to_workdir(struct vcs_repo *repo, const char *patch, size_t len, i
 
 	git_apply_options_init(&opts, GIT_APPLY_OPTIONS_VERSION);
 	if ((err = git_diff_from_buffer(&diff, patch, len)) < 0) {
-		fail(err, "cannot read the patch");
+		vcs_fail(err, "cannot read the patch");
 		err = ERR_PARSE;
 		goto done;
 	}
@@ -1155,10 +1170,10 @@ int vcs_apply_to_workdir(struct vcs_repo *repo, const char *patch, size_t len, i
 	err = git_apply(repo->git, diff, GIT_APPLY_LOCATION_WORKDIR, &opts);
 	if (err < 0 && current &&
 	    (err == GIT_EAPPLYFAIL || err == GIT_ENOTFOUND || err == GIT_ECONFLICT)) {
-		fail(err, "patch does not apply to '%s'", current);
+		vcs_fail(err, "patch does not apply to '%s'", current);
 		err = ERR_CONFLICT;
 	} else if (err < 0) {
-		err = fail(err, "patch does not apply to the work tree of '%s'", repo->workdir);
+		err = vcs_fail(err, "patch does not apply to the work tree of '%s'", repo->workdir);
 	}
 done:
 	git_diff_free(diff);
@@ -1183,9 +1198,9 @@ static int blob_for_workdir(struct side *out, git_repository *git, const git_oid
 
 	git_blob_filter_options_init(&fo, GIT_BLOB_FILTER_OPTIONS_VERSION);
 	if ((err = git_blob_lookup(&blob, git, id)) < 0)
-		return fail(err, "cannot read the blob of '%s'", path);
+		return vcs_fail(err, "cannot read the blob of '%s'", path);
 	if ((err = git_blob_filter(&text, blob, path, &fo)) < 0) {
-		err = fail(err, "cannot filter '%s'", path);
+		err = vcs_fail(err, "cannot filter '%s'", path);
 	} else {
 		out->present = 1;
 		buf_add(&out->data, text.ptr ? text.ptr : "", text.size);
@@ -1264,7 +1279,7 @@ static int merge_sides(struct side *out, struct side *base, struct side *user, s
 	in_fix.path = path;
 	memset(&res, 0, sizeof(res));
 	if ((err = git_merge_file(&res, &in_base, &in_user, &in_fix, NULL)) < 0)
-		return fail(err, "cannot merge the fix into '%s'", path);
+		return vcs_fail(err, "cannot merge the fix into '%s'", path);
 	if (!res.automergeable) {
 		err = error_setc(ERR_CONFLICT, "'%s' has changes of yours that overlap the fix", path);
 	} else {
@@ -1403,7 +1418,7 @@ static int count_lines(size_t *out, git_repository *git, git_commit *c, const ch
 
 	*out = 0;
 	if ((err = git_commit_tree(&tree, c)) < 0) {
-		err = fail(err, "cannot read a tree");
+		err = vcs_fail(err, "cannot read a tree");
 		goto done;
 	}
 	if ((err = git_tree_entry_bypath(&entry, tree, path)) < 0) {
@@ -1411,12 +1426,12 @@ static int count_lines(size_t *out, git_repository *git, git_commit *c, const ch
 			git_error_clear();
 			err = error_setc(ERR_NOTFOUND, "'%s' does not exist in '%s'", path, commit);
 		} else {
-			err = fail(err, "cannot find '%s' in '%s'", path, commit);
+			err = vcs_fail(err, "cannot find '%s' in '%s'", path, commit);
 		}
 		goto done;
 	}
 	if ((err = git_blob_lookup(&blob, git, git_tree_entry_id(entry))) < 0) {
-		err = fail(err, "cannot read '%s'", path);
+		err = vcs_fail(err, "cannot read '%s'", path);
 		goto done;
 	}
 	data = git_blob_rawcontent(blob);
@@ -1467,7 +1482,7 @@ int vcs_blame_authors(struct strvec *out, struct vcs_repo *repo, const char *com
 	opts.min_line = (size_t)start;
 	opts.max_line = (size_t)end;
 	if ((err = git_blame_file(&blame, repo->git, path, &opts)) < 0) {
-		err = fail(err, "cannot blame '%s'", path);
+		err = vcs_fail(err, "cannot blame '%s'", path);
 		goto done;
 	}
 	hunks = git_blame_get_hunk_count(blame);
@@ -1514,31 +1529,7 @@ done:
 /* ---- remotes ---- */
 
 #define VCS_TOKEN_ENV "GITHUB_TOKEN"
-#define VCS_TOKEN_USER "x-access-token"
-#define VCS_SSH_USER "git"
 
-
-/* `out` = `url` without the password of a "scheme://user:password@host" URL */
-static void url_without_password(struct buf *out, const char *url)
-{
-	const char *sep = strstr(url, "://"), *at = NULL, *colon = NULL, *auth, *p;
-
-	buf_reset(out);
-	if (sep) {
-		auth = sep + 3;
-		for (p = auth; *p && !strchr("/?#", *p); p++)
-			if (*p == '@')
-				at = p;         /* the last '@' ends the user information */
-		if (at)
-			colon = memchr(auth, ':', (size_t)(at - auth));
-	}
-	if (!colon) {
-		buf_adds(out, url);
-		return;
-	}
-	buf_add(out, url, (size_t)(colon - url));
-	buf_adds(out, at);
-}
 
 /*
  * git's url.<base>.insteadOf (and pushInsteadOf) rewriting, done here:
@@ -1603,7 +1594,7 @@ static int remote_url_for(struct buf *out, struct vcs_repo *repo, const char *na
 	if (!name || !*name)
 		return error_setc(ERR_USAGE, "no remote given");
 	if ((err = git_repository_config_snapshot(&cfg, repo->git)) < 0)
-		return fail(err, "cannot read the repository's configuration");
+		return vcs_fail(err, "cannot read the repository's configuration");
 	if (git_remote_name_is_valid(&valid, name) < 0)
 		valid = 0;
 	git_error_clear();
@@ -1646,61 +1637,22 @@ int vcs_remote_url(struct buf *out, struct vcs_repo *repo, const char *remote)
 
 	if ((err = remote_url_for(&url, repo, remote, 1, 0)) < 0)
 		goto done;
-	url_without_password(out, url.ptr);
+	vcs_url_scrub(out, url.ptr);
 done:
 	buf_release(&url);
 	return err;
 }
 
-struct push_state {
-	const char *token;      /* $GITHUB_TOKEN, or NULL */
-	unsigned int tried;     /* the credential types already offered */
-	char *rejected_ref;     /* the first ref the remote refused, and why */
-	char *rejected_why;
-};
-
-static int on_push_credentials(git_credential **out, const char *url, const char *user_from_url,
-			       unsigned int allowed, void *payload)
-{
-	struct push_state *st = payload;
-	const char *user = user_from_url && *user_from_url ? user_from_url : VCS_SSH_USER;
-
-	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && !(st->tried & GIT_CREDENTIAL_SSH_KEY)) {
-		st->tried |= GIT_CREDENTIAL_SSH_KEY;
-		return git_credential_ssh_key_from_agent(out, user);
-	}
-	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && st->token &&
-	    !(st->tried & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
-		st->tried |= GIT_CREDENTIAL_USERPASS_PLAINTEXT;
-		return git_credential_userpass_plaintext_new(out, VCS_TOKEN_USER, st->token);
-	}
-	if ((allowed & GIT_CREDENTIAL_USERNAME) && !(st->tried & GIT_CREDENTIAL_USERNAME)) {
-		st->tried |= GIT_CREDENTIAL_USERNAME;
-		return git_credential_username_new(out, user);
-	}
-	git_error_set_str(GIT_ERROR_NET, st->token ? "the credentials were refused"
-			  : "no credentials: set " VCS_TOKEN_ENV " for https, or load a key into "
-			    "ssh-agent for ssh");
-	return GIT_EAUTH;
-}
-
-static int on_push_update(const char *refname, const char *status, void *payload)
-{
-	struct push_state *st = payload;
-
-	if (status && !st->rejected_ref) {
-		st->rejected_ref = xstrdup(refname);
-		st->rejected_why = xstrdup(status);
-	}
-	return 0;
-}
+/* the error when the server asks for credentials and there is none */
+#define VCS_NO_CREDENTIALS "no credentials: set " VCS_TOKEN_ENV " for https, or load a key into " \
+	"ssh-agent for ssh"
 
 int vcs_push(struct vcs_repo *repo, const char *remote, const char *branch, int force)
 {
 	git_remote *r = NULL;
 	git_reference *ref = NULL;
 	git_push_options opts;
-	struct push_state st = { NULL, 0, NULL, NULL };
+	struct vcs_auth st = VCS_AUTH_INIT(getenv(VCS_TOKEN_ENV), VCS_NO_CREDENTIALS);
 	git_remote_create_options copts;
 	struct buf spec = BUF_INIT, shown = BUF_INIT, url = BUF_INIT;
 	char *spec_ptr;
@@ -1713,22 +1665,17 @@ int vcs_push(struct vcs_repo *repo, const char *remote, const char *branch, int 
 		goto done;
 	if ((err = remote_url_for(&url, repo, remote, 0, 1)) < 0)
 		goto done;
-	url_without_password(&shown, remote);
+	vcs_url_scrub(&shown, remote);
 	copts.repository = repo->git;
 	copts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
 	if ((err = git_remote_create_with_opts(&r, url.ptr, &copts)) < 0) {
-		err = fail(err, "invalid remote '%s'", shown.ptr);
+		err = vcs_fail(err, "invalid remote '%s'", shown.ptr);
 		goto done;
 	}
-	st.token = getenv(VCS_TOKEN_ENV);
-	if (st.token && !*st.token)
-		st.token = NULL;
 	buf_addf(&spec, "%s" VCS_REFS_HEADS "%s:" VCS_REFS_HEADS "%s", force ? "+" : "",
 		 branch, branch);
 	spec_ptr = spec.ptr;
-	opts.callbacks.credentials = on_push_credentials;
-	opts.callbacks.push_update_reference = on_push_update;
-	opts.callbacks.payload = &st;
+	vcs_auth_callbacks(&opts.callbacks, &st);
 
 	err = git_remote_push(r, &refspecs, &opts);
 	if (err == GIT_ENONFASTFORWARD) {
@@ -1739,7 +1686,7 @@ int vcs_push(struct vcs_repo *repo, const char *remote, const char *branch, int 
 		goto done;
 	}
 	if (err < 0) {
-		err = fail(err, "cannot push branch '%s' to '%s'", branch, shown.ptr);
+		err = vcs_fail(err, "cannot push branch '%s' to '%s'", branch, shown.ptr);
 		error_scrub(err, st.token);
 		goto done;
 	}
@@ -1749,8 +1696,7 @@ int vcs_push(struct vcs_repo *repo, const char *remote, const char *branch, int 
 		goto done;
 	}
 done:
-	free(st.rejected_ref);
-	free(st.rejected_why);
+	vcs_auth_release(&st);
 	buf_release(&spec);
 	buf_release(&shown);
 	buf_release(&url);

@@ -84,6 +84,18 @@ int vcs_commit_files(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const c
 		     const char *dir, const struct strvec *paths, const char *message);
 
 /*
+ * A new commit whose parent is `parent` and whose tree is the tree of
+ * `tip` (the commits parent..tip as one), with `message`, author and
+ * committer as for vcs_commit_files(). No ref moves.
+ */
+int vcs_commit_squash(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *parent,
+		      const char *tip, const char *message);
+/* the commit `spec` names ("HEAD~1", "refs/remotes/origin/main^"); ERR_NOTFOUND if none */
+int vcs_resolve(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const char *spec);
+/* replace `out` with the full message of `commit` */
+int vcs_commit_message(struct buf *out, struct vcs_repo *repo, const char *commit);
+
+/*
  * Branches, by short name ("fix-test_calc-test_div"). Lists are appended
  * to the caller's strvec.
  */

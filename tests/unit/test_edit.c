@@ -248,9 +248,11 @@ static void edit__mode_names(void **state)
 	assert_int_equal(m, EDIT_PATCH);
 	assert_int_equal(edit_mode_parse(&m, "rewrite"), 0);
 	assert_int_equal(m, EDIT_REWRITE);
+	assert_int_equal(edit_mode_parse(&m, "delete"), 0);
+	assert_int_equal(m, EDIT_DELETE);
 	assert_string_equal(edit_mode_name(EDIT_PATCH), "patch");
 	assert_int_equal(edit_mode_parse(&m, "replace"), ERR_USAGE);
-	assert_string_equal(error_last(), "unknown edit mode 'replace' (update, patch or rewrite)");
+	assert_string_equal(error_last(), "unknown edit mode 'replace' (update, patch, rewrite or delete)");
 }
 
 /* ---- the path guard ---- */
@@ -457,43 +459,100 @@ static void edit__apply_is_all_or_nothing(void **state)
  * failure is RLIMIT_FSIZE (root is bound by it too, unlike permissions): the
  * first file's new content fits under the limit, the second's does not.
  */
-static void edit__apply_restores_when_a_write_fails(void **state)
+/* a line of size - 1 bytes, newline included */
+static void big_line(char *buf, size_t size)
 {
-	struct tree t;
-	struct change c = CHANGE_INIT;
-	struct strvec touched = STRVEC_INIT;
+	memset(buf, 'x', size - 2);
+	buf[size - 2] = '\n';
+	buf[size - 1] = '\0';
+}
+
+/* change_apply() where a file may not grow past 64 bytes */
+static int apply_with_small_files(struct change *c, const struct tree *t, struct strvec *touched)
+{
 	struct rlimit saved, small;
-	char big[200];
 	void (*old_handler)(int);
 	int err;
-	(void)state;
-
-	tree_make(&t);
-	tree_write(&t, "a.py", "a = 1\n", 0644);
-	tree_write(&t, "new_dir_file.py", "b\n", 0644);
-	memset(big, 'x', sizeof(big) - 2);
-	big[sizeof(big) - 2] = '\n';
-	big[sizeof(big) - 1] = '\0';
-	add_update(&c, "a.py", "a = 1", "a = 2");
-	add_rewrite(&c, "created.py", "new\n");
-	add_rewrite(&c, "new_dir_file.py", big);
 
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
 	small = saved;
 	small.rlim_cur = 64;
 	old_handler = signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	err = change_apply(&c, t.root.ptr, &touched);
+	err = change_apply(c, t->root.ptr, touched);
 	setrlimit(RLIMIT_FSIZE, &saved);
 	signal(SIGXFSZ, old_handler);
+	return err;
+}
 
-	assert_int_equal(err, ERR_GENERIC);
+static void edit__apply_restores_when_a_write_fails(void **state)
+{
+	struct tree t;
+	struct change c = CHANGE_INIT;
+	struct strvec touched = STRVEC_INIT;
+	char big[200];
+	(void)state;
+
+	tree_make(&t);
+	tree_write(&t, "a.py", "a = 1\n", 0644);
+	tree_write(&t, "new_dir_file.py", "b\n", 0644);
+	big_line(big, sizeof(big));
+	add_update(&c, "a.py", "a = 1", "a = 2");
+	add_rewrite(&c, "created.py", "new\n");
+	add_rewrite(&c, "new_dir_file.py", big);
+
+	assert_int_equal(apply_with_small_files(&c, &t, &touched), ERR_GENERIC);
 	assert_non_null(strstr(error_last(), "File too large (nothing was changed)"));
 	assert_file(&t, "a.py", "a = 1\n");
 	assert_file(&t, "new_dir_file.py", "b\n");
 	assert_no_file(&t, "created.py");
 	assert_int_equal(touched.nr, 0);
 	assert_no_leftovers(t.root.ptr);
+	change_release(&c);
+	tree_remove(&t);
+}
+
+/* a delete removes the file, is put back when a later write fails, and needs the file */
+static void edit__a_delete_removes_the_file(void **state)
+{
+	struct tree t;
+	struct change c = CHANGE_INIT, back;
+	struct strvec touched = STRVEC_INIT;
+	json_t *j;
+	size_t size = 0;
+	char big[200];
+	(void)state;
+
+	tree_make(&t);
+	tree_write(&t, "old.py", "a = 1\nb = 2\n", 0644);
+	change_add(&c, EDIT_DELETE, "old.py");
+	assert_int_equal(change_size(&size, &c, t.root.ptr), 0);
+	assert_int_equal(size, 2);
+
+	/* all or nothing: a write that fails after it brings the file back */
+	big_line(big, sizeof(big));
+	add_rewrite(&c, "zz_big.py", big);
+	assert_int_equal(apply_with_small_files(&c, &t, &touched), ERR_GENERIC);
+	assert_file(&t, "old.py", "a = 1\nb = 2\n");
+	assert_no_file(&t, "zz_big.py");
+	change_release(&c);
+
+	change_add(&c, EDIT_DELETE, "old.py");
+	j = change_to_json(&c);
+	assert_int_equal(change_from_json(&back, j), 0);
+	assert_int_equal(back.nr, 1);
+	assert_int_equal(back.edits[0].mode, EDIT_DELETE);
+	json_decref(j);
+	change_release(&back);
+	assert_int_equal(change_apply(&c, t.root.ptr, &touched), 0);
+	assert_no_file(&t, "old.py");
+	assert_int_equal(touched.nr, 1);
+	assert_string_equal(touched.v[0], "old.py");
+	/* it must exist */
+	assert_int_equal(change_apply(&c, t.root.ptr, NULL), ERR_NOTFOUND);
+	assert_non_null(strstr(error_last(), "cannot delete 'old.py': no such file"));
+	assert_no_leftovers(t.root.ptr);
+	strvec_clear(&touched);
 	change_release(&c);
 	tree_remove(&t);
 }
@@ -773,6 +832,7 @@ int main(void)
 		cmocka_unit_test(edit__apply_writes_every_file),
 		cmocka_unit_test(edit__apply_is_all_or_nothing),
 		cmocka_unit_test(edit__apply_restores_when_a_write_fails),
+		cmocka_unit_test(edit__a_delete_removes_the_file),
 		cmocka_unit_test(edit__apply_refuses_read_only_files),
 		cmocka_unit_test(edit__apply_refuses_read_only_directories),
 		cmocka_unit_test(edit__preview_and_size),

@@ -398,7 +398,7 @@ static void fix__the_engine_is_checked_before_a_session_starts(void **state)
 	/* the names it takes come from the registry */
 	o.engine = "nope";
 	assert_int_equal(fix_run(&res, proj, &o, NULL), ERR_USAGE);
-	assert_string_equal(error_last(), "unknown engine 'nope' (auto, builtin, llm, script or asker)");
+	assert_string_equal(error_last(), "unknown engine 'nope' (auto, builtin, llm, command, script or asker)");
 	assert_false(*res.session);
 	fix_result_release(&res);
 }

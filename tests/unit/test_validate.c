@@ -341,6 +341,32 @@ static void validate__a_conftest_hook_is_refused_and_fools_no_gate(void **state)
 	change_release(&c);
 }
 
+/* a deleted file is judged as an empty one, and comes back afterwards */
+static void validate__a_deleted_file_is_judged_as_empty(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct validation v;
+
+	/* a test file deleted, even where test edits are allowed: every test of it is lost */
+	change_add(&c, EDIT_DELETE, "tests/test_lib.py");
+	run(&v, p, &c, 1);
+	assert_false(v.passed);
+	assert_string_equal(attempt_gate_name(v.gate), "weakening");
+	assert_non_null(strstr(v.reason.ptr, "test_double_three"));
+	validation_release(&v);
+	change_release(&c);
+
+	/* a source file deleted passes the syntax gate; the target cannot even be collected */
+	change_add(&c, EDIT_DELETE, "lib.py");
+	run(&v, p, &c, 0);
+	assert_false(v.passed);
+	assert_string_equal(attempt_gate_name(v.gate), "target");
+	assert_non_null(strstr(v.reason.ptr, "test_double_three"));
+	validation_release(&v);
+	change_release(&c);
+}
+
 /* a test the fix does not touch, failing on the runs listed in `fail_on` (a Python tuple) */
 static void add_flaky_test(const struct project *p, const char *fail_on)
 {
@@ -419,6 +445,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(validate__a_new_file_is_removed_afterwards, setup, teardown),
 		cmocka_unit_test_setup_teardown(validate__a_conftest_hook_is_refused_and_fools_no_gate, setup, teardown),
 		cmocka_unit_test_setup_teardown(validate__a_flaky_test_does_not_reject_the_fix, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__a_deleted_file_is_judged_as_empty, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
