@@ -41,10 +41,7 @@ class World:
         log = ci_log(self.remote.work)
         pulls = {}
         for number, (name, head) in self.heads.items():
-            pulls[str(number)] = {"state": "open", "head": {"sha": head, "ref": name,
-                                                            "repo": {"full_name": "acme/calc"}},
-                                  "base": {"ref": "main", "repo": {"full_name": "acme/calc"}},
-                                  "html_url": "https://github.example/acme/calc/pull/%d" % number}
+            pulls[str(number)] = {"state": "open", "head_sha": head, "head_ref": name}
         gh = self.tmp / "github.json"
         gh.write_text(json.dumps({"token": TOKEN, "logs": {str(4000 + n): log for n in self.heads},
                                   "pull_info": pulls}))

@@ -79,7 +79,6 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 			{ OPT_STRING, "db", 0, &db, "PATH", "the SQLite database (default serve.db)" },
 			{ OPT_INT, "poll", 0, &poll, "SECONDS", "list failed workflow runs through the API every SECONDS (0: webhooks only)" },
 			FIX_ENGINE_OPTIONS(fo, max_tokens),
-			{ OPT_STRING, "agent-cmd", 0, &fo.agent_cmd, "CMD", "with --engine command: the coding agent's command line" },
 			{ OPT_INT, "max-candidates", 0, &max_candidates, "N", "candidates tried per failure (default 60)" },
 			{ OPT_DOUBLE, "timeout", 0, &fo.test_timeout, "SECONDS", "per-test time limit (default 120)" },
 			{ OPT_DOUBLE, "lease", 0, &lease, "SECONDS", "how long a worker holds a job without renewing it (default 60)" },

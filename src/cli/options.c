@@ -142,6 +142,8 @@ void options_usage(const char *usage, const struct option *opts)
 	for (; opts->type != OPT_END; opts++) {
 		char left[80];
 		int n = 0;
+		if (!opts->help)        /* internal: not shown */
+			continue;
 		if (opts->short_name && opts->long_name)
 			n = snprintf(left, sizeof(left), "-%c, --%s", opts->short_name, opts->long_name);
 		else if (opts->long_name)

@@ -24,7 +24,7 @@ struct option {
 	char short_name;        /* 0: none */
 	void *value;
 	const char *arg_help;   /* "EXPR" */
-	const char *help;
+	const char *help;       /* NULL: an internal option, left out of the usage */
 };
 
 #define OPT_END_ENTRY { OPT_END, NULL, 0, NULL, NULL, NULL }

@@ -608,7 +608,7 @@ static int top_listen(void *dst, struct cfg_parse *cp, const struct node *v, con
 	}
 	*colon = '\0';
 	port.str = colon + 1;
-	if ((err = get_int(&c->port, cp, &port, path, 1, 65535)) < 0)
+	if ((err = get_int(&c->port, cp, &port, path, 0, 65535)) < 0)
 		goto done;
 	free(c->host);
 	c->host = xstrdup(host);

@@ -54,7 +54,7 @@ struct serve_repo {
 struct serve_config {
 	char *path;                  /* the file read, as given */
 	char *host;
-	int port;
+	int port;                    /* 0: any free one (the log line says which) */
 	char *database;              /* relative paths resolved against the file's directory */
 	int workers;                 /* 1..SERVE_MAX_WORKERS */
 	int poll_seconds;            /* 0: no polling */

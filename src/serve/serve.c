@@ -44,6 +44,31 @@ struct child {
 
 static atomic_int stopping;
 
+/* one line of a child's log as ours, at its level, prefixed with the job */
+static void relay(int64_t id, const char *line, size_t n)
+{
+	static const struct {
+		const char *prefix;
+		enum log_level level;
+	} levels[] = {
+		{ "pytest-fixer: error: ", LOG_ERROR }, { "pytest-fixer: warning: ", LOG_WARN },
+		{ "pytest-fixer: info: ", LOG_INFO }, { "pytest-fixer: debug: ", LOG_DEBUG },
+	};
+	enum log_level level = LOG_INFO;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		len = strlen(levels[i].prefix);
+		if (n >= len && !memcmp(line, levels[i].prefix, len)) {
+			level = levels[i].level;
+			line += len;
+			n -= len;
+			break;
+		}
+	}
+	log_at(level, "job %lld: %.*s", (long long)id, (int)n, line);
+}
+
 /* log the child's complete new lines, prefixed with the job */
 static void child_log(struct child *c, int all)
 {
@@ -57,7 +82,7 @@ static void child_log(struct child *c, int all)
 		if (!nl && !all)
 			break;
 		if (n)
-			log_info("job %lld: %.*s", (long long)c->id, (int)n, line);
+			relay(c->id, line, n);
 		c->logged += n + (nl != NULL);
 	}
 	/* a long job's log is not kept whole in memory: what is logged may go */

@@ -171,7 +171,7 @@ static const struct bad bad_files[] = {
 	  E "line 3: repositories[0].auto_fix_threshold: 1.5 is out of range 0..1" },
 	{ REPO "    auto_fix_threshold: nan\n",
 	  E "line 3: repositories[0].auto_fix_threshold: expected a number, not 'nan'" },
-	{ "listen: 127.0.0.1:70000\n" REPO, E "line 1: listen: 70000 is out of range 1..65535" },
+	{ "listen: 127.0.0.1:70000\n" REPO, E "line 1: listen: 70000 is out of range 0..65535" },
 	{ "listen: 8080\n" REPO, E "line 1: listen: expected host:port, not '8080'" },
 	{ "listen: ::1:80\n" REPO, E "line 1: listen: expected host:port, not '::1:80'" },
 	{ "listen: '[a:80'\n" REPO, E "line 1: listen: expected host:port, not '[a:80'" },
