@@ -4,8 +4,12 @@ and libmicrohttpd; loopback fakes only for GitHub's REST API, Telegram and the
 webhook target."""
 import http.client
 import json
+import os
+import shutil
 import signal
+import struct
 import subprocess
+import time
 
 import pytest
 
@@ -291,3 +295,54 @@ def test_bad_config_is_exit_2_naming_line_and_key(tmp_path):
                           text=True, timeout=30)
     assert proc.returncode == 2
     assert "line 2" in proc.stderr and "workers" in proc.stderr
+
+
+def test_poll_finds_a_failed_workflow_run_without_a_webhook(world):
+    run = {"id": 30, "name": "CI", "head_sha": world.remote.head, "head_branch": "feature",
+           "event": "pull_request", "conclusion": "failure",
+           "html_url": "%s/acme/calc/actions/runs/30" % world.git.url,
+           "pull_requests": [{"number": 7}], "head_repository": {"full_name": "acme/calc"}}
+    gh = world.github({"workflow_runs": {"acme/calc": [run]},
+                       "runs": {"30": {"jobs": [{"id": 4242, "name": "tests (3.11)",
+                                                 "conclusion": "failure"}]}}})
+    svc = world.serve(gh, world.config().replace("workers: 1\n", "workers: 1\npoll: 1\n"),
+                      env={"GITHUB_WEBHOOK_SECRET": ""})
+    deadline = time.time() + 60
+    jobs = []
+    while time.time() < deadline and not jobs:
+        jobs = json.loads(svc.request("GET", "/api/jobs")[1])["jobs"]
+        time.sleep(0.3)
+    assert len(jobs) == 1, svc.text()
+    job = svc.wait_job(jobs[0]["id"], ("fixed", "escalated", "failed"))
+    assert job["state"] == "fixed", (job, svc.text())
+    assert job["check"] == "CI" and job["pull_request"] == 7
+    assert "age >= 18" in world.remote.show("calc.py")
+    time.sleep(2.5)   # two more rounds: the same run adds no job
+    assert len(json.loads(svc.request("GET", "/api/jobs")[1])["jobs"]) == 1
+    assert svc.stop() == 0
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="chromium is not installed")
+def test_the_dashboard_renders_in_a_browser(world, tmp_path):
+    gh = world.github()
+    svc = world.serve(gh)
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    svc.wait_job(json.loads(text)["job"], ("fixed", "escalated", "failed"))
+    shot = tmp_path / "dashboard.png"
+    home = tmp_path / "chromium-home"
+    home.mkdir()
+    proc = subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+                           "--window-size=1280,1600", "--screenshot=%s" % shot, svc.url + "/"],
+                          env=dict(os.environ, HOME=str(home)), capture_output=True, text=True,
+                          timeout=120)
+    assert shot.exists(), proc.stderr
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (1280, 1600)
+    assert len(data) > 30000, len(data)    # a page, not a blank
+    if os.environ.get("PF_DASHBOARD_SCREENSHOT"):
+        shutil.copy(shot, os.environ["PF_DASHBOARD_SCREENSHOT"])
+    page = svc.request("GET", "/")[1]
+    assert "<script" not in page and "acme/calc" in page and "fixed" in page
+    svc.stop()
