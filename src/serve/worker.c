@@ -14,8 +14,13 @@
 #include "util/xalloc.h"
 #include "vcs/remote.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* the digits of the head in the pull-request branch's name */
 #define WORKER_SHA_SHORT 8
@@ -90,7 +95,7 @@ static int work_dir_make(struct buf *out, const char *parent, long long job)
 	char prefix[64];
 	int err;
 
-	snprintf(prefix, sizeof(prefix), "job-%lld", job);
+	snprintf(prefix, sizeof(prefix), WORKER_DIR_PREFIX "%lld-%ld", job, (long)getpid());
 	if (!parent)
 		return fs_mkdtemp(out, prefix);
 	buf_reset(out);
@@ -103,6 +108,49 @@ static int work_dir_make(struct buf *out, const char *parent, long long job)
 		return err;
 	}
 	return 0;
+}
+
+/* the pid in "job-<id>-<pid>.XXXXXX", or 0 when `name` is not one of ours */
+static long work_dir_pid(const char *name)
+{
+	const char *p = name + strlen(WORKER_DIR_PREFIX), *dash;
+	char *end;
+	long pid;
+
+	if (strncmp(name, WORKER_DIR_PREFIX, strlen(WORKER_DIR_PREFIX)) ||
+	    !(dash = strchr(p, '-')) || dash == p || strspn(p, "0123456789") != (size_t)(dash - p))
+		return 0;
+	errno = 0;
+	pid = strtol(dash + 1, &end, 10);
+	if (errno || end == dash + 1 || *end != '.' || pid <= 0)
+		return 0;
+	return pid;
+}
+
+int worker_sweep(struct strvec *removed, const char *parent)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *de;
+	DIR *d = opendir(parent);
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : error_errno("cannot read '%s'", parent);
+	while ((de = readdir(d))) {
+		long pid = work_dir_pid(de->d_name);
+		if (!pid || !(kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", parent, de->d_name);
+		if (fs_remove_tree(path.ptr) < 0) {
+			err = error_prefix(-1, "cannot remove a dead job's directory");
+			break;
+		}
+		strvec_push(removed, path.ptr);
+	}
+	closedir(d);
+	buf_release(&path);
+	return err;
 }
 
 static int work_open(struct work *w, const struct worker_request *req)

@@ -40,6 +40,8 @@
 #define WORKER_BRANCH_PREFIX "pytest-fixer/fix-"
 /* the local branch each attempt's fixes go on in the clone: this prefix and the attempt */
 #define WORKER_ATTEMPT_BRANCH "pytest-fixer-attempt-"
+/* the private directories: WORKER_DIR_PREFIX<job>-<pid>.XXXXXX in work_parent */
+#define WORKER_DIR_PREFIX "job-"
 /* how many times the failing tests are run to tell deterministic from flaky */
 #define WORKER_REPRO_RUNS 3
 /* a lint command's whole run, and the output kept of it */
@@ -122,5 +124,12 @@ int worker_reproduce(struct worker_repro *out, const struct worker_request *req)
  * `out` must be WORKER_RESULT_INIT.
  */
 int worker_fix(struct worker_result *out, const struct worker_request *req);
+
+/*
+ * Remove the private directories in `parent` of jobs whose process is gone
+ * (killed with SIGKILL, say, before it could remove them); their paths are
+ * appended to `removed`. Those of a live process are never touched.
+ */
+int worker_sweep(struct strvec *removed, const char *parent);
 
 #endif

@@ -229,6 +229,39 @@ static void worker__a_bad_request_is_refused_naming_the_field(void **state)
 	assert_non_null(strstr(f->res.reason, "pull-request mode needs a GitHub client"));
 }
 
+static void worker__sweep_removes_only_the_directories_of_dead_jobs(void **state)
+{
+	struct fixture *f = *state;
+	struct strvec removed = STRVEC_INIT;
+	struct buf dead = BUF_INIT, alive = BUF_INIT, other = BUF_INIT;
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (!child)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	buf_addf(&dead, "%s/" WORKER_DIR_PREFIX "3-%ld.abcdef", f->work.ptr, (long)child);
+	buf_addf(&alive, "%s/" WORKER_DIR_PREFIX "4-%ld.abcdef", f->work.ptr, (long)getpid());
+	buf_addf(&other, "%s/" WORKER_DIR_PREFIX "x-%ld.abcdef", f->work.ptr, (long)child);
+	git_server_write(dead.ptr, "repo/money.py", "x\n");
+	git_server_write(alive.ptr, "repo/money.py", "x\n");
+	git_server_write(other.ptr, "keep", "x\n");
+
+	assert_int_equal(worker_sweep(&removed, f->work.ptr), 0);
+	assert_int_equal(removed.nr, 1);
+	assert_string_equal(removed.v[0], dead.ptr);
+	assert_false(fs_is_dir(dead.ptr));
+	assert_true(fs_is_dir(alive.ptr));
+	assert_true(fs_is_dir(other.ptr));
+	strvec_clear(&removed);
+	/* no directory at all: nothing to do */
+	assert_int_equal(worker_sweep(&removed, "/nonexistent/pf-worker"), 0);
+	assert_int_equal(removed.nr, 0);
+	buf_release(&dead);
+	buf_release(&alive);
+	buf_release(&other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +273,7 @@ int main(void)
 		T(worker__a_wrong_token_is_a_clear_error_without_it),
 		T(worker__the_head_being_our_own_fix_is_not_fixed_again),
 		T(worker__a_bad_request_is_refused_naming_the_field),
+		T(worker__sweep_removes_only_the_directories_of_dead_jobs),
 #undef T
 	};
 
