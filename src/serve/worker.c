@@ -11,6 +11,7 @@
 #include "util/log.h"
 #include "util/proc.h"
 #include "util/secret.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 #include "vcs/remote.h"
 
@@ -333,16 +334,20 @@ done:
 
 /* ---- attempts: the fix loop, then the lint commands --------------------------------- */
 
-/* `reason`, cut to WORKER_REASON_MAX bytes (its end kept), without secrets */
+/*
+ * `reason`, cut to about WORKER_REASON_MAX bytes (its end kept), as valid
+ * UTF-8 (it goes into JSON), without secrets
+ */
 static void set_reason(char **slot, const char *reason)
 {
 	struct buf b = BUF_INIT;
 	size_t len = strlen(reason);
 
-	if (len > WORKER_REASON_MAX)
-		buf_addf(&b, "[...] %s", reason + len - WORKER_REASON_MAX);
-	else
-		buf_adds(&b, reason);
+	if (len > WORKER_REASON_MAX) {
+		buf_adds(&b, "[...] ");
+		reason += len - WORKER_REASON_MAX;
+	}
+	utf8_sanitize(&b, reason, strlen(reason));
 	secret_redact(&b);
 	free(*slot);
 	*slot = buf_detach(&b, NULL);
@@ -353,7 +358,7 @@ static int run_lint(int *passed, struct buf *why, struct work *w, const char *di
 {
 	const struct strvec *lint = w->req->lint;
 	struct strvec env = STRVEC_INIT;
-	size_t i;
+	size_t i, keep;
 	int err = 0;
 
 	*passed = 1;
@@ -388,7 +393,12 @@ static int run_lint(int *passed, struct buf *why, struct work *w, const char *di
 			buf_addf(why, "lint '%s' failed (", lint->v[i]);
 			proc_describe_exit(why, &res);
 			buf_adds(why, "):\n");
-			buf_add(why, res.out.ptr, res.out.len);
+			/* its end says what is wrong; the rest would crowd out the command */
+			keep = res.out.len > WORKER_LINT_REASON_TAIL ? WORKER_LINT_REASON_TAIL :
+				res.out.len;
+			if (keep < res.out.len)
+				buf_adds(why, "[...]");
+			buf_add(why, res.out.ptr + res.out.len - keep, keep);
 			buf_rtrim(why);
 			*passed = 0;
 		}

@@ -47,8 +47,10 @@
 /* a lint command's whole run, and the output kept of it */
 #define WORKER_LINT_TIMEOUT_MS (10 * 60 * 1000)
 #define WORKER_LINT_OUTPUT_MAX (64u * 1024)
-/* the longest reason kept (a lint's output is cut to its end) */
+/* the longest reason kept (cut to its end) */
 #define WORKER_REASON_MAX 4000
+/* the end of a failing lint's output that its reason quotes */
+#define WORKER_LINT_REASON_TAIL 3000
 
 enum worker_status {
 	WORKER_FIXED,           /* pushed: a commit, or a branch and a draft pull request */
