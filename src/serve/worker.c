@@ -5,6 +5,7 @@
 
 #include "github/github.h"
 #include "project/project.h"
+#include "repro/repro.h"
 #include "runner/pytest.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -48,6 +49,7 @@ void worker_repro_release(struct worker_repro *r)
 {
 	test_result_release(&r->failures);
 	r->deterministic = r->flaky = r->not_reproduced = 0;
+	r->flaky_rate = 0;
 }
 
 void worker_result_release(struct worker_result *r)
@@ -198,6 +200,19 @@ static int run_tests(struct test_result *out, struct work *w, const struct strve
 	return pytest_run(out, &po);
 }
 
+/* 1 when the file of node id `id` ("tests/x.py::test_y") is in the clone */
+static int test_file_exists(struct work *w, const char *id)
+{
+	const char *sep = strstr(id, "::");
+	struct buf path = BUF_INIT;
+	int found;
+
+	buf_addf(&path, "%s/%.*s", w->root.ptr, (int)(sep ? (size_t)(sep - id) : strlen(id)), id);
+	found = fs_is_file(path.ptr) || fs_is_dir(path.ptr);
+	buf_release(&path);
+	return found;
+}
+
 static int reproduce(struct worker_repro *out, struct work *w)
 {
 	const struct strvec *named = w->req->tests;
@@ -205,15 +220,23 @@ static int reproduce(struct worker_repro *out, struct work *w)
 	size_t *fails = NULL, i;
 	int run, err = 0;
 
+	/* a named test whose file is not here (CI ran other code) is not reproduced */
+	for (i = 0; named && i < named->nr; i++) {
+		if (test_file_exists(w, named->v[i]))
+			strvec_push(&ids, named->v[i]);
+		else
+			out->not_reproduced++;
+	}
+	if (named && named->nr && !ids.nr)
+		goto done;
 	/* run 1: the named tests, or the whole suite to find the failures */
-	if ((err = run_tests(&out->failures, w, named)) < 0)
+	if ((err = run_tests(&out->failures, w, &ids)) < 0)
 		goto done;
 	if (named && named->nr) {
 		/* only the named tests count (a teardown error of another is not ours) */
 		for (i = out->failures.nr_failures; i-- > 0;)
-			if (strvec_find(named, out->failures.failures[i].id) < 0)
+			if (strvec_find(&ids, out->failures.failures[i].id) < 0)
 				test_result_remove(&out->failures, i);
-		strvec_pushv(&ids, named->v);
 	} else {
 		for (i = 0; i < out->failures.nr_failures; i++)
 			if (strvec_find(&ids, out->failures.failures[i].id) < 0)
@@ -242,12 +265,16 @@ static int reproduce(struct worker_repro *out, struct work *w)
 		test_result_release(&again);
 	}
 	for (i = 0; i < ids.nr; i++) {
-		if (fails[i] == WORKER_REPRO_RUNS)
+		double rate = (double)fails[i] / WORKER_REPRO_RUNS;
+		if (fails[i] == WORKER_REPRO_RUNS) {
 			out->deterministic++;
-		else if (fails[i])
+		} else if (fails[i]) {
 			out->flaky++;
-		else
+			if (!out->flaky_rate || rate < out->flaky_rate)
+				out->flaky_rate = rate;
+		} else {
 			out->not_reproduced++;
+		}
 	}
 	log_info("job %lld: %zu failing test%s reproduced deterministically, %zu flaky, %zu not",
 		 w->req->job_id, out->deterministic, out->deterministic == 1 ? "" : "s", out->flaky,
@@ -454,6 +481,12 @@ static int attempt_once(struct attempt *out, struct buf *why, struct work *w,
 	fo.repro.base = NULL;
 	fo.repro.targets = repro->failures.failures;
 	fo.repro.nr_targets = repro->failures.nr_failures;
+	/* a flaky failure's fix passes as many runs as its rate would have failed one of */
+	if (repro->flaky_rate > 0) {
+		int runs = repro_verify_runs(repro->flaky_rate, REPRO_VERIFY_CONFIDENCE) - 1;
+		if (runs > fo.verify_runs)
+			fo.verify_runs = runs;
+	}
 	log_info("job %lld: fix attempt %d of %d", w->req->job_id, number, w->req->max_attempts);
 	if ((err = fix_run(&res, w->project, &fo, NULL)) < 0)
 		goto done;

@@ -15,7 +15,8 @@
  * private directory (removed afterwards), refuses to work on a commit of
  * its own (the WORKER_TRAILER line every fix commit carries: no bot
  * loops), reproduces the failing tests, runs the fix loop (fix/fix.h) on
- * them, puts a verified fix through the repository's lint commands, and
+ * them (a flaky one's fix verified by as many passing runs as its failure
+ * rate calls for, repro_verify_runs()), puts a verified fix through the repository's lint commands, and
  * pushes it: as one commit on the PR's branch (made on head_sha, pushed
  * only while the branch is still there: never by force, never over a newer
  * commit), or as branch WORKER_BRANCH_PREFIX<sha8> with a draft pull
@@ -88,10 +89,11 @@ struct worker_request {
 struct worker_repro {
 	size_t deterministic;         /* failed every run */
 	size_t flaky;                 /* failed some runs */
-	size_t not_reproduced;        /* named, and never failed */
+	size_t not_reproduced;        /* named, and never failed (or not in the repository) */
+	double flaky_rate;            /* the lowest failure rate of a flaky one; 0: none */
 	struct test_result failures;  /* those that failed, as they first did */
 };
-#define WORKER_REPRO_INIT { 0, 0, 0, TEST_RESULT_INIT }
+#define WORKER_REPRO_INIT { 0, 0, 0, 0.0, TEST_RESULT_INIT }
 void worker_repro_release(struct worker_repro *r);
 
 struct worker_result {
