@@ -5,17 +5,24 @@
 
 #include "github/github.h"
 #include "project/project.h"
+#include "repro/repro.h"
 #include "runner/pytest.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/proc.h"
 #include "util/secret.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 #include "vcs/remote.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* the digits of the head in the pull-request branch's name */
 #define WORKER_SHA_SHORT 8
@@ -42,6 +49,7 @@ void worker_repro_release(struct worker_repro *r)
 {
 	test_result_release(&r->failures);
 	r->deterministic = r->flaky = r->not_reproduced = 0;
+	r->flaky_rate = 0;
 }
 
 void worker_result_release(struct worker_result *r)
@@ -90,7 +98,7 @@ static int work_dir_make(struct buf *out, const char *parent, long long job)
 	char prefix[64];
 	int err;
 
-	snprintf(prefix, sizeof(prefix), "job-%lld", job);
+	snprintf(prefix, sizeof(prefix), WORKER_DIR_PREFIX "%lld-%ld", job, (long)getpid());
 	if (!parent)
 		return fs_mkdtemp(out, prefix);
 	buf_reset(out);
@@ -103,6 +111,49 @@ static int work_dir_make(struct buf *out, const char *parent, long long job)
 		return err;
 	}
 	return 0;
+}
+
+/* the pid in "job-<id>-<pid>.XXXXXX", or 0 when `name` is not one of ours */
+static long work_dir_pid(const char *name)
+{
+	const char *p = name + strlen(WORKER_DIR_PREFIX), *dash;
+	char *end;
+	long pid;
+
+	if (strncmp(name, WORKER_DIR_PREFIX, strlen(WORKER_DIR_PREFIX)) ||
+	    !(dash = strchr(p, '-')) || dash == p || strspn(p, "0123456789") != (size_t)(dash - p))
+		return 0;
+	errno = 0;
+	pid = strtol(dash + 1, &end, 10);
+	if (errno || end == dash + 1 || *end != '.' || pid <= 0)
+		return 0;
+	return pid;
+}
+
+int worker_sweep(struct strvec *removed, const char *parent)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *de;
+	DIR *d = opendir(parent);
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : error_errno("cannot read '%s'", parent);
+	while ((de = readdir(d))) {
+		long pid = work_dir_pid(de->d_name);
+		if (!pid || !(kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", parent, de->d_name);
+		if (fs_remove_tree(path.ptr) < 0) {
+			err = error_prefix(-1, "cannot remove a dead job's directory");
+			break;
+		}
+		strvec_push(removed, path.ptr);
+	}
+	closedir(d);
+	buf_release(&path);
+	return err;
 }
 
 static int work_open(struct work *w, const struct worker_request *req)
@@ -149,6 +200,19 @@ static int run_tests(struct test_result *out, struct work *w, const struct strve
 	return pytest_run(out, &po);
 }
 
+/* 1 when the file of node id `id` ("tests/x.py::test_y") is in the clone */
+static int test_file_exists(struct work *w, const char *id)
+{
+	const char *sep = strstr(id, "::");
+	struct buf path = BUF_INIT;
+	int found;
+
+	buf_addf(&path, "%s/%.*s", w->root.ptr, (int)(sep ? (size_t)(sep - id) : strlen(id)), id);
+	found = fs_is_file(path.ptr) || fs_is_dir(path.ptr);
+	buf_release(&path);
+	return found;
+}
+
 static int reproduce(struct worker_repro *out, struct work *w)
 {
 	const struct strvec *named = w->req->tests;
@@ -156,15 +220,23 @@ static int reproduce(struct worker_repro *out, struct work *w)
 	size_t *fails = NULL, i;
 	int run, err = 0;
 
+	/* a named test whose file is not here (CI ran other code) is not reproduced */
+	for (i = 0; named && i < named->nr; i++) {
+		if (test_file_exists(w, named->v[i]))
+			strvec_push(&ids, named->v[i]);
+		else
+			out->not_reproduced++;
+	}
+	if (named && named->nr && !ids.nr)
+		goto done;
 	/* run 1: the named tests, or the whole suite to find the failures */
-	if ((err = run_tests(&out->failures, w, named)) < 0)
+	if ((err = run_tests(&out->failures, w, &ids)) < 0)
 		goto done;
 	if (named && named->nr) {
 		/* only the named tests count (a teardown error of another is not ours) */
 		for (i = out->failures.nr_failures; i-- > 0;)
-			if (strvec_find(named, out->failures.failures[i].id) < 0)
+			if (strvec_find(&ids, out->failures.failures[i].id) < 0)
 				test_result_remove(&out->failures, i);
-		strvec_pushv(&ids, named->v);
 	} else {
 		for (i = 0; i < out->failures.nr_failures; i++)
 			if (strvec_find(&ids, out->failures.failures[i].id) < 0)
@@ -193,12 +265,16 @@ static int reproduce(struct worker_repro *out, struct work *w)
 		test_result_release(&again);
 	}
 	for (i = 0; i < ids.nr; i++) {
-		if (fails[i] == WORKER_REPRO_RUNS)
+		double rate = (double)fails[i] / WORKER_REPRO_RUNS;
+		if (fails[i] == WORKER_REPRO_RUNS) {
 			out->deterministic++;
-		else if (fails[i])
+		} else if (fails[i]) {
 			out->flaky++;
-		else
+			if (!out->flaky_rate || rate < out->flaky_rate)
+				out->flaky_rate = rate;
+		} else {
 			out->not_reproduced++;
+		}
 	}
 	log_info("job %lld: %zu failing test%s reproduced deterministically, %zu flaky, %zu not",
 		 w->req->job_id, out->deterministic, out->deterministic == 1 ? "" : "s", out->flaky,
@@ -285,16 +361,20 @@ done:
 
 /* ---- attempts: the fix loop, then the lint commands --------------------------------- */
 
-/* `reason`, cut to WORKER_REASON_MAX bytes (its end kept), without secrets */
+/*
+ * `reason`, cut to about WORKER_REASON_MAX bytes (its end kept), as valid
+ * UTF-8 (it goes into JSON), without secrets
+ */
 static void set_reason(char **slot, const char *reason)
 {
 	struct buf b = BUF_INIT;
 	size_t len = strlen(reason);
 
-	if (len > WORKER_REASON_MAX)
-		buf_addf(&b, "[...] %s", reason + len - WORKER_REASON_MAX);
-	else
-		buf_adds(&b, reason);
+	if (len > WORKER_REASON_MAX) {
+		buf_adds(&b, "[...] ");
+		reason += len - WORKER_REASON_MAX;
+	}
+	utf8_sanitize(&b, reason, strlen(reason));
 	secret_redact(&b);
 	free(*slot);
 	*slot = buf_detach(&b, NULL);
@@ -305,7 +385,7 @@ static int run_lint(int *passed, struct buf *why, struct work *w, const char *di
 {
 	const struct strvec *lint = w->req->lint;
 	struct strvec env = STRVEC_INIT;
-	size_t i;
+	size_t i, keep;
 	int err = 0;
 
 	*passed = 1;
@@ -340,7 +420,12 @@ static int run_lint(int *passed, struct buf *why, struct work *w, const char *di
 			buf_addf(why, "lint '%s' failed (", lint->v[i]);
 			proc_describe_exit(why, &res);
 			buf_adds(why, "):\n");
-			buf_add(why, res.out.ptr, res.out.len);
+			/* its end says what is wrong; the rest would crowd out the command */
+			keep = res.out.len > WORKER_LINT_REASON_TAIL ? WORKER_LINT_REASON_TAIL :
+				res.out.len;
+			if (keep < res.out.len)
+				buf_adds(why, "[...]");
+			buf_add(why, res.out.ptr + res.out.len - keep, keep);
 			buf_rtrim(why);
 			*passed = 0;
 		}
@@ -396,6 +481,12 @@ static int attempt_once(struct attempt *out, struct buf *why, struct work *w,
 	fo.repro.base = NULL;
 	fo.repro.targets = repro->failures.failures;
 	fo.repro.nr_targets = repro->failures.nr_failures;
+	/* a flaky failure's fix passes as many runs as its rate would have failed one of */
+	if (repro->flaky_rate > 0) {
+		int runs = repro_verify_runs(repro->flaky_rate, REPRO_VERIFY_CONFIDENCE) - 1;
+		if (runs > fo.verify_runs)
+			fo.verify_runs = runs;
+	}
 	log_info("job %lld: fix attempt %d of %d", w->req->job_id, number, w->req->max_attempts);
 	if ((err = fix_run(&res, w->project, &fo, NULL)) < 0)
 		goto done;

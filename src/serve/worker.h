@@ -15,7 +15,8 @@
  * private directory (removed afterwards), refuses to work on a commit of
  * its own (the WORKER_TRAILER line every fix commit carries: no bot
  * loops), reproduces the failing tests, runs the fix loop (fix/fix.h) on
- * them, puts a verified fix through the repository's lint commands, and
+ * them (a flaky one's fix verified by as many passing runs as its failure
+ * rate calls for, repro_verify_runs()), puts a verified fix through the repository's lint commands, and
  * pushes it: as one commit on the PR's branch (made on head_sha, pushed
  * only while the branch is still there: never by force, never over a newer
  * commit), or as branch WORKER_BRANCH_PREFIX<sha8> with a draft pull
@@ -40,13 +41,17 @@
 #define WORKER_BRANCH_PREFIX "pytest-fixer/fix-"
 /* the local branch each attempt's fixes go on in the clone: this prefix and the attempt */
 #define WORKER_ATTEMPT_BRANCH "pytest-fixer-attempt-"
+/* the private directories: WORKER_DIR_PREFIX<job>-<pid>.XXXXXX in work_parent */
+#define WORKER_DIR_PREFIX "job-"
 /* how many times the failing tests are run to tell deterministic from flaky */
 #define WORKER_REPRO_RUNS 3
 /* a lint command's whole run, and the output kept of it */
 #define WORKER_LINT_TIMEOUT_MS (10 * 60 * 1000)
 #define WORKER_LINT_OUTPUT_MAX (64u * 1024)
-/* the longest reason kept (a lint's output is cut to its end) */
+/* the longest reason kept (cut to its end) */
 #define WORKER_REASON_MAX 4000
+/* the end of a failing lint's output that its reason quotes */
+#define WORKER_LINT_REASON_TAIL 3000
 
 enum worker_status {
 	WORKER_FIXED,           /* pushed: a commit, or a branch and a draft pull request */
@@ -84,10 +89,11 @@ struct worker_request {
 struct worker_repro {
 	size_t deterministic;         /* failed every run */
 	size_t flaky;                 /* failed some runs */
-	size_t not_reproduced;        /* named, and never failed */
+	size_t not_reproduced;        /* named, and never failed (or not in the repository) */
+	double flaky_rate;            /* the lowest failure rate of a flaky one; 0: none */
 	struct test_result failures;  /* those that failed, as they first did */
 };
-#define WORKER_REPRO_INIT { 0, 0, 0, TEST_RESULT_INIT }
+#define WORKER_REPRO_INIT { 0, 0, 0, 0.0, TEST_RESULT_INIT }
 void worker_repro_release(struct worker_repro *r);
 
 struct worker_result {
@@ -122,5 +128,12 @@ int worker_reproduce(struct worker_repro *out, const struct worker_request *req)
  * `out` must be WORKER_RESULT_INIT.
  */
 int worker_fix(struct worker_result *out, const struct worker_request *req);
+
+/*
+ * Remove the private directories in `parent` of jobs whose process is gone
+ * (killed with SIGKILL, say, before it could remove them); their paths are
+ * appended to `removed`. Those of a live process are never touched.
+ */
+int worker_sweep(struct strvec *removed, const char *parent);
 
 #endif

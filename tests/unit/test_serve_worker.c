@@ -63,6 +63,7 @@ static void worker__reproduce_tells_deterministic_from_flaky_and_finds_every_fai
 	assert_int_equal(worker_reproduce(&r, &f->req), 0);
 	assert_int_equal(r.deterministic, 1);
 	assert_int_equal(r.flaky, 1);
+	assert_true(r.flaky_rate > 0.6 && r.flaky_rate < 0.7);
 	assert_int_equal(r.not_reproduced, 0);
 	assert_int_equal(r.failures.nr_failures, 2);
 	assert_non_null(test_result_find(&r.failures, "tests/test_flaky.py::test_flaky"));
@@ -78,11 +79,13 @@ static void worker__a_test_that_passes_here_is_not_reproduced_and_nothing_is_pus
 
 	strvec_clear(&f->tests);
 	strvec_push(&f->tests, "tests/test_money.py::test_fee");
+	/* CI ran a test this commit does not have */
+	strvec_push(&f->tests, "tests/test_gone.py::test_x");
 	assert_int_equal(worker_fix(&f->res, &f->req), 0);
 	assert_int_equal(f->res.status, WORKER_NOT_REPRODUCED);
 	assert_string_equal(worker_status_name(f->res.status), "not_reproduced");
 	assert_int_equal(f->res.attempts, 0);
-	assert_int_equal(f->res.repro.not_reproduced, 1);
+	assert_int_equal(f->res.repro.not_reproduced, 2);
 	assert_int_equal(f->res.repro.deterministic + f->res.repro.flaky, 0);
 	git_server_head(now, &f->srv, "feature");
 	assert_string_equal(now, f->head);
@@ -229,6 +232,39 @@ static void worker__a_bad_request_is_refused_naming_the_field(void **state)
 	assert_non_null(strstr(f->res.reason, "pull-request mode needs a GitHub client"));
 }
 
+static void worker__sweep_removes_only_the_directories_of_dead_jobs(void **state)
+{
+	struct fixture *f = *state;
+	struct strvec removed = STRVEC_INIT;
+	struct buf dead = BUF_INIT, alive = BUF_INIT, other = BUF_INIT;
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (!child)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	buf_addf(&dead, "%s/" WORKER_DIR_PREFIX "3-%ld.abcdef", f->work.ptr, (long)child);
+	buf_addf(&alive, "%s/" WORKER_DIR_PREFIX "4-%ld.abcdef", f->work.ptr, (long)getpid());
+	buf_addf(&other, "%s/" WORKER_DIR_PREFIX "x-%ld.abcdef", f->work.ptr, (long)child);
+	git_server_write(dead.ptr, "repo/money.py", "x\n");
+	git_server_write(alive.ptr, "repo/money.py", "x\n");
+	git_server_write(other.ptr, "keep", "x\n");
+
+	assert_int_equal(worker_sweep(&removed, f->work.ptr), 0);
+	assert_int_equal(removed.nr, 1);
+	assert_string_equal(removed.v[0], dead.ptr);
+	assert_false(fs_is_dir(dead.ptr));
+	assert_true(fs_is_dir(alive.ptr));
+	assert_true(fs_is_dir(other.ptr));
+	strvec_clear(&removed);
+	/* no directory at all: nothing to do */
+	assert_int_equal(worker_sweep(&removed, "/nonexistent/pf-worker"), 0);
+	assert_int_equal(removed.nr, 0);
+	buf_release(&dead);
+	buf_release(&alive);
+	buf_release(&other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +276,7 @@ int main(void)
 		T(worker__a_wrong_token_is_a_clear_error_without_it),
 		T(worker__the_head_being_our_own_fix_is_not_fixed_again),
 		T(worker__a_bad_request_is_refused_naming_the_field),
+		T(worker__sweep_removes_only_the_directories_of_dead_jobs),
 #undef T
 	};
 

@@ -19,6 +19,7 @@
 #include "util/proc.h"
 #include "util/secret.h"
 #include "util/strvec.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #include <dirent.h>
@@ -69,13 +70,18 @@ static void worker__a_failing_lint_is_retried_with_its_output_then_unfixed(void 
 	f->req.fix.engine = "worker-feedback";
 	f->req.feedback = "CI said: test_add_interest failed";
 	f->req.max_attempts = 2;
-	strvec_push(&f->lint, "sh -c 'echo money.py:1: the linter says no; exit 1'");
+	/* a lot of output, a byte that is not UTF-8, and the reason at the end */
+	strvec_push(&f->lint, "sh -c 'head -c 20000 /dev/zero | tr \"\\0\" x; "
+		    "printf \"\\377\\nmoney.py:1: the linter says no\\n\"; exit 1'");
 
 	assert_int_equal(worker_fix(&f->res, &f->req), 0);
 	assert_int_equal(f->res.status, WORKER_UNFIXED);
 	assert_int_equal(f->res.attempts, 2);
 	assert_non_null(strstr(f->res.reason, "the linter says no"));
 	assert_non_null(strstr(f->res.reason, "exited with 1"));
+	assert_true(strlen(f->res.reason) < WORKER_REASON_MAX + 16);
+	assert_true(utf8_is_valid(f->res.reason, strlen(f->res.reason)));
+	assert_non_null(strstr(f->res.reason, "\xef\xbf\xbd"));
 	/* each attempt was told why the one before failed */
 	assert_int_equal(prompts.nr, 2);
 	assert_non_null(strstr(prompts.v[0], "CI said"));
