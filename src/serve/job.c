@@ -184,6 +184,26 @@ static int open_github(struct run *r)
 	return github_open(&r->gh, NULL, &go);
 }
 
+/*
+ * 1 when an earlier run of the job got to `fixing`: a head that moved on
+ * since may be that run's own push (it was killed before it could say so),
+ * which the fix worker recognises, rather than someone's newer commit, which
+ * it refuses to push over.
+ */
+static int was_fixing(struct run *r)
+{
+	struct job_transition *t;
+	size_t i, nr;
+	int found = 0;
+
+	if (queue_history(r->q, &t, &nr, r->job.id) < 0)
+		return 0;
+	for (i = 0; i < nr && !found; i++)
+		found = t[i].to == JOB_FIXING;
+	queue_history_free(t, nr);
+	return found;
+}
+
 /* 1 when the job is not to be worked on (moved to stale or ignored), 0 to go on */
 static int check_head(struct run *r, int *err)
 {
@@ -209,7 +229,7 @@ static int check_head(struct run *r, int *err)
 		buf_addf(&why, "pull request #%ld is %s", r->job.pull_request, pr.state);
 		*err = move(r, JOB_STALE, -1, NULL, NULL, why.ptr);
 		over = 1;
-	} else if (pr.head_sha && strcmp(pr.head_sha, r->job.head_sha)) {
+	} else if (pr.head_sha && strcmp(pr.head_sha, r->job.head_sha) && !was_fixing(r)) {
 		buf_addf(&why, "the pull request's head is now %.12s, not %.12s", pr.head_sha,
 			 r->job.head_sha);
 		*err = move(r, JOB_STALE, -1, NULL, NULL, why.ptr);

@@ -9,6 +9,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/proc.h"
 #include "util/sig.h"
@@ -111,6 +112,19 @@ static int child_tick(void *payload)
 	return 0;
 }
 
+/* remove the private directories of processes that are gone */
+static void sweep(void)
+{
+	struct strvec removed = STRVEC_INIT;
+	size_t i;
+
+	if (fs_remove_stale_tmp(&removed) < 0)
+		log_warn("cannot remove what dead workers left: %s", error_last());
+	for (i = 0; i < removed.nr; i++)
+		log_info("removed %s, left by a worker that died", removed.v[i]);
+	strvec_clear(&removed);
+}
+
 /* the child's environment: the secrets it needs, which children never get by default */
 static void child_env(struct strvec *env, const struct serve_config *cfg)
 {
@@ -190,6 +204,8 @@ static void run_child(struct slot *sl, struct queue *q, const struct job *job)
 		log_error("job %lld: cannot start its worker: %s", (long long)job->id, error_last());
 	child_log(&c, 1);
 	child_settle(sl, q, job->id, &res, c.lost_lease);
+	if (res.signal)
+		sweep();    /* what a killed child could not remove */
 	proc_result_release(&res);
 	strvec_clear(&argv);
 	strvec_clear(&env);
@@ -256,6 +272,7 @@ int serve_run(const struct serve_options *o)
 		log_warn("GITHUB_WEBHOOK_SECRET is not set: every delivery will be refused (401)");
 	if ((ret = queue_open_sqlite(&q, cfg->database)) < 0)
 		return ret;
+	sweep();
 	if ((ret = web_start(&web, q, cfg)) < 0)
 		goto done;
 	log_info("listening on http://%s:%d/ (database %s, %d workers%s)", cfg->host,
