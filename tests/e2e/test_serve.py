@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import struct
 import subprocess
 import time
@@ -345,4 +346,31 @@ def test_the_dashboard_renders_in_a_browser(world, tmp_path):
         shutil.copy(shot, os.environ["PF_DASHBOARD_SCREENSHOT"])
     page = svc.request("GET", "/")[1]
     assert "<script" not in page and "acme/calc" in page and "fixed" in page
+    svc.stop()
+
+
+def test_a_run_killed_after_its_push_is_not_pushed_again_nor_called_stale(world):
+    gh = world.github()
+    svc = world.serve(gh)
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    job_id = json.loads(text)["job"]
+    first = svc.wait_job(job_id, ("fixed", "escalated", "failed"))
+    assert first["state"] == "fixed"
+    assert svc.stop() == 0
+    # as if its worker had been killed between the push and saying so
+    db = sqlite3.connect(str(world.tmp / "serve.db"))
+    db.execute("UPDATE jobs SET state = 'fixing', lease_owner = 'gone:1:0', lease_until = 0,"
+               " finished_at = 0, commit_id = NULL WHERE id = ?", (job_id,))
+    db.commit()
+    db.close()
+    # GitHub now names our push as the pull request's head
+    gh2 = world.github({"pull_info": {"7": {"state": "open", "head_sha": first["commit"],
+                                            "head_ref": "feature"}}})
+    svc.env["GITHUB_API_URL"] = gh2.url
+    svc.start()
+    job = svc.wait_job(job_id, ("fixed", "escalated", "failed", "stale"))
+    assert job["state"] == "fixed", (job, svc.text())
+    assert job["commit"] == first["commit"]
+    assert world.remote.log().count("Pytest-Fixer-Job:") == 1
+    assert world.remote.branch_head() == first["commit"]
     svc.stop()
