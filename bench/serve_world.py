@@ -12,7 +12,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "e2e"))
 os.environ.setdefault("PYTEST_FIXER_BIN", str(HERE.parent / "build" / "pytest-fixer"))
 
 from conftest import LoopbackFake  # noqa: E402
-from serve_helpers import FAKES, TOKEN, Remote, Service, check_run, ci_log, git  # noqa: E402,F401
+from serve_helpers import FAKES, TG_TOKEN, TOKEN, Remote, Service, check_run, ci_log, git  # noqa: E402,F401
 
 
 class World:
@@ -36,7 +36,8 @@ class World:
         script.write_text(json.dumps({"root": str(self.remote.root), "token": TOKEN}))
         self.git = self.fake([str(FAKES / "git_http.py"), str(script), "3600"], "git.jsonl")
         hook = self.tmp / "hook.json"
-        hook.write_text(json.dumps({"log": str(self.tmp / "hook.jsonl")}))
+        hook.write_text(json.dumps({"log": str(self.tmp / "hook.jsonl"),
+                                    "telegram": {"token": TG_TOKEN}}))
         self.hook = self.fake([str(FAKES / "fake_hook.py"), str(hook), "3600"], "hook.jsonl")
         log = ci_log(self.remote.work)
         pulls = {}

@@ -23,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define OWN_COMMIT_REASON \
+	"the failing commit is pytest-fixer's own fix (" WORKER_TRAILER "): not fixed again"
+
 /* what every step of one job needs */
 struct run {
 	struct queue *q;
@@ -105,12 +108,8 @@ static void tell(struct run *r, const char *outcome, const char *summary, const 
 
 		if (!res->tried)
 			continue;
-		if (!res->ok) {
-			log_warn("notify %s: %s", notify_channel_name(c), res->error);
+		if (!res->ok)       /* notify_send() said why */
 			count(r, METRIC_STEP_FAILURES, METRIC_STEP_NOTIFY, 1);
-		} else {
-			log_info("told by %s", notify_channel_name(c));
-		}
 		/* what was sent, as the seed's notification.send, with the job */
 		if (notify_seed_message(&text, &m, notify_channel_name(c)) == 0 &&
 		    queue_message_add(r->q, r->job.id, MESSAGE_NOTIFICATION, text) < 0)
@@ -323,6 +322,10 @@ static int analyze(struct run *r, struct analysis *a, struct strvec *tests, stru
 			err = retry_or_fail(r, METRIC_STEP_REPRODUCE, "cannot reproduce the failure");
 			goto done;
 		}
+		if (repro.own_commit) {
+			err = move(r, JOB_IGNORED, -1, NULL, NULL, OWN_COMMIT_REASON);
+			goto done;
+		}
 		counts = (struct analyze_repro){ repro.deterministic, repro.flaky, repro.not_reproduced };
 		log_info("reproduced %zu of %zu failing tests (%zu flaky)", repro.deterministic,
 			 tests->nr, repro.flaky);
@@ -422,8 +425,7 @@ static int fix(struct run *r, const struct analysis *a, const struct strvec *tes
 			     res.pull_url, res.commit, a->confidence);
 		break;
 	case WORKER_OWN_COMMIT:
-		err = move(r, JOB_IGNORED, -1, NULL, NULL, res.reason ? res.reason :
-			   "the failing commit is pytest-fixer's own fix: not fixed again");
+		err = move(r, JOB_IGNORED, -1, NULL, NULL, OWN_COMMIT_REASON);
 		break;
 	case WORKER_CONFLICT:
 		err = move(r, JOB_STALE, -1, NULL, NULL, res.reason);

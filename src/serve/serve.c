@@ -56,6 +56,7 @@ static void relay(int64_t id, const char *line, size_t n)
 		{ "pytest-fixer: info: ", LOG_INFO }, { "pytest-fixer: debug: ", LOG_DEBUG },
 	};
 	enum log_level level = LOG_INFO;
+	char own[32];
 	size_t i, len;
 
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
@@ -67,7 +68,14 @@ static void relay(int64_t id, const char *line, size_t n)
 			break;
 		}
 	}
-	log_at(level, "job %lld: %.*s", (long long)id, (int)n, line);
+	/* the worker names its job too: once is enough */
+	snprintf(own, sizeof(own), "job %lld: ", (long long)id);
+	len = strlen(own);
+	if (n >= len && !memcmp(line, own, len)) {
+		line += len;
+		n -= len;
+	}
+	log_at(level, "%s%.*s", own, (int)n, line);
 }
 
 /* log the child's complete new lines, prefixed with the job */

@@ -285,6 +285,8 @@ done:
 	return err;
 }
 
+static int has_trailer(int *out, struct work *w, const char *commit, long long job);
+
 int worker_reproduce(struct worker_repro *out, const struct worker_request *req)
 {
 	struct work w = { req, BUF_INIT, BUF_INIT, NULL, NULL };
@@ -292,7 +294,8 @@ int worker_reproduce(struct worker_repro *out, const struct worker_request *req)
 
 	if ((err = check_request(req, 0)) < 0)
 		return err;
-	if ((err = work_open(&w, req)) == 0)
+	if ((err = work_open(&w, req)) == 0 &&
+	    (err = has_trailer(&out->own_commit, &w, req->head_sha, -1)) == 0 && !out->own_commit)
 		err = reproduce(out, &w);
 	work_close(&w);
 	return err;

@@ -92,8 +92,9 @@ struct worker_repro {
 	size_t not_reproduced;        /* named, and never failed (or not in the repository) */
 	double flaky_rate;            /* the lowest failure rate of a flaky one; 0: none */
 	struct test_result failures;  /* those that failed, as they first did */
+	int own_commit;               /* head_sha is a fix of ours (WORKER_TRAILER): nothing was run */
 };
-#define WORKER_REPRO_INIT { 0, 0, 0, 0.0, TEST_RESULT_INIT }
+#define WORKER_REPRO_INIT { 0, 0, 0, 0.0, TEST_RESULT_INIT, 0 }
 void worker_repro_release(struct worker_repro *r);
 
 struct worker_result {
@@ -112,7 +113,9 @@ void worker_result_release(struct worker_result *r);
 
 /*
  * Clone at head_sha and run the failing tests WORKER_REPRO_RUNS times (all
- * of them when req->tests is empty), for the analyzer, before any fix.
+ * of them when req->tests is empty), for the analyzer, before any fix;
+ * when head_sha is a fix of ours, run nothing and set own_commit (no bot
+ * loops: the caller leaves the job alone).
  * Only clone_url, token, head_sha, tests, fix (pytest command, timeout) and
  * work_parent are read. Errors: ERR_USAGE for a bad request, the clone's
  * or pytest's.

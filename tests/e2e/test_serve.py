@@ -37,7 +37,8 @@ def world(tmp_path):
                          tmp_path / "git.jsonl")
     made.append(w.git)
     hook_script = tmp_path / "hook.json"
-    hook_script.write_text(json.dumps({"log": str(tmp_path / "hook.jsonl")}))
+    hook_script.write_text(json.dumps({"log": str(tmp_path / "hook.jsonl"),
+                                       "telegram": {"token": TG_TOKEN}}))
     w.hook = LoopbackFake(["/usr/bin/python3", str(FAKES / "fake_hook.py"), str(hook_script),
                            "600"], tmp_path / "hook.jsonl")
     made.append(w.hook)
@@ -118,6 +119,7 @@ def test_a_failed_check_is_fixed_by_one_commit_and_people_are_told(world):
     hooks = world.hook.requests()
     telegram = [r for r in hooks if r["path"].endswith("/sendMessage")]
     assert len(telegram) == 1, hooks
+    assert telegram[0]["token"] == "expected"
     assert "acme/calc" in telegram[0]["body"]["text"]
     assert "#7" in telegram[0]["body"]["text"]
     posted = [r for r in hooks if r["path"] == "/hook"]
@@ -139,6 +141,7 @@ def test_a_failed_check_is_fixed_by_one_commit_and_people_are_told(world):
     status, page = svc.request("GET", "/")
     assert status == 200 and "acme/calc" in page
 
+    assert "notify: telegram: sent" in svc.text()
     assert svc.stop() == 0
     no_secret_in(svc.text())
     no_secret_in((world.tmp / "serve.db").read_bytes().decode("latin-1"))
@@ -373,4 +376,74 @@ def test_a_run_killed_after_its_push_is_not_pushed_again_nor_called_stale(world)
     assert job["commit"] == first["commit"]
     assert world.remote.log().count("Pytest-Fixer-Job:") == 1
     assert world.remote.branch_head() == first["commit"]
+    svc.stop()
+
+
+def test_a_check_suite_is_fixed_through_its_workflow_run(world):
+    gh = world.github({"suite_runs": {"555": [31]},
+                       "runs": {"31": {"jobs": [{"id": 4242, "name": "tests",
+                                                 "conclusion": "failure"}]}}})
+    svc = world.serve(gh)
+    payload = {
+        "action": "completed",
+        "check_suite": {"id": 555, "head_sha": world.remote.head, "head_branch": "feature",
+                        "status": "completed", "conclusion": "failure",
+                        "app": {"name": "GitHub Actions"},
+                        "pull_requests": [{"number": 7, "head": {"repo": {"id": 1}},
+                                           "base": {"repo": {"id": 1}}}]},
+        "repository": {"id": 1, "full_name": "acme/calc",
+                       "clone_url": "%s/acme/calc.git" % world.git.url},
+    }
+    status, text = svc.deliver(payload, event="check_suite")
+    assert status == 202, text
+    job = svc.wait_job(json.loads(text)["job"], ("fixed", "escalated", "failed"))
+    assert job["state"] == "fixed", (job, svc.text())
+    assert job["check"] == "GitHub Actions"
+    assert "age >= 18" in world.remote.show("calc.py")
+    svc.stop()
+
+
+def test_our_own_fix_failing_is_not_fixed_again(world):
+    gh = world.github()
+    svc = world.serve(gh)
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    first = svc.wait_job(json.loads(text)["job"], ("fixed", "escalated", "failed"))
+    assert first["state"] == "fixed"
+    svc.stop()
+    # CI fails on the fix commit itself: no loop of bot commits
+    gh2 = world.github({"pull_info": {"7": {"state": "open", "head_sha": first["commit"],
+                                            "head_ref": "feature"}}})
+    svc.env["GITHUB_API_URL"] = gh2.url
+    svc.start()
+    status, text = svc.deliver(check_run(world.remote, world.git.url, head=first["commit"]),
+                               delivery="d-2")
+    assert status == 202, text
+    job = svc.wait_job(json.loads(text)["job"], ("fixed", "escalated", "failed", "ignored"))
+    assert job["state"] == "ignored", (job, svc.text())
+    assert world.remote.branch_head() == first["commit"]
+    assert world.remote.log().count("Pytest-Fixer-Job:") == 1
+    svc.stop()
+
+
+AGENT = """import json, sys
+failure = json.load(sys.stdin)
+assert failure["id"] == "tests/test_calc.py::test_adult", failure
+with open("calc.py") as f:
+    text = f.read()
+with open("calc.py", "w") as f:
+    f.write(text.replace("age > 18", "age >= 18"))
+"""
+
+
+def test_an_external_agent_is_the_engine_and_its_fix_is_proven(world):
+    agent = world.tmp / "agent.py"
+    agent.write_text(AGENT)
+    gh = world.github()
+    svc = world.serve(gh, args=["--engine", "command", "--agent-cmd",
+                                "/usr/bin/python3 %s" % agent])
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    job = svc.wait_job(json.loads(text)["job"], ("fixed", "escalated", "failed"))
+    assert job["state"] == "fixed", (job, svc.text())
+    assert "age >= 18" in world.remote.show("calc.py")
+    assert world.remote.log().count("Pytest-Fixer-Job:") == 1
     svc.stop()
