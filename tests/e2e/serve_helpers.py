@@ -122,21 +122,25 @@ class Service:
                                      cwd=str(self.cwd), env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, errors="replace")
-        self.ready = threading.Event()
-        self.port = None
-        threading.Thread(target=self._read, daemon=True).start()
-        assert self.ready.wait(30), self.text()
-        assert self.port, self.text()
+        # each reader has its own process, event and port: a reader of a killed
+        # service still draining must not speak for the new one
+        ready, found = threading.Event(), []
+        threading.Thread(target=self._read, args=(self.proc, self.lines, ready, found),
+                         daemon=True).start()
+        assert ready.wait(30), self.text()
+        assert found, self.text()
+        self.port = found[0]
         self.url = "http://127.0.0.1:%d" % self.port
 
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-            if "listening on http://" in line:
-                self.port = int(line.split("listening on http://")[1].split("/")[0]
-                                .rsplit(":", 1)[1])
-                self.ready.set()
-        self.ready.set()
+    @staticmethod
+    def _read(proc, lines, ready, found):
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if "listening on http://" in line and not found:
+                found.append(int(line.split("listening on http://")[1].split("/")[0]
+                                 .rsplit(":", 1)[1]))
+                ready.set()
+        ready.set()
 
     def text(self):
         return "\n".join(self.lines)
