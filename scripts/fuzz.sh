@@ -13,16 +13,18 @@
 # FUZZ_WORKERS (1: libFuzzer's -jobs/-workers), FUZZ_CORPUS_DIR (a corpus
 # folder per parser kept across runs, instead of a temporary copy),
 # FUZZ_STATS (a file that gets one line per harness: parser, seconds,
-# workers, wall and CPU seconds, executions, failures), FUZZ_UNIT_TIMEOUT (10).
+# workers, wall and CPU seconds, executions, failures), FUZZ_UNIT_TIMEOUT (10),
+# FUZZ_PARALLEL (1: how many harnesses run at once; scripts/test.sh uses the cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 shift || true
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 workers=${FUZZ_WORKERS:-1}
+parallel=${FUZZ_PARALLEL:-1}
 unit_timeout=${FUZZ_UNIT_TIMEOUT:-10}
 
-for n in "$secs" "$workers" "$unit_timeout"; do
+for n in "$secs" "$workers" "$unit_timeout" "$parallel"; do
 	case $n in
 	'' | *[!0-9]* | 0) echo "fuzz.sh: '$n' is not a positive number of seconds or workers" >&2; exit 2 ;;
 	esac
@@ -46,16 +48,23 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 TIMEFORMAT='%R %U %S'
 
-failed=()
-printf '%-10s %8s %12s %10s  %s\n' parser seconds executions exec/s result
+# each harness is checked before any runs
 for parser in "$@"; do
 	bin=$root/$build/tests/fuzz/fuzz_$parser
 	src=tests/fuzz/fuzz_$parser.c
 	[ -x "$bin" ] || { echo "fuzz.sh: no harness for '$parser' ($src)" >&2; exit 2; }
-	max_len=$(sed -n 's/^#define FUZZ_MAX_LEN \([0-9]*\)$/\1/p' "$src")
-	[ -n "$max_len" ] || { echo "fuzz.sh: $src has no '#define FUZZ_MAX_LEN <bytes>'" >&2; exit 2; }
+	grep -q '^#define FUZZ_MAX_LEN [0-9]*$' "$src" ||
+		{ echo "fuzz.sh: $src has no '#define FUZZ_MAX_LEN <bytes>'" >&2; exit 2; }
 	[ -n "$(ls -A tests/fuzz/corpus/"$parser" 2>/dev/null)" ] ||
 		{ echo "fuzz.sh: no seeds in tests/fuzz/corpus/$parser/" >&2; exit 2; }
+done
+
+# one harness: its line of results into $work/result-PARSER, $work/failed-PARSER when it failed
+fuzz_one() {
+	local parser=$1
+	local bin=$root/$build/tests/fuzz/fuzz_$parser src=tests/fuzz/fuzz_$parser.c
+	local max_len corpus args log rc wall user sys logs execs found rate result
+	max_len=$(sed -n 's/^#define FUZZ_MAX_LEN \([0-9]*\)$/\1/p' "$src")
 
 	corpus=${FUZZ_CORPUS_DIR:+$FUZZ_CORPUS_DIR/$parser}
 	corpus=${corpus:-$work/corpus-$parser}
@@ -86,16 +95,38 @@ for parser in "$@"; do
 		rmdir "$artifacts/$parser"
 	else
 		result="FAILED (exit $rc, $found inputs kept in $artifacts/$parser/)"
-		failed+=("$parser")
 		mkdir -p "$root/$build/logs"
 		cp "${logs[@]}" "$root/$build/logs/" 2>/dev/null || true
 		grep -hE '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|ALARM|Test unit written)' "${logs[@]}" >&2 ||
 			tail -n 30 "$log" >&2
 	fi
-	printf '%-10s %8s %12s %10s  %s\n' "$parser" "$secs" "$execs" "$rate" "$result"
+	printf '%-10s %8s %12s %10s  %s\n' "$parser" "$secs" "$execs" "$rate" "$result" \
+		>"$work/result-$parser"
+	[ "$result" = ok ] || touch "$work/failed-$parser"
 	if [ -n "${FUZZ_STATS:-}" ]; then
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$parser" "$secs" "$workers" "$wall" \
 			"$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" "$execs" "$found" >>"$FUZZ_STATS"
+	fi
+}
+
+# FUZZ_PARALLEL harnesses at a time (each one process: a core each)
+running=0
+for parser in "$@"; do
+	if [ "$running" -ge "$parallel" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	fuzz_one "$parser" &
+	running=$((running + 1))
+done
+wait || true
+
+failed=()
+printf '%-10s %8s %12s %10s  %s\n' parser seconds executions exec/s result
+for parser in "$@"; do
+	cat "$work/result-$parser" 2>/dev/null || echo "$parser: no result (the run itself failed)"
+	if [ -e "$work/failed-$parser" ] || [ ! -e "$work/result-$parser" ]; then
+		failed+=("$parser")
 	fi
 done
 rmdir "$artifacts" 2>/dev/null || true

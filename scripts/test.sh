@@ -20,4 +20,4 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j "$jobs")
 
 echo "== fuzzing each parser for a short while (clang-14, libFuzzer) =="
-bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
+FUZZ_PARALLEL=${FUZZ_PARALLEL:-$jobs} bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
