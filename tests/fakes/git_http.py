@@ -125,7 +125,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass    # the client went away (a worker killed mid-clone): nothing to answer
 
     def do_GET(self):
         self.handle_any("GET")
