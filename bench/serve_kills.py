@@ -88,7 +88,9 @@ def run(kills, jobs, rng, lease):
             duplicates += max(0, pushes - 1)
         return {"seconds": took, "jobs": jobs, "listed": len(listed), "fixed": fixed,
                 "lost": lost, "duplicate_pushes": duplicates, "kills": kills,
-                "states": sorted(set(j["state"] for j in listed))}
+                "states": sorted(set(j["state"] for j in listed)),
+                "not_fixed": ["#%d %s: %s" % (j["pull_request"], j["state"], j["reason"])
+                              for j in listed if j["state"] != "fixed"]}
     finally:
         svc.stop()
         w.close()

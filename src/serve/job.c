@@ -405,7 +405,9 @@ static int fix(struct run *r, const struct analysis *a, const struct strvec *tes
 	int err;
 
 	store_fix_requested(r, a);
-	if ((err = move(r, JOB_FIXING, a->confidence, a->category, NULL, NULL)) < 0)
+	/* a job taken again after its worker died may be there already */
+	if (r->job.state != JOB_FIXING &&
+	    (err = move(r, JOB_FIXING, a->confidence, a->category, NULL, NULL)) < 0)
 		return err;
 	worker_request_init(&w, r, tests);
 	if (w.push == SERVE_PUSH_COMMIT)

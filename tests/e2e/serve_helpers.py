@@ -170,14 +170,14 @@ class Service:
         doc = json.loads(text)
         return doc["jobs"][0] if "jobs" in doc else doc
 
-    def wait_job(self, job_id, states, timeout=180):
+    def wait_job(self, job_id, states, timeout=180, every=0.3):
         deadline = time.time() + timeout
         while time.time() < deadline:
             job = self.job(job_id)
             if job["state"] in states:
                 return job
             assert self.proc.poll() is None, self.text()
-            time.sleep(0.3)
+            time.sleep(every)
         raise AssertionError("job %d never reached %s: %s\n%s" % (job_id, states, job,
                                                                   self.text()))
 

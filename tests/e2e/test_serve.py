@@ -281,13 +281,15 @@ def test_sigkill_mid_job_loses_nothing_and_pushes_once(world):
     svc = world.serve(gh, args=["--lease", "3"])
     status, text = svc.deliver(check_run(world.remote, world.git.url))
     job_id = json.loads(text)["job"]
-    svc.wait_job(job_id, ("analyzing", "fixing", "fixed"))
+    # killed while fixing: its lease runs out, and the job is taken again in that state
+    assert svc.wait_job(job_id, ("fixing", "fixed"), every=0.02)["state"] == "fixing"
     svc.proc.kill()
     svc.proc.wait()
     # a new service on the same database takes the job again once its lease ran out
     svc.start()
     job = svc.wait_job(job_id, ("fixed", "escalated", "failed"), timeout=240)
     assert job["state"] == "fixed", (job, svc.text())
+    assert job["attempts"] == 0, job     # taken again, not failed and retried
     assert world.remote.log().count("Pytest-Fixer-Job:") == 1
     svc.stop()
 
