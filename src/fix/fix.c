@@ -1251,6 +1251,9 @@ static void result_fill(struct fix_result *out, struct session *s)
 	struct attempt_row *att = NULL;
 	size_t nr = 0, nr_att = 0, i, j;
 
+	if (store_session_tokens(&out->prompt_tokens, &out->completion_tokens, s->store,
+				 s->row.id) < 0)
+		out->prompt_tokens = out->completion_tokens = 0;
 	if (store_failure_list(&rows, &nr, s->store, s->row.id) < 0 ||
 	    store_attempt_list(&att, &nr_att, s->store, s->row.id) < 0) {
 		log_warn("cannot read the session back: %s", error_last());

@@ -189,6 +189,7 @@ struct fix_result {
 	char apply_error[512];
 	struct fix_failure_result *failures;
 	size_t nr_failures;
+	long prompt_tokens, completion_tokens;  /* what the session's models counted */
 };
 void fix_result_release(struct fix_result *r);
 

@@ -56,6 +56,17 @@ static void count(struct run *r, const char *family, const char *step, double de
 	buf_release(&name);
 }
 
+/* a step's model tokens, and their cost when the prices are known */
+static void count_tokens(struct run *r, const char *step, long prompt, long completion)
+{
+	if (prompt + completion <= 0)
+		return;
+	count(r, METRIC_LLM_TOKENS, step, (double)prompt + (double)completion);
+	if (r->fix->llm.price_in > 0 || r->fix->llm.price_out > 0)
+		count(r, METRIC_LLM_COST, step,
+		      (prompt * r->fix->llm.price_in + completion * r->fix->llm.price_out) / 1e6);
+}
+
 static void store_message(struct run *r, const char *type, json_t *m)
 {
 	char *text = m ? message_text(m) : NULL;
@@ -333,12 +344,7 @@ static int analyze(struct run *r, struct analysis *a, struct strvec *tests, stru
 	if (tests->nr && (err = open_model(&model, r->fix)) == 0 && model) {
 		if ((err = analyze_llm(a, model, &ev, NULL)) < 0)
 			log_warn("%s; the built-in analyzer decides", error_last());
-		count(r, METRIC_LLM_TOKENS, METRIC_STEP_ANALYSIS,
-		      (double)(a->prompt_tokens + a->completion_tokens));
-		if (r->fix->llm.price_in > 0 || r->fix->llm.price_out > 0)
-			count(r, METRIC_LLM_COST, METRIC_STEP_ANALYSIS,
-			      (a->prompt_tokens * r->fix->llm.price_in +
-			       a->completion_tokens * r->fix->llm.price_out) / 1e6);
+		count_tokens(r, METRIC_STEP_ANALYSIS, a->prompt_tokens, a->completion_tokens);
 		/* a model's word does not stand against a reproduction that found nothing */
 		if (err == 0 && repro.deterministic + repro.flaky == 0 && a->auto_fixable) {
 			a->auto_fixable = 0;
@@ -413,6 +419,7 @@ static int fix(struct run *r, const struct analysis *a, const struct strvec *tes
 	if (w.push == SERVE_PUSH_COMMIT)
 		w.github = NULL;
 	err = worker_fix(&res, &w);
+	count_tokens(r, METRIC_STEP_FIX, res.prompt_tokens, res.completion_tokens);
 	if (err < 0) {
 		err = retry_or_fail(r, METRIC_STEP_FIX, "the fix worker failed");
 		goto done;

@@ -458,6 +458,7 @@ static void fix_reason(struct buf *why, const struct fix_result *res)
 struct attempt {
 	char tip[VCS_OID_HEXSZ + 1];  /* the verified fixes' last commit, "" when none */
 	struct buf summary;           /* "ID (template)" per fix, for the commit */
+	long prompt_tokens, completion_tokens;  /* the models' counts, added up over attempts */
 };
 
 /* one attempt: the fix loop on the reproduced failures, then the lint commands */
@@ -491,7 +492,10 @@ static int attempt_once(struct attempt *out, struct buf *why, struct work *w,
 			fo.verify_runs = runs;
 	}
 	log_info("job %lld: fix attempt %d of %d", w->req->job_id, number, w->req->max_attempts);
-	if ((err = fix_run(&res, w->project, &fo, NULL)) < 0)
+	err = fix_run(&res, w->project, &fo, NULL);
+	out->prompt_tokens += res.prompt_tokens;
+	out->completion_tokens += res.completion_tokens;
+	if (err < 0)
 		goto done;
 	if (res.interrupted) {
 		err = error_setc(ERR_INTERRUPTED, "interrupted");
@@ -656,7 +660,7 @@ done:
 static int fix_job(struct worker_result *out, struct work *w)
 {
 	const struct worker_request *req = w->req;
-	struct attempt a = { "", BUF_INIT };
+	struct attempt a = { .tip = "", .summary = BUF_INIT };
 	struct buf why = BUF_INIT, branch = BUF_INIT;
 	int own = 0, err;
 
@@ -695,6 +699,8 @@ static int fix_job(struct worker_result *out, struct work *w)
 		feedback = buf_detach(&why, NULL);
 		out->attempts++;
 		err = attempt_once(&a, &why, w, &out->repro, feedback, out->attempts);
+		out->prompt_tokens = a.prompt_tokens;
+		out->completion_tokens = a.completion_tokens;
 		free(feedback);
 		if (err < 0 || a.tip[0])
 			break;

@@ -105,9 +105,10 @@ struct worker_result {
 	char *reason;                 /* why not fixed (or what went wrong); NULL when fixed */
 	char *summary;                /* what was fixed, "- ID (change)" a line; NULL: nothing */
 	int attempts;                 /* fix attempts made */
+	long prompt_tokens, completion_tokens;  /* what the fix loop's models counted */
 	struct worker_repro repro;
 };
-#define WORKER_RESULT_INIT { WORKER_ERROR, "", NULL, NULL, NULL, NULL, 0, WORKER_REPRO_INIT }
+#define WORKER_RESULT_INIT { WORKER_ERROR, "", NULL, NULL, NULL, NULL, 0, 0, 0, WORKER_REPRO_INIT }
 /* free what it holds; it is WORKER_RESULT_INIT again */
 void worker_result_release(struct worker_result *r);
 

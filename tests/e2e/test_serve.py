@@ -449,3 +449,39 @@ def test_an_external_agent_is_the_engine_and_its_fix_is_proven(world):
     assert "age >= 18" in world.remote.show("calc.py")
     assert world.remote.log().count("Pytest-Fixer-Job:") == 1
     svc.stop()
+
+
+def test_a_model_gives_the_analysis_and_its_tokens_are_counted(world):
+    reply = json.dumps({"root_cause": "is_adult excludes 18: the boundary is off by one",
+                        "category": "test_failure", "confidence": 0.93, "auto_fixable": True,
+                        "files_to_modify": ["calc.py"], "estimated_complexity": "low"})
+    script = world.tmp / "llm.json"
+    script.write_text(json.dumps([{"content": "```json\n%s\n```" % reply,
+                                   "usage": {"prompt": 700, "completion": 60}}]))
+    llm = LoopbackFake(["/usr/bin/python3", str(FAKES / "fake_llm.py"), str(script),
+                        str(world.tmp / "llm.jsonl"), "600"], world.tmp / "llm.jsonl")
+    try:
+        gh = world.github()
+        svc = world.serve(gh, args=["--provider", "openai", "--base-url", llm.url + "/v1",
+                                    "--model", "m-1", "--price-in", "3", "--price-out", "15"],
+                          env={"OPENAI_API_KEY": "sk-serve-test-key-0123456789"})
+        status, text = svc.deliver(check_run(world.remote, world.git.url))
+        job_id = json.loads(text)["job"]
+        job = svc.wait_job(job_id, ("fixed", "escalated", "failed"))
+        assert job["state"] == "fixed", (job, svc.text())
+        assert job["confidence"] == 0.93
+        detail = json.loads(svc.request("GET", "/api/jobs/%d" % job_id)[1])["jobs"][0]
+        analysis = [m["body"] for m in detail["messages"] if m["type"] == "analysis"]
+        assert analysis and analysis[0]["source"].startswith("llm:"), analysis
+        assert analysis[0]["root_cause"].startswith("is_adult excludes 18")
+        # the prompt carried the log's failing test; the key never reached the log or store
+        asked = llm.requests()
+        assert len(asked) == 1 and "test_adult" in json.dumps(asked[0]["body"])
+        metrics = svc.request("GET", "/metrics")[1]
+        assert 'pytest_fixer_llm_tokens_total{step="analysis"} 760' in metrics, metrics
+        assert 'pytest_fixer_llm_cost_usd_total{step="analysis"} 0.003' in metrics, metrics
+        svc.stop()
+        assert "sk-serve-test-key" not in svc.text()
+        assert b"sk-serve-test-key" not in (world.tmp / "serve.db").read_bytes()
+    finally:
+        llm.stop()
