@@ -40,6 +40,7 @@ struct run {
 	const char *gh_name;
 	struct buf pr_id;             /* message_pr_id() */
 	char *pr_url;                 /* the pull request's page, when known */
+	long waits_counted, waited_counted;  /* GitHub's rate-limit figures already counted */
 	char *head_branch;
 };
 
@@ -77,12 +78,31 @@ static void store_message(struct run *r, const char *type, json_t *m)
 	free(text);
 }
 
+/* the rate-limit waits since the last call into the counters */
+static void count_waits(struct run *r)
+{
+	long waits = 0, waited = 0;
+
+	if (!r->gh)
+		return;
+	github_stats(r->gh, &waits, &waited);
+	if (waits > r->waits_counted) {
+		count(r, METRIC_RATE_LIMIT_WAITS, NULL, (double)(waits - r->waits_counted));
+		count(r, METRIC_RATE_LIMIT_WAIT_SECONDS, NULL, (waited - r->waited_counted) / 1000.0);
+	}
+	r->waits_counted = waits;
+	r->waited_counted = waited;
+}
+
 static int move(struct run *r, enum job_state to, double confidence, const char *category,
 		const char *commit, const char *reason)
 {
 	struct job_outcome o = { .confidence = confidence, .category = category,
 				 .commit = commit, .reason = reason };
-	int err = queue_transition(r->q, r->job.id, r->owner, to, &o);
+	int err;
+
+	count_waits(r);    /* in the figures before the state is seen */
+	err = queue_transition(r->q, r->job.id, r->owner, to, &o);
 
 	if (err < 0)
 		return err;
@@ -465,7 +485,6 @@ int job_run(struct queue *q, const struct serve_config *cfg, const struct fix_op
 	struct strvec tests = STRVEC_INIT;
 	struct buf test_text = BUF_INIT;
 	const char *event;
-	long waits = 0, waited = 0;
 	int err, go = 0;
 
 	if ((err = queue_get(q, &r.job, id)) < 0)
@@ -498,13 +517,7 @@ int job_run(struct queue *q, const struct serve_config *cfg, const struct fix_op
 		goto done;
 	err = fix(&r, &a, &tests, test_text.ptr);
 done:
-	if (r.gh) {
-		github_stats(r.gh, &waits, &waited);
-		if (waits) {
-			count(&r, METRIC_RATE_LIMIT_WAITS, NULL, (double)waits);
-			count(&r, METRIC_RATE_LIMIT_WAIT_SECONDS, NULL, waited / 1000.0);
-		}
-	}
+	count_waits(&r);   /* the notifications' */
 	github_free(r.gh);
 	analysis_release(&a);
 	strvec_clear(&tests);
