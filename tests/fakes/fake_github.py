@@ -614,6 +614,26 @@ class BlobHandler(Handler):
     server_name = "blob"
 
 
+def serve_until_stdin_closes(servers, limit):
+    """Serve each server in a thread, print the first one's port on stdout's
+    first line, and stop them all when stdin closes or after `limit` seconds
+    (the loopback fakes' common life, tests/unit/fake_server.h's protocol)."""
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    print(servers[0].server_address[1], flush=True)
+    done = threading.Event()
+
+    def wait_stdin():
+        try:
+            sys.stdin.read()
+        finally:
+            done.set()
+    threading.Thread(target=wait_stdin, daemon=True).start()
+    done.wait(limit)
+    for s in servers:
+        s.shutdown()
+
+
 def main():
     global SCRIPT, FAULTS
     with open(sys.argv[1], encoding="utf-8") as f:
@@ -636,21 +656,7 @@ def main():
         blob.daemon_threads = True
         STATE["blob_port"] = blob.server_address[1]
         servers.append(blob)
-    for s in servers:
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-    print(STATE["api_port"], flush=True)
-
-    done = threading.Event()
-
-    def wait_stdin():
-        try:
-            sys.stdin.read()
-        finally:
-            done.set()
-    threading.Thread(target=wait_stdin, daemon=True).start()
-    done.wait(limit)
-    for s in servers:
-        s.shutdown()
+    serve_until_stdin_closes(servers, limit)
 
 
 if __name__ == "__main__":

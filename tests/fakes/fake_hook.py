@@ -165,19 +165,7 @@ def main():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(server.server_address[1], flush=True)
-
-    done = threading.Event()
-
-    def wait_stdin():
-        try:
-            sys.stdin.read()
-        finally:
-            done.set()
-    threading.Thread(target=wait_stdin, daemon=True).start()
-    done.wait(limit)
-    server.shutdown()
+    fake_github.serve_until_stdin_closes([server], limit)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fake_github  # noqa: E402  (only its loopback life: serve_until_stdin_closes)
+
 LOCK = threading.Lock()
 SCRIPT = {}
 USER = "x-access-token"
@@ -144,18 +148,7 @@ def main():
     limit = float(sys.argv[2]) if len(sys.argv) > 2 else 120.0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(server.server_address[1], flush=True)
-    done = threading.Event()
-
-    def wait_stdin():
-        try:
-            sys.stdin.read()
-        finally:
-            done.set()
-    threading.Thread(target=wait_stdin, daemon=True).start()
-    done.wait(limit)
-    server.shutdown()
+    fake_github.serve_until_stdin_closes([server], limit)
 
 
 if __name__ == "__main__":
