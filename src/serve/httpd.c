@@ -414,14 +414,18 @@ void httpd_stop(struct httpd *h)
 
 	if (!h)
 		return;
+	/*
+	 * The quiesced socket is ours to close, but only once the daemon's
+	 * thread has let go of it: it leaves the thread's epoll set "with some
+	 * delay", and closing it before then makes libmicrohttpd panic ("Failed
+	 * to remove listen FD from epoll set"). So it is closed after the stop.
+	 */
 	fd = MHD_quiesce_daemon(h->daemon);
-	if (fd != MHD_INVALID_SOCKET) {
-		close(fd);
-		h->fd = -1;
-	}
 	deadline = clock_monotonic() + h->opts.stop_grace_ms / 1000.0;
 	while (atomic_load(&h->in_flight) > 0 && clock_monotonic() < deadline)
 		clock_sleep_ms(HTTPD_STOP_POLL_MS);
 	MHD_stop_daemon(h->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 	free(h);
 }

@@ -968,20 +968,27 @@ static void httpd__unknown_paths_and_methods(void **state)
 	struct reply r;
 
 	(void)state;
+	/*
+	 * One log line a request, with its status. It is written once the
+	 * answer is sent, so the client may read the answer first: wait for
+	 * each line before the next request, or two lines may swap.
+	 */
 	get(&r, "/nothing");
 	expect_error(&r, 404, "no such path '/nothing'");
 	reply_release(&r);
+	assert_int_equal(log_lines(1), 1);
 	get(&r, "/api/jobs/"); /* the prefix alone is not a job */
 	expect_error(&r, 404, "no such path");
 	reply_release(&r);
+	assert_int_equal(log_lines(2), 2);
 	get(&r, "/webhook");
 	expect_error(&r, 405, "method 'GET' is not allowed on '/webhook'");
 	assert_non_null(strstr(r.headers.ptr, "Allow: POST"));
 	reply_release(&r);
+	assert_int_equal(log_lines(3), 3);
 	request(&r, "DELETE", "/api/jobs", NULL, NULL, 0, 0);
 	expect_error(&r, 405, "allowed: GET");
 	reply_release(&r);
-	/* one log line a request, with its status (written once the answer is sent) */
 	assert_int_equal(log_lines(4), 4);
 	pthread_mutex_lock(&S.log_lock);
 	assert_string_equal(S.log.ptr, "GET /nothing 404\nGET /api/jobs/ 404\nGET /webhook 405\n"
