@@ -38,6 +38,7 @@
 #define QUEUE_PG_CONNECT_TIMEOUT "10"    /* seconds, unless the URL says otherwise */
 #define QUEUE_PG_APP_NAME "pytest-fixer" /* unless the URL or PGAPPNAME says otherwise */
 #define QUEUE_PG_MAX_PARAMS 12
+#define QUEUE_PG_MAX_STATEMENTS 40       /* prepared per connection; more run unprepared */
 
 /* the server's wall clock, in seconds since the epoch */
 #define NOW_SQL "extract(epoch FROM clock_timestamp())::float8"
@@ -68,9 +69,14 @@ static const char schema[] =
 	"  rescue_count integer NOT NULL DEFAULT 0,"
 	"  UNIQUE (repository, head_sha, check_name)"
 	");"
-	/* a claim's two halves, and the open jobs in id order (its ORDER BY, the depth) */
-	"CREATE INDEX jobs_queued ON jobs (not_before, id) WHERE state = 'queued';"
-	"CREATE INDEX jobs_held ON jobs (lease_until) WHERE state IN ('analyzing', 'fixing');"
+	/*
+	 * The open jobs in id order: a claim walks it from the oldest and stops
+	 * at the first due one (few are held, few wait for a backoff), however
+	 * many finished jobs the table holds. Indexes on not_before and
+	 * lease_until instead made the planner OR two bitmaps and sort every
+	 * runnable job, or walk the primary key through every finished job; and
+	 * with lease_until in no index a renewal is a HOT update.
+	 */
 	"CREATE INDEX jobs_open ON jobs (id) WHERE state IN ('queued', 'analyzing', 'fixing');"
 	"CREATE TABLE transitions ("
 	"  id bigserial PRIMARY KEY,"
@@ -119,8 +125,8 @@ static const char schema[] =
 static const char claim_sql[] =
 	"WITH " NOW_CTE ","
 	" c AS (SELECT j.id, j.state, j.lease_owner FROM jobs j, n"
-	"       WHERE (j.state = 'queued' AND j.not_before <= n.t)"
-	"          OR (j.state IN ('analyzing', 'fixing') AND j.lease_until <= n.t)"
+	"       WHERE j.state IN ('queued', 'analyzing', 'fixing')"
+	"         AND CASE WHEN j.state = 'queued' THEN j.not_before ELSE j.lease_until END <= n.t"
 	"       ORDER BY j.id LIMIT 1 FOR UPDATE OF j SKIP LOCKED),"
 	" u AS (UPDATE jobs j SET"
 	"         state = CASE WHEN c.state = 'queued' THEN 'analyzing' ELSE c.state END,"
@@ -211,6 +217,9 @@ struct pg_queue {
 	PGconn *conn;
 	char *name;            /* the URL without its password, for messages */
 	char *password;        /* the URL's (decoded), to scrub from libpq's messages; or NULL */
+	/* the statements prepared on this connection (pg_run()): "pf_<index>" */
+	const char *prepared[QUEUE_PG_MAX_STATEMENTS];
+	size_t nr_prepared;
 };
 
 static struct pg_queue *pg_of(struct queue *q)
@@ -363,6 +372,7 @@ static int pg_reconnect(struct pg_queue *p, const char *what)
 
 	for (;;) {
 		PQreset(p->conn);
+		p->nr_prepared = 0;   /* a new session has none */
 		if (PQstatus(p->conn) == CONNECTION_OK && pg_listen(p) == 0)
 			return 0;
 		if (clock_monotonic() + (double)delay / 1000 > deadline)
@@ -380,6 +390,33 @@ static int pg_reconnect(struct pg_queue *p, const char *what)
 }
 
 /* statements */
+
+/*
+ * Run `sql` with its `nr` parameters, prepared on first use (`sql` is a
+ * static string: its address names it) so that it is planned once per
+ * connection; unprepared when the handle holds QUEUE_PG_MAX_STATEMENTS
+ * already. The result, or NULL.
+ */
+static PGresult *pg_run(struct pg_queue *p, const char *sql, int nr, const char *const *values)
+{
+	char name[16];
+	size_t i;
+
+	for (i = 0; i < p->nr_prepared && p->prepared[i] != sql; i++)
+		;
+	if (i == QUEUE_PG_MAX_STATEMENTS)
+		return PQexecParams(p->conn, sql, nr, NULL, values, NULL, NULL, 0);
+	snprintf(name, sizeof(name), "pf_%zu", i);
+	if (i == p->nr_prepared) {
+		PGresult *res = PQprepare(p->conn, name, sql, nr, NULL);
+
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;
+		PQclear(res);
+		p->prepared[p->nr_prepared++] = sql;
+	}
+	return PQexecPrepared(p->conn, name, nr, values, NULL, NULL, 0);
+}
 
 /*
  * Run `sql` with the parameters of `fmt`, one letter each, sent as text:
@@ -423,7 +460,7 @@ static PGresult *pg_vquery(struct pg_queue *p, const char *what, const char *sql
 	for (;;) {
 		ExecStatusType st;
 
-		res = PQexecParams(p->conn, sql, nr, NULL, values, NULL, NULL, 0);
+		res = pg_run(p, sql, nr, values);
 		st = PQresultStatus(res);
 		if (res && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK))
 			return res;
