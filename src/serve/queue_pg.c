@@ -431,6 +431,9 @@ static PGresult *pg_vquery(struct pg_queue *p, const char *what, const char *sql
 	char nums[QUEUE_PG_MAX_PARAMS][40];
 	const char *values[QUEUE_PG_MAX_PARAMS];
 	int nr = 0, tries = 0, reconnected = 0;
+	/* inside a transaction (the schema's), a new session cannot take it up */
+	PGTransactionStatusType tx = PQtransactionStatus(p->conn);
+	int may_reconnect = tx != PQTRANS_INTRANS && tx != PQTRANS_INERROR && tx != PQTRANS_ACTIVE;
 	PGresult *res;
 
 	for (; *fmt; fmt++, nr++) {
@@ -464,7 +467,7 @@ static PGresult *pg_vquery(struct pg_queue *p, const char *what, const char *sql
 		st = PQresultStatus(res);
 		if (res && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK))
 			return res;
-		if (PQstatus(p->conn) == CONNECTION_BAD && !reconnected) {
+		if (PQstatus(p->conn) == CONNECTION_BAD && may_reconnect && !reconnected) {
 			PQclear(res);
 			if (pg_reconnect(p, what) < 0)
 				return NULL;

@@ -35,6 +35,24 @@ static const char *userinfo_password(size_t *len, const char *url)
 	return colon + 1;
 }
 
+/* every password=VALUE of the query `q` (up to a '#') shows *** as its value */
+static void check_query(const char *q)
+{
+	size_t end = strcspn(q, "#"), len;
+
+	while (end) {
+		len = strcspn(q, "&");
+		if (len > end)
+			len = end;
+		if (len >= 9 && !strncmp(q, "password=", 9) && (len != 12 || strncmp(q + 9, "***", 3)))
+			abort();
+		if (len == end)
+			break;
+		q += len + 1;
+		end -= len + 1;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *pw, *shown_pw;
@@ -54,14 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pw && pw_len && (!shown_pw || shown_len != 3 || memcmp(shown_pw, "***", 3)))
 		abort();
 	/* without user info, a password= of the query is hidden too */
-	if (!strchr(url, '@') && strstr(url, "://")) {
-		const char *p = shown;
-		while ((p = strstr(p, "password="))) {
-			p += strlen("password=");
-			if (*p && *p != '&' && *p != '#' && strncmp(p, "***", 3))
-				abort();
-		}
-	}
+	if (!strchr(url, '@') && strstr(shown, "://") && strchr(strstr(shown, "://"), '?'))
+		check_query(strchr(strstr(shown, "://"), '?') + 1);
 	free(shown);
 	free(url);
 	return 0;
