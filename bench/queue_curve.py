@@ -4,7 +4,8 @@
 bench/queue_curve.py [--jobs 2000] [--workers 8]
 
 Starts a throwaway PostgreSQL cluster (tests/pg/cluster.py) with the
-server's durable defaults (fsync, synchronous_commit on) in $TMPDIR, and
+server's durable defaults (fsync, synchronous_commit on) in $TMPDIR (or
+--dir), and
 runs build/bench_queue_throughput on it and on a SQLite file beside it: for
 each worker count, jobs per second (enqueue + claim + complete) and the
 ratio against the bare commits on the same database in the same run.
@@ -25,8 +26,11 @@ def main():
     ap.add_argument("--jobs", type=int, default=2000)
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "bench_queue_throughput"))
+    ap.add_argument("--dir", default=None,
+                    help="where both databases live (default $TMPDIR; /dev/shm: the CPU cost "
+                         "without the disk's fsync)")
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pf-queue-curve-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="pf-queue-curve-", dir=a.dir) as tmp:
         c = cluster.Cluster(os.path.join(tmp, "pg"), durable=True)
         try:
             c.start()

@@ -34,6 +34,7 @@
 #define BENCH_DEFAULT_JOBS 2000
 #define BENCH_DEFAULT_WORKERS 8
 #define BENCH_MAX_WORKERS 64
+#define BENCH_BUSY_TIMEOUT_MS 120000  /* the floor's writers wait their turn, however slow the disk */
 
 struct run {
 	const char *database;
@@ -128,7 +129,7 @@ static void *floor_sqlite(struct floor_worker *f)
 	int rc = sqlite3_open(f->database, &db);
 
 	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, QUEUE_BUSY_TIMEOUT_MS);
+		sqlite3_busy_timeout(db, BENCH_BUSY_TIMEOUT_MS);
 		rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL",
 				  NULL, NULL, NULL);
 	}
