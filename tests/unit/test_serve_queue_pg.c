@@ -301,6 +301,11 @@ static void queue_pg__a_waiter_is_notified_of_a_runnable_job(void **state)
 	ok(queue_release(other, job.id, "w", job.fence, "stopping"));
 	job_release(&job);
 	assert_int_equal(queue_wait(fx->q, LONG_WAIT_MS), 1);
+	ok(queue_claim(other, &job, "w", 60));
+	ok(queue_transition(other, job.id, "w", job.fence, JOB_QUEUED, NULL));
+	job_release(&job);
+	assert_int_equal(queue_wait(fx->q, LONG_WAIT_MS), 1);
+	assert_int_equal(queue_wait(fx->q, SHORT_WAIT_MS), 0);
 	queue_close(other);
 }
 
@@ -535,7 +540,9 @@ static void queue_pg__display_names_hide_the_password(void **state)
 	display_is("postgres://u:pw@h:5432/db", "postgres://u:***@h:5432/db");
 	display_is("postgresql://u:p@ss:w@h/db", "postgresql://u:***@h/db");
 	display_is("postgres://u:pa?ss@h/db", "postgres://u:***@h/db");
+	display_is("postgres://u:pa/ss@h/db", "postgres://u:***@h/db");
 	display_is("postgres://u@h/db", "postgres://u@h/db");
+	display_is("postgres://h/my@db", "postgres://h/my@db");
 	display_is("postgres://h/db?sslmode=require&password=x&a=b",
 		   "postgres://h/db?sslmode=require&password=***&a=b");
 	display_is("postgres://:pw@/db", "postgres://:***@/db");
