@@ -392,6 +392,19 @@ static void queue_pg__a_holder_whose_job_was_rescued_is_fenced_off(void **state)
 
 /* ---- discarded, and by hand ---- */
 
+/* claim job `id` and fail it at once (no backoff): the state it is in now */
+static int claim_and_fail(struct queue *q, int64_t id, const char *reason, int max_attempts)
+{
+	struct job held;
+	int ret;
+
+	ok(queue_claim(q, &held, "w", 60));
+	assert_int_equal(held.id, id);
+	ret = q->ops->requeue(q, id, "w", held.fence, reason, 0, 1, max_attempts);
+	job_release(&held);
+	return ret;
+}
+
 static void queue_pg__the_last_retry_discards_and_a_hand_brings_it_back(void **state)
 {
 	struct fixture *fx = *state;
@@ -400,22 +413,17 @@ static void queue_pg__the_last_retry_discards_and_a_hand_brings_it_back(void **s
 
 	fx->q = open_queue(fx->url);
 	id = add(fx->q, "aaa");
-	ok(queue_claim(fx->q, &held, "w", 60));
-	assert_int_equal(fx->q->ops->requeue(fx->q, id, "w", held.fence, "flaky", 0, 1, 2),
-			 JOB_QUEUED);
-	job_release(&held);
+	assert_int_equal(claim_and_fail(fx->q, id, "flaky", 2), JOB_QUEUED);
 	ok(queue_get(fx->q, &job, id));
 	assert_int_equal(job.state, JOB_QUEUED);
 	assert_int_equal(job.attempts, 1);
+	assert_int_equal(job.fence, 1);
 	assert_null(job.lease_owner);
 	job_release(&job);
 
-	ok(queue_claim(fx->q, &held, "w", 60));
-	assert_int_equal(held.fence, 2);
-	assert_int_equal(fx->q->ops->requeue(fx->q, id, "w", held.fence, "flaky again", 0, 1, 2),
-			 JOB_DISCARDED);
-	job_release(&held);
+	assert_int_equal(claim_and_fail(fx->q, id, "flaky again", 2), JOB_DISCARDED);
 	ok(queue_get(fx->q, &job, id));
+	assert_int_equal(job.fence, 2);
 	assert_int_equal(job.state, JOB_DISCARDED);
 	assert_int_equal(job.attempts, 2);
 	assert_true(job.finished_at > 0);
