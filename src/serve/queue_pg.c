@@ -1230,9 +1230,9 @@ int queue_open_pg(struct queue **out, const char *url)
 	p->base.ops = &pg_ops;
 	p->name = queue_display_name(url);
 	if (!queue_is_pg(url)) {
+		/* not shown: a "key=value" string may hold a password= */
 		ret = error_setc(ERR_USAGE,
-				 "invalid database URL '%s': it does not start with postgres:// or postgresql://",
-				 p->name);
+				 "invalid database URL: it does not start with postgres:// or postgresql://");
 		goto fail;
 	}
 	if ((ret = parse_url(p, url)) < 0)
