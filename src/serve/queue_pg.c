@@ -145,9 +145,10 @@ static const char claim_sql[] =
 /*
  * A held job moved on by its holder, or an unheld one by nobody, in one
  * statement that says what the job was (state, owner, fence) and whether
- * it moved (a job given back is notified). $1 id, $2 owner (NULL: not held), $3 fence, $4 the states it may
- * come from ({a,b}), $5 to, $6 confidence, $7 commit, $8 reason,
- * $9 category, $10 keep the lease (1 when `to` is a held state).
+ * it moved (a job given back is notified). $1 id, $2 owner (NULL: not
+ * held), $3 fence, $4 the states it may come from ({a,b}), $5 to,
+ * $6 confidence, $7 commit, $8 reason, $9 category, $10 keep the lease
+ * (1 when `to` is a held state).
  */
 static const char move_sql[] =
 	"WITH " NOW_CTE ","

@@ -179,7 +179,8 @@ static void queue_pg__many_processes_open_a_new_database_at_once(void **state)
 
 	/* a newer pytest-fixer's database is refused, naming both versions */
 	free(sql_value(fx->url, "UPDATE schema_version SET version = 99"));
-	fails_with(queue_open_pg(&q, fx->url), ERR_USAGE, "schema version 99 is newer than this pytest-fixer's 1");
+	fails_with(queue_open_pg(&q, fx->url), ERR_USAGE,
+		   "schema version 99 is newer than this pytest-fixer's 1");
 	assert_null(q);
 }
 
@@ -532,7 +533,8 @@ static void queue_pg__bad_urls_are_refused_without_their_password(void **state)
 	refused(wrong, "password authentication failed", "wrong-pw-7");
 	refused("postgres://%zz", "invalid database URL 'postgres://%zz'", NULL);
 	refused("postgres://pf:abc@h/db?nosuchoption=1",
-		"invalid database URL 'postgres://pf:***@h/db?nosuchoption=1': invalid URI query parameter", "abc@");
+		"invalid database URL 'postgres://pf:***@h/db?nosuchoption=1': invalid URI query parameter",
+		"abc@");
 	refused("host=127.0.0.1 password=sekritpw123", "does not start with postgres://",
 		"sekritpw123");
 	free(wrong);
