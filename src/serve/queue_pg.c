@@ -145,9 +145,10 @@ static const char claim_sql[] =
 /*
  * A held job moved on by its holder, or an unheld one by nobody, in one
  * statement that says what the job was (state, owner, fence) and whether
- * it moved. $1 id, $2 owner (NULL: not held), $3 fence, $4 the states it may
- * come from ({a,b}), $5 to, $6 confidence, $7 commit, $8 reason,
- * $9 category, $10 keep the lease (1 when `to` is a held state).
+ * it moved (a job given back is notified). $1 id, $2 owner (NULL: not
+ * held), $3 fence, $4 the states it may come from ({a,b}), $5 to,
+ * $6 confidence, $7 commit, $8 reason, $9 category, $10 keep the lease
+ * (1 when `to` is a held state).
  */
 static const char move_sql[] =
 	"WITH " NOW_CTE ","
@@ -167,7 +168,8 @@ static const char move_sql[] =
 	"       RETURNING j.id, o.state AS from_state, j.state AS to_state, n.t AS at),"
 	" r AS (INSERT INTO transitions (job, from_state, to_state, at, reason)"
 	"       SELECT id, from_state, to_state, at, $8 FROM u)"
-	" SELECT o.state, o.lease_owner, o.fence, (SELECT count(*) FROM u) FROM o";
+	" SELECT o.state, o.lease_owner, o.fence, (SELECT count(*) FROM u),"
+	"   CASE WHEN (SELECT to_state FROM u) = 'queued' THEN " NOTIFY_SQL " END FROM o";
 
 /*
  * A held job given back by its holder: queued after $5 seconds with
@@ -216,7 +218,8 @@ struct pg_queue {
 	struct queue base;
 	PGconn *conn;
 	char *name;            /* the URL without its password, for messages */
-	char *password;        /* the URL's (decoded), to scrub from libpq's messages; or NULL */
+	/* the URL's password as written and as libpq decodes it (or NULL), scrubbed from messages */
+	char *passwords[2];
 	/* the statements prepared on this connection (pg_run()): "pf_<index>" */
 	const char *prepared[QUEUE_PG_MAX_STATEMENTS];
 	size_t nr_prepared;
@@ -251,28 +254,47 @@ static void add_query_masked(struct buf *out, const char *s, size_t len)
 	}
 }
 
+/*
+ * The password of the user info of `url`, <start, *len>, as it is hidden
+ * when shown; NULL when there is none. libpq takes the user info up to the
+ * first '@' before a '/', even across a '?': hiding up to the last one
+ * hides at least as much. A '/' in a password (not percent-encoded) ends
+ * libpq's user info early, but the user meant a password: with no '@'
+ * before the first '/', the last '@' before the query ends it.
+ */
+static const char *url_password(size_t *len, const char *url)
+{
+	const char *rest = strstr(url, "://"), *end, *at, *colon;
+
+	if (!rest)
+		return NULL;
+	rest += 3;
+	end = rest + strcspn(rest, "/");
+	if (!memchr(rest, '@', (size_t)(end - rest)))
+		end = rest + strcspn(rest, "?#");
+	for (at = end; at > rest && at[-1] != '@'; at--)
+		;
+	if (at == rest || !(colon = memchr(rest, ':', (size_t)(at - 1 - rest))))
+		return NULL;
+	*len = (size_t)(at - 1 - (colon + 1));
+	return colon + 1;
+}
+
 char *queue_display_name(const char *database)
 {
 	struct buf out = BUF_INIT;
-	const char *rest, *auth_end, *at, *colon, *query;
+	const char *rest, *pw, *query;
+	size_t pw_len = 0;
 
 	if (!database)
 		return xstrdup("");
 	if (!(rest = strstr(database, "://")))
 		return xstrdup(database);
 	rest += 3;
-	/*
-	 * libpq takes the user info up to the first '@' before a '/', even
-	 * across a '?'; hiding up to the last one hides at least as much.
-	 */
-	auth_end = rest + strcspn(rest, "/");
-	for (at = auth_end; at > rest && at[-1] != '@'; at--)
-		;
-	colon = at > rest ? memchr(rest, ':', (size_t)(at - 1 - rest)) : NULL;
-	if (colon) {
-		buf_add(&out, database, (size_t)(colon + 1 - database));
+	if ((pw = url_password(&pw_len, database))) {
+		buf_add(&out, database, (size_t)(pw - database));
 		buf_adds(&out, "***");
-		rest = at - 1;
+		rest = pw + pw_len;
 	} else {
 		buf_add(&out, database, (size_t)(rest - database));
 	}
@@ -293,26 +315,31 @@ char *queue_display_name(const char *database)
 /* errors */
 
 /*
- * libpq's message `msg` on one line, trimmed, every occurrence of the
- * password replaced by "***" (a secret shorter than SECRET_MIN_LEN is not
+ * libpq's message `msg` on one line, trimmed, every occurrence of a
+ * password of `p` replaced by "***" (one shorter than SECRET_MIN_LEN is not
  * in the registry); the caller frees it.
  */
-static char *scrubbed(const char *password, const char *msg)
+static char *scrubbed(const struct pg_queue *p, const char *msg)
 {
 	struct buf out = BUF_INIT;
-	size_t plen = password ? strlen(password) : 0;
-	const char *p = msg ? msg : "";
+	const char *c = msg ? msg : "";
+	size_t i, len;
 
-	while (*p) {
-		if (plen && !strncmp(p, password, plen)) {
+	while (*c) {
+		for (i = 0; i < ARRAY_SIZE(p->passwords); i++) {
+			len = p->passwords[i] ? strlen(p->passwords[i]) : 0;
+			if (len && !strncmp(c, p->passwords[i], len))
+				break;
+		}
+		if (i < ARRAY_SIZE(p->passwords)) {
 			buf_adds(&out, "***");
-			p += plen;
-		} else if (*p == '\n' || *p == '\t' || *p == '\r') {
+			c += len;
+		} else if (*c == '\n' || *c == '\t' || *c == '\r') {
 			if (out.len && out.ptr[out.len - 1] != ' ')
 				buf_addch(&out, ' ');
-			p++;
+			c++;
 		} else {
-			buf_addch(&out, *p++);
+			buf_addch(&out, *c++);
 		}
 	}
 	buf_trim(&out);
@@ -322,7 +349,7 @@ static char *scrubbed(const char *password, const char *msg)
 /* "cannot <what>: queue '<name>': <libpq's message>" as `code` */
 static int pg_fail(struct pg_queue *p, int code, const char *what, const char *libpq_msg)
 {
-	char *msg = scrubbed(p->password, libpq_msg);
+	char *msg = scrubbed(p, libpq_msg);
 
 	error_setc(code, "cannot %s: queue '%s': %s", what, p->name, msg);
 	free(msg);
@@ -382,7 +409,7 @@ static int pg_reconnect(struct pg_queue *p, const char *what)
 					  what, p->name);
 		delay = delay * 2 > QUEUE_PG_BACKOFF_MAX_MS ? QUEUE_PG_BACKOFF_MAX_MS : delay * 2;
 	}
-	msg = scrubbed(p->password, PQerrorMessage(p->conn));
+	msg = scrubbed(p, PQerrorMessage(p->conn));
 	error_setc(ERR_GENERIC, "cannot %s: lost the connection to queue '%s' and could not reconnect within %d s: %s",
 		   what, p->name, QUEUE_PG_RECONNECT_S, msg);
 	free(msg);
@@ -1052,15 +1079,17 @@ static int pg_depth(struct queue *q, size_t *out)
 static void pg_close(struct queue *q)
 {
 	struct pg_queue *p = pg_of(q);
+	size_t i;
 
 	if (p->conn)
 		PQfinish(p->conn);
-	if (p->password) {
-		volatile char *c = p->password;
-		while (*c)
+	for (i = 0; i < ARRAY_SIZE(p->passwords); i++) {
+		volatile char *c = p->passwords[i];
+		while (c && *c)
 			*c++ = '\0';
+		free(p->passwords[i]);
 	}
-	FREE_ALL(p->name, p->password);
+	free(p->name);
 	free(p);
 }
 
@@ -1157,15 +1186,24 @@ static void no_notices(void *payload, const char *message)
 	(void)message;
 }
 
-/* register the URL's password as a secret and keep it to scrub libpq's messages */
+/*
+ * Register the URL's password as a secret and keep it, as written and as
+ * libpq decodes it, to scrub libpq's messages
+ */
 static int parse_url(struct pg_queue *p, const char *url)
 {
 	PQconninfoOption *opts, *o;
 	char *err = NULL, *msg;
+	const char *raw;
+	size_t len = 0;
 
 	secret_add_url(url);
+	if ((raw = url_password(&len, url)) && len) {
+		p->passwords[0] = xstrndup(raw, len);
+		secret_add(p->passwords[0]);
+	}
 	if (!(opts = PQconninfoParse(url, &err))) {
-		msg = scrubbed(NULL, err ? err : "out of memory");
+		msg = scrubbed(p, err ? err : "out of memory");
 		error_setc(ERR_USAGE, "invalid database URL '%s': %s", p->name, msg);
 		free(msg);
 		PQfreemem(err);
@@ -1174,7 +1212,7 @@ static int parse_url(struct pg_queue *p, const char *url)
 	for (o = opts; o->keyword; o++)
 		if (!strcmp(o->keyword, "password") && o->val && *o->val) {
 			secret_add(o->val);
-			p->password = xstrdup(o->val);
+			p->passwords[1] = xstrdup(o->val);
 		}
 	PQconninfoFree(opts);
 	return 0;
@@ -1193,9 +1231,9 @@ int queue_open_pg(struct queue **out, const char *url)
 	p->base.ops = &pg_ops;
 	p->name = queue_display_name(url);
 	if (!queue_is_pg(url)) {
+		/* not shown: a "key=value" string may hold a password= */
 		ret = error_setc(ERR_USAGE,
-				 "invalid database URL '%s': it does not start with postgres:// or postgresql://",
-				 p->name);
+				 "invalid database URL: it does not start with postgres:// or postgresql://");
 		goto fail;
 	}
 	if ((ret = parse_url(p, url)) < 0)
@@ -1206,7 +1244,7 @@ int queue_open_pg(struct queue **out, const char *url)
 		goto fail;
 	}
 	if (PQstatus(p->conn) != CONNECTION_OK) {
-		char *msg = scrubbed(p->password, PQerrorMessage(p->conn));
+		char *msg = scrubbed(p, PQerrorMessage(p->conn));
 		ret = error_setc(ERR_USAGE, "cannot connect to '%s': %s", p->name, msg);
 		free(msg);
 		goto fail;

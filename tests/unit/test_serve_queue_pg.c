@@ -179,7 +179,8 @@ static void queue_pg__many_processes_open_a_new_database_at_once(void **state)
 
 	/* a newer pytest-fixer's database is refused, naming both versions */
 	free(sql_value(fx->url, "UPDATE schema_version SET version = 99"));
-	fails_with(queue_open_pg(&q, fx->url), ERR_USAGE, "schema version 99 is newer than this pytest-fixer's 1");
+	fails_with(queue_open_pg(&q, fx->url), ERR_USAGE,
+		   "schema version 99 is newer than this pytest-fixer's 1");
 	assert_null(q);
 }
 
@@ -225,6 +226,9 @@ static void queue_pg__two_connections_never_claim_one_job(void **state)
 	size_t i;
 
 	fx->q = open_queue(fx->url);
+	/* named, unless the URL says otherwise */
+	sql_is(fx->url, "SELECT count(*) FROM pg_stat_activity"
+			" WHERE datname = current_database() AND application_name = 'pytest-fixer'", "1");
 	for (i = 0; i < CLAIM_JOBS; i++) {
 		snprintf(sha, sizeof(sha), "sha%zu", i);
 		assert_int_equal(add(fx->q, sha), (int64_t)i + 1);
@@ -301,6 +305,11 @@ static void queue_pg__a_waiter_is_notified_of_a_runnable_job(void **state)
 	ok(queue_release(other, job.id, "w", job.fence, "stopping"));
 	job_release(&job);
 	assert_int_equal(queue_wait(fx->q, LONG_WAIT_MS), 1);
+	ok(queue_claim(other, &job, "w", 60));
+	ok(queue_transition(other, job.id, "w", job.fence, JOB_QUEUED, NULL));
+	job_release(&job);
+	assert_int_equal(queue_wait(fx->q, LONG_WAIT_MS), 1);
+	assert_int_equal(queue_wait(fx->q, SHORT_WAIT_MS), 0);
 	queue_close(other);
 }
 
@@ -387,6 +396,19 @@ static void queue_pg__a_holder_whose_job_was_rescued_is_fenced_off(void **state)
 
 /* ---- discarded, and by hand ---- */
 
+/* claim job `id` and fail it at once (no backoff): the state it is in now */
+static int claim_and_fail(struct queue *q, int64_t id, const char *reason, int max_attempts)
+{
+	struct job held;
+	int ret;
+
+	ok(queue_claim(q, &held, "w", 60));
+	assert_int_equal(held.id, id);
+	ret = q->ops->requeue(q, id, "w", held.fence, reason, 0, 1, max_attempts);
+	job_release(&held);
+	return ret;
+}
+
 static void queue_pg__the_last_retry_discards_and_a_hand_brings_it_back(void **state)
 {
 	struct fixture *fx = *state;
@@ -395,22 +417,17 @@ static void queue_pg__the_last_retry_discards_and_a_hand_brings_it_back(void **s
 
 	fx->q = open_queue(fx->url);
 	id = add(fx->q, "aaa");
-	ok(queue_claim(fx->q, &held, "w", 60));
-	assert_int_equal(fx->q->ops->requeue(fx->q, id, "w", held.fence, "flaky", 0, 1, 2),
-			 JOB_QUEUED);
-	job_release(&held);
+	assert_int_equal(claim_and_fail(fx->q, id, "flaky", 2), JOB_QUEUED);
 	ok(queue_get(fx->q, &job, id));
 	assert_int_equal(job.state, JOB_QUEUED);
 	assert_int_equal(job.attempts, 1);
+	assert_int_equal(job.fence, 1);
 	assert_null(job.lease_owner);
 	job_release(&job);
 
-	ok(queue_claim(fx->q, &held, "w", 60));
-	assert_int_equal(held.fence, 2);
-	assert_int_equal(fx->q->ops->requeue(fx->q, id, "w", held.fence, "flaky again", 0, 1, 2),
-			 JOB_DISCARDED);
-	job_release(&held);
+	assert_int_equal(claim_and_fail(fx->q, id, "flaky again", 2), JOB_DISCARDED);
 	ok(queue_get(fx->q, &job, id));
+	assert_int_equal(job.fence, 2);
 	assert_int_equal(job.state, JOB_DISCARDED);
 	assert_int_equal(job.attempts, 2);
 	assert_true(job.finished_at > 0);
@@ -516,8 +533,10 @@ static void queue_pg__bad_urls_are_refused_without_their_password(void **state)
 	refused(wrong, "password authentication failed", "wrong-pw-7");
 	refused("postgres://%zz", "invalid database URL 'postgres://%zz'", NULL);
 	refused("postgres://pf:abc@h/db?nosuchoption=1",
-		"invalid database URL 'postgres://pf:***@h/db?nosuchoption=1': invalid URI query parameter", "abc@");
-	refused("/var/lib/serve.db", "does not start with postgres://", NULL);
+		"invalid database URL 'postgres://pf:***@h/db?nosuchoption=1': invalid URI query parameter",
+		"abc@");
+	refused("host=127.0.0.1 password=sekritpw123", "does not start with postgres://",
+		"sekritpw123");
 	free(wrong);
 }
 
@@ -535,7 +554,9 @@ static void queue_pg__display_names_hide_the_password(void **state)
 	display_is("postgres://u:pw@h:5432/db", "postgres://u:***@h:5432/db");
 	display_is("postgresql://u:p@ss:w@h/db", "postgresql://u:***@h/db");
 	display_is("postgres://u:pa?ss@h/db", "postgres://u:***@h/db");
+	display_is("postgres://u:pa/ss@h/db", "postgres://u:***@h/db");
 	display_is("postgres://u@h/db", "postgres://u@h/db");
+	display_is("postgres://h/my@db", "postgres://h/my@db");
 	display_is("postgres://h/db?sslmode=require&password=x&a=b",
 		   "postgres://h/db?sslmode=require&password=***&a=b");
 	display_is("postgres://:pw@/db", "postgres://:***@/db");
