@@ -199,6 +199,7 @@ static double run_threads(void *(*fn)(void *), void *items, size_t size, int nr)
 static int reset_pg(const char *url)
 {
 	static const char sql[] =
+		"SET client_min_messages = warning;"
 		"CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, v text);"
 		"TRUNCATE bench_floor;"
 		"DO $$ BEGIN IF to_regclass('jobs') IS NOT NULL THEN"

@@ -158,16 +158,6 @@ int queue_is_pg(const char *database)
 			    !strncmp(database, "postgresql://", 13));
 }
 
-int queue_open(struct queue **out, const char *database)
-{
-	*out = NULL;
-	if (!database || !*database)
-		return error_setc(ERR_USAGE, "no database given for the queue");
-	if (queue_is_pg(database))
-		return queue_open_pg(out, database);
-	return queue_open_sqlite(out, database);
-}
-
 void queue_close(struct queue *q)
 {
 	if (q)
