@@ -670,18 +670,21 @@ static int refused(const PGresult *res, int64_t id, const char *owner, int64_t f
 
 	if ((ret = col_state(&was, res, 0, 0)) < 0)
 		return ret;
-	if (!job_state_allowed(was, to))
-		return error_setc(ERR_CONFLICT, "cannot move job %" PRId64 " from '%s' to '%s'", id,
-				  job_state_name(was), job_state_name(to));
-	if (!PQgetisnull(res, 0, 1))
+	/* whose it is first: a worker that lost the job hears that, not the state it moved to */
+	if (!PQgetisnull(res, 0, 1) &&
+	    (!owner || strcmp(owner, PQgetvalue(res, 0, 1)) ||
+	     strtoll(PQgetvalue(res, 0, 2), NULL, 10) != fence))
 		return error_setc(ERR_CONFLICT,
 				  "cannot move job %" PRId64 " to '%s': its lease is held by '%s' under fence %s, not '%s' under fence %" PRId64,
 				  id, job_state_name(to), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
 				  owner ? owner : "(none)", fence);
-	if (owner)
+	if (PQgetisnull(res, 0, 1) && owner)
 		return error_setc(ERR_CONFLICT,
 				  "cannot move job %" PRId64 " to '%s' for '%s': it is %s and held by nobody",
 				  id, job_state_name(to), owner, job_state_name(was));
+	if (!job_state_allowed(was, to))
+		return error_setc(ERR_CONFLICT, "cannot move job %" PRId64 " from '%s' to '%s'", id,
+				  job_state_name(was), job_state_name(to));
 	return error_setc(ERR_CONFLICT, "cannot move job %" PRId64 " to '%s': it is not claimed",
 			  id, job_state_name(to));
 }

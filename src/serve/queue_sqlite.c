@@ -419,9 +419,7 @@ static int may_move(struct sqlite_queue *s, struct job *job, int64_t id, const c
 	memset(job, 0, sizeof(*job));
 	if ((ret = get_locked(s, job, id)) < 0)
 		return ret;
-	if (!job_state_allowed(job->state, to))
-		return error_setc(ERR_CONFLICT, "cannot move job %lld from '%s' to '%s'",
-				  (long long)id, job_state_name(job->state), job_state_name(to));
+	/* whose it is first: a worker that lost the job hears that, not the state it moved to */
 	if (job->lease_owner && (!owner || strcmp(owner, job->lease_owner) || fence != job->fence))
 		return error_setc(ERR_CONFLICT,
 				  "cannot move job %lld to '%s': its lease is held by '%s' under fence %lld, not '%s' under fence %lld",
@@ -431,6 +429,9 @@ static int may_move(struct sqlite_queue *s, struct job *job, int64_t id, const c
 		return error_setc(ERR_CONFLICT,
 				  "cannot move job %lld to '%s' for '%s': it is %s and held by nobody",
 				  (long long)id, job_state_name(to), owner, job_state_name(job->state));
+	if (!job_state_allowed(job->state, to))
+		return error_setc(ERR_CONFLICT, "cannot move job %lld from '%s' to '%s'",
+				  (long long)id, job_state_name(job->state), job_state_name(to));
 	return 0;
 }
 

@@ -377,9 +377,13 @@ static void queue__transitions_are_recorded_and_illegal_ones_refused(void **stat
 	fence = job.fence;
 	job_release(&job);
 	ok(queue_transition(fx->q, id, "w", fence, JOB_FIXING, NULL));
+	/* its holder may not take it back where it was */
+	fails_with(queue_transition(fx->q, id, "w", fence, JOB_ANALYZING, NULL), ERR_CONFLICT,
+		   "from 'fixing' to 'analyzing'");
 	ok(queue_transition(fx->q, id, "w", fence, JOB_FIXED, &done));
+	/* a finished job is held by nobody: whoever held it last is told so */
 	fails_with(queue_transition(fx->q, id, "w", fence, JOB_FIXING, NULL), ERR_CONFLICT,
-		   "from 'fixed' to 'fixing'");
+		   "it is fixed and held by nobody");
 
 	ok(queue_get(fx->q, &job, id));
 	assert_int_equal(job.state, JOB_FIXED);
@@ -678,7 +682,7 @@ static void queue__by_hand(void **state)
 	ok(queue_manual(fx->q, id, JOB_DISCARDED, "a person said so"));
 	fails_with(queue_renew(fx->q, id, "w", fence, 60), ERR_CONFLICT, "discarded");
 	fails_with(queue_transition(fx->q, id, "w", fence, JOB_FIXING, NULL), ERR_CONFLICT,
-		   "from 'discarded' to 'fixing'");
+		   "it is discarded and held by nobody");
 	fails_with(queue_manual(fx->q, id, JOB_DISCARDED, NULL), ERR_CONFLICT, "discarded already");
 	ok(queue_get(fx->q, &job, id));
 	assert_int_equal(job.state, JOB_DISCARDED);
