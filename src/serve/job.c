@@ -482,7 +482,7 @@ static int fix(struct run *r, const struct analysis *a, const struct strvec *tes
 		break;
 	case WORKER_LEASE_LOST:
 		/* its new holder moves it (renew_before_push() said so) */
-		err = error_setc(ERR_CONFLICT, "job %lld: %s", (long long)r->job.id, res.reason);
+		err = error_setc(ERR_CONFLICT, "%s", res.reason);
 		break;
 	default:
 		buf_addf(&why, "%s after %d attempt%s: %s", worker_status_name(res.status),

@@ -600,7 +600,7 @@ static int may_push(struct work *w, const char *what)
 	if (!req->before_push || req->before_push(req->payload) == 0)
 		return 0;
 	w->lease_lost = 1;
-	return error_setc(ERR_CONFLICT, "job %lld: the job is no longer ours: %s not done",
+	return error_setc(ERR_CONFLICT, "job %lld: the job is no longer ours: %s",
 			  req->job_id, what);
 }
 
@@ -624,7 +624,7 @@ static int push_fix(struct worker_result *out, struct work *w, const struct work
 	if ((err = vcs_commit_squash(out->commit, w->repo, req->head_sha, a->tip, msg.ptr)) < 0)
 		goto done;
 	target_branch(&branch, req);
-	if ((err = may_push(w, "the push")) < 0)
+	if ((err = may_push(w, "not pushed")) < 0)
 		goto done;
 	log_info("job %lld: pushing %.12s to '%s'", req->job_id, out->commit, branch.ptr);
 	if ((err = vcs_push_commit(w->repo, req->clone_url, out->commit, branch.ptr,
@@ -634,7 +634,7 @@ static int push_fix(struct worker_result *out, struct work *w, const struct work
 	out->branch = xstrdup(branch.ptr);
 	if (req->push == SERVE_PUSH_PULL_REQUEST) {
 		title_for(&title, repro);
-		if ((err = may_push(w, "the draft pull request")) == 0)
+		if ((err = may_push(w, "no draft pull request opened")) == 0)
 			err = open_pull(out, w, title.ptr, msg.ptr);
 	}
 done:
@@ -661,7 +661,7 @@ static int take_earlier_push(struct worker_result *out, struct work *w, const ch
 	eol = strchr(msg.ptr, '\n');
 	if (eol)
 		*eol = '\0';
-	if ((err = may_push(w, "the draft pull request")) < 0)
+	if ((err = may_push(w, "no draft pull request opened")) < 0)
 		goto done;
 	err = open_pull(out, w, msg.ptr, eol ? eol + 1 : "");
 	if (err == ERR_CONFLICT) {
