@@ -108,12 +108,14 @@ static void log_request(const char *method, const char *path, int status, double
 	log_debug("http: %s %s%s %d %.1f ms", method, shown, n > i ? "..." : "", status, ms);
 }
 
-int web_start(struct web **out, struct queue *q, const struct serve_config *cfg)
+int web_start(struct web **out, struct queue *q, const struct serve_config *cfg,
+	      const struct web_self *self)
 {
 	struct httpd_options opts = HTTPD_OPTIONS_INIT;
 	struct web *w = xcalloc(1, sizeof(*w));
 	int err;
 
+	(void)self; /* the own half of /metrics: next */
 	*out = NULL;
 	w->q = q;
 	w->started = clock_monotonic();

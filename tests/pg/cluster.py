@@ -63,7 +63,11 @@ def run_as():
 
 
 class Cluster:
-    def __init__(self, directory):
+    def __init__(self, directory, durable=False):
+        """durable: PostgreSQL's own fsync and commit settings (benchmarks);
+        else the tests' faster ones (fsync off: a crash of the machine may
+        lose the throwaway cluster, never a test's meaning)"""
+        self.durable = durable
         self.dir = os.path.abspath(directory)
         self.data = os.path.join(self.dir, "data")
         self.sock = self.dir             # the socket lives beside the data
@@ -116,10 +120,11 @@ class Cluster:
                     "port = %d\n"
                     "unix_socket_directories = '%s'\n"
                     "max_connections = 200\n"
-                    "fsync = off\n"
-                    "synchronous_commit = off\n"
-                    "full_page_writes = off\n"
                     "shared_buffers = 32MB\n" % (self.port, self.sock))
+            if not self.durable:
+                f.write("fsync = off\n"
+                        "synchronous_commit = off\n"
+                        "full_page_writes = off\n")
 
     def start(self):
         if not os.path.exists(os.path.join(self.data, "PG_VERSION")):

@@ -53,7 +53,7 @@
 static void fill(struct queue *q)
 {
 	jobs_fill(q);
-	jobs_end(q, jobs_add(q, "acme/<i>calc</i>", 11, "h1", HOSTILE_CHECK), JOB_IGNORED, 0.4,
+	jobs_end(q, jobs_add(q, "acme/<i>calc</i>", 11, "h1", HOSTILE_CHECK), 0, JOB_IGNORED, 0.4,
 		 HOSTILE_CATEGORY, HOSTILE_REASON, NULL);
 }
 

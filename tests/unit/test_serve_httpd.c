@@ -824,7 +824,7 @@ static int64_t three_jobs(void)
 	o.confidence = 0.25;
 	o.reason = "no test failure in the log";
 	o.category = "lint";
-	assert_int_equal(queue_transition(S.q, job.id, "w1", JOB_ESCALATED, &o), 0);
+	assert_int_equal(queue_transition(S.q, job.id, "w1", job.fence, JOB_ESCALATED, &o), 0);
 	job_release(&job);
 	return first;
 }
