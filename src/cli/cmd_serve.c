@@ -72,6 +72,7 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 	const char *role = NULL, *fence = NULL, *env_db = getenv(SERVE_DATABASE_ENV);
 	int workers = 0, poll = -1, max_candidates = FIX_DEFAULT_MAX_CANDIDATES, err, code;
 	double max_tokens = 0, lease = 0;
+	enum serve_role the_role = SERVE_ROLE_ALL;
 
 	memset(&cfg, 0, sizeof(cfg));
 	{
@@ -100,6 +101,11 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 						     pa.positional.v[0]));
 		goto done;
 	}
+	if (role && serve_role_parse(&the_role, role) < 0) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, "--role '%s': expected web, worker "
+						     "or all", role));
+		goto done;
+	}
 	if ((err = load_config(&cfg, config)) < 0 ||
 	    (listen && (err = parse_listen(&cfg, listen)) < 0) ||
 	    (err = fix_options_check(&fo, max_tokens, max_candidates)) < 0) {
@@ -126,11 +132,8 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 		code = cli_exit_for_error(error_setc(ERR_USAGE, "--lease %g: at least 1 second", lease));
 		goto done;
 	}
-	if (role && serve_role_parse(&cfg.role, role) < 0) {
-		code = cli_exit_for_error(error_setc(ERR_USAGE, "--role '%s': expected web, worker "
-						     "or all", role));
-		goto done;
-	}
+	if (role)
+		cfg.role = the_role;
 	/* --db, then the environment, then the config's `database:` (or serve.db) */
 	if (db || (env_db && *env_db)) {
 		free(cfg.database);
