@@ -95,28 +95,39 @@ static void worker__a_failing_lint_is_retried_with_its_output_then_unfixed(void 
 
 /* ---- pull-request mode ---- */
 
-static void worker__pull_request_mode_pushes_a_branch_and_opens_a_draft(void **state)
+/* the request in pull-request mode, on a fake GitHub that opens pull request 9 */
+static struct github *pull_request_mode(struct fixture *f, struct fake *gh_fake)
 {
-	struct fixture *f = *state;
 	char *argv[] = { "python3", FAKE_GITHUB, NULL, "60", NULL };
 	struct github_options go = GITHUB_OPTIONS_INIT;
 	struct github *gh = NULL;
-	struct fake gh_fake;
-	struct buf script = BUF_INIT, branch = BUF_INIT;
-	json_t *reqs, *post = NULL, *body;
-	char now[41];
-	size_t i;
+	struct buf script = BUF_INIT;
 
-	fake_init(&gh_fake, "pf-worker-github");
-	argv[2] = gh_fake.script;
+	fake_init(gh_fake, "pf-worker-github");
+	argv[2] = gh_fake->script;
 	buf_addf(&script, "{\"log\": \"%s\", \"token\": \"ghp_worker0test0token0abcdef\", "
-		 "\"pulls\": {\"next_number\": 9}}", gh_fake.log);
-	fake_spawn(&gh_fake, script.ptr, argv);
-	go.api_url = gh_fake.base;
+		 "\"pulls\": {\"next_number\": 9}}", gh_fake->log);
+	fake_spawn(gh_fake, script.ptr, argv);
+	go.api_url = gh_fake->base;
 	go.token = "ghp_worker0test0token0abcdef";
 	assert_int_equal(github_open(&gh, NULL, &go), 0);
 	f->req.push = SERVE_PUSH_PULL_REQUEST;
 	f->req.github = gh;
+	buf_release(&script);
+	return gh;
+}
+
+static void worker__pull_request_mode_pushes_a_branch_and_opens_a_draft(void **state)
+{
+	struct fixture *f = *state;
+	struct github *gh;
+	struct fake gh_fake;
+	struct buf branch = BUF_INIT;
+	json_t *reqs, *post = NULL, *body;
+	char now[41];
+	size_t i;
+
+	gh = pull_request_mode(f, &gh_fake);
 	git_server_start_http(&f->srv, GIT_SERVER_TOKEN);
 	f->req.clone_url = f->srv.url;
 	f->req.token = GIT_SERVER_TOKEN;
@@ -161,7 +172,6 @@ static void worker__pull_request_mode_pushes_a_branch_and_opens_a_draft(void **s
 
 	github_free(gh);
 	fake_stop(&gh_fake);
-	buf_release(&script);
 	buf_release(&branch);
 	assert_no_work_left(f);
 }
@@ -191,24 +201,13 @@ static size_t posts_to_pulls(struct fake *gh_fake)
 static void worker__a_lease_lost_before_the_pull_request_opens_none_and_its_rescuer_does(void **state)
 {
 	struct fixture *f = *state;
-	char *argv[] = { "python3", FAKE_GITHUB, NULL, "60", NULL };
-	struct github_options go = GITHUB_OPTIONS_INIT;
-	struct github *gh = NULL;
+	struct github *gh;
 	struct fake gh_fake;
-	struct buf script = BUF_INIT, branch = BUF_INIT;
+	struct buf branch = BUF_INIT;
 	char pushed[41];
 	int asked = 0;
 
-	fake_init(&gh_fake, "pf-worker-github");
-	argv[2] = gh_fake.script;
-	buf_addf(&script, "{\"log\": \"%s\", \"token\": \"ghp_worker0test0token0abcdef\", "
-		 "\"pulls\": {\"next_number\": 9}}", gh_fake.log);
-	fake_spawn(&gh_fake, script.ptr, argv);
-	go.api_url = gh_fake.base;
-	go.token = "ghp_worker0test0token0abcdef";
-	assert_int_equal(github_open(&gh, NULL, &go), 0);
-	f->req.push = SERVE_PUSH_PULL_REQUEST;
-	f->req.github = gh;
+	gh = pull_request_mode(f, &gh_fake);
 	f->req.before_push = lease_lost_after_the_push;
 	f->req.payload = &asked;
 
@@ -234,7 +233,6 @@ static void worker__a_lease_lost_before_the_pull_request_opens_none_and_its_resc
 
 	github_free(gh);
 	fake_stop(&gh_fake);
-	buf_release(&script);
 	buf_release(&branch);
 	assert_no_work_left(f);
 }
