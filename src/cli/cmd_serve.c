@@ -8,6 +8,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/sig.h"
+#include "util/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,9 @@
  */
 
 static const char serve_usage[] =
-	"pytest-fixer serve [--config FILE] [--listen HOST:PORT] [--workers N] [--db PATH]\n"
-	"                          [--poll SECONDS] [--engine builtin|llm|command ...]";
+	"pytest-fixer serve [--config FILE] [--role web|worker|all] [--listen HOST:PORT]\n"
+	"                          [--workers N] [--db PATH|URL] [--poll SECONDS]\n"
+	"                          [--engine builtin|llm|command ...]";
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT" into the config */
 static int parse_listen(struct serve_config *cfg, const char *text)
@@ -67,8 +69,10 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 	struct serve_options so;
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	const char *config = NULL, *listen = NULL, *db = NULL, *run_job = NULL, *owner = NULL;
+	const char *role = NULL, *fence = NULL, *env_db = getenv(SERVE_DATABASE_ENV);
 	int workers = 0, poll = -1, max_candidates = FIX_DEFAULT_MAX_CANDIDATES, err, code;
 	double max_tokens = 0, lease = 0;
+	enum serve_role the_role = SERVE_ROLE_ALL;
 
 	memset(&cfg, 0, sizeof(cfg));
 	{
@@ -76,14 +80,16 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 			{ OPT_STRING, "config", 'c', &config, "FILE", "the configuration (default " SERVE_CONFIG_DEFAULT " when it exists)" },
 			{ OPT_STRING, "listen", 0, &listen, "HOST:PORT", "where the HTTP server listens (default 127.0.0.1:8080)" },
 			{ OPT_INT, "workers", 0, &workers, "N", "jobs worked on at once (default 2)" },
-			{ OPT_STRING, "db", 0, &db, "PATH", "the SQLite database (default serve.db)" },
+			{ OPT_STRING, "role", 0, &role, "ROLE", "web (HTTP and --poll), worker (the queue's jobs) or all (default)" },
+			{ OPT_STRING, "db", 0, &db, "PATH|URL", "the SQLite file or postgres:// URL (default $" SERVE_DATABASE_ENV ", else the config's, else serve.db)" },
 			{ OPT_INT, "poll", 0, &poll, "SECONDS", "list failed workflow runs through the API every SECONDS (0: webhooks only)" },
 			FIX_ENGINE_OPTIONS(fo, max_tokens),
 			{ OPT_INT, "max-candidates", 0, &max_candidates, "N", "candidates tried per failure (default 60)" },
 			{ OPT_DOUBLE, "timeout", 0, &fo.test_timeout, "SECONDS", "per-test time limit (default 120)" },
-			{ OPT_DOUBLE, "lease", 0, &lease, "SECONDS", "how long a worker holds a job without renewing it (default 60)" },
+			{ OPT_DOUBLE, "lease", 0, &lease, "SECONDS", "how long a worker holds a job without renewing it (default 30)" },
 			{ OPT_STRING, "run-job", 0, &run_job, "ID", NULL },
 			{ OPT_STRING, "lease-owner", 0, &owner, "NAME", NULL },
+			{ OPT_STRING, "fence", 0, &fence, "N", NULL },
 			OPT_END_ENTRY,
 		};
 
@@ -93,6 +99,11 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 	if (pa.positional.nr) {
 		code = cli_exit_for_error(error_setc(ERR_USAGE, "serve takes no arguments ('%s')",
 						     pa.positional.v[0]));
+		goto done;
+	}
+	if (role && serve_role_parse(&the_role, role) < 0) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, "--role '%s': expected web, worker "
+						     "or all", role));
 		goto done;
 	}
 	if ((err = load_config(&cfg, config)) < 0 ||
@@ -121,9 +132,12 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 		code = cli_exit_for_error(error_setc(ERR_USAGE, "--lease %g: at least 1 second", lease));
 		goto done;
 	}
-	if (db) {
+	if (role)
+		cfg.role = the_role;
+	/* --db, then the environment, then the config's `database:` (or serve.db) */
+	if (db || (env_db && *env_db)) {
 		free(cfg.database);
-		cfg.database = strdup(db);
+		cfg.database = xstrdup(db ? db : env_db);
 	}
 	if (!fo.engine || !strcmp(fo.engine, "auto"))
 		fo.engine = cfg.engine ? cfg.engine : "auto";
@@ -142,14 +156,16 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 	so.argc = argc;
 	so.argv = argv;
 	if (run_job) {
-		char *end;
+		char *end, *fence_end = NULL;
 		long long id = strtoll(run_job, &end, 10);
+		long long token = fence ? strtoll(fence, &fence_end, 10) : 0;
 
-		if (*end || id <= 0 || !owner) {
-			code = cli_exit_for_error(error_setc(ERR_USAGE, "--run-job needs a job id and --lease-owner"));
+		if (*end || id <= 0 || !owner || !fence || *fence_end || token <= 0) {
+			code = cli_exit_for_error(error_setc(ERR_USAGE, "--run-job needs a job id, "
+							     "--lease-owner and --fence"));
 			goto done;
 		}
-		err = serve_run_job(&so, id, owner);
+		err = serve_run_job(&so, id, owner, token);
 	} else {
 		err = serve_run(&so);
 	}

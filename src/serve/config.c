@@ -11,6 +11,7 @@
 
 #include <yaml.h>
 
+#include "serve/queue.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -617,9 +618,49 @@ done:
 	return err;
 }
 
+static const char *const role_names[] = {
+	[SERVE_ROLE_ALL] = "all",
+	[SERVE_ROLE_WEB] = "web",
+	[SERVE_ROLE_WORKER] = "worker",
+};
+
+const char *serve_role_name(enum serve_role role)
+{
+	if ((size_t)role >= sizeof(role_names) / sizeof(role_names[0]))
+		return "all";
+	return role_names[role];
+}
+
+int serve_role_parse(enum serve_role *out, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (!strcmp(name, role_names[i])) {
+			*out = (enum serve_role)i;
+			return 0;
+		}
+	return error_setc(ERR_USAGE, "role '%s': expected web, worker or all", name);
+}
+
+static int top_role(void *dst, struct cfg_parse *cp, const struct node *v, const char *path)
+{
+	struct serve_config *c = dst;
+	char *s = NULL;
+	int err;
+
+	if ((err = get_string(&s, cp, v, path)) < 0)
+		return err;
+	if (serve_role_parse(&c->role, s) < 0)
+		err = cfg_error(cp, v->line, "%s: '%s' is not web, worker or all", path, s);
+	free(s);
+	return err;
+}
+
 static const struct cfg_key top_keys[] = {
 	KEY_FN("listen", top_listen),
 	KEY_STRING("database", struct serve_config, database),
+	KEY_FN("role", top_role),
 	KEY_INT("workers", struct serve_config, workers, 1, SERVE_MAX_WORKERS),
 	KEY_INT("poll", struct serve_config, poll_seconds, 0, SERVE_MAX_POLL_SECONDS),
 	{ .name = "repositories", .kind = CFG_FN, .read = top_repositories, .required = 1 },
@@ -630,13 +671,13 @@ static const struct cfg_key top_keys[] = {
 	KEY_END,
 };
 
-/* a relative database path, resolved against the directory of the file `name` */
+/* a relative database path, resolved against the directory of the file `name` (a URL is not) */
 static void resolve_database(struct serve_config *c, const char *name)
 {
 	const char *slash = strrchr(name, '/');
 	struct buf b = BUF_INIT;
 
-	if (c->database[0] == '/' || !slash)
+	if (c->database[0] == '/' || !slash || queue_is_pg(c->database))
 		return;
 	buf_add(&b, name, (size_t)(slash - name) + 1);
 	buf_adds(&b, c->database);
@@ -741,6 +782,11 @@ int serve_config_from_env(struct serve_config *cfg)
 	cfg->telegram_api_url = env_value("TELEGRAM_API_URL");
 	secret_add_url(cfg->github_api_url);
 	secret_add_url(cfg->telegram_api_url);
+	/* the database's password: in its URL, or PGPASSWORD (libpq reads ~/.pgpass itself) */
+	secret_add_url(cfg->database);
+	secret_add(getenv("PGPASSWORD"));
+	secret_hide_env("PGPASSWORD");
+	secret_hide_env(SERVE_DATABASE_ENV);
 	return 0;
 }
 

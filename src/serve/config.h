@@ -30,6 +30,8 @@
 #define SERVE_DEFAULT_HOST "127.0.0.1"
 #define SERVE_DEFAULT_PORT 8080
 #define SERVE_DEFAULT_DATABASE "serve.db"
+/* the database's environment variable: between --db and the file's `database:` */
+#define SERVE_DATABASE_ENV "PYTEST_FIXER_DATABASE_URL"
 #define SERVE_DEFAULT_WORKERS 2
 #define SERVE_MAX_WORKERS 64
 #define SERVE_MAX_POLL_SECONDS 86400
@@ -41,6 +43,17 @@ enum serve_push {
 	SERVE_PUSH_PULL_REQUEST = 0, /* a draft pull request into the failing PR's branch */
 	SERVE_PUSH_COMMIT,           /* a commit on the failing PR's branch */
 };
+
+/* what one `serve` process does (--role, `role:`) */
+enum serve_role {
+	SERVE_ROLE_ALL = 0,          /* both */
+	SERVE_ROLE_WEB,              /* the HTTP server and the --poll monitor, no worker */
+	SERVE_ROLE_WORKER,           /* worker slots only, no HTTP (no port taken) */
+};
+/* "all", "web", "worker" */
+const char *serve_role_name(enum serve_role role);
+/* ERR_USAGE naming `name` and the roles when it is none of them */
+int serve_role_parse(enum serve_role *out, const char *name);
 
 struct serve_repo {
 	char *name;                  /* "owner/name", unique */
@@ -55,7 +68,13 @@ struct serve_config {
 	char *path;                  /* the file read, as given */
 	char *host;
 	int port;                    /* 0: any free one (the log line says which) */
-	char *database;              /* relative paths resolved against the file's directory */
+	/*
+	 * a SQLite file (a relative path resolved against the file's
+	 * directory) or a postgres:// URL (serve/queue.h: queue_is_pg());
+	 * a URL's password is registered as a secret by serve_config_from_env()
+	 */
+	char *database;
+	enum serve_role role;
 	int workers;                 /* 1..SERVE_MAX_WORKERS */
 	int poll_seconds;            /* 0: no polling */
 	struct serve_repo *repos;
@@ -84,7 +103,10 @@ int serve_config_load(struct serve_config *out, const char *path);
 int serve_config_parse(struct serve_config *out, const char *text, size_t len, const char *name);
 /*
  * Read the secrets and base URLs above from the environment into `cfg` and
- * register the secrets (util/secret.h) so that they never print.
+ * register the secrets (util/secret.h) so that they never print; the
+ * database's too: the password of cfg->database's URL and PGPASSWORD are
+ * registered, and PGPASSWORD and SERVE_DATABASE_ENV hidden from children
+ * (the service passes them to its own, serve.c).
  */
 int serve_config_from_env(struct serve_config *cfg);
 /* the repository named `name`, or NULL */

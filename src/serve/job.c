@@ -32,7 +32,7 @@ struct run {
 	const struct serve_config *cfg;
 	const struct serve_repo *repo;
 	const struct fix_options *fix;
-	const char *owner;
+	const struct job_lease *lease;
 	struct job job;
 	struct webhook_event ev;
 	struct github *gh;
@@ -102,7 +102,7 @@ static int move(struct run *r, enum job_state to, double confidence, const char 
 	int err;
 
 	count_waits(r);    /* in the figures before the state is seen */
-	err = queue_transition(r->q, r->job.id, r->owner, r->job.fence, to, &o);
+	err = queue_transition(r->q, r->job.id, r->lease->owner, r->lease->fence, to, &o);
 
 	if (err < 0)
 		return err;
@@ -153,28 +153,35 @@ static void tell(struct run *r, const char *outcome, const char *summary, const 
 
 /*
  * A step failed for a reason that may pass (GitHub down, a rate limit, the
- * network): back to the queue with a backoff, or failed after max_attempts.
+ * network): back to the queue with a backoff, or discarded by the queue
+ * after max_attempts.
  */
 static int retry_or_fail(struct run *r, const char *step, const char *what)
 {
-	struct buf why = BUF_INIT;
+	const struct job_lease *l = r->lease;
+	struct buf why = BUF_INIT, said = BUF_INIT;
 	int err;
 
 	count(r, METRIC_STEP_FAILURES, step, 1);
 	buf_addf(&why, "%s: %s", what, error_last());
 	if (sig_pending()) {
-		err = queue_release(r->q, r->job.id, r->owner, r->job.fence, "the service stopped");
-		log_info("given back: the service is stopping");
-	} else if (r->job.attempts + 1 < r->repo->max_attempts) {
-		err = queue_retry(r->q, r->job.id, r->owner, r->job.fence, why.ptr, 0);
+		if ((err = queue_release(r->q, l->id, l->owner, l->fence, "the service stopped")) == 0)
+			log_info("given back: the service is stopping");
+	} else if ((err = queue_retry(r->q, l->id, l->owner, l->fence, why.ptr,
+				      r->repo->max_attempts)) == JOB_DISCARDED) {
+		r->job.state = JOB_DISCARDED;
+		buf_addf(&said, "discarded after %d attempts: %s", r->repo->max_attempts, why.ptr);
+		log_info("%s", said.ptr);
+		/* people hear of it as a failure they may act on (`pytest-fixer jobs retry`) */
+		tell(r, "failed", said.ptr, NULL, NULL, NULL, -1);
+		err = 0;
+	} else if (err >= 0) {
 		log_info("queued again (attempt %d of %d): %s", r->job.attempts + 2,
 			 r->repo->max_attempts, why.ptr);
-	} else {
-		err = move(r, JOB_FAILED, -1, NULL, NULL, why.ptr);
-		if (err == 0)
-			tell(r, "failed", why.ptr, NULL, NULL, NULL, -1);
+		err = 0;
 	}
 	buf_release(&why);
+	buf_release(&said);
 	return err;
 }
 
@@ -283,6 +290,18 @@ static enum analyze_source source_of(const struct webhook_event *ev)
 	}
 }
 
+/* just before a push: the lease renewed, or the job is someone else's and nothing is pushed */
+static int renew_before_push(void *payload)
+{
+	struct run *r = payload;
+	const struct job_lease *l = r->lease;
+
+	if (queue_renew(r->q, l->id, l->owner, l->fence, l->lease_s) == 0)
+		return 0;
+	log_warn("job %lld: lost its lease (%s); not pushing", (long long)l->id, error_last());
+	return -1;
+}
+
 /* the worker's request, as far as the job and the configuration fill it */
 static void worker_request_init(struct worker_request *w, struct run *r, const struct strvec *tests)
 {
@@ -302,6 +321,8 @@ static void worker_request_init(struct worker_request *w, struct run *r, const s
 	w->github = r->gh;
 	w->feedback = r->job.reason;
 	w->job_id = r->job.id;
+	w->before_push = renew_before_push;
+	w->payload = r;
 }
 
 /* the LLM of the engine options, or NULL when none is configured */
@@ -459,6 +480,10 @@ static int fix(struct run *r, const struct analysis *a, const struct strvec *tes
 	case WORKER_CONFLICT:
 		err = move(r, JOB_STALE, -1, NULL, NULL, res.reason);
 		break;
+	case WORKER_LEASE_LOST:
+		/* its new holder moves it (renew_before_push() said so) */
+		err = error_setc(ERR_CONFLICT, "%s", res.reason);
+		break;
 	default:
 		buf_addf(&why, "%s after %d attempt%s: %s", worker_status_name(res.status),
 			 res.attempts, res.attempts == 1 ? "" : "s",
@@ -477,9 +502,9 @@ done:
 /* ---- the job --------------------------------------------------------------------- */
 
 int job_run(struct queue *q, const struct serve_config *cfg, const struct fix_options *fix_opts,
-	    int64_t id, const char *owner)
+	    const struct job_lease *lease)
 {
-	struct run r = { .q = q, .cfg = cfg, .fix = fix_opts, .owner = owner,
+	struct run r = { .q = q, .cfg = cfg, .fix = fix_opts, .lease = lease,
 			 .ev = WEBHOOK_EVENT_INIT, .pr_id = BUF_INIT };
 	struct analysis a = ANALYSIS_INIT;
 	struct strvec tests = STRVEC_INIT;
@@ -487,10 +512,12 @@ int job_run(struct queue *q, const struct serve_config *cfg, const struct fix_op
 	const char *event;
 	int err, go = 0;
 
-	if ((err = queue_get(q, &r.job, id)) < 0)
+	if ((err = queue_get(q, &r.job, lease->id)) < 0)
 		return err;
-	if (!r.job.lease_owner || strcmp(r.job.lease_owner, owner)) {
-		err = error_setc(ERR_CONFLICT, "job %lld is not held by '%s'", (long long)id, owner);
+	if (!r.job.lease_owner || strcmp(r.job.lease_owner, lease->owner) ||
+	    r.job.fence != lease->fence) {
+		err = error_setc(ERR_CONFLICT, "job %lld is not held by '%s' under fence %lld",
+				 (long long)lease->id, lease->owner, (long long)lease->fence);
 		goto done;
 	}
 	if (!(r.repo = serve_config_repo(cfg, r.job.repository))) {

@@ -3,6 +3,7 @@
 #include "fix/fix.h"
 #include "serve/config.h"
 #include "serve/job.h"
+#include "serve/notify.h"
 #include "serve/poll.h"
 #include "serve/queue.h"
 #include "serve/web.h"
@@ -12,6 +13,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/proc.h"
+#include "util/secret.h"
 #include "util/sig.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -27,7 +29,7 @@
 struct slot {
 	const struct serve_options *o;
 	size_t index;
-	char owner[128];             /* the lease owner: host, pid, slot */
+	char owner[160];             /* the lease owner: host, pid, slot */
 	pthread_t thread;
 	int started;
 };
@@ -37,14 +39,17 @@ struct child {
 	struct slot *slot;
 	struct queue *q;
 	int64_t id;
-	int64_t fence;
+	int64_t fence;               /* the claim's */
 	double renewed;              /* monotonic time of the last renewal */
 	struct proc_result *res;
 	size_t logged;               /* bytes of res->err already logged */
 	int lost_lease;
+	int renew_failing;           /* the database could not be asked: said once */
 };
 
 static atomic_int stopping;
+/* jobs this process's children took to a final state or gave back (its beats, /metrics) */
+static atomic_long jobs_done;
 
 /* one line of a child's log as ours, at its level, prefixed with the job */
 static void relay(int64_t id, const char *line, size_t n)
@@ -108,15 +113,33 @@ static int child_tick(void *payload)
 	struct child *c = payload;
 	double now = clock_monotonic();
 
+	int err;
+
 	child_log(c, 0);
 	if (now - c->renewed < c->slot->o->lease_s / 3)
 		return 0;
-	if (queue_renew(c->q, c->id, c->slot->owner, c->fence, c->slot->o->lease_s) < 0) {
+	err = queue_renew(c->q, c->id, c->slot->owner, c->fence, c->slot->o->lease_s);
+	if (err == ERR_CONFLICT) {
 		/* the job moved on or was taken: the child stops, nobody's work is lost */
 		log_warn("job %lld: %s; stopping its worker", (long long)c->id, error_last());
 		c->lost_lease = 1;
 		return 1;
 	}
+	if (err < 0) {
+		/*
+		 * The database cannot be asked (a restart): tried again at the next
+		 * tick. Should the lease run out meanwhile, the child's own renewal
+		 * before its push is refused, and it does not push.
+		 */
+		if (!c->renew_failing)
+			log_warn("job %lld: cannot renew its lease: %s; trying again", (long long)c->id,
+				 error_last());
+		c->renew_failing = 1;
+		return 0;
+	}
+	if (c->renew_failing)
+		log_info("job %lld: its lease is renewed again", (long long)c->id);
+	c->renew_failing = 0;
 	c->renewed = now;
 	return 0;
 }
@@ -145,41 +168,85 @@ static void child_env(struct strvec *env, const struct serve_config *cfg)
 		{ "OPENAI_API_KEY", cfg->openai_key },
 		{ "ANTHROPIC_API_KEY", cfg->anthropic_key },
 	};
+	/* the same database (--db is in its command line already) */
+	const char *db_env[] = { SERVE_DATABASE_ENV, "PGPASSWORD" };
+	const char *v;
 	size_t i;
 
 	for (i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
 		if (pass[i].value)
 			strvec_pushf(env, "%s=%s", pass[i].name, pass[i].value);
+	for (i = 0; i < sizeof(db_env) / sizeof(db_env[0]); i++)
+		if ((v = getenv(db_env[i])) && *v)
+			strvec_pushf(env, "%s=%s", db_env[i], v);
 }
 
-/* after the child: a job it left held goes back (stopping) or is retried (a crash) */
-static void child_settle(struct slot *sl, struct queue *q, int64_t id,
-			 const struct proc_result *res, int lost_lease)
+/* people hear of a job discarded after its worker crashed once too often */
+static void tell_discarded(const struct serve_config *cfg, const struct job *job, const char *why)
+{
+	struct notify_targets t = {
+		.telegram_api_url = cfg->telegram_api_url,
+		.telegram_token = cfg->telegram_token,
+		.telegram_chat_id = cfg->telegram_chat_id,
+		.webhook_url = cfg->webhook_url,
+	};
+	struct notify_message m = {
+		.outcome = "failed", .repository = job->repository,
+		.pull_request = job->pull_request, .check = job->check, .summary = why,
+		.confidence = job->confidence, .seconds = clock_wall() - job->created_at,
+	};
+	struct notify_report report = NOTIFY_REPORT_INIT;
+
+	notify_send(&report, &t, &m);   /* a failed channel is logged by it */
+	notify_report_release(&report);
+}
+
+/*
+ * After the child: a job it left held goes back (stopping) or is retried (a
+ * crash; discarded after the last attempt). 1 when the job left our hands
+ * by our doing (a final state, given back, retried), 0 when someone else
+ * has it or it could not be settled.
+ */
+static int child_settle(struct slot *sl, struct queue *q, const struct child *c)
 {
 	const struct serve_repo *repo;
-	struct buf why = BUF_INIT;
+	struct buf why = BUF_INIT, said = BUF_INIT;
 	struct job job;
+	int done = 0, st, max;
 
-	if (lost_lease || queue_get(q, &job, id) < 0)
-		return;
-	if (job.lease_owner && !strcmp(job.lease_owner, sl->owner) && !job_state_final(job.state)) {
+	if (c->lost_lease || queue_get(q, &job, c->id) < 0)
+		return 0;
+	if (job.fence != c->fence) {
+		done = 0;           /* taken by another worker meanwhile */
+	} else if (!job.lease_owner || strcmp(job.lease_owner, sl->owner) ||
+		   job_state_final(job.state)) {
+		done = 1;           /* the child moved it, or gave it back */
+	} else if (c->res->interrupted || atomic_load(&stopping)) {
+		done = queue_release(q, c->id, sl->owner, c->fence, "the service stopped") == 0;
+		if (done)
+			log_info("job %lld: given back (the service is stopping)", (long long)c->id);
+	} else {
 		repo = serve_config_repo(sl->o->cfg, job.repository);
+		max = repo ? repo->max_attempts : SERVE_DEFAULT_MAX_ATTEMPTS;
 		buf_adds(&why, "its worker ");
-		proc_describe_exit(&why, res);
-		if (res->interrupted || atomic_load(&stopping)) {
-			if (queue_release(q, id, sl->owner, job.fence, "the service stopped") == 0)
-				log_info("job %lld: given back (the service is stopping)", (long long)id);
-		} else if (repo && job.attempts + 1 >= repo->max_attempts) {
-			struct job_outcome o = JOB_OUTCOME_INIT;
-			o.reason = why.ptr;
-			if (queue_transition(q, id, sl->owner, job.fence, JOB_FAILED, &o) == 0)
-				log_info("job %lld: failed: %s", (long long)id, why.ptr);
-		} else if (queue_retry(q, id, sl->owner, job.fence, why.ptr, 0) >= 0) {
-			log_info("job %lld: queued again: %s", (long long)id, why.ptr);
+		proc_describe_exit(&why, c->res);
+		st = queue_retry(q, c->id, sl->owner, c->fence, why.ptr, max);
+		done = st >= 0;
+		if (st == JOB_DISCARDED) {
+			buf_addf(&said, "discarded after %d attempts: %s", max, why.ptr);
+			log_info("job %lld: %s", (long long)c->id, said.ptr);
+			tell_discarded(sl->o->cfg, &job, said.ptr);
+		} else if (st >= 0) {
+			log_info("job %lld: queued again: %s", (long long)c->id, why.ptr);
 		}
 	}
+	if (!done && job.fence == c->fence && !c->lost_lease)
+		log_warn("job %lld: cannot settle it after its worker: %s", (long long)c->id,
+			 error_last());
 	job_release(&job);
 	buf_release(&why);
+	buf_release(&said);
+	return done;
 }
 
 static void run_child(struct slot *sl, struct queue *q, const struct job *job)
@@ -199,6 +266,8 @@ static void run_child(struct slot *sl, struct queue *q, const struct job *job)
 	strvec_pushf(&argv, "%lld", (long long)job->id);
 	strvec_push(&argv, "--lease-owner");
 	strvec_push(&argv, sl->owner);
+	strvec_push(&argv, "--fence");
+	strvec_pushf(&argv, "%lld", (long long)job->fence);
 	child_env(&env, sl->o->cfg);
 
 	po.argv = (const char *const *)argv.v;
@@ -212,7 +281,8 @@ static void run_child(struct slot *sl, struct queue *q, const struct job *job)
 	if (proc_run(&res, &po) < 0)
 		log_error("job %lld: cannot start its worker: %s", (long long)job->id, error_last());
 	child_log(&c, 1);
-	child_settle(sl, q, job->id, &res, c.lost_lease);
+	if (child_settle(sl, q, &c))
+		atomic_fetch_add(&jobs_done, 1);
 	if (res.signal)
 		sweep();    /* what a killed child could not remove */
 	proc_result_release(&res);
@@ -220,30 +290,57 @@ static void run_child(struct slot *sl, struct queue *q, const struct job *job)
 	strvec_clear(&env);
 }
 
+/* the database cannot be used: said once per outage, tried again after a growing pause */
+static void outage(const struct slot *sl, long *pause_ms)
+{
+	if (!*pause_ms) {
+		log_warn("worker %zu: the database cannot be used: %s; trying again", sl->index,
+			 error_last());
+		*pause_ms = SERVE_RETRY_MIN_MS;
+	} else if ((*pause_ms *= 2) > SERVE_RETRY_MAX_MS) {
+		*pause_ms = SERVE_RETRY_MAX_MS;
+	}
+	clock_sleep_interruptible(*pause_ms);
+}
+
+static void reachable(const struct slot *sl, long *pause_ms)
+{
+	if (*pause_ms)
+		log_info("worker %zu: the database is back", sl->index);
+	*pause_ms = 0;
+}
+
 static void *slot_main(void *arg)
 {
 	struct slot *sl = arg;
+	const char *database = sl->o->cfg->database;
+	long idle_ms = queue_is_pg(database) ? SERVE_IDLE_WAIT_MS : SERVE_IDLE_MS, pause_ms = 0;
 	struct queue *q = NULL;
 	struct job job;
 	int ret;
 
-	if (queue_open_sqlite(&q, sl->o->cfg->database) < 0) {
-		log_error("worker %zu: %s", sl->index, error_last());
-		return NULL;
-	}
+	/* a database error never ends the slot: it waits for the database to be back */
 	while (!atomic_load(&stopping) && !sig_pending()) {
+		if (!q && queue_open(&q, database) < 0) {
+			outage(sl, &pause_ms);
+			continue;
+		}
 		ret = queue_claim(q, &job, sl->owner, sl->o->lease_s);
 		if (ret == ERR_NOTFOUND) {
-			clock_sleep_interruptible(SERVE_IDLE_MS);
+			reachable(sl, &pause_ms);
+			/* a NOTIFY (PostgreSQL) ends it at once; else the poll */
+			if (queue_wait(q, idle_ms) < 0)
+				clock_sleep_interruptible(idle_ms);
 			continue;
 		}
 		if (ret < 0) {
-			log_warn("worker %zu: %s", sl->index, error_last());
-			clock_sleep_interruptible(SERVE_IDLE_MS * 4);
+			outage(sl, &pause_ms);
 			continue;
 		}
-		log_info("job %lld: %s@%.7s %s: %s by %s", (long long)job.id, job.repository,
-			 job.head_sha, job.check, job_state_name(job.state), sl->owner);
+		reachable(sl, &pause_ms);
+		log_info("job %lld: %s@%.7s %s: %s by %s (fence %lld%s)", (long long)job.id,
+			 job.repository, job.head_sha, job.check, job_state_name(job.state), sl->owner,
+			 (long long)job.fence, job.rescue_count ? ", rescued" : "");
 		run_child(sl, q, &job);
 		job_release(&job);
 	}
@@ -256,52 +353,106 @@ static void slots_stop(struct slot *slots, size_t nr)
 	size_t i;
 
 	atomic_store(&stopping, 1);
-	for (i = 0; i < nr; i++)
+	for (i = 0; slots && i < nr; i++)
 		if (slots[i].started)
 			pthread_join(slots[i].thread, NULL);
 	free(slots);
 }
 
+static int slots_start(struct slot **out, const struct serve_options *o, const char *instance)
+{
+	struct slot *slots;
+	size_t i, nr = (size_t)o->cfg->workers;
+
+	*out = slots = xcalloc(nr, sizeof(*slots));
+	for (i = 0; i < nr; i++) {
+		slots[i].o = o;
+		slots[i].index = i;
+		snprintf(slots[i].owner, sizeof(slots[i].owner), "%s:%zu", instance, i);
+		if (pthread_create(&slots[i].thread, NULL, slot_main, &slots[i]) != 0)
+			return error_set("cannot start worker %zu", i);
+		slots[i].started = 1;
+	}
+	return 0;
+}
+
+/* this process is alive (the database's registry of processes); a failure is said once */
+static void beat(struct queue *q, struct web *web, const struct web_self *self, int *failing)
+{
+	pthread_mutex_t *lock = web ? web_lock(web) : NULL;
+	int err;
+
+	if (lock)
+		pthread_mutex_lock(lock);
+	err = queue_beat(q, self->instance, self->role, self->started_at, atomic_load(&jobs_done));
+	if (lock)
+		pthread_mutex_unlock(lock);
+	if (err < 0 && !*failing)
+		log_warn("cannot tell the database this process is alive: %s", error_last());
+	*failing = err < 0;
+}
+
+/* what the start's log line says: who, what, on which database */
+static void describe(struct buf *out, const struct serve_config *cfg, const char *instance)
+{
+	char *shown = queue_display_name(cfg->database);
+
+	buf_addf(out, "%s, role %s, database %s, ", instance, serve_role_name(cfg->role), shown);
+	if (cfg->role == SERVE_ROLE_WEB)
+		buf_adds(out, "no workers");
+	else
+		buf_addf(out, "%d worker%s", cfg->workers, cfg->workers == 1 ? "" : "s");
+	if (cfg->poll_seconds && cfg->role != SERVE_ROLE_WORKER)
+		buf_adds(out, ", polling GitHub");
+	secret_redact(out);
+	free(shown);
+}
+
 int serve_run(const struct serve_options *o)
 {
 	const struct serve_config *cfg = o->cfg;
+	int web_role = cfg->role != SERVE_ROLE_WORKER, work_role = cfg->role != SERVE_ROLE_WEB;
 	struct queue *q = NULL;
 	struct web *web = NULL;
 	struct slot *slots = NULL;
-	char host[64] = "localhost";
-	double next_poll = 0;
-	size_t i;
-	int ret;
+	struct buf about = BUF_INIT;
+	char host[64] = "localhost", instance[128];
+	struct web_self self;
+	double next_poll = 0, next_beat = 0;
+	int ret, beat_failing = 0;
 
 	sig_install();
 	atomic_store(&stopping, 0);
+	atomic_store(&jobs_done, 0);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(instance, sizeof(instance), "%s:%ld", host, (long)getpid());
+	self = (struct web_self){ .instance = instance, .role = serve_role_name(cfg->role),
+				  .started_at = clock_wall(),
+				  .jobs_done = work_role ? &jobs_done : NULL };
 	if (!cfg->repos_nr)
 		log_warn("the configuration names no repository: every delivery will be refused");
-	if (!cfg->webhook_secret && !cfg->poll_seconds)
+	if (web_role && !cfg->webhook_secret && !cfg->poll_seconds)
 		log_warn("GITHUB_WEBHOOK_SECRET is not set: every delivery will be refused (401)");
-	if ((ret = queue_open_sqlite(&q, cfg->database)) < 0)
-		return ret;
-	sweep();
-	if ((ret = web_start(&web, q, cfg, NULL)) < 0)
+	if ((ret = queue_open(&q, cfg->database)) < 0)
 		goto done;
-	log_info("listening on http://%s:%d/ (database %s, %d workers%s)", cfg->host,
-		 web_port(web), cfg->database, cfg->workers,
-		 cfg->poll_seconds ? ", polling GitHub" : "");
-
-	gethostname(host, sizeof(host) - 1);
-	slots = xcalloc((size_t)cfg->workers, sizeof(*slots));
-	for (i = 0; i < (size_t)cfg->workers; i++) {
-		slots[i].o = o;
-		slots[i].index = i;
-		snprintf(slots[i].owner, sizeof(slots[i].owner), "%s:%ld:%zu", host, (long)getpid(), i);
-		if (pthread_create(&slots[i].thread, NULL, slot_main, &slots[i]) != 0) {
-			ret = error_set("cannot start worker %zu", i);
+	if (work_role)
+		sweep();
+	describe(&about, cfg, instance);
+	if (web_role) {
+		if ((ret = web_start(&web, q, cfg, &self)) < 0)
 			goto done;
-		}
-		slots[i].started = 1;
+		log_info("listening on http://%s:%d/ (%s)", cfg->host, web_port(web), about.ptr);
+	} else {
+		log_info("working the queue (%s)", about.ptr);
 	}
+	if (work_role && (ret = slots_start(&slots, o, instance)) < 0)
+		goto done;
 	while (!sig_pending()) {
-		if (cfg->poll_seconds && clock_monotonic() >= next_poll) {
+		if (clock_monotonic() >= next_beat) {
+			beat(q, web, &self, &beat_failing);
+			next_beat = clock_monotonic() + SERVE_BEAT_S;
+		}
+		if (web && cfg->poll_seconds && clock_monotonic() >= next_poll) {
 			if (poll_once(q, web_lock(web), cfg) < 0)
 				log_warn("poll: %s", error_last());
 			next_poll = clock_monotonic() + cfg->poll_seconds;
@@ -312,23 +463,24 @@ int serve_run(const struct serve_options *o)
 		 sig_pending() == 15 ? "SIGTERM" : "interrupted");
 done:
 	web_stop(web);
-	if (slots)
-		slots_stop(slots, (size_t)cfg->workers);
+	slots_stop(slots, (size_t)cfg->workers);
 	queue_close(q);
+	buf_release(&about);
 	if (ret == 0)
 		log_info("stopped");
 	return ret;
 }
 
-int serve_run_job(const struct serve_options *o, int64_t id, const char *owner)
+int serve_run_job(const struct serve_options *o, int64_t id, const char *owner, int64_t fence)
 {
+	struct job_lease lease = { .id = id, .owner = owner, .fence = fence, .lease_s = o->lease_s };
 	struct queue *q = NULL;
 	int ret;
 
 	sig_install();
-	if ((ret = queue_open_sqlite(&q, o->cfg->database)) < 0)
+	if ((ret = queue_open(&q, o->cfg->database)) < 0)
 		return ret;
-	ret = job_run(q, o->cfg, o->fix, id, owner);
+	ret = job_run(q, o->cfg, o->fix, &lease);
 	queue_close(q);
 	return ret;
 }

@@ -36,6 +36,7 @@ static const char *const status_names[] = {
 	[WORKER_NOT_REPRODUCED] = "not_reproduced",
 	[WORKER_CONFLICT] = "conflict",
 	[WORKER_ERROR] = "error",
+	[WORKER_LEASE_LOST] = "lease_lost",
 };
 
 const char *worker_status_name(enum worker_status status)
@@ -69,6 +70,7 @@ struct work {
 	struct buf root;              /* dir/repo: the clone */
 	struct vcs_repo *repo;        /* the clone's, owned by `project` once it is open */
 	struct project *project;
+	int lease_lost;               /* before_push said no */
 };
 
 static int check_request(const struct worker_request *req, int fixing)
@@ -289,7 +291,7 @@ static int has_trailer(int *out, struct work *w, const char *commit, long long j
 
 int worker_reproduce(struct worker_repro *out, const struct worker_request *req)
 {
-	struct work w = { req, BUF_INIT, BUF_INIT, NULL, NULL };
+	struct work w = { .req = req, .dir = BUF_INIT, .root = BUF_INIT };
 	int err;
 
 	if ((err = check_request(req, 0)) < 0)
@@ -590,6 +592,18 @@ static int open_pull(struct worker_result *out, struct work *w, const char *titl
 	return err;
 }
 
+/* the caller's word before a push or a pull request: ERR_CONFLICT when it says no */
+static int may_push(struct work *w, const char *what)
+{
+	const struct worker_request *req = w->req;
+
+	if (!req->before_push || req->before_push(req->payload) == 0)
+		return 0;
+	w->lease_lost = 1;
+	return error_setc(ERR_CONFLICT, "job %lld: the job is no longer ours: %s",
+			  req->job_id, what);
+}
+
 /* where the fix goes: the PR's branch, or WORKER_BRANCH_PREFIX<sha8> */
 static void target_branch(struct buf *out, const struct worker_request *req)
 {
@@ -610,6 +624,8 @@ static int push_fix(struct worker_result *out, struct work *w, const struct work
 	if ((err = vcs_commit_squash(out->commit, w->repo, req->head_sha, a->tip, msg.ptr)) < 0)
 		goto done;
 	target_branch(&branch, req);
+	if ((err = may_push(w, "not pushed")) < 0)
+		goto done;
 	log_info("job %lld: pushing %.12s to '%s'", req->job_id, out->commit, branch.ptr);
 	if ((err = vcs_push_commit(w->repo, req->clone_url, out->commit, branch.ptr,
 				   req->push == SERVE_PUSH_PULL_REQUEST ? NULL : req->head_sha,
@@ -618,7 +634,8 @@ static int push_fix(struct worker_result *out, struct work *w, const struct work
 	out->branch = xstrdup(branch.ptr);
 	if (req->push == SERVE_PUSH_PULL_REQUEST) {
 		title_for(&title, repro);
-		err = open_pull(out, w, title.ptr, msg.ptr);
+		if ((err = may_push(w, "no draft pull request opened")) == 0)
+			err = open_pull(out, w, title.ptr, msg.ptr);
 	}
 done:
 	buf_release(&msg);
@@ -644,6 +661,8 @@ static int take_earlier_push(struct worker_result *out, struct work *w, const ch
 	eol = strchr(msg.ptr, '\n');
 	if (eol)
 		*eol = '\0';
+	if ((err = may_push(w, "no draft pull request opened")) < 0)
+		goto done;
 	err = open_pull(out, w, msg.ptr, eol ? eol + 1 : "");
 	if (err == ERR_CONFLICT) {
 		/* opened by the earlier run too ("a pull request already exists") */
@@ -714,7 +733,7 @@ static int fix_job(struct worker_result *out, struct work *w)
 		goto done;
 	}
 	err = push_fix(out, w, &out->repro, &a);
-	if (err == ERR_CONFLICT) {
+	if (err == ERR_CONFLICT && !w->lease_lost) {
 		out->status = WORKER_CONFLICT;
 		set_reason(&out->reason, error_last());
 		err = 0;
@@ -734,13 +753,17 @@ done:
 
 int worker_fix(struct worker_result *out, const struct worker_request *req)
 {
-	struct work w = { req, BUF_INIT, BUF_INIT, NULL, NULL };
+	struct work w = { .req = req, .dir = BUF_INIT, .root = BUF_INIT };
 	int err;
 
 	out->status = WORKER_ERROR;
 	if ((err = check_request(req, 1)) == 0)
 		err = fix_job(out, &w);
-	if (err < 0) {
+	if (err < 0 && w.lease_lost) {
+		out->status = WORKER_LEASE_LOST;
+		set_reason(&out->reason, error_last());
+		err = 0;
+	} else if (err < 0) {
 		out->status = WORKER_ERROR;
 		set_reason(&out->reason, error_last());
 	}

@@ -60,8 +60,9 @@ enum worker_status {
 	WORKER_NOT_REPRODUCED,  /* none of the failing tests fails here */
 	WORKER_CONFLICT,        /* the branch moved on (or the fix branch exists): nothing pushed */
 	WORKER_ERROR,           /* a step could not be done (clone, pytest, push, GitHub) */
+	WORKER_LEASE_LOST,      /* before_push said no: the job is not ours any more, nothing pushed */
 };
-/* "fixed", "unfixed", "own_commit", "not_reproduced", "conflict", "error" */
+/* "fixed", "unfixed", "own_commit", "not_reproduced", "conflict", "error", "lease_lost" */
 const char *worker_status_name(enum worker_status status);
 
 struct github;
@@ -83,6 +84,14 @@ struct worker_request {
 	const char *work_parent;      /* private directories are made here; NULL: $TMPDIR */
 	const char *feedback;         /* the previous attempt's reason; may be NULL */
 	long long job_id;             /* in the trailer */
+	/*
+	 * Asked just before each push and before a draft pull request is
+	 * opened (the job's lease renewed, under its fence): non-zero means
+	 * the job is someone else's now, and nothing more is pushed or opened
+	 * (status WORKER_LEASE_LOST). NULL: always push.
+	 */
+	int (*before_push)(void *payload);
+	void *payload;
 };
 
 /* how the failing tests behaved in WORKER_REPRO_RUNS runs */
@@ -125,7 +134,8 @@ int worker_reproduce(struct worker_repro *out, const struct worker_request *req)
 
 /*
  * The whole job, as above. Returns 0 when it came to an outcome (`status`
- * says which: fixed, unfixed, own_commit, not_reproduced, conflict), or a
+ * says which: fixed, unfixed, own_commit, not_reproduced, conflict,
+ * lease_lost), or a
  * negative code with status WORKER_ERROR and the message in `reason` too
  * (worth retrying later): ERR_USAGE for a bad request, ERR_INTERRUPTED on
  * SIGINT/SIGTERM, the clone's, pytest's, the push's or GitHub's errors.

@@ -99,14 +99,16 @@ def check_run(remote, git_url, head=None, number=7, run_id=4242, name="tests",
 
 
 class Service:
-    """`pytest-fixer serve` in the foreground, its log collected line by line."""
+    """`pytest-fixer serve` in the foreground, its log collected line by line.
+    A worker (--role worker) listens nowhere: its port and url are None."""
 
-    def __init__(self, tmp_path, config, env, args=()):
+    def __init__(self, tmp_path, config, env, args=(), name="serve.yml"):
         self.args = list(args)
-        self.cfg = tmp_path / "serve.yml"
+        self.cfg = tmp_path / name
         self.cfg.write_text(config)
         full = dict(os.environ)
         full.pop("PYTEST_ADDOPTS", None)
+        full.pop("PYTEST_FIXER_DATABASE_URL", None)   # the test's database, not the caller's
         full.update({"GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_TOKEN": TOKEN,
                      "TELEGRAM_BOT_TOKEN": TG_TOKEN, "NO_COLOR": "1",
                      "PYTEST_FIXER_PYTEST": "/usr/bin/python3 -m pytest"})
@@ -130,7 +132,7 @@ class Service:
         assert ready.wait(30), self.text()
         assert found, self.text()
         self.port = found[0]
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "http://127.0.0.1:%d" % self.port if self.port else None
 
     @staticmethod
     def _read(proc, lines, ready, found):
@@ -139,6 +141,9 @@ class Service:
             if "listening on http://" in line and not found:
                 found.append(int(line.split("listening on http://")[1].split("/")[0]
                                  .rsplit(":", 1)[1]))
+                ready.set()
+            elif "working the queue (" in line and not found:
+                found.append(None)
                 ready.set()
         ready.set()
 

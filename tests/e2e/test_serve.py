@@ -67,10 +67,10 @@ def world(tmp_path):
 
     w.config = config
 
-    def serve(gh, cfg=None, env=None, args=()):
+    def serve(gh, cfg=None, env=None, args=(), name="serve.yml"):
         e = {"GITHUB_API_URL": gh.url, "TELEGRAM_API_URL": w.hook.url}
         e.update(env or {})
-        svc = Service(tmp_path, cfg or config(), e, args)
+        svc = Service(tmp_path, cfg or config(), e, args, name)
         made.append(svc)
         return svc
 
@@ -292,6 +292,111 @@ def test_sigkill_mid_job_loses_nothing_and_pushes_once(world):
     assert job["attempts"] == 0, job     # taken again, not failed and retried
     assert world.remote.log().count("Pytest-Fixer-Job:") == 1
     svc.stop()
+
+
+def claims(svc):
+    """The jobs `svc` claimed, from its log: (job id, owner)."""
+    out = []
+    for line in svc.lines:
+        if line.startswith("pytest-fixer: info: job ") and " by " in line and "(fence " in line:
+            out.append((int(line.split("job ")[1].split(":")[0]),
+                        line.rsplit(" by ", 1)[1].split(" ")[0]))
+    return out
+
+
+def test_a_web_process_takes_deliveries_and_works_none(world):
+    gh = world.github()
+    web = world.serve(gh, args=["--role", "web"])
+    assert "role web" in web.text() and "no workers" in web.text(), web.text()
+    status, text = web.deliver(check_run(world.remote, world.git.url))
+    assert status == 202, text
+    job_id = json.loads(text)["job"]
+    assert web.job(job_id)["state"] == "queued"
+    assert web.stop() == 0
+    assert claims(web) == []
+    # never claimed in that life: its one transition is its creation, nobody pushed
+    web.start()
+    detail = json.loads(web.request("GET", "/api/jobs/%d" % job_id)[1])["jobs"][0]
+    assert detail["state"] == "queued" and detail["attempts"] == 0
+    assert [h["to"] for h in detail["history"]] == ["queued"], detail["history"]
+    assert claims(web) == []
+    assert web.stop() == 0
+    assert world.remote.branch_head() == world.remote.head
+
+
+def test_a_worker_process_takes_no_port_and_works_what_a_web_process_took(world):
+    gh = world.github()
+    web = world.serve(gh, args=["--role", "web"])
+    status, text = web.deliver(check_run(world.remote, world.git.url))
+    job_id = json.loads(text)["job"]
+    # the worker's config names the web process's port: taking it would fail
+    cfg = world.config().replace("listen: 127.0.0.1:0", "listen: 127.0.0.1:%d" % web.port)
+    worker = world.serve(gh, cfg, args=["--role", "worker"], name="worker.yml")
+    assert worker.port is None
+    assert "role worker" in worker.text() and "1 worker" in worker.text(), worker.text()
+    job = web.wait_job(job_id, ("fixed", "escalated", "failed", "discarded"))
+    assert job["state"] == "fixed", (job, worker.text())
+    assert world.remote.log().count("Pytest-Fixer-Job:") == 1
+    assert [c[0] for c in claims(worker)] == [job_id]
+    assert claims(worker)[0][1].endswith(":%d:0" % worker.proc.pid)
+    assert claims(web) == []
+    assert worker.stop() == 0 and web.stop() == 0
+    no_secret_in(worker.text())
+
+
+def test_a_bad_role_is_exit_2_naming_it(tmp_path):
+    proc = subprocess.run([binary(), "serve", "--role", "boss"], capture_output=True,
+                          text=True, timeout=30, cwd=str(tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    assert "--role 'boss': expected web, worker or all" in proc.stderr
+    cfg = tmp_path / "serve.yml"
+    cfg.write_text("role: everything\nrepositories: [{name: acme/calc}]\n")
+    proc = subprocess.run([binary(), "serve", "--config", str(cfg)], capture_output=True,
+                          text=True, timeout=30, cwd=str(tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    assert "line 1: role: 'everything' is not web, worker or all" in proc.stderr
+
+
+def test_the_database_from_the_environment_and_db_before_the_config(world):
+    gh = world.github()
+    env_db, cli_db = world.tmp / "from-env.db", world.tmp / "from-cli.db"
+    # the environment's database over the config's; the worker child finds it too
+    svc = world.serve(gh, env={"PYTEST_FIXER_DATABASE_URL": str(env_db)})
+    assert "database %s," % env_db in svc.text(), svc.text()
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    job = svc.wait_job(json.loads(text)["job"], ("fixed", "escalated", "failed", "discarded"))
+    assert job["state"] == "fixed", (job, svc.text())
+    assert svc.stop() == 0
+    assert env_db.exists() and not (world.tmp / "serve.db").exists()
+    # --db over both
+    svc = world.serve(gh, env={"PYTEST_FIXER_DATABASE_URL": str(env_db)},
+                      args=["--db", str(cli_db)])
+    assert "database %s," % cli_db in svc.text(), svc.text()
+    assert json.loads(svc.request("GET", "/api/jobs")[1])["jobs"] == []
+    assert svc.stop() == 0
+    assert cli_db.exists()
+
+
+def test_a_step_failing_every_time_is_discarded_after_the_last_attempt(world):
+    gh = world.github({"faults": [{"path": "/repos/acme/calc/pulls/7", "status": 404,
+                                   "times": -1}]})
+    svc = world.serve(gh, world.config(max_attempts=2))
+    status, text = svc.deliver(check_run(world.remote, world.git.url))
+    job_id = json.loads(text)["job"]
+    job = svc.wait_job(job_id, ("fixed", "escalated", "failed", "discarded"))
+    assert job["state"] == "discarded", (job, svc.text())
+    assert job["attempts"] == 2, job
+    assert "cannot read the pull request" in job["reason"]
+    assert "discarded after 2 attempts: cannot read the pull request" in svc.text()
+    # retried once with a backoff, then discarded
+    history = json.loads(svc.request("GET", "/api/jobs/%d" % job_id)[1])["jobs"][0]["history"]
+    assert [h["to"] for h in history] == ["queued", "analyzing", "queued", "analyzing",
+                                          "discarded"], history
+    telegram = [r for r in world.hook.requests() if r["path"].endswith("/sendMessage")]
+    assert len(telegram) == 1 and "discarded after 2 attempts" in \
+        telegram[0]["body"]["text"], telegram
+    assert world.remote.branch_head() == world.remote.head
+    assert svc.stop() == 0
 
 
 def test_bad_config_is_exit_2_naming_line_and_key(tmp_path):

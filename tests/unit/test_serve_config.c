@@ -33,6 +33,11 @@ static const char example[] =
 	"  webhook: {url: \"https://example.com/hook\"}   # a JSON POST per notification\n"
 	"  github_comment: true\n";
 
+#define REPO_EXAMPLE_PG \
+	"database: postgres://pf@db.example.com:5432/fixer\n" \
+	"role: worker\n" \
+	"repositories: [{name: acme/calc}]\n"
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -132,6 +137,37 @@ static void config__defaults_and_the_rest(void **state)
 	serve_config_release(&c);
 }
 
+static void config__roles_and_a_postgresql_database(void **state)
+{
+	struct serve_config c;
+	enum serve_role role = SERVE_ROLE_WEB;
+
+	(void)state;
+	assert_int_equal(parse(&c, REPO_EXAMPLE_PG), 0);
+	/* a URL is not a path: not resolved against the file's directory */
+	assert_string_equal(c.database, "postgres://pf@db.example.com:5432/fixer");
+	assert_int_equal(c.role, SERVE_ROLE_WORKER);
+	serve_config_release(&c);
+	assert_int_equal(parse(&c, "database: postgresql:///fixer?host=/run/pg\nrole: web\n"
+			       "repositories: [{name: acme/calc}]\n"), 0);
+	assert_string_equal(c.database, "postgresql:///fixer?host=/run/pg");
+	assert_int_equal(c.role, SERVE_ROLE_WEB);
+	serve_config_release(&c);
+	/* the default role */
+	assert_int_equal(parse(&c, "repositories: [{name: acme/calc}]\n"), 0);
+	assert_int_equal(c.role, SERVE_ROLE_ALL);
+	serve_config_release(&c);
+
+	assert_string_equal(serve_role_name(SERVE_ROLE_ALL), "all");
+	assert_string_equal(serve_role_name(SERVE_ROLE_WEB), "web");
+	assert_string_equal(serve_role_name(SERVE_ROLE_WORKER), "worker");
+	assert_int_equal(serve_role_parse(&role, "all"), 0);
+	assert_int_equal(role, SERVE_ROLE_ALL);
+	assert_int_equal(serve_role_parse(&role, "Worker"), ERR_USAGE);
+	assert_string_equal(error_last(), "role 'Worker': expected web, worker or all");
+	assert_int_equal(role, SERVE_ROLE_ALL);
+}
+
 struct bad {
 	const char *text;
 	const char *message;
@@ -157,6 +193,8 @@ static const struct bad bad_files[] = {
 	{ REPO "    allow_forks: yes\n", E "line 3: repositories[0].allow_forks: expected true or false" },
 	{ REPO "    push: force\n", E "line 3: repositories[0].push: expected commit or pull-request" },
 	{ "database:\n" REPO, E "line 1: database: expected a string, not null" },
+	{ "role: boss\n" REPO, E "line 1: role: 'boss' is not web, worker or all" },
+	{ "role: [web]\n" REPO, E "line 1: role: expected a string, not a list" },
 	{ "- a\n", E "line 1: expected a mapping of keys to values" },
 	{ "{[a]: 1}\n", E "line 1: a key is not a string" },
 	/* out of range */
@@ -354,6 +392,23 @@ static void config__secrets_from_the_environment(void **state)
 	assert_true(secret_env_hidden("GITHUB_TOKEN=" GH_TOKEN));
 	serve_config_release(&c);
 
+	/* the database's password: in its URL, or PGPASSWORD; neither reaches a child */
+	setenv("PGPASSWORD", "pg-password-from-env", 1);
+	setenv(SERVE_DATABASE_ENV, "postgres://pf:pg-url-password@db/fixer", 1);
+	assert_int_equal(parse(&c, REPO_EXAMPLE_PG), 0);
+	free(c.database);
+	c.database = strdup("postgres://pf:pg-url-password@db/fixer");
+	assert_int_equal(serve_config_from_env(&c), 0);
+	clean = secret_redacted("url pg-url-password env pg-password-from-env");
+	assert_string_equal(clean, "url " SECRET_REDACTED " env " SECRET_REDACTED);
+	free(clean);
+	assert_true(secret_env_hidden("PGPASSWORD=pg-password-from-env"));
+	assert_true(secret_env_hidden(SERVE_DATABASE_ENV "=postgres://pf@db/fixer"));
+	assert_false(secret_env_hidden("PGHOST=db"));
+	serve_config_release(&c);
+	unsetenv("PGPASSWORD");
+	unsetenv(SERVE_DATABASE_ENV);
+
 	unsetenv("GITHUB_WEBHOOK_SECRET");
 	unsetenv("GITHUB_TOKEN");
 	unsetenv("TELEGRAM_BOT_TOKEN");
@@ -366,6 +421,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(config__example, teardown),
 		cmocka_unit_test_teardown(config__defaults_and_the_rest, teardown),
+		cmocka_unit_test_teardown(config__roles_and_a_postgresql_database, teardown),
 		cmocka_unit_test_teardown(config__bad_files, teardown),
 		cmocka_unit_test_teardown(config__billion_laughs_and_sizes, teardown),
 		cmocka_unit_test_teardown(config__load_from_a_file, teardown),

@@ -148,6 +148,40 @@ static void worker__commit_mode_over_https_pushes_one_commit_on_the_head(void **
 	buf_release(&check);
 }
 
+/* the job's lease, as the service would find it just before the push: someone else's now */
+static int lease_taken(void *payload)
+{
+	int *asked = payload;
+
+	(*asked)++;
+	return -1;
+}
+
+static void worker__a_lease_lost_before_the_push_pushes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct buf got = BUF_INIT;
+	char now[41];
+	int asked = 0;
+
+	f->req.before_push = lease_taken;
+	f->req.payload = &asked;
+	assert_int_equal(worker_fix(&f->res, &f->req), 0);
+	assert_string_equal(worker_status_name(f->res.status), "lease_lost");
+	assert_int_equal(asked, 1);
+	assert_non_null(strstr(f->res.reason, "job 42: the job is no longer ours: not pushed"));
+	assert_null(f->res.branch);
+	assert_null(f->res.summary);
+	/* the branch is as it was: the fix commit was made, and never reached the server */
+	git_server_head(now, &f->srv, "feature");
+	assert_string_equal(now, f->head);
+	assert_true(f->res.commit[0]);
+	assert_int_not_equal(git_server_git(&got, f->srv.bare.ptr, "cat-file", "-e", f->res.commit,
+					    NULL), 0);
+	assert_no_work_left(f);
+	buf_release(&got);
+}
+
 static void worker__a_branch_that_moved_on_is_a_conflict_and_nothing_is_pushed(void **state)
 {
 	struct fixture *f = *state;
@@ -273,6 +307,7 @@ int main(void)
 		T(worker__a_test_that_passes_here_is_not_reproduced_and_nothing_is_pushed),
 		T(worker__commit_mode_over_https_pushes_one_commit_on_the_head),
 		T(worker__a_branch_that_moved_on_is_a_conflict_and_nothing_is_pushed),
+		T(worker__a_lease_lost_before_the_push_pushes_nothing),
 		T(worker__a_wrong_token_is_a_clear_error_without_it),
 		T(worker__the_head_being_our_own_fix_is_not_fixed_again),
 		T(worker__a_bad_request_is_refused_naming_the_field),

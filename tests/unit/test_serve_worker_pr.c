@@ -95,28 +95,39 @@ static void worker__a_failing_lint_is_retried_with_its_output_then_unfixed(void 
 
 /* ---- pull-request mode ---- */
 
-static void worker__pull_request_mode_pushes_a_branch_and_opens_a_draft(void **state)
+/* the request in pull-request mode, on a fake GitHub that opens pull request 9 */
+static struct github *pull_request_mode(struct fixture *f, struct fake *gh_fake)
 {
-	struct fixture *f = *state;
 	char *argv[] = { "python3", FAKE_GITHUB, NULL, "60", NULL };
 	struct github_options go = GITHUB_OPTIONS_INIT;
 	struct github *gh = NULL;
-	struct fake gh_fake;
-	struct buf script = BUF_INIT, branch = BUF_INIT;
-	json_t *reqs, *post = NULL, *body;
-	char now[41];
-	size_t i;
+	struct buf script = BUF_INIT;
 
-	fake_init(&gh_fake, "pf-worker-github");
-	argv[2] = gh_fake.script;
+	fake_init(gh_fake, "pf-worker-github");
+	argv[2] = gh_fake->script;
 	buf_addf(&script, "{\"log\": \"%s\", \"token\": \"ghp_worker0test0token0abcdef\", "
-		 "\"pulls\": {\"next_number\": 9}}", gh_fake.log);
-	fake_spawn(&gh_fake, script.ptr, argv);
-	go.api_url = gh_fake.base;
+		 "\"pulls\": {\"next_number\": 9}}", gh_fake->log);
+	fake_spawn(gh_fake, script.ptr, argv);
+	go.api_url = gh_fake->base;
 	go.token = "ghp_worker0test0token0abcdef";
 	assert_int_equal(github_open(&gh, NULL, &go), 0);
 	f->req.push = SERVE_PUSH_PULL_REQUEST;
 	f->req.github = gh;
+	buf_release(&script);
+	return gh;
+}
+
+static void worker__pull_request_mode_pushes_a_branch_and_opens_a_draft(void **state)
+{
+	struct fixture *f = *state;
+	struct github *gh;
+	struct fake gh_fake;
+	struct buf branch = BUF_INIT;
+	json_t *reqs, *post = NULL, *body;
+	char now[41];
+	size_t i;
+
+	gh = pull_request_mode(f, &gh_fake);
 	git_server_start_http(&f->srv, GIT_SERVER_TOKEN);
 	f->req.clone_url = f->srv.url;
 	f->req.token = GIT_SERVER_TOKEN;
@@ -161,7 +172,67 @@ static void worker__pull_request_mode_pushes_a_branch_and_opens_a_draft(void **s
 
 	github_free(gh);
 	fake_stop(&gh_fake);
-	buf_release(&script);
+	buf_release(&branch);
+	assert_no_work_left(f);
+}
+
+/* the lease renewed for the push (the first ask), then lost before the pull request */
+static int lease_lost_after_the_push(void *payload)
+{
+	int *asked = payload;
+
+	return ++*asked == 1 ? 0 : -1;
+}
+
+static size_t posts_to_pulls(struct fake *gh_fake)
+{
+	json_t *reqs = fake_requests(gh_fake);
+	size_t i, n = 0;
+
+	for (i = 0; i < json_array_size(reqs); i++) {
+		json_t *r = json_array_get(reqs, i);
+		n += !strcmp(json_string_value(json_object_get(r, "method")), "POST") &&
+		     !strcmp(json_string_value(json_object_get(r, "path")), "/repos/acme/calc/pulls");
+	}
+	json_decref(reqs);
+	return n;
+}
+
+static void worker__a_lease_lost_before_the_pull_request_opens_none_and_its_rescuer_does(void **state)
+{
+	struct fixture *f = *state;
+	struct github *gh;
+	struct fake gh_fake;
+	struct buf branch = BUF_INIT;
+	char pushed[41];
+	int asked = 0;
+
+	gh = pull_request_mode(f, &gh_fake);
+	f->req.before_push = lease_lost_after_the_push;
+	f->req.payload = &asked;
+
+	assert_int_equal(worker_fix(&f->res, &f->req), 0);
+	assert_string_equal(worker_status_name(f->res.status), "lease_lost");
+	assert_int_equal(asked, 2);
+	assert_non_null(strstr(f->res.reason, "no draft pull request opened"));
+	assert_null(f->res.pull_url);
+	assert_int_equal(posts_to_pulls(&gh_fake), 0);
+	buf_addf(&branch, WORKER_BRANCH_PREFIX "%.8s", f->head);
+	git_server_head(pushed, &f->srv, branch.ptr);
+	assert_string_equal(pushed, f->res.commit);
+
+	/* the worker that took the job over finds that push and opens its pull request, once */
+	worker_result_release(&f->res);
+	f->req.before_push = NULL;
+	assert_int_equal(worker_fix(&f->res, &f->req), 0);
+	assert_int_equal(f->res.status, WORKER_FIXED);
+	assert_string_equal(f->res.commit, pushed);
+	assert_int_equal(f->res.attempts, 0);
+	assert_non_null(strstr(f->res.pull_url, "/acme/calc/pull/9"));
+	assert_int_equal(posts_to_pulls(&gh_fake), 1);
+
+	github_free(gh);
+	fake_stop(&gh_fake);
 	buf_release(&branch);
 	assert_no_work_left(f);
 }
@@ -172,6 +243,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(worker__a_failing_lint_is_retried_with_its_output_then_unfixed),
 		T(worker__pull_request_mode_pushes_a_branch_and_opens_a_draft),
+		T(worker__a_lease_lost_before_the_pull_request_opens_none_and_its_rescuer_does),
 #undef T
 	};
 
