@@ -65,11 +65,12 @@ static int64_t jobs_add(struct queue *q, const char *repository, long pr, const 
 	return id;
 }
 
-/* claim job `id` (the only runnable one), waiting out a retry's backoff */
-static void jobs_claim(struct queue *q, int64_t id)
+/* claim job `id` (the only runnable one), waiting out a retry's backoff; its fence */
+static int64_t jobs_claim(struct queue *q, int64_t id)
 {
 	double until = clock_monotonic() + JOBS_CLAIM_WAIT_MS / 1000.0;
 	struct job job;
+	int64_t fence;
 	int ret;
 
 	while ((ret = queue_claim(q, &job, JOBS_OWNER, JOBS_LEASE_S)) == ERR_NOTFOUND &&
@@ -77,19 +78,26 @@ static void jobs_claim(struct queue *q, int64_t id)
 		clock_sleep_ms(JOBS_POLL_MS);
 	jobs_ok(ret);
 	assert_int_equal(job.id, id);
+	fence = job.fence;
 	job_release(&job);
+	return fence;
 }
 
-/* a claimed job to its end (fixed goes through fixing), or a queued one to stale or ignored */
-static void jobs_end(struct queue *q, int64_t id, enum job_state to, double confidence,
-		     const char *category, const char *reason, const char *commit)
+/*
+ * a job claimed under `fence` to its end (fixed goes through fixing), or a
+ * queued one (fence 0) to stale or ignored
+ */
+static void jobs_end(struct queue *q, int64_t id, int64_t fence, enum job_state to,
+		     double confidence, const char *category, const char *reason,
+		     const char *commit)
 {
+	const char *owner = fence ? JOBS_OWNER : NULL;
 	struct job_outcome o = { .confidence = confidence, .category = category,
 				 .reason = reason, .commit = commit };
 
 	if (to == JOB_FIXED)
-		jobs_ok(queue_transition(q, id, JOBS_OWNER, JOB_FIXING, NULL));
-	jobs_ok(queue_transition(q, id, to == JOB_STALE || to == JOB_IGNORED ? NULL : JOBS_OWNER, to, &o));
+		jobs_ok(queue_transition(q, id, owner, fence, JOB_FIXING, NULL));
+	jobs_ok(queue_transition(q, id, owner, fence, to, &o));
 }
 
 /*
@@ -99,31 +107,31 @@ static void jobs_end(struct queue *q, int64_t id, enum job_state to, double conf
  */
 static int64_t jobs_fill(struct queue *q)
 {
-	int64_t id, retried;
+	int64_t id, retried, fence;
 
 	id = jobs_add(q, "acme/calc", 7, "a1", "tests");
-	jobs_claim(q, id);
-	jobs_end(q, id, JOB_FIXED, 0.92, "assertion", "fixed test_add",
+	fence = jobs_claim(q, id);
+	jobs_end(q, id, fence, JOB_FIXED, 0.92, "assertion", "fixed test_add",
 		 "0123456789abcdef0123456789abcdef01234567");
 
 	retried = jobs_add(q, "acme/calc", 8, "b1", "tests");
-	jobs_claim(q, retried);
-	jobs_ok(queue_retry(q, retried, JOBS_OWNER, "clone failed: timed out"));
-	jobs_claim(q, retried);
-	jobs_end(q, retried, JOB_FIXED, 0.85, "assertion", "fixed test_sub",
+	fence = jobs_claim(q, retried);
+	jobs_ok(queue_retry(q, retried, JOBS_OWNER, fence, "clone failed: timed out", 0));
+	fence = jobs_claim(q, retried);
+	jobs_end(q, retried, fence, JOB_FIXED, 0.85, "assertion", "fixed test_sub",
 		 "89abcdef0123456789abcdef0123456789abcdef");
 
 	id = jobs_add(q, "acme/web", 3, "c1", "lint");
-	jobs_claim(q, id);
-	jobs_end(q, id, JOB_ESCALATED, 0.3, "lint", "no test failure in the log", NULL);
+	fence = jobs_claim(q, id);
+	jobs_end(q, id, fence, JOB_ESCALATED, 0.3, "lint", "no test failure in the log", NULL);
 
 	id = jobs_add(q, "acme/web", 4, "d1", "tests");
-	jobs_claim(q, id);
-	jobs_end(q, id, JOB_FAILED, -1, "network", "cannot fetch the log: 502", NULL);
+	fence = jobs_claim(q, id);
+	jobs_end(q, id, fence, JOB_FAILED, -1, "network", "cannot fetch the log: 502", NULL);
 
 	jobs_add(q, "acme/calc", 9, "e1", "tests");
 	id = jobs_add(q, "acme/calc", 7, "f0", "tests");
-	jobs_end(q, id, JOB_STALE, -1, NULL, "not the head of the pull request any more", NULL);
+	jobs_end(q, id, 0, JOB_STALE, -1, NULL, "not the head of the pull request any more", NULL);
 	return retried;
 }
 
