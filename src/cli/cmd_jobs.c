@@ -89,22 +89,15 @@ static int choose_database(char **out, const struct jobs_args *a)
 }
 
 /* the queue of `database`: a SQLite file must exist (jobs never makes one) */
+/* (the queue's errors name the database, a URL without its password) */
 static int open_queue(struct queue **out, const char *database)
 {
-	char *shown;
-	int err;
-
 	*out = NULL;
 	secret_add_url(database);
 	if (!queue_is_pg(database) && !fs_is_file(database))
 		return error_setc(ERR_USAGE, "no database '%s': start 'pytest-fixer serve' first, "
 				  "or name it with --db or " JOBS_DATABASE_ENV, database);
-	if ((err = queue_open(out, database)) < 0) {
-		shown = queue_display_name(database);
-		err = error_prefix(err, "cannot open the jobs' database '%s'", shown);
-		free(shown);
-	}
-	return err;
+	return queue_open(out, database);
 }
 
 static int parse_id(int64_t *out, const char *s)
