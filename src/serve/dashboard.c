@@ -400,17 +400,15 @@ static void add_figure(struct buf *out, const char *id, const char *label, const
 /* the live processes, by role: their number, and a label saying how many of each */
 static void add_processes(struct buf *out, const struct queue_process *p, size_t nr)
 {
-	static const char *const roles[] = METRICS_ROLES;
+	static const char *const roles[METRICS_ROLES_NR] = METRICS_ROLES;
 	struct buf v = BUF_INIT, label = BUF_INIT;
-	size_t r, i, n;
+	size_t counts[METRICS_ROLES_NR], r;
 
+	metrics_count_roles(counts, p, nr);
 	buf_addf(&v, "%zu", nr);
 	buf_adds(&label, "processes alive (");
-	for (r = 0; r < ARRAY_SIZE(roles); r++) {
-		for (i = 0, n = 0; i < nr; i++)
-			n += p[i].role && !strcmp(p[i].role, roles[r]);
-		buf_addf(&label, "%s%s %zu", r ? ", " : "", roles[r], n);
-	}
+	for (r = 0; r < METRICS_ROLES_NR; r++)
+		buf_addf(&label, "%s%s %zu", r ? ", " : "", roles[r], counts[r]);
 	buf_addch(&label, ')');
 	add_figure(out, "processes", label.ptr, &v);
 	buf_release(&v);

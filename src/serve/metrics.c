@@ -489,19 +489,29 @@ static int compare_delivery(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+void metrics_count_roles(size_t out[METRICS_ROLES_NR], const struct queue_process *procs,
+			 size_t nr)
+{
+	static const char *const roles[METRICS_ROLES_NR] = METRICS_ROLES;
+	size_t r, i;
+
+	for (r = 0; r < METRICS_ROLES_NR; r++)
+		for (i = 0, out[r] = 0; i < nr; i++)
+			out[r] += procs[i].role && !strcmp(procs[i].role, roles[r]);
+}
+
 /* the live processes of the cluster, by role (every role, 0 when none) */
 static void add_processes(struct buf *out, const struct queue_process *p, size_t nr)
 {
-	static const char *const roles[] = METRICS_ROLES;
-	size_t r, i, n;
+	static const char *const roles[METRICS_ROLES_NR] = METRICS_ROLES;
+	size_t counts[METRICS_ROLES_NR], r;
 
 	add_family(out, METRIC_PROCESSES, METRIC_TYPE_GAUGE,
 		   "Processes of the service alive (seen lately), by role");
-	for (r = 0; r < ARRAY_SIZE(roles); r++) {
+	metrics_count_roles(counts, p, nr);
+	for (r = 0; r < METRICS_ROLES_NR; r++) {
 		struct metric_label role = { METRIC_LABEL_ROLE, roles[r] };
-		for (i = 0, n = 0; i < nr; i++)
-			n += p[i].role && !strcmp(p[i].role, roles[r]);
-		add_labelled(out, METRIC_PROCESSES, &role, 1, (double)n);
+		add_labelled(out, METRIC_PROCESSES, &role, 1, (double)counts[r]);
 	}
 }
 

@@ -62,6 +62,7 @@
 #define METRIC_LABEL_STATUS "status"
 /* the roles a process has (serve --role), each a sample of METRIC_PROCESSES */
 #define METRICS_ROLES { "web", "worker", "all" }
+#define METRICS_ROLES_NR 3
 
 /* the counters workers add to (queue_counter_add() with metrics_series()) */
 #define METRIC_LLM_TOKENS "pytest_fixer_llm_tokens_total"          /* {step} */
@@ -133,6 +134,9 @@ struct metrics_summary {
 void metrics_summarize(struct metrics_summary *out, const struct job *jobs, size_t nr);
 /* the median of `nr` values (sorted in place); NaN when nr is 0 */
 double metrics_median(double *values, size_t nr);
+/* how many of `nr` processes have each role of METRICS_ROLES, in its order (others: none) */
+void metrics_count_roles(size_t out[METRICS_ROLES_NR], const struct queue_process *procs,
+			 size_t nr);
 /* a job's end-to-end duration in seconds; < 0 when it has not ended */
 double metrics_job_duration(const struct job *job);
 
