@@ -43,7 +43,7 @@ static int run_queue(double *secs, const char *path, long jobs)
 	}
 	for (i = 0; i < jobs && !err; i++) {
 		if ((err = queue_claim(q, &job, "bench", 60)) == 0)
-			err = queue_transition(q, job.id, "bench", JOB_ESCALATED, NULL);
+			err = queue_transition(q, job.id, "bench", job.fence, JOB_ESCALATED, NULL);
 		job_release(&job);
 	}
 	*secs = clock_monotonic() - start;

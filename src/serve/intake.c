@@ -167,7 +167,7 @@ static int enqueue(struct intake_result *out, struct intake *in, const struct we
 	pthread_mutex_lock(in->lock);
 	err = queue_enqueue(in->queue, &job, &out->created, &n);
 	if (!err && out->created && fork)
-		err = queue_transition(in->queue, job.id, NULL, JOB_IGNORED, &ignored);
+		err = queue_transition(in->queue, job.id, NULL, 0, JOB_IGNORED, &ignored);
 	else if (!err)
 		needs_message = out->created || !has_check_failed(&err, in->queue, &job);
 	if (!err && needs_message)

@@ -102,7 +102,7 @@ static int move(struct run *r, enum job_state to, double confidence, const char 
 	int err;
 
 	count_waits(r);    /* in the figures before the state is seen */
-	err = queue_transition(r->q, r->job.id, r->owner, to, &o);
+	err = queue_transition(r->q, r->job.id, r->owner, r->job.fence, to, &o);
 
 	if (err < 0)
 		return err;
@@ -163,10 +163,10 @@ static int retry_or_fail(struct run *r, const char *step, const char *what)
 	count(r, METRIC_STEP_FAILURES, step, 1);
 	buf_addf(&why, "%s: %s", what, error_last());
 	if (sig_pending()) {
-		err = queue_release(r->q, r->job.id, r->owner, "the service stopped");
+		err = queue_release(r->q, r->job.id, r->owner, r->job.fence, "the service stopped");
 		log_info("given back: the service is stopping");
 	} else if (r->job.attempts + 1 < r->repo->max_attempts) {
-		err = queue_retry(r->q, r->job.id, r->owner, why.ptr);
+		err = queue_retry(r->q, r->job.id, r->owner, r->job.fence, why.ptr, 0);
 		log_info("queued again (attempt %d of %d): %s", r->job.attempts + 2,
 			 r->repo->max_attempts, why.ptr);
 	} else {

@@ -20,6 +20,7 @@ static const char *const state_names[JOB_STATE_NR] = {
 	[JOB_FAILED] = "failed",
 	[JOB_STALE] = "stale",
 	[JOB_IGNORED] = "ignored",
+	[JOB_DISCARDED] = "discarded",
 };
 
 const char *job_state_name(enum job_state state)
@@ -49,13 +50,15 @@ int job_state_allowed(enum job_state from, enum job_state to)
 {
 	switch (from) {
 	case JOB_QUEUED:
-		return to == JOB_ANALYZING || to == JOB_STALE || to == JOB_IGNORED;
+		return to == JOB_ANALYZING || to == JOB_STALE || to == JOB_IGNORED ||
+		       to == JOB_DISCARDED;
 	case JOB_ANALYZING:
 		return to == JOB_FIXING || to == JOB_ESCALATED || to == JOB_FAILED ||
-		       to == JOB_STALE || to == JOB_IGNORED || to == JOB_QUEUED;
+		       to == JOB_STALE || to == JOB_IGNORED || to == JOB_QUEUED ||
+		       to == JOB_DISCARDED;
 	case JOB_FIXING:
 		return to == JOB_FIXED || to == JOB_ESCALATED || to == JOB_FAILED ||
-		       to == JOB_STALE || to == JOB_QUEUED;
+		       to == JOB_STALE || to == JOB_QUEUED || to == JOB_DISCARDED;
 	default:
 		return 0;
 	}
@@ -81,6 +84,16 @@ static void transition_release(struct job_transition *t)
 void queue_history_free(struct job_transition *t, size_t nr)
 {
 	FREE_ARRAY(t, nr, transition_release);
+}
+
+static void process_release(struct queue_process *p)
+{
+	FREE_ALL(p->name, p->role);
+}
+
+void queue_processes_free(struct queue_process *p, size_t nr)
+{
+	FREE_ARRAY(p, nr, process_release);
 }
 
 static void counter_release(struct queue_counter *c)
@@ -138,6 +151,22 @@ static double jitter_draw(void)
 }
 
 /* dispatch */
+
+int queue_is_pg(const char *database)
+{
+	return database && (!strncmp(database, "postgres://", 11) ||
+			    !strncmp(database, "postgresql://", 13));
+}
+
+int queue_open(struct queue **out, const char *database)
+{
+	*out = NULL;
+	if (!database || !*database)
+		return error_setc(ERR_USAGE, "no database given for the queue");
+	if (queue_is_pg(database))
+		return queue_open_pg(out, database);
+	return queue_open_sqlite(out, database);
+}
 
 void queue_close(struct queue *q)
 {
@@ -198,45 +227,79 @@ int queue_claim(struct queue *q, struct job *out, const char *owner, double leas
 	return q->ops->claim(q, out, owner, lease_s);
 }
 
-int queue_renew(struct queue *q, int64_t id, const char *owner, double lease_s)
+int queue_renew(struct queue *q, int64_t id, const char *owner, int64_t fence, double lease_s)
 {
 	int ret;
 
 	if ((ret = check_owner(owner, "renew", id)) < 0 || (ret = check_lease(lease_s)) < 0)
 		return ret;
-	return q->ops->renew(q, id, owner, lease_s);
+	return q->ops->renew(q, id, owner, fence, lease_s);
 }
 
-int queue_transition(struct queue *q, int64_t id, const char *owner, enum job_state to,
-		     const struct job_outcome *o)
+int queue_transition(struct queue *q, int64_t id, const char *owner, int64_t fence,
+		     enum job_state to, const struct job_outcome *o)
 {
 	static const struct job_outcome none = JOB_OUTCOME_INIT;
 
 	if (!job_state_name(to))
 		return error_setc(ERR_USAGE, "cannot move job %lld: state %d is out of range",
 				  (long long)id, (int)to);
-	return q->ops->transition(q, id, owner, to, o ? o : &none);
+	return q->ops->transition(q, id, owner, fence, to, o ? o : &none);
 }
 
-int queue_retry(struct queue *q, int64_t id, const char *owner, const char *reason)
+int queue_retry(struct queue *q, int64_t id, const char *owner, int64_t fence,
+		const char *reason, int max_attempts)
 {
 	struct job job;
 	int ret;
 
 	if ((ret = check_owner(owner, "retry", id)) < 0 || (ret = queue_get(q, &job, id)) < 0)
 		return ret;
-	ret = q->ops->requeue(q, id, owner, reason, queue_backoff(job.attempts, jitter_draw()), 1);
+	ret = q->ops->requeue(q, id, owner, fence, reason,
+			      queue_backoff(job.attempts, jitter_draw()), 1, max_attempts);
 	job_release(&job);
 	return ret;
 }
 
-int queue_release(struct queue *q, int64_t id, const char *owner, const char *reason)
+int queue_release(struct queue *q, int64_t id, const char *owner, int64_t fence,
+		  const char *reason)
 {
 	int ret;
 
 	if ((ret = check_owner(owner, "release", id)) < 0)
 		return ret;
-	return q->ops->requeue(q, id, owner, reason, 0, 0);
+	ret = q->ops->requeue(q, id, owner, fence, reason, 0, 0, 0);
+	return ret < 0 ? ret : 0;
+}
+
+int queue_manual(struct queue *q, int64_t id, enum job_state to, const char *reason)
+{
+	if (to != JOB_QUEUED && to != JOB_DISCARDED)
+		return error_setc(ERR_USAGE, "job %lld can be retried or discarded by hand, not moved to '%s'",
+				  (long long)id, job_state_name(to) ? job_state_name(to) : "?");
+	return q->ops->manual(q, id, to, reason ? reason : "by hand");
+}
+
+int queue_wait(struct queue *q, long timeout_ms)
+{
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	return q->ops->wait(q, timeout_ms);
+}
+
+int queue_beat(struct queue *q, const char *name, const char *role, double started_at,
+	       long jobs_done)
+{
+	if (!name || !*name || !role || !*role)
+		return error_setc(ERR_USAGE, "a process beat without a name or a role");
+	return q->ops->beat(q, name, role, started_at, jobs_done);
+}
+
+int queue_processes(struct queue *q, struct queue_process **out, size_t *nr)
+{
+	*out = NULL;
+	*nr = 0;
+	return q->ops->processes(q, out, nr);
 }
 
 int queue_list(struct queue *q, struct job **out, size_t *nr, size_t limit)

@@ -262,9 +262,9 @@ int queue_manual(struct queue *q, int64_t id, enum job_state to, const char *rea
 /*
  * Wait until a job may have become runnable, at most timeout_ms: on
  * PostgreSQL a NOTIFY on QUEUE_CHANNEL (sent by every enqueue, requeue and
- * manual retry) ends it at once; on SQLite it is a sleep. Returns early
- * (0) on a signal too. A caller claims after it either way (the poll is
- * the fallback for a lost notification).
+ * manual retry) ends it at once (1); on SQLite it is a sleep. Returns 0
+ * on a timeout or a signal. A caller claims after it either way (the poll
+ * is the fallback for a lost notification).
  */
 int queue_wait(struct queue *q, long timeout_ms);
 /*

@@ -17,32 +17,51 @@
  */
 
 #define QUEUE_SQLITE_APP_ID 1346787409   /* "PFSQ" minus one, next to the store's */
-#define QUEUE_SQLITE_VERSION 1
+#define QUEUE_SQLITE_VERSION 2
+
+/* the jobs table as of version 2 (named `name`: a migration builds it beside the old one) */
+#define JOBS_TABLE(name)                                                                  \
+	"CREATE TABLE " name " ("                                                         \
+	"  id INTEGER PRIMARY KEY,"                                                       \
+	"  repository TEXT NOT NULL,"                                                     \
+	"  pull_request INTEGER NOT NULL DEFAULT 0,"                                      \
+	"  head_sha TEXT NOT NULL,"                                                       \
+	"  check_name TEXT NOT NULL,"                                                     \
+	"  state TEXT NOT NULL CHECK (state IN ('queued', 'analyzing', 'fixing', 'fixed',"  \
+	"                                       'escalated', 'failed', 'stale', 'ignored',"  \
+	"                                       'discarded')),"                           \
+	"  confidence REAL NOT NULL DEFAULT -1,"                                          \
+	"  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"                    \
+	"  created_at REAL NOT NULL,"                                                     \
+	"  finished_at REAL NOT NULL DEFAULT 0,"                                          \
+	"  not_before REAL NOT NULL DEFAULT 0,"                                           \
+	"  commit_id TEXT,"                                                               \
+	"  reason TEXT,"                                                                  \
+	"  payload TEXT NOT NULL DEFAULT '',"                                             \
+	"  lease_owner TEXT,"                                                             \
+	"  lease_until REAL NOT NULL DEFAULT 0,"                                          \
+	"  category TEXT,"                                                                \
+	"  fence INTEGER NOT NULL DEFAULT 0,"                                             \
+	"  rescue_count INTEGER NOT NULL DEFAULT 0,"                                      \
+	"  UNIQUE (repository, head_sha, check_name)"                                     \
+	");"
+
+#define JOBS_INDEXES                                                             \
+	"CREATE INDEX jobs_runnable ON jobs (state, id);"                            \
+	"CREATE INDEX jobs_held ON jobs (id) WHERE state IN ('analyzing', 'fixing');"
+
+#define PROCESSES_TABLE                                                          \
+	"CREATE TABLE processes ("                                                   \
+	"  name TEXT PRIMARY KEY,"                                                   \
+	"  role TEXT NOT NULL,"                                                      \
+	"  started_at REAL NOT NULL,"                                                \
+	"  seen_at REAL NOT NULL,"                                                   \
+	"  jobs_done INTEGER NOT NULL DEFAULT 0"                                     \
+	") WITHOUT ROWID;"
 
 static const char schema[] =
-	"CREATE TABLE jobs ("
-	"  id INTEGER PRIMARY KEY,"
-	"  repository TEXT NOT NULL,"
-	"  pull_request INTEGER NOT NULL DEFAULT 0,"
-	"  head_sha TEXT NOT NULL,"
-	"  check_name TEXT NOT NULL,"
-	"  state TEXT NOT NULL CHECK (state IN ('queued', 'analyzing', 'fixing', 'fixed',"
-	"                                       'escalated', 'failed', 'stale', 'ignored')),"
-	"  confidence REAL NOT NULL DEFAULT -1,"
-	"  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
-	"  created_at REAL NOT NULL,"
-	"  finished_at REAL NOT NULL DEFAULT 0,"
-	"  not_before REAL NOT NULL DEFAULT 0,"
-	"  commit_id TEXT,"
-	"  reason TEXT,"
-	"  payload TEXT NOT NULL DEFAULT '',"
-	"  lease_owner TEXT,"
-	"  lease_until REAL NOT NULL DEFAULT 0,"
-	"  category TEXT,"
-	"  UNIQUE (repository, head_sha, check_name)"
-	");"
-	"CREATE INDEX jobs_runnable ON jobs (state, id);"
-	"CREATE INDEX jobs_held ON jobs (id) WHERE state IN ('analyzing', 'fixing');"
+	JOBS_TABLE("jobs")
+	JOBS_INDEXES
 	"CREATE TABLE transitions ("
 	"  id INTEGER PRIMARY KEY,"
 	"  job INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,"
@@ -62,13 +81,30 @@ static const char schema[] =
 	"  at REAL NOT NULL"
 	");"
 	"CREATE INDEX messages_job ON messages (job, id);"
+	PROCESSES_TABLE
 	"PRAGMA application_id = 1346787409;"
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
 
-#define JOB_COLUMNS                                                                   \
+/*
+ * Version 1 to 2: the jobs gain a fence and a rescue count, and may be
+ * discarded (a CHECK that SQLite cannot alter: the table is rebuilt, with
+ * foreign keys off so that the transitions stay), and processes beat.
+ */
+#define V1_JOB_COLUMNS                                                                 \
 	"id, repository, pull_request, head_sha, check_name, state, confidence, attempts," \
 	" created_at, finished_at, not_before, commit_id, reason, payload, lease_owner,"  \
 	" lease_until, category"
+
+static const char migrate_v1[] =
+	JOBS_TABLE("jobs_v2")
+	"INSERT INTO jobs_v2 (" V1_JOB_COLUMNS ") SELECT " V1_JOB_COLUMNS " FROM jobs;"
+	"DROP TABLE jobs;"
+	"ALTER TABLE jobs_v2 RENAME TO jobs;"
+	JOBS_INDEXES
+	PROCESSES_TABLE
+	"PRAGMA user_version = 2;";
+
+#define JOB_COLUMNS V1_JOB_COLUMNS ", fence, rescue_count"
 
 enum stmt_id {
 	ST_BEGIN,
@@ -93,6 +129,10 @@ enum stmt_id {
 	ST_MESSAGE_ADD,
 	ST_MESSAGES,
 	ST_DEPTH,
+	ST_MANUAL,
+	ST_BEAT,
+	ST_FORGET,
+	ST_PROCESSES,
 	ST_NR
 };
 
@@ -115,17 +155,18 @@ static const char *const stmt_sql[ST_NR] = {
 	[ST_EXPIRED] = "SELECT " JOB_COLUMNS " FROM jobs INDEXED BY jobs_held"
 		       " WHERE state IN ('analyzing', 'fixing') AND lease_until <= ?1"
 		       " ORDER BY id LIMIT 1",
-	[ST_LEASE] = "UPDATE jobs SET state = ?2, lease_owner = ?3, lease_until = ?4 WHERE id = ?1",
+	[ST_LEASE] = "UPDATE jobs SET state = ?2, lease_owner = ?3, lease_until = ?4,"
+		     " fence = ?5, rescue_count = rescue_count + ?6 WHERE id = ?1",
 	[ST_RENEW] = "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2"
-		     " AND state IN ('analyzing', 'fixing')",
+		     " AND fence = ?4 AND state IN ('analyzing', 'fixing')",
 	[ST_MOVE] = "UPDATE jobs SET state = ?2,"
 		    " confidence = CASE WHEN ?3 >= 0 THEN ?3 ELSE confidence END,"
 		    " commit_id = coalesce(?4, commit_id), reason = coalesce(?5, reason),"
 		    " finished_at = ?6, lease_owner = ?7, lease_until = ?8,"
 		    " category = coalesce(?9, category) WHERE id = ?1",
-	[ST_REQUEUE] = "UPDATE jobs SET state = 'queued', attempts = attempts + ?4, not_before = ?2,"
-		       " reason = coalesce(?3, reason), lease_owner = NULL, lease_until = 0"
-		       " WHERE id = ?1",
+	[ST_REQUEUE] = "UPDATE jobs SET state = ?5, attempts = attempts + ?4, not_before = ?2,"
+		       " reason = coalesce(?3, reason), lease_owner = NULL, lease_until = 0,"
+		       " finished_at = ?6 WHERE id = ?1",
 	[ST_RECORD] = "INSERT INTO transitions (job, from_state, to_state, at, reason)"
 		      " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_LIST] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY id DESC LIMIT ?1",
@@ -140,6 +181,18 @@ static const char *const stmt_sql[ST_NR] = {
 	[ST_MESSAGES] = "SELECT id, job, type, body, at FROM messages"
 			" WHERE ?1 = 0 OR job = ?1 ORDER BY id",
 	[ST_DEPTH] = "SELECT count(*) FROM jobs WHERE state IN ('queued', 'analyzing', 'fixing')",
+	/* by hand: to ?2 ('queued' or 'discarded'), out of any holder's reach */
+	[ST_MANUAL] = "UPDATE jobs SET state = ?2, reason = ?3, finished_at = ?4,"
+		      " attempts = CASE WHEN ?2 = 'queued' THEN 0 ELSE attempts END,"
+		      " not_before = CASE WHEN ?2 = 'queued' THEN ?5 ELSE not_before END,"
+		      " lease_owner = NULL, lease_until = 0, fence = fence + 1 WHERE id = ?1",
+	[ST_BEAT] = "INSERT INTO processes (name, role, started_at, seen_at, jobs_done)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET"
+		    " role = excluded.role, started_at = excluded.started_at,"
+		    " seen_at = excluded.seen_at, jobs_done = excluded.jobs_done",
+	[ST_FORGET] = "DELETE FROM processes WHERE seen_at < ?1",
+	[ST_PROCESSES] = "SELECT name, role, started_at, seen_at, jobs_done FROM processes"
+			 " WHERE seen_at >= ?1 ORDER BY name",
 };
 
 struct sqlite_queue {
@@ -311,6 +364,8 @@ static int read_job(struct job *out, sqlite3_stmt *st)
 	out->lease_owner = col_dup(st, 14);
 	out->lease_until = sqlite3_column_double(st, 15);
 	out->category = col_dup(st, 16);
+	out->fence = sqlite3_column_int64(st, 17);
+	out->rescue_count = sqlite3_column_int(st, 18);
 	return 0;
 }
 
@@ -352,11 +407,12 @@ static int get_locked(struct sqlite_queue *s, struct job *out, int64_t id)
 }
 
 /*
- * In a transaction: job `id` may go to `to` by `owner` (a leased job only
- * by the owner of its lease).
+ * In a transaction: job `id` may go to `to` by `owner` under `fence`: a
+ * leased job only by the holder of its lease (owner and fence), a job that
+ * is not held only by nobody (owner NULL).
  */
 static int may_move(struct sqlite_queue *s, struct job *job, int64_t id, const char *owner,
-		    enum job_state to)
+		    int64_t fence, enum job_state to)
 {
 	int ret;
 
@@ -366,10 +422,15 @@ static int may_move(struct sqlite_queue *s, struct job *job, int64_t id, const c
 	if (!job_state_allowed(job->state, to))
 		return error_setc(ERR_CONFLICT, "cannot move job %lld from '%s' to '%s'",
 				  (long long)id, job_state_name(job->state), job_state_name(to));
-	if (job->lease_owner && (!owner || strcmp(owner, job->lease_owner)))
-		return error_setc(ERR_CONFLICT, "cannot move job %lld to '%s': its lease is held by '%s', not '%s'",
+	if (job->lease_owner && (!owner || strcmp(owner, job->lease_owner) || fence != job->fence))
+		return error_setc(ERR_CONFLICT,
+				  "cannot move job %lld to '%s': its lease is held by '%s' under fence %lld, not '%s' under fence %lld",
 				  (long long)id, job_state_name(to), job->lease_owner,
-				  owner ? owner : "(none)");
+				  (long long)job->fence, owner ? owner : "(none)", (long long)fence);
+	if (!job->lease_owner && owner)
+		return error_setc(ERR_CONFLICT,
+				  "cannot move job %lld to '%s' for '%s': it is %s and held by nobody",
+				  (long long)id, job_state_name(to), owner, job_state_name(job->state));
 	return 0;
 }
 
@@ -429,18 +490,21 @@ static int sq_claim(struct queue *q, struct job *out, const char *owner, double 
 	if (ret < 0)
 		goto done;
 	from = out->state;
+	out->fence++;
 	if (from == JOB_QUEUED) {
 		out->state = JOB_ANALYZING;
 		buf_addf(&why, "claimed by '%s'", owner);
 	} else {
 		buf_addf(&why, "lease of '%s' ran out; claimed by '%s'",
 			 out->lease_owner ? out->lease_owner : "", owner);
+		out->rescue_count++;
 	}
 	free(out->lease_owner);
 	out->lease_owner = xstrdup(owner);
 	out->lease_until = now + lease_s;
-	ret = sq_done(s, sq_stmt(s, ST_LEASE, "Issf", out->id, job_state_name(out->state), owner,
-				 out->lease_until), "claim", out->id);
+	ret = sq_done(s, sq_stmt(s, ST_LEASE, "IssfIl", out->id, job_state_name(out->state), owner,
+				 out->lease_until, out->fence, (long)(from != JOB_QUEUED)),
+		      "claim", out->id);
 	if (ret == 0)
 		ret = record(s, out->id, job_state_name(from), out->state, now, why.ptr);
 done:
@@ -451,7 +515,8 @@ done:
 	return ret;
 }
 
-static int sq_renew(struct queue *q, int64_t id, const char *owner, double lease_s)
+static int sq_renew(struct queue *q, int64_t id, const char *owner, int64_t fence,
+		    double lease_s)
 {
 	struct sqlite_queue *s = sq_of(q);
 	struct job job;
@@ -459,20 +524,20 @@ static int sq_renew(struct queue *q, int64_t id, const char *owner, double lease
 
 	if ((ret = sq_begin(s)) < 0)
 		return ret;
-	ret = sq_done(s, sq_stmt(s, ST_RENEW, "Isf", id, owner, clock_wall() + lease_s),
+	ret = sq_done(s, sq_stmt(s, ST_RENEW, "IsfI", id, owner, clock_wall() + lease_s, fence),
 		      "renew the lease of", id);
 	if (ret == 0 && sqlite3_changes(s->db) == 0 && (ret = get_locked(s, &job, id)) == 0) {
 		ret = error_setc(ERR_CONFLICT,
-				 "cannot renew the lease of job %lld for '%s': it is %s, held by '%s'",
-				 (long long)id, owner, job_state_name(job.state),
-				 job.lease_owner ? job.lease_owner : "nobody");
+				 "cannot renew the lease of job %lld for '%s' under fence %lld: it is %s, held by '%s' under fence %lld",
+				 (long long)id, owner, (long long)fence, job_state_name(job.state),
+				 job.lease_owner ? job.lease_owner : "nobody", (long long)job.fence);
 		job_release(&job);
 	}
 	return sq_end(s, ret);
 }
 
-static int sq_transition(struct queue *q, int64_t id, const char *owner, enum job_state to,
-			 const struct job_outcome *o)
+static int sq_transition(struct queue *q, int64_t id, const char *owner, int64_t fence,
+			 enum job_state to, const struct job_outcome *o)
 {
 	struct sqlite_queue *s = sq_of(q);
 	double now = clock_wall();
@@ -482,7 +547,7 @@ static int sq_transition(struct queue *q, int64_t id, const char *owner, enum jo
 
 	if ((ret = sq_begin(s)) < 0)
 		return ret;
-	if ((ret = may_move(s, &job, id, owner, to)) == 0) {
+	if ((ret = may_move(s, &job, id, owner, fence, to)) == 0) {
 		if (held && !job.lease_owner)
 			ret = error_setc(ERR_CONFLICT, "cannot move job %lld to '%s': it is not claimed",
 					 (long long)id, job_state_name(to));
@@ -500,8 +565,33 @@ static int sq_transition(struct queue *q, int64_t id, const char *owner, enum jo
 	return sq_end(s, ret);
 }
 
-static int sq_requeue(struct queue *q, int64_t id, const char *owner, const char *reason,
-		      double delay_s, int count_attempt)
+static int sq_requeue(struct queue *q, int64_t id, const char *owner, int64_t fence,
+		      const char *reason, double delay_s, int count_attempt, int max_attempts)
+{
+	struct sqlite_queue *s = sq_of(q);
+	double now = clock_wall();
+	enum job_state to = JOB_QUEUED;
+	struct job job;
+	int ret;
+
+	if ((ret = sq_begin(s)) < 0)
+		return ret;
+	if ((ret = may_move(s, &job, id, owner, fence, JOB_QUEUED)) == 0) {
+		if (count_attempt && max_attempts > 0 && job.attempts + 1 >= max_attempts)
+			to = JOB_DISCARDED;
+		ret = sq_done(s, sq_stmt(s, ST_REQUEUE, "Ifslsf", id, now + delay_s, reason,
+					 (long)(count_attempt != 0), job_state_name(to),
+					 to == JOB_DISCARDED ? now : 0.0),
+			      count_attempt ? "retry" : "release", id);
+	}
+	if (ret == 0)
+		ret = record(s, id, job_state_name(job.state), to, now, reason);
+	job_release(&job);
+	ret = sq_end(s, ret);
+	return ret < 0 ? ret : (int)to;
+}
+
+static int sq_manual(struct queue *q, int64_t id, enum job_state to, const char *reason)
 {
 	struct sqlite_queue *s = sq_of(q);
 	double now = clock_wall();
@@ -510,13 +600,48 @@ static int sq_requeue(struct queue *q, int64_t id, const char *owner, const char
 
 	if ((ret = sq_begin(s)) < 0)
 		return ret;
-	if ((ret = may_move(s, &job, id, owner, JOB_QUEUED)) == 0)
-		ret = sq_done(s, sq_stmt(s, ST_REQUEUE, "Ifsl", id, now + delay_s, reason,
-					 (long)(count_attempt != 0)),
-			      count_attempt ? "retry" : "release", id);
+	memset(&job, 0, sizeof(job));
+	if ((ret = get_locked(s, &job, id)) < 0)
+		goto done;
+	if (to == JOB_QUEUED && job.state == JOB_QUEUED)
+		ret = error_setc(ERR_CONFLICT, "cannot retry job %lld: it is queued already",
+				 (long long)id);
+	else if (to == JOB_DISCARDED && job_state_final(job.state))
+		ret = error_setc(ERR_CONFLICT, "cannot discard job %lld: it is %s already",
+				 (long long)id, job_state_name(job.state));
 	if (ret == 0)
-		ret = record(s, id, job_state_name(job.state), JOB_QUEUED, now, reason);
+		ret = sq_done(s, sq_stmt(s, ST_MANUAL, "Issff", id, job_state_name(to), reason,
+					 to == JOB_DISCARDED ? now : 0.0, now),
+			      to == JOB_QUEUED ? "retry" : "discard", id);
+	if (ret == 0)
+		ret = record(s, id, job_state_name(job.state), to, now, reason);
+done:
 	job_release(&job);
+	return sq_end(s, ret);
+}
+
+/* SQLite cannot tell another process's commit: the caller polls */
+static int sq_wait(struct queue *q, long timeout_ms)
+{
+	(void)q;
+	clock_sleep_interruptible(timeout_ms);
+	return 0;
+}
+
+static int sq_beat(struct queue *q, const char *name, const char *role, double started_at,
+		   long jobs_done)
+{
+	struct sqlite_queue *s = sq_of(q);
+	double now = clock_wall();
+	int ret;
+
+	if ((ret = sq_begin(s)) < 0)
+		return ret;
+	ret = sq_done(s, sq_stmt(s, ST_BEAT, "ssffl", name, role, started_at, now, jobs_done),
+		      "record the beat of a process for a", 0);
+	if (ret == 0)
+		ret = sq_done(s, sq_stmt(s, ST_FORGET, "f", now - QUEUE_PROCESS_TTL_S),
+			      "forget the processes gone for a", 0);
 	return sq_end(s, ret);
 }
 
@@ -692,6 +817,31 @@ static int sq_messages(struct queue *q, struct queue_message **out, size_t *nr, 
 			 read_message, free_messages, "messages");
 }
 
+static void read_process(void *item, sqlite3_stmt *st)
+{
+	struct queue_process *p = item;
+
+	p->name = col_dup(st, 0);
+	p->role = col_dup(st, 1);
+	p->started_at = sqlite3_column_double(st, 2);
+	p->seen_at = sqlite3_column_double(st, 3);
+	p->jobs_done = (long)sqlite3_column_int64(st, 4);
+}
+
+static void free_processes(void *items, size_t nr)
+{
+	queue_processes_free(items, nr);
+}
+
+static int sq_processes(struct queue *q, struct queue_process **out, size_t *nr)
+{
+	struct sqlite_queue *s = sq_of(q);
+
+	return read_rows(s, sq_stmt(s, ST_PROCESSES, "f", clock_wall() - QUEUE_PROCESS_TTL_S),
+			 (void **)out, nr, sizeof(**out), read_process, free_processes,
+			 "processes");
+}
+
 static int sq_depth(struct queue *q, size_t *out)
 {
 	struct sqlite_queue *s = sq_of(q);
@@ -727,6 +877,10 @@ static const struct queue_ops sqlite_ops = {
 	.renew = sq_renew,
 	.transition = sq_transition,
 	.requeue = sq_requeue,
+	.manual = sq_manual,
+	.wait = sq_wait,
+	.beat = sq_beat,
+	.processes = sq_processes,
 	.list = sq_list,
 	.get = sq_get,
 	.history = sq_history,
@@ -768,6 +922,10 @@ static int prepare_schema(struct sqlite_queue *s)
 		rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			ret = sq_error(s, rc, "cannot create queue '%s'", s->path);
+	} else if (app == QUEUE_SQLITE_APP_ID && version == 1) {
+		rc = sqlite3_exec(s->db, migrate_v1, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			ret = sq_error(s, rc, "cannot migrate queue '%s' from version 1", s->path);
 	} else if (app != QUEUE_SQLITE_APP_ID) {
 		ret = error_setc(ERR_USAGE, "cannot open queue '%s': it is another program's database",
 				 s->path);
@@ -790,17 +948,21 @@ int queue_open_sqlite(struct queue **out, const char *path)
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(s->db, QUEUE_BUSY_TIMEOUT_MS);
-		rc = sqlite3_exec(s->db,
-				  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-				  " PRAGMA foreign_keys = ON",
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL",
 				  NULL, NULL, NULL);
 	}
 	if (rc != SQLITE_OK) {
 		ret = sq_error(s, rc, "cannot open queue '%s'", path);
 		goto fail;
 	}
+	/* foreign keys only after a migration, which rebuilds a table that others refer to */
 	if ((ret = prepare_schema(s)) < 0)
 		goto fail;
+	rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		ret = sq_error(s, rc, "cannot open queue '%s'", path);
+		goto fail;
+	}
 	*out = &s->base;
 	return 0;
 fail:

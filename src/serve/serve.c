@@ -37,6 +37,7 @@ struct child {
 	struct slot *slot;
 	struct queue *q;
 	int64_t id;
+	int64_t fence;
 	double renewed;              /* monotonic time of the last renewal */
 	struct proc_result *res;
 	size_t logged;               /* bytes of res->err already logged */
@@ -110,7 +111,7 @@ static int child_tick(void *payload)
 	child_log(c, 0);
 	if (now - c->renewed < c->slot->o->lease_s / 3)
 		return 0;
-	if (queue_renew(c->q, c->id, c->slot->owner, c->slot->o->lease_s) < 0) {
+	if (queue_renew(c->q, c->id, c->slot->owner, c->fence, c->slot->o->lease_s) < 0) {
 		/* the job moved on or was taken: the child stops, nobody's work is lost */
 		log_warn("job %lld: %s; stopping its worker", (long long)c->id, error_last());
 		c->lost_lease = 1;
@@ -166,14 +167,14 @@ static void child_settle(struct slot *sl, struct queue *q, int64_t id,
 		buf_adds(&why, "its worker ");
 		proc_describe_exit(&why, res);
 		if (res->interrupted || atomic_load(&stopping)) {
-			if (queue_release(q, id, sl->owner, "the service stopped") == 0)
+			if (queue_release(q, id, sl->owner, job.fence, "the service stopped") == 0)
 				log_info("job %lld: given back (the service is stopping)", (long long)id);
 		} else if (repo && job.attempts + 1 >= repo->max_attempts) {
 			struct job_outcome o = JOB_OUTCOME_INIT;
 			o.reason = why.ptr;
-			if (queue_transition(q, id, sl->owner, JOB_FAILED, &o) == 0)
+			if (queue_transition(q, id, sl->owner, job.fence, JOB_FAILED, &o) == 0)
 				log_info("job %lld: failed: %s", (long long)id, why.ptr);
-		} else if (queue_retry(q, id, sl->owner, why.ptr) == 0) {
+		} else if (queue_retry(q, id, sl->owner, job.fence, why.ptr, 0) >= 0) {
 			log_info("job %lld: queued again: %s", (long long)id, why.ptr);
 		}
 	}
@@ -186,7 +187,7 @@ static void run_child(struct slot *sl, struct queue *q, const struct job *job)
 	struct proc_options po = PROC_OPTIONS_INIT;
 	struct proc_result res = PROC_RESULT_INIT;
 	struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
-	struct child c = { .slot = sl, .q = q, .id = job->id, .res = &res };
+	struct child c = { .slot = sl, .q = q, .id = job->id, .fence = job->fence, .res = &res };
 	int i;
 
 	strvec_push(&argv, "/proc/self/exe");
@@ -281,7 +282,7 @@ int serve_run(const struct serve_options *o)
 	if ((ret = queue_open_sqlite(&q, cfg->database)) < 0)
 		return ret;
 	sweep();
-	if ((ret = web_start(&web, q, cfg)) < 0)
+	if ((ret = web_start(&web, q, cfg, NULL)) < 0)
 		goto done;
 	log_info("listening on http://%s:%d/ (database %s, %d workers%s)", cfg->host,
 		 web_port(web), cfg->database, cfg->workers,

@@ -68,9 +68,9 @@ static int64_t jobs_add(struct queue *q, const char *repository, long pr, const 
 /* claim job `id` (the only runnable one), waiting out a retry's backoff; its fence */
 static int64_t jobs_claim(struct queue *q, int64_t id)
 {
+	int64_t fence;
 	double until = clock_monotonic() + JOBS_CLAIM_WAIT_MS / 1000.0;
 	struct job job;
-	int64_t fence;
 	int ret;
 
 	while ((ret = queue_claim(q, &job, JOBS_OWNER, JOBS_LEASE_S)) == ERR_NOTFOUND &&
@@ -83,21 +83,18 @@ static int64_t jobs_claim(struct queue *q, int64_t id)
 	return fence;
 }
 
-/*
- * a job claimed under `fence` to its end (fixed goes through fixing), or a
- * queued one (fence 0) to stale or ignored
- */
+/* a claimed job to its end (fixed goes through fixing), or a queued one to stale or ignored */
 static void jobs_end(struct queue *q, int64_t id, int64_t fence, enum job_state to,
 		     double confidence, const char *category, const char *reason,
 		     const char *commit)
 {
-	const char *owner = fence ? JOBS_OWNER : NULL;
 	struct job_outcome o = { .confidence = confidence, .category = category,
 				 .reason = reason, .commit = commit };
 
 	if (to == JOB_FIXED)
-		jobs_ok(queue_transition(q, id, owner, fence, JOB_FIXING, NULL));
-	jobs_ok(queue_transition(q, id, owner, fence, to, &o));
+		jobs_ok(queue_transition(q, id, JOBS_OWNER, fence, JOB_FIXING, NULL));
+	jobs_ok(queue_transition(q, id, to == JOB_STALE || to == JOB_IGNORED ? NULL : JOBS_OWNER,
+				 to == JOB_STALE || to == JOB_IGNORED ? 0 : fence, to, &o));
 }
 
 /*
