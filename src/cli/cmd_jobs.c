@@ -3,8 +3,9 @@
  * backend: list the jobs, show one, retry or discard one. The database is
  * chosen as `serve` chooses it: --db, else PYTEST_FIXER_DATABASE_URL, else
  * the config's `database:`, else serve.db. A database URL is shown without
- * its password (queue_display_name()), and the password is registered as a
- * secret before anything is opened, so no message can hold it.
+ * its password (queue_display_name()), and the password (the URL's, or
+ * PGPASSWORD) is registered as a secret before anything is opened, so no
+ * message can hold it.
  */
 #include "cli/cli.h"
 #include "cli/options.h"
@@ -94,6 +95,7 @@ static int open_queue(struct queue **out, const char *database)
 {
 	*out = NULL;
 	secret_add_url(database);
+	secret_add(getenv("PGPASSWORD"));
 	if (!queue_is_pg(database) && !fs_is_file(database))
 		return error_setc(ERR_USAGE, "no database '%s': start 'pytest-fixer serve' first, "
 				  "or name it with --db or " JOBS_DATABASE_ENV, database);
