@@ -26,6 +26,7 @@ static const struct cmd_entry commands[] = {
 	{ "cleanup", cmd_cleanup, "remove work directories and leftovers of sessions", CMD_NEEDS_PROJECT },
 	{ "reproduce", cmd_reproduce, "reproduce a CI failure from info.json, fix it, open a draft PR", CMD_NEEDS_PROJECT },
 	{ "serve", cmd_serve, "the service: fix failed GitHub checks as they come (webhooks or polling)", 0 },
+	{ "jobs", cmd_jobs, "the service's jobs by hand: list, show, retry, discard", 0 },
 	{ "stats", cmd_stats, "what the knowledge base learned: attempts and successes", CMD_NEEDS_PROJECT },
 };
 

@@ -73,5 +73,6 @@ int cmd_cleanup(int argc, const char **argv, struct project *p);
 int cmd_stats(int argc, const char **argv, struct project *p);
 int cmd_reproduce(int argc, const char **argv, struct project *p);
 int cmd_serve(int argc, const char **argv, struct project *p);
+int cmd_jobs(int argc, const char **argv, struct project *p);
 
 #endif

@@ -36,9 +36,9 @@ static json_t *time_or_null(double t)
 	return json_string(when);
 }
 
-static json_t *job_json(const struct job *j)
+json_t *api_job_json(const struct job *j)
 {
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:s, s:o, s:i, s:o, s:o, s:o, s:o, s:o}",
+	json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:s, s:o, s:i, s:o, s:o, s:o, s:o, s:o}",
 			 "id", (json_int_t)j->id, "repository", string_or_null(j->repository),
 			 "pull_request",
 			 j->pull_request ? json_integer(j->pull_request) : json_null(),
@@ -49,6 +49,12 @@ static json_t *job_json(const struct job *j)
 			 "finished_at", time_or_null(j->finished_at),
 			 "commit", string_or_null(j->commit), "reason", string_or_null(j->reason),
 			 "category", string_or_null(j->category));
+
+	json_object_set_new(o, "fence", json_integer((json_int_t)j->fence));
+	json_object_set_new(o, "rescue_count", json_integer(j->rescue_count));
+	json_object_set_new(o, "lease_owner", string_or_null(j->lease_owner));
+	json_object_set_new(o, "lease_until", time_or_null(j->lease_owner ? j->lease_until : 0));
+	return o;
 }
 
 /* `doc` (stolen) as the response with `status` */
@@ -85,8 +91,8 @@ int api_healthz(const struct httpd_request *req, struct httpd_response *res, voi
 	if (err < 0)
 		return respond(res, 503, json_pack("{s:s, s:s}", "status", "unavailable",
 						   "error", error_last()));
-	return respond(res, 200, json_pack("{s:s, s:I}", "status", "ok", "queue_depth",
-					   (json_int_t)depth));
+	return respond(res, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "database",
+					   api->queue->ops->name, "queue_depth", (json_int_t)depth));
 }
 
 /* `s` as a decimal number in 1..max into `out`; 0, or -1 when it is not one */
@@ -135,7 +141,7 @@ int api_jobs(const struct httpd_request *req, struct httpd_response *res, void *
 	for (i = 0; i < nr && shown < (size_t)limit; i++) {
 		if (state_arg && jobs[i].state != state)
 			continue;
-		json_array_append_new(list, job_json(&jobs[i]));
+		json_array_append_new(list, api_job_json(&jobs[i]));
 		shown++;
 	}
 	queue_jobs_free(jobs, nr);
@@ -171,6 +177,16 @@ static json_t *messages_json(const struct queue_message *m, size_t nr)
 	return list;
 }
 
+json_t *api_job_detail_json(const struct job *job, const struct job_transition *hist,
+			    size_t hist_nr, const struct queue_message *msgs, size_t msgs_nr)
+{
+	json_t *doc = api_job_json(job);
+
+	json_object_set_new(doc, "history", history_json(hist, hist_nr));
+	json_object_set_new(doc, "messages", messages_json(msgs, msgs_nr));
+	return doc;
+}
+
 int api_job(const struct httpd_request *req, struct httpd_response *res, void *ctx)
 {
 	struct api *api = ctx;
@@ -199,9 +215,7 @@ int api_job(const struct httpd_request *req, struct httpd_response *res, void *c
 	}
 	if (err < 0)
 		goto done;
-	doc = job_json(&job);
-	json_object_set_new(doc, "history", history_json(hist, hist_nr));
-	json_object_set_new(doc, "messages", messages_json(msgs, msgs_nr));
+	doc = api_job_detail_json(&job, hist, hist_nr, msgs, msgs_nr);
 	err = respond_jobs(res, json_pack("[o]", doc));
 done:
 	queue_messages_free(msgs, msgs_nr);

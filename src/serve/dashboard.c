@@ -59,6 +59,7 @@ static const char style[] =
 	".state-failed{background:#ffebe9;color:#a40e26}\n"
 	".state-queued,.state-analyzing,.state-fixing{background:#ddf4ff;color:#0550ae}\n"
 	".state-stale,.state-ignored{background:#eaeef2;color:#59636e}\n"
+	".state-discarded{background:#ffe2cc;color:#953800}\n"
 	".bar{display:inline-block;height:10px;background:#8250df;border-radius:2px}\n"
 	"svg text{font-size:11px;fill:#59636e}\n"
 	".grid{stroke:#d1d9e0;stroke-width:1}\n"
@@ -396,7 +397,26 @@ static void add_figure(struct buf *out, const char *id, const char *label, const
 		 "<span class=\"label\">%s</span></div>\n", id, value->ptr, label);
 }
 
-static void add_figures(struct buf *out, const struct metrics_summary *sum, size_t depth)
+/* the live processes, by role: their number, and a label saying how many of each */
+static void add_processes(struct buf *out, const struct queue_process *p, size_t nr)
+{
+	static const char *const roles[METRICS_ROLES_NR] = METRICS_ROLES;
+	struct buf v = BUF_INIT, label = BUF_INIT;
+	size_t counts[METRICS_ROLES_NR], r;
+
+	metrics_count_roles(counts, p, nr);
+	buf_addf(&v, "%zu", nr);
+	buf_adds(&label, "processes alive (");
+	for (r = 0; r < METRICS_ROLES_NR; r++)
+		buf_addf(&label, "%s%s %zu", r ? ", " : "", roles[r], counts[r]);
+	buf_addch(&label, ')');
+	add_figure(out, "processes", label.ptr, &v);
+	buf_release(&v);
+	buf_release(&label);
+}
+
+static void add_figures(struct buf *out, const struct metrics_summary *sum, size_t depth,
+			const struct queue_process *procs, size_t procs_nr)
 {
 	struct buf v = BUF_INIT, label = BUF_INIT;
 
@@ -419,6 +439,13 @@ static void add_figures(struct buf *out, const struct metrics_summary *sum, size
 	buf_reset(&v);
 	buf_addf(&v, "%zu", depth);
 	add_figure(out, "queue-depth", "in the queue", &v);
+	buf_reset(&v);
+	buf_addf(&v, "%zu", sum->by_state[JOB_DISCARDED]);
+	add_figure(out, "discarded", "discarded", &v);
+	buf_reset(&v);
+	buf_addf(&v, "%llu", (unsigned long long)sum->rescues);
+	add_figure(out, "rescues", "rescues (a worker died or stalled)", &v);
+	add_processes(out, procs, procs_nr);
 	buf_adds(out, "</section>\n");
 	buf_release(&v);
 	buf_release(&label);
@@ -491,7 +518,8 @@ static void add_job_row(struct buf *out, const struct job *job)
 		buf_addf(out, "%.2f", job->confidence);
 	else
 		buf_adds(out, DASH);
-	buf_addf(out, "</td><td class=\"num\">%d</td><td class=\"time\">", job->attempts);
+	buf_addf(out, "</td><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"time\">",
+		 job->attempts, job->rescue_count);
 	add_time(out, job->created_at, TIME_MINUTE);
 	buf_adds(out, "</td><td>");
 	add_cell_text(out, job->reason);
@@ -516,7 +544,8 @@ static void add_jobs(struct buf *out, const struct job *jobs, size_t nr)
 		return;
 	}
 	buf_adds(out, "<table><thead><tr><th>ID</th><th>Repository</th><th>PR</th><th>Check</th>"
-		 "<th>State</th><th>Confidence</th><th>Attempts</th><th>Created (UTC)</th>"
+		 "<th>State</th><th>Confidence</th><th>Attempts</th><th>Rescues</th>"
+		 "<th>Created (UTC)</th>"
 		 "<th>Reason</th><th>Commit</th></tr></thead><tbody>\n");
 	for (i = 0; i < nr && i < DASHBOARD_RECENT_JOBS; i++)
 		add_job_row(out, &jobs[i]);
@@ -527,11 +556,13 @@ int dashboard_render(struct buf *out, struct queue *q, double now)
 {
 	struct metrics_summary sum;
 	struct timeline tl = { 0 };
+	struct queue_process *procs = NULL;
 	struct job *jobs = NULL;
-	size_t nr = 0, depth = 0;
+	size_t nr = 0, depth = 0, procs_nr = 0;
 	int ret;
 
-	if ((ret = queue_list(q, &jobs, &nr, 0)) < 0 || (ret = queue_depth(q, &depth)) < 0)
+	if ((ret = queue_list(q, &jobs, &nr, 0)) < 0 || (ret = queue_depth(q, &depth)) < 0 ||
+	    (ret = queue_processes(q, &procs, &procs_nr)) < 0)
 		goto done;
 	metrics_summarize(&sum, jobs, nr);
 	timeline_build(&tl, jobs, nr, now);
@@ -541,7 +572,7 @@ int dashboard_render(struct buf *out, struct queue *q, double now)
 		 "<header><h1>pytest-fixer serve</h1><p class=\"when\">As of ", style);
 	add_time(out, now, TIME_MINUTE);
 	buf_adds(out, " UTC</p></header>\n");
-	add_figures(out, &sum, depth);
+	add_figures(out, &sum, depth, procs, procs_nr);
 	buf_adds(out, "<section class=\"charts\">\n");
 	chart_success(out, &tl, sum.jobs);
 	chart_time(out, &tl, sum.jobs);
@@ -551,6 +582,7 @@ int dashboard_render(struct buf *out, struct queue *q, double now)
 	buf_adds(out, "</body>\n</html>\n");
 done:
 	free(tl.b);
+	queue_processes_free(procs, procs_nr);
 	queue_jobs_free(jobs, nr);
 	return ret;
 }

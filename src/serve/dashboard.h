@@ -9,14 +9,16 @@
  * UTF-8, its CSS inline, charts as inline SVG, no script and nothing
  * fetched from elsewhere. It shows
  * - the figures: jobs, success rate, median time to fix, first-try fixes,
- *   escalations, queue depth (metrics_summarize() of serve/metrics.h);
+ *   escalations, queue depth, discarded jobs, rescues (metrics_summarize()
+ *   of serve/metrics.h), and the processes alive by role (queue_processes());
  * - success rate and median time to fix over time, by the time jobs
  *   ended: per hour over the last DASHBOARD_HOURS hours when every job
  *   that ended in the last DASHBOARD_DAYS days did so in the last
  *   DASHBOARD_HOURS hours, else per day (UTC) over the last DASHBOARD_DAYS
  *   days; with nothing to draw, a sentence says so instead;
  * - the most common failure categories (the analyses');
- * - the newest DASHBOARD_RECENT_JOBS jobs.
+ * - the newest DASHBOARD_RECENT_JOBS jobs (their state in colour, discarded
+ *   too, and their attempts and rescues).
  * Every string that came from outside (repositories, checks, reasons,
  * categories, commits) is escaped for HTML and made valid UTF-8; the page
  * is also well-formed XML. Times are shown in UTC.

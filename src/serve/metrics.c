@@ -40,8 +40,15 @@ static const struct known_counter {
 static const char *const own_families[] = {
 	METRIC_JOBS, METRIC_DURATION "_bucket", METRIC_DURATION "_sum", METRIC_DURATION "_count",
 	METRIC_SUCCESS_RATIO, METRIC_FIRST_TRY_RATIO, METRIC_FIRST_TRY_FIXES, METRIC_RETRIES,
-	METRIC_ESCALATIONS, METRIC_QUEUE_DEPTH, METRIC_INVALID_COUNTERS, METRIC_DELIVERIES,
-	METRIC_UPTIME,
+	METRIC_ESCALATIONS, METRIC_QUEUE_DEPTH, METRIC_RESCUES, METRIC_PROCESSES,
+	METRIC_INVALID_COUNTERS, METRIC_DELIVERIES, METRIC_PROCESS_UPTIME, METRIC_PROCESS_START,
+	METRIC_PROCESS_JOBS_DONE,
+};
+
+/* one label of a sample; a NULL value leaves it out */
+struct metric_label {
+	const char *name;
+	const char *value;
 };
 
 double metrics_job_duration(const struct job *job)
@@ -82,6 +89,8 @@ void metrics_summarize(struct metrics_summary *out, const struct job *jobs, size
 		out->by_state[job->state]++;
 		if (job->attempts > 0)
 			out->retries += (uint64_t)job->attempts;
+		if (job->rescue_count > 0)
+			out->rescues += (uint64_t)job->rescue_count;
 		if (job->state == JOB_FIXED) {
 			if (job->attempts == 0)
 				out->first_try++;
@@ -294,6 +303,25 @@ static void add_sample(struct buf *out, const char *series, double v)
 	buf_addch(out, '\n');
 }
 
+/* the sample family{label="value",...} (labels with a value only), values escaped */
+static void add_labelled(struct buf *out, const char *family, const struct metric_label *labels,
+			 size_t nr, double v)
+{
+	size_t i, shown = 0;
+
+	buf_adds(out, family);
+	for (i = 0; i < nr; i++) {
+		if (!labels[i].value)
+			continue;
+		buf_addf(out, "%c%s=\"", shown++ ? ',' : '{', labels[i].name);
+		add_escaped(out, labels[i].value, strlen(labels[i].value));
+		buf_addch(out, '"');
+	}
+	buf_adds(out, shown ? "} " : " ");
+	add_value(out, v);
+	buf_addch(out, '\n');
+}
+
 /* one family with one unlabelled sample */
 static void add_single(struct buf *out, const char *name, const char *type, const char *help,
 		       double v)
@@ -310,7 +338,8 @@ static void add_jobs(struct buf *out, const struct metrics_summary *sum)
 	add_family(out, METRIC_JOBS, METRIC_TYPE_GAUGE, "Jobs in the queue, by state");
 	for (i = 0; i < JOB_STATE_NR; i++) {
 		buf_reset(&series);
-		metrics_series(&series, METRIC_JOBS, "state", job_state_name((enum job_state)i));
+		metrics_series(&series, METRIC_JOBS, METRIC_LABEL_STATE,
+			       job_state_name((enum job_state)i));
 		add_sample(out, series.ptr, (double)sum->by_state[i]);
 	}
 	buf_release(&series);
@@ -460,13 +489,44 @@ static int compare_delivery(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void add_extra(struct buf *out, const struct metrics_extra *extra)
+void metrics_count_roles(size_t out[METRICS_ROLES_NR], const struct queue_process *procs,
+			 size_t nr)
+{
+	static const char *const roles[METRICS_ROLES_NR] = METRICS_ROLES;
+	size_t r, i;
+
+	for (r = 0; r < METRICS_ROLES_NR; r++)
+		for (i = 0, out[r] = 0; i < nr; i++)
+			out[r] += procs[i].role && !strcmp(procs[i].role, roles[r]);
+}
+
+/* the live processes of the cluster, by role (every role, 0 when none) */
+static void add_processes(struct buf *out, const struct queue_process *p, size_t nr)
+{
+	static const char *const roles[METRICS_ROLES_NR] = METRICS_ROLES;
+	size_t counts[METRICS_ROLES_NR], r;
+
+	add_family(out, METRIC_PROCESSES, METRIC_TYPE_GAUGE,
+		   "Processes of the service alive (seen lately), by role");
+	metrics_count_roles(counts, p, nr);
+	for (r = 0; r < METRICS_ROLES_NR; r++) {
+		struct metric_label role = { METRIC_LABEL_ROLE, roles[r] };
+		add_labelled(out, METRIC_PROCESSES, &role, 1, (double)counts[r]);
+	}
+}
+
+static void add_deliveries(struct buf *out, const struct metrics_extra *extra)
 {
 	struct metrics_delivery *d = NULL;
 	size_t nr = extra ? extra->deliveries_nr : 0, i;
+	char status[16];
+	struct metric_label labels[] = {
+		{ METRIC_LABEL_INSTANCE, extra ? extra->instance : NULL },
+		{ METRIC_LABEL_STATUS, status },
+	};
 
 	add_family(out, METRIC_DELIVERIES, METRIC_TYPE_COUNTER,
-		   "GitHub deliveries answered, by HTTP status");
+		   "GitHub deliveries this process answered, by HTTP status");
 	if (nr) {
 		d = xmalloc(st_mult(nr, sizeof(*d)));
 		memcpy(d, extra->deliveries, nr * sizeof(*d));
@@ -477,26 +537,49 @@ static void add_extra(struct buf *out, const struct metrics_extra *extra)
 			d[i + 1].count += d[i].count;
 			continue;
 		}
-		buf_addf(out, "%s{status=\"%d\"} %llu\n", METRIC_DELIVERIES, d[i].status,
-			 (unsigned long long)d[i].count);
+		snprintf(status, sizeof(status), "%d", d[i].status);
+		add_labelled(out, METRIC_DELIVERIES, labels, ARRAY_SIZE(labels), (double)d[i].count);
 	}
 	free(d);
-	if (extra && extra->uptime_s >= 0)
-		add_single(out, METRIC_UPTIME, METRIC_TYPE_GAUGE, "Seconds since the service started",
-			   extra->uptime_s);
+}
+
+/* the serving process's own figures, when it says who it is */
+static void add_own(struct buf *out, const struct metrics_extra *extra)
+{
+	const struct metric_label labels[] = {
+		{ METRIC_LABEL_INSTANCE, extra->instance },
+		{ METRIC_LABEL_ROLE, extra->role },
+	};
+
+	if (extra->uptime_s >= 0) {
+		add_family(out, METRIC_PROCESS_UPTIME, METRIC_TYPE_GAUGE,
+			   "Seconds since this process started");
+		add_labelled(out, METRIC_PROCESS_UPTIME, labels, ARRAY_SIZE(labels), extra->uptime_s);
+	}
+	if (extra->started_at > 0) {
+		add_family(out, METRIC_PROCESS_START, METRIC_TYPE_GAUGE,
+			   "When this process started, in seconds since the epoch");
+		add_labelled(out, METRIC_PROCESS_START, labels, ARRAY_SIZE(labels),
+			     extra->started_at);
+	}
+	add_family(out, METRIC_PROCESS_JOBS_DONE, METRIC_TYPE_COUNTER,
+		   "Jobs this process's workers took to an end or gave back");
+	add_labelled(out, METRIC_PROCESS_JOBS_DONE, labels, 1, (double)extra->jobs_done);
 }
 
 int metrics_render(struct buf *out, struct queue *q, const struct metrics_extra *extra)
 {
 	struct metrics_summary sum;
 	struct queue_counter *c = NULL;
+	struct queue_process *procs = NULL;
 	struct series *s = NULL;
 	struct job *jobs = NULL;
-	size_t nr = 0, cnr = 0, snr = 0, invalid = 0, depth = 0;
+	size_t nr = 0, cnr = 0, pnr = 0, snr = 0, invalid = 0, depth = 0;
 	int ret;
 
 	if ((ret = queue_list(q, &jobs, &nr, 0)) < 0 || (ret = queue_depth(q, &depth)) < 0 ||
-	    (ret = queue_counters(q, &c, &cnr)) < 0)
+	    (ret = queue_counters(q, &c, &cnr)) < 0 ||
+	    (ret = queue_processes(q, &procs, &pnr)) < 0)
 		goto done;
 	metrics_summarize(&sum, jobs, nr);
 	add_jobs(out, &sum);
@@ -514,15 +597,22 @@ int metrics_render(struct buf *out, struct queue *q, const struct metrics_extra 
 		   (double)sum.by_state[JOB_ESCALATED]);
 	add_single(out, METRIC_QUEUE_DEPTH, METRIC_TYPE_GAUGE, "Jobs queued or being worked on",
 		   (double)depth);
+	add_single(out, METRIC_RESCUES, METRIC_TYPE_COUNTER,
+		   "Claims of jobs whose worker's lease ran out (the worker died or stalled)",
+		   (double)sum.rescues);
+	add_processes(out, procs, pnr);
 	read_series(&s, &snr, &invalid, c, cnr);
 	add_counters(out, s, snr);
 	add_single(out, METRIC_INVALID_COUNTERS, METRIC_TYPE_GAUGE,
 		   "Counters of the workers left out: their name is no valid series",
 		   (double)invalid);
-	add_extra(out, extra);
+	add_deliveries(out, extra);
+	if (extra && extra->instance)
+		add_own(out, extra);
 done:
 	if (s)
 		FREE_ARRAY(s, snr, series_release);
+	queue_processes_free(procs, pnr);
 	queue_counters_free(c, cnr);
 	queue_jobs_free(jobs, nr);
 	return ret;

@@ -9,17 +9,21 @@
 
 /*
  * The service's figures (seed 004 "Monitoring Points") in the Prometheus
- * text exposition format 0.0.4, served at GET /metrics.
+ * text exposition format 0.0.4, served at GET /metrics by every process of
+ * the service: the whole cluster's figures, the same from any process, and
+ * the serving process's own, labelled instance="host:pid".
  *
- * Everything comes from the queue: the jobs (by state, durations, retries,
- * outcomes), the queue's depth and the counters the workers add with
- * queue_counter_add() (LLM tokens and cost, rate-limit waits, failures per
- * step), which are passed through. A worker names its series with
- * metrics_series() and the names below, so the strings agree. A counter
- * whose name is no valid series (see metrics_series_parse()), does not end
- * in _total or is of one of our own families is left out, and how many were
- * is the gauge METRIC_INVALID_COUNTERS. The few figures only the server
- * process knows (deliveries by HTTP status, uptime) come in struct
+ * The cluster's come from the queue, which every process shares: the jobs
+ * (by state, discarded included; durations, retries, rescues, outcomes),
+ * the queue's depth, the live processes by role (queue_processes()) and the
+ * counters the workers add with queue_counter_add() (LLM tokens and cost,
+ * rate-limit waits, failures per step), which are passed through. A worker
+ * names its series with metrics_series() and the names below, so the
+ * strings agree. A counter whose name is no valid series (see
+ * metrics_series_parse()), does not end in _total or is of one of our own
+ * families is left out, and how many were is the gauge
+ * METRIC_INVALID_COUNTERS. The process's own (its uptime, the jobs its
+ * workers did, the deliveries it answered by HTTP status) come in struct
  * metrics_extra.
  *
  * Each family has its # HELP and # TYPE line and all its samples together;
@@ -28,8 +32,7 @@
  * format says (\\, \" and \n). Counters end in _total. A ratio of
  * nothing (no job ended yet) is NaN, which the format allows.
  *
- * The figures are read from every job in the queue at each scrape: the
- * service keeps its history on one machine, where that is cheap.
+ * The figures are read from every job in the queue at each scrape.
  */
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -43,10 +46,23 @@
 #define METRIC_RETRIES "pytest_fixer_retries_total"                /* counter */
 #define METRIC_ESCALATIONS "pytest_fixer_escalations_total"        /* counter */
 #define METRIC_QUEUE_DEPTH "pytest_fixer_queue_depth"              /* gauge */
+#define METRIC_RESCUES "pytest_fixer_job_rescues_total"            /* counter: sum of rescue_count */
+#define METRIC_PROCESSES "pytest_fixer_processes"                  /* gauge {role}: live processes */
 #define METRIC_INVALID_COUNTERS "pytest_fixer_invalid_counters"    /* gauge */
-/* the server's own (struct metrics_extra) */
-#define METRIC_DELIVERIES "pytest_fixer_webhook_deliveries_total"  /* counter {status} */
-#define METRIC_UPTIME "pytest_fixer_uptime_seconds"                /* gauge */
+/* the serving process's own (struct metrics_extra), labelled instance="host:pid" */
+#define METRIC_DELIVERIES "pytest_fixer_webhook_deliveries_total"  /* counter {instance,status} */
+#define METRIC_PROCESS_UPTIME "pytest_fixer_process_uptime_seconds" /* gauge {instance,role} */
+#define METRIC_PROCESS_START "pytest_fixer_process_start_time_seconds" /* gauge {instance,role} */
+#define METRIC_PROCESS_JOBS_DONE "pytest_fixer_process_jobs_done_total" /* counter {instance} */
+
+/* the labels of the families above */
+#define METRIC_LABEL_STATE "state"
+#define METRIC_LABEL_ROLE "role"
+#define METRIC_LABEL_INSTANCE "instance"
+#define METRIC_LABEL_STATUS "status"
+/* the roles a process has (serve --role), each a sample of METRIC_PROCESSES */
+#define METRICS_ROLES { "web", "worker", "all" }
+#define METRICS_ROLES_NR 3
 
 /* the counters workers add to (queue_counter_add() with metrics_series()) */
 #define METRIC_LLM_TOKENS "pytest_fixer_llm_tokens_total"          /* {step} */
@@ -85,11 +101,15 @@ struct metrics_delivery {
 	uint64_t count;
 };
 
-/* what the server process adds (borrowed); NULL: nothing */
+/* what the serving process adds (borrowed); NULL: nothing */
 struct metrics_extra {
 	const struct metrics_delivery *deliveries;  /* any order; a status twice is added up */
 	size_t deliveries_nr;
-	double uptime_s;                            /* < 0: not shown */
+	const char *instance;   /* "host:pid"; NULL: no instance label, no process figures */
+	const char *role;       /* "web", "worker" or "all" */
+	double started_at;      /* wall-clock seconds; <= 0: not shown */
+	double uptime_s;        /* < 0: not shown */
+	long jobs_done;         /* jobs its workers took to a final state or gave back */
 };
 
 #define METRICS_EXTRA_INIT { .uptime_s = -1 }
@@ -104,6 +124,7 @@ struct metrics_summary {
 	size_t ended;
 	size_t first_try;        /* fixed with no retry */
 	uint64_t retries;        /* attempts of every job */
+	uint64_t rescues;        /* rescue_count of every job */
 	double success_ratio;    /* fixed / ended; NaN when nothing ended */
 	double first_try_ratio;  /* first_try / ended; NaN when nothing ended */
 	double median_fix_s;     /* of the fixed jobs' durations; NaN when none */
@@ -113,6 +134,9 @@ struct metrics_summary {
 void metrics_summarize(struct metrics_summary *out, const struct job *jobs, size_t nr);
 /* the median of `nr` values (sorted in place); NaN when nr is 0 */
 double metrics_median(double *values, size_t nr);
+/* how many of `nr` processes have each role of METRICS_ROLES, in its order (others: none) */
+void metrics_count_roles(size_t out[METRICS_ROLES_NR], const struct queue_process *procs,
+			 size_t nr);
 /* a job's end-to-end duration in seconds; < 0 when it has not ended */
 double metrics_job_duration(const struct job *job);
 

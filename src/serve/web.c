@@ -22,7 +22,8 @@ struct web {
 	pthread_mutex_t lock;
 	struct intake intake;
 	struct api api;
-	double started;
+	struct web_self self;    /* borrowed strings; instance NULL: not given */
+	double started;          /* monotonic */
 };
 
 static int on_webhook(const struct httpd_request *req, struct httpd_response *res, void *ctx)
@@ -62,6 +63,12 @@ static int on_metrics(const struct httpd_request *req, struct httpd_response *re
 				.count = counts[i] };
 	extra.deliveries = deliveries;
 	extra.uptime_s = clock_monotonic() - w->started;
+	extra.instance = w->self.instance;
+	extra.role = w->self.role;
+	extra.started_at = w->self.started_at;
+	if (w->self.started_at > 0 && clock_wall() > w->self.started_at)
+		extra.uptime_s = clock_wall() - w->self.started_at;
+	extra.jobs_done = w->self.jobs_done ? atomic_load(w->self.jobs_done) : 0;
 	pthread_mutex_lock(&w->lock);
 	err = metrics_render(&res->body, w->q, &extra);
 	pthread_mutex_unlock(&w->lock);
@@ -81,7 +88,7 @@ static int on_dashboard(const struct httpd_request *req, struct httpd_response *
 	pthread_mutex_unlock(&w->lock);
 	if (err < 0)
 		return err;
-	res->content_type = "text/html; charset=utf-8";
+	res->content_type = DASHBOARD_CONTENT_TYPE;
 	return 0;
 }
 
@@ -115,10 +122,11 @@ int web_start(struct web **out, struct queue *q, const struct serve_config *cfg,
 	struct web *w = xcalloc(1, sizeof(*w));
 	int err;
 
-	(void)self; /* the own half of /metrics: next */
 	*out = NULL;
 	w->q = q;
 	w->started = clock_monotonic();
+	if (self)
+		w->self = *self;
 	pthread_mutex_init(&w->lock, NULL);
 	intake_init(&w->intake, q, &w->lock, cfg);
 	w->api = (struct api){ .queue = q, .lock = &w->lock };

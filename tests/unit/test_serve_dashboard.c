@@ -43,6 +43,9 @@
 /* set, the dashboard's screenshot is also copied there (for people to look at) */
 #define SCREENSHOT_ENV "PF_DASHBOARD_SCREENSHOT"
 #define DAY_S 86400.0
+/* a lease this short runs out after the wait below: the next claim is a rescue */
+#define DASHBOARD_TEST_LEASE_S 0.05
+#define DASHBOARD_TEST_EXPIRE_MS 300
 
 #define HOSTILE_CHECK "<script>alert(\"pwned\")</script>"
 #define HOSTILE_REASON "<img src=x onerror=alert(1)> & \"quotes\" 'too'\x01\xff"
@@ -174,6 +177,9 @@ static void dashboard__empty_queue_says_so(void **state)
 	text_is(doc, FIGURE("success"), "\xe2\x80\x94");
 	text_is(doc, FIGURE("time-to-fix"), "\xe2\x80\x94");
 	text_is(doc, FIGURE("queue-depth"), "0");
+	text_is(doc, FIGURE("discarded"), "0");
+	text_is(doc, FIGURE("rescues"), "0");
+	text_is(doc, FIGURE("processes"), "0");
 	text_is(doc, "//figure[@id='chart-success']/p", "No jobs yet.");
 	text_is(doc, "//figure[@id='chart-time']/p", "No jobs yet.");
 	text_is(doc, "//section[@id='categories']/p", "No jobs yet.");
@@ -228,8 +234,9 @@ static void dashboard__figures_charts_and_jobs(void **state)
 	text_is(doc, JOB_CELL("1", "5"), "fixed");
 	text_is(doc, JOB_CELL("1", "6"), "0.92");
 	text_is(doc, JOB_CELL("2", "7"), "1");
-	text_is(doc, JOB_CELL("1", "9"), "fixed test_add");
-	text_is(doc, JOB_CELL("1", "10"), "0123456789ab");
+	text_is(doc, JOB_CELL("2", "8"), "0");
+	text_is(doc, JOB_CELL("1", "10"), "fixed test_add");
+	text_is(doc, JOB_CELL("1", "11"), "0123456789ab");
 	text_is(doc, JOB_CELL("5", "5"), "queued");
 	text_is(doc, JOB_CELL("5", "6"), "\xe2\x80\x94");
 
@@ -240,7 +247,7 @@ static void dashboard__figures_charts_and_jobs(void **state)
 	assert_true(count(doc, "//i") == 0);
 	text_is(doc, JOB_CELL("7", "4"), HOSTILE_CHECK);
 	text_is(doc, JOB_CELL("7", "2"), "acme/<i>calc</i>");
-	text_is(doc, JOB_CELL("7", "9"),
+	text_is(doc, JOB_CELL("7", "10"),
 		"<img src=x onerror=alert(1)> & \"quotes\" 'too'" REPLACEMENT REPLACEMENT);
 	text_is(doc, "//section[@id='categories']//tbody/tr[td[1]='" HOSTILE_CATEGORY "']/td[2]",
 		"1");
@@ -277,6 +284,45 @@ static void dashboard__per_day_when_older_than_a_day(void **state)
 	text_is(doc, "//figure[@id='chart-time']/p", "No job was fixed in the last 14 days.");
 	assert_true(count(doc, "//svg") == 0);
 	text_is(doc, FIGURE("jobs"), "7");
+	xmlFreeDoc(doc);
+	buf_release(&page);
+}
+
+static void dashboard__discarded_rescues_and_processes(void **state)
+{
+	struct jobs_fixture *fx = *state;
+	struct buf page;
+	struct job job;
+	htmlDocPtr doc;
+	int64_t id;
+
+	/* a job whose worker's lease ran out, taken by another, then discarded by hand */
+	id = jobs_add(fx->q, "acme/calc", 5, "r1", "tests");
+	jobs_ok(queue_claim(fx->q, &job, "dead-worker", DASHBOARD_TEST_LEASE_S));
+	job_release(&job);
+	clock_sleep_ms(DASHBOARD_TEST_EXPIRE_MS);
+	jobs_ok(queue_claim(fx->q, &job, JOBS_OWNER, JOBS_LEASE_S));
+	assert_int_equal(job.id, id);
+	assert_int_equal(job.rescue_count, 1);
+	job_release(&job);
+	jobs_ok(queue_manual(fx->q, id, JOB_DISCARDED, "given up"));
+	jobs_ok(queue_beat(fx->q, "web-1:10", "web", clock_wall(), 0));
+	jobs_ok(queue_beat(fx->q, "worker-1:11", "worker", clock_wall(), 3));
+	jobs_ok(queue_beat(fx->q, "worker-2:12", "worker", clock_wall(), 1));
+
+	render(&page, fx->q, clock_wall());
+	doc = parse(&page);
+	text_is(doc, FIGURE("discarded"), "1");
+	text_is(doc, FIGURE("rescues"), "1");
+	text_is(doc, FIGURE("processes"), "3");
+	text_is(doc, "//div[@id='figure-processes']/span[@class='label']",
+		"processes alive (web 1, worker 2, all 0)");
+	text_is(doc, JOB_CELL("1", "5"), "discarded");
+	text_is(doc, JOB_CELL("1", "5") "/span/@class", "state state-discarded");
+	text_is(doc, JOB_CELL("1", "8"), "1");
+	text_is(doc, JOB_CELL("1", "10"), "given up");
+	/* the discarded state has its own colour */
+	assert_non_null(strstr(page.ptr, ".state-discarded{"));
 	xmlFreeDoc(doc);
 	buf_release(&page);
 }
@@ -397,6 +443,7 @@ int main(void)
 		T(dashboard__empty_queue_says_so),
 		T(dashboard__figures_charts_and_jobs),
 		T(dashboard__per_day_when_older_than_a_day),
+		T(dashboard__discarded_rescues_and_processes),
 		T(dashboard__long_text_is_cut_whole_in_its_tooltip),
 		T(dashboard__renders_in_chromium),
 	};

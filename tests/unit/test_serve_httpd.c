@@ -778,6 +778,7 @@ static void httpd__healthz(void **state)
 	assert_int_equal(r.status, 200);
 	assert_string_equal(member(&r, "status"), "ok");
 	assert_int_equal(json_integer_value(json_object_get(r.json, "queue_depth")), 0);
+	assert_string_equal(member(&r, "database"), "sqlite");
 	reply_release(&r);
 	deliver(&r, "check_run", "d-1", body, SECRET);
 	reply_release(&r);
@@ -859,12 +860,19 @@ static void httpd__api_jobs(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "reason")),
 			    "no test failure in the log");
 	assert_string_equal(json_string_value(json_object_get(j, "category")), "lint");
+	/* claimed once, never rescued; its lease ended with it */
+	assert_int_equal(json_integer_value(json_object_get(j, "fence")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "rescue_count")), 0);
+	assert_true(json_is_null(json_object_get(j, "lease_owner")));
+	assert_true(json_is_null(json_object_get(j, "lease_until")));
 	/* one not analysed yet, without a pull request */
 	j = json_array_get(jobs, 0);
 	assert_string_equal(json_string_value(json_object_get(j, "check")), "CI");
 	assert_true(json_is_null(json_object_get(j, "confidence")));
 	assert_true(json_is_null(json_object_get(j, "finished_at")));
 	assert_true(json_is_null(json_object_get(j, "pull_request")));
+	assert_int_equal(json_integer_value(json_object_get(j, "fence")), 0);
+	assert_true(json_is_null(json_object_get(j, "lease_owner")));
 	reply_release(&r);
 
 	get(&r, "/api/jobs?limit=2");
@@ -904,6 +912,7 @@ static void httpd__api_jobs(void **state)
 static void httpd__api_job(void **state)
 {
 	struct reply r;
+	struct job held;
 	json_t *job, *hist, *msgs;
 	int64_t first;
 	char path[64];
@@ -932,6 +941,19 @@ static void httpd__api_job(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 				    json_object_get(json_array_get(msgs, 0), "body"), "check_name")),
 			    "tests");
+	reply_release(&r);
+
+	/* a held job shows its holder and how long it holds it */
+	assert_int_equal(queue_claim(S.q, &held, "w2", 60), 0);
+	snprintf(path, sizeof(path), "/api/jobs/%lld", (long long)held.id);
+	get(&r, path);
+	job = json_array_get(json_object_get(r.json, "jobs"), 0);
+	assert_string_equal(json_string_value(json_object_get(job, "state")), "analyzing");
+	assert_string_equal(json_string_value(json_object_get(job, "lease_owner")), "w2");
+	assert_true(json_is_string(json_object_get(job, "lease_until")));
+	assert_int_equal(json_integer_value(json_object_get(job, "fence")), held.fence);
+	assert_true(held.fence >= 1);
+	job_release(&held);
 	reply_release(&r);
 
 	get(&r, "/api/jobs/999");

@@ -229,7 +229,9 @@ static void metrics__exact_lines(void **state)
 	struct jobs_fixture *fx = *state;
 	const struct metrics_delivery deliveries[] = { { 202, 3 }, { 401, 1 }, { 202, 2 } };
 	struct metrics_extra extra = { .deliveries = deliveries, .deliveries_nr = 3,
-				       .uptime_s = 12.5 };
+				       .instance = "host-a:4242", .role = "all",
+				       .started_at = 1700000000.25, .uptime_s = 12.5,
+				       .jobs_done = 4 };
 	struct buf out;
 
 	jobs_fill(fx->q);
@@ -247,6 +249,7 @@ static void metrics__exact_lines(void **state)
 	has_line(out.ptr, "pytest_fixer_jobs{state=\"failed\"} 1");
 	has_line(out.ptr, "pytest_fixer_jobs{state=\"stale\"} 1");
 	has_line(out.ptr, "pytest_fixer_jobs{state=\"ignored\"} 0");
+	has_line(out.ptr, "pytest_fixer_jobs{state=\"discarded\"} 0");
 	has_line(out.ptr, "# TYPE pytest_fixer_success_ratio gauge");
 	has_line(out.ptr, "pytest_fixer_success_ratio 0.5");
 	has_line(out.ptr, "pytest_fixer_first_try_success_ratio 0.25");
@@ -267,9 +270,16 @@ static void metrics__exact_lines(void **state)
 	has_line(out.ptr, "pytest_fixer_pair_total{a=\"1\",b=\"2\"} 3");
 	has_line(out.ptr, "pytest_fixer_invalid_counters 0");
 	has_line(out.ptr, "# TYPE pytest_fixer_webhook_deliveries_total counter");
-	has_line(out.ptr, "pytest_fixer_webhook_deliveries_total{status=\"202\"} 5");
-	has_line(out.ptr, "pytest_fixer_webhook_deliveries_total{status=\"401\"} 1");
-	has_line(out.ptr, "pytest_fixer_uptime_seconds 12.5");
+	has_line(out.ptr, "pytest_fixer_job_rescues_total 0");
+	has_line(out.ptr, "# TYPE pytest_fixer_processes gauge");
+	has_line(out.ptr, "pytest_fixer_processes{role=\"web\"} 0");
+	has_line(out.ptr, "pytest_fixer_webhook_deliveries_total{instance=\"host-a:4242\",status=\"202\"} 5");
+	has_line(out.ptr, "pytest_fixer_webhook_deliveries_total{instance=\"host-a:4242\",status=\"401\"} 1");
+	has_line(out.ptr, "# TYPE pytest_fixer_process_uptime_seconds gauge");
+	has_line(out.ptr, "pytest_fixer_process_uptime_seconds{instance=\"host-a:4242\",role=\"all\"} 12.5");
+	has_line(out.ptr, "pytest_fixer_process_start_time_seconds{instance=\"host-a:4242\",role=\"all\"} 1700000000.25");
+	has_line(out.ptr, "# TYPE pytest_fixer_process_jobs_done_total counter");
+	has_line(out.ptr, "pytest_fixer_process_jobs_done_total{instance=\"host-a:4242\"} 4");
 	buf_release(&out);
 }
 
@@ -367,7 +377,82 @@ static void metrics__empty_queue(void **state)
 	lacks(out.ptr, "pytest_fixer_llm_tokens_total{");
 	has_line(out.ptr, "# TYPE pytest_fixer_webhook_deliveries_total counter");
 	lacks(out.ptr, "pytest_fixer_webhook_deliveries_total{");
-	lacks(out.ptr, METRIC_UPTIME);
+	has_line(out.ptr, "pytest_fixer_job_rescues_total 0");
+	has_line(out.ptr, "pytest_fixer_processes{role=\"all\"} 0");
+	/* no process said who it is: none of its own figures */
+	lacks(out.ptr, METRIC_PROCESS_UPTIME);
+	lacks(out.ptr, METRIC_PROCESS_JOBS_DONE);
+	lacks(out.ptr, "instance=");
+	buf_release(&out);
+}
+
+/* a lease this short runs out after the wait below: the next claim is a rescue */
+#define METRICS_TEST_LEASE_S 0.05
+#define METRICS_TEST_EXPIRE_MS 300
+
+/* claim job `id` for `owner` and leave it held until its lease runs out */
+static void claim_and_die(struct queue *q, int64_t id, const char *owner)
+{
+	struct job job;
+
+	jobs_ok(queue_claim(q, &job, owner, METRICS_TEST_LEASE_S));
+	assert_int_equal(job.id, id);
+	job_release(&job);
+	clock_sleep_ms(METRICS_TEST_EXPIRE_MS);
+}
+
+static void metrics__cluster_and_own_figures(void **state)
+{
+	struct jobs_fixture *fx = *state;
+	const struct metrics_delivery deliveries[] = { { 202, 2 } };
+	/* an instance name from outside: escaped like any label value */
+	struct metrics_extra extra = { .deliveries = deliveries, .deliveries_nr = 1,
+				       .instance = "we\"ird\\host\n:7", .role = "web",
+				       .started_at = 1700000000, .uptime_s = 3, .jobs_done = 0 };
+	struct buf out;
+	struct job job;
+	int64_t rescued, discarded;
+
+	/* one job rescued twice (two workers died holding it) and then fixed */
+	rescued = jobs_add(fx->q, "acme/calc", 1, "r1", "tests");
+	claim_and_die(fx->q, rescued, "w-dead-1");
+	claim_and_die(fx->q, rescued, "w-dead-2");
+	jobs_ok(queue_claim(fx->q, &job, JOBS_OWNER, JOBS_LEASE_S));
+	assert_int_equal(job.rescue_count, 2);
+	jobs_end(fx->q, rescued, job.fence, JOB_FIXED, 0.9, "assertion", "fixed", "c0ffee");
+	job_release(&job);
+	/* one discarded by hand */
+	discarded = jobs_add(fx->q, "acme/calc", 2, "d1", "tests");
+	jobs_ok(queue_manual(fx->q, discarded, JOB_DISCARDED, NULL));
+	/* the cluster's processes: one web, two workers, one of each kind in one */
+	jobs_ok(queue_beat(fx->q, "web-1:10", "web", clock_wall(), 0));
+	jobs_ok(queue_beat(fx->q, "worker-1:11", "worker", clock_wall(), 3));
+	jobs_ok(queue_beat(fx->q, "worker-2:12", "worker", clock_wall(), 1));
+	jobs_ok(queue_beat(fx->q, "both-1:13", "all", clock_wall(), 0));
+	/* a beat again is the same process, not another */
+	jobs_ok(queue_beat(fx->q, "worker-2:12", "worker", clock_wall(), 2));
+
+	render(&out, fx->q, &extra);
+	check_exposition(out.ptr);
+	has_line(out.ptr, "# TYPE pytest_fixer_job_rescues_total counter");
+	has_line(out.ptr, "pytest_fixer_job_rescues_total 2");
+	has_line(out.ptr, "pytest_fixer_jobs{state=\"discarded\"} 1");
+	has_line(out.ptr, "pytest_fixer_jobs{state=\"fixed\"} 1");
+	has_line(out.ptr, "pytest_fixer_processes{role=\"web\"} 1");
+	has_line(out.ptr, "pytest_fixer_processes{role=\"worker\"} 2");
+	has_line(out.ptr, "pytest_fixer_processes{role=\"all\"} 1");
+	has_line(out.ptr, "pytest_fixer_webhook_deliveries_total{instance=\"we\\\"ird\\\\host\\n:7\",status=\"202\"} 2");
+	has_line(out.ptr, "pytest_fixer_process_uptime_seconds{instance=\"we\\\"ird\\\\host\\n:7\",role=\"web\"} 3");
+	has_line(out.ptr, "pytest_fixer_process_jobs_done_total{instance=\"we\\\"ird\\\\host\\n:7\"} 0");
+	/* a worker's counter cannot pose as one of these families */
+	buf_release(&out);
+	jobs_ok(queue_counter_add(fx->q, "pytest_fixer_job_rescues_total", 100));
+	jobs_ok(queue_counter_add(fx->q, "pytest_fixer_process_jobs_done_total{instance=\"x\"}", 1));
+	render(&out, fx->q, NULL);
+	check_exposition(out.ptr);
+	has_line(out.ptr, "pytest_fixer_job_rescues_total 2");
+	has_line(out.ptr, "pytest_fixer_invalid_counters 2");
+	lacks(out.ptr, "instance=\"x\"");
 	buf_release(&out);
 }
 
@@ -450,6 +535,7 @@ int main(void)
 		T(metrics__histogram_buckets_are_cumulative),
 		T(metrics__invalid_counter_names_are_left_out),
 		T(metrics__empty_queue),
+		T(metrics__cluster_and_own_figures),
 		cmocka_unit_test(metrics__series_parse),
 		cmocka_unit_test(metrics__summary_and_median),
 	};
