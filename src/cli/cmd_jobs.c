@@ -36,7 +36,6 @@ static const char jobs_usage[] =
 	"  each with [--db PATH|URL] [--config FILE]";
 
 /* the environment variable naming the service's database (as for serve) */
-#define JOBS_DATABASE_ENV "PYTEST_FIXER_DATABASE_URL"
 /* `jobs list` shows the newest this many unless --limit says */
 #define JOBS_DEFAULT_LIMIT 50
 /* columns of the table: a head commit by this many characters, a reason cut at this many */
@@ -63,7 +62,7 @@ struct jobs_args {
 /* the database: --db, the environment, the config's (--config, or the default file), serve.db */
 static int choose_database(char **out, const struct jobs_args *a)
 {
-	const char *env = getenv(JOBS_DATABASE_ENV);
+	const char *env = getenv(SERVE_DATABASE_ENV);
 	struct serve_config cfg;
 	int err = 0;
 
@@ -98,7 +97,7 @@ static int open_queue(struct queue **out, const char *database)
 	secret_add(getenv("PGPASSWORD"));
 	if (!queue_is_pg(database) && !fs_is_file(database))
 		return error_setc(ERR_USAGE, "no database '%s': start 'pytest-fixer serve' first, "
-				  "or name it with --db or " JOBS_DATABASE_ENV, database);
+				  "or name it with --db or " SERVE_DATABASE_ENV, database);
 	return queue_open(out, database);
 }
 
@@ -423,7 +422,7 @@ int cmd_jobs(int argc, const char **argv, struct project *p)
 	char *database = NULL;
 	int code = EXIT_OK, err;
 	struct option opts[] = {
-		{ OPT_STRING, "db", 0, &a.db, "PATH|URL", "the service's database: a SQLite file or a postgres:// URL (default: " JOBS_DATABASE_ENV ", the config's, " SERVE_DEFAULT_DATABASE ")" },
+		{ OPT_STRING, "db", 0, &a.db, "PATH|URL", "the service's database: a SQLite file or a postgres:// URL (default: " SERVE_DATABASE_ENV ", the config's, " SERVE_DEFAULT_DATABASE ")" },
 		{ OPT_STRING, "config", 'c', &a.config, "FILE", "the service's configuration, for its database (default " SERVE_CONFIG_DEFAULT " when it exists)" },
 		{ OPT_STRING, "state", 0, &a.state, "STATE", "list: only the jobs in this state" },
 		{ OPT_INT, "limit", 0, &a.limit, "N", "list: the newest N jobs (default 50)" },
