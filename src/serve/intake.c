@@ -156,19 +156,16 @@ static int enqueue(struct intake_result *out, struct intake *in, const struct we
 		   const char *payload, int fork)
 {
 	struct job_new n = { .repository = ev->repository, .pull_request = ev->pull_request,
-			     .head_sha = ev->head_sha, .check = ev->check, .payload = payload };
-	struct job_outcome ignored = JOB_OUTCOME_INIT;
+			     .head_sha = ev->head_sha, .check = ev->check, .payload = payload,
+			     .ignored_reason = fork ? INTAKE_FORK_REASON : NULL };
 	double now = in->now ? in->now() : clock_wall();
 	char *message = check_failed(in, ev, now);
 	struct job job = { 0 };
 	int seen = 0, needs_message = 0, err;
 
-	ignored.reason = INTAKE_FORK_REASON;
 	pthread_mutex_lock(in->lock);
 	err = queue_enqueue(in->queue, &job, &out->created, &n);
-	if (!err && out->created && fork)
-		err = queue_transition(in->queue, job.id, NULL, 0, JOB_IGNORED, &ignored);
-	else if (!err)
+	if (!err && !(out->created && fork))
 		needs_message = out->created || !has_check_failed(&err, in->queue, &job);
 	if (!err && needs_message)
 		err = queue_message_add(in->queue, job.id, MESSAGE_CHECK_FAILED, message);

@@ -98,6 +98,12 @@ struct job_new {
 	const char *head_sha;
 	const char *check;
 	const char *payload;   /* NULL: "" */
+	/*
+	 * Non-NULL: the job is born ignored (a fork's), with this reason, in the
+	 * transaction that creates it (queued, then ignored, in its history), so
+	 * no worker ever claims it in between. An existing job is left as it is.
+	 */
+	const char *ignored_reason;
 };
 
 /* what a transition may record besides the state (borrowed; NULL/negative: unchanged) */

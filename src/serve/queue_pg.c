@@ -696,12 +696,18 @@ static int pg_enqueue(struct queue *q, struct job *out, int *created, const stru
 	static const char insert_sql[] =
 		"WITH " NOW_CTE ","
 		" i AS (INSERT INTO jobs (repository, pull_request, head_sha, check_name, state,"
-		"         created_at, payload)"
-		"       SELECT $1, $2, $3, $4, 'queued', n.t, $5 FROM n"
+		"         created_at, payload, reason, finished_at)"
+		"       SELECT $1, $2, $3, $4,"
+		"         CASE WHEN $6::text IS NULL THEN 'queued' ELSE 'ignored' END, n.t, $5, $6,"
+		"         CASE WHEN $6::text IS NULL THEN 0 ELSE n.t END FROM n"
 		"       ON CONFLICT (repository, head_sha, check_name) DO NOTHING"
 		"       RETURNING " JOB_COLS("") "),"
-		" r AS (INSERT INTO transitions (job, from_state, to_state, at)"
-		"       SELECT id, NULL, 'queued', created_at FROM i)"
+		/* a fork's job is born ignored: queued, then ignored, in one statement */
+		" r AS (INSERT INTO transitions (job, from_state, to_state, at, reason)"
+		"       SELECT id, NULL, 'queued', created_at, NULL FROM i"
+		"       UNION ALL"
+		"       SELECT id, 'queued', 'ignored', created_at, reason FROM i"
+		"       WHERE state = 'ignored')"
 		" SELECT " JOB_COLS("") ", " NOTIFY_SQL " FROM i";
 	static const char by_key_sql[] =
 		"SELECT " JOB_COLS("") " FROM jobs"
@@ -709,9 +715,9 @@ static int pg_enqueue(struct queue *q, struct job *out, int *created, const stru
 	struct pg_queue *p = pg_of(q);
 	int ret, found;
 
-	ret = one_job(out, &found, pg_query(p, "enqueue a job", insert_sql, "slsss", n->repository,
-					    n->pull_request, n->head_sha, n->check,
-					    n->payload ? n->payload : ""));
+	ret = one_job(out, &found, pg_query(p, "enqueue a job", insert_sql, "slssss",
+					    n->repository, n->pull_request, n->head_sha, n->check,
+					    n->payload ? n->payload : "", n->ignored_reason));
 	if (ret == 0 && found) {
 		*created = 1;
 		return 0;

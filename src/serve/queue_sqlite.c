@@ -141,7 +141,8 @@ static const char *const stmt_sql[ST_NR] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_INSERT] = "INSERT INTO jobs (repository, pull_request, head_sha, check_name, state,"
-		      " created_at, payload) VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)"
+		      " created_at, payload, reason, finished_at) VALUES (?1, ?2, ?3, ?4, ?7, ?5,"
+		      " ?6, ?8, CASE WHEN ?7 = 'queued' THEN 0 ELSE ?5 END)"
 		      " ON CONFLICT (repository, head_sha, check_name) DO NOTHING",
 	[ST_BY_KEY] = "SELECT " JOB_COLUMNS " FROM jobs"
 		      " WHERE repository = ?1 AND head_sha = ?2 AND check_name = ?3",
@@ -445,12 +446,20 @@ static int sq_enqueue(struct queue *q, struct job *out, int *created, const stru
 
 	if ((ret = sq_begin(s)) < 0)
 		return ret;
-	ret = sq_done(s, sq_stmt(s, ST_INSERT, "slssfs", n->repository, n->pull_request,
-				 n->head_sha, n->check, now, n->payload ? n->payload : ""),
+	ret = sq_done(s, sq_stmt(s, ST_INSERT, "slssfsss", n->repository, n->pull_request,
+				 n->head_sha, n->check, now, n->payload ? n->payload : "",
+				 job_state_name(n->ignored_reason ? JOB_IGNORED : JOB_QUEUED),
+				 n->ignored_reason),
 		      "enqueue a", 0);
 	if (ret == 0 && sqlite3_changes(s->db) == 1) {
+		int64_t id = sqlite3_last_insert_rowid(s->db);
+
 		*created = 1;
-		ret = record(s, sqlite3_last_insert_rowid(s->db), NULL, JOB_QUEUED, now, NULL);
+		ret = record(s, id, NULL, JOB_QUEUED, now, NULL);
+		/* a fork's job is born ignored, in the same transaction */
+		if (ret == 0 && n->ignored_reason)
+			ret = record(s, id, job_state_name(JOB_QUEUED), JOB_IGNORED, now,
+				     n->ignored_reason);
 	}
 	if (ret == 0)
 		ret = fetch_one(s, out, &found,

@@ -163,6 +163,43 @@ static void queue__enqueue_dedups(void **state)
 	fails_with(queue_get(fx->q, &job, 999), ERR_NOTFOUND, "no job 999");
 }
 
+/* a fork's job is born ignored: no claim can come between its creation and its end */
+static void queue__a_job_born_ignored_is_never_claimed(void **state)
+{
+	struct fixture *fx = *state;
+	struct job_new n = { .repository = "acme/calc", .pull_request = 9, .head_sha = "f0rk",
+			     .check = "tests", .ignored_reason = "from a fork" };
+	struct job_transition *t;
+	struct job job;
+	size_t nr;
+	int created = -1;
+	int64_t id;
+
+	ok(queue_enqueue(fx->q, &job, &created, &n));
+	assert_int_equal(created, 1);
+	assert_int_equal(job.state, JOB_IGNORED);
+	assert_string_equal(job.reason, "from a fork");
+	assert_true(job.finished_at > 0);
+	id = job.id;
+	job_release(&job);
+	fails_with(queue_claim(fx->q, &job, "w", 60), ERR_NOTFOUND, "no job is runnable");
+	ok(queue_history(fx->q, &t, &nr, id));
+	assert_int_equal(nr, 2);
+	assert_int_equal(t[0].from, JOB_STATE_NR);
+	assert_int_equal(t[0].to, JOB_QUEUED);
+	assert_int_equal(t[1].from, JOB_QUEUED);
+	assert_int_equal(t[1].to, JOB_IGNORED);
+	assert_string_equal(t[1].reason, "from a fork");
+	queue_history_free(t, nr);
+	/* the same key again, not from a fork: the job is as it was */
+	n.ignored_reason = NULL;
+	ok(queue_enqueue(fx->q, &job, &created, &n));
+	assert_int_equal(created, 0);
+	assert_int_equal(job.id, id);
+	assert_int_equal(job.state, JOB_IGNORED);
+	job_release(&job);
+}
+
 static void queue__claim_takes_the_oldest_first(void **state)
 {
 	struct fixture *fx = *state;
@@ -804,6 +841,7 @@ static void queue__sqlite_version_1_is_migrated(void **state)
 
 #define CONTRACT(setup)                                                                   \
 	cmocka_unit_test_setup_teardown(queue__enqueue_dedups, setup, teardown),           \
+	cmocka_unit_test_setup_teardown(queue__a_job_born_ignored_is_never_claimed, setup, teardown), \
 	cmocka_unit_test_setup_teardown(queue__claim_takes_the_oldest_first, setup, teardown), \
 	cmocka_unit_test_setup_teardown(queue__two_claimers_never_share_a_job, setup, teardown), \
 	cmocka_unit_test_setup_teardown(queue__expired_lease_is_claimed_again, setup, teardown), \
