@@ -143,6 +143,13 @@ def run(pg, name, args, rng, kills):
             chaos.join()
         with ThreadPoolExecutor(4) as pool:
             jobs = list(pool.map(lambda i: job_doc(web, i), [i for i in ids if i]))
+        # when the last cheap job and the last fix ended, from the start
+        kinds = {i: name.startswith("pr-") for (name, _), i in zip(work, ids) if i}
+        ended = {True: 0.0, False: 0.0}
+        for j in jobs:
+            if j["finished_at"]:
+                end = at_seconds(j["finished_at"]) + 1 - start
+                ended[kinds[j["id"]]] = max(ended[kinds[j["id"]]], end)
         states = {}
         for j in jobs:
             states[j["state"]] = states.get(j["state"], 0) + 1
@@ -167,6 +174,7 @@ def run(pg, name, args, rng, kills):
                     unexplained += 1
         return {"jobs": args.jobs, "delivered_s": round(delivered, 1),
                 "seconds": round(took, 1), "jobs_per_s": round(args.jobs / took, 1),
+                "cheap_done_s": round(ended[False], 1), "fixes_done_s": round(ended[True], 1),
                 "states": states, "lost": lost, "pushed_twice": twice,
                 "fixed": states.get("fixed", 0), "fixes": args.fixes,
                 "kills": len(killed_at), "rescues": sum(j.get("rescue_count", 0) for j in jobs),
