@@ -141,11 +141,13 @@ class Farm:
         (self.agent_log / "go").write_text("")
 
     def pushes(self, i):
-        """(fix commits on the pull request's branch, pushes tried) of repository i"""
-        path = "/acme/%s.git/git-receive-pack" % self.names[i]
-        tried = sum(1 for r in self.w.git.requests()
-                    if r["method"] == "POST" and r["path"].startswith(path))
-        return self.remotes[i].log().count(TRAILER), tried
+        """(fix commits on the pull request's branch, pushes begun) of repository
+        i: a push begins by asking for the refs it may update, and one that
+        git refuses (not a fast-forward) may send nothing more"""
+        path = "/acme/%s.git/info/refs?service=git-receive-pack" % self.names[i]
+        begun = sum(1 for r in self.w.git.requests()
+                    if r["method"] == "GET" and r["path"] == path and r["status"] == 200)
+        return self.remotes[i].log().count(TRAILER), begun
 
     def logs(self):
         return "\n".join("--- %s\n%s" % (" ".join(s.args), s.text()) for s in self.services)
