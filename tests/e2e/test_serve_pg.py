@@ -17,6 +17,7 @@ import re
 import shlex
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,8 +61,11 @@ with open("calc.py", "w") as f:
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory):
-    c = cluster.Cluster(str(tmp_path_factory.mktemp("pg") / "cluster"))
+def pg():
+    # not under pytest's base temporary directory: any pytest session starting
+    # meanwhile makes that 0700 again, and pg_ctl (restart, stop) runs as the
+    # server's own user, who must reach the cluster's directory
+    c = cluster.Cluster(tempfile.mkdtemp(prefix="pf-serve-pg."))
     try:
         c.start()
         yield c
