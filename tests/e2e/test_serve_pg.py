@@ -17,6 +17,7 @@ import re
 import shlex
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,8 +61,11 @@ with open("calc.py", "w") as f:
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory):
-    c = cluster.Cluster(str(tmp_path_factory.mktemp("pg") / "cluster"))
+def pg():
+    # not under pytest's base temporary directory: any pytest session starting
+    # meanwhile makes that 0700 again, and pg_ctl (restart, stop) runs as the
+    # server's own user, who must reach the cluster's directory
+    c = cluster.Cluster(tempfile.mkdtemp(prefix="pf-serve-pg."))
     try:
         c.start()
         yield c
@@ -141,14 +145,29 @@ class Farm:
         (self.agent_log / "go").write_text("")
 
     def pushes(self, i):
-        """(fix commits on the pull request's branch, pushes tried) of repository i"""
-        path = "/acme/%s.git/git-receive-pack" % self.names[i]
-        tried = sum(1 for r in self.w.git.requests()
-                    if r["method"] == "POST" and r["path"].startswith(path))
-        return self.remotes[i].log().count(TRAILER), tried
+        """(fix commits on the pull request's branch, pushes begun) of repository
+        i: a push begins by asking for the refs it may update, and one that
+        git refuses (not a fast-forward) may send nothing more"""
+        path = "/acme/%s.git/info/refs?service=git-receive-pack" % self.names[i]
+        begun = sum(1 for r in self.w.git.requests()
+                    if r["method"] == "GET" and r["path"] == path and r["status"] == 200)
+        return self.remotes[i].log().count(TRAILER), begun
 
     def logs(self):
         return "\n".join("--- %s\n%s" % (" ".join(s.args), s.text()) for s in self.services)
+
+
+@pytest.fixture
+def make_farm(world, db):  # noqa: F811
+    """Farm(world, db, repos) as make_farm(repos); no process of it reported a sanitizer error"""
+    made = []
+
+    def make(repos):
+        made.append(Farm(world, db, repos))
+        return made[-1]
+    yield make
+    for f in made:
+        assert "Sanitizer" not in f.logs(), f.logs()
 
 
 def deliver(web, payload, delivery, timeout=60):
@@ -260,8 +279,8 @@ def ran_out(job):
     return [t for t in job["history"] if "ran out" in (t["reason"] or "")]
 
 
-def test_two_web_and_three_worker_processes_share_one_database(world, db):
-    farm = Farm(world, db, 3)
+def test_two_web_and_three_worker_processes_share_one_database(make_farm):
+    farm = make_farm(3)
     webs = [farm.serve("web") for _ in range(2)]
     workers = [farm.worker() for _ in range(3)]
 
@@ -306,10 +325,10 @@ def test_two_web_and_three_worker_processes_share_one_database(world, db):
         assert s.stop() == 0, s.text()
 
 
-def held_job(world, db):
+def held_job(make_farm):
     """one job, held in 'fixing' by one of two workers (its engine waits): the farm,
     the web process, the job's id and the worker holding it"""
-    farm = Farm(world, db, 1)
+    farm = make_farm(1)
     web = farm.serve("web")
     workers = [farm.worker(slow=1) for _ in range(2)]
     created, job_id = deliver(web, farm.payload(0), "d-1")
@@ -332,8 +351,8 @@ def rescued(farm, web, job_id):
     return job
 
 
-def test_a_worker_killed_while_it_holds_a_job_is_rescued_and_pushes_once(world, db):
-    farm, web, job_id, victim = held_job(world, db)
+def test_a_worker_killed_while_it_holds_a_job_is_rescued_and_pushes_once(make_farm):
+    farm, web, job_id, victim = held_job(make_farm)
     victim.proc.kill()
     victim.proc.wait()
     rescued(farm, web, job_id)
@@ -343,8 +362,8 @@ def test_a_worker_killed_while_it_holds_a_job_is_rescued_and_pushes_once(world, 
     assert rescues == 1
 
 
-def test_a_worker_paused_past_its_lease_does_not_push_when_it_resumes(world, db):
-    farm, web, job_id, paused = held_job(world, db)
+def test_a_worker_paused_past_its_lease_does_not_push_when_it_resumes(make_farm):
+    farm, web, job_id, paused = held_job(make_farm)
     stopped = stop_tree(paused.proc.pid)
     try:
         assert len(stopped) >= 3, stopped      # the worker, its job's child, the agent
@@ -375,8 +394,8 @@ def test_a_worker_paused_past_its_lease_does_not_push_when_it_resumes(world, db)
     assert len(after["history"]) == len(job["history"]), (job["history"], after["history"])
 
 
-def test_postgresql_restarted_under_load_loses_nothing(world, db, pg):
-    farm = Farm(world, db, 3)
+def test_postgresql_restarted_under_load_loses_nothing(make_farm, pg):
+    farm = make_farm(3)
     web = farm.serve("web")
     workers = [farm.worker(slow=2) for _ in range(2)]
     ids = [deliver(web, farm.payload(i), "d-%d" % i)[1] for i in (0, 1)]
@@ -435,8 +454,8 @@ def as_jobs(doc):
     return doc
 
 
-def test_jobs_discarded_and_retried_by_hand_with_workers_running(world, db):
-    farm = Farm(world, db, 3)
+def test_jobs_discarded_and_retried_by_hand_with_workers_running(make_farm):
+    farm = make_farm(3)
     web = farm.serve("web")
     farm.worker(slow=1)
     a = deliver(web, farm.payload(0), "d-0")[1]
