@@ -478,6 +478,8 @@ int serve_run_job(const struct serve_options *o, int64_t id, const char *owner, 
 	int ret;
 
 	sig_install();
+	/* a worker killed with SIGKILL takes its job's agent and pytest runs with it */
+	proc_die_with_parent(getppid());
 	if ((ret = queue_open(&q, o->cfg->database)) < 0)
 		return ret;
 	ret = job_run(q, o->cfg, o->fix, &lease);

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <stdatomic.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
@@ -76,6 +77,38 @@ struct capture {
 	int fd;
 };
 
+/*
+ * The process groups of the children running now, for proc_die_with_parent():
+ * its signal handler reads them, so they are lock-free atomics (0: a free
+ * slot). A child past the last slot is not killed by it: a bounded table
+ * is what a handler can walk.
+ */
+#define PROC_GROUPS_MAX 256
+static atomic_int live_groups[PROC_GROUPS_MAX];
+
+static int groups_add(pid_t group)
+{
+	size_t i;
+
+	for (i = 0; i < PROC_GROUPS_MAX; i++) {
+		int free_slot = 0;
+		if (atomic_compare_exchange_strong(&live_groups[i], &free_slot, (int)group))
+			return 1;
+	}
+	return 0;
+}
+
+static void groups_remove(pid_t group)
+{
+	size_t i;
+
+	for (i = 0; i < PROC_GROUPS_MAX; i++) {
+		int g = (int)group;
+		if (atomic_compare_exchange_strong(&live_groups[i], &g, 0))
+			return;
+	}
+}
+
 struct run {
 	const struct proc_options *opts;
 	struct proc_result *res;
@@ -100,6 +133,7 @@ struct run {
 	int64_t hard_kill_at; /* 0: not scheduled */
 	int wait_ms;          /* backoff while nothing can wake poll() */
 	int64_t quiet_until;  /* batch_ms: output is left to gather until then */
+	int listed;           /* its group is in live_groups */
 };
 
 static void close_fd(int *fd)
@@ -621,6 +655,7 @@ static int spawn(struct run *r, char **envp)
 	r->res->pid = pid;
 	/* the child does the same: whichever runs first wins the race */
 	setpgid(pid, pid);
+	r->listed = groups_add(pid);
 
 	close_fd(&out_pipe[1]);
 	close_fd(&err_pipe[1]);
@@ -772,6 +807,8 @@ done:
 	if (r.in_epipe && !pipe_was_pending)
 		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
 			;
+	if (r.listed)
+		groups_remove(r.pid);
 	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
 	return err;
 }
@@ -819,4 +856,39 @@ void proc_describe_exit(struct buf *out, const struct proc_result *res)
 	} else {
 		buf_addf(out, "exited with %d", res->exit_code);
 	}
+}
+
+#ifdef __linux__
+/* the parent died: what we started goes first, then we go as if SIGKILLed with it */
+static void on_parent_death(int sig)
+{
+	size_t i;
+
+	(void)sig;
+	for (i = 0; i < PROC_GROUPS_MAX; i++) {
+		int g = atomic_load(&live_groups[i]);
+		if (g > 0)
+			killpg(g, SIGKILL);
+	}
+	signal(SIGKILL, SIG_DFL);
+	kill(getpid(), SIGKILL);
+	_exit(128 + SIGKILL);
+}
+#endif
+
+void proc_die_with_parent(pid_t parent)
+{
+#ifdef __linux__
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_parent_death;
+	sigfillset(&sa.sa_mask);
+	sigaction(PROC_PARENT_DEATH_SIGNAL, &sa, NULL);
+	if (prctl(PR_SET_PDEATHSIG, PROC_PARENT_DEATH_SIGNAL) < 0 || !parent ||
+	    getppid() != parent)
+		on_parent_death(PROC_PARENT_DEATH_SIGNAL);
+#else
+	(void)parent;
+#endif
 }

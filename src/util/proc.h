@@ -5,6 +5,7 @@
 #include "util/strvec.h"
 
 #include <stddef.h>
+#include <signal.h>
 #include <sys/types.h>
 
 /*
@@ -110,5 +111,19 @@ void proc_result_release(struct proc_result *res);
  * "stopped: interrupted", "killed: the watchdog stopped it".
  */
 void proc_describe_exit(struct buf *out, const struct proc_result *res);
+
+/*
+ * For a process that another one started with proc_run() (a `serve`
+ * worker's job runner): when that parent dies, even of SIGKILL, kill the
+ * process group of every child proc_run() has running here (an agent under
+ * /bin/sh, a pytest run), then die of SIGKILL as proc_run()'s children do.
+ * Without it, the death signal reaches this process only, and what it
+ * started lives on, parented to init (an agent spending tokens until its
+ * own timeout). `parent` is the pid this process was started by; 0 when
+ * the parent is gone already (then it dies at once). Linux only; elsewhere
+ * a no-op. Call once, early.
+ */
+#define PROC_PARENT_DEATH_SIGNAL SIGUSR2
+void proc_die_with_parent(pid_t parent);
 
 #endif

@@ -138,6 +138,73 @@ static void proc__child_dies_with_us_even_on_sigkill(void **state)
 	assert_true(wait_gone(child));
 }
 
+/*
+ * A `serve` worker (top) killed with SIGKILL while its job runner (middle)
+ * has an agent running under /bin/sh (the sleep): the runner was told by
+ * proc_die_with_parent(), so the agent goes too, and so does the runner.
+ */
+static void proc__what_a_runner_started_dies_with_its_parent(void **state)
+{
+	char path[] = "/tmp/pf-proc-agent-XXXXXX";
+	int fds[2], fd;
+	pid_t top, middle = 0, agent = 0;
+	FILE *f;
+	int i;
+	(void)state;
+
+	/* the orphans come to us, so that we can see them gone (reaped) */
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(pipe(fds), 0);
+	top = fork();
+	assert_true(top >= 0);
+	if (!top) {
+		pid_t parent = getpid();
+
+		middle = fork();
+		if (!middle) {
+			char script[256];
+			const char *argv[] = { "sh", "-c", script, NULL };
+			struct proc_options o = PROC_OPTIONS_INIT;
+			struct proc_result res = PROC_RESULT_INIT;
+
+			proc_die_with_parent(parent);
+			snprintf(script, sizeof(script), "sleep 60 & echo $! > %s; wait", path);
+			o.argv = argv;
+			proc_run(&res, &o);
+			_exit(0);
+		}
+		if (write(fds[1], &middle, sizeof(middle)) != (ssize_t)sizeof(middle))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &middle, sizeof(middle)), (ssize_t)sizeof(middle));
+	close(fds[0]);
+	for (i = 0; i < 500 && !agent; i++) {
+		long v = 0;
+		if ((f = fopen(path, "r"))) {
+			if (fscanf(f, "%ld", &v) != 1)
+				v = 0;
+			fclose(f);
+		}
+		agent = (pid_t)v;
+		if (!agent)
+			sleep_ms(10);
+	}
+	assert_true(agent > 0);
+	assert_int_equal(kill(agent, 0), 0);
+	kill(top, SIGKILL);
+	assert_int_equal(waitpid(top, NULL, 0), top);
+	assert_true(wait_gone(middle));
+	assert_true(wait_gone(agent));
+	unlink(path);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 static void proc__what_the_child_leaves_in_its_group_is_killed(void **state)
 {
 	/* a daemon of the child's: its output closed, so nothing waits for it */
@@ -828,6 +895,7 @@ int main(void)
 		cmocka_unit_test(proc__describe_exit),
 		cmocka_unit_test(proc__child_dies_with_us_even_on_sigkill),
 		cmocka_unit_test(proc__what_the_child_leaves_in_its_group_is_killed),
+		cmocka_unit_test(proc__what_a_runner_started_dies_with_its_parent),
 	};
 	struct rlimit no_core = { 0, 0 };
 
