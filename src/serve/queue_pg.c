@@ -708,7 +708,18 @@ static int pg_enqueue(struct queue *q, struct job *out, int *created, const stru
 		"       UNION ALL"
 		"       SELECT id, 'queued', 'ignored', created_at, reason FROM i"
 		"       WHERE state = 'ignored')"
-		" SELECT " JOB_COLS("") ", " NOTIFY_SQL " FROM i";
+		/*
+		 * NOTIFY wakes every idle worker at once, and a woken worker claims
+		 * until nothing is runnable; so a job needs one only when no other
+		 * was runnable already (an idle worker can exist only then). NOTIFY
+		 * serialises the commits that send it: this keeps it off the busy
+		 * path. Two made at once may both send one: harmless.
+		 */
+		" SELECT " JOB_COLS("i.") ","
+		"   CASE WHEN i.state = 'queued' AND NOT EXISTS (SELECT 1 FROM jobs o"
+		"     WHERE o.state IN ('queued', 'analyzing', 'fixing') AND o.state = 'queued'"
+		"       AND o.not_before <= i.created_at AND o.id <> i.id)"
+		"   THEN " NOTIFY_SQL " END FROM i";
 	static const char by_key_sql[] =
 		"SELECT " JOB_COLS("") " FROM jobs"
 		" WHERE repository = $1 AND head_sha = $2 AND check_name = $3";

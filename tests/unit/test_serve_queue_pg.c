@@ -310,6 +310,13 @@ static void queue_pg__a_waiter_is_notified_of_a_runnable_job(void **state)
 	job_release(&job);
 	assert_int_equal(queue_wait(fx->q, LONG_WAIT_MS), 1);
 	assert_int_equal(queue_wait(fx->q, SHORT_WAIT_MS), 0);
+
+	/*
+	 * A job made while another is runnable already is not notified: no
+	 * worker can be idle then (a woken one claims until nothing is left).
+	 */
+	add(other, "ccc");
+	assert_int_equal(queue_wait(fx->q, SHORT_WAIT_MS), 0);
 	queue_close(other);
 }
 
@@ -485,9 +492,12 @@ static void queue_pg__a_restarted_server_is_reconnected(void **state)
 	ok(queue_get(fx->q, &job, id));
 	assert_int_equal(job.state, JOB_QUEUED);
 	job_release(&job);
-	/* and it listens again */
+	ok(queue_claim(fx->q, &job, "w", 60));
+	assert_int_equal(job.id, id);
+	job_release(&job);
+	/* and it listens again: nothing is runnable, so a new job is notified */
 	other = open_queue(fx->url);
-	add(other, "bbb");
+	id = add(other, "bbb");
 	assert_int_equal(queue_wait(fx->q, LONG_WAIT_MS), 1);
 	ok(queue_claim(fx->q, &job, "w", 60));
 	assert_int_equal(job.id, id);
