@@ -62,27 +62,21 @@ struct jobs_args {
 /* the database: --db, the environment, the config's (--config, or the default file), serve.db */
 static int choose_database(char **out, const struct jobs_args *a)
 {
-	const char *env = getenv(SERVE_DATABASE_ENV);
+	const char *over = serve_database_override(a->db);
 	struct serve_config cfg;
-	int err = 0;
+	int err;
 
 	*out = NULL;
-	if (a->db) {
-		*out = xstrdup(a->db);
+	if (over) {     /* the config is not read at all then */
+		*out = xstrdup(over);
 		return 0;
 	}
-	if (env && *env) {
-		*out = xstrdup(env);
-		return 0;
-	}
-	memset(&cfg, 0, sizeof(cfg));
-	if (a->config)
-		err = serve_config_load(&cfg, a->config);
-	else if (fs_is_file(SERVE_CONFIG_DEFAULT))
-		err = serve_config_load(&cfg, SERVE_CONFIG_DEFAULT);
-	else
+	/* no file: serve's default (the defaults alone are no valid config: no repository) */
+	if (!a->config && !fs_is_file(SERVE_CONFIG_DEFAULT)) {
 		*out = xstrdup(SERVE_DEFAULT_DATABASE);
-	if (!err && !*out)
+		return 0;
+	}
+	if ((err = serve_config_load_default(&cfg, a->config)) == 0)
 		*out = xstrdup(cfg.database);
 	serve_config_release(&cfg);
 	return err;

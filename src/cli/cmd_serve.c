@@ -5,7 +5,6 @@
 #include "serve/config.h"
 #include "serve/serve.h"
 #include "util/error.h"
-#include "util/fs.h"
 #include "util/log.h"
 #include "util/sig.h"
 #include "util/xalloc.h"
@@ -52,16 +51,6 @@ static int parse_listen(struct serve_config *cfg, const char *text)
 	return 0;
 }
 
-/* the config file: --config, else the default name when it exists, else the defaults */
-static int load_config(struct serve_config *cfg, const char *path)
-{
-	if (path)
-		return serve_config_load(cfg, path);
-	if (fs_is_file(SERVE_CONFIG_DEFAULT))
-		return serve_config_load(cfg, SERVE_CONFIG_DEFAULT);
-	return serve_config_parse(cfg, "{}", 2, "(defaults)");
-}
-
 int cmd_serve(int argc, const char **argv, struct project *p)
 {
 	struct fix_options fo = FIX_OPTIONS_INIT;
@@ -69,7 +58,7 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 	struct serve_options so;
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	const char *config = NULL, *listen = NULL, *db = NULL, *run_job = NULL, *owner = NULL;
-	const char *role = NULL, *fence = NULL, *env_db = getenv(SERVE_DATABASE_ENV);
+	const char *role = NULL, *fence = NULL, *over;
 	int workers = 0, poll = -1, max_candidates = FIX_DEFAULT_MAX_CANDIDATES, err, code;
 	double max_tokens = 0, lease = 0;
 	enum serve_role the_role = SERVE_ROLE_ALL;
@@ -106,7 +95,7 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 						     "or all", role));
 		goto done;
 	}
-	if ((err = load_config(&cfg, config)) < 0 ||
+	if ((err = serve_config_load_default(&cfg, config)) < 0 ||
 	    (listen && (err = parse_listen(&cfg, listen)) < 0) ||
 	    (err = fix_options_check(&fo, max_tokens, max_candidates)) < 0) {
 		code = cli_exit_for_error(err);
@@ -135,9 +124,9 @@ int cmd_serve(int argc, const char **argv, struct project *p)
 	if (role)
 		cfg.role = the_role;
 	/* --db, then the environment, then the config's `database:` (or serve.db) */
-	if (db || (env_db && *env_db)) {
+	if ((over = serve_database_override(db))) {
 		free(cfg.database);
-		cfg.database = xstrdup(db ? db : env_db);
+		cfg.database = xstrdup(over);
 	}
 	if (!fo.engine || !strcmp(fo.engine, "auto"))
 		fo.engine = cfg.engine ? cfg.engine : "auto";

@@ -733,6 +733,24 @@ done:
 	return err;
 }
 
+int serve_config_load_default(struct serve_config *out, const char *path)
+{
+	if (path)
+		return serve_config_load(out, path);
+	if (fs_is_file(SERVE_CONFIG_DEFAULT))
+		return serve_config_load(out, SERVE_CONFIG_DEFAULT);
+	return serve_config_parse(out, "{}", 2, "(defaults)");
+}
+
+const char *serve_database_override(const char *flag)
+{
+	const char *env = getenv(SERVE_DATABASE_ENV);
+
+	if (flag)
+		return flag;
+	return env && *env ? env : NULL;
+}
+
 int serve_config_load(struct serve_config *out, const char *path)
 {
 	struct buf text = BUF_INIT;

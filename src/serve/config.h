@@ -97,6 +97,16 @@ struct serve_config {
 /* read the file at `path` into `out` (released first if it fails); the errors above */
 int serve_config_load(struct serve_config *out, const char *path);
 /*
+ * The configuration of `serve` and `jobs`: the file at `path` (--config),
+ * else SERVE_CONFIG_DEFAULT when it exists, else the defaults.
+ */
+int serve_config_load_default(struct serve_config *out, const char *path);
+/*
+ * The database named over the config's, or NULL: `flag` (--db), else
+ * SERVE_DATABASE_ENV when set. Borrowed.
+ */
+const char *serve_database_override(const char *flag);
+/*
  * The same for `len` bytes of `text` read from the file `name` (messages
  * name it; a relative database is resolved against its directory).
  */

@@ -870,7 +870,6 @@ static void on_parent_death(int sig)
 		if (g > 0)
 			killpg(g, SIGKILL);
 	}
-	signal(SIGKILL, SIG_DFL);
 	kill(getpid(), SIGKILL);
 	_exit(128 + SIGKILL);
 }
