@@ -150,6 +150,15 @@ class Service:
     def text(self):
         return "\n".join(self.lines)
 
+    def wait_text(self, needle, timeout=30):
+        """Wait for a log line written after what the test saw (an answer sent,
+        a state stored): the service logs it a moment later."""
+        deadline = time.time() + timeout
+        while needle not in self.text():
+            if time.time() > deadline:
+                raise AssertionError("never logged %r:\n%s" % (needle, self.text()))
+            time.sleep(0.05)
+
     def request(self, method, path, body=None, headers=None):
         req = urllib.request.Request(self.url + path, data=body, method=method,
                                      headers=headers or {})

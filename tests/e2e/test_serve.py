@@ -141,7 +141,7 @@ def test_a_failed_check_is_fixed_by_one_commit_and_people_are_told(world):
     status, page = svc.request("GET", "/")
     assert status == 200 and "acme/calc" in page
 
-    assert "notify: telegram: sent" in svc.text()
+    svc.wait_text("notify: telegram: sent")
     assert svc.stop() == 0
     no_secret_in(svc.text())
     no_secret_in((world.tmp / "serve.db").read_bytes().decode("latin-1"))
@@ -387,7 +387,7 @@ def test_a_step_failing_every_time_is_discarded_after_the_last_attempt(world):
     assert job["state"] == "discarded", (job, svc.text())
     assert job["attempts"] == 2, job
     assert "cannot read the pull request" in job["reason"]
-    assert "discarded after 2 attempts: cannot read the pull request" in svc.text()
+    svc.wait_text("discarded after 2 attempts: cannot read the pull request")
     # retried once with a backoff, then discarded
     history = json.loads(svc.request("GET", "/api/jobs/%d" % job_id)[1])["jobs"][0]["history"]
     assert [h["to"] for h in history] == ["queued", "analyzing", "queued", "analyzing",
