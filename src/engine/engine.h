@@ -2,6 +2,7 @@
 #define ENGINE_ENGINE_H
 
 #include "edit/change.h"
+#include "runner/coverage.h"
 #include "runner/result.h"
 #include "util/strvec.h"
 
@@ -52,6 +53,13 @@ struct engine_request {
 	const struct failure *failure;        /* from src/runner/result.h */
 	const char *root;                     /* project root; paths in `failure` are relative to it */
 	size_t max_candidates;                /* 0: ENGINE_DEFAULT_MAX_CANDIDATES */
+	/*
+	 * optional: the statements the coverage map ranks most suspicious
+	 * (runner/coverage.h), best first; builtin spends its budget on them
+	 * first, in any function the failing tests reach, then on the frames
+	 */
+	const struct suspect *suspects;
+	size_t nr_suspects;
 	const struct strvec *template_order;  /* optional: template names by past success (knowledge
 					       * base); builtin ranks them up within a frame distance */
 	double temperature;                   /* for LLM engines; ignored by builtin */

@@ -27,6 +27,7 @@
 #define FIX_DEFAULT_MAX_RETRIES 3
 #define FIX_DEFAULT_VERIFY_RUNS 2
 #define FIX_DEFAULT_MAX_CANDIDATES 60
+#define FIX_DEFAULT_TIME_BUDGET 120.0
 #define FIX_BRANCH_PREFIX "fix-"
 #define FIX_DEFAULT_OPENAI_MODEL "gpt-4o-mini"
 #define FIX_DEFAULT_ANTHROPIC_MODEL "claude-3-5-sonnet-latest"
@@ -77,6 +78,9 @@ struct fix_targets {
 struct fix_options {
 	const char *test_path;       /* only failures in this file/dir (pytest path) */
 	const char *test_function;   /* only this test function */
+	const struct strvec *pytest_args;  /* the user's pytest arguments (after `--`); may be NULL */
+	double time_budget;          /* seconds per failure group; 0: FIX_DEFAULT_TIME_BUDGET for
+				      * the built-in engine, none for the others */
 	const char *engine;          /* "auto" or a registry name (engine/engine.h) */
 	const char *pytest_cmd;      /* NULL: search */
 	const char *branch;          /* all fixes on this one branch; NULL: one per failure */

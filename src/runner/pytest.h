@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+struct pytest_worker;
+
 /*
  * Running pytest with our plugin and reading its records (SPEC C1).
  *
@@ -46,6 +48,13 @@ struct pytest_options {
 	 */
 	int every_test;
 	struct pytest_choice *choice;     /* the project's remembered command; NULL: search each time */
+	/*
+	 * optional: a warm worker of runner/worker.h serving this root; the run
+	 * goes through it when it can (else a fresh process, same verdicts)
+	 */
+	struct pytest_worker *worker;
+	/* optional: our plugin records the per-test coverage map here (runner/coverage.h) */
+	const char *coverage_file;
 	/*
 	 * optional: sees each record as it is read (records_fn of
 	 * runner/records.h; return 0 and pytest_run() reads it as ever)
