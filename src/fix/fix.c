@@ -7,10 +7,12 @@
 #include "report/report.h"
 #include "runner/pytest.h"
 #include "runner/result_json.h"
+#include "runner/worker.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/sig.h"
 #include "util/xalloc.h"
@@ -18,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,6 +34,8 @@
 #define FIX_MAX_JOBS 16
 #define FIX_MAX_ENGINES 8
 #define FIX_MAX_BRANCH_SUFFIX 100
+/* the statements the coverage map ranks for the engines */
+#define FIX_MAX_SUSPECTS 200
 /* the largest file carried into work directories */
 #define FIX_CARRY_MAX (16u * 1024 * 1024)
 
@@ -61,6 +66,35 @@ struct session {
 	struct llm_provider *fallback;
 	long tokens_used;
 	int budget_spent;
+	struct coverage_map *coverage;    /* the baseline's per-test lines; NULL: none */
+	struct pytest_worker *workers[FIX_MAX_JOBS];  /* a warm worker per work directory */
+	int no_worker[FIX_MAX_JOBS];      /* it could not start: fresh processes there */
+	struct judged *judged;            /* every candidate validated in the session */
+	size_t nr_judged, alloc_judged;
+};
+
+/*
+ * A candidate validated once is not validated again in the session: what
+ * it did to the target tests it ran, and whether it broke a test that
+ * passed (then it can fix nothing).
+ */
+struct judged {
+	uint64_t change;                  /* change_hash() */
+	struct strvec failed;             /* target ids it did not make pass */
+	int regressed;
+};
+
+/*
+ * A failure group: the failing parameter sets of one test function (and a
+ * body and its teardown error), or groups whose failures crash in one
+ * place, tried together. The first member speaks for it to the engines;
+ * the target gate needs every id passing.
+ */
+struct group {
+	size_t *members;                  /* indices in session.failures */
+	size_t nr, alloc;
+	struct strvec ids;                /* their node ids, once each */
+	int together;                     /* several groups tried at once (not final) */
 };
 
 /*
@@ -131,6 +165,10 @@ static json_t *options_json(const struct fix_options *o)
 	}
 	if (o->allow_config_edits)
 		json_object_set_new(j, "allow_config_edits", json_true());
+	if (o->pytest_args && o->pytest_args->nr)
+		json_object_set_new(j, "pytest_args", strvec_json(o->pytest_args));
+	if (o->time_budget > 0)
+		json_object_set_new(j, "time_budget", json_real(o->time_budget));
 	if (o->agent_cmd) {
 		json_object_set_new(j, "agent_cmd", json_string(o->agent_cmd));
 		json_object_set_new(j, "agent_timeout", json_real(o->agent_timeout));
@@ -264,6 +302,8 @@ static void remove_work_dirs(struct session *s)
 	for (j = 0; j < FIX_MAX_JOBS; j++) {
 		vcs_free(s->job_repos[j]);
 		s->job_repos[j] = NULL;
+		pytest_worker_stop(s->workers[j]);
+		s->workers[j] = NULL;
 	}
 	for (j = 0; j < s->job_dirs.nr; j++)
 		store_worktree_remove(s->store, s->row.id, s->job_dirs.v[j]);
@@ -307,9 +347,29 @@ static int diff_in_job(struct buf *out, const char *workdir, const struct strvec
 	return vcs_diff_files(out, s->job_repos[job->index], from, workdir, touched);
 }
 
+/* the warm worker of work directory k, started on first use (in k's own thread) */
+static struct pytest_worker *job_worker(struct session *s, int k)
+{
+	struct pytest_worker_options wo = {
+		.root = s->job_dirs.v[k], .venv_root = s->root, .command = s->opts->pytest_cmd,
+		.choice = s->project->pytest, .extra_args = s->opts->pytest_args,
+		.test_timeout = gate_timeout(s),
+	};
+
+	if (s->workers[k] || s->no_worker[k])
+		return s->workers[k];
+	if (pytest_worker_start(&s->workers[k], &wo) < 0) {
+		s->no_worker[k] = 1;
+		log_info("work directory %d: no warm test worker (%s): each run starts pytest", k,
+			 error_last());
+	}
+	return s->workers[k];
+}
+
 static void *job_main(void *arg)
 {
 	struct job *job = arg;
+	job->gates.worker = job_worker(job->s, job->index);
 	job->err = validate_candidate(&job->val, &job->cand->change,
 				      job->s->job_dirs.v[job->index], job->target, &job->gates);
 	return NULL;
@@ -377,15 +437,17 @@ static void branch_name_for(struct buf *out, const struct failure *f)
 	const char *test = f->test ? f->test : "collection";
 	const char *last = strstr(test, "::");
 	struct buf raw = BUF_INIT;
-	size_t stem_len = strlen(stem);
+	size_t stem_len = strlen(stem), test_len;
 
 	while (last) {
 		test = last + 2;
 		last = strstr(test, "::");
 	}
+	/* the group's branch: the test function, without its parameters */
+	test_len = strcspn(test, "[");
 	if (stem_len > 3 && !strcmp(stem + stem_len - 3, ".py"))
 		stem_len -= 3;
-	buf_addf(&raw, "%s%.*s-%s", FIX_BRANCH_PREFIX, (int)stem_len, stem, test);
+	buf_addf(&raw, "%s%.*s-%.*s", FIX_BRANCH_PREFIX, (int)stem_len, stem, (int)test_len, test);
 	vcs_branch_name_sanitize(out, raw.ptr);
 	buf_release(&raw);
 }
@@ -513,8 +575,9 @@ static enum fix_answer ask_user(const struct session *s, const struct failure *f
 }
 
 /* A candidate passed every gate: ask (when interactive), then commit it, or write it back. */
-static int accept_fix(struct session *s, size_t i, const struct job *win)
+static int accept_fix(struct session *s, const struct group *g, const struct job *win)
 {
+	size_t i = g->members[0], m;
 	const struct failure *f = &s->failures[i].failure;
 	struct buf branch = BUF_INIT;
 	char commit[VCS_OID_HEXSZ + 1] = "";
@@ -527,7 +590,8 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 	case FIX_ANSWER_SKIP:
 		/* still failing: declined by the user, so it counts as not fixed */
 		log_info("'%s': the fix was declined", f->id);
-		mark_unfixed(s, i);
+		for (m = 0; m < g->nr; m++)
+			mark_unfixed(s, g->members[m]);
 		return 0;
 	case FIX_ANSWER_QUIT:
 		return error_setc(ERR_INTERRUPTED, "stopped at the user's request");
@@ -544,10 +608,17 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 			err = carry_forward(s, win, 0);
 	}
 	if (!err) {
-		mark_fixed(s, i, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
-		/* every entry of those ids: a failed body and its teardown error are two */
+		for (m = 0; m < g->nr; m++)
+			mark_fixed(s, g->members[m], branch.len ? branch.ptr : NULL,
+				   *commit ? commit : NULL);
+		/*
+		 * every failure the full run saw passing is fixed by it, one tried
+		 * before and left unfixed too; every entry of those ids: a failed
+		 * body and its teardown error are two
+		 */
 		for (other = 0; other < s->nr_failures; other++) {
-			if (s->failures[other].status != FAILURE_PENDING ||
+			enum failure_status st = s->failures[other].status;
+			if ((st != FAILURE_PENDING && st != FAILURE_UNFIXED) ||
 			    strvec_find(&win->val.fixed_too, s->failures[other].failure.id) < 0)
 				continue;
 			mark_fixed(s, other, branch.len ? branch.ptr : NULL, *commit ? commit : NULL);
@@ -558,7 +629,7 @@ static int accept_fix(struct session *s, size_t i, const struct job *win)
 }
 
 static void job_setup(struct job *job, struct session *s, int k, const struct candidate *cand,
-		      const struct failure *f)
+		      const struct failure *f, const struct strvec *targets)
 {
 	validation_release(&job->val);
 	validation_init(&job->val);
@@ -577,6 +648,10 @@ static void job_setup(struct job *job, struct session *s, int k, const struct ca
 	job->gates.allow_config_edits = s->opts->allow_config_edits;
 	job->gates.baseline_failures = &s->baseline_failures;
 	job->gates.run_before = s->opts->repro.run_before;
+	job->gates.targets = targets;
+	job->gates.extra_args = s->opts->pytest_args;
+	job->gates.coverage = s->coverage;
+	job->gates.worker = s->workers[k];
 	if (s->repo) {
 		job->gates.diff = diff_in_job;
 		job->gates.diff_payload = job;
@@ -652,19 +727,137 @@ static int one_at_a_time(const struct engine_ops *e)
 	return e->asks_model || e->asks_again;
 }
 
+/* ---- candidates judged once -------------------------------------------------------------- */
+
+static uint64_t change_hash(const struct change *c)
+{
+	uint64_t h = HASH_FNV1A_BASIS;
+	size_t i, p;
+
+	for (i = 0; i < c->nr; i++) {
+		const struct file_edit *e = &c->edits[i];
+		const char *parts[] = { e->path, e->old_str, e->new_str, e->patch, e->content };
+		h = hash_fnv1a_add(h, &e->mode, sizeof(e->mode));
+		for (p = 0; p < sizeof(parts) / sizeof(*parts); p++)
+			h = parts[p] ? hash_fnv1a_add(h, parts[p], strlen(parts[p]) + 1) :
+				hash_fnv1a_add(h, "\1", 1);
+	}
+	return h;
+}
+
+static struct judged *judged_find(struct session *s, uint64_t h)
+{
+	size_t i;
+	for (i = 0; i < s->nr_judged; i++)
+		if (s->judged[i].change == h)
+			return &s->judged[i];
+	return NULL;
+}
+
+/* 1 when the candidate is known to fail these targets (or any) */
+static int judged_rejects(struct session *s, const struct candidate *cand,
+			  const struct strvec *targets)
+{
+	const struct judged *j = judged_find(s, change_hash(&cand->change));
+	size_t i;
+
+	if (!j)
+		return 0;
+	if (j->regressed)
+		return 1;
+	for (i = 0; i < targets->nr; i++)
+		if (strvec_find(&j->failed, targets->v[i]) >= 0)
+			return 1;
+	return 0;
+}
+
+static void judged_add(struct session *s, const struct job *job)
+{
+	uint64_t h = change_hash(&job->cand->change);
+	struct judged *j = judged_find(s, h);
+	enum attempt_gate gate = job->val.gate;
+	size_t i;
+
+	if (!j) {
+		ALLOC_GROW(s->judged, s->nr_judged + 1, s->alloc_judged);
+		j = &s->judged[s->nr_judged++];
+		memset(j, 0, sizeof(*j));
+		j->change = h;
+		strvec_init(&j->failed);
+	}
+	/* these gates fail whatever the target: the change itself is wrong */
+	j->regressed |= gate == ATTEMPT_GATE_APPLY || gate == ATTEMPT_GATE_SYNTAX ||
+		gate == ATTEMPT_GATE_WEAKENING || gate == ATTEMPT_GATE_REGRESSION;
+	for (i = 0; i < job->val.target_failed.nr; i++)
+		if (strvec_find(&j->failed, job->val.target_failed.v[i]) < 0)
+			strvec_push(&j->failed, job->val.target_failed.v[i]);
+}
+
+static void judged_release(struct session *s)
+{
+	while (s->nr_judged--)
+		strvec_clear(&s->judged[s->nr_judged].failed);
+	free(s->judged);
+	s->judged = NULL;
+	s->nr_judged = s->alloc_judged = 0;
+}
+
+/* ---- one failure group ---------------------------------------------------------------- */
+
+/*
+ * The winner of a batch: the smallest change that passed. One that passed
+ * the tests covering its lines runs the full suite now (only the winner
+ * does); failing there, the next smallest is tried.
+ */
+static int pick_winner(const struct job **win, struct session *s, struct job *jobs, int started)
+{
+	for (;;) {
+		struct job *best = NULL;
+		int k, err;
+
+		for (k = 0; k < started; k++)
+			if (jobs[k].val.passed && (!best || jobs[k].cand->size < best->cand->size))
+				best = &jobs[k];
+		if (!best)
+			return 0;
+		if (!best->val.needs_full) {
+			*win = best;
+			return 0;
+		}
+		if ((err = validate_full(&best->val, &best->cand->change,
+					 s->job_dirs.v[best->index], &best->gates)) < 0)
+			return err;
+		if (best->val.passed) {
+			*win = best;
+			return 0;
+		}
+		judged_add(s, best);
+	}
+}
+
+/* what stopped validate_all() before a winner */
+struct stop {
+	size_t judged_before;        /* candidates not validated: judged before */
+	size_t validated;
+	int out_of_time;
+};
+
 /*
  * Validate the candidates of `cands` several at once (one work directory
  * each), batch after batch, until one passes: the smallest change of its
  * batch that passes every gate wins (an engine that asks a model: its first
  * candidate alone). Every attempt is recorded, the winner last (reports
  * take the last attempt that passed). An engine that asks a model numbered
- * the attempt when it asked; the others' attempts are numbered here.
+ * the attempt when it asked; the others' attempts are numbered here. A
+ * candidate known to fail these targets is not validated again; past the
+ * deadline (0: none) no new batch starts.
  */
-static int validate_all(const struct job **win, struct session *s, size_t i,
+static int validate_all(const struct job **win, struct session *s, const struct group *g,
 			const struct engine_ops *eng, const struct candidate_list *cands,
-			double temperature, struct job *jobs, size_t pos, size_t count, int *attempts)
+			double temperature, struct job *jobs, size_t pos, size_t count, int *attempts,
+			double deadline, struct stop *stop)
 {
-	struct failure_row *row = &s->failures[i];
+	struct failure_row *row = &s->failures[g->members[0]];
 	const struct failure *f = &row->failure;
 	int again = one_at_a_time(eng);
 	size_t nr = again && cands->nr ? 1 : cands->nr;
@@ -675,9 +868,19 @@ static int validate_all(const struct job **win, struct session *s, size_t i,
 		pthread_t threads[FIX_MAX_JOBS];
 		int started = 0;
 
-		for (k = 0; k < njobs && next < nr; k++, next++) {
+		if (deadline > 0 && clock_monotonic() > deadline) {
+			stop->out_of_time = 1;
+			break;
+		}
+		for (k = 0; k < njobs && next < nr; next++) {
+			const struct candidate *cand = &cands->items[next];
 			struct job *job = &jobs[k];
-			job_setup(job, s, k, &cands->items[next], f);   /* releases the previous batch's */
+
+			if (judged_rejects(s, cand, &g->ids)) {
+				stop->judged_before++;
+				continue;
+			}
+			job_setup(job, s, k, cand, f, &g->ids);   /* releases the previous batch's */
 			if (!again)
 				progress(s, FIX_EVENT_CANDIDATE, pos, count, f->id, next + 1, nr);
 			if (pthread_create(&threads[k], NULL, job_main, job) != 0) {
@@ -685,6 +888,7 @@ static int validate_all(const struct job **win, struct session *s, size_t i,
 				threads[k] = 0;
 			}
 			started++;
+			k++;
 		}
 		for (k = 0; k < started; k++)
 			if (threads[k])
@@ -699,9 +903,13 @@ static int validate_all(const struct job **win, struct session *s, size_t i,
 				err = job->err;
 				continue;
 			}
-			if (job->val.passed && (!*win || job->cand->size < (*win)->cand->size))
-				*win = job;
+			stop->validated++;
+			judged_add(s, job);
 		}
+		if (!err)
+			err = pick_winner(win, s, jobs, started);
+		if (err == ERR_INTERRUPTED || sig_pending())
+			err = error_setc(ERR_INTERRUPTED, "interrupted");
 		for (k = 0; k < started && !err; k++)
 			if (&jobs[k] != *win)
 				record_attempt(s, row->index, again ? *attempts : ++*attempts,
@@ -715,25 +923,51 @@ static int validate_all(const struct job **win, struct session *s, size_t i,
 	return 0;
 }
 
-/*
- * One engine on failure `i` (C2): it proposes, the candidates are
- * validated, the winner accepted; as its registry row says, it is asked
- * again (up to --max-retries times, each at a higher temperature, told what
- * the previous change was and why it failed, within the token budget).
- */
-static int try_engine(struct session *s, const struct engine_ops *eng, size_t i, size_t pos,
-		      size_t count, int *attempts)
+/* the seconds one engine may spend on a group: --time-budget, else the built-in engine's */
+static double time_budget(const struct session *s, const struct engine_ops *eng)
 {
-	struct failure_row *row = &s->failures[i];
+	if (s->opts->time_budget > 0)
+		return s->opts->time_budget;
+	return one_at_a_time(eng) ? 0 : FIX_DEFAULT_TIME_BUDGET;
+}
+
+/* why an engine that proposed nothing did: said plainly, never "no attempt" */
+static void nothing_proposed(struct buf *why, const struct session *s,
+			     const struct engine_ops *eng, const struct engine_exchange *x)
+{
+	if (x->outcome) {
+		buf_adds(why, x->outcome);
+		return;
+	}
+	buf_addf(why, "the %s engine found nothing to change: no project source on the failing "
+		 "test's path (its frames, the functions it calls%s)", eng->name,
+		 s->coverage ? ", the lines it executed" : "");
+}
+
+/*
+ * One engine on a group (C2): it proposes, the candidates are validated,
+ * the winner accepted; as its registry row says, it is asked again (up to
+ * --max-retries times, each at a higher temperature, told what the previous
+ * change was and why it failed, within the token budget). An engine that
+ * leaves the group without an attempt records why.
+ */
+static int try_engine(struct session *s, const struct engine_ops *eng, const struct group *g,
+		      size_t pos, size_t count, int *attempts, const struct suspect *suspects,
+		      size_t nr_suspects)
+{
+	struct failure_row *row = &s->failures[g->members[0]];
 	const struct failure *f = &row->failure;
-	struct buf feedback = BUF_INIT, previous = BUF_INIT;
+	struct buf feedback = BUF_INIT, previous = BUF_INIT, why = BUF_INIT;
 	struct strvec order = STRVEC_INIT;
 	char *mode = eng->asks_model ? preferred_mode(s, f->error_type) : NULL;
 	struct job jobs[FIX_MAX_JOBS];
 	const struct job *win = NULL;
 	int again = one_at_a_time(eng);
 	int rounds = again ? s->opts->max_retries : 1;
-	int r, k, err = 0;
+	int before = *attempts, r, k, err = 0;
+	double budget = time_budget(s, eng);
+	double deadline = budget > 0 ? clock_monotonic() + budget : 0;
+	struct stop stop = { 0, 0, 0 };
 
 	memset(jobs, 0, sizeof(jobs));
 	if (!again)
@@ -741,7 +975,7 @@ static int try_engine(struct session *s, const struct engine_ops *eng, size_t i,
 	if (eng->ranks_templates && f->error_type &&
 	    store_template_order(&order, s->store, eng->name, f->error_type) < 0)
 		strvec_clear(&order);
-	for (r = 0; r < rounds && !win && !err; r++) {
+	for (r = 0; r < rounds && !win && !err && !stop.out_of_time; r++) {
 		double temperature = eng->asks_model ?
 			s->opts->initial_temp + r * s->opts->temp_increment : 0;
 		struct candidate_list cands = CANDIDATE_LIST_INIT;
@@ -749,6 +983,7 @@ static int try_engine(struct session *s, const struct engine_ops *eng, size_t i,
 		struct engine_request req = {
 			.failure = f, .root = s->job_dirs.v[0], .temperature = temperature,
 			.max_candidates = s->opts->max_candidates,
+			.suspects = suspects, .nr_suspects = nr_suspects,
 			.template_order = order.nr ? &order : NULL,
 			.feedback = feedback.len ? feedback.ptr : NULL,
 			.previous_change = previous.len ? previous.ptr : NULL,
@@ -769,22 +1004,32 @@ static int try_engine(struct session *s, const struct engine_ops *eng, size_t i,
 						 sat_add(x.prompt_tokens, x.completion_tokens));
 			record_exchange(s, row->index, ++*attempts, temperature, &x);
 		}
-		if (err < 0 && !again) {
+		if (err < 0 && !again && err != ERR_INTERRUPTED) {
 			log_warn("the %s engine cannot propose a change for '%s': %s", eng->name, f->id,
+				 error_last());
+			buf_reset(&why);
+			buf_addf(&why, "the %s engine could not propose a change: %s", eng->name,
 				 error_last());
 			err = 0;
 		} else if (err == ERR_INTERRUPTED || err == ERR_USAGE) {
 			/* err stays: the session stops */
 		} else if (err < 0 || !cands.nr) {
 			/* a call that proposed nothing is a failed attempt, fed back */
-			const char *why = x.outcome ? x.outcome : error_last();
-			record_attempt(s, row->index, *attempts, NULL, eng->name, temperature, f, why);
+			buf_reset(&why);
+			if (err < 0)
+				buf_adds(&why, x.outcome ? x.outcome : error_last());
+			else
+				nothing_proposed(&why, s, eng, &x);
+			if (again)
+				record_attempt(s, row->index, *attempts, NULL, eng->name, temperature, f,
+					       why.ptr);
 			buf_reset(&feedback);
 			buf_addf(&feedback, eng->asks_model ? "Your previous reply could not be used: %s" :
-				 "Your previous attempt gave no change to try: %s", why);
+				 "Your previous attempt gave no change to try: %s", why.ptr);
 			err = 0;
-		} else if ((err = validate_all(&win, s, i, eng, &cands, temperature, jobs, pos, count,
-					       attempts)) == 0 && !win) {
+		} else if ((err = validate_all(&win, s, g, eng, &cands, temperature, jobs, pos, count,
+					       attempts, deadline, &stop)) == 0 && !win &&
+			   stop.validated) {
 			buf_reset(&feedback);
 			buf_addf(&feedback, "The change failed the '%s' gate: %s",
 				 attempt_gate_name(jobs[0].val.gate), jobs[0].val.reason.ptr);
@@ -792,32 +1037,58 @@ static int try_engine(struct session *s, const struct engine_ops *eng, size_t i,
 			buf_add(&previous, jobs[0].val.diff.ptr, jobs[0].val.diff.len);
 		}
 		if (!err && win)
-			err = accept_fix(s, i, win);
+			err = accept_fix(s, g, win);
 		engine_exchange_release(&x);
 		candidate_list_release(&cands);
 	}
-	if (!err && !win)
-		mark_unfixed(s, i);
+	/* every group left without a verdict says why (a group tried with others: not yet) */
+	if (!err && !win && !g->together) {
+		if (stop.out_of_time) {
+			buf_reset(&why);
+			buf_addf(&why, "the time budget (%.0f s, --time-budget) ran out after %zu "
+				 "candidate%s", budget, stop.validated, stop.validated == 1 ? "" : "s");
+		} else if (*attempts == before && stop.judged_before && !why.len) {
+			buf_addf(&why, "every candidate (%zu) was judged before in this session, with "
+				 "other tests: none makes this test pass", stop.judged_before);
+		}
+		if (why.len && (!again || stop.out_of_time))
+			record_attempt(s, row->index, ++*attempts, NULL, eng->name, 0, f, why.ptr);
+	}
 	for (k = 0; k < FIX_MAX_JOBS; k++)
 		validation_release(&jobs[k].val);
 	free(mode);
 	strvec_clear(&order);
 	buf_release(&feedback);
 	buf_release(&previous);
+	buf_release(&why);
 	return err;
 }
 
-/* the session's engines in turn, each on what the ones before left unfixed */
-static int fix_one(struct session *s, size_t i, size_t pos, size_t count, int *attempts)
+static int group_fixed(const struct session *s, const struct group *g)
 {
-	size_t e;
+	return s->failures[g->members[0]].status == FAILURE_FIXED;
+}
+
+/* the session's engines in turn on a group, each on what the ones before left unfixed */
+static int fix_group(struct session *s, const struct group *g, size_t pos, size_t count,
+		     int *attempts)
+{
+	struct suspect *suspects = NULL;
+	size_t nr_suspects = 0, e, m;
 	int err = 0;
 
-	for (e = 0; e < s->nr_engines && !err; e++) {
-		if (e && s->failures[i].status != FAILURE_UNFIXED)
-			break;
-		err = try_engine(s, s->engines[e], i, pos, count, attempts);
+	if (s->coverage && coverage_rank(&suspects, &nr_suspects, s->coverage, &g->ids,
+					 FIX_MAX_SUSPECTS) < 0) {
+		log_debug("cannot rank the suspects: %s", error_last());
+		nr_suspects = 0;
 	}
+	for (e = 0; e < s->nr_engines && !err && !group_fixed(s, g); e++)
+		err = try_engine(s, s->engines[e], g, pos, count, attempts, suspects, nr_suspects);
+	if (!err && !g->together && !group_fixed(s, g))
+		for (m = 0; m < g->nr; m++)
+			if (s->failures[g->members[m]].status == FAILURE_PENDING)
+				mark_unfixed(s, g->members[m]);
+	suspects_free(suspects, nr_suspects);
 	return err;
 }
 
@@ -871,10 +1142,27 @@ static int load_failures(struct session *s)
 	return 0;
 }
 
+/* the per-test coverage map the baseline recorded: the suspects and the covering tests */
+static void read_coverage(struct session *s, const char *path)
+{
+	coverage_map_free(s->coverage);
+	s->coverage = NULL;
+	if (coverage_map_read(&s->coverage, path) < 0) {
+		log_info("no coverage map (%s): the frames guide the engines, and every candidate "
+			 "runs the full suite", error_last());
+		return;
+	}
+	if (!coverage_map_tests(s->coverage)) {
+		coverage_map_free(s->coverage);
+		s->coverage = NULL;
+	}
+}
+
 static int run_baseline(struct session *s)
 {
 	struct test_result res = TEST_RESULT_INIT;
 	struct pytest_options po = PYTEST_OPTIONS_INIT;
+	struct buf coverage = BUF_INIT;
 	size_t i, t;
 	int err;
 
@@ -884,9 +1172,13 @@ static int run_baseline(struct session *s)
 	po.choice = s->project->pytest;
 	po.test_timeout = s->opts->test_timeout;
 	po.every_test = 1;
+	po.extra_args = s->opts->pytest_args;
+	buf_addf(&coverage, "%s/coverage.jsonl", s->work.ptr);
+	po.coverage_file = coverage.ptr;
 	if ((err = pytest_run(&res, &po)) < 0)
 		goto done;
 	s->baseline_seconds = res.duration;
+	read_coverage(s, coverage.ptr);
 	if ((err = store_begin(s->store)) < 0)
 		goto done;
 	for (i = 0; i < res.nr_failures; i++) {
@@ -918,6 +1210,7 @@ static int run_baseline(struct session *s)
 	err = load_failures(s);
 	log_info("baseline: %zu failing of %zu tests", res.nr_failures, res.summary.total);
 done:
+	buf_release(&coverage);
 	test_result_release(&res);
 	return err;
 }
@@ -936,26 +1229,138 @@ static int attempts_so_far(struct session *s)
 	return max;
 }
 
+/* ---- failure groups ------------------------------------------------------------------- */
+
+static void group_add(struct group *g, const struct session *s, size_t i)
+{
+	const char *id = s->failures[i].failure.id;
+	ALLOC_GROW(g->members, g->nr + 1, g->alloc);
+	g->members[g->nr++] = i;
+	if (strvec_find(&g->ids, id) < 0)
+		strvec_push(&g->ids, id);
+}
+
+static void group_release(struct group *g)
+{
+	free(g->members);
+	strvec_clear(&g->ids);
+	memset(g, 0, sizeof(*g));
+}
+
+/* the test function a node id names: the id without its parameters */
+static size_t function_len(const char *id)
+{
+	const char *sep = strstr(id, "::");
+	return sep ? strcspn(id, "[") : strlen(id);
+}
+
+/* the pending failures, grouped by test function, in the order they failed */
+static size_t groups_build(struct group **out, const struct session *s)
+{
+	struct group *g = NULL;
+	size_t nr = 0, alloc = 0, i, k;
+
+	for (i = 0; i < s->nr_failures; i++) {
+		const char *id = s->failures[i].failure.id;
+		size_t n = function_len(id);
+
+		if (s->failures[i].status != FAILURE_PENDING)
+			continue;
+		for (k = 0; k < nr; k++) {
+			const char *other = s->failures[g[k].members[0]].failure.id;
+			if (function_len(other) == n && !strncmp(other, id, n))
+				break;
+		}
+		if (k == nr) {
+			ALLOC_GROW(g, nr + 1, alloc);
+			memset(&g[nr], 0, sizeof(*g));
+			strvec_init(&g[nr].ids);
+			nr++;
+		}
+		group_add(&g[k], s, i);
+	}
+	*out = g;
+	return nr;
+}
+
+/* where a group's failures crash (its first's deepest frame in project source), or NULL */
+static const struct failure *crash_of(const struct session *s, const struct group *g)
+{
+	const struct failure *f = &s->failures[g->members[0]].failure;
+	return f->loc_file && f->loc_line > 0 ? f : NULL;
+}
+
+static int pending(const struct session *s, const struct group *g)
+{
+	size_t m;
+	for (m = 0; m < g->nr; m++)
+		if (s->failures[g->members[m]].status == FAILURE_PENDING)
+			return 1;
+	return 0;
+}
+
+/*
+ * The groups that crash where group `c` crashes, tried at once first (one
+ * change that fixes several tests beats several changes); 1 when there
+ * were several.
+ */
+static int together(struct group *out, const struct session *s, struct group *groups, size_t nr,
+		    size_t c, unsigned char *tried)
+{
+	const struct failure *at = crash_of(s, &groups[c]);
+	size_t d, m, count = 0;
+
+	memset(out, 0, sizeof(*out));
+	strvec_init(&out->ids);
+	out->together = 1;
+	for (d = c; at && d < nr; d++) {
+		const struct failure *other = crash_of(s, &groups[d]);
+		if (tried[d] || !other || other->loc_line != at->loc_line ||
+		    strcmp(other->loc_file, at->loc_file))
+			continue;
+		tried[d] = 1;
+		count++;
+		for (m = 0; m < groups[d].nr; m++)
+			group_add(out, s, groups[d].members[m]);
+	}
+	return count > 1;
+}
+
 static int loop(struct session *s, struct fix_result *out)
 {
-	size_t i, pending = 0, pos = 0, fixed = 0;
+	struct group *groups = NULL;
+	unsigned char *tried;
+	size_t nr, c, pos = 0, fixed = 0, i;
 	int attempts = attempts_so_far(s), err = 0;
 	long tin = 0, tout = 0;
 
 	if (store_session_tokens(&tin, &tout, s->store, s->row.id) == 0)
 		s->tokens_used = sat_add(tin, tout);   /* the budget holds across a resume */
-	for (i = 0; i < s->nr_failures; i++)
-		if (s->failures[i].status == FAILURE_PENDING)
-			pending++;
-	store_session_set_progress(s->store, s->row.id, pending, 0, 0);
-	for (i = 0; i < s->nr_failures && !err; i++) {
-		if (s->failures[i].status != FAILURE_PENDING)
+	nr = groups_build(&groups, s);
+	tried = xcalloc(nr + 1, 1);
+	store_session_set_progress(s->store, s->row.id, nr, 0, 0);
+	for (c = 0; c < nr && !err; c++) {
+		struct group all = { NULL, 0, 0, STRVEC_INIT, 1 };
+		if (!tried[c] && together(&all, s, groups, nr, c, tried) && pending(s, &all)) {
+			log_info("%zu test functions crash at %s:%d: tried together first", all.ids.nr,
+				 crash_of(s, &all)->loc_file, crash_of(s, &all)->loc_line);
+			err = fix_group(s, &all, pos, nr, &attempts);
+		}
+		group_release(&all);
+	}
+	for (c = 0; c < nr && !err; c++, pos++) {
+		if (!pending(s, &groups[c]))
 			continue;
-		store_session_set_progress(s->store, s->row.id, pending, fixed, pos + 1);
-		err = fix_one(s, i, pos++, pending, &attempts);
-		if (s->failures[i].status == FAILURE_FIXED)
+		store_session_set_progress(s->store, s->row.id, nr, fixed, pos + 1);
+		err = fix_group(s, &groups[c], pos, nr, &attempts);
+		if (group_fixed(s, &groups[c]))
 			fixed++;
 	}
+	for (c = 0; c < nr; c++)
+		group_release(&groups[c]);
+	free(groups);
+	free(tried);
+	judged_release(s);
 	progress(s, FIX_EVENT_DONE, 0, 0, NULL, 0, 0);
 	for (i = 0; i < s->nr_failures; i++) {
 		if (s->failures[i].status == FAILURE_SKIPPED)
@@ -1161,6 +1566,8 @@ static void session_release(struct session *s)
 	llm_provider_free(s->provider);
 	llm_provider_free(s->fallback);
 	remove_work_dirs(s);
+	coverage_map_free(s->coverage);
+	judged_release(s);
 	failure_rows_free(s->failures, s->nr_failures);
 	strvec_clear(&s->baseline_failures);
 	buf_release(&s->work);
@@ -1373,11 +1780,11 @@ done:
 
 /* what the options point to when they come from a stored session */
 struct stored_options {
-	struct strvec owned, before, carry;
+	struct strvec owned, before, carry, pytest_args;
 	struct failure *targets;
 	size_t nr_targets;
 };
-#define STORED_OPTIONS_INIT { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL, 0 }
+#define STORED_OPTIONS_INIT { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, NULL, 0 }
 
 static void stored_options_release(struct stored_options *so)
 {
@@ -1385,6 +1792,7 @@ static void stored_options_release(struct stored_options *so)
 	strvec_clear(&so->owned);
 	strvec_clear(&so->before);
 	strvec_clear(&so->carry);
+	strvec_clear(&so->pytest_args);
 	for (i = 0; i < so->nr_targets; i++)
 		failure_release(&so->targets[i]);
 	free(so->targets);
@@ -1412,6 +1820,12 @@ static void options_from_json(struct fix_options *o, struct stored_options *so, 
 		strvec_from_json(&so->before, v);
 		o->repro.run_before = &so->before;
 	}
+	if (!o->pytest_args && (v = json_object_get(j, "pytest_args")) && json_is_array(v)) {
+		strvec_from_json(&so->pytest_args, v);
+		o->pytest_args = &so->pytest_args;
+	}
+	if (!(o->time_budget > 0))
+		GET_REAL("time_budget", time_budget);
 	if ((v = json_object_get(j, "carry_files")) && json_is_array(v)) {
 		strvec_from_json(&so->carry, v);
 		o->repro.carry_files = &so->carry;

@@ -29,6 +29,7 @@ void validation_init(struct validation *v)
 	strvec_init(&v->fixed_too);
 	strvec_init(&v->flaky);
 	strvec_init(&v->flaky_why);
+	strvec_init(&v->target_failed);
 }
 
 void validation_release(struct validation *v)
@@ -39,6 +40,7 @@ void validation_release(struct validation *v)
 	strvec_clear(&v->fixed_too);
 	strvec_clear(&v->flaky);
 	strvec_clear(&v->flaky_why);
+	strvec_clear(&v->target_failed);
 }
 
 const char *validate_target_id(const struct failure *f)
@@ -303,16 +305,23 @@ static int gate_weakening(struct validation *v, const struct snapshot *saved, co
 }
 
 static int run_pytest(struct test_result *res, const char *workdir, const struct gate_options *g,
-		      const struct strvec *paths)
+		      const struct strvec *paths, size_t *ran)
 {
 	struct pytest_options po = PYTEST_OPTIONS_INIT;
+	int err;
+
 	po.root = workdir;
 	po.venv_root = g->venv_root;
 	po.command = g->pytest_cmd;
 	po.paths = paths;
+	po.extra_args = g->extra_args;
 	po.test_timeout = g->test_timeout;
 	po.every_test = 1;
-	return pytest_run(res, &po);
+	po.worker = g->worker;
+	err = pytest_run(res, &po);
+	if (ran)
+		*ran += res->summary.total;
+	return err;
 }
 
 /* 1 when `id` failed in `res` (a collection error of its module counts) */
@@ -337,14 +346,22 @@ static int gate_target(struct validation *v, const char *workdir, const struct f
 	struct strvec paths = STRVEC_INIT;
 	int run, err = 0;
 
+	const struct strvec *ids = g->targets && g->targets->nr ? g->targets : NULL;
+	const char *id = target->id;
+	size_t i;
+
 	for (run = 0; g->run_before && run < (int)g->run_before->nr; run++)
 		strvec_push(&paths, g->run_before->v[run]);
-	strvec_push(&paths, validate_target_id(target));
+	if (!ids)
+		strvec_push(&paths, validate_target_id(target));
+	for (i = 0; ids && i < ids->nr; i++)
+		if (strvec_find(&paths, ids->v[i]) < 0)
+			strvec_push(&paths, ids->v[i]);
 	for (run = 0; run <= g->verify_runs; run++) {
 		struct test_result res = TEST_RESULT_INIT;
-		const struct failure *f;
+		const struct failure *f = NULL;
 
-		err = run_pytest(&res, workdir, g, &paths);
+		err = run_pytest(&res, workdir, g, &paths, &v->ran_target);
 		if (err == ERR_INTERRUPTED) {
 			test_result_release(&res);
 			break;
@@ -356,9 +373,25 @@ static int gate_target(struct validation *v, const char *workdir, const struct f
 			test_result_release(&res);
 			break;
 		}
-		if ((f = failed_in(&res, target->id))) {
-			fail(v, run ? ATTEMPT_GATE_FLAKY : ATTEMPT_GATE_TARGET, "%s%s%s%s",
-			     run ? "passed, then failed: " : "",
+		if (!ids) {
+			f = failed_in(&res, id);
+		} else {
+			/* the group's first failing test speaks for it; all are remembered */
+			for (i = 0; i < ids->nr; i++) {
+				const struct failure *one = failed_in(&res, ids->v[i]);
+				if (one && !run)
+					strvec_push(&v->target_failed, ids->v[i]);
+				if (one && !f)
+					f = one;
+			}
+		}
+		if (!ids && f && !run)
+			strvec_push(&v->target_failed, id);
+		if (f) {
+			int many = ids && ids->nr > 1;
+			fail(v, run ? ATTEMPT_GATE_FLAKY : ATTEMPT_GATE_TARGET, "%s%s%s%s%s%s%s",
+			     run ? "passed, then failed: " : "", many ? "'" : "",
+			     many ? f->id : "", many ? "': " : "",
 			     f->error_type ? f->error_type : "", f->message ? ": " : "",
 			     f->message ? f->message : "");
 			test_result_release(&res);
@@ -388,12 +421,12 @@ static void note_flaky(struct validation *v, const char *id, const char *why)
  * A run that cannot be read leaves `ids` as they are.
  */
 static int rerun(struct validation *v, struct strvec *ids, const char *workdir,
-		 const struct gate_options *g, int flaky_if_failed, const char *why)
+		 const struct gate_options *g, int flaky_if_failed, const char *why, size_t *ran)
 {
 	struct test_result res = TEST_RESULT_INIT;
 	struct strvec still = STRVEC_INIT;
 	size_t i;
-	int err = run_pytest(&res, workdir, g, ids);
+	int err = run_pytest(&res, workdir, g, ids, ran);
 
 	if (err == ERR_INTERRUPTED)
 		goto done;
@@ -422,36 +455,43 @@ done:
 /* the regressions in `ids` that are flaky leave it (see validate.h) */
 static int judge_regressions(struct validation *v, struct strvec *ids, const char *workdir,
 			     const struct gate_options *g, const struct change *c,
-			     struct snapshot *saved)
+			     struct snapshot *saved, size_t *ran)
 {
 	int round, err = 0, back;
 
 	for (round = 0; round < VALIDATE_FLAKY_ROUNDS && ids->nr && !err; round++) {
-		if ((err = rerun(v, ids, workdir, g, 0, "passed on a rerun")) < 0 || !ids->nr)
+		if ((err = rerun(v, ids, workdir, g, 0, "passed on a rerun", ran)) < 0 || !ids->nr)
 			break;
 		if ((err = restore_files(saved)) < 0)
 			return err;
-		err = rerun(v, ids, workdir, g, 1, "fails without the change too");
+		err = rerun(v, ids, workdir, g, 1, "fails without the change too", ran);
 		if ((back = change_apply(c, workdir, NULL)) < 0)
 			return error_prefix(back, "cannot apply the change again");
 	}
 	return err;
 }
 
+/*
+ * No test that passed at baseline fails: those in `paths` (the tests that
+ * executed a changed line) or, with `paths` NULL, the full suite (then the
+ * baseline failures that pass now go into fixed_too).
+ */
 static int gate_regression(struct validation *v, const char *workdir, const struct gate_options *g,
-			   const struct change *c, struct snapshot *saved)
+			   const struct change *c, struct snapshot *saved, const struct strvec *paths)
 {
 	struct test_result res = TEST_RESULT_INIT;
 	struct buf named = BUF_INIT;
 	struct strvec regressed = STRVEC_INIT;
+	size_t *ran = paths ? &v->ran_covering : &v->ran_full;
 	size_t i, regressions = 0;
 	int err, hidden = 0;
 
-	err = run_pytest(&res, workdir, g, g->suite_paths);
+	err = run_pytest(&res, workdir, g, paths ? paths : g->suite_paths, ran);
 	if (err == ERR_INTERRUPTED)
 		goto done;
 	if (err < 0) {
-		fail(v, ATTEMPT_GATE_REGRESSION, "the full test run failed: %s", error_last());
+		fail(v, ATTEMPT_GATE_REGRESSION, "the %s test run failed: %s",
+		     paths ? "covering" : "full", error_last());
 		err = 0;
 		goto done;
 	}
@@ -463,7 +503,7 @@ static int gate_regression(struct validation *v, const char *workdir, const stru
 		hidden |= f->error_type && !strcmp(f->error_type, PYTEST_HIDDEN_FAILURE);
 	}
 	if (regressed.nr && regressed.nr <= VALIDATE_FLAKY_MAX_TESTS && !hidden &&
-	    (err = judge_regressions(v, &regressed, workdir, g, c, saved)) < 0)
+	    (err = judge_regressions(v, &regressed, workdir, g, c, saved, ran)) < 0)
 		goto done;
 	for (i = 0; i < regressed.nr; i++)
 		if (regressions++ < REGRESSIONS_NAMED)
@@ -474,7 +514,7 @@ static int gate_regression(struct validation *v, const char *workdir, const stru
 		     named.ptr, regressions > REGRESSIONS_NAMED ? ", ..." : "");
 		goto done;
 	}
-	for (i = 0; g->baseline_failures && i < g->baseline_failures->nr; i++)
+	for (i = 0; !paths && g->baseline_failures && i < g->baseline_failures->nr; i++)
 		if (!test_result_find(&res, g->baseline_failures->v[i]))
 			strvec_push(&v->fixed_too, g->baseline_failures->v[i]);
 done:
@@ -482,6 +522,62 @@ done:
 	strvec_clear(&regressed);
 	buf_release(&named);
 	return err;
+}
+
+/* the lines of `old` that `now` changed, as a range of old's lines (an insertion: its neighbours) */
+static void changed_lines(const char *old, size_t olen, const char *now, size_t nlen,
+			  int *first, int *last)
+{
+	size_t head = 0, tail = 0, line = 1, lines = 0, i;
+
+	while (head < olen && head < nlen && old[head] == now[head])
+		head++;
+	while (tail < olen - head && tail < nlen - head &&
+	       old[olen - 1 - tail] == now[nlen - 1 - tail])
+		tail++;
+	for (i = 0; i < head; i++)
+		line += old[i] == '\n';
+	for (i = head; i < olen - tail; i++)
+		lines += old[i] == '\n';
+	*first = (int)line;
+	*last = (int)(line + lines);
+	if (olen - tail == head && *first > 1)
+		(*first)--;   /* only inserted: the line above counts too */
+}
+
+/*
+ * The tests that executed a line the change touched, but the targets and
+ * the baseline's failures (run or judged already).
+ */
+static void covering_tests(struct strvec *out, const struct validation *v,
+			   const struct snapshot *saved, const char *workdir,
+			   const struct failure *target, const struct gate_options *g)
+{
+	struct strvec all = STRVEC_INIT;
+	size_t i;
+
+	for (i = 0; i < v->touched.nr; i++) {
+		const char *old;
+		size_t olen;
+		struct buf now = BUF_INIT;
+		int first, last;
+
+		saved_content(saved, workdir, v->touched.v[i], &old, &olen);
+		if (read_after(&now, workdir, v->touched.v[i]) == 0) {
+			changed_lines(old, olen, now.ptr, now.len, &first, &last);
+			coverage_tests_covering(&all, g->coverage, v->touched.v[i], first, last);
+		}
+		buf_release(&now);
+	}
+	for (i = 0; i < all.nr; i++) {
+		const char *id = all.v[i];
+		if (!strcmp(id, target->id) || (g->targets && strvec_find(g->targets, id) >= 0) ||
+		    (g->baseline_failures && strvec_find(g->baseline_failures, id) >= 0) ||
+		    strvec_find(out, id) >= 0)
+			continue;
+		strvec_push(out, id);
+	}
+	strvec_clear(&all);
 }
 
 int validate_candidate(struct validation *out, const struct change *c, const char *workdir,
@@ -512,9 +608,19 @@ int validate_candidate(struct validation *out, const struct change *c, const cha
 		goto restore;
 	if ((err = gate_target(out, workdir, target, g)) < 0 || out->gate)
 		goto restore;
-	if (!g->skip_regression &&
-	    ((err = gate_regression(out, workdir, g, c, &saved)) < 0 || out->gate))
+	if (!g->skip_regression && g->coverage) {
+		struct strvec covering = STRVEC_INIT;
+		covering_tests(&covering, out, &saved, workdir, target, g);
+		if (covering.nr)
+			err = gate_regression(out, workdir, g, c, &saved, &covering);
+		strvec_clear(&covering);
+		if (err < 0 || out->gate)
+			goto restore;
+		out->needs_full = 1;
+	} else if (!g->skip_regression &&
+		   ((err = gate_regression(out, workdir, g, c, &saved, NULL)) < 0 || out->gate)) {
 		goto restore;
+	}
 	out->passed = 1;
 restore:
 	restore_err = restore_files(&saved);
@@ -523,6 +629,31 @@ restore:
 done:
 	saved_release(&saved);
 	out->seconds = clock_monotonic() - started;
+	return err;
+}
+
+int validate_full(struct validation *out, const struct change *c, const char *workdir,
+		  const struct gate_options *g)
+{
+	struct snapshot saved = { NULL, 0, 0 };
+	double started = clock_monotonic();
+	int err = 0, restore_err;
+
+	out->needs_full = 0;
+	if (save_files(&saved, c, workdir) < 0 || change_apply(c, workdir, NULL) < 0) {
+		out->passed = 0;
+		fail(out, ATTEMPT_GATE_APPLY, "%s", error_last());
+		goto done;
+	}
+	err = gate_regression(out, workdir, g, c, &saved, NULL);
+	if (out->gate)
+		out->passed = 0;
+	restore_err = restore_files(&saved);
+	if (restore_err < 0 && !err)
+		err = error_prefix(restore_err, "cannot restore '%s'", workdir);
+done:
+	saved_release(&saved);
+	out->seconds += clock_monotonic() - started;
 	return err;
 }
 

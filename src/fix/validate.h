@@ -2,6 +2,7 @@
 #define FIX_VALIDATE_H
 
 #include "edit/change.h"
+#include "runner/coverage.h"
 #include "runner/result.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -19,9 +20,13 @@
  *   weakening   pytest's configuration, hooks and plugins untouched (unless
  *               allow_config_edits: guard_config_change()); test files
  *               untouched (unless allowed), and never weakened
- *   target      the failing test now passes
+ *   target      the failing test now passes (a failure group: every test of
+ *               it, run together)
  *   flaky       ... and passes again, `verify_runs` more times
- *   regression  no test that passed at baseline fails now (the full suite)
+ *   regression  no test that passed at baseline fails now: with a coverage
+ *               map, first the tests that executed a changed line (the
+ *               full suite is then validate_full()'s, run on the winner
+ *               only); without one, the full suite
  *
  * A test that passed at baseline and fails in the full run is judged again
  * before it rejects the candidate, in up to VALIDATE_FLAKY_ROUNDS rounds of
@@ -35,6 +40,8 @@
  * More than VALIDATE_FLAKY_MAX_TESTS regressions, or a failure a hook
  * reported as passed (PYTEST_HIDDEN_FAILURE), are never excused.
  */
+
+struct pytest_worker;
 
 #define VALIDATE_FLAKY_ROUNDS 2
 #define VALIDATE_FLAKY_MAX_TESTS 20
@@ -51,6 +58,12 @@ struct gate_options {
 	const struct strvec *baseline_failures;  /* node ids failing at baseline */
 	const struct strvec *run_before;   /* node ids run before the target, in order (the target
 					    * fails only after them); may be NULL */
+	const struct strvec *targets;      /* every node id the target gate needs passing (a
+					    * failure group); NULL: just the target's */
+	const struct strvec *extra_args;   /* the user's pytest arguments; may be NULL */
+	struct pytest_worker *worker;      /* runs go through this warm worker (runner/worker.h)
+					    * when it can; may be NULL */
+	const struct coverage_map *coverage;  /* may be NULL: see the regression gate */
 	/* optional: the change as a diff, made while it is applied in workdir */
 	int (*diff)(struct buf *out, const char *workdir, const struct strvec *touched, void *payload);
 	void *diff_payload;
@@ -65,6 +78,9 @@ struct validation {
 	struct strvec flaky;     /* node ids that failed once and were judged flaky ... */
 	struct strvec flaky_why; /* ... and why, at the same index ("passed on a rerun") */
 	struct buf diff;         /* the change as a unified diff, when gate_options.diff is set */
+	struct strvec target_failed;  /* target ids that failed the target gate's first run */
+	int needs_full;          /* passed, but the full suite is still validate_full()'s to run */
+	size_t ran_target, ran_covering, ran_full;  /* tests each gate ran (every run counted) */
 	double seconds;
 };
 
@@ -78,6 +94,14 @@ void validation_release(struct validation *v);
  */
 int validate_candidate(struct validation *out, const struct change *c, const char *workdir,
 		       const struct failure *target, const struct gate_options *g);
+
+/*
+ * The full suite on a candidate that passed with needs_full set: the change
+ * applied, the regression gate on the whole suite (fixed_too filled), the
+ * directory restored. Returns as validate_candidate().
+ */
+int validate_full(struct validation *out, const struct change *c, const char *workdir,
+		  const struct gate_options *g);
 
 /*
  * What the files a change names hold now, to put them back later (a file

@@ -1,0 +1,98 @@
+"""`fix` on failure groups: a test function's parameter sets fixed together, failures that
+crash in one place tried at once, and a reason for every failure left unfixed."""
+import json
+import subprocess
+
+from conftest import SYSTEM_PYTEST, run_fixer
+
+ENV = {"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST}
+
+
+def git(root, *args):
+    out = subprocess.run(["git", "-C", str(root)] + list(args), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def make_repo(root, files):
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test User")
+    git(root, "config", "user.email", "test@example.com")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+SHAPES = {
+    "pytest.ini": "[pytest]\n",
+    "shapes.py": ("def perimeter(kind, size):\n"
+                  "    if kind == \"square\":\n"
+                  "        return size * 3\n"
+                  "    return 0\n"),
+    "tests/test_shapes.py": (
+        "import pytest\n\nfrom shapes import perimeter\n\n\n"
+        "@pytest.mark.parametrize(\"size,expected\", [(0, 0), (1, 4), (2, 8), (3, 12), (5, 20)])\n"
+        "def test_perimeter(size, expected):\n"
+        "    assert perimeter(\"square\", size) == expected\n\n\n"
+        "def test_other_kind():\n"
+        "    assert perimeter(\"blob\", 3) == 0\n"),
+}
+
+
+def fix_json(root, *extra):
+    r = run_fixer(["-v", "fix", "--engine", "builtin", "--non-interactive", "--json", "-j", "2"]
+                  + list(extra), root, env=ENV)
+    return r, json.loads(r.stdout)
+
+
+def test_the_parameter_sets_of_a_test_are_one_group_on_one_branch(tmp_path):
+    root = make_repo(tmp_path / "shapes", SHAPES)
+    r, out = fix_json(root)
+    assert r.code == 0, r
+    errors = out["errors"]
+    assert len(errors) == 4     # [0-0] passes: 0 * 3 == 0
+    assert {e["status"] for e in errors} == {"fixed"}, errors
+    # one branch, named after the test function, for every parameter set
+    assert {e["branch"] for e in errors} == {"fix-test_shapes-test_perimeter"}
+    diff = git(root, "diff", "main", "fix-test_shapes-test_perimeter")
+    assert "+        return size * 4" in diff, diff
+    # one commit: no change that passes a parameter set or two got in
+    assert git(root, "log", "--format=%s", "main..fix-test_shapes-test_perimeter").count("\n") == 1
+
+
+MENU = {
+    "pytest.ini": "[pytest]\n",
+    "menu.py": ("def first_word(line):\n"
+                "    words = line.split()\n"
+                "    return words[1]\n\n\n"
+                "def title(line):\n"
+                "    return first_word(line).title()\n"),
+    "tests/test_menu.py": (
+        "from menu import first_word, title\n\n\n"
+        "def test_one_word():\n    assert first_word(\"hello\") == \"hello\"\n\n\n"
+        "def test_padded():\n    assert first_word(\"  soup  \") == \"soup\"\n\n\n"
+        "def test_title():\n    assert title(\"tea\") == \"Tea\"\n\n\n"
+        "def test_impossible():\n    assert 1 + 1 == 3\n"),
+}
+
+
+def test_failures_crashing_in_one_place_are_fixed_by_one_change_and_the_rest_say_why(tmp_path):
+    root = make_repo(tmp_path / "menu", MENU)
+    r, out = fix_json(root)
+    assert r.code == 1, r
+    by = {e["id"].split("::")[1]: e for e in out["errors"]}
+    assert "crash at menu.py:3: tried together first" in r.stderr, r.stderr
+    fixed = [by[t] for t in ("test_one_word", "test_padded", "test_title")]
+    assert {e["status"] for e in fixed} == {"fixed"}, fixed
+    assert len({e["branch"] for e in fixed}) == 1, fixed
+    assert "return words[0]" in git(root, "show", fixed[0]["branch"] + ":menu.py")
+    # nothing in project source on its path: it says so, no silent "no attempt"
+    lost = by["test_impossible"]
+    assert lost["status"] == "unfixed"
+    reasons = [a["reason"] for a in lost["attempts"] if a.get("reason")]
+    assert any("found nothing to change" in why for why in reasons), lost
