@@ -1693,6 +1693,24 @@ static void result_fill(struct fix_result *out, struct session *s)
 			}
 		}
 	}
+	/* a group's other members: their attempts are its first's */
+	for (i = 0; i < out->nr_failures; i++) {
+		struct fix_failure_result *f = &out->failures[i];
+		size_t n = function_len(f->id);
+		if (f->nr_attempts || f->status == FAILURE_FIXED)
+			continue;
+		for (j = 0; j < out->nr_failures; j++) {
+			const struct fix_failure_result *g = &out->failures[j];
+			if (g->nr_attempts && g->reason && function_len(g->id) == n &&
+			    !strncmp(g->id, f->id, n)) {
+				struct buf why = BUF_INIT;
+				buf_addf(&why, "tried in one group with '%s': %s", g->id, g->reason);
+				free(f->reason);
+				f->reason = buf_detach(&why, NULL);
+				break;
+			}
+		}
+	}
 done:
 	failure_rows_free(rows, nr);
 	attempt_rows_free(att, nr_att);

@@ -56,6 +56,29 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* the node id up to its parameters: a test function's */
+static size_t function_len(const char *id)
+{
+	return strstr(id, "::") ? strcspn(id, "[") : strlen(id);
+}
+
+/* the failure of fr's test function that the attempts were made on, or NULL */
+static const char *group_tried(const struct loaded *l, const struct failure_row *fr)
+{
+	size_t n = function_len(fr->failure.id), i, j;
+
+	for (i = 0; i < l->nr_failures; i++) {
+		const struct failure_row *o = &l->failures[i];
+		if (o == fr || function_len(o->failure.id) != n ||
+		    strncmp(o->failure.id, fr->failure.id, n))
+			continue;
+		for (j = 0; j < l->nr_attempts; j++)
+			if (l->attempts[j].failure_index == o->index)
+				return o->failure.id;
+	}
+	return NULL;
+}
+
 /* the tests an attempt's gates judged flaky: [{"id", "why"}], [] when none */
 static json_t *flaky_list(const struct attempt_row *a)
 {
@@ -266,8 +289,14 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 			if (l.attempts[j].failure_index == fr->index)
 				n++;
 		if (!n) {
-			buf_adds(out, "\nNo attempt was made on it directly");
-			buf_adds(out, fr->commit ? " (the fix of another failure fixed it too).\n\n" : ".\n\n");
+			const char *with = group_tried(&l, fr);
+			if (with)
+				buf_addf(out, "\nTried in one group with `%s` (the parameter sets of one "
+					 "test function): the attempts are listed there.\n\n", with);
+			else
+				buf_addf(out, "\nNo attempt was made on it directly%s",
+					 fr->commit ? " (the fix of another failure fixed it too).\n\n" :
+					 ".\n\n");
 			continue;
 		}
 		buf_addf(out, "\n| # | engine | method | template | result | gate | reason |\n"

@@ -8,6 +8,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/secret.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
@@ -984,7 +985,7 @@ void vcs_branch_name_sanitize(struct buf *out, const char *text)
 			continue;
 		}
 		p++;
-		if (c < 0x20 || c == 0x7f || strchr(" ~^:?*[\\/-", c))
+		if (c < 0x20 || c == 0x7f || strchr(" ~^:?*[]{}()<>\\/-", c))
 			add_dash(out);
 		else if (c == '.' && out->len && out->ptr[out->len - 1] == '.')
 			; /* ".." becomes "." */
@@ -1013,6 +1014,16 @@ void vcs_branch_name_sanitize(struct buf *out, const char *text)
 		}
 	} while (changed);
 
+	if (out->len > VCS_BRANCH_NAME_READABLE) {
+		size_t keep = VCS_BRANCH_NAME_READABLE - 9;
+		/* cut on a character's first byte, then no '-' or '.' before the hash */
+		while (keep && ((unsigned char)out->ptr[keep] & 0xc0) == 0x80)
+			keep--;
+		while (keep && (out->ptr[keep - 1] == '-' || out->ptr[keep - 1] == '.'))
+			keep--;
+		buf_setlen(out, keep);
+		buf_addf(out, "-%08x", (unsigned)(hash_fnv1a(text, strlen(text)) & 0xffffffffu));
+	}
 	if (!out->len || !branch_name_ok(out->ptr)) {
 		buf_reset(out);
 		buf_adds(out, VCS_BRANCH_NAME_FALLBACK);

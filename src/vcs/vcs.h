@@ -31,6 +31,8 @@
 #define VCS_FALLBACK_EMAIL "pytest-fixer@localhost"
 /* the longest name vcs_branch_name_sanitize() returns, in bytes */
 #define VCS_BRANCH_NAME_MAX 200
+/* a longer name keeps this many bytes and a hash of the whole text: readable, still unique */
+#define VCS_BRANCH_NAME_READABLE 80
 /* what vcs_branch_name_sanitize() returns when nothing usable is left */
 #define VCS_BRANCH_NAME_FALLBACK "fix"
 
@@ -121,9 +123,11 @@ int vcs_branch_target(char out[VCS_OID_HEXSZ + 1], struct vcs_repo *repo, const 
 /*
  * Replace `out` with a valid branch name made from any text (the caller
  * adds the "fix-" prefix): bytes git refuses in refs (space ~ ^ : ? * [ \,
- * controls, invalid UTF-8) and '/' become '-', ".." and "@{" are broken
- * up, leading '-' / '.' and trailing '.' / '-' / ".lock" are dropped, runs
- * of '-' collapse, and the result is capped at VCS_BRANCH_NAME_MAX bytes.
+ * controls, invalid UTF-8), brackets of any kind and '/' become '-', ".."
+ * and "@{" are broken up, leading '-' / '.' and trailing '.' / '-' /
+ * ".lock" are dropped, runs of '-' collapse; a result longer than
+ * VCS_BRANCH_NAME_READABLE bytes keeps its head and ends with '-' and eight
+ * hex digits of the text's FNV-1a hash.
  * Checked with libgit2's own rules; never empty (VCS_BRANCH_NAME_FALLBACK).
  */
 void vcs_branch_name_sanitize(struct buf *out, const char *text);
