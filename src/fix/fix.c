@@ -417,6 +417,9 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 		/* borrowed: the row is only read */
 		a.flaky = job->val.flaky;
 		a.flaky_why = job->val.flaky_why;
+		a.ran_target = job->val.ran_target;
+		a.ran_covering = job->val.ran_covering;
+		a.ran_full = job->val.ran_full;
 	} else {
 		a.status = ATTEMPT_FAILED;
 		a.gate = ATTEMPT_GATE_APPLY;

@@ -119,14 +119,16 @@ int report_session_json(json_t **out, struct store *st, const char *id)
 			if (a->failure_index != fr->index)
 				continue;
 			json_array_append_new(attempts, json_pack(
-				"{s:i, s:s, s:o, s:o, s:f, s:s, s:o, s:o, s:o, s:o}",
+				"{s:i, s:s, s:o, s:o, s:f, s:s, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I}}",
 				"number", a->number, "engine", a->engine, "method",
 				str_or_null(attempt_method_name(a->method)),
 				"template", str_or_null(a->template_name), "temperature", a->temperature,
 				"status", attempt_status_name(a->status), "gate",
 				str_or_null(attempt_gate_name(a->gate)),
 				"reason", str_or_null(a->reason), "diff", str_or_null(a->diff),
-				"flaky", flaky_list(a)));
+				"flaky", flaky_list(a), "tests_run", "target", (json_int_t)a->ran_target,
+				"covering", (json_int_t)a->ran_covering, "full",
+				(json_int_t)a->ran_full));
 		}
 		e = json_pack("{s:s, s:s, s:o}", "id", fr->failure.id, "status",
 			      public_status(fr->status), "failure", failure_to_json(&fr->failure));
@@ -299,8 +301,9 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 					 ".\n\n");
 			continue;
 		}
-		buf_addf(out, "\n| # | engine | method | template | result | gate | reason |\n"
-			      "|---|---|---|---|---|---|---|\n");
+		buf_addf(out, "\n| # | engine | method | template | result | gate | tests run "
+			      "(target / covering / full) | reason |\n"
+			      "|---|---|---|---|---|---|---|---|\n");
 		for (j = 0; j < l.nr_attempts; j++) {
 			const struct attempt_row *a = &l.attempts[j];
 			const char *method = attempt_method_name(a->method);
@@ -313,8 +316,8 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 			buf_addf(out, "| %d | %s | %s | ", a->number, a->engine,
 				 method ? method : "-");
 			add_cell(out, a->template_name, 40);
-			buf_addf(out, " | %s | %s | ", attempt_status_name(a->status),
-				 gate ? gate : "-");
+			buf_addf(out, " | %s | %s | %zu / %zu / %zu | ", attempt_status_name(a->status),
+				 gate ? gate : "-", a->ran_target, a->ran_covering, a->ran_full);
 			add_cell(out, a->reason, 160);
 			buf_adds(out, " |\n");
 		}

@@ -31,7 +31,8 @@ DB_ENUM_NAMES(attempt_method, attempt_methods, "edit method")
 /* what store_attempt_add() writes and store_attempt_list() reads, in this order */
 #define ATTEMPT_COLUMNS \
 	"session, failure_idx, number, engine, method, template, temperature, status, gate," \
-	" reason, diff, error_category, started, finished, flaky"
+	" reason, diff, error_category, started, finished, flaky, ran_target, ran_covering," \
+	" ran_full"
 
 static int check_attempt(const struct attempt_row *a)
 {
@@ -129,12 +130,13 @@ int store_attempt_add(struct store *s, const struct attempt_row *a)
 	if ((ret = check_attempt(a)) < 0 || (ret = txn_begin(s)) < 0)
 		return ret;
 	q_prepare(&q, s, "INSERT INTO attempts (" ATTEMPT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5,"
-		  " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+		  " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
 	flaky = flaky_text(a);
-	q_pack(&q, "szisssfsssssffs", a->session, a->failure_index, a->number, a->engine,
+	q_pack(&q, "szisssfsssssffszzz", a->session, a->failure_index, a->number, a->engine,
 	       attempt_method_name(a->method), a->template_name, a->temperature,
 	       attempt_status_name(a->status), attempt_gate_name(a->gate), a->reason, a->diff,
-	       a->error_category, a->started, a->finished, flaky);
+	       a->error_category, a->started, a->finished, flaky, a->ran_target,
+	       a->ran_covering, a->ran_full);
 	q_step(&q);
 	free(flaky);
 	ret = q_end(&q, "cannot record attempt %d of failure %zu in session '%s'", a->number,
@@ -160,9 +162,10 @@ static int read_attempt(void *row, struct query *q, void *session)
 {
 	struct attempt_row *a = row;
 
-	col_unpack(q, "czis-sf--sssff-", a->session, sizeof(a->session), &a->failure_index,
+	col_unpack(q, "czis-sf--sssff-zzz", a->session, sizeof(a->session), &a->failure_index,
 		   &a->number, &a->engine, &a->template_name, &a->temperature, &a->reason,
-		   &a->diff, &a->error_category, &a->started, &a->finished);
+		   &a->diff, &a->error_category, &a->started, &a->finished, &a->ran_target,
+		   &a->ran_covering, &a->ran_full);
 	strvec_init(&a->flaky);
 	strvec_init(&a->flaky_why);
 	if (attempt_method_parse(&a->method, col_nullable(q, 4)) < 0 ||

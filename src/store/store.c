@@ -120,6 +120,12 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	/* 3: the tests an attempt's regression gate judged flaky (a JSON array) */
 	"ALTER TABLE attempts ADD COLUMN flaky TEXT;"
 	"PRAGMA user_version = 3;",
+
+	/* 4: how many tests each gate ran for an attempt */
+	"ALTER TABLE attempts ADD COLUMN ran_target INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE attempts ADD COLUMN ran_covering INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE attempts ADD COLUMN ran_full INTEGER NOT NULL DEFAULT 0;"
+	"PRAGMA user_version = 4;",
 };
 
 /* transactions, nested through savepoints */

@@ -67,6 +67,8 @@ static void add_attempt(struct store *s, const char *session, size_t failure, in
 		.method = ATTEMPT_METHOD_UPDATE, .template_name = "guard-zero", .temperature = 0.5,
 		.status = status, .gate = gate, .reason = (char *)reason, .diff = DIFF,
 		.error_category = "ZeroDivisionError", .started = 1000.0, .finished = 1001.0,
+		.ran_target = 3, .ran_covering = gate == ATTEMPT_GATE_TARGET ? 0 : 12,
+		.ran_full = status == ATTEMPT_PASSED ? 480 : 0,
 	};
 
 	snprintf(a.session, sizeof(a.session), "%s", session);
@@ -194,7 +196,15 @@ static void report__json_has_statuses_and_attempts(void **state)
 	assert_string_equal(str(a, "gate"), "target");
 	assert_string_equal(str(a, "template"), "guard-zero");
 	assert_int_equal(json_array_size(json_object_get(a, "flaky")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "tests_run"),
+							    "target")), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "tests_run"),
+							    "full")), 0);
 	a = json_array_get(attempts, 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "tests_run"),
+							    "covering")), 12);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "tests_run"),
+							    "full")), 480);
 	assert_string_equal(str(a, "status"), "passed");
 	assert_true(json_is_null(json_object_get(a, "gate")));
 	assert_string_equal(str(a, "diff"), DIFF);
@@ -243,15 +253,15 @@ static void report__markdown_summarises_and_redacts(void **state)
 	assert_contains(md.ptr, "- **Location:** `src/calc.py:6`\n- **Branch:** `fix-test_div`\n"
 			"- **Commit:** `c0ffee`\n");
 	/* a table cell is one line without pipes */
-	assert_contains(md.ptr, "| 1 | builtin | update | guard-zero | failed | target | "
+	assert_contains(md.ptr, "| 1 | builtin | update | guard-zero | failed | target | 3 / 0 / 0 | "
 			"still \\| fails after [redacted] |\n");
-	assert_contains(md.ptr, "| 2 | builtin | update | guard-zero | passed | - | - |\n");
+	assert_contains(md.ptr, "| 2 | builtin | update | guard-zero | passed | - | 3 / 12 / 480 | - |\n");
 	assert_contains(md.ptr, "\nAttempt 2: 'tests/t.py::test_clock' is flaky (passed on a rerun)"
 			": not counted as a regression.\n");
 	assert_contains(md.ptr, "\nThe verified change:\n\n```diff\n" DIFF "```\n");
 	assert_contains(md.ptr, "## `tests/test_calc.py::test_mul`: unfixed\n");
 	assert_contains(md.ptr, "- **Error:** ZeroDivisionError: token [redacted] leaked\n");
-	assert_contains(md.ptr, "| 3 | openai | - | - | error | - | provider broke down |\n");
+	assert_contains(md.ptr, "| 3 | openai | - | - | error | - | 3 / 12 / 0 | provider broke down |\n");
 	assert_contains(md.ptr, "## `tests/test_calc.py::test_add`: unfixed\n");
 	assert_contains(md.ptr, "\nNo attempt was made on it directly.\n");
 	assert_null(strstr(md.ptr, "test_skip"));
