@@ -69,6 +69,7 @@ struct session {
 	struct coverage_map *coverage;    /* the baseline's per-test lines; NULL: none */
 	struct pytest_worker *workers[FIX_MAX_JOBS];  /* a warm worker per work directory */
 	int no_worker[FIX_MAX_JOBS];      /* it could not start: fresh processes there */
+	struct store *machine_kb;         /* the machine's knowledge base; NULL: none */
 	struct judged *judged;            /* every candidate validated in the session */
 	size_t nr_judged, alloc_judged;
 };
@@ -428,6 +429,50 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 	}
 	if (store_attempt_add(s->store, &a) < 0)
 		log_warn("cannot record an attempt: %s", error_last());
+	else if (s->machine_kb && store_knowledge_add(s->machine_kb, &a) < 0)
+		log_debug("cannot count an attempt in the machine's knowledge base: %s",
+			  error_last());
+}
+
+/*
+ * The machine's knowledge base (project_knowledge_path()): what sessions of
+ * every project learnt. Without one, the project's own is all there is.
+ */
+static void open_machine_kb(struct session *s)
+{
+	struct buf path = BUF_INIT, dir = BUF_INIT;
+	const char *slash;
+
+	if (project_knowledge_path(&path) < 0)
+		goto done;
+	slash = strrchr(path.ptr, '/');
+	buf_add(&dir, path.ptr, (size_t)(slash - path.ptr));
+	if (fs_mkdir_p(dir.ptr, 0700) < 0 || store_open(&s->machine_kb, path.ptr) < 0) {
+		log_debug("no knowledge base for the machine at '%s': %s", path.ptr, error_last());
+		s->machine_kb = NULL;
+	}
+done:
+	buf_release(&path);
+	buf_release(&dir);
+}
+
+/*
+ * The templates by past success on this error: the project's record first,
+ * then what the machine's other projects taught (templates it has not tried)
+ */
+static void template_order(struct strvec *out, struct session *s, const struct engine_ops *eng,
+			   const char *category)
+{
+	struct strvec machine = STRVEC_INIT;
+	size_t i;
+
+	if (store_template_order(out, s->store, eng->name, category) < 0)
+		strvec_clear(out);
+	if (s->machine_kb && store_template_order(&machine, s->machine_kb, eng->name, category) == 0)
+		for (i = 0; i < machine.nr; i++)
+			if (strvec_find(out, machine.v[i]) < 0)
+				strvec_push(out, machine.v[i]);
+	strvec_clear(&machine);
 }
 
 /* ---- committing a verified fix -------------------------------------------------------- */
@@ -975,9 +1020,8 @@ static int try_engine(struct session *s, const struct engine_ops *eng, const str
 	memset(jobs, 0, sizeof(jobs));
 	if (!again)
 		progress(s, FIX_EVENT_FAILURE, pos, count, f->id, 0, 0);
-	if (eng->ranks_templates && f->error_type &&
-	    store_template_order(&order, s->store, eng->name, f->error_type) < 0)
-		strvec_clear(&order);
+	if (eng->ranks_templates && f->error_type)
+		template_order(&order, s, eng, f->error_type);
 	for (r = 0; r < rounds && !win && !err && !stop.out_of_time; r++) {
 		double temperature = eng->asks_model ?
 			s->opts->initial_temp + r * s->opts->temp_increment : 0;
@@ -1570,6 +1614,7 @@ static void session_release(struct session *s)
 	llm_provider_free(s->fallback);
 	remove_work_dirs(s);
 	coverage_map_free(s->coverage);
+	store_free(s->machine_kb);
 	judged_release(s);
 	failure_rows_free(s->failures, s->nr_failures);
 	strvec_clear(&s->baseline_failures);
@@ -1642,6 +1687,7 @@ static int session_go(struct session *s, struct fix_result *out, const char *fro
 	if (mark_running &&
 	    (err = store_session_set_state(s->store, s->row.id, SESSION_RUNNING, NULL)) < 0)
 		return err;
+	open_machine_kb(s);
 	err = loop(s, out);
 	return finish(s, out, err);
 }

@@ -80,6 +80,24 @@ int project_exclude(struct project *p)
 	return p->repo ? vcs_exclude(p->repo, "/" EDIT_STATE_DIR "/") : 0;
 }
 
+int project_knowledge_path(struct buf *out)
+{
+	const char *dir = getenv(PROJECT_DATA_DIR_ENV);
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+
+	buf_reset(out);
+	if (dir && *dir)
+		buf_addf(out, "%s/knowledge.db", dir);
+	else if (xdg && *xdg == '/')
+		buf_addf(out, "%s/pytest-fixer/knowledge.db", xdg);
+	else if (home && *home == '/')
+		buf_addf(out, "%s/.local/share/pytest-fixer/knowledge.db", home);
+	else
+		return -1;
+	return 0;
+}
+
 void project_state_path(struct buf *out, const char *root, enum project_file what, const char *id)
 {
 	buf_reset(out);

@@ -64,6 +64,16 @@ enum project_file {
 void project_state_path(struct buf *out, const char *root, enum project_file what, const char *id);
 
 /*
+ * The machine's knowledge base, shared by every project of this user (which
+ * templates worked for which errors, counted by every session): into `out`
+ * (reset first) $PYTEST_FIXER_DATA_DIR/knowledge.db, else
+ * $XDG_DATA_HOME/pytest-fixer/knowledge.db, else
+ * $HOME/.local/share/pytest-fixer/knowledge.db; -1 when none can be named.
+ */
+#define PROJECT_DATA_DIR_ENV "PYTEST_FIXER_DATA_DIR"
+int project_knowledge_path(struct buf *out);
+
+/*
  * The one rule for what is the project's own source: a directory named by
  * one path component is not when it is installed, generated or a tool's
  * state: a name starting with '.' (.git, .venv, .tox, EDIT_STATE_DIR ...),

@@ -121,6 +121,14 @@ static int knowledge_count(struct store *s, const struct attempt_row *a)
 	return q_end(&q, "cannot update the knowledge base");
 }
 
+int store_knowledge_add(struct store *s, const struct attempt_row *a)
+{
+	int ret;
+	if ((ret = txn_begin(s)) < 0)
+		return ret;
+	return txn_end(s, knowledge_count(s, a));
+}
+
 int store_attempt_add(struct store *s, const struct attempt_row *a)
 {
 	struct query q;

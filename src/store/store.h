@@ -266,6 +266,11 @@ void attempt_rows_free(struct attempt_row *rows, size_t nr);
  */
 int store_template_order(struct strvec *out, struct store *s, const char *engine,
 			 const char *error_category);
+/*
+ * Count an attempt in the knowledge base only (the machine's, shared by
+ * every project: project_knowledge_path()); as store_attempt_add() counts.
+ */
+int store_knowledge_add(struct store *s, const struct attempt_row *a);
 
 struct kb_stat {
 	char *error_category;  /* NULL: unknown */

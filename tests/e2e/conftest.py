@@ -73,6 +73,12 @@ def run_fixer(args, cwd, env=None, timeout=300):
     return Result(proc)
 
 
+@pytest.fixture(autouse=True)
+def machine_knowledge(tmp_path_factory, monkeypatch):
+    """Each test its own machine-wide knowledge base: none learns from another's sessions."""
+    monkeypatch.setenv("PYTEST_FIXER_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
 @pytest.fixture
 def project(tmp_path):
     """Copy a fixture project into a private directory and return its path."""

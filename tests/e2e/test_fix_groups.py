@@ -96,3 +96,19 @@ def test_failures_crashing_in_one_place_are_fixed_by_one_change_and_the_rest_say
     assert lost["status"] == "unfixed"
     reasons = [a["reason"] for a in lost["attempts"] if a.get("reason")]
     assert any("found nothing to change" in why for why in reasons), lost
+
+
+def test_every_project_on_the_machine_learns_from_the_others(tmp_path):
+    import os
+    import sqlite3
+    root = make_repo(tmp_path / "shapes", SHAPES)
+    r, out = fix_json(root)
+    assert r.code == 0, r
+    won = [a for e in out["errors"] for a in e["attempts"] if a["status"] == "passed"]
+    db = os.path.join(os.environ["PYTEST_FIXER_DATA_DIR"], "knowledge.db")
+    with sqlite3.connect(db) as kb:
+        rows = dict(kb.execute("SELECT template, sum(successes) FROM knowledge"
+                               " WHERE engine = 'builtin' AND error_category = 'AssertionError'"
+                               " GROUP BY template"))
+    assert rows.get(won[-1]["template"]) == 1, rows
+    assert sum(1 for t in rows if rows[t] == 0) >= 1, rows   # the failed ones count too
