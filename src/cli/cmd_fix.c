@@ -142,6 +142,8 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 	progress = quiet ? RENDER_PROGRESS_NONE : !json && isatty(2) ? RENDER_PROGRESS_TERMINAL :
 		   RENDER_PROGRESS_LINES;
 	render_fix_hooks(&hooks, &term, progress, !non_interactive && !json && isatty(0) && isatty(2));
+	render_fix_begin(&term, resume ? "resuming the session" :
+			 "running the test suite (the baseline), then fixing its failures");
 	err = resume ? fix_resume(&out, p, pa.positional.v[0], &fo, &hooks) :
 		fix_run(&out, p, &fo, &hooks);
 	if (err == ERR_INTERRUPTED) {

@@ -254,6 +254,14 @@ void render_fix_hooks(struct fix_hooks *out, struct render_fix_state *st,
 	out->payload = st;
 }
 
+void render_fix_begin(const struct render_fix_state *st, const char *what)
+{
+	if (st->progress != RENDER_PROGRESS_LINES)
+		return;
+	fprintf(stderr, "pytest-fixer: progress: %s\n", what);
+	fflush(stderr);
+}
+
 void render_dry_run(FILE *to, const struct fix_result *r)
 {
 	size_t i, k;

@@ -42,6 +42,8 @@ struct render_fix_state {
 };
 void render_fix_hooks(struct fix_hooks *out, struct render_fix_state *st,
 		      enum render_progress progress, int interactive);
+/* with RENDER_PROGRESS_LINES, a line saying what the session does before its first event */
+void render_fix_begin(const struct render_fix_state *st, const char *what);
 
 /*
  * The verified changes of a dry run, on `to`: each distinct diff once, with

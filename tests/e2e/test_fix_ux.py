@@ -139,6 +139,7 @@ def test_dry_run_prints_the_diff_and_progress_goes_to_a_piped_stderr(tmp_path):
     assert "dry run: nothing was committed" in r.stdout, r
     assert fix_branches(root) == [] and git(root, "status", "--porcelain") == ""
     # stderr is a pipe: plain lines, no carriage return or colour
+    assert "pytest-fixer: progress: running the test suite (the baseline)" in r.stderr, r
     assert "pytest-fixer: progress: [1/1] tests/test_calc.py::test_add" in r.stderr, r
     assert "pytest-fixer: progress: done" in r.stderr, r
     assert "\r" not in r.stderr and "\x1b" not in r.stderr, r
