@@ -4,37 +4,16 @@ diffs; and a project whose configuration adds pytest-xdist's -n works in scan,
 fix and reproduce's stress runs.
 """
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from conftest import SYSTEM_PYTEST, run_fixer
+from test_fix import git, make_repo
 
 ENV = {"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST}
 
 CALC = "def add(a, b):\n    return a - b\n"
 CALC_TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
-
-
-def git(root, *args):
-    out = subprocess.run(["git", "-C", str(root)] + list(args), capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
-def make_repo(root, files):
-    root.mkdir(parents=True, exist_ok=True)
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "test@example.com")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
-    return root
 
 
 def fix_branches(root):
