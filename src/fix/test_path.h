@@ -40,7 +40,8 @@ struct test_path_options {
 
 /*
  * 0 when pytest collects some test of the path in a run of the whole suite
- * (or the path holds no test at all: nothing to say); ERR_USAGE with a
+ * (or the path holds no test at all, or a collection was cut short by
+ * TEST_PATH_COLLECT_TIMEOUT or its output's cap: nothing to say); ERR_USAGE with a
  * message naming the setting when it does not, when the path does not
  * exist, or when pytest rejects the arguments; ERR_NOTFOUND without
  * pytest; ERR_INTERRUPTED on SIGINT/SIGTERM.
