@@ -8,6 +8,7 @@
 #include "report/report.h"
 #include "store/store.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/strvec.h"
 
 #include <jansson.h>
@@ -94,7 +95,7 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 		{ OPT_FLAG, "wait", 0, &fo.wait, NULL, "wait for another fix running in the project" },
 		{ OPT_FLAG, "cleanup-only", 0, &cleanup_only, NULL, "only remove what earlier sessions left" },
 		{ OPT_FLAG, "json", 0, &json, NULL, "print the result as JSON" },
-		{ OPT_FLAG, "quiet", 'q', &quiet, NULL, "no progress lines on stderr" },
+		{ OPT_FLAG, "quiet", 'q', &quiet, NULL, "no progress on stderr (as pytest-fixer -q fix)" },
 		CLI_PASS_ENV_OPTION(pass_env),
 		OPT_END_ENTRY,
 	};
@@ -139,7 +140,8 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 			goto done;
 		}
 	}
-	progress = quiet ? RENDER_PROGRESS_NONE : !json && isatty(2) ? RENDER_PROGRESS_TERMINAL :
+	/* `pytest-fixer -q fix` (only errors logged) is as quiet as `fix -q` */
+	progress = quiet || log_current_level <= LOG_ERROR ? RENDER_PROGRESS_NONE : !json && isatty(2) ? RENDER_PROGRESS_TERMINAL :
 		   RENDER_PROGRESS_LINES;
 	render_fix_hooks(&hooks, &term, progress, !non_interactive && !json && isatty(0) && isatty(2));
 	render_fix_begin(&term, resume ? "resuming the session" :
