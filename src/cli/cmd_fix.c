@@ -3,10 +3,12 @@
 #include "cli/fix_options.h"
 #include "cli/render.h"
 #include "fix/fix.h"
+#include "fix/test_path.h"
 #include "project/project.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/strvec.h"
 
 #include <jansson.h>
@@ -15,7 +17,7 @@
 #include <unistd.h>
 
 static const char fix_usage[] =
-	"pytest-fixer fix [options]\n"
+	"pytest-fixer fix [options] [-- PYTEST-ARGS]\n"
 	"       pytest-fixer resume ID [--json]";
 
 /* a failure's status as users see it: "pending" is a paused session's untried failure */
@@ -25,7 +27,7 @@ static const char *public_status(enum failure_status st)
 }
 
 /* What fix and resume print when the session is over: the report's JSON, or a summary. */
-static int print_outcome(struct project *p, const struct fix_result *o, int json)
+static int print_outcome(struct project *p, const struct fix_result *o, int json, int dry_run)
 {
 	struct store *st = NULL;
 	struct buf report = BUF_INIT;
@@ -47,6 +49,8 @@ static int print_outcome(struct project *p, const struct fix_result *o, int json
 		printf("%-8s %s%s%s\n", public_status(f->status), f->id, f->branch ? "  -> " : "",
 		       f->branch ? f->branch : "");
 	}
+	if (dry_run)
+		render_dry_run(stdout, o);
 	printf("\nsession %s: %zu fixed, %zu not fixed%s\n", o->session, o->fixed, o->unfixed,
 	       o->interrupted ? " (interrupted: 'pytest-fixer resume' continues)" : "");
 	project_state_path(&report, p->root, PROJECT_REPORT, o->session);
@@ -68,8 +72,9 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	struct strvec pass_env = STRVEC_INIT;
 	int max_candidates = FIX_DEFAULT_MAX_CANDIDATES, cleanup_only = 0;
-	int non_interactive = 0, json = 0;
-	double max_tokens = 0;
+	int non_interactive = 0, json = 0, quiet = 0;
+	double max_tokens = 0, time_budget = -1;
+	enum render_progress progress;
 	struct option opts[] = {
 		{ OPT_STRING, "test-path", 0, &fo.test_path, "PATH", "only failures in this test file or directory" },
 		{ OPT_STRING, "test-function", 0, &fo.test_function, "NAME", "only this test function" },
@@ -79,6 +84,8 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 		{ OPT_INT, "verify-runs", 0, &fo.verify_runs, "N", "extra passing runs a fix needs (default 2)" },
 		{ OPT_INT, "max-candidates", 0, &max_candidates, "N", "candidates tried per failure (default 60)" },
 		{ OPT_DOUBLE, "timeout", 0, &fo.test_timeout, "SECONDS", "per-test time limit (default 120)" },
+		{ OPT_DOUBLE, "time-budget", 0, &time_budget, "SECONDS",
+		  "time spent on each failure group (default: 120 for the built-in engine, none for the others)" },
 		{ OPT_STRING, "pytest", 0, &fo.pytest_cmd, "CMD", "the pytest command (or PYTEST_FIXER_PYTEST)" },
 		{ OPT_FLAG, "allow-test-edits", 0, &fo.allow_test_edits, NULL, "let changes edit test files (never weaken them)" },
 		{ OPT_FLAG, "allow-config-edits", 0, &fo.allow_config_edits, NULL, "let changes alter pytest's configuration, conftest hooks and plugins" },
@@ -88,6 +95,7 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 		{ OPT_FLAG, "wait", 0, &fo.wait, NULL, "wait for another fix running in the project" },
 		{ OPT_FLAG, "cleanup-only", 0, &cleanup_only, NULL, "only remove what earlier sessions left" },
 		{ OPT_FLAG, "json", 0, &json, NULL, "print the result as JSON" },
+		{ OPT_FLAG, "quiet", 'q', &quiet, NULL, "no progress on stderr (as pytest-fixer -q fix)" },
 		CLI_PASS_ENV_OPTION(pass_env),
 		OPT_END_ENTRY,
 	};
@@ -106,17 +114,42 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 		code = cli_exit_for_error(err);
 		goto done;
 	}
+	if (time_budget != -1 && !(time_budget > 0 && time_budget <= FIX_MAX_REQUEST_SECONDS)) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, "--time-budget must be a number of "
+			"seconds above 0 and at most %.0f, not '%g'", FIX_MAX_REQUEST_SECONDS, time_budget));
+		goto done;
+	}
+	if (time_budget != -1)
+		fo.time_budget = time_budget;
+	fo.pytest_args = &pa.rest;
 	if (resume ? pa.positional.nr != 1 : pa.positional.nr > 0) {
 		code = cli_exit_for_error(error_setc(ERR_USAGE, resume ?
 			"resume needs one session id" : "fix takes no positional arguments (use --test-path)"));
 		goto done;
 	}
-	render_fix_hooks(&hooks, &term, !json && isatty(2),
-			 !non_interactive && !json && isatty(0) && isatty(2));
+	if (!resume && fo.test_path) {
+		struct test_path_options to = {
+			.root = p->root,
+			.test_path = fo.test_path,
+			.pytest_cmd = fo.pytest_cmd,
+			.choice = p->pytest,
+			.pytest_args = &pa.rest,
+		};
+		if ((err = test_path_check(&to)) < 0) {
+			code = cli_exit_for_error(err);
+			goto done;
+		}
+	}
+	/* `pytest-fixer -q fix` (only errors logged) is as quiet as `fix -q` */
+	progress = quiet || log_current_level <= LOG_ERROR ? RENDER_PROGRESS_NONE : !json && isatty(2) ? RENDER_PROGRESS_TERMINAL :
+		   RENDER_PROGRESS_LINES;
+	render_fix_hooks(&hooks, &term, progress, !non_interactive && !json && isatty(0) && isatty(2));
+	render_fix_begin(&term, resume ? "resuming the session" :
+			 "running the test suite (the baseline), then fixing its failures");
 	err = resume ? fix_resume(&out, p, pa.positional.v[0], &fo, &hooks) :
 		fix_run(&out, p, &fo, &hooks);
 	if (err == ERR_INTERRUPTED) {
-		print_outcome(p, &out, json);
+		print_outcome(p, &out, json, fo.dry_run);
 		code = cli_exit_for_error(err);
 		goto done;
 	}
@@ -125,7 +158,7 @@ int cmd_fix(int argc, const char **argv, struct project *p)
 		code = cli_exit_for_error(resume && err == ERR_NOTFOUND ? ERR_USAGE : err);
 		goto done;
 	}
-	if ((err = print_outcome(p, &out, json)) < 0) {
+	if ((err = print_outcome(p, &out, json, fo.dry_run)) < 0) {
 		code = cli_exit_for_error(err);
 		goto done;
 	}

@@ -190,13 +190,43 @@ static void fix_event_line(const struct fix_event *ev, void *payload)
 	fflush(stderr);
 }
 
+/* plain lines: a failure begun, its candidates now and then, the end */
+static void fix_event_plain(const struct fix_event *ev, void *payload)
+{
+	struct render_fix_state *st = payload;
+	int begun = !st->started || ev->position != st->position;
+
+	if (ev->kind == FIX_EVENT_DONE) {
+		if (st->started)
+			fprintf(stderr, "pytest-fixer: progress: done (%.0fs)\n", ev->elapsed);
+		fflush(stderr);
+		return;
+	}
+	if (begun)
+		fprintf(stderr, "pytest-fixer: progress: [%zu/%zu] %s (%.0fs)\n", ev->position + 1,
+			ev->count, ev->id, ev->elapsed);
+	if (ev->nr_candidates &&
+	    (begun || ev->elapsed - st->last_line >= RENDER_PROGRESS_LINE_SECONDS ||
+	     ev->candidate == ev->nr_candidates)) {
+		fprintf(stderr, "pytest-fixer: progress: [%zu/%zu] %s: candidate %zu of %zu (%.0fs)\n",
+			ev->position + 1, ev->count, ev->id, ev->candidate, ev->nr_candidates,
+			ev->elapsed);
+	} else if (!begun) {
+		return;
+	}
+	st->started = 1;
+	st->position = ev->position;
+	st->last_line = ev->elapsed;
+	fflush(stderr);
+}
+
 /* show the verified change and ask: apply (the default), skip or quit; end of input quits */
 static enum fix_answer fix_confirm_ask(const struct fix_review *r, void *payload)
 {
 	const struct render_fix_state *st = payload;
 	char line[64];
 
-	if (st->progress)
+	if (st->progress == RENDER_PROGRESS_TERMINAL)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr, "\nA verified fix for %s (%s):\n\n%s\n", r->id,
 		r->template_name ? r->template_name : "-", r->diff ? r->diff : "(no diff)");
@@ -214,11 +244,54 @@ static enum fix_answer fix_confirm_ask(const struct fix_review *r, void *payload
 	}
 }
 
-void render_fix_hooks(struct fix_hooks *out, struct render_fix_state *st, int progress,
-		      int interactive)
+void render_fix_hooks(struct fix_hooks *out, struct render_fix_state *st,
+		      enum render_progress progress, int interactive)
 {
-	st->progress = progress;
-	out->on_event = progress ? fix_event_line : NULL;
+	*st = (struct render_fix_state){ .progress = progress };
+	out->on_event = progress == RENDER_PROGRESS_TERMINAL ? fix_event_line :
+			progress == RENDER_PROGRESS_LINES ? fix_event_plain : NULL;
 	out->confirm = interactive ? fix_confirm_ask : NULL;
 	out->payload = st;
+}
+
+void render_fix_begin(const struct render_fix_state *st, const char *what)
+{
+	if (st->progress != RENDER_PROGRESS_LINES)
+		return;
+	fprintf(stderr, "pytest-fixer: progress: %s\n", what);
+	fflush(stderr);
+}
+
+void render_dry_run(FILE *to, const struct fix_result *r)
+{
+	size_t i, k;
+
+	for (i = 0; i < r->nr_failures; i++) {
+		const struct fix_failure_result *f = &r->failures[i];
+		const char *diff = f->win.diff;
+		size_t len;
+
+		if (f->status != FAILURE_FIXED || !diff || !*diff)
+			continue;
+		for (k = 0; k < i; k++)   /* shown already with an earlier failure */
+			if (r->failures[k].status == FAILURE_FIXED && r->failures[k].win.diff &&
+			    !strcmp(r->failures[k].win.diff, diff))
+				break;
+		if (k < i)
+			continue;
+		fprintf(to, "\nverified fix for %s", f->id);
+		for (k = i + 1; k < r->nr_failures; k++)
+			if (r->failures[k].status == FAILURE_FIXED && r->failures[k].win.diff &&
+			    !strcmp(r->failures[k].win.diff, diff) && strcmp(r->failures[k].id, f->id))
+				fprintf(to, ", %s", r->failures[k].id);
+		fprintf(to, " (%s%s%s):\n", f->win.engine ? f->win.engine : "-",
+			f->win.template_name ? ", " : "",
+			f->win.template_name ? f->win.template_name : "");
+		len = strlen(diff);
+		fputs(diff, to);
+		if (diff[len - 1] != '\n')
+			fputc('\n', to);
+	}
+	fputs("\ndry run: nothing was committed, no branch was made (run without --dry-run to "
+	      "commit these fixes)\n", to);
 }

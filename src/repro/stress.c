@@ -19,6 +19,11 @@
 #include <unistd.h>
 
 #define OUTPUT_CAP (256u * 1024)      /* pytest's own output: only its tail is shown */
+/*
+ * What our plugin says when its test loop meets pytest-xdist's distribution
+ * (pytest_fixer_plugin.py): the project's configuration adds -n or --dist
+ */
+#define XDIST_REFUSAL "cannot be combined with pytest-xdist"
 
 /*
  * The shape of it: a list of plans (one pytest process each: an order of
@@ -51,6 +56,7 @@ struct plan {
 	unsigned long seed;      /* iteration i of this plan: seed + i */
 	struct tally tally;
 	int crashed;             /* the last process died before its session finished */
+	int single_process;      /* the last process ran with xdist idle */
 	int err;                 /* 0, or the code of err_msg */
 	struct buf err_msg;
 	int done;
@@ -71,6 +77,7 @@ struct batch {
 	unsigned serial;           /* names of the files of a process */
 	int failed;                /* a plan saw a failing iteration */
 	int err;                   /* a plan failed: start no more */
+	int *single_process;       /* the setup's: pass "-n 0 --dist no" (pytest-xdist) */
 };
 
 /* pure functions ----------------------------------------------------------- */
@@ -498,6 +505,7 @@ static int run_process(struct batch *b, struct plan *p, int first)
 
 	pthread_mutex_lock(&b->lock);
 	serial = b->serial++;
+	p->single_process = *b->single_process;
 	pthread_mutex_unlock(&b->lock);
 	buf_addf(&records_path, "%s/records-%u.jsonl", b->dir, serial);
 	follower_init(&f, b, p);
@@ -515,6 +523,8 @@ static int run_process(struct batch *b, struct plan *p, int first)
 	/* pytest-randomly would reorder and reseed `random` before each test */
 	strvec_push(&args, "-p");
 	strvec_push(&args, "no:randomly");
+	if (p->single_process)
+		strvec_pushv(&args, (const char *const[]){ "-n", "0", "--dist", "no", NULL });
 	push_files(&args, &p->order);
 	po.records = records_path.ptr;
 	po.plugin_args = &plugin_args;
@@ -605,6 +615,19 @@ static void run_plan(struct batch *b, struct plan *p)
 
 	while (first < p->iterations) {
 		int n = run_process(b, p, first);
+		if (n == ERR_USAGE && !p->single_process && strstr(p->err_msg.ptr, XDIST_REFUSAL)) {
+			/* nothing ran: again, in one process */
+			pthread_mutex_lock(&b->lock);
+			if (!*b->single_process)
+				log_info("pytest-xdist distributes this project's tests (-n or --dist in "
+					 "its configuration): the stress runs pass '-n 0 --dist no' to "
+					 "run each in one process");
+			*b->single_process = 1;
+			pthread_mutex_unlock(&b->lock);
+			p->err = 0;
+			buf_reset(&p->err_msg);
+			continue;
+		}
 		if (n < 0)
 			return;
 		if (!p->crashed || n == 0 || p->tally.stopped_by_time || past_deadline(b))
@@ -696,6 +719,13 @@ static int batch_run(struct batch *b, int jobs)
 struct setup {
 	struct strvec cmd;
 	struct buf dir;
+	/*
+	 * 1 once the project's configuration turned out to distribute tests
+	 * with pytest-xdist: the stress runs need one process, and pass the
+	 * options that keep xdist installed but idle ("-p no:xdist" would make
+	 * a configured -n an unknown option)
+	 */
+	int single_process;
 };
 
 static int setup_open(struct setup *s, const struct stress_options *o)
@@ -738,7 +768,7 @@ static unsigned long seed_of(const struct stress_options *o)
 	return s ? s : 1;
 }
 
-static void batch_init(struct batch *b, const struct setup *s, const struct stress_options *o,
+static void batch_init(struct batch *b, struct setup *s, const struct stress_options *o,
 		       const struct strvec *targets, double start)
 {
 	memset(b, 0, sizeof(*b));
@@ -746,6 +776,7 @@ static void batch_init(struct batch *b, const struct setup *s, const struct stre
 	b->o = o;
 	b->targets = targets;
 	b->dir = s->dir.ptr;
+	b->single_process = &s->single_process;
 	b->deadline = o->time_limit > 0 ? start + o->time_limit : 0;
 	pthread_mutex_init(&b->lock, NULL);
 }
