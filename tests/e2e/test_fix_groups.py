@@ -112,3 +112,28 @@ def test_every_project_on_the_machine_learns_from_the_others(tmp_path):
                                " GROUP BY template"))
     assert rows.get(won[-1]["template"]) == 1, rows
     assert sum(1 for t in rows if rows[t] == 0) >= 1, rows   # the failed ones count too
+
+
+SLOW = {
+    "pytest.ini": "[pytest]\n",
+    "score.py": ("import time\n\n\n"
+                 "def score(a, b, c):\n"
+                 "    time.sleep(0.3)\n"
+                 "    if a > b and b > c or c < 0:\n"
+                 "        return a * 2 + b - c\n"
+                 "    return a - b + c * 3\n"),
+    "tests/test_score.py": ("from score import score\n\n\n"
+                            "def test_score():\n    assert score(1, 2, 3) == 1000\n"),
+}
+
+
+def test_a_group_stops_at_its_time_budget_and_says_so(tmp_path):
+    root = make_repo(tmp_path / "slow", SLOW)
+    r, out = fix_json(root, "--time-budget", "1")
+    assert r.code == 1, r
+    (e,) = out["errors"]
+    assert e["status"] == "unfixed"
+    last = e["attempts"][-1]
+    assert "the time budget (1 s, --time-budget) ran out after" in last["reason"], e
+    # a batch or two of the many candidates, not all of them
+    assert 1 <= len(e["attempts"]) - 1 <= 6, e["attempts"]

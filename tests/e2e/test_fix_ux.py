@@ -79,7 +79,6 @@ def test_pytest_arguments_after_the_double_dash_reach_pytest(tmp_path):
     assert "pytest rejected its arguments" in r.stderr and "--no-such-pytest-option" in r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="fix.c passes fix_options.pytest_args to its runs (lead)")
 def test_pytest_arguments_after_the_double_dash_reach_the_session(tmp_path):
     root = make_repo(tmp_path / "p", {"pytest.ini": "[pytest]\n", "calc.py": CALC,
                                       "checks/check_calc.py": CALC_TEST})
