@@ -48,6 +48,10 @@ static int print_outcome(struct project *p, const struct fix_result *o, int json
 		const struct fix_failure_result *f = &o->failures[i];
 		printf("%-8s %s%s%s\n", public_status(f->status), f->id, f->branch ? "  -> " : "",
 		       f->branch ? f->branch : "");
+		/* why it is left: the last attempt's reason, its first line */
+		if (f->status != FAILURE_FIXED && f->reason)
+			printf("         %.*s\n", (int)strcspn(f->reason, "\n") > 200 ? 200 :
+			       (int)strcspn(f->reason, "\n"), f->reason);
 	}
 	if (dry_run)
 		render_dry_run(stdout, o);
