@@ -1654,21 +1654,26 @@ static void rate_mutations(struct ctx *c, size_t from)
 {
 	const struct engine_request *req = c->req;
 	const char *path = c->sources[c->cur].path;
-	size_t i, k;
+	const struct suspect **here = NULL;
+	size_t i, k, nr = 0;
 
+	/* the suspects in this file */
+	if (c->suspect_paths && from < c->nr_muts)
+		here = xcalloc(req->nr_suspects, sizeof(*here));
+	for (i = 0; here && i < req->nr_suspects; i++)
+		if (c->suspect_paths[i] && !strcmp(c->suspect_paths[i], path))
+			here[nr++] = &req->suspects[i];
 	for (k = from; k < c->nr_muts; k++) {
 		struct mutation *m = &c->muts[k];
 		int first = pyast_line_of(c->ast, m->start);
 		int last = pyast_line_of(c->ast, m->end > m->start ? m->end - 1 : m->start);
 		double best = 0;
-		for (i = 0; i < req->nr_suspects; i++) {
-			const struct suspect *s = &req->suspects[i];
-			if (s->line >= first && s->line <= last && s->score > best &&
-			    c->suspect_paths[i] && !strcmp(c->suspect_paths[i], path))
-				best = s->score;
-		}
+		for (i = 0; i < nr; i++)
+			if (here[i]->line >= first && here[i]->line <= last && here[i]->score > best)
+				best = here[i]->score;
 		m->suspicion = lround(best * SUSPICION_SCALE);
 	}
+	free(here);
 }
 
 static void mutate_target(struct ctx *c, const struct target *t)

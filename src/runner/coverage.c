@@ -458,7 +458,7 @@ int coverage_rank(struct suspect **out, size_t *nr, const struct coverage_map *m
 	/* the lines failing tests executed, with how many executed each */
 	lines = xmalloc(st_mult(total ? total : 1, sizeof(*lines)));
 	for (i = 0; i < m->nr_tests; i++)
-		if (role[i] == ROLE_FAILING) {
+		if (role[i] == ROLE_FAILING && m->tests[i].nr) {
 			memcpy(lines + nr_lines, m->tests[i].keys, m->tests[i].nr * sizeof(*lines));
 			nr_lines += m->tests[i].nr;
 		}

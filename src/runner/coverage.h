@@ -23,8 +23,11 @@
  *   {"ev":"cov","id":NODEID,"outcome":"passed|failed|skipped",
  *    "files":{"pkg/mod.py":[3,[5,9],12],...}}
  *
- * lines ascending, [a,b] the lines a to b. A test recorded twice (repeated
- * runs) is the union of its records, failed if any failed. When a trace
+ * lines ascending, [a,b] the lines a to b. The plugin appends: a caller
+ * removes the file before the run. A test recorded twice (repeated runs, a
+ * run resumed after a hung test) is the union of its records, failed if
+ * any failed. Paths are relative to pytest's rootdir (the project root
+ * unless its pytest configuration sits elsewhere). When a trace
  * function was already installed (coverage.py, pytest-cov, a debugger)
  * the plugin left it alone and wrote {"ev":"cov-off","reason":...}
  * instead: a map with such a line and no test is ERR_CONFLICT whose
