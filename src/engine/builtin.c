@@ -2,7 +2,10 @@
  * The built-in repair engine: program-repair templates over syntax trees,
  * no network and no key (SPEC C5).
  *
- * 1. Targets. The failure's location and frames, deepest first, give the
+ * 1. Targets. The functions holding the most suspicious lines of the
+ *    spectrum (engine_request.suspects: Ochiai over the per-test coverage
+ *    map) come first, however the test reached them. Then the failure's
+ *    location and frames, deepest first, give the
  *    places to look at and their distance from the crash. Frames in project
  *    source are mutated in their whole enclosing function, the failing
  *    statement first; frames in test files are never touched, but the
@@ -12,7 +15,8 @@
  *    replacement of a byte range: swapped operators, +1/-1 on literals,
  *    indices, slice bounds and range() arguments, swapped arguments and
  *    names, missing returns, ... (see `templates` below).
- * 3. Ranking. Frame distance first, then a cost: off the failing statement,
+ * 3. Ranking. The suspiciousness of the mutated line first, then frame
+ *    distance, then a cost: off the failing statement,
  *    size of the change, what the error type hints at (KeyError: .get()),
  *    less a bonus for templates high in the knowledge base's order; then
  *    that order itself, then the templates' own order.
@@ -137,13 +141,16 @@ struct mutation {
 	size_t size;
 	double cost;
 	int kb_rank;
+	long suspicion;     /* the Ochiai score of its most suspicious line, in millionths; 0: none */
 };
 
 struct target {
 	char *path;
-	int line;           /* a frame's line; 0 for a called function */
+	int line;           /* a frame's or a suspect's line; 0 for a called function */
 	char *function;     /* a called function's name; NULL for a frame */
 	int distance;
+	double score;       /* the best suspect in its function (engine_request.suspects); 0: none */
+	int spectrum;       /* found by its suspects alone: the whole function, no failing statement */
 };
 
 struct ctx {
@@ -166,6 +173,7 @@ struct ctx {
 	int distance;
 	int focus_first, focus_last; /* the failing statement's lines; 0 for a called function */
 	struct pyast_names names;
+	char **suspect_paths;     /* req->suspects' files relative to the root; NULL: not the project's */
 };
 
 /* -- small helpers -------------------------------------------------------- */
@@ -1539,17 +1547,133 @@ static void collect_targets(struct ctx *c)
 	free(places);
 }
 
-/* nearest first, keeping the order found among equals (a function reached twice keeps its nearest) */
+/* -- suspects (engine_request.suspects) ------------------------------------ */
+
+/* the functions holding the best suspects that become targets */
+#define SUSPECT_FUNCTIONS_MAX 10
+/* suspiciousness kept in millionths, so that equal scores compare equal */
+#define SUSPICION_SCALE 1e6
+
+/* the first line of the function a target mutates; 0 when it is none (module level) */
+static int target_function_line(struct ctx *c, const struct target *t)
+{
+	struct pyast_function fn = PYAST_FUNCTION_INIT;
+	long idx = get_source(c, t->path);
+	int line = 0;
+
+	if (idx < 0)
+		return 0;
+	if (t->function ? !pyast_find_function(&fn, c->sources[idx].ast, t->function, NULL)
+			: !pyast_enclosing_function(&fn, c->sources[idx].ast, t->line)) {
+		line = fn.start_line;
+		pyast_function_release(&fn);
+	}
+	return line;
+}
+
+/*
+ * The functions of project source that hold the best suspects (the tests
+ * reached them however they were called: an alias, two calls down): one
+ * that a frame or a call already targets takes the suspect's score; the
+ * others become whole-function targets one step past the farthest frame.
+ */
+static void add_suspect_targets(struct ctx *c)
+{
+	const struct engine_request *req = c->req;
+	int *starts = NULL, far = 0;
+	size_t i, j, alloc = 0, functions = 0;
+
+	if (!req->nr_suspects)
+		return;
+	c->suspect_paths = xcalloc(req->nr_suspects, sizeof(*c->suspect_paths));
+	ALLOC_GROW(starts, c->nr_targets + 1, alloc);
+	for (j = 0; j < c->nr_targets; j++) {
+		starts[j] = target_function_line(c, &c->targets[j]);
+		if (c->targets[j].distance >= far)
+			far = c->targets[j].distance + 1;
+	}
+	for (i = 0; i < req->nr_suspects; i++) {
+		const struct suspect *s = &req->suspects[i];
+		struct pyast_function fn = PYAST_FUNCTION_INIT;
+		char *path = project_path(c, s->file);
+		size_t before = c->nr_targets;
+		long idx;
+
+		if (!path || is_test_path(c, path)) {
+			free(path);
+			continue;
+		}
+		c->suspect_paths[i] = path;
+		if (functions >= SUSPECT_FUNCTIONS_MAX || s->line <= 0 || s->score <= 0 ||
+		    (idx = get_source(c, path)) < 0 ||
+		    pyast_enclosing_function(&fn, c->sources[idx].ast, s->line))
+			continue;
+		for (j = 0; j < c->nr_targets; j++) {
+			struct target *t = &c->targets[j];
+			if (starts[j] != fn.start_line || strcmp(t->path, path))
+				continue;
+			functions += t->score <= 0;
+			if (s->score > t->score)
+				t->score = s->score;
+			break;
+		}
+		if (j == c->nr_targets)
+			add_target(c, path, s->line, NULL, far);
+		if (c->nr_targets > before) {
+			c->targets[before].spectrum = 1;
+			c->targets[before].score = s->score;
+			ALLOC_GROW(starts, c->nr_targets, alloc);
+			starts[before] = fn.start_line;
+			functions++;
+		}
+		pyast_function_release(&fn);
+	}
+	free(starts);
+}
+
+/*
+ * The most suspicious first, then the nearest, keeping the order found
+ * among equals (a function reached twice keeps its nearest)
+ */
 static void sort_targets(struct ctx *c)
 {
 	size_t i, j;
 
 	for (i = 1; i < c->nr_targets; i++) {
 		struct target t = c->targets[i];
-		for (j = i; j > 0 && c->targets[j - 1].distance > t.distance; j--)
+		for (j = i; j > 0 && (c->targets[j - 1].score < t.score ||
+				      (c->targets[j - 1].score == t.score &&
+				       c->targets[j - 1].distance > t.distance)); j--)
 			c->targets[j] = c->targets[j - 1];
 		c->targets[j] = t;
 	}
+}
+
+/* the suspicion of the mutations from `from` on: their most suspicious line's score */
+static void rate_mutations(struct ctx *c, size_t from)
+{
+	const struct engine_request *req = c->req;
+	const char *path = c->sources[c->cur].path;
+	const struct suspect **here = NULL;
+	size_t i, k, nr = 0;
+
+	/* the suspects in this file */
+	if (c->suspect_paths && from < c->nr_muts)
+		here = xcalloc(req->nr_suspects, sizeof(*here));
+	for (i = 0; here && i < req->nr_suspects; i++)
+		if (c->suspect_paths[i] && !strcmp(c->suspect_paths[i], path))
+			here[nr++] = &req->suspects[i];
+	for (k = from; k < c->nr_muts; k++) {
+		struct mutation *m = &c->muts[k];
+		int first = pyast_line_of(c->ast, m->start);
+		int last = pyast_line_of(c->ast, m->end > m->start ? m->end - 1 : m->start);
+		double best = 0;
+		for (i = 0; i < nr; i++)
+			if (here[i]->line >= first && here[i]->line <= last && here[i]->score > best)
+				best = here[i]->score;
+		m->suspicion = lround(best * SUSPICION_SCALE);
+	}
+	free(here);
 }
 
 static void mutate_target(struct ctx *c, const struct target *t)
@@ -1557,6 +1681,7 @@ static void mutate_target(struct ctx *c, const struct target *t)
 	struct pyast_function fn = PYAST_FUNCTION_INIT;
 	const struct pyast_node *region = NULL;
 	long idx = get_source(c, t->path);
+	size_t before = c->nr_muts;
 	int first = 0, last = 0;
 
 	if (idx < 0 || is_test_path(c, t->path))
@@ -1574,6 +1699,10 @@ static void mutate_target(struct ctx *c, const struct target *t)
 		if (pyast_find_function(&fn, c->ast, t->function, NULL))
 			return;
 		region = fn.node;
+	} else if (t->spectrum) {
+		if (pyast_enclosing_function(&fn, c->ast, t->line))
+			return;
+		region = fn.node;
 	} else {
 		const struct pyast_node *stmt = pyast_statement_at(c->ast, t->line, &first, &last);
 		if (!pyast_enclosing_function(&fn, c->ast, t->line))
@@ -1585,6 +1714,7 @@ static void mutate_target(struct ctx *c, const struct target *t)
 	}
 	if (region && !region_seen(c, c->cur, region->start))
 		mutate_region(c, region, t->line);
+	rate_mutations(c, before);
 	pyast_function_release(&fn);
 }
 
@@ -1594,6 +1724,8 @@ static int mutation_cmp(const void *a, const void *b)
 {
 	const struct mutation *x = a, *y = b;
 
+	if (x->suspicion != y->suspicion)
+		return x->suspicion > y->suspicion ? -1 : 1;
 	if (x->distance != y->distance)
 		return x->distance < y->distance ? -1 : 1;
 	if (x->cost != y->cost)
@@ -1735,6 +1867,9 @@ static void build_candidates(struct candidate_list *out, struct ctx *c, size_t m
 		/* the cost (hints and the knowledge base make it as low as -10) squeezed into [0, 1) */
 		cost = m->cost + 10 > 0 ? m->cost + 10 : 0;
 		cand->score = 1.0 / (1.0 + m->distance + cost / (1.0 + cost));
+		/* with suspects, their order first: a millionth of suspicion outweighs the rest */
+		if (c->suspect_paths)
+			cand->score = ((double)m->suspicion + cand->score) / (SUSPICION_SCALE + 1);
 		made++;
 	}
 	free(seen);
@@ -1762,6 +1897,9 @@ static void ctx_release(struct ctx *c)
 		free(c->muts[i].text);
 	free(c->muts);
 	free(c->regions);
+	for (i = 0; c->suspect_paths && i < c->req->nr_suspects; i++)
+		free(c->suspect_paths[i]);
+	free(c->suspect_paths);
 }
 
 static int builtin_propose(struct candidate_list *out, const struct engine_request *req)
@@ -1780,11 +1918,13 @@ static int builtin_propose(struct candidate_list *out, const struct engine_reque
 	c.message = req->failure->message ? req->failure->message : "";
 
 	collect_targets(&c);
+	add_suspect_targets(&c);
 	sort_targets(&c);
 	for (i = 0; i < c.nr_targets; i++) {
-		log_debug("builtin engine: target %s:%d%s%s at distance %d", c.targets[i].path,
-			  c.targets[i].line, c.targets[i].function ? " function " : "",
-			  c.targets[i].function ? c.targets[i].function : "", c.targets[i].distance);
+		log_debug("builtin engine: target %s:%d%s%s at distance %d, suspiciousness %.3f",
+			  c.targets[i].path, c.targets[i].line, c.targets[i].function ? " function " : "",
+			  c.targets[i].function ? c.targets[i].function : "", c.targets[i].distance,
+			  c.targets[i].score);
 		mutate_target(&c, &c.targets[i]);
 	}
 	if (c.nr_muts)

@@ -417,10 +417,14 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 	};
 	struct records_reader rd;
 	struct pytest_follow fl;
-	struct strvec done = STRVEC_INIT;
+	struct strvec done = STRVEC_INIT, coverage_args = STRVEC_INIT;
 	int resumes = 0;
 	int err = 0;
 
+	if (opts->coverage_file) {
+		strvec_pushf(&coverage_args, "--pytest-fixer-coverage=%s", opts->coverage_file);
+		po.plugin_args = &coverage_args;
+	}
 	records_reader_init(&rd, out);
 	rd.done_ids = &done;
 	rd.on_record = opts->on_record;
@@ -482,6 +486,7 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 	pytest_follow_release(&fl);
 	records_reader_release(&rd);
 	strvec_clear(&done);
+	strvec_clear(&coverage_args);
 	return err;
 }
 

@@ -60,6 +60,7 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
 
 import pytest
@@ -551,6 +552,133 @@ class PytestFixerPlugin:
                 "frames": frames or self._test_frames(item)}
 
 
+class _Coverage:
+    """The per-test coverage map (``--pytest-fixer-coverage=PATH``).
+
+    For each test item (setup, call and teardown) the lines it executed in
+    project files: under rootdir, outside virtualenvs and site-packages, not
+    this plugin. sys.settrace and threading.settrace install a global trace
+    function that returns a line tracer only for code in project files
+    (decided once per co_filename), so code elsewhere runs untraced. One
+    ASCII line per test, one os.write() on an O_APPEND descriptor (xdist
+    workers share the file):
+
+      {"ev":"cov","id":NODEID,"outcome":"passed|failed|skipped",
+       "files":{"pkg/mod.py":[3,[5,9],12],...}}
+
+    paths relative to rootdir, lines ascending, [a,b] the run a..b. When a
+    trace function is already installed (coverage.py, pytest-cov, a
+    debugger) it is left alone and nothing is recorded past one line:
+
+      {"ev":"cov-off","reason":"..."}
+    """
+
+    def __init__(self, config, path):
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self.rootdir = str(config.rootpath)
+        self.prefix = self.rootdir.rstrip(os.sep) + os.sep
+        self.own = {os.path.splitext(os.path.abspath(__file__))[0] + ".py"}
+        self.keep = {}      # co_filename -> relative path, or None: not traced
+        self.lines = None   # relative path -> set of lines, during a test
+        self.off = False
+        self.runs_tests = (hasattr(config, "workerinput")
+                           or getattr(config.option, "dist", "no") == "no")
+
+    def _write(self, obj):
+        data = (json.dumps(obj, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def _relative(self, filename):
+        path = filename
+        if not path.startswith("<"):
+            path = os.path.abspath(path)
+        if path in self.own or path == self.rootdir or not _is_project_file(path, self.rootdir):
+            return None
+        return path[len(self.prefix):].replace(os.sep, "/")
+
+    def _trace(self, frame, event, arg):
+        name = frame.f_code.co_filename
+        try:
+            rel = self.keep[name]
+        except KeyError:
+            rel = self.keep[name] = self._relative(name)
+        lines = self.lines
+        if rel is None or lines is None or event != "call":
+            return None
+        got = lines.get(rel)
+        if got is None:
+            got = lines[rel] = set()
+        add = got.add
+
+        def line(frame, event, arg):
+            if event == "line":
+                add(frame.f_lineno)
+            return line
+        return line
+
+    def _stop(self, reason):
+        self.off = True
+        self._write({"ev": "cov-off", "reason": reason})
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        if self.off or not self.runs_tests:
+            yield
+            return
+        other = sys.gettrace() or (threading.gettrace() if hasattr(threading, "gettrace")
+                                   else None)
+        if other is not None:
+            self._stop("a trace function is already installed (%s): coverage.py, pytest-cov "
+                       "or a debugger; no per-test coverage recorded"
+                       % getattr(other, "__qualname__", type(other).__name__))
+            yield
+            return
+        self.lines, self.outcome = {}, "passed"
+        threading.settrace(self._trace)
+        sys.settrace(self._trace)
+        try:
+            yield
+        finally:
+            sys.settrace(None)
+            threading.settrace(None)
+            lines, self.lines = self.lines, None
+            files = {}
+            for rel in sorted(lines):
+                files[rel] = _runs(sorted(lines[rel]))
+            self._write({"ev": "cov", "id": item.nodeid, "outcome": self.outcome,
+                         "files": files})
+
+    def pytest_runtest_logreport(self, report):
+        if self.lines is None:
+            return
+        if report.failed:
+            self.outcome = "failed"
+        elif report.skipped and self.outcome == "passed":
+            self.outcome = "skipped"
+
+    def pytest_sessionfinish(self, session):
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _runs(lines):
+    """Ascending lines as ints and [first, last] runs of three or more."""
+    out, i = [], 0
+    while i < len(lines):
+        j = i
+        while j + 1 < len(lines) and lines[j + 1] == lines[j] + 1:
+            j += 1
+        if j - i >= 2:
+            out.append([lines[i], lines[j]])
+        else:
+            out.extend(lines[i:j + 1])
+        i = j + 1
+    return out
+
+
 def pytest_addoption(parser):
     group = parser.getgroup("pytest-fixer")
     group.addoption("--pytest-fixer-records", dest="pytest_fixer_records", default=None,
@@ -569,9 +697,14 @@ def pytest_addoption(parser):
                     default=None, help="start no test after this wall-clock time (epoch seconds)")
     group.addoption("--pytest-fixer-time-limit", dest="pytest_fixer_time_limit", type=float,
                     default=None, help="start no test this many seconds after the session began")
+    group.addoption("--pytest-fixer-coverage", dest="pytest_fixer_coverage", default=None,
+                    help="append the lines each test executed in project files to this file")
 
 
 def pytest_configure(config):
     path = config.getoption("pytest_fixer_records")
     if path:
         config.pluginmanager.register(PytestFixerPlugin(config, path), "pytest-fixer-records")
+    coverage = config.getoption("pytest_fixer_coverage")
+    if coverage:
+        config.pluginmanager.register(_Coverage(config, coverage), "pytest-fixer-coverage")
