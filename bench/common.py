@@ -238,3 +238,19 @@ def fix_json(run):
 def last_line(text):
     lines = [x for x in text.strip().splitlines() if x.strip()]
     return lines[-1] if lines else ""
+
+
+PYTEST = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+
+
+def fix_env():
+    """The environment of a measured `fix`: Debian's pytest, no bytecode written."""
+    return dict(os.environ, PYTEST_FIXER_PYTEST=" ".join(PYTEST[:3]), PYTHONDONTWRITEBYTECODE="1")
+
+
+def fix_argv(jobs=0, *extra):
+    """`fix --engine builtin --non-interactive --json`, with -j N when jobs, then extra."""
+    argv = [binary(), "fix", "--engine", "builtin", "--non-interactive", "--json"]
+    if jobs:
+        argv += ["-j", str(jobs)]
+    return argv + list(extra)

@@ -36,12 +36,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import (all_fixed, binary, diff_is_change, fix_attempts, fix_errors,  # noqa: E402
-                    fix_json, last_line, reached_test_gate, run_measured, target_ids,
-                    winning_diffs)
-
-PYTHON = "/usr/bin/python3"
-PYTEST = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+from common import (PYTEST, all_fixed, binary, diff_is_change, fix_argv,  # noqa: E402
+                    fix_attempts, fix_env, fix_errors, fix_json, last_line,
+                    reached_test_gate, run_measured, target_ids, winning_diffs)
 
 
 def naive_candidate(copy, diff, targets):
@@ -63,11 +60,8 @@ def run_project(name, repo, work, args, env, rng):
         bug = json.load(f)
     copy = os.path.join(work, ".naive", name)  # taken before fix runs: the loop's own copy
     shutil.copytree(repo, copy, symlinks=True)
-    cmd = [binary(), "fix", "--engine", "builtin", "--non-interactive", "--json"]
-    if args.jobs:
-        cmd += ["-j", str(args.jobs)]
-    if args.max_candidates:
-        cmd += ["--max-candidates", str(args.max_candidates)]
+    cmd = fix_argv(args.jobs, *(["--max-candidates", str(args.max_candidates)]
+                                if args.max_candidates else []))
     run = run_measured(cmd, cwd=repo, env=env, timeout=args.timeout)
     got = fix_json(run)
     row = {"name": name, "kind": bug.get("kind", "?"), "file": bug.get("file"),
@@ -90,7 +84,8 @@ def run_project(name, repo, work, args, env, rng):
     wins = winning_diffs(got)
     row["winning_diffs"] = wins
     if row["fixed"]:
-        row["exact"] = bool(wins) and all(diff_is_change(d, bug["buggy"], bug["fixed"]) for d in wins)
+        row["exact"] = bool(wins) and all(diff_is_change(d, bug.get("buggy", ""),
+                                                     bug.get("fixed", "")) for d in wins)
     for diff, targets in rng.sample(gated, min(args.sample, len(gated))):
         t = naive_candidate(copy, diff, targets)
         if t is not None:
@@ -173,8 +168,7 @@ def main():
                        if os.path.isfile(os.path.join(work, n, "BUG.json")))
         if args.only:
             names = [n for n in names if args.only in n]
-        env = dict(os.environ, PYTEST_FIXER_PYTEST=" ".join(PYTEST[:3]),
-                   PYTHONDONTWRITEBYTECODE="1")
+        env = fix_env()
         rows = []
         for name in names:
             rng = random.Random("%d/%s" % (args.seed, name))

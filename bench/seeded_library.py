@@ -44,12 +44,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import (all_fixed, binary, diff_is_change, fix_attempts, fix_errors,  # noqa: E402
-                    fix_json, last_line, reached_test_gate, run_measured, target_ids,
-                    winning_diffs)
-
-PYTHON = "/usr/bin/python3"
-PYTEST = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+from common import (PYTEST, all_fixed, binary, diff_is_change, fix_argv,  # noqa: E402
+                    fix_attempts, fix_env, fix_errors, fix_json, last_line,
+                    reached_test_gate, run_measured, target_ids, winning_diffs)
 VERIFY_RUNS = 2         # fix's default --verify-runs, for the estimate
 SCREEN_TIMEOUT = 60     # a seeded version whose tests take longer is not used
 GIT_ENV = {"GIT_AUTHOR_NAME": "pytest-fixer-bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
@@ -226,6 +223,12 @@ class Sites(ast.NodeVisitor):
         if new is not None:
             self.out.append((kind, lineno, new.decode("utf-8"), what))
 
+    def swap(self, kind, left, right, old, new):
+        """the operator between left and right (on one line) made new"""
+        line = self.lines[left.lineno - 1]
+        self.add(kind, left.lineno, _swap_op(line, left.end_col_offset, right.col_offset, old, new),
+                 "%s -> %s" % (old, new))
+
     def same_line(self, *nodes):
         return all(n.lineno == n.end_lineno == nodes[0].lineno for n in nodes)
 
@@ -247,40 +250,26 @@ class Sites(ast.NodeVisitor):
         left = node.left
         for op, right in zip(node.ops, node.comparators):
             if type(op) in CMP_FLIP and self.same_line(left, right):
-                old, new = CMP_FLIP[type(op)]
-                line = self.lines[left.lineno - 1]
-                self.add("comparison", left.lineno,
-                         _swap_op(line, left.end_col_offset, right.col_offset, old, new),
-                         "%s -> %s" % (old, new))
+                self.swap("comparison", left, right, *CMP_FLIP[type(op)])
             left = right
         self.generic_visit(node)
 
     def visit_BinOp(self, node):
         if type(node.op) in ARITH_FLIP and self.same_line(node.left, node.right):
-            old, new = ARITH_FLIP[type(node.op)]
-            line = self.lines[node.lineno - 1]
-            self.add("arithmetic", node.lineno,
-                     _swap_op(line, node.left.end_col_offset, node.right.col_offset, old, new),
-                     "%s -> %s" % (old, new))
+            self.swap("arithmetic", node.left, node.right, *ARITH_FLIP[type(node.op)])
         self.generic_visit(node)
 
     def visit_AugAssign(self, node):
         if type(node.op) in ARITH_FLIP and self.same_line(node.target, node.value):
             old, new = ARITH_FLIP[type(node.op)]
-            line = self.lines[node.lineno - 1]
-            self.add("arithmetic", node.lineno,
-                     _swap_op(line, node.target.end_col_offset, node.value.col_offset,
-                              old + "=", new + "="), "%s= -> %s=" % (old, new))
+            self.swap("arithmetic", node.target, node.value, old + "=", new + "=")
         self.generic_visit(node)
 
     def visit_BoolOp(self, node):
         old, new = ("and", "or") if isinstance(node.op, ast.And) else ("or", "and")
         for a, b in zip(node.values, node.values[1:]):
             if self.same_line(a, b):
-                line = self.lines[a.lineno - 1]
-                self.add("boolean", a.lineno,
-                         _swap_op(line, a.end_col_offset, b.col_offset, old, new),
-                         "%s -> %s" % (old, new))
+                self.swap("boolean", a, b, old, new)
         self.generic_visit(node)
 
     def visit_UnaryOp(self, node):
@@ -440,9 +429,7 @@ def fix_bug(base, site, index, work, args, env, suite):
     shutil.copytree(base, repo, symlinks=True)
     write_line(repo, site, site["seeded"])
     git_commit(repo, "seeded bug: %s:%d %s" % (site["file"], site["line"], site["what"]))
-    cmd = [binary(), "fix", "--engine", "builtin", "--non-interactive", "--json"]
-    if args.jobs:
-        cmd += ["-j", str(args.jobs)]
+    cmd = fix_argv(args.jobs)
     run = run_measured(cmd, cwd=repo, env=env, timeout=args.timeout)
     got = fix_json(run)
     row = dict(site, wall=run["wall"], rc=run["rc"], maxrss_kib=run["maxrss_kib"],
@@ -498,7 +485,7 @@ def main():
     args = ap.parse_args()
     started = time.time()
     work = tempfile.mkdtemp(prefix="pf-seeded-")
-    env = dict(os.environ, PYTEST_FIXER_PYTEST=" ".join(PYTEST[:3]), PYTHONDONTWRITEBYTECODE="1")
+    env = fix_env()
     try:
         deb = args.deb or fetch_deb(args.package, args.cache)
         info, site, modules, tests = library_from_deb(deb, work)
