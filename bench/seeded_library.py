@@ -528,7 +528,10 @@ def main():
                    "median_fixed_s": statistics.median(times) if times else None,
                    "worst_fixed_s": max(times) if times else None,
                    "median_all_s": statistics.median(r["wall"] for r in rows) if rows else None,
-                   "tests_per_validated_candidate": statistics.median(tpcs) if tpcs else None,
+                   "tests_per_validated_candidate": (
+                       sum(r["tests_per_candidate"] * r["validated"] for r in rows
+                           if r["tests_per_candidate"] is not None)
+                       / sum(r["validated"] for r in rows) if tpcs else None),
                    "tests_source": sorted({r["tests_source"] for r in rows if r["tests_source"]}),
                    "peak_maxrss_kib": max((r["maxrss_kib"] for r in rows), default=0),
                    "peak_tree_rss_kib": max((r["tree_rss_kib"] for r in rows), default=0)}
@@ -539,7 +542,7 @@ def main():
             print("time per fixed bug: median %.1f s, worst %.1f s (median over all bugs %.1f s)"
                   % (summary["median_fixed_s"], summary["worst_fixed_s"], summary["median_all_s"]))
         if tpcs:
-            print("tests run per validated candidate: median %.1f of a %d-test suite (%s)"
+            print("tests run per validated candidate: %.1f of a %d-test suite (%s)"
                   % (summary["tests_per_validated_candidate"], len(passed),
                      " and ".join(summary["tests_source"]).replace(
                          "estimated", "estimated from the gates: the report gives no count")))
