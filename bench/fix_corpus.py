@@ -3,17 +3,30 @@
 
 For each single-bug project (made a git repository by corpus/make_repos.sh)
 runs `pytest-fixer fix --engine builtin --non-interactive --json` and prints:
-  - fixed / total, and which kinds of bug were fixed;
-  - the median wall time to a verified fix;
-  - candidates validated per second, against the naive way measured on the
-    same projects in the same run: one pytest process per candidate, run
-    serially (the cost of one full-suite pytest launch per candidate).
+  - per project: fixed or not, whether the fix is exactly the intended change,
+    attempts, candidates that reached a test gate, wall time;
+  - fixed / total per kind (BUG.json "kind") and overall;
+  - the median and worst wall time per fixed bug;
+  - the share of fixes that are exactly the intended change: every winning
+    diff's removed / added lines are BUG.json's buggy / fixed lines
+    (whitespace-insensitive; "fixed" may hold several lines);
+  - candidates that reached a test gate per second (attempts that passed, or
+    that the target, flaky, regression or timeout gate rejected: not those
+    that did not apply, parse or that weakened a test), against the naive
+    loop measured in the same run on a sample of the same candidates: each
+    candidate's diff applied to a copy of the project, then one fresh
+    `pytest -q -p no:cacheprovider <target>`, serially. The naive rate is the
+    sampled seconds per candidate of each project, weighted by how many
+    candidates reached a gate there. Our rate counts the whole command (scan,
+    baseline, gates, branches); the naive one only the candidates' runs.
 
-usage: bench/fix_corpus.py [--only NAME] [--jobs N]
+usage: bench/fix_corpus.py [--only NAME] [--jobs N] [--json OUT] [--sample K]
+                           [--seed S] [--max-candidates N] [--timeout S]
 """
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -23,77 +36,156 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import binary  # noqa: E402
+from common import (PYTEST, all_fixed, binary, diff_is_change, fix_argv,  # noqa: E402
+                    fix_attempts, fix_env, fix_errors, fix_json, last_line,
+                    reached_test_gate, run_measured, target_ids, winning_diffs)
 
-PYTEST = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+
+def naive_candidate(copy, diff, targets):
+    """Seconds for the naive loop's one candidate: apply its diff, run pytest on its target,
+    take the diff back. None when the diff does not apply to the copy."""
+    start = time.perf_counter()
+    applied = subprocess.run(["git", "apply", "-"], cwd=copy, input=diff, text=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if applied.returncode != 0:
+        return None
+    subprocess.run(PYTEST + targets, cwd=copy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["git", "apply", "-R", "-"], cwd=copy, input=diff, text=True, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
 
 
-def naive_seconds_per_candidate(repo, runs=3):
-    """One serial pytest launch on the project: what each candidate costs without us."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(PYTEST, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def run_project(name, repo, work, args, env, rng):
+    with open(os.path.join(repo, "BUG.json")) as f:
+        bug = json.load(f)
+    copy = os.path.join(work, ".naive", name)  # taken before fix runs: the loop's own copy
+    shutil.copytree(repo, copy, symlinks=True)
+    cmd = fix_argv(args.jobs, *(["--max-candidates", str(args.max_candidates)]
+                                if args.max_candidates else []))
+    run = run_measured(cmd, cwd=repo, env=env, timeout=args.timeout)
+    got = fix_json(run)
+    row = {"name": name, "kind": bug.get("kind", "?"), "file": bug.get("file"),
+           "wall": run["wall"], "rc": run["rc"], "fixed": False, "exact": None,
+           "attempts": 0, "gated": 0, "gates": {}, "naive": [], "winning_diffs": []}
+    if got is None:
+        row["error"] = ("timed out after %s s" % args.timeout if run["rc"] is None
+                        else last_line(run["stderr"]) or "no JSON on stdout")
+        return row
+    gated = []
+    for e, a in fix_attempts(got):
+        row["attempts"] += 1
+        gate = a.get("gate") or a.get("status") or "?"
+        row["gates"][gate] = row["gates"].get(gate, 0) + 1
+        if reached_test_gate(a) and a.get("diff"):
+            gated.append((a["diff"], target_ids(e)))
+    row["gated"] = len(gated)
+    row["errors"] = len(fix_errors(got))
+    row["fixed"] = all_fixed(got)
+    wins = winning_diffs(got)
+    row["winning_diffs"] = wins
+    if row["fixed"]:
+        row["exact"] = bool(wins) and all(diff_is_change(d, bug.get("buggy", ""),
+                                                     bug.get("fixed", "")) for d in wins)
+    for diff, targets in rng.sample(gated, min(args.sample, len(gated))):
+        t = naive_candidate(copy, diff, targets)
+        if t is not None:
+            row["naive"].append(t)
+    shutil.rmtree(copy, ignore_errors=True)
+    return row
+
+
+def summarise(rows):
+    by_kind = {}
+    for r in rows:
+        k = by_kind.setdefault(r["kind"], {"fixed": 0, "total": 0, "exact": 0})
+        k["total"] += 1
+        k["fixed"] += r["fixed"]
+        k["exact"] += bool(r["exact"])
+    fixed = [r for r in rows if r["fixed"]]
+    times = [r["wall"] for r in fixed]
+    gated = sum(r["gated"] for r in rows)
+    wall = sum(r["wall"] for r in rows if "error" not in r)
+    samples = [t for r in rows for t in r["naive"]]
+    # the naive loop's time for the same candidates: each project's sampled mean per candidate
+    # (the whole sample's mean where a project's candidates could not be sampled)
+    overall = statistics.mean(samples) if samples else None
+    naive_time = sum(r["gated"] * (statistics.mean(r["naive"]) if r["naive"] else overall or 0)
+                     for r in rows)
+    s = {"total": len(rows), "fixed": len(fixed), "by_kind": by_kind,
+         "exact": sum(bool(r["exact"]) for r in fixed),
+         "median_fixed_s": statistics.median(times) if times else None,
+         "worst_fixed_s": max(times) if times else None,
+         "worst_fixed": max(fixed, key=lambda r: r["wall"])["name"] if fixed else None,
+         "attempts": sum(r["attempts"] for r in rows), "gated": gated, "fix_wall_s": wall,
+         "naive_sampled": len(samples), "naive_sampled_s": sum(samples),
+         "ours_per_s": gated / wall if gated and wall else None,
+         "naive_per_s": gated / naive_time if gated and naive_time else None}
+    s["exact_share"] = s["exact"] / s["fixed"] if s["fixed"] else None
+    s["ratio"] = (s["ours_per_s"] / s["naive_per_s"]
+                  if s["ours_per_s"] and s["naive_per_s"] else None)
+    return s
+
+
+def report(rows, s):
+    print()
+    print("fixed: %d / %d" % (s["fixed"], s["total"]))
+    for kind, k in sorted(s["by_kind"].items()):
+        print("  %-22s %2d / %-2d  (exact %d)" % (kind, k["fixed"], k["total"], k["exact"]))
+    if s["median_fixed_s"] is not None:
+        print("time per fixed bug: median %.1f s, worst %.1f s (%s)"
+              % (s["median_fixed_s"], s["worst_fixed_s"], s["worst_fixed"]))
+    if s["exact_share"] is not None:
+        print("exactly the intended change: %d / %d fixes (%.0f%%)"
+              % (s["exact"], s["fixed"], 100 * s["exact_share"]))
+    print("attempts: %d, of which reached a test gate: %d" % (s["attempts"], s["gated"]))
+    if s["ratio"] is not None:
+        print("candidates through a test gate per second: %.2f (fix, %d in %.0f s of fix runs); "
+              "naive loop (one fresh pytest of the target per candidate, serial, %d sampled in "
+              "%.0f s): %.2f/s; ratio %.2f (goal >= 10)"
+              % (s["ours_per_s"], s["gated"], s["fix_wall_s"], s["naive_sampled"],
+                 s["naive_sampled_s"], s["naive_per_s"], s["ratio"]))
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default=None)
-    ap.add_argument("--jobs", type=int, default=0)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", default=None, help="only projects whose name contains this")
+    ap.add_argument("--jobs", type=int, default=0, help="fix -j N (default: its own)")
+    ap.add_argument("--json", default=None, metavar="OUT", help="write every figure here")
+    ap.add_argument("--sample", type=int, default=4, metavar="K",
+                    help="candidates per project run by the naive loop (default 4)")
+    ap.add_argument("--seed", type=int, default=1, help="the naive loop's sample (default 1)")
+    ap.add_argument("--max-candidates", type=int, default=0, metavar="N",
+                    help="fix --max-candidates N (default: its own)")
+    ap.add_argument("--timeout", type=float, default=900, metavar="S",
+                    help="a fix run is killed after this (default 900 s)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="pf-corpus-")
+    started = time.time()
     try:
         subprocess.run(["bash", os.path.join(HERE, "corpus", "make_repos.sh"), work],
                        check=True, stdout=subprocess.DEVNULL)
-        names = sorted(n for n in os.listdir(work) if os.path.isdir(os.path.join(work, n)))
+        names = sorted(n for n in os.listdir(work)
+                       if os.path.isfile(os.path.join(work, n, "BUG.json")))
         if args.only:
             names = [n for n in names if args.only in n]
-        env = dict(os.environ, PYTEST_FIXER_PYTEST=" ".join(PYTEST[:3]), PYTHONDONTWRITEBYTECODE="1")
-        fixed, times, attempts_total, wall_total, naive = 0, [], 0, 0.0, []
-        by_kind = {}
+        env = fix_env()
+        rows = []
         for name in names:
-            repo = os.path.join(work, name)
-            with open(os.path.join(repo, "BUG.json")) as f:
-                kind = json.load(f)["kind"]
-            cmd = [binary(), "fix", "--engine", "builtin", "--non-interactive", "--json"]
-            if args.jobs:
-                cmd += ["-j", str(args.jobs)]
-            start = time.perf_counter()
-            out = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
-            wall = time.perf_counter() - start
-            try:
-                got = json.loads(out.stdout)
-            except ValueError:
-                print("%-34s error: %s" % (name, out.stderr.strip().splitlines()[-1:]))
-                continue
-            errors = got["errors"]
-            ok = bool(errors) and all(e["status"] == "fixed" for e in errors)
-            n_att = sum(len(e["attempts"]) for e in errors)
-            attempts_total += n_att
-            wall_total += wall
-            naive.append(naive_seconds_per_candidate(repo))
-            k = by_kind.setdefault(kind, [0, 0])
-            k[1] += 1
-            if ok:
-                fixed += 1
-                k[0] += 1
-                times.append(wall)
-            print("%-34s %-18s %-8s %3d attempts %6.1f s" % (name, kind, "fixed" if ok else "unfixed",
-                                                              n_att, wall))
-        total = len(names)
-        print()
-        print("fixed: %d / %d" % (fixed, total))
-        for kind, (a, b) in sorted(by_kind.items()):
-            print("  %-20s %d / %d" % (kind, a, b))
-        if times:
-            print("median time to a verified fix: %.1f s" % statistics.median(times))
-        if attempts_total and wall_total:
-            ours = attempts_total / wall_total
-            theirs = 1.0 / statistics.median(naive)
-            print("candidates validated per second: %.2f (one serial pytest per candidate: %.2f/s); "
-                  "ratio %.2f" % (ours, theirs, ours / theirs))
+            rng = random.Random("%d/%s" % (args.seed, name))
+            r = run_project(name, os.path.join(work, name), work, args, env, rng)
+            rows.append(r)
+            print("%-26s %-20s %-7s %-5s %3d attempts %3d gated %6.1f s%s"
+                  % (name, r["kind"], "fixed" if r["fixed"] else "unfixed",
+                     "exact" if r["exact"] else ("-" if r["exact"] is None else "other"),
+                     r["attempts"], r["gated"], r["wall"],
+                     "  error: " + r["error"] if "error" in r else ""), flush=True)
+        s = summarise(rows)
+        report(rows, s)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"script": "fix_corpus.py", "binary": os.path.realpath(binary()),
+                           "started": started, "seconds": time.time() - started,
+                           "options": vars(args), "summary": s, "projects": rows}, f, indent=1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
