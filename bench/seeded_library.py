@@ -392,6 +392,9 @@ def choose_bugs(base, by_kind, n, rng, env):
 
 def reported_tests(a):
     """How many tests an attempt's gates ran, when the report says; None otherwise."""
+    ran = a.get("tests_run")
+    if isinstance(ran, dict) and ran:   # the report's {"target", "covering", "full"}
+        return sum(v for v in ran.values() if isinstance(v, int))
     for key in ("tests_run", "nr_tests", "tests"):
         if isinstance(a.get(key), int) and not isinstance(a.get(key), bool):
             return a[key]
