@@ -729,18 +729,28 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 	return err;
 }
 
-/* through opts->worker when it can serve the run; WARM_FALLBACK when not */
-static int run_warm(struct test_result *out, const struct pytest_options *opts,
-		    const struct workdir *w)
+/*
+ * Through opts->worker when it can serve the run; WARM_FALLBACK when not.
+ * The run's files are in the worker's directory (one run at a time), so a
+ * warm run writes no plugin.
+ */
+static int run_warm(struct test_result *out, const struct pytest_options *opts)
 {
 	struct pytest_worker *wk = opts->worker;
+	struct workdir w = { BUF_INIT, BUF_INIT, BUF_INIT };
 	int err = WARM_FALLBACK;
 
 	pthread_mutex_lock(&wk->lock);
 	if (wk->alive && warm_eligible(opts)) {
-		err = run_command(out, NULL, opts, w, NULL, wk);
+		buf_adds(&w.dir, wk->dir.ptr);
+		buf_addf(&w.records, "%s/run.jsonl", wk->dir.ptr);
+		if (unlink(w.records.ptr) < 0 && errno != ENOENT)
+			log_warn("cannot remove '%s': %s", w.records.ptr, strerror(errno));
+		err = run_command(out, NULL, opts, &w, NULL, wk);
 		if (err != WARM_FALLBACK)
 			wk->stats.warm++;
+		buf_release(&w.dir);
+		buf_release(&w.records);
 	}
 	if (err == WARM_FALLBACK) {
 		wk->stats.fallback++;
@@ -790,11 +800,9 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts)
 	size_t i;
 	int err;
 
-	if ((err = workdir_create(&w)) < 0) {
-		workdir_remove(&w);
+	if (opts->worker && (err = run_warm(out, opts)) != WARM_FALLBACK)
 		return err;
-	}
-	if (opts->worker && (err = run_warm(out, opts, &w)) != WARM_FALLBACK) {
+	if ((err = workdir_create(&w)) < 0) {
 		workdir_remove(&w);
 		return err;
 	}

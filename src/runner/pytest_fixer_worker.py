@@ -11,17 +11,18 @@ object a line each way (never stdout/stderr: pytest's capture owns them):
                   "timeout": S}
   worker -> us   {"ev": "fallback", "reason": TEXT}                 nothing was run
              or  {"ev": "started", "pid": CHILD, "limit": S}        S = 0: no limit
-                 then {"ev": "done", "how": "ok|fallback|crashed|signal",
+                 then {"ev": "done", "how": "ok|crashed|signal",
                        "exitstatus": N, "signal": N, "reason": TEXT}
 
 ids are pytest arguments (a node id, or a file or directory selecting the
 collected items under it; none: every collected item); those in skip are left
-out. For each request the worker forks a child in a process group of its own
-(its pid is the group's, for us to kill past the limit). The child sends its
-output to `out`, puts into itself what changed on disk since the worker
-started (a change inside function bodies is patched into the live function
-objects; anything else is a fallback: the child exits before it runs a test),
-writes our plugin's records to `records` (session ... finish, as a fresh run)
+out. What changed on disk since the worker started must be a change inside
+function bodies (the module's skeleton, its compiled code without the bodies
+and line numbers, is the same), else the request is a fallback. For each
+request the worker forks a child in a process group of its own (its pid is
+the group's, for us to kill past the limit). The child sends its output to
+`out`, patches the changed function bodies into the live function objects
+(their __code__ swapped, so every reference sees them), writes our plugin's records to `records` (session ... finish, as a fresh run)
 and runs the items through pytest_runtest_protocol as pytest's runtestloop
 does.
 
@@ -30,7 +31,10 @@ the tests) plus `timeout` for each test never measured, at most `timeout` per
 test (timeout 0: no bound for tests never measured).
 """
 
-import ast
+import ctypes
+import doctest   # noqa: F401 (our plugin imports it for each failure: once here, not per child)
+import gc
+import inspect
 import json
 import os
 import sys
@@ -40,7 +44,6 @@ import types
 
 import pytest
 
-FALLBACK_EXIT = 77
 CRASH_EXIT = 70
 LIMIT_FLOOR = 0.5
 LIMIT_FACTOR = 10.0
@@ -95,36 +98,37 @@ def _split(arg, base):
     return os.path.normpath(os.path.join(base, path)), rest
 
 
-class _Hollow(ast.NodeTransformer):
-    """A module's skeleton: every function body emptied (its docstring kept)."""
-
-    def _hollow(self, node):
-        keep = []
-        first = node.body[0] if node.body else None
-        if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)):
-            keep.append(first)
-        node.body = keep + [ast.Pass()]
-        return node
-
-    visit_FunctionDef = visit_AsyncFunctionDef = _hollow
+CO_NEWLOCALS, CO_VARARGS, CO_VARKEYWORDS = 0x2, 0x4, 0x8
 
 
-def _skeleton(tree):
-    return ast.dump(_Hollow().visit(tree))
-
-
-def _defs(code, prefix, out):
-    """The code of each def of a module (methods too, not nested ones) by qualified name."""
+def _shape(code, prefix, defs):
+    """A compiled module's skeleton: everything but function bodies, line
+    numbers left out (bytecode, constants and names of the module and class
+    bodies, each def's signature and docstring). Its defs (methods too, not
+    nested functions) go into `defs` by qualified name."""
+    consts = []
     for c in code.co_consts:
-        if not isinstance(c, types.CodeType) or c.co_name.startswith("<"):
+        if not isinstance(c, types.CodeType):
+            consts.append((type(c).__name__, repr(c)))
             continue
         name = getattr(c, "co_qualname", prefix + c.co_name)
-        if c.co_flags & 0x2:   # CO_NEWLOCALS: a function
-            out[name] = c
-        else:                  # a class body
-            _defs(c, name + ".", out)
-    return out
+        if c.co_name.startswith("<"):        # a lambda or comprehension: module level
+            consts.append(("code", _shape(c, name + ".", {})))
+        elif c.co_flags & CO_NEWLOCALS:      # a def: its body may change
+            defs[name] = c
+            nargs = c.co_argcount + c.co_kwonlyargcount
+            doc = c.co_consts[0] if c.co_consts and isinstance(c.co_consts[0], str) else None
+            consts.append(("def", name, c.co_argcount, c.co_posonlyargcount,
+                           c.co_kwonlyargcount, c.co_varnames[:nargs],
+                           c.co_flags & (CO_VARARGS | CO_VARKEYWORDS), doc))
+        else:                                # a class body
+            consts.append(("class", _shape(c, name + ".", defs)))
+    return (code.co_code, tuple(consts), code.co_names)
+
+
+def _compiled_shape(source, path):
+    defs = {}
+    return _shape(compile(source, path, "exec", dont_inherit=True), "", defs), defs
 
 
 def _live_functions(mod, path):
@@ -167,6 +171,9 @@ class Server:
         self.collect_errors = []
         self.durations = {}
         self.files = {}
+        self.plans = {}    # path -> (its last content, its patches or why not)
+        self.shapes = {}   # path -> the skeleton and defs of what was imported
+        self.live = {}     # path -> its live function objects by qualified name
         self.session = None
         self.keys = []
 
@@ -187,6 +194,16 @@ class Server:
             path = os.path.normpath(str(item.path))
             self.keys.append((item, path, item.nodeid.partition("::")[2]))
         self._snapshot()
+        # what every child would otherwise do again: inspect's map of files to modules
+        inspect.getmodule(Server._snapshot.__code__)
+        try:
+            self.prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            self.prctl = None
+        # the objects of this process are shared with each child until
+        # written: out of the collector's sight, a child's collections copy none
+        gc.collect()
+        gc.freeze()
         sock = __import__("socket").socket(fileno=self.fd)
         self.sock = sock
         self._send({"ev": "ready", "pid": os.getpid(), "items": len(session.items),
@@ -232,47 +249,57 @@ class Server:
     def _rel(self, path):
         return os.path.relpath(path, self.rootdir)
 
-    def _refresh(self):
-        """Put what changed on disk into this process; the reason it cannot, or None."""
+    def _plan(self):
+        """What changed on disk since the worker started, as (function, new
+        code) patches for a child, or the reason it cannot be patched in."""
+        patches = []
         for path, (mod, mtime, size, old) in self.files.items():
             try:
                 st = os.stat(path)
             except OSError:
-                return "'%s' was removed" % self._rel(path)
+                return None, "'%s' was removed" % self._rel(path)
             if (st.st_mtime_ns, st.st_size) == (mtime, size):
                 continue
             if old is None:
-                return "'%s' changed and is not Python source" % self._rel(path)
-            with open(path, "rb") as fh:
-                new = fh.read()
-            if new != old:
-                why = self._patch(mod, path, old, new)
-                if why:
-                    return why
-        return None
+                return None, "'%s' changed and is not Python source" % self._rel(path)
+            try:
+                with open(path, "rb") as fh:
+                    new = fh.read()
+            except OSError as e:
+                return None, "cannot read '%s': %s" % (self._rel(path), e)
+            if new == old:
+                continue
+            # the last content of each file is remembered: a candidate's runs share it
+            cached = self.plans.get(path)
+            if cached is None or cached[0] != new:
+                cached = (new, self._patches(mod, path, old, new))
+                self.plans[path] = cached
+            if isinstance(cached[1], str):
+                return None, cached[1]
+            patches.extend(cached[1])
+        return patches, None
 
-    def _patch(self, mod, path, old, new):
+    def _patches(self, mod, path, old, new):
         rel = self._rel(path)
         try:
-            old_tree, new_tree = ast.parse(old, path), ast.parse(new, path)
-            if _skeleton(old_tree) != _skeleton(new_tree):
-                return "'%s' changed outside function bodies" % rel
-            old_defs = _defs(compile(old, path, "exec", dont_inherit=True), "", {})
-            new_defs = _defs(compile(new, path, "exec", dont_inherit=True), "", {})
+            if path not in self.shapes:
+                self.shapes[path] = _compiled_shape(old, path)
+            old_shape, old_defs = self.shapes[path]
+            new_shape, new_defs = _compiled_shape(new, path)
         except (SyntaxError, ValueError) as e:
             return "'%s' does not compile: %s" % (rel, e)
-        if old_defs.keys() != new_defs.keys():
-            return "'%s' has other functions" % rel
-        live = None
+        if old_shape != new_shape:
+            return "'%s' changed outside function bodies" % rel
         conftest = os.path.basename(path) == "conftest.py"
+        patches = []
         for name, code in new_defs.items():
             if old_defs[name] == code:
                 continue
             if conftest and name.rpartition(".")[2].startswith("pytest_"):
                 return "the hook '%s' of '%s' changed" % (name, rel)
-            if live is None:
-                live = _live_functions(mod, path)
-            fns = live.get(name)
+            if path not in self.live:
+                self.live[path] = _live_functions(mod, path)
+            fns = self.live[path].get(name)
             if not fns:
                 return "'%s' of '%s' cannot be found to patch" % (name, rel)
             for f in fns:
@@ -280,8 +307,8 @@ class Server:
                     return "'%s' of '%s' ran while the worker imported the project" % (name, rel)
                 if f.__code__.co_freevars != code.co_freevars:
                     return "'%s' of '%s' closes over other variables" % (name, rel)
-                f.__code__ = code
-        return None
+                patches.append((f, code))
+        return patches
 
     # requests ---------------------------------------------------------------
     def _send(self, obj):
@@ -333,6 +360,8 @@ class Server:
 
     def _serve(self, req):
         items, why = self._select(req.get("ids") or [], set(req.get("skip") or []))
+        if not why:
+            patches, why = self._plan()
         if why:
             self._send({"ev": "fallback", "reason": why})
             return
@@ -343,7 +372,7 @@ class Server:
             code = CRASH_EXIT
             try:
                 os.close(r)
-                code = self._child(req, items, w)
+                code = self._child(req, items, patches, w)
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -369,8 +398,6 @@ class Server:
         reply = {"ev": "done"}
         if os.WIFSIGNALED(status):
             reply.update(how="signal", signal=os.WTERMSIG(status))
-        elif os.WEXITSTATUS(status) == FALLBACK_EXIT:
-            reply.update(how="fallback", reason=info.get("fallback", "the child fell back"))
         elif os.WEXITSTATUS(status) == 0 and "exitstatus" in info:
             reply.update(how="ok", exitstatus=info["exitstatus"])
             for nodeid, took in info.get("durations", {}).items():
@@ -380,19 +407,14 @@ class Server:
         self._send(reply)
 
     # the child ---------------------------------------------------------------
-    def _child(self, req, items, w):
+    def _child(self, req, items, patches, w):
         os.setpgid(0, 0)
-        try:
-            import ctypes
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, SIGKILL)
-        except Exception:
-            pass
-        self.sock.close()
+        if self.prctl is not None:   # it dies with the worker
+            self.prctl(PR_SET_PDEATHSIG, SIGKILL)
+        os.close(self.fd)
         self._redirect(req["out"])
-        why = self._refresh()
-        if why:
-            os.write(w, json.dumps({"fallback": why}).encode())
-            return FALLBACK_EXIT
+        for f, code in patches:
+            f.__code__ = code
         session = self.session
         plugin = self.config.pluginmanager.get_plugin("pytest-fixer-records")
         plugin.records.close()
