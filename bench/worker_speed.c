@@ -9,10 +9,14 @@
  * warm worker (runner/worker.h) and once as a fresh pytest process (as the
  * gates did before), in the same run, alternately. Both must give the same
  * verdict. Prints the median per candidate of each, the ratio, and the
- * worker's start-up time; exit 1 on an error or a verdict that differs.
+ * worker's start-up time; and the CPU time each way (ours and our
+ * children's for a fresh run; ours, the worker's and its children's for a
+ * warm one), which a loaded machine does not skew as it does wall time.
+ * Exit 1 on an error or a verdict that differs.
  */
 #include "runner/pytest.h"
 #include "runner/worker.h"
+#include "runner/worker_state.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -23,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #define DEFAULT_CANDIDATES 10
 #define PYTEST_CMD "/usr/bin/python3 -m pytest"
@@ -31,6 +37,40 @@
 static const char *const default_projects[] = {
 	"01_pagination", "03_bank_account", "09_binary_search", "27_coin_change", NULL,
 };
+
+/* CPU seconds of this process, of its reaped children, and of `worker` with its reaped children */
+static double cpu_seconds(pid_t worker)
+{
+	struct rusage self, kids;
+	double t;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	t = self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 + self.ru_stime.tv_sec +
+	    self.ru_stime.tv_usec / 1e6 + kids.ru_utime.tv_sec + kids.ru_utime.tv_usec / 1e6 +
+	    kids.ru_stime.tv_sec + kids.ru_stime.tv_usec / 1e6;
+	if (worker > 0) {
+		struct buf path = BUF_INIT, stat = BUF_INIT;
+		buf_addf(&path, "/proc/%d/stat", (int)worker);
+		if (!fs_read_file(&stat, path.ptr, 0)) {
+			/* after "(comm)": state is field 3; utime, stime, cutime, cstime are 14-17 */
+			const char *p = strrchr(stat.ptr, ')');
+			unsigned long long v[4] = { 0 };
+			int field = 2, k = 0;
+			for (; p && *p && k < 4; p++) {
+				if (*p != ' ')
+					continue;
+				field++;
+				if (field >= 14 && field <= 17)
+					v[k++] = strtoull(p + 1, NULL, 10);
+			}
+			t += (double)(v[0] + v[1] + v[2] + v[3]) / (double)sysconf(_SC_CLK_TCK);
+		}
+		buf_release(&path);
+		buf_release(&stat);
+	}
+	return t;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -89,6 +129,8 @@ static int run_once(double *secs, int *failed, const char *root, const char *tar
 	return err;
 }
 
+static double cpu_fresh_sum, cpu_warm_sum;
+
 static int bench_project(double *fresh_sum, double *warm_sum, const char *src, int nr)
 {
 	struct buf dir = BUF_INIT, bug = BUF_INIT, file = BUF_INIT, orig = BUF_INIT;
@@ -126,13 +168,21 @@ static int bench_project(double *fresh_sum, double *warm_sum, const char *src, i
 		const char *target = json_string_value(json_array_get(
 			json_object_get(j, "failing_tests"), 0));
 		int warm_failed, fresh_failed;
+		double c0, c1, c2;
 
 		if ((err = write_candidate(file.ptr, &orig,
 					   (int)json_integer_value(json_object_get(j, "line")),
-					   line)) < 0 ||
-		    (err = run_once(&warm[i], &warm_failed, dir.ptr, target, w)) < 0 ||
-		    (err = run_once(&fresh[i], &fresh_failed, dir.ptr, target, NULL)) < 0)
+					   line)) < 0)
 			goto done;
+		c0 = cpu_seconds(w->child.pid);
+		if ((err = run_once(&warm[i], &warm_failed, dir.ptr, target, w)) < 0)
+			goto done;
+		c1 = cpu_seconds(w->child.pid);
+		if ((err = run_once(&fresh[i], &fresh_failed, dir.ptr, target, NULL)) < 0)
+			goto done;
+		c2 = cpu_seconds(w->child.pid);
+		cpu_warm_sum += c1 - c0;
+		cpu_fresh_sum += c2 - c1;
 		if (warm_failed != fresh_failed || warm_failed != (i % 2)) {
 			err = error_set("%s: candidate %d: the warm run says %s, the fresh one %s", name,
 					i, warm_failed ? "failed" : "passed",
@@ -194,6 +244,8 @@ int main(int argc, char **argv)
 	}
 	printf("all: %d candidates a project, fresh %.2f s, warm %.2f s: the worker is %.1f times "
 	       "as fast\n", nr, fresh, warm, fresh / warm);
+	printf("CPU time: fresh %.2f s, warm %.2f s: %.1f times less\n", cpu_fresh_sum,
+	       cpu_warm_sum, cpu_fresh_sum / cpu_warm_sum);
 	return 0;
 fail:
 	fprintf(stderr, "bench_worker_speed: %s\n", error_last());
