@@ -738,19 +738,24 @@ static int run_warm(struct test_result *out, const struct pytest_options *opts)
 {
 	struct pytest_worker *wk = opts->worker;
 	struct workdir w = { BUF_INIT, BUF_INIT, BUF_INIT };
+	struct buf output = BUF_INIT;
 	int err = WARM_FALLBACK;
 
 	pthread_mutex_lock(&wk->lock);
 	if (wk->alive && warm_eligible(opts)) {
 		buf_adds(&w.dir, wk->dir.ptr);
 		buf_addf(&w.records, "%s/run.jsonl", wk->dir.ptr);
-		if (unlink(w.records.ptr) < 0 && errno != ENOENT)
-			log_warn("cannot remove '%s': %s", w.records.ptr, strerror(errno));
+		buf_addf(&output, "%s/%s", wk->dir.ptr, PYTEST_WORKER_OUT);
+		/* the children append to both: what the last run left goes first */
+		if ((unlink(w.records.ptr) < 0 && errno != ENOENT) ||
+		    (unlink(output.ptr) < 0 && errno != ENOENT))
+			log_warn("cannot clear the warm worker's directory: %s", strerror(errno));
 		err = run_command(out, NULL, opts, &w, NULL, wk);
 		if (err != WARM_FALLBACK)
 			wk->stats.warm++;
 		buf_release(&w.dir);
 		buf_release(&w.records);
+		buf_release(&output);
 	}
 	if (err == WARM_FALLBACK) {
 		wk->stats.fallback++;

@@ -58,12 +58,12 @@ _serving = any(a.startswith("--pytest-fixer-serve") for a in sys.argv)
 
 
 def _on_call(frame, event, arg):
-    if event == "call":
-        _ran_at_startup.add(frame.f_code)
+    """A global trace function: called at each call only (no line events)."""
+    _ran_at_startup.add(frame.f_code)
 
 
 if _serving:
-    sys.setprofile(_on_call)
+    sys.settrace(_on_call)
 
 
 def pytest_addoption(parser):
@@ -76,7 +76,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     fd = config.getoption("pytest_fixer_serve")
     if fd is None:
-        sys.setprofile(None)
+        sys.settrace(None)
         return
     os.set_inheritable(fd, False)
     # the worker runs each request's tests itself, in one process
@@ -184,7 +184,7 @@ class Server:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
-        sys.setprofile(None)
+        sys.settrace(None)
         self.session = session
         self.base = str(self.config.invocation_params.dir)
         self.rootdir = str(self.config.rootpath)
@@ -390,18 +390,22 @@ class Server:
                 break
             chunks.append(data)
         os.close(r)
-        _, status = os.waitpid(pid, 0)
         try:
             info = json.loads(b"".join(chunks) or b"{}")
         except ValueError:
             info = {}
         reply = {"ev": "done"}
-        if os.WIFSIGNALED(status):
-            reply.update(how="signal", signal=os.WTERMSIG(status))
-        elif os.WEXITSTATUS(status) == 0 and "exitstatus" in info:
+        if "exitstatus" in info:
+            # its records are written: the answer need not wait for its exit
             reply.update(how="ok", exitstatus=info["exitstatus"])
             for nodeid, took in info.get("durations", {}).items():
                 self.durations[nodeid] = max(took, self.durations.get(nodeid, 0.0))
+            self._send(reply)
+            os.waitpid(pid, 0)
+            return
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            reply.update(how="signal", signal=os.WTERMSIG(status))
         else:
             reply.update(how="crashed", reason="the child exited with %d" % os.WEXITSTATUS(status))
         self._send(reply)
@@ -442,6 +446,7 @@ class Server:
         sys.stderr.flush()
         os.write(w, json.dumps({"exitstatus": int(session.exitstatus),
                                 "durations": durations}).encode())
+        os.close(w)   # the worker answers now, while this process exits
         return 0
 
     def _redirect(self, path):
