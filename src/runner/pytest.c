@@ -621,8 +621,12 @@ static int warm_process_run(struct proc_result *pr, struct pytest_follow *fl,
 	err = 0;
 
 done:
-	if (pid > 0)
+	if (pid > 0) {
+		/* what the run left behind in its group (a test's daemon) goes with it */
+		if (wk->alive)
+			killpg(pid, SIGKILL);
 		proc_group_untrack(pid);
+	}
 	pr->elapsed = (double)(clock_monotonic_ns() - start) / 1e9;
 	buf_release(&line);
 	json_decref(rep);
