@@ -32,9 +32,18 @@ static const char calc_py[] =
 	"def spin(n):\n"
 	"    return n\n";
 
+/* a function that runs while the module is imported */
+static const char consts_py[] =
+	"def base():\n"
+	"    return 2\n"
+	"\n"
+	"\n"
+	"BASE = base()\n";
+
 static const char test_calc_py[] =
 	"import pytest\n"
 	"from calc import add, spin\n"
+	"from consts import BASE\n"
 	"\n"
 	"\n"
 	"@pytest.fixture\n"
@@ -60,7 +69,11 @@ static const char test_calc_py[] =
 	"\n"
 	"@pytest.mark.parametrize('n', [1, 2])\n"
 	"def test_spin(n):\n"
-	"    assert spin(n) == n\n";
+	"    assert spin(n) == n\n"
+	"\n"
+	"\n"
+	"def test_base():\n"
+	"    assert BASE == 2\n";
 
 struct project {
 	struct buf dir;
@@ -83,6 +96,7 @@ static int setup(void **state)
 	buf_init(&p->dir, 0);
 	assert_int_equal(fs_mkdtemp(&p->dir, "test-worker"), 0);
 	put(p, "calc.py", calc_py);
+	put(p, "consts.py", consts_py);
 	put(p, "test_calc.py", test_calc_py);
 	o.root = p->dir.ptr;
 	o.command = PYTEST_CMD;
@@ -149,7 +163,7 @@ static void worker__same_verdicts_as_a_fresh_run(void **state)
 	run(&fresh, p, 0, all_ids);
 	assert_int_equal(stats(p).warm, 1);
 	assert_int_equal(stats(p).fallback, 0);
-	assert_int_equal(warm.summary.total, 6);
+	assert_int_equal(warm.summary.total, 7);
 	assert_int_equal(warm.summary.total, fresh.summary.total);
 	assert_int_equal(warm.summary.passed, fresh.summary.passed);
 	assert_int_equal(warm.summary.failed, fresh.summary.failed);
@@ -184,7 +198,7 @@ static void worker__a_changed_body_is_patched_in(void **state)
 	assert_int_equal(stats(p).fallback, 0);
 	/* 1 * 2 == 2 fails test_add; 1 * 1 == 1 still fails test_wrong */
 	assert_int_equal(res.summary.failed, 2);
-	assert_int_equal(find(&res, "test_calc.py::test_add")->loc_line, 11);
+	assert_int_equal(find(&res, "test_calc.py::test_add")->loc_line, 12);
 	test_result_release(&res);
 
 	run(&res, p, 1, (const char *const[]){ "test_calc.py::test_spin", NULL });
@@ -225,6 +239,13 @@ static void worker__a_module_level_change_falls_back(void **state)
 	run(&res, p, 1, ids);
 	assert_int_equal(stats(p).fallback, 2);
 	assert_int_equal(res.summary.passed, 1);
+	test_result_release(&res);
+
+	/* a body, but one that ran at import: what it computed then is stale */
+	put(p, "consts.py", "def base():\n    return 3\n\n\nBASE = base()\n");
+	run(&res, p, 1, (const char *const[]){ "test_calc.py::test_base", NULL });
+	assert_int_equal(stats(p).fallback, 3);
+	assert_int_equal(res.summary.failed, 1);
 	test_result_release(&res);
 }
 
