@@ -2,6 +2,8 @@
 
 #include "plugin_source.h"
 #include "runner/records.h"
+#include "runner/worker_state.h"
+#include "worker_source.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -10,6 +12,7 @@
 #include "util/xalloc.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -93,6 +96,12 @@ int pytest_plugin_dir_create(struct buf *dir, const char *prefix)
 		return err;
 	buf_addf(&plugin, "%s/%s.py", dir->ptr, PLUGIN_MODULE);
 	err = fs_write_atomic(plugin.ptr, pytest_plugin_source, pytest_plugin_source_len, 0644);
+	if (!err) {
+		buf_reset(&plugin);
+		buf_addf(&plugin, "%s/%s.py", dir->ptr, PYTEST_WORKER_MODULE);
+		err = fs_write_atomic(plugin.ptr, pytest_worker_source, pytest_worker_source_len,
+				      0644);
+	}
 	buf_release(&plugin);
 	return err;
 }
@@ -302,6 +311,13 @@ static void build_env(struct strvec *env, const struct pytest_process_options *o
 		strvec_push(env, "PYTEST_ADDOPTS");
 }
 
+void pytest_process_command(struct strvec *argv, struct strvec *env,
+			    const struct pytest_process_options *o)
+{
+	build_argv(argv, o);
+	build_env(env, o);
+}
+
 int pytest_process_run(struct proc_result *pr, struct pytest_follow *f,
 		       const struct pytest_process_options *o)
 {
@@ -311,8 +327,7 @@ int pytest_process_run(struct proc_result *pr, struct pytest_follow *f,
 	struct watch wt = { f, o->records };
 	int err;
 
-	build_argv(&argv, o);
-	build_env(&env, o);
+	pytest_process_command(&argv, &env, o);
 	f->test_timeout = o->test_timeout;
 	po.argv = argv.v;
 	po.env = &env;
@@ -399,9 +414,230 @@ static int explain_failure(const struct proc_result *pr, const struct pytest_fol
 	return code;
 }
 
+
+/*
+ * Runs through a warm worker (runner/worker.h, worker_state.h). A run it
+ * cannot serve, or one during which it died or misbehaved, is WARM_FALLBACK:
+ * pytest_run() then starts a fresh process, which gives the same verdicts.
+ */
+#define WARM_FALLBACK 1
+
+/* a run the worker can give the verdicts of a fresh process for */
+static int warm_eligible(const struct pytest_options *o)
+{
+	struct pytest_worker *wk = o->worker;
+	struct buf root = BUF_INIT;
+	size_t i, nr_extra = o->extra_args ? o->extra_args->nr : 0;
+	int ok;
+
+	if (!wk || o->keyword || !o->every_test || o->coverage_file)
+		return 0;
+	/* without paths a fresh pytest collects its default, which the worker may not have */
+	if ((!o->paths || !o->paths->nr) && wk->has_paths)
+		return 0;
+	if (nr_extra != wk->extra_args.nr)
+		return 0;
+	for (i = 0; i < nr_extra; i++)
+		if (strcmp(o->extra_args->v[i], wk->extra_args.v[i]))
+			return 0;
+	if (fs_realpath(&root, o->root ? o->root : ".") < 0) {
+		buf_release(&root);
+		error_clear();
+		return 0;
+	}
+	ok = !strcmp(root.ptr, wk->root.ptr);
+	buf_release(&root);
+	return ok;
+}
+
+/* the worker died or said something it should not: it is not used again */
+static void warm_lost(struct pytest_worker *wk, const char *why)
+{
+	log_warn("the warm test worker is lost (%s): fresh pytest processes from now on", why);
+	wk->alive = 0;
+	proc_child_stop(&wk->child, 0);
+}
+
+static json_t *json_strings(const struct strvec *sv)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; sv && i < sv->nr; i++) {
+		json_t *str = json_string(sv->v[i]);
+		if (!str) {   /* not UTF-8: a fresh process takes it */
+			json_decref(a);
+			return NULL;
+		}
+		json_array_append_new(a, str);
+	}
+	return a;
+}
+
+/* the request line of a run, or NULL when it cannot be said in JSON */
+static char *warm_request(const struct pytest_options *o, const struct workdir *w,
+			  const struct strvec *skip)
+{
+	json_t *ids = json_strings(o->paths), *sk = json_strings(skip), *req;
+	struct buf out = BUF_INIT;
+	char *text = NULL;
+
+	buf_addf(&out, "%s/%s", w->dir.ptr, PYTEST_WORKER_OUT);
+	if (ids && sk) {
+		req = json_pack("{s:O, s:O, s:s, s:s, s:f}", "ids", ids, "skip", sk,
+				"records", w->records.ptr, "out", out.ptr,
+				"timeout", o->test_timeout);
+		if (req) {
+			char *dumped = json_dumps(req, JSON_COMPACT);
+			if (dumped) {
+				struct buf b = BUF_INIT;
+				buf_addf(&b, "%s\n", dumped);
+				text = buf_detach(&b, NULL);
+				free(dumped);
+			}
+			json_decref(req);
+		}
+	}
+	json_decref(ids);
+	json_decref(sk);
+	buf_release(&out);
+	return text;
+}
+
+/* the next reply, with its "ev" in *ev (borrowed from it); NULL: the worker is lost */
+static json_t *warm_reply(struct pytest_worker *wk, const char **ev, int timeout_ms)
+{
+	struct buf line = BUF_INIT;
+	json_t *rep = NULL;
+	int err = proc_child_read_line(&wk->child, &line, timeout_ms);
+
+	if (!err && (rep = json_loads(line.ptr, 0, NULL)) && json_is_object(rep))
+		*ev = json_string_value(json_object_get(rep, "ev"));
+	if (err || !rep || !*ev) {
+		warm_lost(wk, err ? error_last() : "a reply that is not one");
+		json_decref(rep);
+		rep = NULL;
+	}
+	buf_release(&line);
+	return rep;
+}
+
+/*
+ * One request, as pytest_process_run() runs one process: records followed
+ * into `fl`, `pr` says how it ended (exit_code: pytest's exit status;
+ * tick_killed with fl->hung_id: stopped at its time limit, `*limit` s).
+ */
+static int warm_process_run(struct proc_result *pr, struct pytest_follow *fl,
+			    struct pytest_worker *wk, const struct pytest_options *o,
+			    const struct workdir *w, const struct strvec *skip, double *limit)
+{
+	int64_t start = clock_monotonic_ns();
+	char *req = warm_request(o, w, skip);
+	json_t *rep = NULL;
+	const char *ev = NULL, *how;
+	struct buf line = BUF_INIT;
+	pid_t pid = 0;
+	int err = WARM_FALLBACK, wait_ms, by_run = 0, got;
+
+	if (!req)
+		goto done;
+	if ((got = proc_child_send(&wk->child, req, strlen(req), PYTEST_WORKER_REPLY_TIMEOUT_MS)) < 0) {
+		if (got != ERR_INTERRUPTED)
+			warm_lost(wk, error_last());
+		goto done;
+	}
+	if (!(rep = warm_reply(wk, &ev, PYTEST_WORKER_REPLY_TIMEOUT_MS)))
+		goto done;
+	if (!strcmp(ev, "fallback")) {
+		log_debug("the warm worker passes the run on: %s",
+			  json_string_value(json_object_get(rep, "reason")) ?: "");
+		goto done;
+	}
+	pid = (pid_t)json_integer_value(json_object_get(rep, "pid"));
+	if (strcmp(ev, "started") || pid <= 0) {
+		warm_lost(wk, "it did not start the run");
+		goto done;
+	}
+	proc_group_track(pid);
+	*limit = json_number_value(json_object_get(rep, "limit"));
+	wait_ms = *limit > 0 ? (int)(*limit * 1000) + 1 : -1;
+	if (o->run_timeout_ms > 0 && (wait_ms < 0 || o->run_timeout_ms < wait_ms)) {
+		wait_ms = o->run_timeout_ms;
+		by_run = 1;
+	}
+	json_decref(rep);
+	rep = NULL;
+
+	got = proc_child_read_line(&wk->child, &line, wait_ms);
+	if (got == ERR_TIMEOUT || got == ERR_INTERRUPTED) {
+		killpg(pid, SIGKILL);
+		if (got == ERR_INTERRUPTED) {
+			/* its answer cannot be waited for now */
+			pr->interrupted = 1;
+			warm_lost(wk, "interrupted");
+			err = 0;
+			goto done;
+		}
+		if (by_run) {
+			pr->timed_out = 1;
+		} else {
+			pr->tick_killed = 1;
+			wk->stats.killed++;
+		}
+		log_debug("warm run stopped at its time limit of %.3g s", by_run ?
+			  o->run_timeout_ms / 1000.0 : *limit);
+	} else if (got < 0) {
+		killpg(pid, SIGKILL);
+		warm_lost(wk, error_last());
+		goto done;
+	} else if (!(rep = json_loads(line.ptr, 0, NULL)) ||
+		   !(ev = json_string_value(json_object_get(rep, "ev")))) {
+		killpg(pid, SIGKILL);
+		warm_lost(wk, "a reply that is not one");
+		goto done;
+	}
+	if (!rep && !(rep = warm_reply(wk, &ev, PYTEST_WORKER_REPLY_TIMEOUT_MS)))
+		goto done;
+	how = json_string_value(json_object_get(rep, "how"));
+	if (strcmp(ev, "done") || !how) {
+		warm_lost(wk, "it did not say how the run ended");
+		goto done;
+	}
+	if (!strcmp(how, "ok")) {
+		pr->exit_code = (int)json_integer_value(json_object_get(rep, "exitstatus"));
+	} else if (strcmp(how, "signal") || !(pr->tick_killed || pr->timed_out)) {
+		/* it fell back, or crashed: a fresh process tells what a crash is */
+		log_debug("the warm run ended '%s': %s", how,
+			  json_string_value(json_object_get(rep, "reason")) ?: "");
+		goto done;
+	}
+	follow_read(fl, w->records.ptr);
+	if (pr->tick_killed) {
+		struct running_test *t = records_reader_oldest(fl->reader);
+		if (!t)
+			goto done;   /* killed outside a test: let a fresh process see */
+		fl->hung_id = xstrdup(t->id);
+	}
+	err = 0;
+
+done:
+	if (pid > 0) {
+		/* what the run left behind in its group (a test's daemon) goes with it */
+		if (wk->alive)
+			killpg(pid, SIGKILL);
+		proc_group_untrack(pid);
+	}
+	pr->elapsed = (double)(clock_monotonic_ns() - start) / 1e9;
+	buf_release(&line);
+	json_decref(rep);
+	free(req);
+	return err;
+}
+
+/* `warm`: through that worker (WARM_FALLBACK when it cannot), `cmd` unused */
 static int run_command(struct test_result *out, const struct strvec *cmd,
 		       const struct pytest_options *opts, const struct workdir *w,
-		       struct buf *why_not)
+		       struct buf *why_not, struct pytest_worker *warm)
 {
 	struct pytest_process_options po = {
 		.cmd = cmd,
@@ -433,9 +669,17 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 
 	for (;;) {
 		struct proc_result pr = PROC_RESULT_INIT;
+		double limit = opts->test_timeout;
 
 		po.skip_file = resumes > 0 ? w->skip.ptr : NULL;
-		err = pytest_process_run(&pr, &fl, &po);
+		if (warm)
+			err = warm_process_run(&pr, &fl, warm, opts, w, &done, &limit);
+		else
+			err = pytest_process_run(&pr, &fl, &po);
+		if (err == WARM_FALLBACK) {
+			proc_result_release(&pr);
+			break;
+		}
 		if (err) {
 			/* the program itself is missing: another candidate may do */
 			buf_addf(why_not, "%s", error_last());
@@ -451,9 +695,13 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 		}
 		if (fl.hung_id && pr.tick_killed && !fl.parse_err) {
 			struct buf m = BUF_INIT;
-			buf_addf(&m, "the test did not finish within %g s and was killed "
-				 "(it could not be interrupted, e.g. it is blocked in C code)",
-				 opts->test_timeout);
+			if (warm)
+				buf_addf(&m, "the test did not finish within %.3g s (its time limit "
+					 "from the durations measured before) and was killed", limit);
+			else
+				buf_addf(&m, "the test did not finish within %g s and was killed "
+					 "(it could not be interrupted, e.g. it is blocked in C code)",
+					 opts->test_timeout);
 			records_reader_abandon(&rd, fl.hung_id, "Timeout", m.ptr);
 			buf_release(&m);
 			free(fl.hung_id);
@@ -465,7 +713,7 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 				proc_result_release(&pr);
 				break;
 			}
-			if ((err = write_skip_file(w, &done)) < 0) {
+			if (!warm && (err = write_skip_file(w, &done)) < 0) {
 				proc_result_release(&pr);
 				break;
 			}
@@ -487,6 +735,42 @@ static int run_command(struct test_result *out, const struct strvec *cmd,
 	records_reader_release(&rd);
 	strvec_clear(&done);
 	strvec_clear(&coverage_args);
+	return err;
+}
+
+/*
+ * Through opts->worker when it can serve the run; WARM_FALLBACK when not.
+ * The run's files are in the worker's directory (one run at a time), so a
+ * warm run writes no plugin.
+ */
+static int run_warm(struct test_result *out, const struct pytest_options *opts)
+{
+	struct pytest_worker *wk = opts->worker;
+	struct workdir w = { BUF_INIT, BUF_INIT, BUF_INIT };
+	struct buf output = BUF_INIT;
+	int err = WARM_FALLBACK;
+
+	pthread_mutex_lock(&wk->lock);
+	if (wk->alive && warm_eligible(opts)) {
+		buf_adds(&w.dir, wk->dir.ptr);
+		buf_addf(&w.records, "%s/run.jsonl", wk->dir.ptr);
+		buf_addf(&output, "%s/%s", wk->dir.ptr, PYTEST_WORKER_OUT);
+		/* the children append to both: what the last run left goes first */
+		if ((unlink(w.records.ptr) < 0 && errno != ENOENT) ||
+		    (unlink(output.ptr) < 0 && errno != ENOENT))
+			log_warn("cannot clear the warm worker's directory: %s", strerror(errno));
+		err = run_command(out, NULL, opts, &w, NULL, wk);
+		if (err != WARM_FALLBACK)
+			wk->stats.warm++;
+		buf_release(&w.dir);
+		buf_release(&w.records);
+		buf_release(&output);
+	}
+	if (err == WARM_FALLBACK) {
+		wk->stats.fallback++;
+		test_result_release(out);
+	}
+	pthread_mutex_unlock(&wk->lock);
 	return err;
 }
 
@@ -530,6 +814,8 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts)
 	size_t i;
 	int err;
 
+	if (opts->worker && (err = run_warm(out, opts)) != WARM_FALLBACK)
+		return err;
 	if ((err = workdir_create(&w)) < 0) {
 		workdir_remove(&w);
 		return err;
@@ -557,7 +843,7 @@ int pytest_run(struct test_result *out, const struct pytest_options *opts)
 		}
 		test_result_release(out);
 		log_debug("trying '%s'", cands.v[i]);
-		err = run_command(out, &cmd, opts, &w, &why);
+		err = run_command(out, &cmd, opts, &w, &why, NULL);
 		if (err == ERR_NOTFOUND && why.len) {
 			buf_addf(&tried, "\n  %s: %s", cands.v[i], why.ptr);
 			strvec_clear(&cmd);

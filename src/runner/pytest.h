@@ -123,6 +123,10 @@ struct pytest_process_options {
 	size_t output_cap;                 /* pytest's stdout and stderr, each; 0: util/proc's */
 };
 
+/* the argv and environment changes pytest_process_run() runs with (pushed; owned by the caller) */
+void pytest_process_command(struct strvec *argv, struct strvec *env,
+			    const struct pytest_process_options *o);
+
 /* Following the records file of a run, across its processes. */
 struct pytest_follow {
 	struct records_reader *reader;     /* borrowed */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -540,9 +541,9 @@ static void child_fail(int status_fd, int stage)
  * before the fork: if we died in between, the death signal was missed.
  */
 static void child_exec(const struct proc_options *o, char **envp, pid_t parent, int in_fd,
-		       int out_fd, int err_fd, int status_fd) __attribute__((noreturn));
+		       int out_fd, int err_fd, int status_fd, int chan_fd) __attribute__((noreturn));
 static void child_exec(const struct proc_options *o, char **envp, pid_t parent, int in_fd,
-		       int out_fd, int err_fd, int status_fd)
+		       int out_fd, int err_fd, int status_fd, int chan_fd)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -570,6 +571,9 @@ static void child_exec(const struct proc_options *o, char **envp, pid_t parent, 
 	/* all ours are above 2 (fd_move_high), so no dup2() clobbers another */
 	if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
 	    dup2(err_fd, STDERR_FILENO) < 0)
+		child_fail(status_fd, CHILD_SETUP);
+	/* above PROC_CHANNEL_FD (proc_spawn), so it clobbers none of ours; dup2 clears CLOEXEC */
+	if (chan_fd >= 0 && dup2(chan_fd, PROC_CHANNEL_FD) < 0)
 		child_fail(status_fd, CHILD_SETUP);
 	if (o->cwd && chdir(o->cwd) < 0)
 		child_fail(status_fd, CHILD_CHDIR);
@@ -643,7 +647,7 @@ static int spawn(struct run *r, char **envp)
 	pid = fork();
 	if (!pid)
 		child_exec(o, envp, self, in_pipe[0], out_pipe[1],
-			   o->merge_stderr ? out_pipe[1] : err_pipe[1], status_pipe[1]);
+			   o->merge_stderr ? out_pipe[1] : err_pipe[1], status_pipe[1], -1);
 	saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
@@ -890,4 +894,243 @@ void proc_die_with_parent(pid_t parent)
 #else
 	(void)parent;
 #endif
+}
+
+/* ---- long-lived children (proc_spawn) ----------------------------------- */
+
+int proc_group_track(pid_t group)
+{
+	return groups_add(group);
+}
+
+void proc_group_untrack(pid_t group)
+{
+	groups_remove(group);
+}
+
+/* `*fd` moved above PROC_CHANNEL_FD (close-on-exec), so the child's dup2()s clobber none */
+static int fd_above_channel(int *fd)
+{
+	int high;
+
+	if (*fd > PROC_CHANNEL_FD)
+		return 0;
+	high = fcntl(*fd, F_DUPFD_CLOEXEC, PROC_CHANNEL_FD + 1);
+	if (high < 0)
+		return -1;
+	close(*fd);
+	*fd = high;
+	return 0;
+}
+
+int proc_spawn(struct proc_child *out, const struct proc_spawn_options *o)
+{
+	struct proc_options po = PROC_OPTIONS_INIT;
+	struct strvec env = STRVEC_INIT;
+	int chan[2] = { -1, -1 };
+	int status_pipe[2] = { -1, -1 };
+	int null_fd = -1, out_fd = -1;
+	struct child_err ce;
+	sigset_t all, old;
+	pid_t pid, self = getpid();
+	ssize_t n;
+	int saved, err = 0;
+
+	assert(o->argv && o->argv[0]);
+	out->pid = 0;
+	out->fd = -1;
+	out->listed = 0;
+	out->reaped = 0;
+	out->status = 0;
+	buf_init(&out->pending, PROC_CHANNEL_LINE_CAP);
+	po.argv = o->argv;
+	po.cwd = o->cwd;
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	out_fd = open(o->output ? o->output : "/dev/null",
+		      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (null_fd < 0 || out_fd < 0) {
+		err = error_errno("cannot run '%s': cannot open '%s'", o->argv[0],
+				  out_fd < 0 && o->output ? o->output : "/dev/null");
+		goto done;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) < 0 ||
+	    pipe2(status_pipe, O_CLOEXEC) < 0) {
+		err = error_errno("cannot run '%s': cannot create its channel", o->argv[0]);
+		goto done;
+	}
+	if (fd_above_channel(&null_fd) < 0 || fd_above_channel(&out_fd) < 0 ||
+	    fd_above_channel(&chan[0]) < 0 || fd_above_channel(&chan[1]) < 0 ||
+	    fd_above_channel(&status_pipe[0]) < 0 || fd_above_channel(&status_pipe[1]) < 0) {
+		err = error_errno("cannot run '%s': cannot place its descriptors", o->argv[0]);
+		goto done;
+	}
+	build_env(&env, o->env);
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (!pid)
+		child_exec(&po, (char **)env.v, self, null_fd, out_fd, out_fd, status_pipe[1],
+			   chan[1]);
+	saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		errno = saved;
+		err = error_errno("cannot run '%s': cannot fork", o->argv[0]);
+		goto done;
+	}
+	out->pid = pid;
+	setpgid(pid, pid);
+	out->listed = groups_add(pid);
+	close_fd(&status_pipe[1]);
+	do
+		n = read(status_pipe[0], &ce, sizeof(ce));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(ce)) {
+		struct run r;
+		memset(&r, 0, sizeof(r));
+		r.opts = &po;
+		r.name = o->argv[0];
+		err = child_error(&r, &ce);
+		proc_child_stop(out, 0);
+		goto done;
+	}
+	out->fd = chan[0];
+	chan[0] = -1;
+
+done:
+	close_fd(&null_fd);
+	close_fd(&out_fd);
+	close_fd(&chan[0]);
+	close_fd(&chan[1]);
+	close_fd(&status_pipe[0]);
+	close_fd(&status_pipe[1]);
+	strvec_clear(&env);
+	if (err)
+		buf_release(&out->pending);
+	return err;
+}
+
+/* wait until `fd` is ready for `events`: 0; ERR_TIMEOUT past `deadline` (ms, 0: none); ERR_INTERRUPTED */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		int64_t now = clock_monotonic_ns() / 1000000;
+		int64_t wait = PROC_CHANNEL_SLICE_MS;
+		int n;
+
+		if (sig_pending())
+			return error_setc(ERR_INTERRUPTED, "interrupted");
+		if (deadline && now >= deadline)
+			return error_setc(ERR_TIMEOUT, "the child did not answer in time");
+		if (deadline && deadline - now < wait)
+			wait = deadline - now;
+		n = poll(&pfd, 1, (int)wait);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return error_errno("cannot wait for the child");
+	}
+}
+
+static int64_t deadline_of(int timeout_ms)
+{
+	return timeout_ms < 0 ? 0 : clock_monotonic_ns() / 1000000 + timeout_ms;
+}
+
+int proc_child_send(struct proc_child *c, const char *data, size_t len, int timeout_ms)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+
+	if (c->fd < 0)
+		return error_set("the child's channel is closed");
+	while (len) {
+		ssize_t n;
+		int err;
+
+		if ((err = wait_fd(c->fd, POLLOUT, deadline)) < 0)
+			return err;
+		n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n < 0)
+			return error_errno("cannot write to the child");
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int proc_child_read_line(struct proc_child *c, struct buf *line, int timeout_ms)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+	char chunk[4096];
+
+	if (c->fd < 0)
+		return error_set("the child's channel is closed");
+	for (;;) {
+		char *nl = memchr(c->pending.ptr, '\n', c->pending.len);
+		ssize_t n;
+		int err;
+
+		if (nl) {
+			size_t take = (size_t)(nl - c->pending.ptr);
+			buf_reset(line);
+			buf_add(line, c->pending.ptr, take);
+			memmove(c->pending.ptr, nl + 1, c->pending.len - take - 1);
+			buf_setlen(&c->pending, c->pending.len - take - 1);
+			return 0;
+		}
+		if ((err = wait_fd(c->fd, POLLIN, deadline)) < 0)
+			return err;
+		n = recv(c->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n < 0)
+			return error_errno("cannot read from the child");
+		if (!n)
+			return error_set("the child closed its channel");
+		if (buf_add(&c->pending, chunk, (size_t)n) < 0)
+			return error_setc(ERR_LIMIT, "the child sent a line longer than %u bytes",
+					  PROC_CHANNEL_LINE_CAP);
+	}
+}
+
+int proc_child_exited(struct proc_child *c)
+{
+	pid_t got;
+
+	if (c->reaped || c->pid <= 0)
+		return 1;
+	do
+		got = waitpid(c->pid, &c->status, WNOHANG);
+	while (got < 0 && errno == EINTR);
+	if (got == 0)
+		return 0;
+	c->reaped = 1;
+	return 1;
+}
+
+void proc_child_stop(struct proc_child *c, int grace_ms)
+{
+	int64_t deadline = clock_monotonic_ns() / 1000000 + grace_ms;
+
+	close_fd(&c->fd);
+	if (c->pid > 0) {
+		while (!proc_child_exited(c) && clock_monotonic_ns() / 1000000 < deadline)
+			clock_sleep_ms(PROC_CHILD_POLL_MS);
+		killpg(c->pid, SIGKILL);
+		if (!c->reaped) {
+			kill(c->pid, SIGKILL);
+			while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
+				;
+			c->reaped = 1;
+		}
+		if (c->listed)
+			groups_remove(c->pid);
+		c->listed = 0;
+		c->pid = 0;   /* stopped: a later stop kills nothing */
+	}
+	buf_release(&c->pending);
 }

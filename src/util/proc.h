@@ -126,4 +126,61 @@ void proc_describe_exit(struct buf *out, const struct proc_result *res);
 #define PROC_PARENT_DEATH_SIGNAL SIGUSR2
 void proc_die_with_parent(pid_t parent);
 
+/*
+ * A long-lived child (runner/worker.h's warm worker) that we talk to over a
+ * socket. It is started as proc_run()'s are: argv, our environment without
+ * our secrets plus `env`, `cwd`, a process group of its own, killed with us
+ * (PR_SET_PDEATHSIG, and listed for proc_die_with_parent()). Its stdin is
+ * /dev/null, its stdout and stderr are appended to `output`, and its end of
+ * the socket is its descriptor PROC_CHANNEL_FD; nothing else of ours is
+ * inherited. The death signal follows the thread that spawned it: spawn
+ * from a thread that lives as long as the child (the main thread).
+ *
+ * The caller owns the proc_child and ends it with proc_child_stop() in
+ * every case after a proc_spawn() that returned 0. Reads and writes have a
+ * deadline (timeout_ms; negative: none) and stop on sig_pending().
+ */
+#define PROC_CHANNEL_FD 3
+#define PROC_CHANNEL_LINE_CAP (4u * 1024 * 1024)
+#define PROC_CHANNEL_SLICE_MS 100   /* how often a wait looks at sig_pending() */
+#define PROC_CHILD_POLL_MS 5
+
+struct proc_spawn_options {
+	const char *const *argv;      /* as proc_options */
+	const struct strvec *env;     /* as proc_options */
+	const char *cwd;              /* NULL: ours */
+	const char *output;           /* stdout and stderr appended here; NULL: /dev/null */
+};
+
+struct proc_child {
+	pid_t pid;            /* also its process group */
+	int fd;               /* our end of the socket */
+	int listed;
+	int reaped;
+	int status;           /* waitpid()'s, once reaped */
+	struct buf pending;   /* read, not yet a whole line */
+};
+
+/* start it; -1 / ERR_NOTFOUND as proc_run() (nothing to stop then) */
+int proc_spawn(struct proc_child *out, const struct proc_spawn_options *o);
+/* send all of it: 0, ERR_TIMEOUT, ERR_INTERRUPTED, or -1 (it closed its end) */
+int proc_child_send(struct proc_child *c, const char *data, size_t len, int timeout_ms);
+/*
+ * The next line it sent, without its newline, into `line`: 0, ERR_TIMEOUT,
+ * ERR_INTERRUPTED, ERR_LIMIT past PROC_CHANNEL_LINE_CAP, or -1 when it
+ * closed its end (it died).
+ */
+int proc_child_read_line(struct proc_child *c, struct buf *line, int timeout_ms);
+/* 1 once it has exited (reaped; `status` set), 0 while it runs */
+int proc_child_exited(struct proc_child *c);
+/*
+ * Close the channel, give it `grace_ms` to exit, then SIGKILL its process
+ * group, reap it and forget it (pid 0: stopping it again is a no-op).
+ */
+void proc_child_stop(struct proc_child *c, int grace_ms);
+
+/* list another process group (one a child of ours made) for proc_die_with_parent() */
+int proc_group_track(pid_t group);
+void proc_group_untrack(pid_t group);
+
 #endif
