@@ -297,9 +297,29 @@ static int make_work_dirs(struct session *s, int jobs, const char *commit)
 	return err;
 }
 
+/* what the warm workers did, said once at the end */
+static void worker_summary(const struct session *s)
+{
+	struct pytest_worker_stats all = { 0, 0, 0 }, one;
+	size_t j;
+
+	for (j = 0; j < FIX_MAX_JOBS; j++) {
+		if (!s->workers[j])
+			continue;
+		pytest_worker_stats(&one, s->workers[j]);
+		all.warm += one.warm;
+		all.fallback += one.fallback;
+		all.killed += one.killed;
+	}
+	if (all.warm || all.fallback)
+		log_info("warm test workers: %zu runs forked, %zu sent to a fresh pytest, %zu stopped "
+			 "at their time limit", all.warm, all.fallback, all.killed);
+}
+
 static void remove_work_dirs(struct session *s)
 {
 	size_t j;
+	worker_summary(s);
 	for (j = 0; j < FIX_MAX_JOBS; j++) {
 		vcs_free(s->job_repos[j]);
 		s->job_repos[j] = NULL;
@@ -348,7 +368,11 @@ static int diff_in_job(struct buf *out, const char *workdir, const struct strvec
 	return vcs_diff_files(out, s->job_repos[job->index], from, workdir, touched);
 }
 
-/* the warm worker of work directory k, started on first use (in k's own thread) */
+/*
+ * The warm worker of work directory k, started on first use, from the
+ * session's own thread: the worker dies with the thread that started it
+ * (PR_SET_PDEATHSIG), and job threads end with their batch.
+ */
 static struct pytest_worker *job_worker(struct session *s, int k)
 {
 	struct pytest_worker_options wo = {
@@ -370,7 +394,6 @@ static struct pytest_worker *job_worker(struct session *s, int k)
 static void *job_main(void *arg)
 {
 	struct job *job = arg;
-	job->gates.worker = job_worker(job->s, job->index);
 	job->err = validate_candidate(&job->val, &job->cand->change,
 				      job->s->job_dirs.v[job->index], job->target, &job->gates);
 	return NULL;
@@ -699,7 +722,6 @@ static void job_setup(struct job *job, struct session *s, int k, const struct ca
 	job->gates.targets = targets;
 	job->gates.extra_args = s->opts->pytest_args;
 	job->gates.coverage = s->coverage;
-	job->gates.worker = s->workers[k];
 	if (s->repo) {
 		job->gates.diff = diff_in_job;
 		job->gates.diff_payload = job;
@@ -929,6 +951,7 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 				continue;
 			}
 			job_setup(job, s, k, cand, f, &g->ids);   /* releases the previous batch's */
+			job->gates.worker = job_worker(s, k);
 			if (!again)
 				progress(s, FIX_EVENT_CANDIDATE, pos, count, f->id, next + 1, nr);
 			if (pthread_create(&threads[k], NULL, job_main, job) != 0) {
