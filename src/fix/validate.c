@@ -499,6 +499,8 @@ static int gate_regression(struct validation *v, const char *workdir, const stru
 		const struct failure *f = &res.failures[i];
 		if (g->baseline_failures && strvec_find(g->baseline_failures, f->id) >= 0)
 			continue;
+		if (strvec_find(&v->flaky, f->id) >= 0)
+			continue;   /* judged flaky with this change already (the covering tests) */
 		strvec_push(&regressed, f->id);
 		hidden |= f->error_type && !strcmp(f->error_type, PYTEST_HIDDEN_FAILURE);
 	}
