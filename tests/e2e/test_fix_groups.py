@@ -1,31 +1,11 @@
 """`fix` on failure groups: a test function's parameter sets fixed together, failures that
 crash in one place tried at once, and a reason for every failure left unfixed."""
 import json
-import subprocess
 
 from conftest import SYSTEM_PYTEST, run_fixer
+from test_fix import git, make_repo
 
 ENV = {"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST}
-
-
-def git(root, *args):
-    out = subprocess.run(["git", "-C", str(root)] + list(args), capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
-def make_repo(root, files):
-    root.mkdir(parents=True, exist_ok=True)
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "test@example.com")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
-    return root
 
 
 SHAPES = {
