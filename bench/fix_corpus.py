@@ -41,6 +41,9 @@ from common import (PYTEST, all_fixed, binary, diff_is_change, fix_argv,  # noqa
                     reached_test_gate, run_measured, target_ids, winning_diffs)
 
 
+NAIVE_TIMEOUT = 10.0
+
+
 def naive_candidate(copy, diff, targets):
     """Seconds for the naive loop's one candidate: apply its diff, run pytest on its target,
     take the diff back. None when the diff does not apply to the copy."""
@@ -49,7 +52,12 @@ def naive_candidate(copy, diff, targets):
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if applied.returncode != 0:
         return None
-    subprocess.run(PYTEST + targets, cwd=copy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # a mutant that loops: a naive loop stops it where the gates used to (10 s)
+        subprocess.run(PYTEST + targets, cwd=copy, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=NAIVE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pass
     subprocess.run(["git", "apply", "-R", "-"], cwd=copy, input=diff, text=True, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
