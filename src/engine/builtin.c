@@ -159,7 +159,7 @@ static const struct {
 /* loops, collections and places a missing statement is tried in */
 #define INSERT_MAX 3
 /* base cases tried at the top of a recursive function */
-#define BASE_CASE_MAX 16
+#define BASE_CASE_MAX 24
 /* the longest return value reused in a guard or base case */
 #define RETURN_TEXT_MAX 24
 /* nested functions mutated inside a target function */
@@ -1414,12 +1414,13 @@ static void tpl_literal_name(struct ctx *c, const struct pyast_node *n)
 	    pyast_ancestor(n, "typed_default_parameter"))
 		return;
 	if (!(is(p, "argument_list") || is(p, "comparison_operator") ||
+	      (!constant && is(p, "binary_operator")) ||
 	      (constant && (is(p, "boolean_operator") || is(p, "not_operator") ||
 			    ((is(p, "if_statement") || is(p, "while_statement") || is(p, "elif_clause")) &&
 			     field_is(n, "condition"))))))
 		return;
 	for (i = 0; i < c->scope.nr && tried < NAMES_TRIED_MAX; i++) {
-		emit_str(c, T_LITERAL_NAME, n, c->scope.v[i], 0.2 * tried);
+		emit_str(c, T_LITERAL_NAME, n, c->scope.v[i], (is(p, "binary_operator") ? 0.5 : 0) + 0.2 * tried);
 		tried++;
 	}
 }
@@ -2064,12 +2065,13 @@ static void tpl_base_case(struct ctx *c, const struct pyast_node *def, struct bu
 	for (i = 0; i < c->names.params.nr && params.nr < 2; i++)
 		if (!is_receiver(c->names.params.v[i]))
 			strvec_push(&params, c->names.params.v[i]);
-	for (i = 0; i < params.nr && tried < BASE_CASE_MAX; i++) {
-		strvec_clear(&values);
+	/* what a base case returns: a parameter, or a literal the function returns elsewhere */
+	for (i = 0; i < params.nr; i++)
 		strvec_pushf(&values, "return %s", params.v[i]);
-		function_returns(&values, c, def, 1);
+	function_returns(&values, c, def, 1);
+	for (i = 0; i < params.nr && tried < BASE_CASE_MAX; i++) {
 		for (j = 0; j < ARRAY_SIZE(conds) && tried < BASE_CASE_MAX; j++)
-			for (k = 0; k < values.nr && k < GUARD_BODIES_MAX && tried < BASE_CASE_MAX; k++) {
+			for (k = 0; k < values.nr && k < GUARD_BODIES_MAX + 1 && tried < BASE_CASE_MAX; k++) {
 				buf_reset(&text);
 				buf_addf(&text, "if %s%s%s:\n", conds[j][0], params.v[i], conds[j][1]);
 				buf_add(&text, c->text + is_, ie - is_);
