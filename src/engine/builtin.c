@@ -129,7 +129,7 @@ static const struct {
 	[T_IS_EQ] = { "is-eq", 0.5 },
 	[T_AUG_ASSIGN] = { "aug-assign", 0.5 },
 	[T_UNDEFINED_NAME] = { "undefined-name", 0 },
-	[T_ATTR_REPLACE] = { "attr-replace", 0.7 },
+	[T_ATTR_REPLACE] = { "attr-replace", 1 },
 	[T_CALL_REPLACE] = { "call-replace", 1.2 },
 	[T_LITERAL_NAME] = { "literal-name", 1 },
 	[T_ARG_ADD] = { "arg-add", 0.5 },
@@ -176,6 +176,8 @@ static const struct {
 #define OFF_FOCUS_MAX_LINES 20
 /* cost of a variable of the other kind (a local for a parameter) */
 #define OTHER_KIND_COST 1.5
+/* cost of an enclosing function's variable (a closure's) for one of ours */
+#define OUTER_COST 0.5
 /* the cost taken off the template that succeeded most in this project (knowledge base) */
 #define KB_BONUS 2.0
 /* replacements tried per name */
@@ -978,12 +980,12 @@ static void tpl_identifier(struct ctx *c, const struct pyast_node *n)
 			return;
 		replace_from(c, n, &c->names.params, 0, &tried);
 		replace_from(c, n, &c->names.locals, OTHER_KIND_COST, &tried);
-		replace_from(c, n, &c->outer, OTHER_KIND_COST, &tried);
+		replace_from(c, n, &c->outer, OUTER_COST, &tried);
 		break;
 	case PYAST_NAME_LOCAL:
 		replace_from(c, n, &c->names.locals, 0, &tried);
 		replace_from(c, n, &c->names.params, OTHER_KIND_COST, &tried);
-		replace_from(c, n, &c->outer, OTHER_KIND_COST, &tried);
+		replace_from(c, n, &c->outer, OUTER_COST, &tried);
 		break;
 	case PYAST_NAME_GLOBAL:
 		replace_from(c, n, &c->names.globals, 0, &tried);
@@ -1345,7 +1347,7 @@ static void tpl_attribute(struct ctx *c, const struct pyast_node *n)
 	const char *t, *o = NULL;
 	int tried = 0;
 
-	if (!attr || in_decorator(n))
+	if (!attr || in_decorator(n) || pyast_ancestor(n, "raise_statement"))
 		return;
 	t = ntext(c, attr, &len);
 	if (len >= 2 && t[0] == '_' && t[1] == '_')
@@ -1726,6 +1728,21 @@ static void guard_conditions(struct strvec *out, const struct ctx *c, const char
 	}
 }
 
+/* an error Python raises on bad data (not AssertionError, not the project's own exceptions) */
+static int is_crash_error(const struct ctx *c)
+{
+	static const char *const crashes[] = {
+		"AttributeError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError",
+		"ValueError", "StopIteration", "UnboundLocalError",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(crashes); i++)
+		if (!strcmp(c->error_type, crashes[i]))
+			return 1;
+	return 0;
+}
+
 /* if x is None: return ..., inserted before the statement that crashed */
 static void tpl_guard(struct ctx *c, const struct pyast_node *s, struct buf *b)
 {
@@ -1736,8 +1753,8 @@ static void tpl_guard(struct ctx *c, const struct pyast_node *s, struct buf *b)
 	size_t i, j, k, is_, ie;
 	int tried = 0;
 
-	if (!c->focus_first || s->start_line != c->focus_first || !def || !*c->error_type ||
-	    !strcmp(c->error_type, "AssertionError") || indentation(c, s, &is_, &ie) < 0)
+	if (!c->focus_first || s->start_line != c->focus_first || !def || !is_crash_error(c) ||
+	    is(s, "raise_statement") || is(s, "assert_statement") || indentation(c, s, &is_, &ie) < 0)
 		return;
 	names_read(&names, c, s, GUARD_NAMES_MAX);
 	if (in_loop(s, def))
@@ -1770,8 +1787,7 @@ static void tpl_guard_cond(struct ctx *c, const struct pyast_node *cond, struct 
 	size_t i;
 	int none, paren;
 
-	if (!cond || !c->focus_first || cond->start_line != c->focus_first || !*c->error_type ||
-	    !strcmp(c->error_type, "AssertionError"))
+	if (!cond || !c->focus_first || cond->start_line != c->focus_first || !is_crash_error(c))
 		return;
 	none = !strcmp(c->error_type, "AttributeError") || !strcmp(c->error_type, "TypeError") ||
 	       strstr(c->message, "NoneType");
@@ -1930,6 +1946,59 @@ static void wrap_with(struct ctx *c, const struct pyast_node *e, const char *pre
 	emit_buf(c, T_WRAP, e, b, extra);
 }
 
+/* 1 if `name` is a function defined right inside `def` (a value, not a variable to swap) */
+static int defines_function(const struct ctx *c, const struct pyast_node *def, const char *name)
+{
+	const struct pyast_node *n;
+
+	for (n = def; (n = pyast_next(c->ast, n, "function_definition", 0, 0)) && n->start < def->end; )
+		if (n->parent && pyast_enclosing_def(n->parent) == def &&
+		    text_is(c, pyast_field(n, "name"), name))
+			return 1;
+	return 0;
+}
+
+/* an identifier naming a function defined in the function around it */
+static int is_local_function(const struct ctx *c, const struct pyast_node *e)
+{
+	const struct pyast_node *def = pyast_enclosing_def(e);
+	size_t len;
+	const char *t = ntext(c, e, &len);
+	char *name;
+	int yes;
+
+	if (!def || !is(e, "identifier"))
+		return 0;
+	name = xstrndup(t, len);
+	yes = defines_function(c, def, name);
+	free(name);
+	return yes;
+}
+
+/* a - b, (a - b).days: a difference that may go below zero */
+static int holds_subtraction(const struct ctx *c, const struct pyast_node *e)
+{
+	while (is(e, "attribute") || is(e, "parenthesized_expression"))
+		e = is(e, "attribute") ? pyast_field(e, "object") : pyast_named_child(e, 0);
+	return is(e, "binary_operator") && text_is(c, pyast_field(e, "operator"), "-");
+}
+
+/* a call that gives a number: never sliced */
+static int returns_number(const struct ctx *c, const struct pyast_node *e)
+{
+	static const char *const names[] = { "round", "int", "float", "len", "sum", "abs", "min", "max",
+					     "bool", "ord", "hash", "id", "divmod", "pow" };
+	const struct pyast_node *f = pyast_field(e, "function");
+	size_t i;
+
+	if (!is(e, "call") || !is(f, "identifier"))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (text_is(c, f, names[i]))
+			return 1;
+	return 0;
+}
+
 /* a - b -> max(0, a - b), abs(a - b); xs -> xs[1:], xs[:-1], [xs], len(xs) */
 static void tpl_wrap(struct ctx *c, const struct pyast_node *e, struct buf *b)
 {
@@ -1939,13 +2008,13 @@ static void tpl_wrap(struct ctx *c, const struct pyast_node *e, struct buf *b)
 
 	if (!p || in_decorator(e))
 		return;
-	if (is(e, "binary_operator") && text_is(c, pyast_field(e, "operator"), "-") &&
-	    (returned || assigned || is(p, "argument_list"))) {
+	if (holds_subtraction(c, e) && (returned || assigned || is(p, "argument_list"))) {
 		wrap_with(c, e, "max(0, ", ")", 0, b);
 		wrap_with(c, e, "abs(", ")", 0.3, b);
 		return;
 	}
-	if (!is_wrappable(e) || !(returned || iterated || assigned))
+	if (!is_wrappable(e) || !(returned || iterated || assigned) || returns_number(c, e) ||
+	    is_local_function(c, e))
 		return;
 	wrap_with(c, e, "", "[1:]", iterated ? 0 : 0.5, b);
 	wrap_with(c, e, "", "[:-1]", iterated ? 0.2 : 0.7, b);
@@ -2184,7 +2253,8 @@ static void mutate_scope(struct ctx *c, const struct pyast_node *region, int lin
 			for (i = 0; i < c->names.params.nr; i++)
 				strvec_push(&c->outer, c->names.params.v[i]);
 			for (i = 0; i < c->names.locals.nr; i++)
-				strvec_push(&c->outer, c->names.locals.v[i]);
+				if (!defines_function(c, region, c->names.locals.v[i]))
+					strvec_push(&c->outer, c->names.locals.v[i]);
 			mutate_scope(c, n, n->start_line, depth + 1, b);
 			while (c->outer.nr > nr_outer)
 				strvec_pop(&c->outer);
@@ -2211,7 +2281,8 @@ static void enclosing_names(struct ctx *c, const struct pyast_node *region)
 		for (i = 0; i < outer.params.nr; i++)
 			strvec_push(&c->outer, outer.params.v[i]);
 		for (i = 0; i < outer.locals.nr; i++)
-			strvec_push(&c->outer, outer.locals.v[i]);
+			if (!defines_function(c, p, outer.locals.v[i]))
+				strvec_push(&c->outer, outer.locals.v[i]);
 		pyast_names_release(&outer);
 	}
 }
