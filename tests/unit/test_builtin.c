@@ -368,28 +368,43 @@ static void builtin__knowledge_base_order_moves_templates_up(void **state)
 	strvec_clear(&order);
 }
 
+/* candidates for a failure at `file`:`line` (in `function`) of a one-file project in a temporary `dir` */
+static void propose_in_temp(struct candidate_list *l, struct buf *dir, const char *file, const char *src,
+			    const char *error_type, const char *message, int line, const char *function,
+			    size_t max)
+{
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct buf path = BUF_INIT;
+	struct failure f;
+
+	assert_int_equal(fs_mkdtemp(dir, "pf-engine"), 0);
+	buf_addf(&path, "%s/%s", dir->ptr, file);
+	assert_int_equal(fs_write_atomic(path.ptr, src, strlen(src), 0644), 0);
+	memset(&f, 0, sizeof(f));
+	f.error_type = xstrdup(error_type);
+	f.message = xstrdup_or_null(message);
+	f.loc_file = xstrdup(file);
+	f.loc_line = line;
+	failure_add_frame(&f, file, line, function);
+	req.failure = &f;
+	req.root = dir->ptr;
+	if (max)
+		req.max_candidates = max;
+	assert_int_equal(engine_builtin.propose(l, &req), 0);
+	failure_release(&f);
+	buf_release(&path);
+}
+
 static void builtin__old_text_is_widened_until_unique(void **state)
 {
 	/* `return xs[0]` style lines repeat: the edit must still name one place */
 	static const char src[] =
 		"def a(xs):\n    return xs[0]\n\n\ndef b(xs):\n    return xs[0]\n";
-	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct candidate_list l = CANDIDATE_LIST_INIT;
-	struct buf dir = BUF_INIT, path = BUF_INIT;
-	struct failure f;
+	struct buf dir = BUF_INIT;
 	size_t i;
 
-	assert_int_equal(fs_mkdtemp(&dir, "pf-engine"), 0);
-	buf_addf(&path, "%s/dup.py", dir.ptr);
-	assert_int_equal(fs_write_atomic(path.ptr, src, strlen(src), 0644), 0);
-	memset(&f, 0, sizeof(f));
-	f.error_type = xstrdup("IndexError");
-	f.loc_file = xstrdup("dup.py");
-	f.loc_line = 6;
-	failure_add_frame(&f, "dup.py", 6, "b");
-	req.failure = &f;
-	req.root = dir.ptr;
-	assert_int_equal(engine_builtin.propose(&l, &req), 0);
+	propose_in_temp(&l, &dir, "dup.py", src, "IndexError", NULL, 6, "b", 0);
 	assert_true(l.nr > 0);
 	for (i = 0; i < l.nr; i++) {
 		const char *old = l.items[i].change.edits[0].old_str, *hit = strstr(src, old);
@@ -399,9 +414,7 @@ static void builtin__old_text_is_widened_until_unique(void **state)
 		assert_true((size_t)(hit - src) >= strlen("def a(xs):\n    return xs[0]\n"));
 	}
 	candidate_list_release(&l);
-	failure_release(&f);
 	fs_remove_tree(dir.ptr);
-	buf_release(&path);
 	buf_release(&dir);
 }
 
@@ -559,49 +572,35 @@ static void builtin__templates(void **state)
 
 /*
  * The field's patterns on a program they do not fit: every name is defined
- * (imports, a lambda, a comprehension, a closure), nothing recurses, there
- * is no loop to complete and the failure is an assertion, not a crash.
+ * (imports, a lambda, a comprehension, a closure; `point` is one edit from
+ * the parameter `points`), nothing recurses, there is no loop to complete
+ * and the failure is an assertion, not a crash.
  */
 static void builtin__patterns_stay_out_of_unrelated_code(void **state)
 {
 	static const char src[] =
 		"import os\nfrom math import sqrt\n\nLIMIT = 3\n\n\n"
 		"def norm(points, unit):\n"
-		"    scale = lambda p: sqrt(p[0] ** 2 + p[1] ** 2) / unit\n"
-		"    def label(q):\n"
-		"        return os.sep.join([str(q), str(unit)])\n"
-		"    return [label(scale(q)) for q in points if q][:LIMIT]\n";
+		"    scale = lambda point: sqrt(point[0] ** 2 + point[1] ** 2) / unit\n"
+		"    def label(value):\n"
+		"        return os.sep.join([str(value), str(unit)])\n"
+		"    return [label(scale(point)) for point in points if point][:LIMIT]\n";
 	static const char *const never[] = {
 		"undefined-name", "base-case", "guard", "guard-cond", "stmt-insert", "return-value",
 	};
-	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct candidate_list l = CANDIDATE_LIST_INIT;
-	struct buf dir = BUF_INIT, path = BUF_INIT;
-	struct failure f;
+	struct buf dir = BUF_INIT;
 	size_t i, j;
 
-	assert_int_equal(fs_mkdtemp(&dir, "pf-engine"), 0);
-	buf_addf(&path, "%s/mod.py", dir.ptr);
-	assert_int_equal(fs_write_atomic(path.ptr, src, strlen(src), 0644), 0);
-	memset(&f, 0, sizeof(f));
-	f.error_type = xstrdup("AssertionError");
-	f.message = xstrdup("assert [] == [5.0]");
-	f.loc_file = xstrdup("mod.py");
-	f.loc_line = 11;
-	failure_add_frame(&f, "mod.py", 11, "norm");
-	req.failure = &f;
-	req.root = dir.ptr;
-	req.max_candidates = ENGINE_MAX_MUTATIONS;
-	assert_int_equal(engine_builtin.propose(&l, &req), 0);
+	propose_in_temp(&l, &dir, "mod.py", src, "AssertionError", "assert [] == [5.0]", 11, "norm",
+			ENGINE_MAX_MUTATIONS);
 	assert_true(l.nr > 0);
 	for (i = 0; i < l.nr; i++)
 		for (j = 0; j < ARRAY_SIZE(never); j++)
 			if (!strcmp(l.items[i].template_name, never[j]))
 				fail_msg("unexpected candidate: %s", l.items[i].change.description);
 	candidate_list_release(&l);
-	failure_release(&f);
 	fs_remove_tree(dir.ptr);
-	buf_release(&path);
 	buf_release(&dir);
 }
 
