@@ -11,7 +11,16 @@
  * 2. Mutations. Each template looks at one kind of node and proposes a
  *    replacement of a byte range: swapped operators, +1/-1 on literals,
  *    indices, slice bounds and range() arguments, swapped arguments and
- *    names, missing returns, ... (see `templates` below).
+ *    names, missing returns, ... (see `templates` below). Then the field's
+ *    fix patterns (TBar's catalogue in Python terms): an undefined name for
+ *    the nearest defined one, a closure's variables, attribute and callee
+ *    names used in the file, literals for names in scope, an argument or
+ *    element added from the names in scope, a return value, a guard before
+ *    a crash, a missed statement built from the function's own ingredients,
+ *    a wrapped expression, a removed or moved statement, a recursion's base
+ *    case. Nested functions are mutated with their enclosing function, each
+ *    with its own names. Inserted, removed and moved statements cost at most
+ *    STMT_SIZE_CAP for their size, so the priors decide between them.
  * 3. Ranking. Frame distance first, then a cost: off the failing statement,
  *    size of the change, what the error type hints at (KeyError: .get()),
  *    less a bonus for templates high in the knowledge base's order; then
@@ -242,6 +251,7 @@ struct ctx {
 	struct strvec methods;    /* attribute names called */
 	struct strvec method_uses;/* "obj.meth" for those on a plain name */
 	int star_import;          /* `from x import *`: any name may be defined */
+	size_t names_of;          /* the source these are about, plus one; 0: none yet */
 };
 
 /* -- small helpers -------------------------------------------------------- */
@@ -2292,12 +2302,16 @@ static void mutate_region(struct ctx *c, const struct pyast_node *region, int li
 {
 	struct buf b = BUF_INIT;
 
-	collect_file_names(c);
+	/* once per file: its names are the same for each of its regions */
+	if (c->names_of != c->cur + 1) {
+		file_names_release(c);
+		collect_file_names(c);
+		c->names_of = c->cur + 1;
+	}
 	enclosing_names(c, region);
 	mutate_scope(c, region, line ? line : region->start_line, 0, &b);
 	strvec_clear(&c->outer);
 	strvec_clear(&c->scope);
-	file_names_release(c);
 	buf_release(&b);
 }
 
@@ -3015,6 +3029,7 @@ static void ctx_release(struct ctx *c)
 		free(c->muts[i].text);
 	free(c->muts);
 	free(c->regions);
+	file_names_release(c);
 }
 
 static int builtin_propose(struct candidate_list *out, const struct engine_request *req)
