@@ -8,8 +8,10 @@ For each project folder (one holding a BUG.json) this script:
      `python3 -m pytest -q -p no:cacheprovider -rA` there;
   3. checks that 3-8 tests ran, that exactly `failing_tests` failed and that
      everything else passed (no errors, no skips);
-  4. checks that line `line` of `file` equals `buggy`, replaces it with `fixed`,
-     reruns pytest and checks that every test now passes;
+  4. checks that the lines of `file` from `line` on equal `buggy` (one line,
+     or several joined by newlines), replaces them with `fixed` (which may
+     have more or fewer lines), reruns pytest and checks that every test now
+     passes;
   5. checks that the project folder itself holds no __pycache__ or
      .pytest_cache.
 
@@ -33,6 +35,10 @@ KINDS = {
     "off-by-one", "wrong-operator", "wrong-comparison", "wrong-variable",
     "swapped-arguments", "missing-plus-one", "wrong-boolean", "missing-base-case",
     "wrong-return", "wrong-builtin", "negated-condition", "wrong-constant",
+    "undefined-name", "closure-variable", "augmented-assignment", "attribute-name",
+    "constant-for-name", "missing-argument", "missing-element", "missing-statement",
+    "missing-guard", "wrapped-expression", "slice", "return-value",
+    "removed-statement-or-operand", "moved-statement",
 }
 OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+)")
 TIMEOUT = 120
@@ -124,16 +130,18 @@ def verify(name):
         if len(passed) < len(failed):
             problems.append("buggy run: fewer passing than failing tests")
 
-        # 2. apply the one-line fix.
+        # 2. apply the fix: `buggy` spans as many lines as it has, `fixed` replaces them all.
         path = os.path.join(work, bug["file"])
         with open(path, encoding="utf-8") as f:
             lines = f.read().split("\n")
         index = bug["line"] - 1
-        if not 0 <= index < len(lines) or lines[index] != bug["buggy"]:
-            actual = lines[index] if 0 <= index < len(lines) else "<no such line>"
-            problems.append(f"{bug['file']}:{bug['line']} is {actual!r}, not buggy {bug['buggy']!r}")
+        span = bug["buggy"].split("\n")
+        actual = lines[index:index + len(span)] if 0 <= index < len(lines) else []
+        if actual != span:
+            shown = "\n".join(actual) if actual else "<no such line>"
+            problems.append(f"{bug['file']}:{bug['line']} is {shown!r}, not buggy {bug['buggy']!r}")
             return problems
-        lines[index] = bug["fixed"]
+        lines[index:index + len(span)] = bug["fixed"].split("\n")
         with open(path, "w", encoding="utf-8") as f:
             f.write("\n".join(lines))
 

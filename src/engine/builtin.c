@@ -14,7 +14,16 @@
  * 2. Mutations. Each template looks at one kind of node and proposes a
  *    replacement of a byte range: swapped operators, +1/-1 on literals,
  *    indices, slice bounds and range() arguments, swapped arguments and
- *    names, missing returns, ... (see `templates` below).
+ *    names, missing returns, ... (see `templates` below). Then the field's
+ *    fix patterns (TBar's catalogue in Python terms): an undefined name for
+ *    the nearest defined one, a closure's variables, attribute and callee
+ *    names used in the file, literals for names in scope, an argument or
+ *    element added from the names in scope, a return value, a guard before
+ *    a crash, a missed statement built from the function's own ingredients,
+ *    a wrapped expression, a removed or moved statement, a recursion's base
+ *    case. Nested functions are mutated with their enclosing function, each
+ *    with its own names. Inserted, removed and moved statements cost at most
+ *    STMT_SIZE_CAP for their size, so the priors decide between them.
  * 3. Ranking. The suspiciousness of the mutated line first, then frame
  *    distance, then a cost: off the failing statement,
  *    size of the change, what the error type hints at (KeyError: .get()),
@@ -73,12 +82,35 @@ enum tpl {
 	T_DIV_GUARD,      /* a / b -> (a / b if b else 0), on ZeroDivisionError */
 	T_RETURN_DROP,    /* a return with dead code after it */
 	T_PARAM_SWAP,     /* def f(a, b) -> def f(b, a) */
+	/* the field's fix patterns (TBar's catalogue, in Python terms) */
+	T_IS_EQ,          /* is <-> ==, is not <-> != */
+	T_AUG_ASSIGN,     /* |= <-> &=, += -> =, = -> += in a loop */
+	T_UNDEFINED_NAME, /* an undefined name -> the nearest defined one */
+	T_ATTR_REPLACE,   /* edge.source -> edge.target: attributes used in the file */
+	T_CALL_REPLACE,   /* f(x) -> g(x), obj.m() -> obj.n(): defs and methods of the file */
+	T_LITERAL_NAME,   /* while True -> while pending: a literal where a name belongs */
+	T_ARG_ADD,        /* f(a) -> f(a, b): a parameter of an in-file callee left out */
+	T_ARG_DROP,       /* f(a, b) -> f(a) */
+	T_ELEMENT_ADD,    /* [] -> [item], [a] -> [a, b] */
+	T_RETURN_VALUE,   /* return None -> return result */
+	T_GUARD,          /* if x is None: return ..., before the crash */
+	T_GUARD_COND,     /* if x.ok -> if x is not None and x.ok, at the crash */
+	T_STMT_INSERT,    /* items.append(item), i += 1, node = node.next, return x */
+	T_WRAP,           /* e -> max(0, e), abs(e), len(e), e[1:], e[:-1], [e] */
+	T_OPERAND_DROP,   /* a and b -> a, a + b -> a */
+	T_STMT_DROP,      /* a statement that should not be there */
+	T_STMT_MOVE,      /* two adjacent statements in the wrong order */
+	T_BASE_CASE,      /* if n <= 1: return n, at the top of a recursive function */
 	T_COUNT
 };
+
+/* what the size of an inserted, removed or moved statement costs at most */
+#define STMT_SIZE_CAP 2.5
 
 static const struct {
 	const char *name;
 	double prior;     /* added to the cost: templates that propose many mutations pay a little */
+	double size_cap;  /* the most the size of its change costs (0: no cap): whole statements */
 } templates[T_COUNT] = {
 	[T_CMP_BOUNDARY] = { "cmp-boundary", 0 },
 	[T_OFFSET_DROP] = { "offset-drop", 0 },
@@ -107,7 +139,49 @@ static const struct {
 	[T_DIV_GUARD] = { "div-guard", 0 },
 	[T_RETURN_DROP] = { "return-drop", 2 },
 	[T_PARAM_SWAP] = { "param-swap", 2 },
+	[T_IS_EQ] = { "is-eq", 0.5 },
+	[T_AUG_ASSIGN] = { "aug-assign", 0.5 },
+	[T_UNDEFINED_NAME] = { "undefined-name", 0 },
+	[T_ATTR_REPLACE] = { "attr-replace", 1 },
+	[T_CALL_REPLACE] = { "call-replace", 1.2 },
+	[T_LITERAL_NAME] = { "literal-name", 1 },
+	[T_ARG_ADD] = { "arg-add", 0.5 },
+	[T_ARG_DROP] = { "arg-drop", 2 },
+	[T_ELEMENT_ADD] = { "element-add", 1 },
+	[T_RETURN_VALUE] = { "return-value", 1 },
+	[T_GUARD] = { "guard", 0, STMT_SIZE_CAP },
+	[T_GUARD_COND] = { "guard-cond", 0, STMT_SIZE_CAP },
+	[T_STMT_INSERT] = { "stmt-insert", 0.5, STMT_SIZE_CAP },
+	[T_WRAP] = { "wrap", 1 },
+	[T_OPERAND_DROP] = { "operand-drop", 1.5 },
+	[T_STMT_DROP] = { "stmt-drop", 2, STMT_SIZE_CAP },
+	[T_STMT_MOVE] = { "stmt-move", 1.5, STMT_SIZE_CAP },
+	[T_BASE_CASE] = { "base-case", 0.5, STMT_SIZE_CAP },
 };
+
+/* undefined names: nearest defined names tried, and the farthest edit distance */
+#define UNDEFINED_MAX 3
+#define UNDEFINED_MAX_DISTANCE 3
+/* attributes, methods and functions tried in place of one */
+#define ATTR_REPLACE_MAX 4
+/* in-scope names tried in place of a literal, as a new argument or element */
+#define NAMES_TRIED_MAX 4
+/* names a guard is built on, and the bodies it may have */
+#define GUARD_NAMES_MAX 3
+#define GUARD_BODIES_MAX 3
+/* loops, collections and places a missing statement is tried in */
+#define INSERT_MAX 3
+/* base cases tried at the top of a recursive function */
+#define BASE_CASE_MAX 24
+/* the longest return value reused in a guard or base case */
+#define RETURN_TEXT_MAX 24
+/* nested functions mutated inside a target function */
+#define NESTED_MAX_DEPTH 3
+/* names kept per list about a file (beyond: treated as if any name may be defined) */
+#define FILE_NAMES_MAX 4096
+/* names longer than this are not compared for an undefined one */
+#define EDIT_NAME_MAX 64
+#define EDIT_DISTANCE_FAR 1000
 
 /* cost of a mutation off the failing statement, and per line further away */
 #define OFF_FOCUS_COST 3.0
@@ -115,6 +189,8 @@ static const struct {
 #define OFF_FOCUS_MAX_LINES 20
 /* cost of a variable of the other kind (a local for a parameter) */
 #define OTHER_KIND_COST 1.5
+/* cost of an enclosing function's variable (a closure's) for one of ours */
+#define OUTER_COST 0.5
 /* the cost taken off the template that succeeded most in this project (knowledge base) */
 #define KB_BONUS 2.0
 /* replacements tried per name */
@@ -174,6 +250,16 @@ struct ctx {
 	int focus_first, focus_last; /* the failing statement's lines; 0 for a called function */
 	struct pyast_names names;
 	char **suspect_paths;     /* req->suspects' files relative to the root; NULL: not the project's */
+	struct strvec outer;      /* parameters and locals of the enclosing functions (closures) */
+	struct strvec scope;      /* parameters (not self or cls), locals, then `outer` */
+	/* the file being mutated, as a whole */
+	struct strvec bound;      /* every name bound somewhere: parameters, targets, imports */
+	struct strvec attrs;      /* attribute names read or written, not called */
+	struct strvec attr_uses;  /* "obj.attr" for those on a plain name */
+	struct strvec methods;    /* attribute names called */
+	struct strvec method_uses;/* "obj.meth" for those on a plain name */
+	int star_import;          /* `from x import *`: any name may be defined */
+	size_t names_of;          /* the source these are about, plus one; 0: none yet */
 };
 
 /* -- small helpers -------------------------------------------------------- */
@@ -371,6 +457,21 @@ static double hint(const struct ctx *c, enum tpl t)
 		return -2;
 	if ((t == T_ADD_RETURN || t == T_PRINT_RETURN) && strstr(c->message, "None"))
 		return -6;
+	if ((!strcmp(e, "NameError") || !strcmp(e, "UnboundLocalError")) && t == T_UNDEFINED_NAME)
+		return -3;
+	if (!strcmp(e, "RecursionError") && t == T_BASE_CASE)
+		return -4;
+	if (!strcmp(e, "TypeError") && strstr(c->message, "argument") && (t == T_ARG_ADD || t == T_ARG_DROP))
+		return -3;
+	if ((t == T_GUARD || t == T_GUARD_COND) && strstr(c->message, "NoneType"))
+		return -2;
+	if (!strcmp(e, "AttributeError") && (t == T_ATTR_REPLACE || t == T_CALL_REPLACE))
+		return -1.5;
+	if ((!strcmp(e, "IndexError") || !strcmp(e, "ZeroDivisionError") || !strcmp(e, "KeyError")) &&
+	    (t == T_GUARD || t == T_GUARD_COND))
+		return -1;
+	if (t == T_RETURN_VALUE && strstr(c->message, "None"))
+		return -2;
 	return 0;
 }
 
@@ -392,7 +493,7 @@ static void emit(struct ctx *c, enum tpl t, size_t start, size_t end, const char
 	struct mutation *m;
 	size_t size = diff_size(c->text + start, end - start, text, tlen);
 	int first = pyast_line_of(c->ast, start), last = pyast_line_of(c->ast, end > start ? end - 1 : start);
-	double cost = 0;
+	double cost = 0, size_cost;
 	int rank;
 
 	if (!size || c->nr_muts >= ENGINE_MAX_MUTATIONS)
@@ -403,7 +504,10 @@ static void emit(struct ctx *c, enum tpl t, size_t start, size_t end, const char
 			away = OFF_FOCUS_MAX_LINES;
 		cost += OFF_FOCUS_COST + OFF_FOCUS_PER_LINE * away;
 	}
-	cost += sqrt((double)size) + templates[t].prior + hint(c, t) + extra;
+	size_cost = sqrt((double)size);
+	if (templates[t].size_cap && size_cost > templates[t].size_cap)
+		size_cost = templates[t].size_cap;
+	cost += size_cost + templates[t].prior + hint(c, t) + extra;
 	rank = kb_rank(c, t);
 	cost += kb_bonus(c, rank);
 	ALLOC_GROW(c->muts, c->nr_muts + 1, c->alloc_muts);
@@ -454,6 +558,7 @@ static const struct swap cmp_swaps[] = {
 	{ "<", ">=", T_CMP_NEGATE, BOTH_WAYS }, { ">", "<=", T_CMP_NEGATE, BOTH_WAYS },
 	{ "==", "!=", T_CMP_NEGATE, BOTH_WAYS }, { "is", "is not", T_CMP_NEGATE, BOTH_WAYS },
 	{ "in", "not in", T_CMP_NEGATE, BOTH_WAYS },
+	{ "is", "==", T_IS_EQ, BOTH_WAYS }, { "is not", "!=", T_IS_EQ, BOTH_WAYS },
 };
 
 static const struct swap arith_swaps[] = {
@@ -462,6 +567,16 @@ static const struct swap arith_swaps[] = {
 	{ "**", "*", T_ARITH_SWAP, ONE_WAY },
 	{ "+=", "-=", T_ARITH_SWAP, BOTH_WAYS }, { "*=", "/=", T_ARITH_SWAP, BOTH_WAYS },
 	{ "/=", "//=", T_ARITH_SWAP, BOTH_WAYS },
+	{ "|", "&", T_ARITH_SWAP, BOTH_WAYS }, { "&", "^", T_ARITH_SWAP, ONE_WAY },
+	{ "<<", ">>", T_ARITH_SWAP, BOTH_WAYS },
+};
+
+static const struct swap aug_swaps[] = {
+	{ "|=", "&=", T_AUG_ASSIGN, BOTH_WAYS }, { "|=", "^=", T_AUG_ASSIGN, BOTH_WAYS },
+	{ "&=", "^=", T_AUG_ASSIGN, BOTH_WAYS }, { "<<=", ">>=", T_AUG_ASSIGN, BOTH_WAYS },
+	{ "+=", "=", T_AUG_ASSIGN, ONE_WAY }, { "-=", "=", T_AUG_ASSIGN, ONE_WAY },
+	{ "*=", "=", T_AUG_ASSIGN, ONE_WAY }, { "|=", "=", T_AUG_ASSIGN, ONE_WAY },
+	{ "&=", "=", T_AUG_ASSIGN, ONE_WAY },
 };
 
 static const struct swap name_swaps[] = {
@@ -570,6 +685,32 @@ static void tpl_augmented(struct ctx *c, const struct pyast_node *n)
 
 	if (op && !is_string(r))
 		apply_swaps(c, arith_swaps, ARRAY_SIZE(arith_swaps), op->start, op->end);
+	if (op)
+		apply_swaps(c, aug_swaps, ARRAY_SIZE(aug_swaps), op->start, op->end);
+}
+
+/* total = x -> total += x: an assignment in a loop to a name assigned before it */
+static void tpl_assign_to_aug(struct ctx *c, const struct pyast_node *n)
+{
+	const struct pyast_node *l = pyast_field(n, "left"), *r = pyast_field(n, "right"), *k, *p;
+	size_t len;
+	const char *t;
+
+	if (!is(l, "identifier") || !r || is_string(r))
+		return;
+	for (p = n->parent; p && !is(p, "for_statement") && !is(p, "while_statement"); p = p->parent)
+		if (is(p, "function_definition"))
+			return;
+	if (!p)
+		return;
+	t = ntext(c, l, &len);
+	if (pyast_names_kind(&c->names, t, len) != PYAST_NAME_LOCAL)
+		return;
+	for (k = l->next; k && k != r; k = k->next)
+		if (!k->named && text_is(c, k, "=")) {
+			emit(c, T_AUG_ASSIGN, k->start, k->end, "+=", 2, 0);
+			emit(c, T_AUG_ASSIGN, k->start, k->end, "|=", 2, 0.5);
+		}
 }
 
 static int in_decorator(const struct pyast_node *n)
@@ -818,6 +959,16 @@ static int is_variable_use(const struct pyast_node *n)
 	return !pyast_ancestor(n, "type") && !in_decorator(n);
 }
 
+static int sv_contains(const struct strvec *sv, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nr; i++)
+		if (strlen(sv->v[i]) == len && !memcmp(sv->v[i], s, len))
+			return 1;
+	return 0;
+}
+
 static void replace_from(struct ctx *c, const struct pyast_node *n, const struct strvec *names,
 			 double extra, int *tried)
 {
@@ -847,15 +998,23 @@ static void tpl_identifier(struct ctx *c, const struct pyast_node *n)
 			return;
 		replace_from(c, n, &c->names.params, 0, &tried);
 		replace_from(c, n, &c->names.locals, OTHER_KIND_COST, &tried);
+		replace_from(c, n, &c->outer, OUTER_COST, &tried);
 		break;
 	case PYAST_NAME_LOCAL:
 		replace_from(c, n, &c->names.locals, 0, &tried);
 		replace_from(c, n, &c->names.params, OTHER_KIND_COST, &tried);
+		replace_from(c, n, &c->outer, OUTER_COST, &tried);
 		break;
 	case PYAST_NAME_GLOBAL:
 		replace_from(c, n, &c->names.globals, 0, &tried);
 		break;
 	default:
+		/* a closure's variable: the enclosing functions' names, then ours */
+		if (sv_contains(&c->outer, t, len)) {
+			replace_from(c, n, &c->outer, 0, &tried);
+			replace_from(c, n, &c->names.params, OTHER_KIND_COST / 2, &tried);
+			replace_from(c, n, &c->names.locals, OTHER_KIND_COST / 2, &tried);
+		}
 		break;
 	}
 }
@@ -987,6 +1146,1031 @@ static void tpl_params(struct ctx *c, const struct pyast_node *def, struct buf *
 	}
 }
 
+/* -- the field's fix patterns ------------------------------------------------ */
+
+static void push_name(struct strvec *sv, const char *s, size_t len)
+{
+	char *dup;
+
+	if (sv_contains(sv, s, len) || sv->nr >= FILE_NAMES_MAX)
+		return;
+	dup = xstrndup(s, len);
+	strvec_push(sv, dup);
+	free(dup);
+}
+
+static int node_text_is_name(const struct ctx *c, const struct pyast_node *n, const char *s)
+{
+	size_t len;
+	const char *t = ntext(c, n, &len);
+	return strlen(s) == len && !memcmp(s, t, len);
+}
+
+/* Python's builtins and exceptions: never undefined */
+static int is_builtin_name(const char *t, size_t len)
+{
+	static const char *const names[] = {
+		"abs", "aiter", "all", "anext", "any", "ascii", "bin", "bool", "breakpoint", "bytearray",
+		"bytes", "callable", "chr", "classmethod", "compile", "complex", "copyright", "credits",
+		"delattr", "dict", "dir", "divmod", "enumerate", "eval", "exec", "exit", "filter",
+		"float", "format", "frozenset", "getattr", "globals", "hasattr", "hash", "help", "hex",
+		"id", "input", "int", "isinstance", "issubclass", "iter", "len", "license", "list",
+		"locals", "map", "max", "memoryview", "min", "next", "object", "oct", "open", "ord",
+		"pow", "print", "property", "quit", "range", "repr", "reversed", "round", "set",
+		"setattr", "slice", "sorted", "staticmethod", "str", "sum", "super", "tuple", "type",
+		"vars", "zip", "__import__", "__name__", "__file__", "__doc__", "__spec__",
+		"__package__", "__builtins__", "__debug__", "__class__", "__loader__", "self", "cls",
+		"NotImplemented", "Ellipsis", "None", "True", "False", "BaseException",
+		"KeyboardInterrupt", "StopIteration", "StopAsyncIteration", "GeneratorExit",
+		"SystemExit",
+	};
+	static const char *const tails[] = { "Error", "Exception", "Warning" };
+	size_t i, tl;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (strlen(names[i]) == len && !memcmp(names[i], t, len))
+			return 1;
+	for (i = 0; i < ARRAY_SIZE(tails); i++) {
+		tl = strlen(tails[i]);
+		if (len > tl && !memcmp(t + len - tl, tails[i], tl))
+			return 1;
+	}
+	return 0;
+}
+
+/* Levenshtein distance, or EDIT_DISTANCE_FAR for names too long to bother */
+static size_t edit_distance(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t row[EDIT_NAME_MAX + 1], i, j;
+
+	if (al > EDIT_NAME_MAX || bl > EDIT_NAME_MAX)
+		return EDIT_DISTANCE_FAR;
+	for (j = 0; j <= bl; j++)
+		row[j] = j;
+	for (i = 1; i <= al; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= bl; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			if (up + 1 < best)
+				best = up + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[bl];
+}
+
+/* the names bound anywhere in the file and the attributes used in it */
+static void collect_file_names(struct ctx *c)
+{
+	const struct pyast_node *n;
+	struct buf use = BUF_INIT;
+	size_t len;
+	const char *t;
+
+	for (n = NULL; (n = pyast_next(c->ast, n, NULL, 0, 0)); ) {
+		const struct pyast_node *p = n->parent;
+		if (is(n, "wildcard_import")) {
+			c->star_import = 1;
+		} else if (is(n, "identifier") && p) {
+			if (is_variable_use(n) || (is(p, "attribute") && field_is(n, "attribute")) ||
+			    (is(p, "call") && field_is(n, "function")) ||
+			    (is(p, "keyword_argument") && field_is(n, "name")))
+				continue;
+			t = ntext(c, n, &len);
+			push_name(&c->bound, t, len);
+		} else if (is(n, "attribute")) {
+			const struct pyast_node *obj = pyast_field(n, "object"), *attr = pyast_field(n, "attribute");
+			int called = is(p, "call") && field_is(n, "function");
+			if (!attr)
+				continue;
+			t = ntext(c, attr, &len);
+			push_name(called ? &c->methods : &c->attrs, t, len);
+			if (is(obj, "identifier")) {
+				buf_reset(&use);
+				add_node_text(&use, c, obj);
+				buf_addch(&use, '.');
+				buf_add(&use, t, len);
+				push_name(called ? &c->method_uses : &c->attr_uses, use.ptr, use.len);
+			}
+		}
+	}
+	if (c->bound.nr >= FILE_NAMES_MAX)
+		c->star_import = 1;
+	buf_release(&use);
+}
+
+static void file_names_release(struct ctx *c)
+{
+	strvec_clear(&c->bound);
+	strvec_clear(&c->attrs);
+	strvec_clear(&c->attr_uses);
+	strvec_clear(&c->methods);
+	strvec_clear(&c->method_uses);
+	c->star_import = 0;
+}
+
+/* the names a new argument, element, value or guard may use: parameters, locals, closures */
+static void build_scope(struct ctx *c)
+{
+	const struct strvec *lists[] = { &c->names.params, &c->names.locals, &c->outer };
+	size_t i, j;
+
+	strvec_clear(&c->scope);
+	for (i = 0; i < ARRAY_SIZE(lists); i++)
+		for (j = 0; j < lists[i]->nr; j++)
+			if (!is_receiver(lists[i]->v[j]))
+				push_name(&c->scope, lists[i]->v[j], strlen(lists[i]->v[j]));
+}
+
+/* `name 'x' is not defined` names x */
+static int message_names(const struct ctx *c, const char *t, size_t len)
+{
+	const char *q = strstr(c->message, "name '");
+
+	return q && !strncmp(q + 6, t, len) && q[6 + len] == '\'';
+}
+
+/* an identifier read (a variable or a called name) that nothing in the file defines */
+static int is_undefined_use(const struct ctx *c, const struct pyast_node *n)
+{
+	const struct pyast_node *p = n->parent;
+	size_t len;
+	const char *t = ntext(c, n, &len);
+
+	if (!p || !(is_variable_use(n) || (is(p, "call") && field_is(n, "function"))))
+		return 0;
+	if (pyast_names_kind(&c->names, t, len) != PYAST_NAME_NONE || sv_contains(&c->outer, t, len) ||
+	    is_builtin_name(t, len))
+		return 0;
+	if (message_names(c, t, len))
+		return 1;
+	return !c->star_import && !sv_contains(&c->bound, t, len);
+}
+
+struct near {
+	const char *name;
+	size_t distance;
+};
+
+/* an undefined name -> the nearest defined names, by edit distance */
+static void tpl_undefined(struct ctx *c, const struct pyast_node *n)
+{
+	const struct strvec *lists[] = { &c->names.params, &c->names.locals, &c->outer,
+					 &c->names.globals, &c->names.defs };
+	struct near best[UNDEFINED_MAX];
+	size_t nr = 0, i, j, k, len;
+	const char *t = ntext(c, n, &len);
+	double named = message_names(c, t, len) ? -1 : 0;
+
+	for (i = 0; i < ARRAY_SIZE(lists); i++) {
+		for (j = 0; j < lists[i]->nr; j++) {
+			const char *s = lists[i]->v[j];
+			size_t d = edit_distance(t, len, s, strlen(s));
+			if (!d || d > UNDEFINED_MAX_DISTANCE || 2 * d > len)
+				continue;
+			for (k = 0; k < nr; k++)
+				if (!strcmp(best[k].name, s))
+					break;
+			if (k < nr)
+				continue;
+			/* keep the nearest, first found first among equals */
+			for (k = nr; k > 0 && best[k - 1].distance > d; k--)
+				if (k < UNDEFINED_MAX)
+					best[k] = best[k - 1];
+			if (k < UNDEFINED_MAX) {
+				best[k].name = s;
+				best[k].distance = d;
+				if (nr < UNDEFINED_MAX)
+					nr++;
+			}
+		}
+	}
+	for (k = 0; k < nr; k++)
+		emit_str(c, T_UNDEFINED_NAME, n, best[k].name, named + 0.3 * (double)best[k].distance);
+}
+
+/* obj.attr -> obj.other: attributes used on the same object first, then the file's */
+static void tpl_attribute(struct ctx *c, const struct pyast_node *n)
+{
+	const struct pyast_node *obj = pyast_field(n, "object"), *attr = pyast_field(n, "attribute");
+	int called = is(n->parent, "call") && field_is(n, "function");
+	const struct strvec *names = called ? &c->methods : &c->attrs;
+	const struct strvec *uses = called ? &c->method_uses : &c->attr_uses;
+	enum tpl tpl = called ? T_CALL_REPLACE : T_ATTR_REPLACE;
+	size_t len, olen = 0, i;
+	const char *t, *o = NULL;
+	int tried = 0;
+
+	if (!attr || in_decorator(n) || pyast_ancestor(n, "raise_statement"))
+		return;
+	t = ntext(c, attr, &len);
+	if (len >= 2 && t[0] == '_' && t[1] == '_')
+		return;
+	if (is(obj, "identifier"))
+		o = ntext(c, obj, &olen);
+	/* the same object's other attributes */
+	for (i = 0; o && i < uses->nr && tried < ATTR_REPLACE_MAX; i++) {
+		const char *u = uses->v[i], *a = u + olen + 1;
+		if (strncmp(u, o, olen) || u[olen] != '.' || (strlen(a) == len && !memcmp(a, t, len)))
+			continue;
+		emit_str(c, tpl, attr, a, 0.1 * tried);
+		tried++;
+	}
+	/* the rest of the file's (a method only when the call fails on it) */
+	if (called && strcmp(c->error_type, "AttributeError"))
+		return;
+	for (i = 0; i < names->nr && tried < ATTR_REPLACE_MAX; i++) {
+		const char *a = names->v[i];
+		struct buf u = BUF_INIT;
+		int same;
+		if ((strlen(a) == len && !memcmp(a, t, len)) || (a[0] == '_' && a[1] == '_'))
+			continue;
+		if (o) {
+			buf_add(&u, o, olen);
+			buf_addch(&u, '.');
+			buf_adds(&u, a);
+		}
+		same = o && sv_contains(uses, u.ptr, u.len);
+		buf_release(&u);
+		if (same)
+			continue;
+		emit_str(c, tpl, attr, a, 0.5 + 0.1 * tried);
+		tried++;
+	}
+}
+
+/* f(x) -> g(x): another module-level def of the file */
+static void tpl_callee(struct ctx *c, const struct pyast_node *n)
+{
+	size_t i, len;
+	const char *t = ntext(c, n, &len);
+	int tried = 0;
+
+	if (!is(n->parent, "call") || !field_is(n, "function") || in_decorator(n) ||
+	    pyast_names_kind(&c->names, t, len) != PYAST_NAME_DEF)
+		return;
+	for (i = 0; i < c->names.defs.nr && tried < ATTR_REPLACE_MAX; i++) {
+		const char *s = c->names.defs.v[i];
+		if (node_text_is_name(c, n, s) || s[0] < 'a' || s[0] > 'z')
+			continue;
+		emit_str(c, T_CALL_REPLACE, n, s, 0.2 * tried);
+		tried++;
+	}
+}
+
+/* while True -> while pending, f(x, 2) -> f(x, digits): a literal where a name belongs */
+static void tpl_literal_name(struct ctx *c, const struct pyast_node *n)
+{
+	const struct pyast_node *p = n->parent;
+	int constant = is(n, "true") || is(n, "false") || is(n, "none");
+	size_t i;
+	int tried = 0;
+
+	if (!p || in_decorator(n) || pyast_ancestor(n, "default_parameter") ||
+	    pyast_ancestor(n, "typed_default_parameter"))
+		return;
+	if (!(is(p, "argument_list") || is(p, "comparison_operator") ||
+	      (!constant && is(p, "binary_operator")) ||
+	      (constant && (is(p, "boolean_operator") || is(p, "not_operator") ||
+			    ((is(p, "if_statement") || is(p, "while_statement") || is(p, "elif_clause")) &&
+			     field_is(n, "condition"))))))
+		return;
+	for (i = 0; i < c->scope.nr && tried < NAMES_TRIED_MAX; i++) {
+		emit_str(c, T_LITERAL_NAME, n, c->scope.v[i], (is(p, "binary_operator") ? 0.5 : 0) + 0.2 * tried);
+		tried++;
+	}
+}
+
+/* the parameters of the function defined in this file that `call` calls; -1 when unknown */
+static int callee_params(struct strvec *out, const struct ctx *c, const struct pyast_node *call)
+{
+	struct pyast_function fn = PYAST_FUNCTION_INIT, here = PYAST_FUNCTION_INIT;
+	const struct pyast_node *f = pyast_field(call, "function"), *name = callee_name(call), *k;
+	const char *cls = NULL, *t;
+	char *s;
+	size_t len;
+	int err, first = 1;
+
+	if (!name)
+		return -1;
+	if (is(f, "attribute")) {
+		const struct pyast_node *obj = pyast_field(f, "object");
+		if (!is(obj, "identifier") || !(text_is(c, obj, "self") || text_is(c, obj, "cls")))
+			return -1;
+		if (pyast_enclosing_function(&here, c->ast, call->start_line) || !here.class_name) {
+			pyast_function_release(&here);
+			return -1;
+		}
+		cls = here.class_name;
+	}
+	t = ntext(c, name, &len);
+	s = xstrndup(t, len);
+	err = pyast_find_function(&fn, c->ast, s, cls);
+	free(s);
+	pyast_function_release(&here);
+	if (err)
+		return -1;
+	for (k = first_stmt(pyast_field(fn.node, "parameters")); k && !err; k = next_stmt(k), first = 0) {
+		const struct pyast_node *id = k;
+		if (is(k, "default_parameter") || is(k, "typed_default_parameter"))
+			id = pyast_field(k, "name");
+		else if (is(k, "typed_parameter"))
+			id = pyast_named_child(k, 0);
+		if (!is(id, "identifier")) {
+			err = -1; /* *args, **kwargs, / or *: anything goes */
+			continue;
+		}
+		if (first && (text_is(c, id, "self") || text_is(c, id, "cls")))
+			continue;
+		t = ntext(c, id, &len);
+		s = xstrndup(t, len);
+		strvec_push(out, s);
+		free(s);
+	}
+	pyast_function_release(&fn);
+	return err;
+}
+
+/* f(a) -> f(a, b) for a parameter of an in-file f left out; f(a, b) -> f(a) */
+static void tpl_call_args(struct ctx *c, const struct pyast_node *n, const struct pyast_node *args,
+			  struct buf *b)
+{
+	struct strvec params = STRVEC_INIT;
+	const struct pyast_node *pos[4], *k, *close = NULL;
+	size_t nr = positional_args(args, pos, ARRAY_SIZE(pos)), given = 0, i;
+	int known, keywords = 0, tried = 0;
+
+	for (k = args->child; k; k = k->next) {
+		if (!k->named && text_is(c, k, ")"))
+			close = k;
+		if (!k->named || is(k, "comment"))
+			continue;
+		if (is(k, "list_splat") || is(k, "dictionary_splat"))
+			return;
+		keywords |= is(k, "keyword_argument");
+		given++;
+	}
+	known = callee_params(&params, c, n) == 0;
+	if (known && close && given < params.nr) {
+		/* the parameters not given, when a name in scope is called the same */
+		for (i = nr; i < params.nr; i++) {
+			const char *p = params.v[i];
+			int by_keyword = keywords || i > nr;
+			for (k = args->child; k; k = k->next)
+				if (is(k, "keyword_argument") && node_text_is_name(c, pyast_field(k, "name"), p))
+					break;
+			if (k || !sv_contains(&c->scope, p, strlen(p)))
+				continue;
+			buf_addf(b, "%s%s", given ? ", " : "", p);
+			if (by_keyword)
+				buf_addf(b, "=%s", p);
+			emit(c, T_ARG_ADD, close->start, close->start, b->ptr, b->len, 0.2 * tried++);
+			buf_reset(b);
+		}
+		/* the first one left out, from any name in scope */
+		for (i = 0; !keywords && i < c->scope.nr && tried < NAMES_TRIED_MAX; i++) {
+			const char *s = c->scope.v[i];
+			int dup = 0;
+			size_t j;
+			for (j = 0; j < nr && j < ARRAY_SIZE(pos); j++)
+				dup |= node_text_is_name(c, pos[j], s);
+			if (dup || !strcmp(s, params.v[nr]))
+				continue;
+			buf_addf(b, "%s%s", given ? ", " : "", s);
+			emit(c, T_ARG_ADD, close->start, close->start, b->ptr, b->len, 1 + 0.2 * tried++);
+			buf_reset(b);
+		}
+	}
+	/* drop one positional argument: too many for an in-file callee, else any of 2 to 4 */
+	if (nr >= 2 && nr <= ARRAY_SIZE(pos) && nr == given && (!known || nr > params.nr)) {
+		for (i = 0; i < nr; i++) {
+			size_t start = i ? pos[i - 1]->end : pos[0]->start;
+			size_t end = i ? pos[i]->end : pos[1]->start;
+			emit(c, T_ARG_DROP, start, end, "", 0, known ? 0 : 1);
+		}
+	}
+	strvec_clear(&params);
+}
+
+/* [] -> [item], [a] -> [a, item] */
+static void tpl_element_add(struct ctx *c, const struct pyast_node *n, struct buf *b)
+{
+	const struct pyast_node *k, *last = NULL, *close = NULL;
+	size_t nr = 0, i;
+	int tried = 0;
+
+	if (in_decorator(n) || pyast_ancestor(n, "default_parameter") || pyast_ancestor(n, "parameters"))
+		return;
+	for (k = n->child; k; k = k->next) {
+		if (!k->named && (text_is(c, k, "]") || text_is(c, k, "}") || text_is(c, k, ")")))
+			close = k;
+		if (!k->named || is(k, "comment"))
+			continue;
+		if (!is(k, "identifier") && !is(k, "integer") && !is(k, "string") && !is(k, "attribute"))
+			return;
+		last = k;
+		nr++;
+	}
+	if (!close || nr > 2 || (is(n, "tuple") && nr < 2) || (is(n, "set") && !nr))
+		return;
+	for (i = 0; i < c->scope.nr && tried < NAMES_TRIED_MAX; i++) {
+		const char *s = c->scope.v[i];
+		int dup = 0;
+		for (k = n->child; k; k = k->next)
+			dup |= k->named && node_text_is_name(c, k, s);
+		if (dup)
+			continue;
+		buf_addf(b, "%s%s", last ? ", " : "", s);
+		emit(c, T_ELEMENT_ADD, last ? last->end : close->start, last ? last->end : close->start,
+		     b->ptr, b->len, 0.2 * tried++);
+		buf_reset(b);
+	}
+}
+
+/* a value that says "nothing": None, 0, "", [], {}, (), False */
+static int is_empty_value(const struct ctx *c, const struct pyast_node *v)
+{
+	long long x;
+
+	if (is(v, "none") || is(v, "false"))
+		return 1;
+	if (!int_value(c, v, &x))
+		return x == 0;
+	if (is(v, "list") || is(v, "dictionary") || is(v, "tuple") || is(v, "set"))
+		return !pyast_named_count(v);
+	return is(v, "string") && (text_is(c, v, "\"\"") || text_is(c, v, "''"));
+}
+
+/* return None -> return result; return -> return result */
+static void tpl_return_value(struct ctx *c, const struct pyast_node *r, struct buf *b)
+{
+	const struct pyast_node *v = pyast_named_child(r, 0), *def = pyast_enclosing_def(r);
+	size_t i;
+	int tried = 0;
+
+	if (!def || returns_nothing(c, pyast_field(def, "name")) || (v && !is_empty_value(c, v)) ||
+	    is(v, "comment"))
+		return;
+	for (i = 0; i < c->scope.nr && tried < NAMES_TRIED_MAX; i++) {
+		const char *s = c->scope.v[i];
+		if (v) {
+			emit_str(c, T_RETURN_VALUE, v, s, 0.2 * tried++);
+		} else {
+			buf_addf(b, " %s", s);
+			emit(c, T_RETURN_VALUE, r->end, r->end, b->ptr, b->len, 0.2 * tried++);
+			buf_reset(b);
+		}
+	}
+}
+
+/* the distinct short one-line returns of a function: "return 0", "return None", ... */
+static void function_returns(struct strvec *out, const struct ctx *c, const struct pyast_node *def,
+			     int literals_only)
+{
+	const struct pyast_node *n, *v;
+	size_t len;
+	const char *t;
+
+	for (n = def; (n = pyast_next(c->ast, n, "return_statement", 0, 0)) && n->start < def->end; ) {
+		if (pyast_enclosing_def(n) != def || n->start_line != n->end_line)
+			continue;
+		v = pyast_named_child(n, 0);
+		if (literals_only && !(is(v, "integer") || is(v, "float") || is(v, "none") || is(v, "true") ||
+				       is(v, "false") || is(v, "list") || is(v, "string") ||
+				       is(v, "tuple") || is(v, "dictionary") || is(v, "unary_operator")))
+			continue;
+		t = ntext(c, n, &len);
+		if (len <= RETURN_TEXT_MAX && !memchr(t, '#', len))
+			push_name(out, t, len);
+	}
+}
+
+/* `text` inserted as a statement of its own before statement `s` */
+static void insert_before(struct ctx *c, enum tpl t, const struct pyast_node *s, const char *text,
+			  double extra, struct buf *b)
+{
+	size_t is_, ie;
+
+	if (indentation(c, s, &is_, &ie) < 0)
+		return;
+	buf_adds(b, text);
+	buf_addch(b, '\n');
+	buf_add(b, c->text + is_, ie - is_);
+	emit(c, t, s->start, s->start, b->ptr, b->len, extra);
+	buf_reset(b);
+}
+
+/* `text` appended as the last statement of `block` */
+static void insert_at_end(struct ctx *c, enum tpl t, const struct pyast_node *block, const char *text,
+			  double extra, struct buf *b)
+{
+	const struct pyast_node *last = last_stmt(block);
+	size_t is_, ie;
+
+	if (!last || indentation(c, last, &is_, &ie) < 0)
+		return;
+	buf_addch(b, '\n');
+	buf_add(b, c->text + is_, ie - is_);
+	buf_adds(b, text);
+	emit(c, t, last->end, last->end, b->ptr, b->len, extra);
+	buf_reset(b);
+}
+
+/* the names of the enclosing function that `within` reads, objects of attributes and subscripts first */
+static void names_read(struct strvec *out, const struct ctx *c, const struct pyast_node *within, size_t max)
+{
+	const struct pyast_node *n;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (n = within; n && n->start < within->end && out->nr < max;
+		     n = pyast_next(c->ast, n, "identifier", 0, 0)) {
+			const struct pyast_node *p = n->parent;
+			size_t len;
+			const char *t;
+			if (!is(n, "identifier") || n->start < within->start || !is_variable_use(n))
+				continue;
+			if (!pass && !((is(p, "attribute") && field_is(n, "object")) ||
+				       (is(p, "subscript") && field_is(n, "value"))))
+				continue;
+			t = ntext(c, n, &len);
+			if (sv_contains(&c->scope, t, len))
+				push_name(out, t, len);
+		}
+	}
+}
+
+static int in_loop(const struct pyast_node *n, const struct pyast_node *def)
+{
+	const struct pyast_node *p;
+
+	for (p = n->parent; p && p != def; p = p->parent)
+		if (is(p, "for_statement") || is(p, "while_statement"))
+			return 1;
+	return 0;
+}
+
+/* the conditions a guard may test on `x`, for this error */
+static void guard_conditions(struct strvec *out, const struct ctx *c, const char *x,
+			     const struct pyast_node *stmt)
+{
+	const char *e = c->error_type;
+	const struct pyast_node *n;
+
+	if (!strcmp(e, "AttributeError") || !strcmp(e, "TypeError") || strstr(c->message, "NoneType"))
+		strvec_pushf(out, "%s is None", x);
+	if (!strcmp(e, "IndexError") || !strcmp(e, "ValueError") || !strcmp(e, "ZeroDivisionError") ||
+	    !strcmp(e, "StopIteration") || !strcmp(e, "TypeError") || !strcmp(e, "KeyError"))
+		strvec_pushf(out, "not %s", x);
+	/* xs[i] -> i >= len(xs), d[k] -> k not in d */
+	for (n = stmt; n && n->start < stmt->end; n = pyast_next(c->ast, n, "subscript", 0, 0)) {
+		const struct pyast_node *v = pyast_field(n, "value"), *i = pyast_field(n, "subscript");
+		size_t il;
+		const char *it;
+		if (!is(n, "subscript") || n->start < stmt->start || !is(v, "identifier") ||
+		    !is(i, "identifier") || !node_text_is_name(c, v, x))
+			continue;
+		it = ntext(c, i, &il);
+		if (!strcmp(e, "IndexError"))
+			strvec_pushf(out, "%.*s >= len(%s)", (int)il, it, x);
+		if (!strcmp(e, "KeyError"))
+			strvec_pushf(out, "%.*s not in %s", (int)il, it, x);
+	}
+	if (!out->nr) {
+		strvec_pushf(out, "%s is None", x);
+		strvec_pushf(out, "not %s", x);
+	}
+}
+
+/* an error Python raises on bad data (not AssertionError, not the project's own exceptions) */
+static int is_crash_error(const struct ctx *c)
+{
+	static const char *const crashes[] = {
+		"AttributeError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError",
+		"ValueError", "StopIteration", "UnboundLocalError",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(crashes); i++)
+		if (!strcmp(c->error_type, crashes[i]))
+			return 1;
+	return 0;
+}
+
+/* if x is None: return ..., inserted before the statement that crashed */
+static void tpl_guard(struct ctx *c, const struct pyast_node *s, struct buf *b)
+{
+	const struct pyast_node *def = pyast_enclosing_def(s);
+	struct strvec names = STRVEC_INIT, bodies = STRVEC_INIT, conds = STRVEC_INIT;
+	struct buf text = BUF_INIT;
+	const char *fallback = !strcmp(c->error_type, "ZeroDivisionError") ? "return 0" : "return None";
+	size_t i, j, k, is_, ie;
+	int tried = 0;
+
+	if (!c->focus_first || s->start_line != c->focus_first || !def || !is_crash_error(c) ||
+	    is(s, "raise_statement") || is(s, "assert_statement") || indentation(c, s, &is_, &ie) < 0)
+		return;
+	names_read(&names, c, s, GUARD_NAMES_MAX);
+	if (in_loop(s, def))
+		strvec_push(&bodies, "continue");
+	function_returns(&bodies, c, def, 1);
+	if (bodies.nr < GUARD_BODIES_MAX)
+		push_name(&bodies, fallback, strlen(fallback));
+	for (i = 0; i < names.nr; i++) {
+		strvec_clear(&conds);
+		guard_conditions(&conds, c, names.v[i], s);
+		for (j = 0; j < conds.nr; j++)
+			for (k = 0; k < bodies.nr && k < GUARD_BODIES_MAX; k++) {
+				buf_reset(&text);
+				buf_addf(&text, "if %s:\n", conds.v[j]);
+				buf_add(&text, c->text + is_, ie - is_);
+				buf_addf(&text, "    %s", bodies.v[k]);
+				insert_before(c, T_GUARD, s, text.ptr, 0.2 * tried++, b);
+			}
+	}
+	buf_release(&text);
+	strvec_clear(&conds);
+	strvec_clear(&bodies);
+	strvec_clear(&names);
+}
+
+/* if x.ok: -> if x is not None and x.ok: / if x is None or x.ok:, where it crashed */
+static void tpl_guard_cond(struct ctx *c, const struct pyast_node *cond, struct buf *b)
+{
+	struct strvec names = STRVEC_INIT;
+	size_t i;
+	int none, paren;
+
+	if (!cond || !c->focus_first || cond->start_line != c->focus_first || !is_crash_error(c))
+		return;
+	none = !strcmp(c->error_type, "AttributeError") || !strcmp(c->error_type, "TypeError") ||
+	       strstr(c->message, "NoneType");
+	paren = !(is(cond, "comparison_operator") || is(cond, "identifier") || is(cond, "call") ||
+		  is(cond, "attribute") || is(cond, "subscript") || is(cond, "not_operator") ||
+		  is(cond, "parenthesized_expression") ||
+		  (is(cond, "boolean_operator") && text_is(c, pyast_field(cond, "operator"), "and")));
+	names_read(&names, c, cond, GUARD_NAMES_MAX);
+	for (i = 0; i < names.nr; i++) {
+		const char *x = names.v[i];
+		buf_addf(b, none ? "%s is not None and " : "%s and ", x);
+		buf_adds(b, paren ? "(" : "");
+		add_node_text(b, c, cond);
+		buf_adds(b, paren ? ")" : "");
+		emit_buf(c, T_GUARD_COND, cond, b, 0.2 * (double)i);
+		buf_addf(b, none ? "%s is None or " : "not %s or ", x);
+		add_node_text(b, c, cond);
+		emit_buf(c, T_GUARD_COND, cond, b, 0.1 + 0.2 * (double)i);
+	}
+	strvec_clear(&names);
+}
+
+/* 1 if `within` assigns `name` (=, +=, a for target) or calls a method on it */
+static int touches(const struct ctx *c, const struct pyast_node *within, const char *name, int methods)
+{
+	const struct pyast_node *n;
+
+	for (n = within; n && n->start < within->end; n = pyast_next(c->ast, n, "identifier", 0, 0)) {
+		const struct pyast_node *p = n->parent;
+		if (!is(n, "identifier") || n->start < within->start || !node_text_is_name(c, n, name))
+			continue;
+		if (is_store(n))
+			return 1;
+		if (methods && is(p, "attribute") && field_is(n, "object") && is(p->parent, "call"))
+			return 1;
+		if (methods && is(p, "subscript") && field_is(n, "value") && is_store(p))
+			return 1;
+	}
+	return 0;
+}
+
+static int ends_in_jump(const struct pyast_node *block)
+{
+	const struct pyast_node *l = last_stmt(block);
+
+	return is(l, "return_statement") || is(l, "break_statement") || is(l, "continue_statement") ||
+	       is(l, "raise_statement");
+}
+
+/* a statement the function lacks, from its own ingredients */
+static void tpl_stmt_insert(struct ctx *c, const struct pyast_node *def, struct buf *b)
+{
+	struct strvec lists = STRVEC_INIT, sets = STRVEC_INIT, names = STRVEC_INIT;
+	struct buf text = BUF_INIT;
+	const struct pyast_node *n, *k;
+	size_t i, len, loops = 0;
+	const char *t;
+
+	/* the local collections: xs = [], seen = set() */
+	for (n = def; (n = pyast_next(c->ast, n, "assignment", 0, 0)) && n->start < def->end; ) {
+		const struct pyast_node *l = pyast_field(n, "left"), *r = pyast_field(n, "right");
+		if (pyast_enclosing_def(n) != def || !is(l, "identifier"))
+			continue;
+		t = ntext(c, l, &len);
+		if ((is(r, "list") && !pyast_named_count(r)) ||
+		    (is(r, "call") && text_is(c, pyast_field(r, "function"), "list")))
+			push_name(&lists, t, len);
+		else if (is(r, "call") && text_is(c, pyast_field(r, "function"), "set"))
+			push_name(&sets, t, len);
+	}
+	for (n = def; (n = pyast_next(c->ast, n, NULL, 0, 0)) && n->start < def->end && loops < INSERT_MAX; ) {
+		const struct pyast_node *body = pyast_field(n, "body");
+		if ((!is(n, "for_statement") && !is(n, "while_statement")) || pyast_enclosing_def(n) != def ||
+		    !body)
+			continue;
+		loops++;
+		if (is(n, "for_statement")) {
+			const struct pyast_node *v = pyast_field(n, "left");
+			int places = 0;
+			if (!is(v, "identifier"))
+				continue;
+			t = ntext(c, v, &len);
+			/* items.append(item) at the end of the loop or of an if in it */
+			for (i = 0; i < lists.nr + sets.nr; i++) {
+				const char *coll = i < lists.nr ? lists.v[i] : sets.v[i - lists.nr];
+				if (touches(c, n, coll, 1))
+					continue;
+				buf_reset(&text);
+				buf_addf(&text, "%s.%s(%.*s)", coll, i < lists.nr ? "append" : "add", (int)len, t);
+				insert_at_end(c, T_STMT_INSERT, body, text.ptr, 0, b);
+				places = 0;
+				for (k = first_stmt(body); k && places < INSERT_MAX; k = next_stmt(k))
+					if (is(k, "if_statement") && pyast_field(k, "consequence")) {
+						insert_at_end(c, T_STMT_INSERT, pyast_field(k, "consequence"), text.ptr,
+							      0.2, b);
+						places++;
+					}
+			}
+			/* an early return or break where the loop finds what it looks for */
+			places = 0;
+			for (k = first_stmt(body); k && places < INSERT_MAX; k = next_stmt(k)) {
+				const struct pyast_node *then = pyast_field(k, "consequence");
+				if (!is(k, "if_statement") || !then || ends_in_jump(then))
+					continue;
+				buf_reset(&text);
+				buf_addf(&text, "return %.*s", (int)len, t);
+				insert_at_end(c, T_STMT_INSERT, then, text.ptr, 0.5, b);
+				insert_at_end(c, T_STMT_INSERT, then, "break", 0.7, b);
+				places++;
+			}
+		} else {
+			/* a loop variable the body never updates: i += 1, node = node.next */
+			const struct pyast_node *cond = pyast_field(n, "condition");
+			strvec_clear(&names);
+			if (cond)
+				names_read(&names, c, cond, INSERT_MAX);
+			for (i = 0; i < names.nr; i++) {
+				size_t j, nl = strlen(names.v[i]);
+				int tried = 0;
+				if (touches(c, body, names.v[i], 0))
+					continue;
+				buf_reset(&text);
+				buf_addf(&text, "%s += 1", names.v[i]);
+				insert_at_end(c, T_STMT_INSERT, body, text.ptr, 0, b);
+				buf_reset(&text);
+				buf_addf(&text, "%s -= 1", names.v[i]);
+				insert_at_end(c, T_STMT_INSERT, body, text.ptr, 0.3, b);
+				for (j = 0; j < c->attr_uses.nr && tried < INSERT_MAX; j++) {
+					const char *u = c->attr_uses.v[j];
+					if (strncmp(u, names.v[i], nl) || u[nl] != '.')
+						continue;
+					buf_reset(&text);
+					buf_addf(&text, "%s = %s", names.v[i], u);
+					insert_at_end(c, T_STMT_INSERT, body, text.ptr, 0.1 * tried++, b);
+				}
+			}
+		}
+	}
+	buf_release(&text);
+	strvec_clear(&names);
+	strvec_clear(&sets);
+	strvec_clear(&lists);
+}
+
+static int is_wrappable(const struct pyast_node *e)
+{
+	return is(e, "identifier") || is(e, "attribute") || is(e, "call") || is(e, "subscript");
+}
+
+static void wrap_with(struct ctx *c, const struct pyast_node *e, const char *pre, const char *post,
+		      double extra, struct buf *b)
+{
+	buf_adds(b, pre);
+	add_node_text(b, c, e);
+	buf_adds(b, post);
+	emit_buf(c, T_WRAP, e, b, extra);
+}
+
+/* 1 if `name` is a function defined right inside `def` (a value, not a variable to swap) */
+static int defines_function(const struct ctx *c, const struct pyast_node *def, const char *name)
+{
+	const struct pyast_node *n;
+
+	for (n = def; (n = pyast_next(c->ast, n, "function_definition", 0, 0)) && n->start < def->end; )
+		if (n->parent && pyast_enclosing_def(n->parent) == def &&
+		    text_is(c, pyast_field(n, "name"), name))
+			return 1;
+	return 0;
+}
+
+/* an identifier naming a function defined in the function around it */
+static int is_local_function(const struct ctx *c, const struct pyast_node *e)
+{
+	const struct pyast_node *def = pyast_enclosing_def(e);
+	size_t len;
+	const char *t = ntext(c, e, &len);
+	char *name;
+	int yes;
+
+	if (!def || !is(e, "identifier"))
+		return 0;
+	name = xstrndup(t, len);
+	yes = defines_function(c, def, name);
+	free(name);
+	return yes;
+}
+
+/* a - b, (a - b).days: a difference that may go below zero */
+static int holds_subtraction(const struct ctx *c, const struct pyast_node *e)
+{
+	while (is(e, "attribute") || is(e, "parenthesized_expression"))
+		e = is(e, "attribute") ? pyast_field(e, "object") : pyast_named_child(e, 0);
+	return is(e, "binary_operator") && text_is(c, pyast_field(e, "operator"), "-");
+}
+
+/* a call that gives a number: never sliced */
+static int returns_number(const struct ctx *c, const struct pyast_node *e)
+{
+	static const char *const names[] = { "round", "int", "float", "len", "sum", "abs", "min", "max",
+					     "bool", "ord", "hash", "id", "divmod", "pow" };
+	const struct pyast_node *f = pyast_field(e, "function");
+	size_t i;
+
+	if (!is(e, "call") || !is(f, "identifier"))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (text_is(c, f, names[i]))
+			return 1;
+	return 0;
+}
+
+/* a - b -> max(0, a - b), abs(a - b); xs -> xs[1:], xs[:-1], [xs], len(xs) */
+static void tpl_wrap(struct ctx *c, const struct pyast_node *e, struct buf *b)
+{
+	const struct pyast_node *p = e->parent;
+	int returned = is(p, "return_statement"), iterated = is(p, "for_statement") && field_is(e, "right");
+	int assigned = (is(p, "assignment") || is(p, "augmented_assignment")) && field_is(e, "right");
+
+	if (!p || in_decorator(e))
+		return;
+	if (holds_subtraction(c, e) && (returned || assigned || is(p, "argument_list"))) {
+		wrap_with(c, e, "max(0, ", ")", 0, b);
+		wrap_with(c, e, "abs(", ")", 0.3, b);
+		return;
+	}
+	if (!is_wrappable(e) || !(returned || iterated || assigned) || returns_number(c, e) ||
+	    is_local_function(c, e))
+		return;
+	wrap_with(c, e, "", "[1:]", iterated ? 0 : 0.5, b);
+	wrap_with(c, e, "", "[:-1]", iterated ? 0.2 : 0.7, b);
+	if (returned) {
+		wrap_with(c, e, "[", "]", 0.5, b);
+		if (!is(e, "call"))
+			wrap_with(c, e, "len(", ")", 0.8, b);
+	}
+}
+
+/* a and b -> a, b; a + b -> a, b */
+static void tpl_operand_drop(struct ctx *c, const struct pyast_node *n, struct buf *b)
+{
+	const struct pyast_node *l = pyast_field(n, "left"), *op = pyast_field(n, "operator");
+	const struct pyast_node *r = pyast_field(n, "right");
+	long long v;
+
+	if (!l || !op || !r || in_decorator(n))
+		return;
+	if (is(n, "binary_operator") &&
+	    (!(text_is(c, op, "+") || text_is(c, op, "-") || text_is(c, op, "*")) || is_string(l) ||
+	     is_string(r) || !int_value(c, r, &v) || !int_value(c, l, &v)))
+		return;
+	add_node_text(b, c, l);
+	emit_buf(c, T_OPERAND_DROP, n, b, 0);
+	add_node_text(b, c, r);
+	emit_buf(c, T_OPERAND_DROP, n, b, 0.1);
+}
+
+/* a simple one-line statement alone on its lines: its byte range with the line break */
+static int own_lines(const struct ctx *c, const struct pyast_node *s, size_t *start, size_t *end)
+{
+	size_t ie, ls, le, k;
+
+	if (indentation(c, s, start, &ie) < 0 || pyast_line_range(c->ast, s->end_line, &ls, &le) < 0)
+		return -1;
+	for (k = s->end; k < le; k++)
+		if (c->text[k] != ' ' && c->text[k] != '\t')
+			return -1;
+	*end = le < c->len ? le + 1 : le;
+	return 0;
+}
+
+static int is_simple_stmt(const struct ctx *c, const struct pyast_node *s)
+{
+	const struct pyast_node *e = pyast_named_child(s, 0);
+
+	if (s->start_line != s->end_line)
+		return 0;
+	if (is(s, "expression_statement"))
+		return !is_string(e) && !is(e, "comment");
+	return is(s, "break_statement") || is(s, "continue_statement") || is(s, "delete_statement");
+}
+
+/* a statement that should not be there; two statements in the wrong order */
+static void tpl_statement(struct ctx *c, const struct pyast_node *s, struct buf *b)
+{
+	const struct pyast_node *block = s->parent, *nx = next_stmt(s);
+	size_t s_start, s_end, n_start, n_end;
+
+	if (!is(block, "block") || !is_simple_stmt(c, s) || own_lines(c, s, &s_start, &s_end) < 0)
+		return;
+	if (first_stmt(block) != last_stmt(block))
+		emit(c, T_STMT_DROP, s_start, s_end, "", 0, 0);
+	/* swap with the next statement, whatever its size, when it sits at the same indentation */
+	if (nx && !is(nx, "return_statement") && !is(nx, "raise_statement") &&
+	    own_lines(c, nx, &n_start, &n_end) == 0 && n_start == s_end) {
+		buf_add(b, c->text + n_start, n_end - n_start);
+		if (b->len && b->ptr[b->len - 1] != '\n')
+			buf_addch(b, '\n');
+		buf_add(b, c->text + s_start, s_end - s_start);
+		if (n_end == c->len && b->ptr[b->len - 1] == '\n')
+			buf_setlen(b, b->len - 1);
+		emit(c, T_STMT_MOVE, s_start, n_end, b->ptr, b->len, 0);
+		buf_reset(b);
+	}
+}
+
+/* 1 if `def` calls itself */
+static int is_recursive(const struct ctx *c, const struct pyast_node *def)
+{
+	const struct pyast_node *name = pyast_field(def, "name"), *n, *callee;
+	size_t len;
+	const char *t;
+
+	if (!name)
+		return 0;
+	t = ntext(c, name, &len);
+	for (n = def; (n = pyast_next(c->ast, n, "call", 0, 0)) && n->start < def->end; )
+		if (pyast_enclosing_def(n) == def && (callee = callee_name(n))) {
+			size_t cl;
+			const char *ct = ntext(c, callee, &cl);
+			if (cl == len && !memcmp(ct, t, len))
+				return 1;
+		}
+	return 0;
+}
+
+/* if n <= 1: return n, at the top of a recursive function */
+static void tpl_base_case(struct ctx *c, const struct pyast_node *def, struct buf *b)
+{
+	/* each condition as the text before and after the parameter */
+	static const char *const conds[][2] = {
+		{ "not ", "" }, { "", " <= 1" }, { "", " is None" }, { "len(", ") <= 1" }, { "", " == 0" },
+	};
+	const struct pyast_node *body = pyast_field(def, "body"), *first = first_stmt(body);
+	struct strvec values = STRVEC_INIT, params = STRVEC_INIT;
+	struct buf text = BUF_INIT;
+	size_t i, j, k, is_, ie;
+	int tried = 0;
+
+	if (!first || !is_recursive(c, def) || indentation(c, first, &is_, &ie) < 0)
+		return;
+	/* after the docstring */
+	if (is(first, "expression_statement") && is_string(pyast_named_child(first, 0)) && next_stmt(first))
+		first = next_stmt(first);
+	for (i = 0; i < c->names.params.nr && params.nr < 2; i++)
+		if (!is_receiver(c->names.params.v[i]))
+			strvec_push(&params, c->names.params.v[i]);
+	/* what a base case returns: a parameter, or a literal the function returns elsewhere */
+	for (i = 0; i < params.nr; i++)
+		strvec_pushf(&values, "return %s", params.v[i]);
+	function_returns(&values, c, def, 1);
+	for (i = 0; i < params.nr && tried < BASE_CASE_MAX; i++) {
+		for (j = 0; j < ARRAY_SIZE(conds) && tried < BASE_CASE_MAX; j++)
+			for (k = 0; k < values.nr && k < GUARD_BODIES_MAX + 1 && tried < BASE_CASE_MAX; k++) {
+				buf_reset(&text);
+				buf_addf(&text, "if %s%s%s:\n", conds[j][0], params.v[i], conds[j][1]);
+				buf_add(&text, c->text + is_, ie - is_);
+				buf_addf(&text, "    %s", values.v[k]);
+				insert_before(c, T_BASE_CASE, first, text.ptr, 0.1 * tried++, b);
+			}
+	}
+	buf_release(&text);
+	strvec_clear(&params);
+	strvec_clear(&values);
+}
+
 /* -- regions ---------------------------------------------------------------- */
 
 static void mutate_node(struct ctx *c, const struct pyast_node *n, struct buf *b)
@@ -999,12 +2183,21 @@ static void mutate_node(struct ctx *c, const struct pyast_node *n, struct buf *b
 		tpl_binary(c, n, b);
 	else if (!strcmp(t, "augmented_assignment"))
 		tpl_augmented(c, n);
+	else if (!strcmp(t, "assignment"))
+		tpl_assign_to_aug(c, n);
 	else if (!strcmp(t, "integer"))
 		tpl_integer(c, n, b);
+	else if (!strcmp(t, "attribute"))
+		tpl_attribute(c, n);
+	else if (!strcmp(t, "list") || !strcmp(t, "set") || !strcmp(t, "tuple"))
+		tpl_element_add(c, n, b);
 	else if (!strcmp(t, "subscript"))
 		tpl_subscript(c, n, b);
-	else if (!strcmp(t, "call"))
+	else if (!strcmp(t, "call")) {
 		tpl_call(c, n, b);
+		if (callee_name(n) && is(pyast_field(n, "arguments"), "argument_list") && !in_decorator(n))
+			tpl_call_args(c, n, pyast_field(n, "arguments"), b);
+	}
 	else if (!strcmp(t, "boolean_operator")) {
 		const struct pyast_node *op = pyast_field(n, "operator");
 		if (text_is(c, op, "and"))
@@ -1022,15 +2215,93 @@ static void mutate_node(struct ctx *c, const struct pyast_node *n, struct buf *b
 	} else if (!strcmp(t, "if_statement") || !strcmp(t, "elif_clause") ||
 		   !strcmp(t, "while_statement")) {
 		tpl_condition(c, pyast_field(n, "condition"), b);
+		tpl_guard_cond(c, pyast_field(n, "condition"), b);
 	} else if (!strcmp(t, "conditional_expression")) {
 		tpl_condition(c, pyast_named_child(n, 1), b);
 	} else if (!strcmp(t, "identifier")) {
-		tpl_identifier(c, n);
+		if (is_undefined_use(c, n)) {
+			tpl_undefined(c, n);
+		} else {
+			tpl_identifier(c, n);
+			tpl_callee(c, n);
+		}
 	} else if (!strcmp(t, "return_statement")) {
 		tpl_return(c, n, b);
+		tpl_return_value(c, n, b);
 	} else if (!strcmp(t, "function_definition")) {
 		tpl_missing_return(c, n, b);
 		tpl_params(c, n, b);
+		tpl_stmt_insert(c, n, b);
+		tpl_base_case(c, n, b);
+	}
+	/* the field's patterns that apply to many kinds of node */
+	if (!strcmp(t, "true") || !strcmp(t, "false") || !strcmp(t, "none") || !strcmp(t, "integer") ||
+	    !strcmp(t, "string"))
+		tpl_literal_name(c, n);
+	if (!strcmp(t, "binary_operator") || !strcmp(t, "boolean_operator"))
+		tpl_operand_drop(c, n, b);
+	if (n->parent && (is(n->parent, "return_statement") || is(n->parent, "for_statement") ||
+			  is(n->parent, "assignment") || is(n->parent, "augmented_assignment") ||
+			  is(n->parent, "argument_list")))
+		tpl_wrap(c, n, b);
+	if (pyast_is_statement(n) && is(n->parent, "block")) {
+		tpl_guard(c, n, b);
+		tpl_statement(c, n, b);
+	}
+}
+
+/* mutate every node of a function or statement, with the names in scope at `line` */
+static void mutate_scope(struct ctx *c, const struct pyast_node *region, int line, int depth, struct buf *b)
+{
+	struct pyast_names saved = c->names;
+	const struct pyast_node *n;
+	size_t skip_end = 0, nr_outer = c->outer.nr, i;
+
+	memset(&c->names, 0, sizeof(c->names));
+	pyast_names_in_scope(&c->names, c->ast, line);
+	build_scope(c);
+	for (n = region; n && n->start < region->end; n = pyast_next(c->ast, n, NULL, 0, 0)) {
+		if (n->end > region->end || n->missing || n->error || n->start < skip_end)
+			continue;
+		/* a nested def or class is a scope of its own: a def's names are ours as closures */
+		if (n != region && (is(n, "function_definition") || is(n, "class_definition"))) {
+			skip_end = n->end;
+			if (!is(n, "function_definition") || depth >= NESTED_MAX_DEPTH)
+				continue;
+			for (i = 0; i < c->names.params.nr; i++)
+				strvec_push(&c->outer, c->names.params.v[i]);
+			for (i = 0; i < c->names.locals.nr; i++)
+				if (!defines_function(c, region, c->names.locals.v[i]))
+					strvec_push(&c->outer, c->names.locals.v[i]);
+			mutate_scope(c, n, n->start_line, depth + 1, b);
+			while (c->outer.nr > nr_outer)
+				strvec_pop(&c->outer);
+			build_scope(c);
+			continue;
+		}
+		mutate_node(c, n, b);
+	}
+	pyast_names_release(&c->names);
+	c->names = saved;
+}
+
+/* the parameters and locals of the functions around `region` (closures) */
+static void enclosing_names(struct ctx *c, const struct pyast_node *region)
+{
+	const struct pyast_node *p;
+	size_t i;
+
+	for (p = region->parent; p; p = p->parent) {
+		struct pyast_names outer = PYAST_NAMES_INIT;
+		if (!is(p, "function_definition"))
+			continue;
+		pyast_names_in_scope(&outer, c->ast, p->start_line);
+		for (i = 0; i < outer.params.nr; i++)
+			strvec_push(&c->outer, outer.params.v[i]);
+		for (i = 0; i < outer.locals.nr; i++)
+			if (!defines_function(c, p, outer.locals.v[i]))
+				strvec_push(&c->outer, outer.locals.v[i]);
+		pyast_names_release(&outer);
 	}
 }
 
@@ -1038,21 +2309,17 @@ static void mutate_node(struct ctx *c, const struct pyast_node *n, struct buf *b
 static void mutate_region(struct ctx *c, const struct pyast_node *region, int line)
 {
 	struct buf b = BUF_INIT;
-	const struct pyast_node *n;
-	size_t skip_end = 0;
 
-	pyast_names_in_scope(&c->names, c->ast, line ? line : region->start_line);
-	for (n = region; n && n->start < region->end; n = pyast_next(c->ast, n, NULL, 0, 0)) {
-		if (n->end > region->end || n->missing || n->error || n->start < skip_end)
-			continue;
-		/* a nested def or class is a scope of its own: its names are not ours */
-		if (n != region && (is(n, "function_definition") || is(n, "class_definition"))) {
-			skip_end = n->end;
-			continue;
-		}
-		mutate_node(c, n, &b);
+	/* once per file: its names are the same for each of its regions */
+	if (c->names_of != c->cur + 1) {
+		file_names_release(c);
+		collect_file_names(c);
+		c->names_of = c->cur + 1;
 	}
-	pyast_names_release(&c->names);
+	enclosing_names(c, region);
+	mutate_scope(c, region, line ? line : region->start_line, 0, &b);
+	strvec_clear(&c->outer);
+	strvec_clear(&c->scope);
 	buf_release(&b);
 }
 
@@ -1900,6 +3167,7 @@ static void ctx_release(struct ctx *c)
 	for (i = 0; c->suspect_paths && i < c->req->nr_suspects; i++)
 		free(c->suspect_paths[i]);
 	free(c->suspect_paths);
+	file_names_release(c);
 }
 
 static int builtin_propose(struct candidate_list *out, const struct engine_request *req)

@@ -368,28 +368,43 @@ static void builtin__knowledge_base_order_moves_templates_up(void **state)
 	strvec_clear(&order);
 }
 
+/* candidates for a failure at `file`:`line` (in `function`) of a one-file project in a temporary `dir` */
+static void propose_in_temp(struct candidate_list *l, struct buf *dir, const char *file, const char *src,
+			    const char *error_type, const char *message, int line, const char *function,
+			    size_t max)
+{
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct buf path = BUF_INIT;
+	struct failure f;
+
+	assert_int_equal(fs_mkdtemp(dir, "pf-engine"), 0);
+	buf_addf(&path, "%s/%s", dir->ptr, file);
+	assert_int_equal(fs_write_atomic(path.ptr, src, strlen(src), 0644), 0);
+	memset(&f, 0, sizeof(f));
+	f.error_type = xstrdup(error_type);
+	f.message = xstrdup_or_null(message);
+	f.loc_file = xstrdup(file);
+	f.loc_line = line;
+	failure_add_frame(&f, file, line, function);
+	req.failure = &f;
+	req.root = dir->ptr;
+	if (max)
+		req.max_candidates = max;
+	assert_int_equal(engine_builtin.propose(l, &req), 0);
+	failure_release(&f);
+	buf_release(&path);
+}
+
 static void builtin__old_text_is_widened_until_unique(void **state)
 {
 	/* `return xs[0]` style lines repeat: the edit must still name one place */
 	static const char src[] =
 		"def a(xs):\n    return xs[0]\n\n\ndef b(xs):\n    return xs[0]\n";
-	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct candidate_list l = CANDIDATE_LIST_INIT;
-	struct buf dir = BUF_INIT, path = BUF_INIT;
-	struct failure f;
+	struct buf dir = BUF_INIT;
 	size_t i;
 
-	assert_int_equal(fs_mkdtemp(&dir, "pf-engine"), 0);
-	buf_addf(&path, "%s/dup.py", dir.ptr);
-	assert_int_equal(fs_write_atomic(path.ptr, src, strlen(src), 0644), 0);
-	memset(&f, 0, sizeof(f));
-	f.error_type = xstrdup("IndexError");
-	f.loc_file = xstrdup("dup.py");
-	f.loc_line = 6;
-	failure_add_frame(&f, "dup.py", 6, "b");
-	req.failure = &f;
-	req.root = dir.ptr;
-	assert_int_equal(engine_builtin.propose(&l, &req), 0);
+	propose_in_temp(&l, &dir, "dup.py", src, "IndexError", NULL, 6, "b", 0);
 	assert_true(l.nr > 0);
 	for (i = 0; i < l.nr; i++) {
 		const char *old = l.items[i].change.edits[0].old_str, *hit = strstr(src, old);
@@ -399,9 +414,7 @@ static void builtin__old_text_is_widened_until_unique(void **state)
 		assert_true((size_t)(hit - src) >= strlen("def a(xs):\n    return xs[0]\n"));
 	}
 	candidate_list_release(&l);
-	failure_release(&f);
 	fs_remove_tree(dir.ptr);
-	buf_release(&path);
 	buf_release(&dir);
 }
 
@@ -414,33 +427,93 @@ struct template_case {
 	const char *message;
 	const char *from, *to;   /* the fix */
 	const char *template_name;
+	int within;              /* when not 0: the fix is among the first `within` candidates */
 };
 
 static const struct template_case template_cases[] = {
 	{ "def has_neg(xs):\n    for x in xs:\n        if x < 0:\n            return True\n        return False\n",
-	  5, "AssertionError", "assert False", "        return False\n", "    return False\n", "return-dedent" },
+	  5, "AssertionError", "assert False", "        return False\n", "    return False\n", "return-dedent", 0 },
 	{ "def twice(x):\n    print(x * 2)\n", 2, "AssertionError", "assert None == 4",
-	  "print(x * 2)", "return x * 2", "print-return" },
+	  "print(x * 2)", "return x * 2", "print-return", 0 },
 	{ "def total(xs):\n    t = 0\n    for x in xs:\n        t += x\n", 4, "AssertionError", "assert None == 6",
-	  "        t += x\n", "        t += x\n    return t\n", "add-return" },
+	  "        t += x\n", "        t += x\n    return t\n", "add-return", 0 },
 	{ "def mean(xs):\n    return sum(xs) / len(xs)\n", 2, "ZeroDivisionError", "division by zero",
-	  "sum(xs) / len(xs)", "(sum(xs) / len(xs) if len(xs) else 0)", "div-guard" },
+	  "sum(xs) / len(xs)", "(sum(xs) / len(xs) if len(xs) else 0)", "div-guard", 0 },
 	{ "def desc(xs):\n    return sorted(xs)\n", 2, "AssertionError", "assert [1, 2] == [2, 1]",
-	  "sorted(xs)", "sorted(xs, reverse=True)", "sorted-reverse" },
+	  "sorted(xs)", "sorted(xs, reverse=True)", "sorted-reverse", 0 },
 	{ "def check(x):\n    if x.ok:\n        return 1\n    return 0\n", 2, "AssertionError", "assert 0 == 1",
-	  "if x.ok:", "if not x.ok:", "cond-negate" },
+	  "if x.ok:", "if not x.ok:", "cond-negate", 0 },
 	{ "def is_missing(x):\n    return x is not None\n", 2, "AssertionError", "assert False",
-	  "x is not None", "x is None", "cmp-negate" },
+	  "x is not None", "x is None", "cmp-negate", 0 },
 	{ "def body(xs):\n    return xs[1:-1]\n", 2, "AssertionError", "assert [2] == [2, 3]",
-	  "xs[1:-1]", "xs[1:]", "slice-shift" },
+	  "xs[1:-1]", "xs[1:]", "slice-shift", 0 },
 	{ "def grow(n):\n    i = 0\n    while i < n:\n        i += 2\n    return i\n", 4, "AssertionError",
-	  "assert 4 == 3", "i += 2", "i += 1", "int-tweak" },
+	  "assert 4 == 3", "i += 2", "i += 1", "int-tweak", 0 },
 	{ "def diff(a, b):\n    return a - b\n", 2, "AssertionError", "assert -1 == 1",
-	  "a - b", "b - a", "operand-swap" },
+	  "a - b", "b - a", "operand-swap", 0 },
 	{ "def is_on(flag=False):\n    return flag\n", 2, "AssertionError", "assert False",
-	  "flag=False", "flag=True", "bool-literal" },
+	  "flag=False", "flag=True", "bool-literal", 0 },
 	{ "def pick(a, b):\n    if a:\n        return b\n    return a\n    print(a)\n", 4, "AssertionError",
-	  "assert 1 == 2", "    return a\n    print(a)\n", "    print(a)\n", "return-drop" },
+	  "assert 1 == 2", "    return a\n    print(a)\n", "    print(a)\n", "return-drop", 0 },
+	/* the field's fix patterns */
+	{ "def total(prices):\n    result = 0\n    for p in prices:\n        result += p\n    return reslt\n", 5,
+	  "NameError", "name 'reslt' is not defined", "return reslt", "return result", "undefined-name", 1 },
+	{ "def scaler(factor):\n    def apply(x):\n        return x * x\n    return apply\n", 3, "AssertionError",
+	  "assert 4 == 6", "x * x", "x * factor", "var-replace", 0 },
+	{ "def scaler(factor):\n    def apply(x):\n        return x * x\n    return apply\n", 4, "AssertionError",
+	  "assert 4 == 6", "x * x", "factor * x", "var-replace", 0 },
+	{ "def same(a, b):\n    return a is b\n", 2, "AssertionError", "assert False", "a is b", "a == b", "is-eq", 0 },
+	{ "def flags(xs):\n    m = 0\n    for x in xs:\n        m &= x\n    return m\n", 4, "AssertionError",
+	  "assert 0 == 3", "m &= x", "m |= x", "aug-assign", 0 },
+	{ "def total(xs):\n    t = 0\n    for x in xs:\n        t = x\n    return t\n", 4, "AssertionError",
+	  "assert 3 == 6", "t = x", "t += x", "aug-assign", 0 },
+	{ "class Edge:\n    def __init__(self, source, target):\n        self.source = source\n"
+	  "        self.target = target\n\n\ndef reverse(edge):\n    return Edge(edge.target, edge.target)\n", 8,
+	  "AssertionError", "assert 1 == 2", "Edge(edge.target, edge.target)", "Edge(edge.target, edge.source)",
+	  "attr-replace", 0 },
+	{ "def low(xs):\n    return min(xs)\n\n\ndef high(xs):\n    return max(xs)\n\n\n"
+	  "def spread(xs):\n    return high(xs) - high(xs)\n", 10, "AssertionError", "assert 0 == 2",
+	  "high(xs) - high(xs)", "high(xs) - low(xs)", "call-replace", 0 },
+	{ "def run(tasks, verbose):\n    return report(tasks, False)\n\n\ndef report(tasks, loud):\n"
+	  "    return len(tasks) * (2 if loud else 1)\n", 2, "AssertionError", "assert 1 == 2",
+	  "report(tasks, False)", "report(tasks, verbose)", "literal-name", 0 },
+	{ "def drain(queue, pending):\n    while True:\n        queue.pop()\n    return queue\n", 2,
+	  "IndexError", "pop from empty list", "while True:", "while pending:", "literal-name", 0 },
+	{ "def fmt(value, width=8):\n    return str(value).rjust(width)\n\n\ndef table(rows, width):\n"
+	  "    return [fmt(r) for r in rows]\n", 6, "AssertionError", "assert ['1'] == ['  1']",
+	  "fmt(r)", "fmt(r, width)", "arg-add", 0 },
+	{ "def area(w, h):\n    return w * h\n\n\ndef square(s):\n    return area(s, s, s)\n", 6, "TypeError",
+	  "area() takes 2 positional arguments but 3 were given", "area(s, s, s)", "area(s, s)", "arg-drop", 3 },
+	{ "def pair(a, b):\n    return [a]\n", 2, "AssertionError", "assert [1] == [1, 2]", "[a]", "[a, b]",
+	  "element-add", 0 },
+	{ "def find(xs, x):\n    for i, y in enumerate(xs):\n        if y == x:\n            return None\n"
+	  "    return -1\n", 4, "AssertionError", "assert None == 1", "return None", "return i", "return-value", 0 },
+	{ "def name_of(user):\n    return user.name.upper()\n", 2, "AttributeError",
+	  "'NoneType' object has no attribute 'name'", "    return user.name.upper()\n",
+	  "    if user is None:\n        return None\n    return user.name.upper()\n", "guard", 3 },
+	{ "def active(user):\n    if user.enabled:\n        return True\n    return False\n", 2, "AttributeError",
+	  "'NoneType' object has no attribute 'enabled'", "if user.enabled:",
+	  "if user is not None and user.enabled:", "guard-cond", 3 },
+	{ "def evens(xs):\n    out = []\n    for x in xs:\n        if x % 2 == 0:\n            print(x)\n"
+	  "    return out\n", 6, "AssertionError", "assert [] == [2]", "            print(x)\n",
+	  "            print(x)\n            out.append(x)\n", "stmt-insert", 0 },
+	{ "def count_down(n):\n    steps = []\n    i = n\n    while i > 0:\n        steps.append(i)\n"
+	  "    return steps\n", 5, "MemoryError", "", "        steps.append(i)\n",
+	  "        steps.append(i)\n        i -= 1\n", "stmt-insert", 0 },
+	{ "def remaining(limit, used):\n    return limit - used\n", 2, "AssertionError", "assert -2 == 0",
+	  "limit - used", "max(0, limit - used)", "wrap", 0 },
+	{ "def rest(xs):\n    out = []\n    for x in xs:\n        out.append(x)\n    return out\n", 4,
+	  "AssertionError", "assert [1, 2] == [2]", "for x in xs:", "for x in xs[1:]:", "wrap", 0 },
+	{ "def score(a, b):\n    return a + b\n", 2, "AssertionError", "assert 3 == 1", "a + b", "a",
+	  "operand-drop", 0 },
+	{ "def norm(xs):\n    xs.sort()\n    xs.reverse()\n    return xs\n", 4, "AssertionError",
+	  "assert [2, 1] == [1, 2]", "    xs.reverse()\n", "", "stmt-drop", 0 },
+	{ "def log(xs, x):\n    xs.clear()\n    xs.append(x)\n    return xs\n", 4, "AssertionError",
+	  "assert [] == [1]", "    xs.clear()\n    xs.append(x)\n", "    xs.append(x)\n    xs.clear()\n",
+	  "stmt-move", 0 },
+	{ "def fib(n):\n    return fib(n - 1) + fib(n - 2)\n", 2, "RecursionError",
+	  "maximum recursion depth exceeded", "def fib(n):\n", "def fib(n):\n    if n <= 1:\n        return n\n",
+	  "base-case", 5 },
 };
 
 static void builtin__templates(void **state)
@@ -483,6 +556,10 @@ static void builtin__templates(void **state)
 		}
 		if (t->template_name)
 			assert_string_equal(l.items[found].template_name, t->template_name);
+		if (t->within && found >= t->within) {
+			print_candidates(&l);
+			fail_msg("case %zu: the fix is candidate %d, not among the first %d", i, found, t->within);
+		}
 		candidate_list_release(&l);
 		failure_release(&f);
 	}
@@ -490,6 +567,40 @@ static void builtin__templates(void **state)
 	buf_release(&got);
 	buf_release(&want);
 	buf_release(&path);
+	buf_release(&dir);
+}
+
+/*
+ * The field's patterns on a program they do not fit: every name is defined
+ * (imports, a lambda, a comprehension, a closure; `point` is one edit from
+ * the parameter `points`), nothing recurses, there is no loop to complete
+ * and the failure is an assertion, not a crash.
+ */
+static void builtin__patterns_stay_out_of_unrelated_code(void **state)
+{
+	static const char src[] =
+		"import os\nfrom math import sqrt\n\nLIMIT = 3\n\n\n"
+		"def norm(points, unit):\n"
+		"    scale = lambda point: sqrt(point[0] ** 2 + point[1] ** 2) / unit\n"
+		"    def label(value):\n"
+		"        return os.sep.join([str(value), str(unit)])\n"
+		"    return [label(scale(point)) for point in points if point][:LIMIT]\n";
+	static const char *const never[] = {
+		"undefined-name", "base-case", "guard", "guard-cond", "stmt-insert", "return-value",
+	};
+	struct candidate_list l = CANDIDATE_LIST_INIT;
+	struct buf dir = BUF_INIT;
+	size_t i, j;
+
+	propose_in_temp(&l, &dir, "mod.py", src, "AssertionError", "assert [] == [5.0]", 11, "norm",
+			ENGINE_MAX_MUTATIONS);
+	assert_true(l.nr > 0);
+	for (i = 0; i < l.nr; i++)
+		for (j = 0; j < ARRAY_SIZE(never); j++)
+			if (!strcmp(l.items[i].template_name, never[j]))
+				fail_msg("unexpected candidate: %s", l.items[i].change.description);
+	candidate_list_release(&l);
+	fs_remove_tree(dir.ptr);
 	buf_release(&dir);
 }
 
@@ -557,6 +668,7 @@ int main(void)
 		cmocka_unit_test(builtin__old_text_is_widened_until_unique),
 		cmocka_unit_test(builtin__templates),
 		cmocka_unit_test(builtin__skips_vendored_code),
+		cmocka_unit_test(builtin__patterns_stay_out_of_unrelated_code),
 		cmocka_unit_test(engine__registry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
