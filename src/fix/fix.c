@@ -680,8 +680,9 @@ static int accept_fix(struct session *s, const struct group *g, const struct job
 	}
 	if (!err) {
 		for (m = 0; m < g->nr; m++)
-			mark_fixed(s, g->members[m], branch.len ? branch.ptr : NULL,
-				   *commit ? commit : NULL);
+			if (s->failures[g->members[m]].status != FAILURE_FIXED)
+				mark_fixed(s, g->members[m], branch.len ? branch.ptr : NULL,
+					   *commit ? commit : NULL);
 		/*
 		 * every failure the full run saw passing is fixed by it, one tried
 		 * before and left unfixed too; every entry of those ids: a failed
@@ -1134,9 +1135,14 @@ static int try_engine(struct session *s, const struct engine_ops *eng, const str
 	return err;
 }
 
+/* every member fixed (by this group's fix or an earlier one's) */
 static int group_fixed(const struct session *s, const struct group *g)
 {
-	return s->failures[g->members[0]].status == FAILURE_FIXED;
+	size_t m;
+	for (m = 0; m < g->nr; m++)
+		if (s->failures[g->members[m]].status != FAILURE_FIXED)
+			return 0;
+	return 1;
 }
 
 /* the session's engines in turn on a group, each on what the ones before left unfixed */
