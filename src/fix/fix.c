@@ -947,7 +947,8 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 			const struct candidate *cand = &cands->items[next];
 			struct job *job = &jobs[k];
 
-			if (judged_rejects(s, cand, &g->ids)) {
+			/* a model's or an agent's proposal is judged as it comes, with its feedback */
+			if (!again && judged_rejects(s, cand, &g->ids)) {
 				stop->judged_before++;
 				continue;
 			}

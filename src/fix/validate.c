@@ -304,6 +304,27 @@ static int gate_weakening(struct validation *v, const struct snapshot *saved, co
 	return 0;
 }
 
+/*
+ * The warm worker sees changes to the modules it imported; a change that
+ * adds a file, touches a conftest.py or anything but Python source goes to
+ * fresh processes (a new conftest's hooks, a data file read at import).
+ */
+static int worker_can_judge(const struct snapshot *saved, const struct validation *v,
+			    const char *workdir)
+{
+	size_t i;
+	for (i = 0; i < v->touched.nr; i++) {
+		const char *rel = v->touched.v[i];
+		const struct saved_file *before = saved_find(saved, workdir, rel);
+		const char *base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		if (!before || !before->content || !strcmp(base, "conftest.py") ||
+		    !ends_with(rel, ".py"))
+			return 0;
+	}
+	return 1;
+}
+
 static int run_pytest(struct test_result *res, const char *workdir, const struct gate_options *g,
 		      const struct strvec *paths, size_t *ran)
 {
@@ -586,6 +607,7 @@ int validate_candidate(struct validation *out, const struct change *c, const cha
 		       const struct failure *target, const struct gate_options *g)
 {
 	struct snapshot saved = { NULL, 0, 0 };
+	struct gate_options fresh;
 
 	double started = clock_monotonic();
 	int err = 0, restore_err;
@@ -602,6 +624,11 @@ int validate_candidate(struct validation *out, const struct change *c, const cha
 	}
 	if (gate_secret(out, c, workdir))
 		goto restore;
+	if (g->worker && !worker_can_judge(&saved, out, workdir)) {
+		fresh = *g;
+		fresh.worker = NULL;
+		g = &fresh;
+	}
 	if (g->diff && g->diff(&out->diff, workdir, &out->touched, g->diff_payload) < 0)
 		log_debug("cannot show the change as a diff: %s", error_last());
 	if (gate_syntax(out, workdir) ||
@@ -638,6 +665,7 @@ int validate_full(struct validation *out, const struct change *c, const char *wo
 		  const struct gate_options *g)
 {
 	struct snapshot saved = { NULL, 0, 0 };
+	struct gate_options fresh;
 	double started = clock_monotonic();
 	int err = 0, restore_err;
 
@@ -646,6 +674,11 @@ int validate_full(struct validation *out, const struct change *c, const char *wo
 		out->passed = 0;
 		fail(out, ATTEMPT_GATE_APPLY, "%s", error_last());
 		goto done;
+	}
+	if (g->worker && !worker_can_judge(&saved, out, workdir)) {
+		fresh = *g;
+		fresh.worker = NULL;
+		g = &fresh;
 	}
 	err = gate_regression(out, workdir, g, c, &saved, NULL);
 	if (out->gate)
