@@ -2433,6 +2433,7 @@ static void add_target(struct ctx *c, const char *path, int line, const char *fu
 	}
 	ALLOC_GROW(c->targets, c->nr_targets + 1, c->alloc_targets);
 	t = &c->targets[c->nr_targets++];
+	memset(t, 0, sizeof(*t));
 	t->path = xstrdup(path);
 	t->line = line;
 	t->function = xstrdup_or_null(function);

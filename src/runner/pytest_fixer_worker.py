@@ -48,6 +48,7 @@ CRASH_EXIT = 70
 LIMIT_FLOOR = 0.5
 LIMIT_FACTOR = 10.0
 PR_SET_PDEATHSIG = 1
+CHILD_ORPHANED = 111
 SIGKILL = 9
 
 # The functions of the project that ran while the worker imported and
@@ -200,6 +201,7 @@ class Server:
             self.prctl = ctypes.CDLL(None, use_errno=True).prctl
         except (OSError, AttributeError):
             self.prctl = None
+        self.worker_pid = os.getpid()
         # the objects of this process are shared with each child until
         # written: out of the collector's sight, a child's collections copy none
         gc.collect()
@@ -412,9 +414,11 @@ class Server:
 
     # the child ---------------------------------------------------------------
     def _child(self, req, items, patches, w):
-        os.setpgid(0, 0)
         if self.prctl is not None:   # it dies with the worker
             self.prctl(PR_SET_PDEATHSIG, SIGKILL)
+        if os.getppid() != self.worker_pid:
+            os._exit(CHILD_ORPHANED)   # the worker died before that: no signal will come
+        os.setpgid(0, 0)
         os.close(self.fd)
         self._redirect(req["out"])
         for f, code in patches:
