@@ -30,7 +30,8 @@ static void push_words(struct strvec *out, const char *s, size_t len)
 		while (s < end && (is_blank(*s) || *s == '\n'))
 			s++;
 		buf_reset(&word);
-		for (; s < end && (quote || !(is_blank(*s) || *s == '\n')); s++) {
+		/* a line ends a word, an unclosed quote's too */
+		for (; s < end && *s != '\n' && (quote || !is_blank(*s)); s++) {
 			any = 1;
 			if (quote && *s == quote)
 				quote = 0;
