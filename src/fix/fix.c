@@ -1324,13 +1324,6 @@ static void group_release(struct group *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* the test function a node id names: the id without its parameters */
-static size_t function_len(const char *id)
-{
-	const char *sep = strstr(id, "::");
-	return sep ? strcspn(id, "[") : strlen(id);
-}
-
 /* the pending failures, grouped by test function, in the order they failed */
 static size_t groups_build(struct group **out, const struct session *s)
 {
@@ -1339,13 +1332,13 @@ static size_t groups_build(struct group **out, const struct session *s)
 
 	for (i = 0; i < s->nr_failures; i++) {
 		const char *id = s->failures[i].failure.id;
-		size_t n = function_len(id);
+		size_t n = failure_id_function_len(id);
 
 		if (s->failures[i].status != FAILURE_PENDING)
 			continue;
 		for (k = 0; k < nr; k++) {
 			const char *other = s->failures[g[k].members[0]].failure.id;
-			if (function_len(other) == n && !strncmp(other, id, n))
+			if (failure_id_function_len(other) == n && !strncmp(other, id, n))
 				break;
 		}
 		if (k == nr) {
@@ -1775,12 +1768,12 @@ static void result_fill(struct fix_result *out, struct session *s)
 	/* a group's other members: their attempts are its first's */
 	for (i = 0; i < out->nr_failures; i++) {
 		struct fix_failure_result *f = &out->failures[i];
-		size_t n = function_len(f->id);
+		size_t n = failure_id_function_len(f->id);
 		if (f->nr_attempts || f->status == FAILURE_FIXED)
 			continue;
 		for (j = 0; j < out->nr_failures; j++) {
 			const struct fix_failure_result *g = &out->failures[j];
-			if (g->nr_attempts && g->reason && function_len(g->id) == n &&
+			if (g->nr_attempts && g->reason && failure_id_function_len(g->id) == n &&
 			    !strncmp(g->id, f->id, n)) {
 				struct buf why = BUF_INIT;
 				buf_addf(&why, "tried in one group with '%s': %s", g->id, g->reason);

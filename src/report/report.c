@@ -56,20 +56,14 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-/* the node id up to its parameters: a test function's */
-static size_t function_len(const char *id)
-{
-	return strstr(id, "::") ? strcspn(id, "[") : strlen(id);
-}
-
 /* the failure of fr's test function that the attempts were made on, or NULL */
 static const char *group_tried(const struct loaded *l, const struct failure_row *fr)
 {
-	size_t n = function_len(fr->failure.id), i, j;
+	size_t n = failure_id_function_len(fr->failure.id), i, j;
 
 	for (i = 0; i < l->nr_failures; i++) {
 		const struct failure_row *o = &l->failures[i];
-		if (o == fr || function_len(o->failure.id) != n ||
+		if (o == fr || failure_id_function_len(o->failure.id) != n ||
 		    strncmp(o->failure.id, fr->failure.id, n))
 			continue;
 		for (j = 0; j < l->nr_attempts; j++)

@@ -97,6 +97,11 @@ void failure_add_frame(struct failure *f, const char *file, int line, const char
 	fr->function = utf8_dup_clean(function);
 }
 
+size_t failure_id_function_len(const char *id)
+{
+	return strstr(id, "::") ? strcspn(id, "[") : strlen(id);
+}
+
 void failure_split_id(struct failure *f)
 {
 	const char *sep = strstr(f->id, "::");

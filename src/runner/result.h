@@ -75,6 +75,12 @@ void failure_release(struct failure *f);
 void failure_free(struct failure *f);
 
 void failure_add_frame(struct failure *f, const char *file, int line, const char *function);
+/*
+ * How much of a node id names its test function: the id without its
+ * parameters ("a.py::t[1-2]" -> "a.py::t"); a module's id whole. Two
+ * failures of one test function (a failure group) share this prefix.
+ */
+size_t failure_id_function_len(const char *id);
 /* set `file` and `test` from `id` ("a/b.py::C::t[x]" -> "a/b.py", "C::t[x]") */
 void failure_split_id(struct failure *f);
 /* location := the last frame, when one exists and no location is set */
