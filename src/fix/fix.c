@@ -69,6 +69,7 @@ struct session {
 	struct coverage_map *coverage;    /* the baseline's per-test lines; NULL: none */
 	struct pytest_worker *workers[FIX_MAX_JOBS];  /* a warm worker per work directory */
 	int no_worker[FIX_MAX_JOBS];      /* it could not start: fresh processes there */
+	double spawned_at[FIX_MAX_JOBS];  /* when each worker was spawned (clock_monotonic) */
 	struct store *machine_kb;         /* the machine's knowledge base; NULL: none */
 	struct judged *judged;            /* every candidate validated in the session */
 	size_t nr_judged, alloc_judged;
@@ -369,11 +370,11 @@ static int diff_in_job(struct buf *out, const char *workdir, const struct strvec
 }
 
 /*
- * The warm worker of work directory k, started on first use, from the
- * session's own thread: the worker dies with the thread that started it
+ * The warm worker of work directory k, spawned unless it has one, from the
+ * session's own thread: a worker dies with the thread that spawned it
  * (PR_SET_PDEATHSIG), and job threads end with their batch.
  */
-static struct pytest_worker *job_worker(struct session *s, int k)
+static void spawn_worker(struct session *s, int k)
 {
 	struct pytest_worker_options wo = {
 		.root = s->job_dirs.v[k], .venv_root = s->root, .command = s->opts->pytest_cmd,
@@ -382,13 +383,77 @@ static struct pytest_worker *job_worker(struct session *s, int k)
 	};
 
 	if (s->workers[k] || s->no_worker[k])
-		return s->workers[k];
-	if (pytest_worker_start(&s->workers[k], &wo) < 0) {
+		return;
+	if (pytest_worker_spawn(&s->workers[k], &wo) < 0) {
 		s->no_worker[k] = 1;
 		log_info("work directory %d: no warm test worker (%s): each run starts pytest", k,
 			 error_last());
 	}
-	return s->workers[k];
+	s->spawned_at[k] = clock_monotonic();
+}
+
+/*
+ * 1 when work directory k can take a candidate now: its worker has
+ * collected, or it has none (each run a fresh pytest); 0 while its worker
+ * still collects (wait: until it has). A worker that cannot serve leaves
+ * fresh processes there.
+ */
+static int slot_ready(struct session *s, int k, int wait)
+{
+	int r;
+
+	spawn_worker(s, k);
+	if (s->no_worker[k])
+		return 1;
+	if ((r = pytest_worker_ready(s->workers[k], wait)) >= 0)
+		return r;
+	if (r != ERR_INTERRUPTED) {
+		log_info("work directory %d: no warm test worker (%s): each run starts pytest", k,
+			 error_last());
+		pytest_worker_stop(s->workers[k]);
+		s->workers[k] = NULL;
+		s->no_worker[k] = 1;
+	}
+	return 1;   /* interrupted: the run sees it at once */
+}
+
+/*
+ * The work directories that take this batch's candidates: those ready now,
+ * else the one whose worker was spawned first, once it is. The others join
+ * a later batch when their worker has collected (it starts meanwhile).
+ */
+static int ready_slots(struct session *s, int *slots)
+{
+	int njobs = (int)s->job_dirs.nr, k, n = 0, first = 0;
+
+	for (k = 0; k < njobs; k++)
+		if (slot_ready(s, k, 0))
+			slots[n++] = k;
+	if (n)
+		return n;
+	for (k = 1; k < njobs; k++)
+		if (s->spawned_at[k] < s->spawned_at[first])
+			first = k;
+	slot_ready(s, first, 1);
+	slots[0] = first;
+	return 1;
+}
+
+/*
+ * Before the baseline, when the pytest command is known already: the
+ * workers of the work directories the baseline does not run in start
+ * collecting beside it (on a machine with a core to spare), so the first
+ * candidates need not wait for them.
+ */
+static void spawn_workers_early(struct session *s)
+{
+	const char *named = getenv(PYTEST_ENV_COMMAND);
+	size_t k;
+
+	if (!s->opts->pytest_cmd && !(named && *named) && !pytest_choice_text(s->project->pytest))
+		return;
+	for (k = 1; k < s->job_dirs.nr; k++)
+		spawn_worker(s, (int)k);
 }
 
 static void *job_main(void *arg)
@@ -933,17 +998,19 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 	int again = one_at_a_time(eng);
 	size_t nr = again && cands->nr ? 1 : cands->nr;
 	size_t next = 0;
-	int njobs = (int)s->job_dirs.nr, k, err = 0;
+	int k, err = 0;
 
 	while (!*win && next < nr) {
 		pthread_t threads[FIX_MAX_JOBS];
+		int slots[FIX_MAX_JOBS], nslots;
 		int started = 0;
 
 		if (deadline > 0 && clock_monotonic() > deadline) {
 			stop->out_of_time = 1;
 			break;
 		}
-		for (k = 0; k < njobs && next < nr; next++) {
+		nslots = ready_slots(s, slots);
+		for (k = 0; k < nslots && next < nr; next++) {
 			const struct candidate *cand = &cands->items[next];
 			struct job *job = &jobs[k];
 
@@ -952,8 +1019,9 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 				stop->judged_before++;
 				continue;
 			}
-			job_setup(job, s, k, cand, f, &g->ids);   /* releases the previous batch's */
-			job->gates.worker = job_worker(s, k);
+			/* releases the previous batch's */
+			job_setup(job, s, slots[k], cand, f, &g->ids);
+			job->gates.worker = s->workers[slots[k]];
 			if (!again)
 				progress(s, FIX_EVENT_CANDIDATE, pos, count, f->id, next + 1, nr);
 			if (pthread_create(&threads[k], NULL, job_main, job) != 0) {
@@ -1704,8 +1772,11 @@ static int session_go(struct session *s, struct fix_result *out, const char *fro
 {
 	int err;
 
-	if ((err = make_work_dirs(s, default_jobs(s->opts), from)) < 0 ||
-	    (baseline && (err = run_baseline(s)) < 0))
+	if ((err = make_work_dirs(s, default_jobs(s->opts), from)) < 0)
+		return finish(s, out, err);
+	if (baseline)
+		spawn_workers_early(s);
+	if (baseline && (err = run_baseline(s)) < 0)
 		return finish(s, out, err);
 	if (mark_running &&
 	    (err = store_session_set_state(s->store, s->row.id, SESSION_RUNNING, NULL)) < 0)

@@ -218,7 +218,9 @@ class Server:
                 self._send({"ev": "fallback", "reason": "a request that is not JSON"})
                 continue
             self._serve(req)
-        return True
+        # the channel closed: nothing of this process is wanted any more (no
+        # summary, no session end: each run was a child's)
+        os._exit(0)
 
     # what was imported ------------------------------------------------------
     def _snapshot(self):

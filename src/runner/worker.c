@@ -8,6 +8,7 @@
 #include "util/xalloc.h"
 
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ static int await_ready(struct pytest_worker *w)
 	return err;
 }
 
-int pytest_worker_start(struct pytest_worker **out, const struct pytest_worker_options *o)
+int pytest_worker_spawn(struct pytest_worker **out, const struct pytest_worker_options *o)
 {
 	struct pytest_options po = PYTEST_OPTIONS_INIT;
 	struct pytest_process_options ppo = { 0 };
@@ -154,9 +155,6 @@ int pytest_worker_start(struct pytest_worker **out, const struct pytest_worker_o
 	if ((err = proc_spawn(&w->child, &so)) < 0)
 		goto done;
 	spawned = 1;
-	if ((err = await_ready(w)) < 0)
-		goto done;
-	w->alive = 1;
 	*out = w;
 	w = NULL;
 
@@ -179,6 +177,47 @@ done:
 	return err;
 }
 
+int pytest_worker_ready(struct pytest_worker *w, int wait)
+{
+	int err;
+
+	if (w->state)
+		return w->state > 0 ? 1 : error_setc(ERR_GENERIC, "%s", w->why);
+	if (!wait) {
+		struct pollfd pfd = { .fd = w->child.fd, .events = POLLIN };
+		if (!w->child.pending.len && poll(&pfd, 1, 0) == 0)
+			return 0;
+	}
+	if ((err = await_ready(w)) < 0) {
+		if (err == ERR_INTERRUPTED)
+			return err;
+		pthread_mutex_lock(&w->lock);
+		w->state = -1;
+		w->why = xstrdup(error_last());
+		proc_child_stop(&w->child, 0);
+		pthread_mutex_unlock(&w->lock);
+		return err;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->state = 1;
+	w->alive = 1;
+	pthread_mutex_unlock(&w->lock);
+	return 1;
+}
+
+int pytest_worker_start(struct pytest_worker **out, const struct pytest_worker_options *o)
+{
+	int err;
+
+	if ((err = pytest_worker_spawn(out, o)) < 0)
+		return err;
+	if ((err = pytest_worker_ready(*out, 1)) < 0) {
+		pytest_worker_stop(*out);
+		*out = NULL;
+	}
+	return err < 0 ? err : 0;
+}
+
 void pytest_worker_stop(struct pytest_worker *w)
 {
 	if (!w)
@@ -188,6 +227,7 @@ void pytest_worker_stop(struct pytest_worker *w)
 	w->alive = 0;
 	pthread_mutex_unlock(&w->lock);
 	pytest_plugin_dir_remove(&w->dir);
+	free(w->why);
 	buf_release(&w->root);
 	strvec_clear(&w->extra_args);
 	pthread_mutex_destroy(&w->lock);

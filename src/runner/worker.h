@@ -49,6 +49,16 @@ struct pytest_worker;
  * runs fresh processes.
  */
 int pytest_worker_start(struct pytest_worker **out, const struct pytest_worker_options *o);
+/*
+ * The same in two steps: spawn it (it imports and collects meanwhile), then
+ * ask whether it is ready: 1 once it has collected, 0 while it still
+ * collects (only with wait 0), an error naming why it cannot serve (it is
+ * stopped then; pytest_worker_stop() still frees it). Until ready, runs
+ * given it go to fresh processes. A worker dies with the thread that
+ * spawned it (PR_SET_PDEATHSIG): spawn it from one that outlives it.
+ */
+int pytest_worker_spawn(struct pytest_worker **out, const struct pytest_worker_options *o);
+int pytest_worker_ready(struct pytest_worker *w, int wait);
 /* stop it (its children too) and free it; NULL is a no-op */
 void pytest_worker_stop(struct pytest_worker *w);
 

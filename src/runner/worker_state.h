@@ -31,6 +31,8 @@ struct pytest_worker {
 	pthread_mutex_t lock;          /* one run at a time; held around every field below */
 	struct proc_child child;
 	int alive;                     /* 0 once it died or misbehaved: never used again */
+	int state;                     /* 0 collecting, 1 ready, -1 it could not start */
+	char *why;                     /* state -1: why */
 	struct buf root;               /* the real path of the work directory */
 	struct strvec extra_args;      /* the user's arguments it was started with */
 	int has_paths;                 /* started with suite paths (else pytest's default) */

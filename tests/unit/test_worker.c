@@ -327,6 +327,65 @@ static void worker__stopping_leaves_no_process(void **state)
 	assert_int_equal(errno, ESRCH);
 }
 
+/* spawned, it collects while the caller goes on; runs go to fresh processes until it is ready */
+static void worker__spawned_it_serves_once_ready(void **state)
+{
+	struct project *p = *state;
+	struct pytest_worker_options o = { 0 };
+	struct pytest_worker *w = NULL;
+	struct pytest_worker *started = p->w;
+	static const char *const ids[] = { "test_calc.py::test_wrong", NULL };
+	struct test_result res;
+	int r;
+
+	o.root = p->dir.ptr;
+	o.command = PYTEST_CMD;
+	o.test_timeout = TEST_TIMEOUT;
+	assert_int_equal(pytest_worker_spawn(&w, &o), 0);
+	assert_non_null(w);
+	/* pytest cannot have imported itself yet */
+	assert_int_equal(pytest_worker_ready(w, 0), 0);
+	p->w = w;
+	run(&res, p, 1, ids);
+	assert_int_equal(res.summary.failed, 1);
+	assert_int_equal(stats(p).fallback, 1);
+	assert_int_equal(stats(p).warm, 0);
+	test_result_release(&res);
+	while ((r = pytest_worker_ready(w, 0)) == 0)
+		usleep(10000);
+	assert_int_equal(r, 1);
+	assert_int_equal(pytest_worker_ready(w, 1), 1);
+	run(&res, p, 1, ids);
+	assert_int_equal(res.summary.failed, 1);
+	assert_int_equal(stats(p).warm, 1);
+	test_result_release(&res);
+	pytest_worker_stop(w);
+	p->w = started;
+}
+
+/* a worker whose pytest stops before it collects says why, at once or when asked again */
+static void worker__a_worker_that_cannot_collect_says_why(void **state)
+{
+	struct project *p = *state;
+	struct pytest_worker_options o = { 0 };
+	struct pytest_worker *w = NULL;
+	struct strvec args = STRVEC_INIT;
+
+	strvec_push(&args, "--no-such-option-here");
+	o.root = p->dir.ptr;
+	o.command = PYTEST_CMD;
+	o.extra_args = &args;
+	assert_int_equal(pytest_worker_spawn(&w, &o), 0);
+	assert_true(pytest_worker_ready(w, 1) < 0);
+	assert_non_null(strstr(error_last(), "cannot start a warm worker"));
+	assert_non_null(strstr(error_last(), "--no-such-option-here"));
+	error_clear();
+	assert_true(pytest_worker_ready(w, 0) < 0);
+	assert_non_null(strstr(error_last(), "--no-such-option-here"));
+	pytest_worker_stop(w);
+	strvec_clear(&args);
+}
+
 static void worker__a_command_that_is_not_python_is_refused(void **state)
 {
 	struct pytest_worker_options o = { 0 };
@@ -354,6 +413,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(worker__a_killed_worker_is_replaced_by_fresh_runs,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(worker__stopping_leaves_no_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(worker__spawned_it_serves_once_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(worker__a_worker_that_cannot_collect_says_why, setup,
+						teardown),
 		cmocka_unit_test(worker__a_command_that_is_not_python_is_refused),
 	};
 	/* the project's sources are rewritten within a second: no stale bytecode */
