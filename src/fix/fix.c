@@ -464,6 +464,22 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
+/* the candidates of a batch one work directory validates, in turn: jobs first, first + step, ... */
+struct lane {
+	struct job *jobs;
+	int first, nr, step;
+};
+
+static void *lane_main(void *arg)
+{
+	struct lane *lane = arg;
+	int i;
+
+	for (i = lane->first; i < lane->nr && !sig_pending(); i += lane->step)
+		job_main(&lane->jobs[i]);
+	return NULL;
+}
+
 /* the method of a change's first edit, as the store names it ("update" for an empty change) */
 static enum attempt_method method_of(const struct change *c)
 {
@@ -998,10 +1014,11 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 	int again = one_at_a_time(eng);
 	size_t nr = again && cands->nr ? 1 : cands->nr;
 	size_t next = 0;
-	int k, err = 0;
+	int njobs = (int)s->job_dirs.nr, k, err = 0;
 
 	while (!*win && next < nr) {
 		pthread_t threads[FIX_MAX_JOBS];
+		struct lane lanes[FIX_MAX_JOBS];
 		int slots[FIX_MAX_JOBS], nslots;
 		int started = 0;
 
@@ -1009,8 +1026,12 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 			stop->out_of_time = 1;
 			break;
 		}
+		/*
+		 * a batch is as many candidates as there are work directories, the
+		 * same whichever have a worker ready: those that do share them
+		 */
 		nslots = ready_slots(s, slots);
-		for (k = 0; k < nslots && next < nr; next++) {
+		for (k = 0; k < njobs && next < nr; next++) {
 			const struct candidate *cand = &cands->items[next];
 			struct job *job = &jobs[k];
 
@@ -1020,18 +1041,22 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 				continue;
 			}
 			/* releases the previous batch's */
-			job_setup(job, s, slots[k], cand, f, &g->ids);
-			job->gates.worker = s->workers[slots[k]];
+			job_setup(job, s, slots[k % nslots], cand, f, &g->ids);
+			job->gates.worker = s->workers[slots[k % nslots]];
 			if (!again)
 				progress(s, FIX_EVENT_CANDIDATE, pos, count, f->id, next + 1, nr);
-			if (pthread_create(&threads[k], NULL, job_main, job) != 0) {
-				job_main(job);
-				threads[k] = 0;
-			}
 			started++;
 			k++;
 		}
-		for (k = 0; k < started; k++)
+		for (k = 0; k < nslots && k < started; k++) {
+			lanes[k] = (struct lane){ .jobs = jobs, .first = k, .nr = started,
+						  .step = nslots };
+			if (pthread_create(&threads[k], NULL, lane_main, &lanes[k]) != 0) {
+				lane_main(&lanes[k]);
+				threads[k] = 0;
+			}
+		}
+		for (k = 0; k < nslots && k < started; k++)
 			if (threads[k])
 				pthread_join(threads[k], NULL);
 		for (k = 0; k < started; k++) {
