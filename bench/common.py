@@ -181,14 +181,23 @@ def _tree_rss_kib(root):
 def run_measured(argv, cwd=None, env=None, timeout=None, poll=0.05):
     """Run argv in its own process group; return a dict: rc (None on timeout, when the group
     is killed), stdout, stderr (text), wall (s), maxrss_kib (the largest single process of the
-    tree, from wait4) and tree_rss_kib (the largest sum over the tree, polled in /proc)."""
+    tree, from wait4), tree_rss_kib (the largest sum over the tree, polled in /proc) and
+    stderr_at: (seconds since the start, line) for each stderr line as it came."""
     import tempfile
     out = tempfile.TemporaryFile()
-    err = tempfile.TemporaryFile()
     start = time.perf_counter()
-    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, start_new_session=True)
+    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE,
+                         start_new_session=True)
     peak = [0]
     done = threading.Event()
+    stderr_at = []
+
+    def read_stderr():
+        for raw in p.stderr:
+            stderr_at.append((time.perf_counter() - start, raw.decode("utf-8", "replace")))
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
 
     def watch():
         while not done.is_set():
@@ -218,11 +227,13 @@ def run_measured(argv, cwd=None, env=None, timeout=None, poll=0.05):
         pass
     done.set()
     watcher.join()
+    reader.join()
+    p.stderr.close()
     out.seek(0)
-    err.seek(0)
     return {"rc": None if timed_out else p.returncode,
             "stdout": out.read().decode("utf-8", "replace"),
-            "stderr": err.read().decode("utf-8", "replace"),
+            "stderr": "".join(line for _, line in stderr_at),
+            "stderr_at": stderr_at,
             "wall": wall, "maxrss_kib": usage.ru_maxrss, "tree_rss_kib": peak[0]}
 
 
@@ -243,9 +254,27 @@ def last_line(text):
 PYTEST = ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 
 
-def fix_env():
-    """The environment of a measured `fix`: Debian's pytest, no bytecode written."""
-    return dict(os.environ, PYTEST_FIXER_PYTEST=" ".join(PYTEST[:3]), PYTHONDONTWRITEBYTECODE="1")
+def fix_env(data_dir=None):
+    """The environment of a measured `fix`: Debian's pytest, no bytecode written; with
+    data_dir, the machine's knowledge base there (a run learns from its own projects only,
+    not from what earlier runs on this machine left)."""
+    env = dict(os.environ, PYTEST_FIXER_PYTEST=" ".join(PYTEST[:3]), PYTHONDONTWRITEBYTECODE="1")
+    if data_dir:
+        env["PYTEST_FIXER_DATA_DIR"] = data_dir
+    return env
+
+
+def candidate_phase(run):
+    """Seconds of a `fix` run from its first failure's progress line to its "done" line (the
+    stderr progress of a non-terminal): the candidates' part, without the baseline before it
+    and the report after; None without both lines."""
+    first = done = None
+    for at, line in run.get("stderr_at") or []:
+        if first is None and "progress: [" in line:
+            first = at
+        elif "progress: done" in line:
+            done = at
+    return done - first if first is not None and done is not None else None
 
 
 def fix_argv(jobs=0, *extra):

@@ -24,7 +24,9 @@ the group's, for us to kill past the limit). The child sends its output to
 `out`, patches the changed function bodies into the live function objects
 (their __code__ swapped, so every reference sees them), writes our plugin's records to `records` (session ... finish, as a fresh run)
 and runs the items through pytest_runtest_protocol as pytest's runtestloop
-does.
+does, its tracebacks formatted as --tb=line does (a run here judges a
+candidate: the records' error types, messages and frames come from the
+exception itself, not from that text).
 
 The limit: max(LIMIT_FLOOR, LIMIT_FACTOR x the longest durations measured for
 the tests) plus `timeout` for each test never measured, at most `timeout` per
@@ -426,6 +428,10 @@ class Server:
         for f, code in patches:
             f.__code__ = code
         session = self.session
+        # a run here judges a candidate by verdicts, error types and messages
+        # (taken from the exception itself): its tracebacks are formatted as
+        # --tb=line does, not read from the source for every frame
+        self.config.option.tbstyle = "line"
         plugin = self.config.pluginmanager.get_plugin("pytest-fixer-records")
         plugin.records.close()
         plugin.records = type(plugin.records)(req["records"])
