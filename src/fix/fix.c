@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #define FIX_MAX_JOBS 16
+#define FIX_SCREEN_CHUNK 12   /* candidates a work directory screens in one child */
 #define FIX_MAX_ENGINES 8
 #define FIX_MAX_BRANCH_SUFFIX 100
 /* the statements the coverage map ranks for the engines */
@@ -301,7 +302,7 @@ static int make_work_dirs(struct session *s, int jobs, const char *commit)
 /* what the warm workers did, said once at the end */
 static void worker_summary(const struct session *s)
 {
-	struct pytest_worker_stats all = { 0, 0, 0 }, one;
+	struct pytest_worker_stats all = { 0 }, one;
 	size_t j;
 
 	for (j = 0; j < FIX_MAX_JOBS; j++) {
@@ -311,10 +312,13 @@ static void worker_summary(const struct session *s)
 		all.warm += one.warm;
 		all.fallback += one.fallback;
 		all.killed += one.killed;
+		all.screens += one.screens;
+		all.screened += one.screened;
 	}
-	if (all.warm || all.fallback)
+	if (all.warm || all.fallback || all.screens)
 		log_info("warm test workers: %zu runs forked, %zu sent to a fresh pytest, %zu stopped "
-			 "at their time limit", all.warm, all.fallback, all.killed);
+			 "at their time limit; %zu runs in %zu screening children", all.warm,
+			 all.fallback, all.killed, all.screened, all.screens);
 }
 
 static void remove_work_dirs(struct session *s)
@@ -353,6 +357,7 @@ static void progress(const struct session *s, enum fix_event_kind kind, size_t i
 struct job {
 	struct session *s;
 	int index;
+	int screened;                /* decided by validate_screen(): val is final */
 	const struct candidate *cand;
 	const struct failure *target;
 	struct gate_options gates;
@@ -1004,6 +1009,95 @@ struct stop {
  * candidate known to fail these targets is not validated again; past the
  * deadline (0: none) no new batch starts.
  */
+/* the candidates of a screen one work directory takes: jobs first, first + step, ... */
+static void *screen_lane_main(void *arg)
+{
+	struct lane *lane = arg;
+	struct validation *vals[FIX_SCREEN_CHUNK];
+	const struct change *changes[FIX_SCREEN_CHUNK];
+	int decided[FIX_SCREEN_CHUNK], i, n = 0, err;
+	struct job *first = &lane->jobs[lane->first];
+
+	for (i = lane->first; i < lane->nr && n < FIX_SCREEN_CHUNK; i += lane->step) {
+		vals[n] = &lane->jobs[i].val;
+		changes[n++] = &lane->jobs[i].cand->change;
+	}
+	err = validate_screen(vals, decided, changes, (size_t)n, first->s->job_dirs.v[first->index],
+			      first->target, &first->gates);
+	for (i = 0, n = 0; i < lane->nr; i += lane->step, n++) {
+		lane->jobs[i].err = err;
+		lane->jobs[i].screened = !err && n < FIX_SCREEN_CHUNK && decided[n];
+	}
+	return NULL;
+}
+
+/*
+ * The built-in engine's candidates from `from` on, screened (issue 16):
+ * `per_lane` (at most FIX_SCREEN_CHUNK) a work directory, their target runs
+ * in one child of its warm worker (validate_screen()). Those the screen decides are
+ * recorded now, in order (state 1); the others (state 2) go through the
+ * gates in batches as ever: a change is accepted only by runs of its own.
+ */
+static int screen_from(struct session *s, const struct group *g, const struct engine_ops *eng,
+		       const struct candidate_list *cands, size_t from, size_t nr,
+		       unsigned char *state, const int *slots, int nslots, int per_lane, size_t pos,
+		       size_t count, int *attempts, double temperature, struct stop *stop)
+{
+	struct failure_row *row = &s->failures[g->members[0]];
+	const struct failure *f = &row->failure;
+	size_t *index = xcalloc((size_t)nslots * FIX_SCREEN_CHUNK, sizeof(*index));
+	struct job *jobs = xcalloc((size_t)nslots * FIX_SCREEN_CHUNK, sizeof(*jobs));
+	pthread_t threads[FIX_MAX_JOBS];
+	struct lane lanes[FIX_MAX_JOBS];
+	int n = 0, k, err = 0;
+	size_t i;
+
+	for (i = from; i < nr && n < nslots * per_lane; i++) {
+		const struct candidate *cand = &cands->items[i];
+		if (state[i] || judged_rejects(s, cand, &g->ids))
+			continue;
+		state[i] = 2;
+		index[n] = i;
+		validation_init(&jobs[n].val);
+		job_setup(&jobs[n], s, slots[n % nslots], cand, f, &g->ids);
+		jobs[n].gates.worker = s->workers[slots[n % nslots]];
+		n++;
+	}
+	for (k = 0; k < nslots && k < n; k++) {
+		lanes[k] = (struct lane){ .jobs = jobs, .first = k, .nr = n, .step = nslots };
+		if (pthread_create(&threads[k], NULL, screen_lane_main, &lanes[k]) != 0) {
+			screen_lane_main(&lanes[k]);
+			threads[k] = 0;
+		}
+	}
+	for (k = 0; k < nslots && k < n; k++)
+		if (threads[k])
+			pthread_join(threads[k], NULL);
+	for (k = 0; k < n; k++) {
+		struct job *job = &jobs[k];
+		if (job->err == ERR_INTERRUPTED || sig_pending()) {
+			err = error_setc(ERR_INTERRUPTED, "interrupted");
+			break;
+		}
+		if (job->err < 0) {
+			err = job->err;
+			break;
+		}
+		if (!job->screened)
+			continue;
+		state[index[k]] = 1;
+		progress(s, FIX_EVENT_CANDIDATE, pos, count, f->id, index[k] + 1, nr);
+		stop->validated++;
+		judged_add(s, job);
+		record_attempt(s, row->index, ++*attempts, job, eng->name, temperature, f, NULL);
+	}
+	for (k = 0; k < n; k++)
+		validation_release(&jobs[k].val);
+	free(jobs);
+	free(index);
+	return err;
+}
+
 static int validate_all(const struct job **win, struct session *s, const struct group *g,
 			const struct engine_ops *eng, const struct candidate_list *cands,
 			double temperature, struct job *jobs, size_t pos, size_t count, int *attempts,
@@ -1015,6 +1109,8 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 	size_t nr = again && cands->nr ? 1 : cands->nr;
 	size_t next = 0;
 	int njobs = (int)s->job_dirs.nr, k, err = 0;
+	unsigned char *state = xcalloc(nr ? nr : 1, 1);   /* the screen's: see screen_from() */
+	int per_lane = 2;
 
 	while (!*win && next < nr) {
 		pthread_t threads[FIX_MAX_JOBS];
@@ -1031,15 +1127,35 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 		 * same whichever have a worker ready: those that do share them
 		 */
 		nslots = ready_slots(s, slots);
-		for (k = 0; k < njobs && next < nr; next++) {
+		for (k = 0; k < njobs && next < nr && !err; next++) {
 			const struct candidate *cand = &cands->items[next];
 			struct job *job = &jobs[k];
 
 			/* a model's or an agent's proposal is judged as it comes, with its feedback */
 			if (!again && judged_rejects(s, cand, &g->ids)) {
-				stop->judged_before++;
+				if (state[next] != 1)
+					stop->judged_before++;
 				continue;
 			}
+			/*
+			 * a batch holds what the screen left of one screen: the
+			 * next is screened when the batch is empty, a few at first
+			 * (the first candidates often win), then more
+			 */
+			if (!again && !state[next] && k > 0)
+				break;
+			if (!again && !state[next]) {
+				if (deadline > 0 && clock_monotonic() > deadline) {
+					stop->out_of_time = 1;
+					break;
+				}
+				err = screen_from(s, g, eng, cands, next, nr, state, slots, nslots,
+						  per_lane, pos, count, attempts, temperature, stop);
+				per_lane = per_lane * 2 > FIX_SCREEN_CHUNK ? FIX_SCREEN_CHUNK :
+					per_lane * 2;
+			}
+			if (err || state[next] == 1)
+				continue;   /* decided by the screen: recorded */
 			/* releases the previous batch's */
 			job_setup(job, s, slots[k % nslots], cand, f, &g->ids);
 			job->gates.worker = s->workers[slots[k % nslots]];
@@ -1048,6 +1164,8 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 			started++;
 			k++;
 		}
+		if (err < 0 || (stop->out_of_time && !started))
+			break;
 		for (k = 0; k < nslots && k < started; k++) {
 			lanes[k] = (struct lane){ .jobs = jobs, .first = k, .nr = started,
 						  .step = nslots };
@@ -1084,9 +1202,10 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 			record_attempt(s, row->index, again ? *attempts : ++*attempts, *win,
 				       eng->name, temperature, f, NULL);
 		if (err < 0)
-			return err;
+			break;
 	}
-	return 0;
+	free(state);
+	return err < 0 ? err : 0;
 }
 
 /* the seconds one engine may spend on a group: --time-budget, else the built-in engine's */

@@ -361,26 +361,69 @@ static const struct failure *failed_in(const struct test_result *res, const char
 	return NULL;
 }
 
+/* what the target gate runs: the tests to run before it, then the target's ids */
+static void target_paths(struct strvec *paths, const struct failure *target,
+			 const struct gate_options *g)
+{
+	const struct strvec *ids = g->targets && g->targets->nr ? g->targets : NULL;
+	size_t i;
+
+	for (i = 0; g->run_before && i < g->run_before->nr; i++)
+		strvec_push(paths, g->run_before->v[i]);
+	if (!ids)
+		strvec_push(paths, validate_target_id(target));
+	for (i = 0; ids && i < ids->nr; i++)
+		if (strvec_find(paths, ids->v[i]) < 0)
+			strvec_push(paths, ids->v[i]);
+}
+
+/* run `run` of the target gate read: 1 when it rejects the candidate (`v` says why) */
+static int judge_target(struct validation *v, const struct test_result *res,
+			const struct failure *target, const struct gate_options *g, int run)
+{
+	const struct strvec *ids = g->targets && g->targets->nr ? g->targets : NULL;
+	const struct failure *f = NULL;
+	size_t i;
+
+	if (!ids) {
+		f = failed_in(res, target->id);
+	} else {
+		/* the group's first failing test speaks for it; all are remembered */
+		for (i = 0; i < ids->nr; i++) {
+			const struct failure *one = failed_in(res, ids->v[i]);
+			if (one && !run)
+				strvec_push(&v->target_failed, ids->v[i]);
+			if (one && !f)
+				f = one;
+		}
+	}
+	if (!ids && f && !run)
+		strvec_push(&v->target_failed, target->id);
+	if (f) {
+		int many = ids && ids->nr > 1;
+		fail(v, run ? ATTEMPT_GATE_FLAKY : ATTEMPT_GATE_TARGET, "%s%s%s%s%s%s%s",
+		     run ? "passed, then failed: " : "", many ? "'" : "",
+		     many ? f->id : "", many ? "': " : "",
+		     f->error_type ? f->error_type : "", f->message ? ": " : "",
+		     f->message ? f->message : "");
+		return 1;
+	}
+	if (!res->summary.total) {
+		fail(v, ATTEMPT_GATE_TARGET, "'%s' was not collected any more", target->id);
+		return 1;
+	}
+	return 0;
+}
+
 static int gate_target(struct validation *v, const char *workdir, const struct failure *target,
 		       const struct gate_options *g)
 {
 	struct strvec paths = STRVEC_INIT;
 	int run, err = 0;
 
-	const struct strvec *ids = g->targets && g->targets->nr ? g->targets : NULL;
-	const char *id = target->id;
-	size_t i;
-
-	for (run = 0; g->run_before && run < (int)g->run_before->nr; run++)
-		strvec_push(&paths, g->run_before->v[run]);
-	if (!ids)
-		strvec_push(&paths, validate_target_id(target));
-	for (i = 0; ids && i < ids->nr; i++)
-		if (strvec_find(&paths, ids->v[i]) < 0)
-			strvec_push(&paths, ids->v[i]);
+	target_paths(&paths, target, g);
 	for (run = 0; run <= g->verify_runs; run++) {
 		struct test_result res = TEST_RESULT_INIT;
-		const struct failure *f = NULL;
 
 		err = run_pytest(&res, workdir, g, &paths, &v->ran_target);
 		if (err == ERR_INTERRUPTED) {
@@ -394,32 +437,7 @@ static int gate_target(struct validation *v, const char *workdir, const struct f
 			test_result_release(&res);
 			break;
 		}
-		if (!ids) {
-			f = failed_in(&res, id);
-		} else {
-			/* the group's first failing test speaks for it; all are remembered */
-			for (i = 0; i < ids->nr; i++) {
-				const struct failure *one = failed_in(&res, ids->v[i]);
-				if (one && !run)
-					strvec_push(&v->target_failed, ids->v[i]);
-				if (one && !f)
-					f = one;
-			}
-		}
-		if (!ids && f && !run)
-			strvec_push(&v->target_failed, id);
-		if (f) {
-			int many = ids && ids->nr > 1;
-			fail(v, run ? ATTEMPT_GATE_FLAKY : ATTEMPT_GATE_TARGET, "%s%s%s%s%s%s%s",
-			     run ? "passed, then failed: " : "", many ? "'" : "",
-			     many ? f->id : "", many ? "': " : "",
-			     f->error_type ? f->error_type : "", f->message ? ": " : "",
-			     f->message ? f->message : "");
-			test_result_release(&res);
-			break;
-		}
-		if (!res.summary.total) {
-			fail(v, ATTEMPT_GATE_TARGET, "'%s' was not collected any more", target->id);
+		if (judge_target(v, &res, target, g, run)) {
 			test_result_release(&res);
 			break;
 		}
@@ -658,6 +676,168 @@ restore:
 done:
 	saved_release(&saved);
 	out->seconds = clock_monotonic() - started;
+	return err;
+}
+
+/* both runs failed the same tests the same way (error type and message) */
+static int same_failures(const struct test_result *a, const struct test_result *b)
+{
+	size_t i;
+
+	if (a->nr_failures != b->nr_failures || a->summary.total != b->summary.total)
+		return 0;
+	for (i = 0; i < a->nr_failures; i++) {
+		const struct failure *x = &a->failures[i];
+		const struct failure *y = failed_in(b, x->id);
+		if (!y || strcmp(x->error_type ?: "", y->error_type ?: "") ||
+		    strcmp(x->message ?: "", y->message ?: ""))
+			return 0;
+	}
+	return 1;
+}
+
+/* one candidate made ready for the screen: 1 when its text is in `variant` (the file it
+ * replaces in `path`), 0 when the screen cannot take it, 2 when a gate decided it;
+ * negative: the work directory could not be restored */
+static int screen_prepare(struct validation *v, struct buf *path, const char *variant,
+			  const struct change *c, const char *workdir, const struct gate_options *g)
+{
+	struct snapshot saved = { NULL, 0, 0 };
+	struct buf text = BUF_INIT;
+	int got = 0, restore_err;
+
+	v->passed = 0;
+	v->gate = ATTEMPT_GATE_NONE;
+	if (save_files(&saved, c, workdir) < 0) {
+		fail(v, ATTEMPT_GATE_APPLY, "%s", error_last());
+		saved_release(&saved);
+		return 2;
+	}
+	if (change_apply(c, workdir, &v->touched) < 0) {
+		fail(v, ATTEMPT_GATE_APPLY, "%s", error_last());
+		got = 2;
+		goto restore;
+	}
+	if (gate_secret(v, c, workdir)) {
+		got = 2;
+		goto restore;
+	}
+	if (g->diff && g->diff(&v->diff, workdir, &v->touched, g->diff_payload) < 0)
+		log_debug("cannot show the change as a diff: %s", error_last());
+	if (gate_syntax(v, workdir) ||
+	    (!g->allow_config_edits && gate_config(v, &saved, workdir)) ||
+	    gate_weakening(v, &saved, workdir, g->allow_test_edits)) {
+		got = 2;
+		goto restore;
+	}
+	if (v->touched.nr != 1 || !worker_can_judge(&saved, v, workdir))
+		goto restore;
+	buf_reset(path);
+	buf_addf(path, "%s/%s", workdir, v->touched.v[0]);
+	if (fs_read_file(&text, path->ptr, VALIDATE_FILE_CAP) < 0 ||
+	    fs_write_atomic(variant, text.ptr, text.len, 0600) < 0) {
+		log_debug("cannot screen a candidate: %s", error_last());
+		error_clear();
+		goto restore;
+	}
+	got = 1;
+restore:
+	restore_err = restore_files(&saved);
+	saved_release(&saved);
+	buf_release(&text);
+	if (restore_err < 0)
+		return error_prefix(ERR_GENERIC, "cannot restore '%s'", workdir);
+	return got;
+}
+
+int validate_screen(struct validation *const *vals, int *decided,
+		    const struct change *const *changes, size_t n, const char *workdir,
+		    const struct failure *target, const struct gate_options *g)
+{
+	struct pytest_screen_run *runs = xcalloc(n + 2, sizeof(*runs));
+	size_t *run_of = xcalloc(n, sizeof(*run_of));
+	struct pytest_options po = PYTEST_OPTIONS_INIT;
+	struct strvec paths = STRVEC_INIT, sources = STRVEC_INIT, files = STRVEC_INIT;
+	struct buf dir = BUF_INIT, variant = BUF_INIT, path = BUF_INIT;
+	size_t i, m = 1;
+	int err = 0, believed;
+
+	buf_addf(&dir, "%s.screen", workdir);
+	if (g->worker && fs_mkdir_p(dir.ptr, 0700) < 0) {
+		log_debug("no screen: %s", error_last());
+		error_clear();
+	}
+	for (i = 0; i < n; i++) {
+		int got = 0;
+		decided[i] = 0;
+		buf_reset(&variant);
+		buf_addf(&variant, "%s/candidate-%zu.py", dir.ptr, i);
+		got = screen_prepare(vals[i], &path, variant.ptr, changes[i], workdir, g);
+		if (got < 0) {
+			err = got;   /* the work directory could not be restored */
+			break;
+		}
+		if (got == 2) {
+			decided[i] = 1;
+		} else if (got > 0 && g->worker) {
+			strvec_push(&files, path.ptr);
+			strvec_push(&sources, variant.ptr);
+			run_of[i] = m++;
+		}
+	}
+	if (err < 0 || m == 1)
+		goto done;
+	/* the files as they are, first and last: the runs must agree for the screen to count */
+	for (i = 0; i < m - 1; i++) {
+		runs[i + 1].path = files.v[i];
+		runs[i + 1].source = sources.v[i];
+	}
+	target_paths(&paths, target, g);
+	po.root = workdir;
+	po.venv_root = g->venv_root;
+	po.command = g->pytest_cmd;
+	po.paths = &paths;
+	po.extra_args = g->extra_args;
+	po.test_timeout = g->test_timeout;
+	po.every_test = 1;
+	po.worker = g->worker;
+	if ((err = pytest_worker_screen(runs, m + 1, &po)) < 0)
+		goto done;
+	believed = runs[0].done && runs[m].done && runs[0].res.nr_failures &&
+		   same_failures(&runs[0].res, &runs[m].res);
+	if (!believed && runs[0].done && runs[m].done)
+		log_info("the target's tests fail differently when run again in one process: "
+			 "each candidate is judged in a process of its own");
+	else if (!believed)
+		log_debug("a screen ended early: its candidates are judged in processes of their own");
+	for (i = 0; believed && i < n; i++) {
+		struct pytest_screen_run *r = &runs[run_of[i]];
+		if (decided[i] || !run_of[i] || !r->done)
+			continue;
+		vals[i]->ran_target += r->res.summary.total;
+		if (judge_target(vals[i], &r->res, target, g, 0))
+			decided[i] = 1;
+	}
+done:
+	/* what is not decided goes through validate_candidate() from the start */
+	for (i = 0; i < n; i++) {
+		if (decided[i])
+			continue;
+		validation_release(vals[i]);
+		validation_init(vals[i]);
+	}
+	for (i = 0; i < m + 1 && m > 1; i++)
+		test_result_release(&runs[i].res);
+	for (i = 0; i < sources.nr; i++)
+		unlink(sources.v[i]);
+	free(runs);
+	free(run_of);
+	strvec_clear(&paths);
+	strvec_clear(&sources);
+	strvec_clear(&files);
+	buf_release(&dir);
+	buf_release(&variant);
+	buf_release(&path);
 	return err;
 }
 

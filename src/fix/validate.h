@@ -96,6 +96,23 @@ int validate_candidate(struct validation *out, const struct change *c, const cha
 		       const struct failure *target, const struct gate_options *g);
 
 /*
+ * Screening (issue 16): the first gates of `n` candidates at once, their
+ * target runs in one child of the warm worker (pytest_worker_screen()), no
+ * fork per candidate. A candidate is decided (decided[i] 1, vals[i] final)
+ * when the apply, syntax or weakening gate rejects it, or its target fails
+ * in its run. The others (their target passed; a change the worker cannot
+ * patch in or ran out of time on; no worker) are left to
+ * validate_candidate(), their vals[i] as validation_init() leaves them: a
+ * candidate is only accepted by runs of its own. The runs share a process,
+ * so test runs decide nothing unless the two runs of the unchanged files,
+ * before and after the candidates', fail alike (the same tests, error types
+ * and messages). Candidates' texts go to `workdir`.screen/. Returns 0, or
+ * ERR_INTERRUPTED, or another error when the directory could not be restored.
+ */
+int validate_screen(struct validation *const *vals, int *decided,
+		    const struct change *const *changes, size_t n, const char *workdir,
+		    const struct failure *target, const struct gate_options *g);
+/*
  * The full suite on a candidate that passed with needs_full set: the change
  * applied, the regression gate on the whole suite (fixed_too filled), the
  * directory restored. Returns as validate_candidate().

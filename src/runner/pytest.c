@@ -774,6 +774,163 @@ static int run_warm(struct test_result *out, const struct pytest_options *opts)
 	return err;
 }
 
+/* the whole of the records file `path` into `res`: 0 when it holds a finished run */
+static int read_records_file(struct test_result *res, const char *path)
+{
+	struct records_reader rd;
+	struct buf text = BUF_INIT;
+	int err;
+
+	records_reader_init(&rd, res);
+	if ((err = fs_read_file(&text, path, 0)) == 0 &&
+	    (err = records_reader_feed(&rd, text.ptr, text.len)) == 0 &&
+	    (err = records_reader_finish(&rd)) == 0 && !rd.finished)
+		err = error_setc(ERR_PARSE, "the run's records end before its finish");
+	if (!err && rd.exitstatus != 0 && rd.exitstatus != 1 && rd.exitstatus != 5)
+		err = error_setc(ERR_GENERIC, "the run ended with status %d", rd.exitstatus);
+	records_reader_release(&rd);
+	buf_release(&text);
+	return err;
+}
+
+static char *screen_request(const struct pytest_options *o, const char *dir,
+			    const struct pytest_screen_run *runs, size_t n)
+{
+	json_t *req = json_object(), *list = json_array();
+	struct buf path = BUF_INIT;
+	char *dumped, *text = NULL;
+	size_t i;
+
+	json_object_set_new(req, "ids", json_strings(o->paths));
+	json_object_set_new(req, "skip", json_array());
+	buf_addf(&path, "%s/%s", dir, PYTEST_WORKER_OUT);
+	json_object_set_new(req, "out", json_string(path.ptr));
+	json_object_set_new(req, "timeout", json_real(o->test_timeout));
+	for (i = 0; i < n; i++) {
+		json_t *run = json_object();
+		buf_reset(&path);
+		buf_addf(&path, "%s/screen-%zu.jsonl", dir, i);
+		json_object_set_new(run, "records", json_string(path.ptr));
+		if (runs[i].path)
+			json_object_set_new(run, "files", json_pack("{s:s}", runs[i].path,
+								     runs[i].source));
+		json_array_append_new(list, run);
+	}
+	json_object_set_new(req, "screen", list);
+	if ((dumped = json_dumps(req, JSON_COMPACT))) {
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "%s\n", dumped);
+		text = buf_detach(&b, NULL);
+		free(dumped);
+	}
+	json_decref(req);
+	buf_release(&path);
+	return text;
+}
+
+int pytest_worker_screen(struct pytest_screen_run *runs, size_t n,
+			 const struct pytest_options *opts)
+{
+	struct pytest_worker *wk = opts->worker;
+	json_t *rep = NULL, *list;
+	const char *ev = NULL;
+	struct buf line = BUF_INIT, path = BUF_INIT;
+	char *req = NULL;
+	pid_t pid = 0;
+	double limit;
+	size_t i;
+	int got, err = 0;
+
+	for (i = 0; i < n; i++) {
+		runs[i].done = 0;
+		test_result_init(&runs[i].res);
+	}
+	if (!wk || !n)
+		return 0;
+	pthread_mutex_lock(&wk->lock);
+	if (!wk->alive || !warm_eligible(opts) || !(req = screen_request(opts, wk->dir.ptr, runs, n)))
+		goto done;
+	for (i = 0; i < n; i++) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/screen-%zu.jsonl", wk->dir.ptr, i);
+		unlink(path.ptr);
+	}
+	if ((got = proc_child_send(&wk->child, req, strlen(req), PYTEST_WORKER_REPLY_TIMEOUT_MS)) < 0) {
+		if (got != ERR_INTERRUPTED)
+			warm_lost(wk, error_last());
+		err = got == ERR_INTERRUPTED ? got : 0;
+		goto done;
+	}
+	if (!(rep = warm_reply(wk, &ev, PYTEST_WORKER_REPLY_TIMEOUT_MS)))
+		goto done;
+	if (!strcmp(ev, "fallback")) {
+		log_debug("the warm worker cannot screen: %s",
+			  json_string_value(json_object_get(rep, "reason")) ?: "");
+		goto done;
+	}
+	pid = (pid_t)json_integer_value(json_object_get(rep, "pid"));
+	if (strcmp(ev, "started") || pid <= 0) {
+		warm_lost(wk, "it did not start the run");
+		pid = 0;
+		goto done;
+	}
+	proc_group_track(pid);
+	limit = json_number_value(json_object_get(rep, "limit"));
+	json_decref(rep);
+	rep = NULL;
+	/* the child keeps each run to its limit; past them all, it is stopped here */
+	got = proc_child_read_line(&wk->child, &line, limit > 0 ? (int)(limit * 1000) + 1000 : -1);
+	if (got < 0) {
+		killpg(pid, SIGKILL);
+		if (got == ERR_INTERRUPTED)
+			err = got;
+		warm_lost(wk, got == ERR_TIMEOUT ? "a screen ran past its limit" : error_last());
+		goto done;
+	}
+	if (!(rep = json_loads(line.ptr, 0, NULL)) || !(ev = json_string_value(json_object_get(rep, "ev"))) ||
+	    strcmp(ev, "done")) {
+		killpg(pid, SIGKILL);
+		warm_lost(wk, "a reply that is not one");
+		goto done;
+	}
+	wk->stats.screens++;
+	list = json_object_get(rep, "runs");
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *r = json_array_get(list, i);
+		json_int_t k = json_integer_value(json_object_get(r, "run"));
+		if (k >= 0 && json_object_get(r, "limit"))
+			log_debug("screen run %lld: stopped at its time limit", (long long)k);
+		if (k >= 0 && json_object_get(r, "skipped"))
+			log_debug("screen run %lld: %s", (long long)k,
+				  json_string_value(json_object_get(r, "skipped")) ?: "");
+		if (k < 0 || (size_t)k >= n || !json_is_integer(json_object_get(r, "exitstatus")))
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/screen-%zu.jsonl", wk->dir.ptr, (size_t)k);
+		test_result_release(&runs[k].res);
+		test_result_init(&runs[k].res);
+		if (read_records_file(&runs[k].res, path.ptr) == 0) {
+			runs[k].done = 1;
+			wk->stats.screened++;
+		} else
+			log_debug("screen run %lld: %s", (long long)k, error_last());
+		error_clear();
+	}
+
+done:
+	if (pid > 0) {
+		if (wk->alive)
+			killpg(pid, SIGKILL);
+		proc_group_untrack(pid);
+	}
+	pthread_mutex_unlock(&wk->lock);
+	json_decref(rep);
+	free(req);
+	buf_release(&line);
+	buf_release(&path);
+	return err;
+}
+
 /* The candidate commands, most specific first. */
 static void candidates(struct strvec *out, const char *root)
 {

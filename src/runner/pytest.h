@@ -75,6 +75,26 @@ struct pytest_options {
 int pytest_run(struct test_result *out, const struct pytest_options *opts);
 
 /*
+ * Screening through a warm worker (issue 16): the tests of `opts->paths`
+ * run once for each of `runs`, in turn, in one child of `opts->worker` (no
+ * fork per run), each with one project file taken from another file (a
+ * candidate's whole text; path NULL: the files as they are). A run is
+ * `done` when it ran to its end and its records were read into `res`; a
+ * run the worker cannot patch in (a change outside function bodies), one
+ * past its time limit and those after it are not. Nothing is done when the
+ * worker cannot serve the run at all. The caller judges what a done run
+ * says (runs share one process: see validate_screen()).
+ */
+struct pytest_screen_run {
+	const char *path;          /* the project file it replaces (absolute); NULL: none */
+	const char *source;        /* the file holding its text */
+	int done;
+	struct test_result res;    /* done: the run's results (the caller releases them) */
+};
+int pytest_worker_screen(struct pytest_screen_run *runs, size_t n,
+			 const struct pytest_options *opts);
+
+/*
  * The pytest command pytest_run() would use, as words pushed onto `out`
  * (owned by the caller), for callers that build their own pytest argv:
  * the command in opts->choice, else the one named (opts->command,

@@ -31,6 +31,16 @@ exception itself, not from that text).
 The limit: max(LIMIT_FLOOR, LIMIT_FACTOR x the longest durations measured for
 the tests) plus `timeout` for each test never measured, at most `timeout` per
 test (timeout 0: no bound for tests never measured).
+
+A screen request (pytest_worker_screen() in pytest.c) adds
+  "screen": [{"records": PATH, "files": {PROJECT_FILE: TEXT_FILE}}, ...]
+one entry a run: the same tests run once for each, in turn, in one child
+(no fork per run), each with its files' function bodies patched in over the
+functions as imported (no "files": as they are; functools caches of patched
+functions cleared). The child writes a line per run to the worker,
+{"run": I, "exitstatus": N} or {"run": I, "skipped": WHY}; a run past its
+limit ends the child ({"run": I, "limit": S} first). The "done" reply
+carries them as "runs".
 """
 
 import ctypes
@@ -39,6 +49,7 @@ import gc
 import inspect
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -47,6 +58,8 @@ import types
 import pytest
 
 CRASH_EXIT = 70
+WATCHDOG_GRACE = 1.0
+ALARM_INTERVAL = 0.05
 LIMIT_FLOOR = 0.5
 LIMIT_FACTOR = 10.0
 PR_SET_PDEATHSIG = 1
@@ -58,6 +71,10 @@ SIGKILL = 9
 # computed then would differ in a fresh process).
 _ran_at_startup = set()
 _serving = any(a.startswith("--pytest-fixer-serve") for a in sys.argv)
+
+
+class Timeout(Exception):
+    """A screened run's test past its time limit (raised inside it by SIGALRM)."""
 
 
 def _on_call(frame, event, arg):
@@ -364,14 +381,55 @@ class Server:
             limit = min(limit, timeout * max(len(items), 1))
         return limit
 
+    def _screen_runs(self, screen, patches):
+        """Each run of a screen request: (records, its patches or why it cannot run)."""
+        base = {}
+        for f, code in patches:
+            base.setdefault(f.__code__.co_filename, []).append((f, code))
+        runs = []
+        for run in screen:
+            files = run.get("files") or {}
+            mine = dict(base)
+            why = None
+            for path, source in files.items():
+                path = os.path.abspath(path)
+                entry = self.files.get(path)
+                if entry is None or entry[3] is None:
+                    why = "'%s' is not a module the worker imported" % path
+                    break
+                try:
+                    with open(source, "rb") as fh:
+                        new = fh.read()
+                except OSError as e:
+                    why = "cannot read '%s': %s" % (source, e)
+                    break
+                got = self._patches(entry[0], path, entry[3], new)
+                if isinstance(got, str):
+                    why = got
+                    break
+                mine[path] = got
+            runs.append((run.get("records"), None if why else
+                         [p for ps in mine.values() for p in ps], why))
+        return runs
+
     def _serve(self, req):
         items, why = self._select(req.get("ids") or [], set(req.get("skip") or []))
         if not why:
             patches, why = self._plan()
+        screen = req.get("screen")
+        if not why and screen is not None:
+            if not isinstance(screen, list) or not screen:
+                why = "a screen request without runs"
+            else:
+                patches = self._screen_runs(screen, patches)
         if why:
             self._send({"ev": "fallback", "reason": why})
             return
         limit = self._limit(items, float(req.get("timeout") or 0))
+        if screen is not None:
+            # each run has its own limit in the child: the whole, a run at a time
+            req["run_limit"] = limit
+            limit = limit * len(screen) if limit else 0
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -396,11 +454,19 @@ class Server:
                 break
             chunks.append(data)
         os.close(r)
-        try:
-            info = json.loads(b"".join(chunks) or b"{}")
-        except ValueError:
-            info = {}
+        info, runs = {}, []
+        for line in b"".join(chunks).splitlines():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and "run" in obj:
+                runs.append(obj)
+            elif isinstance(obj, dict):
+                info = obj
         reply = {"ev": "done"}
+        if screen is not None:
+            reply["runs"] = runs
         if "exitstatus" in info:
             # its records are written: the answer need not wait for its exit
             reply.update(how="ok", exitstatus=info["exitstatus"])
@@ -425,16 +491,28 @@ class Server:
         os.setpgid(0, 0)
         os.close(self.fd)
         self._redirect(req["out"])
+        if req.get("screen") is not None:
+            return self._child_screen(req, items, patches, w)
         for f, code in patches:
             f.__code__ = code
-        session = self.session
         # a run here judges a candidate by verdicts, error types and messages
         # (taken from the exception itself): its tracebacks are formatted as
-        # --tb=line does, not read from the source for every frame
+        # --tb=line does (_run_items), not read from the source for every frame
+        status, durations = self._run_items(items, req["records"])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.write(w, json.dumps({"exitstatus": status, "durations": durations}).encode())
+        os.close(w)   # the worker answers now, while this process exits
+        return 0
+
+    def _run_items(self, items, records):
+        """One run of `items` with our plugin's records in `records`, as _child's: the exit
+        status and the durations."""
+        session = self.session
         self.config.option.tbstyle = "line"
         plugin = self.config.pluginmanager.get_plugin("pytest-fixer-records")
         plugin.records.close()
-        plugin.records = type(plugin.records)(req["records"])
+        plugin.records = type(plugin.records)(records)
         plugin.pid = os.getpid()
         plugin.current = None
         plugin.raised = {}
@@ -454,11 +532,78 @@ class Server:
             pytest.ExitCode.OK if items else pytest.ExitCode.NO_TESTS_COLLECTED)
         session.exitstatus = status
         plugin.pytest_sessionfinish(session, status)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.write(w, json.dumps({"exitstatus": int(session.exitstatus),
-                                "durations": durations}).encode())
-        os.close(w)   # the worker answers now, while this process exits
+        return int(status), durations
+
+    def _child_screen(self, req, items, runs, w):
+        """Screening: every run of the request in turn in this one child, each with its
+        own patches over the functions as imported (no fork per run). A line per run goes
+        to `w` once it is done ({"run": i, "exitstatus": N} or {"run": i, "skipped":
+        WHY}); a run past its limit ends the child, the line {"run": i, "limit": S}
+        written first by a watchdog thread."""
+        import threading
+        original = {}
+        for _, patches, _ in runs:
+            for f, _ in patches or []:
+                original.setdefault(f, f.__code__)
+        caches = [f for f in original if hasattr(f, "cache_clear")]
+        run_limit = float(req.get("run_limit") or 0)
+        current = [None, 0.0]   # the run going on, and its deadline
+
+        def watchdog():
+            while True:
+                time.sleep(0.01)
+                i, deadline = current
+                if i is not None and deadline and time.monotonic() > deadline:
+                    os.write(w, (json.dumps({"run": i, "limit": run_limit}) + "\n").encode())
+                    os._exit(0)
+
+        def on_alarm(signum, frame):
+            raise Timeout("the test did not finish within %.3g s (its time limit from the "
+                          "durations measured before)" % run_limit)
+
+        if run_limit:
+            threading.Thread(target=watchdog, daemon=True).start()
+            signal.signal(signal.SIGALRM, on_alarm)
+        durations = {}
+        for i, (records, patches, why) in enumerate(runs):
+            if why is not None:
+                os.write(w, (json.dumps({"run": i, "skipped": why}) + "\n").encode())
+                continue
+            for f, code in original.items():
+                f.__code__ = code
+            for f, code in patches:
+                f.__code__ = code
+            for f in caches:
+                f.cache_clear()
+            # a loop in Python is broken by SIGALRM inside the test (it fails with
+            # Timeout, as does each test of the run after it, and the runs go on);
+            # one in C code by the watchdog, a little later
+            grace = WATCHDOG_GRACE + ALARM_INTERVAL * 2 * len(items)
+            current[:] = [i, time.monotonic() + run_limit + grace if run_limit else 0.0]
+            if run_limit:
+                signal.setitimer(signal.ITIMER_REAL, run_limit, ALARM_INTERVAL)
+            try:
+                status, took = self._run_items(items, records)
+            except BaseException as e:
+                # interrupted outside a test: pytest's state cannot be trusted past here
+                os.write(w, (json.dumps({"run": i, "skipped": "interrupted: %s" % e})
+                             + "\n").encode())
+                os._exit(0)
+            finally:
+                if run_limit:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            current[:] = [None, 0.0]
+            if i == 0:
+                # the files as they are, measured: the limit of the runs after it
+                durations = took
+                if took and len(took) == len(items):
+                    measured = max(LIMIT_FLOOR, LIMIT_FACTOR * sum(took.values()))
+                    run_limit = min(run_limit, measured) if run_limit else measured
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.write(w, (json.dumps({"run": i, "exitstatus": status}) + "\n").encode())
+        os.write(w, (json.dumps({"exitstatus": 0, "durations": durations}) + "\n").encode())
+        os.close(w)
         return 0
 
     def _redirect(self, path):

@@ -66,6 +66,8 @@ struct pytest_worker_stats {
 	size_t warm;       /* runs served by a forked child */
 	size_t fallback;   /* runs sent to a fresh process instead */
 	size_t killed;     /* children stopped at their time limit */
+	size_t screens;    /* screening children (pytest_worker_screen()) */
+	size_t screened;   /* the runs they finished */
 };
 void pytest_worker_stats(struct pytest_worker_stats *out, const struct pytest_worker *w);
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "fix/validate.h"
+#include "runner/worker.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -431,6 +432,132 @@ static void validate__a_flaky_test_does_not_reject_the_fix(void **state)
 	buf_release(&runs);
 }
 
+/* `n` candidates through validate_screen() with a warm worker of the project */
+static void screen(struct validation *vals, int *decided, struct change *changes, size_t n,
+		   struct project *p, struct pytest_worker_stats *stats)
+{
+	struct pytest_worker_options wo = { 0 };
+	struct pytest_worker *w = NULL;
+	struct validation *vp[8];
+	const struct change *cp[8];
+	struct gate_options g;
+	size_t i;
+
+	wo.root = p->dir.ptr;
+	wo.command = PYTEST_CMD;
+	wo.test_timeout = 30;
+	assert_int_equal(pytest_worker_start(&w, &wo), 0);
+	gates_for(&g, p);
+	g.worker = w;
+	for (i = 0; i < n; i++) {
+		validation_init(&vals[i]);
+		vp[i] = &vals[i];
+		cp[i] = &changes[i];
+	}
+	assert_int_equal(validate_screen(vp, decided, cp, n, p->dir.ptr, &p->target, &g), 0);
+	pytest_worker_stats(stats, w);
+	pytest_worker_stop(w);
+	assert_untouched(p);
+}
+
+static void validate__the_screen_decides_what_fails_and_leaves_the_rest(void **state)
+{
+	struct project *p = *state;
+	struct change c[6] = { CHANGE_INIT, CHANGE_INIT, CHANGE_INIT, CHANGE_INIT, CHANGE_INIT,
+			       CHANGE_INIT };
+	struct validation v[6], again;
+	struct pytest_worker_stats stats;
+	int decided[6];
+	size_t i;
+
+	update(&c[0], "lib.py", "    return x + 2\n", "    return x + 1\n");     /* fails */
+	update(&c[1], "lib.py", "    return x + 2\n", "    return x * 2\n");     /* the fix */
+	update(&c[2], "lib.py", "    return x + 2\n", "    return x +\n");       /* syntax */
+	update(&c[3], "lib.py", "def triple(x):\n", "LIMIT = 3\n\n\ndef triple(x):\n");
+	/* a loop: stopped at the limit the unchanged run's duration gives, and the screen goes on */
+	update(&c[4], "lib.py", "    return x + 2\n", "    while x:\n        pass\n    return x\n");
+	update(&c[5], "lib.py", "    return x + 2\n", "    return x - 2\n");
+	screen(v, decided, c, 6, p, &stats);
+	/* one child ran the unchanged files twice and the four it could patch in */
+	assert_int_equal(stats.screens, 1);
+	assert_int_equal(stats.screened, 6);
+	assert_true(decided[4]);
+	assert_non_null(strstr(v[4].reason.ptr, "Timeout"));
+	assert_true(decided[5]);
+	assert_string_equal(attempt_gate_name(v[5].gate), "target");
+	assert_true(decided[0]);
+	assert_false(v[0].passed);
+	assert_string_equal(attempt_gate_name(v[0].gate), "target");
+	assert_non_null(strstr(v[0].reason.ptr, "AssertionError"));
+	assert_int_equal(v[0].ran_target, 1);
+	assert_string_equal(v[0].target_failed.v[0], "tests/test_lib.py::test_double_three");
+	assert_true(decided[2]);
+	assert_string_equal(attempt_gate_name(v[2].gate), "syntax");
+	/* the fix passed its target there: only runs of its own accept it */
+	assert_false(decided[1]);
+	assert_false(v[1].passed);
+	assert_int_equal(v[1].gate, ATTEMPT_GATE_NONE);
+	assert_int_equal(v[1].touched.nr, 0);
+	/* a module-level change is not patched in: left to a fresh process */
+	assert_false(decided[3]);
+	run(&again, p, &c[1], 0);
+	assert_true(again.passed);
+	validation_release(&again);
+	for (i = 0; i < 6; i++) {
+		validation_release(&v[i]);
+		change_release(&c[i]);
+	}
+}
+
+/* a target whose failure changes when it runs again in one process: no test run decides */
+static void validate__a_target_that_keeps_state_lets_the_screen_decide_nothing(void **state)
+{
+	struct project *p = *state;
+	struct change c[2] = { CHANGE_INIT, CHANGE_INIT };
+	struct validation v[2];
+	struct validation *vp[2] = { &v[0], &v[1] };
+	const struct change *cp[2] = { &c[0], &c[1] };
+	struct pytest_worker_options wo = { 0 };
+	struct pytest_worker_stats stats;
+	struct pytest_worker *w = NULL;
+	struct gate_options g;
+	int decided[2];
+	size_t i;
+
+	write_file(p->dir.ptr, "tests/test_lib.py",
+		   "from lib import double\n"
+		   "\n"
+		   "SEEN = []\n"
+		   "\n"
+		   "\n"
+		   "def test_double_three():\n"
+		   "    SEEN.append(1)\n"
+		   "    assert double(3) == 6, len(SEEN)\n");
+	update(&c[0], "lib.py", "    return x + 2\n", "    return x + 1\n");
+	update(&c[1], "lib.py", "    return x + 2\n", "    return x +\n");
+	wo.root = p->dir.ptr;
+	wo.command = PYTEST_CMD;
+	wo.test_timeout = 30;
+	assert_int_equal(pytest_worker_start(&w, &wo), 0);
+	gates_for(&g, p);
+	g.worker = w;
+	for (i = 0; i < 2; i++)
+		validation_init(&v[i]);
+	assert_int_equal(validate_screen(vp, decided, cp, 2, p->dir.ptr, &p->target, &g), 0);
+	pytest_worker_stats(&stats, w);
+	pytest_worker_stop(w);
+	assert_int_equal(stats.screens, 1);
+	/* the syntax gate still decides; the failing candidate is left to runs of its own */
+	assert_true(decided[1]);
+	assert_string_equal(attempt_gate_name(v[1].gate), "syntax");
+	assert_false(decided[0]);
+	assert_int_equal(v[0].gate, ATTEMPT_GATE_NONE);
+	for (i = 0; i < 2; i++) {
+		validation_release(&v[i]);
+		change_release(&c[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +573,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(validate__a_conftest_hook_is_refused_and_fools_no_gate, setup, teardown),
 		cmocka_unit_test_setup_teardown(validate__a_flaky_test_does_not_reject_the_fix, setup, teardown),
 		cmocka_unit_test_setup_teardown(validate__a_deleted_file_is_judged_as_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__the_screen_decides_what_fails_and_leaves_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__a_target_that_keeps_state_lets_the_screen_decide_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
