@@ -509,6 +509,41 @@ static void validate__the_screen_decides_what_fails_and_leaves_the_rest(void **s
 	}
 }
 
+/* a failure that shows a new object's address each run is still the same failure */
+static void validate__an_address_in_the_message_does_not_stop_the_screen(void **state)
+{
+	struct project *p = *state;
+	struct change c = CHANGE_INIT;
+	struct validation v;
+	struct validation *vp[1] = { &v };
+	const struct change *cp[1] = { &c };
+	struct pytest_worker_options wo = { 0 };
+	struct pytest_worker *w = NULL;
+	struct gate_options g;
+	int decided[1];
+
+	write_file(p->dir.ptr, "tests/test_lib.py",
+		   "from lib import double\n"
+		   "\n"
+		   "\n"
+		   "def test_double_three():\n"
+		   "    assert double(3) == 6, object()\n");
+	update(&c, "lib.py", "    return x + 2\n", "    return x + 1\n");
+	wo.root = p->dir.ptr;
+	wo.command = PYTEST_CMD;
+	wo.test_timeout = 30;
+	assert_int_equal(pytest_worker_start(&w, &wo), 0);
+	gates_for(&g, p);
+	g.worker = w;
+	validation_init(&v);
+	assert_int_equal(validate_screen(vp, decided, cp, 1, p->dir.ptr, &p->target, &g), 0);
+	pytest_worker_stop(w);
+	assert_true(decided[0]);
+	assert_non_null(strstr(v.reason.ptr, "object object at 0x"));
+	validation_release(&v);
+	change_release(&c);
+}
+
 /* a target whose failure changes when it runs again in one process: no test run decides */
 static void validate__a_target_that_keeps_state_lets_the_screen_decide_nothing(void **state)
 {
@@ -575,6 +610,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(validate__a_deleted_file_is_judged_as_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(validate__the_screen_decides_what_fails_and_leaves_the_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(validate__a_target_that_keeps_state_lets_the_screen_decide_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__an_address_in_the_message_does_not_stop_the_screen, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
