@@ -17,7 +17,9 @@ runs `pytest-fixer fix --engine builtin --non-interactive --json` and prints:
     candidate's diff applied to a copy of the project, then one fresh
     `pytest -q -p no:cacheprovider <target>`, serially. The naive rate is the
     sampled seconds per candidate of each project, weighted by how many
-    candidates reached a gate there. Our rate counts the whole command (scan,
+    candidates reached a gate there, in two strata sampled apart: those our
+    gates stopped at a time limit (a loop: the naive loop waits its own 10 s
+    limit or until the run ends; two a project) and the others (--sample). Our rate counts the whole command (scan,
     baseline, gates, branches); the naive one only the candidates' runs. So
     a second rate counts only the candidates' part of each fix run: from its
     first failure's progress line on stderr to its "done" line.
@@ -46,6 +48,13 @@ from common import (PYTEST, all_fixed, binary, candidate_phase,  # noqa: E402
 
 
 NAIVE_TIMEOUT = 10.0
+LOOPING_SAMPLE = 2   # candidates our gates stopped at a time limit, run naively per project
+
+
+def stopped_at_limit(attempt):
+    """Our gates stopped the candidate's test at its time limit (a loop, a deep recursion)."""
+    reason = attempt.get("reason") or ""
+    return "did not finish within" in reason or "exceeded the timeout" in reason
 
 
 def naive_candidate(copy, diff, targets):
@@ -83,14 +92,15 @@ def run_project(name, repo, work, args, env, rng):
         row["error"] = ("timed out after %s s" % args.timeout if run["rc"] is None
                         else last_line(run["stderr"]) or "no JSON on stdout")
         return row
-    gated = []
+    gated, looping = [], []
     for e, a in fix_attempts(got):
         row["attempts"] += 1
         gate = a.get("gate") or a.get("status") or "?"
         row["gates"][gate] = row["gates"].get(gate, 0) + 1
         if reached_test_gate(a) and a.get("diff"):
-            gated.append((a["diff"], target_ids(e)))
-    row["gated"] = len(gated)
+            (looping if stopped_at_limit(a) else gated).append((a["diff"], target_ids(e)))
+    row["gated"] = len(gated) + len(looping)
+    row["gated_looping"] = len(looping)
     row["errors"] = len(fix_errors(got))
     row["fixed"] = all_fixed(got)
     wins = winning_diffs(got)
@@ -98,10 +108,15 @@ def run_project(name, repo, work, args, env, rng):
     if row["fixed"]:
         row["exact"] = bool(wins) and all(diff_is_change(d, bug.get("buggy", ""),
                                                      bug.get("fixed", "")) for d in wins)
-    for diff, targets in rng.sample(gated, min(args.sample, len(gated))):
-        t = naive_candidate(copy, diff, targets)
-        if t is not None:
-            row["naive"].append(t)
+    # two strata, each sampled: the candidates our gates stopped at a time limit cost the
+    # naive loop up to its own limit, the others a fresh pytest run
+    row["naive_looping"] = []
+    for stratum, out, k in ((gated, row["naive"], args.sample),
+                            (looping, row["naive_looping"], LOOPING_SAMPLE)):
+        for diff, targets in rng.sample(stratum, min(k, len(stratum))):
+            t = naive_candidate(copy, diff, targets)
+            if t is not None:
+                out.append(t)
     shutil.rmtree(copy, ignore_errors=True)
     return row
 
@@ -117,12 +132,21 @@ def summarise(rows):
     times = [r["wall"] for r in fixed]
     gated = sum(r["gated"] for r in rows)
     wall = sum(r["wall"] for r in rows if "error" not in r)
-    samples = [t for r in rows for t in r["naive"]]
-    # the naive loop's time for the same candidates: each project's sampled mean per candidate
-    # (the whole sample's mean where a project's candidates could not be sampled)
-    overall = statistics.mean(samples) if samples else None
-    naive_time = sum(r["gated"] * (statistics.mean(r["naive"]) if r["naive"] else overall or 0)
-                     for r in rows)
+    samples = [t for r in rows for t in r["naive"] + r.get("naive_looping", [])]
+    # the naive loop's time for the same candidates: per project and stratum (stopped at a
+    # time limit by our gates, or not) the sampled mean per candidate, times the candidates
+    # (the whole stratum's mean where a project's could not be sampled)
+    plain = [t for r in rows for t in r["naive"]]
+    loops = [t for r in rows for t in r.get("naive_looping", [])]
+    overall = statistics.mean(plain) if plain else 0
+    overall_loops = statistics.mean(loops) if loops else NAIVE_TIMEOUT
+    naive_time = 0.0
+    for r in rows:
+        n_loop = r.get("gated_looping", 0)
+        naive_time += (r["gated"] - n_loop) * (statistics.mean(r["naive"]) if r["naive"]
+                                               else overall)
+        naive_time += n_loop * (statistics.mean(r["naive_looping"]) if r.get("naive_looping")
+                                else overall_loops)
     s = {"total": len(rows), "fixed": len(fixed), "by_kind": by_kind,
          "exact": sum(bool(r["exact"]) for r in fixed),
          "median_fixed_s": statistics.median(times) if times else None,
@@ -130,6 +154,8 @@ def summarise(rows):
          "worst_fixed": max(fixed, key=lambda r: r["wall"])["name"] if fixed else None,
          "attempts": sum(r["attempts"] for r in rows), "gated": gated, "fix_wall_s": wall,
          "naive_sampled": len(samples), "naive_sampled_s": sum(samples),
+         "gated_looping": sum(r.get("gated_looping", 0) for r in rows),
+         "naive_looping_sampled": len(loops),
          "ours_per_s": gated / wall if gated and wall else None,
          "naive_per_s": gated / naive_time if gated and naive_time else None}
     s["exact_share"] = s["exact"] / s["fixed"] if s["fixed"] else None
@@ -159,7 +185,9 @@ def report(rows, s):
     if s["exact_share"] is not None:
         print("exactly the intended change: %d / %d fixes (%.0f%%)"
               % (s["exact"], s["fixed"], 100 * s["exact_share"]))
-    print("attempts: %d, of which reached a test gate: %d" % (s["attempts"], s["gated"]))
+    print("attempts: %d, of which reached a test gate: %d (%d stopped at a time limit; %d of "
+          "those run by the naive loop too)" % (s["attempts"], s["gated"], s["gated_looping"],
+                                                s["naive_looping_sampled"]))
     if s["ratio"] is not None:
         print("candidates through a test gate per second: %.2f (fix, %d in %.0f s of fix runs); "
               "naive loop (one fresh pytest of the target per candidate, serial, %d sampled in "

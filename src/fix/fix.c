@@ -557,7 +557,8 @@ static void open_machine_kb(struct session *s)
 	slash = strrchr(path.ptr, '/');
 	buf_add(&dir, path.ptr, (size_t)(slash - path.ptr));
 	if (fs_mkdir_p(dir.ptr, 0700) < 0 || store_open(&s->machine_kb, path.ptr) < 0) {
-		log_debug("no knowledge base for the machine at '%s': %s", path.ptr, error_last());
+		log_info("no knowledge base for the machine at '%s' (%s): the project learns alone",
+			 path.ptr, error_last());
 		s->machine_kb = NULL;
 	}
 done:
@@ -1024,7 +1025,7 @@ static void *screen_lane_main(void *arg)
 	}
 	err = validate_screen(vals, decided, changes, (size_t)n, first->s->job_dirs.v[first->index],
 			      first->target, &first->gates);
-	for (i = 0, n = 0; i < lane->nr; i += lane->step, n++) {
+	for (i = lane->first, n = 0; i < lane->nr; i += lane->step, n++) {
 		lane->jobs[i].err = err;
 		lane->jobs[i].screened = !err && n < FIX_SCREEN_CHUNK && decided[n];
 	}
@@ -1156,6 +1157,9 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 			}
 			if (err || state[next] == 1)
 				continue;   /* decided by the screen: recorded */
+			if (state[next] == 2)
+				log_debug("candidate %zu (%s): the screen left it to the gates", next + 1,
+					  cand->template_name ? cand->template_name : "?");
 			/* releases the previous batch's */
 			job_setup(job, s, slots[k % nslots], cand, f, &g->ids);
 			job->gates.worker = s->workers[slots[k % nslots]];

@@ -780,6 +780,7 @@ int validate_screen(struct validation *const *vals, int *decided,
 	struct buf dir = BUF_INIT, variant = BUF_INIT, path = BUF_INIT;
 	size_t i, m = 1;
 	int err = 0, believed;
+	double started = clock_monotonic(), t0;
 
 	buf_addf(&dir, "%s.screen", workdir);
 	if (g->worker && fs_mkdir_p(dir.ptr, 0700) < 0) {
@@ -820,15 +821,19 @@ int validate_screen(struct validation *const *vals, int *decided,
 	po.test_timeout = g->test_timeout;
 	po.every_test = 1;
 	po.worker = g->worker;
+	t0 = clock_monotonic();
 	if ((err = pytest_worker_screen(runs, m + 1, &po)) < 0)
 		goto done;
+	log_debug("screened %zu candidates in %.0f ms (prepared in %.0f ms)", m - 1,
+		  (clock_monotonic() - t0) * 1000, (t0 - started) * 1000);
 	believed = runs[0].done && runs[m].done && runs[0].res.nr_failures &&
 		   same_failures(&runs[0].res, &runs[m].res);
 	if (!believed && runs[0].done && runs[m].done)
 		log_info("the target's tests fail differently when run again in one process: "
 			 "each candidate is judged in a process of its own");
 	else if (!believed)
-		log_debug("a screen ended early: its candidates are judged in processes of their own");
+		log_debug("a screen ended early (runs done: first %d, last %d): its candidates are "
+			  "judged in processes of their own", runs[0].done, runs[m].done);
 	for (i = 0; believed && i < n; i++) {
 		struct pytest_screen_run *r = &runs[run_of[i]];
 		if (decided[i] || !run_of[i] || !r->done)
@@ -836,6 +841,9 @@ int validate_screen(struct validation *const *vals, int *decided,
 		vals[i]->ran_target += r->res.summary.total;
 		if (judge_target(vals[i], &r->res, target, g, 0))
 			decided[i] = 1;
+		else
+			log_debug("screen: candidate %zu passed its target there (%zu tests, %zu failed)",
+				  i, r->res.summary.total, r->res.nr_failures);
 	}
 done:
 	/* what is not decided goes through validate_candidate() from the start */

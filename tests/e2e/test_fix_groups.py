@@ -117,3 +117,44 @@ def test_a_group_stops_at_its_time_budget_and_says_so(tmp_path):
     assert "the time budget (1 s, --time-budget) ran out after" in last["reason"], e
     # a batch or two of the many candidates, not all of them
     assert 1 <= len(e["attempts"]) - 1 <= 6, e["attempts"]
+
+
+def test_an_unusable_machine_knowledge_base_leaves_the_fix_to_the_project_s(tmp_path, monkeypatch):
+    # the data directory is a file: the machine's knowledge base cannot be opened
+    blocked = tmp_path / "data"
+    blocked.write_text("not a directory\n")
+    monkeypatch.setenv("PYTEST_FIXER_DATA_DIR", str(blocked))
+    root = make_repo(tmp_path / "shapes", SHAPES)
+    r, out = fix_json(root)
+    assert r.code == 0, r
+    assert {e["status"] for e in out["errors"]} == {"fixed"}, out["errors"]
+    assert blocked.read_text() == "not a directory\n"
+    assert "no knowledge base for the machine at" in r.stderr, r.stderr   # -v says so
+
+
+SCORE = {
+    "pytest.ini": "[pytest]\n",
+    "score.py": ("def score(a, b, c):\n"
+                 "    if a > b and b > c or c < 0:\n"
+                 "        return a * 2 + b - c\n"
+                 "    return a - b + c * 3\n"),
+    "tests/test_score.py": ("from score import score\n\n\n"
+                            "def test_score():\n    assert score(1, 2, 3) == 1000\n"),
+}
+
+
+def test_candidates_whose_target_fails_are_screened_without_a_fork_each(tmp_path):
+    import re
+    root = make_repo(tmp_path / "score", SCORE)
+    r, out = fix_json(root)
+    assert r.code == 1, r
+    (e,) = out["errors"]
+    assert len(e["attempts"]) >= 10, e["attempts"]
+    assert {a["gate"] for a in e["attempts"] if a["status"] == "failed"} <= {"target", "syntax"}
+    # both work directories screened; no candidate needed a child of its own
+    m = re.search(r"warm test workers: (\d+) runs forked, 0 sent to a fresh pytest, \d+ stopped "
+                  r"at their time limit; (\d+) runs in (\d+) screening children", r.stderr)
+    assert m, r.stderr
+    forked, screened, children = (int(x) for x in m.groups())
+    assert forked == 0, r.stderr
+    assert screened >= len(e["attempts"]) and children >= 2, r.stderr
