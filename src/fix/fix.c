@@ -485,6 +485,25 @@ static void *lane_main(void *arg)
 	return NULL;
 }
 
+/* `n` jobs on `nslots` work directories, a thread each running `fn` on its lane */
+static void run_lanes(struct job *jobs, int n, int nslots, void *(*fn)(void *))
+{
+	pthread_t threads[FIX_MAX_JOBS];
+	struct lane lanes[FIX_MAX_JOBS];
+	int k;
+
+	for (k = 0; k < nslots && k < n; k++) {
+		lanes[k] = (struct lane){ .jobs = jobs, .first = k, .nr = n, .step = nslots };
+		if (pthread_create(&threads[k], NULL, fn, &lanes[k]) != 0) {
+			fn(&lanes[k]);
+			threads[k] = 0;
+		}
+	}
+	for (k = 0; k < nslots && k < n; k++)
+		if (threads[k])
+			pthread_join(threads[k], NULL);
+}
+
 /* the method of a change's first edit, as the store names it ("update" for an empty change) */
 static enum attempt_method method_of(const struct change *c)
 {
@@ -1048,8 +1067,6 @@ static int screen_from(struct session *s, const struct group *g, const struct en
 	const struct failure *f = &row->failure;
 	size_t *index = xcalloc((size_t)nslots * FIX_SCREEN_CHUNK, sizeof(*index));
 	struct job *jobs = xcalloc((size_t)nslots * FIX_SCREEN_CHUNK, sizeof(*jobs));
-	pthread_t threads[FIX_MAX_JOBS];
-	struct lane lanes[FIX_MAX_JOBS];
 	int n = 0, k, err = 0;
 	size_t i;
 
@@ -1064,16 +1081,7 @@ static int screen_from(struct session *s, const struct group *g, const struct en
 		jobs[n].gates.worker = s->workers[slots[n % nslots]];
 		n++;
 	}
-	for (k = 0; k < nslots && k < n; k++) {
-		lanes[k] = (struct lane){ .jobs = jobs, .first = k, .nr = n, .step = nslots };
-		if (pthread_create(&threads[k], NULL, screen_lane_main, &lanes[k]) != 0) {
-			screen_lane_main(&lanes[k]);
-			threads[k] = 0;
-		}
-	}
-	for (k = 0; k < nslots && k < n; k++)
-		if (threads[k])
-			pthread_join(threads[k], NULL);
+	run_lanes(jobs, n, nslots, screen_lane_main);
 	for (k = 0; k < n; k++) {
 		struct job *job = &jobs[k];
 		if (job->err == ERR_INTERRUPTED || sig_pending()) {
@@ -1114,8 +1122,6 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 	int per_lane = 2;
 
 	while (!*win && next < nr) {
-		pthread_t threads[FIX_MAX_JOBS];
-		struct lane lanes[FIX_MAX_JOBS];
 		int slots[FIX_MAX_JOBS], nslots;
 		int started = 0;
 
@@ -1170,17 +1176,7 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 		}
 		if (err < 0 || (stop->out_of_time && !started))
 			break;
-		for (k = 0; k < nslots && k < started; k++) {
-			lanes[k] = (struct lane){ .jobs = jobs, .first = k, .nr = started,
-						  .step = nslots };
-			if (pthread_create(&threads[k], NULL, lane_main, &lanes[k]) != 0) {
-				lane_main(&lanes[k]);
-				threads[k] = 0;
-			}
-		}
-		for (k = 0; k < nslots && k < started; k++)
-			if (threads[k])
-				pthread_join(threads[k], NULL);
+		run_lanes(jobs, started, nslots, lane_main);
 		for (k = 0; k < started; k++) {
 			struct job *job = &jobs[k];
 			if (job->err == ERR_INTERRUPTED || sig_pending()) {
