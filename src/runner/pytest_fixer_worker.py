@@ -73,6 +73,27 @@ _ran_at_startup = set()
 _serving = any(a.startswith("--pytest-fixer-serve") for a in sys.argv)
 
 
+def _caches_of(functions):
+    """The functools caches (lru_cache, cache) wrapping any of `functions`, in their
+    modules and classes: a run's results must not reach the next run through them."""
+    found, seen = [], set()
+    for f in functions:
+        mod = sys.modules.get(getattr(f, "__module__", None) or "")
+        if mod is None or id(mod) in seen:
+            continue
+        seen.add(id(mod))
+        values = list(vars(mod).values())
+        for v in list(values):
+            if isinstance(v, type) and v.__module__ == mod.__name__:
+                values.extend(vars(v).values())
+        for v in values:
+            v = getattr(v, "__func__", v)   # a staticmethod or classmethod
+            if callable(getattr(v, "cache_clear", None)) and \
+                    getattr(v, "__wrapped__", None) in functions:
+                found.append(v)
+    return found
+
+
 class Timeout(Exception):
     """A screened run's test past its time limit (raised inside it by SIGALRM)."""
 
@@ -545,7 +566,7 @@ class Server:
         for _, patches, _ in runs:
             for f, _ in patches or []:
                 original.setdefault(f, f.__code__)
-        caches = [f for f in original if hasattr(f, "cache_clear")]
+        caches = _caches_of(original)
         run_limit = float(req.get("run_limit") or 0)
         current = [None, 0.0]   # the run going on, and its deadline
 

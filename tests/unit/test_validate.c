@@ -536,6 +536,42 @@ static void validate__an_address_in_the_message_does_not_stop_the_screen(void **
 	change_release(&c);
 }
 
+/* a cached function's results do not reach the next candidate's run */
+static void validate__the_screen_clears_the_caches_of_what_it_patches(void **state)
+{
+	struct project *p = *state;
+	struct change c[2] = { CHANGE_INIT, CHANGE_INIT };
+	struct pytest_worker_stats stats;
+	struct validation v[2];
+	int decided[2];
+	size_t i;
+
+	write_file(p->dir.ptr, "lib.py",
+		   "import functools\n"
+		   "\n"
+		   "\n"
+		   "@functools.lru_cache(maxsize=None)\n"
+		   "def double(x):\n"
+		   "    return x + 2\n");
+	write_file(p->dir.ptr, "tests/test_lib.py",
+		   "from lib import double\n"
+		   "\n"
+		   "\n"
+		   "def test_double_three():\n"
+		   "    assert double(3) == 6\n");
+	update(&c[0], "lib.py", "    return x + 2\n", "    return x + 1\n");
+	update(&c[1], "lib.py", "    return x + 2\n", "    return x * 2\n");
+	screen(v, decided, c, 2, p, &stats, 0);
+	assert_int_equal(stats.screens, 1);
+	assert_true(decided[0]);
+	/* the fix passes there: double(3) computed again, not 4 from the run before */
+	assert_false(decided[1]);
+	for (i = 0; i < 2; i++) {
+		validation_release(&v[i]);
+		change_release(&c[i]);
+	}
+}
+
 /* a target whose failure changes when it runs again in one process: no test run decides */
 static void validate__a_target_that_keeps_state_lets_the_screen_decide_nothing(void **state)
 {
@@ -588,6 +624,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(validate__the_screen_decides_what_fails_and_leaves_the_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(validate__a_target_that_keeps_state_lets_the_screen_decide_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(validate__an_address_in_the_message_does_not_stop_the_screen, setup, teardown),
+		cmocka_unit_test_setup_teardown(validate__the_screen_clears_the_caches_of_what_it_patches, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
