@@ -3205,6 +3205,55 @@ static int builtin_propose(struct candidate_list *out, const struct engine_reque
 	return 0;
 }
 
+int engine_mutants(struct candidate_list *out, const char *root, const char *path, size_t max)
+{
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct failure none;
+	const struct pyast_node *nodes;
+	const struct pyast *ast;
+	struct ctx c;
+	size_t nr, i;
+	long idx;
+	int err = 0;
+
+	if (!root || !path)
+		return error_setc(ERR_USAGE, "builtin engine: no project root or file given");
+	memset(&none, 0, sizeof(none));
+	req.failure = &none;
+	req.root = root;
+	memset(&c, 0, sizeof(c));
+	c.req = &req;
+	c.error_type = "";
+	c.message = "";
+	if ((idx = get_source(&c, path)) < 0) {
+		err = error_setc(ERR_NOTFOUND, "builtin engine: cannot read '%s'", path);
+		goto done;
+	}
+	if (c.sources[idx].broken) {
+		err = error_setc(ERR_PARSE, "builtin engine: '%s' does not parse", path);
+		goto done;
+	}
+	/* every function of the file, whole, as a spectrum target is */
+	ast = c.sources[idx].ast;
+	nodes = pyast_nodes(ast, &nr);
+	for (i = 0; i < nr; i++) {
+		const struct pyast_node *body = pyast_field(&nodes[i], "body");
+		if (!pyast_is(&nodes[i], "function_definition") || !body)
+			continue;
+		add_target(&c, path, body->start_line, NULL, 0);
+		c.targets[c.nr_targets - 1].spectrum = 1;
+	}
+	for (i = 0; i < c.nr_targets; i++)
+		mutate_target(&c, &c.targets[i]);
+	if (c.nr_muts)
+		qsort(c.muts, c.nr_muts, sizeof(*c.muts), mutation_cmp);
+	build_candidates(out, &c, max ? max : c.nr_muts);
+	log_debug("builtin engine: %zu functions of '%s', %zu mutants", c.nr_targets, path, out->nr);
+done:
+	ctx_release(&c);
+	return err;
+}
+
 const struct engine_ops engine_builtin = {
 	.name = "builtin",
 	.propose = builtin_propose,

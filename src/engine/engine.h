@@ -172,4 +172,15 @@ extern const struct engine_ops engine_llm;
 #define ENGINE_AGENT_PROVIDER "command"
 extern const struct engine_ops engine_command;
 
+/*
+ * The built-in engine's mutation operators on every function of one
+ * project file (`path`, relative to `root`), with no failure to guide them:
+ * up to `max` mutants (0: all), each a candidate whose template name is its
+ * operator, in the engine's order, none equal to another or failing to
+ * parse. For measuring a test suite (mutation score, issue 17). Test files
+ * and code that is not the project's give none. ERR_NOTFOUND: the file
+ * cannot be read; ERR_PARSE: it does not parse.
+ */
+int engine_mutants(struct candidate_list *out, const char *root, const char *path, size_t max);
+
 #endif

@@ -648,6 +648,95 @@ static void engine__registry(void **state)
 	assert_null(engine_find("nope"));
 }
 
+static const char mutants_py[] =
+	"def clamp(x, lo, hi):\n"
+	"    if x < lo:\n"
+	"        return lo\n"
+	"    if x > hi:\n"
+	"        return hi\n"
+	"    return x\n"
+	"\n"
+	"\n"
+	"class Counter:\n"
+	"    def __init__(self):\n"
+	"        self.n = 0\n"
+	"\n"
+	"    def add(self, k):\n"
+	"        self.n += k\n"
+	"        return self.n\n";
+
+/* a mutant applied as a fix would be: its update's old text replaced once */
+static char *mutated(const struct candidate *cand)
+{
+	const struct file_edit *e = &cand->change.edits[0];
+	const char *at = strstr(mutants_py, e->old_str);
+	struct buf b = BUF_INIT;
+
+	assert_non_null(at);
+	assert_null(strstr(at + 1, e->old_str));   /* unique, as the update mode needs */
+	buf_add(&b, mutants_py, (size_t)(at - mutants_py));
+	buf_adds(&b, e->new_str);
+	buf_adds(&b, at + strlen(e->old_str));
+	return buf_detach(&b, NULL);
+}
+
+static void builtin__mutants_of_every_function_of_a_file(void **state)
+{
+	struct candidate_list l = CANDIDATE_LIST_INIT;
+	struct buf dir = BUF_INIT, path = BUF_INIT;
+	struct strvec seen = STRVEC_INIT;
+	int in_clamp = 0, in_add = 0, cmp = 0;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(fs_mkdtemp(&dir, "pf-mutants"), 0);
+	buf_addf(&path, "%s/lib.py", dir.ptr);
+	assert_int_equal(fs_write_atomic(path.ptr, mutants_py, strlen(mutants_py), 0644), 0);
+	buf_reset(&path);
+	buf_addf(&path, "%s/test_lib.py", dir.ptr);
+	assert_int_equal(fs_write_atomic(path.ptr, "def test_x():\n    assert 1 < 2\n", 31, 0644), 0);
+
+	assert_int_equal(engine_mutants(&l, dir.ptr, "lib.py", 0), 0);
+	assert_true(l.nr >= 10);
+	for (i = 0; i < l.nr; i++) {
+		const struct candidate *c = &l.items[i];
+		char *text;
+		assert_int_equal(c->change.nr, 1);
+		assert_string_equal(c->change.edits[0].path, "lib.py");
+		assert_non_null(c->template_name);
+		text = mutated(c);
+		assert_string_not_equal(text, mutants_py);
+		assert_int_equal(strvec_find(&seen, text), -1);   /* no two alike */
+		strvec_push(&seen, text);
+		in_clamp |= strstr(c->change.edits[0].old_str, "lo") != NULL;
+		in_add |= strstr(c->change.edits[0].old_str, "self.n") != NULL;
+		cmp |= !strncmp(c->template_name, "cmp-", 4);
+		free(text);
+	}
+	/* the function and the method, comparisons among the operators */
+	assert_true(in_clamp && in_add && cmp);
+	candidate_list_release(&l);
+
+	assert_int_equal(engine_mutants(&l, dir.ptr, "lib.py", 3), 0);
+	assert_int_equal(l.nr, 3);
+	candidate_list_release(&l);
+	/* tests are never mutated */
+	assert_int_equal(engine_mutants(&l, dir.ptr, "test_lib.py", 0), 0);
+	assert_int_equal(l.nr, 0);
+	candidate_list_release(&l);
+	assert_int_equal(engine_mutants(&l, dir.ptr, "missing.py", 0), ERR_NOTFOUND);
+	buf_reset(&path);
+	buf_addf(&path, "%s/broken.py", dir.ptr);
+	assert_int_equal(fs_write_atomic(path.ptr, "def f(:\n", 8, 0644), 0);
+	assert_int_equal(engine_mutants(&l, dir.ptr, "broken.py", 0), ERR_PARSE);
+	assert_int_equal(l.nr, 0);
+	candidate_list_release(&l);
+	strvec_clear(&seen);
+	fs_remove_tree(dir.ptr);
+	buf_release(&dir);
+	buf_release(&path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +759,7 @@ int main(void)
 		cmocka_unit_test(builtin__skips_vendored_code),
 		cmocka_unit_test(builtin__patterns_stay_out_of_unrelated_code),
 		cmocka_unit_test(engine__registry),
+		cmocka_unit_test(builtin__mutants_of_every_function_of_a_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
