@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECTS, SYSTEM_PYTEST, binary, run_fixer
+from conftest import PROJECTS, SYSTEM_PYTEST, binary, processes_with, run_fixer
 
 EXAMPLE = PROJECTS.parent.parent.parent / "examples" / "inventory"
 ENV = {"PYTEST_FIXER_PYTEST": SYSTEM_PYTEST}
@@ -371,38 +371,22 @@ def test_kill_9_then_cleanup_and_resume(tmp_path):
     assert snapshot(root) == before
 
 
-def _processes_in(root):
-    """(pid, command line) of every process working in `root` or naming it."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-            cwd = os.readlink("/proc/%s/cwd" % pid)
-        except OSError:
-            continue
-        if str(root) in cwd or str(root) in cmd:
-            found.append((int(pid), cmd))
-    return found
-
-
 def test_kill_9_while_a_warm_worker_starts_leaves_no_process(tmp_path):
     files = dict(CALC)
     files["conftest.py"] = "import time\n\ntime.sleep(5)   # a slow collection\n"
     root = make_repo(tmp_path / "calc", files)
     before = snapshot(root)
-    env = dict(os.environ, NO_COLOR="1", **ENV)
+    marker = "pf-e2e-%d-%d" % (os.getpid(), time.monotonic_ns())
+    env = dict(os.environ, NO_COLOR="1", PF_E2E_MARKER=marker, **ENV)
     proc = subprocess.Popen([binary(), "fix", "--json", "--non-interactive", "-j", "2"],
                             cwd=str(root), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # a worker still collecting (the command is known: it starts beside the baseline)
     assert _wait_for(lambda: any("--pytest-fixer-serve" in cmd
-                                 for _, cmd in _processes_in(root)))
+                                 for _, cmd in processes_with(marker)))
     proc.kill()          # the session alone: what it started must go with it
     proc.communicate(timeout=30)
     # sooner than any of them would end by itself (the collection sleeps 5 s)
-    assert _wait_for(lambda: not _processes_in(root), timeout=2), _processes_in(root)
+    assert _wait_for(lambda: not processes_with(marker), timeout=2), processes_with(marker)
     assert snapshot(root) == before
 
 

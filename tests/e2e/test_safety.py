@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import binary, run_fixer
+from conftest import binary, processes_with, run_fixer
 from test_fix import CALC, ENV, SLOW, fix_json, git, make_repo, snapshot
 from test_fix import _wait_for as wait_for
 
@@ -105,26 +105,6 @@ def test_an_edit_next_to_the_fix_merges_and_an_overlapping_one_is_refused(tmp_pa
 
 
 # -- children die with us; cleanup removes what a killed run left -------------------------
-
-def processes_with(marker):
-    """Live processes (not zombies) whose environment carries `marker`."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/environ" % entry, "rb") as f:
-                env = f.read()
-            with open("/proc/%s/stat" % entry, "rb") as f:
-                state = f.read().rsplit(b")", 1)[1].split()[0]
-            with open("/proc/%s/cmdline" % entry, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
-            continue
-        if marker.encode() in env and state != b"Z":
-            found.append((int(entry), cmd))
-    return found
-
 
 SLEEPY = dict(CALC)
 SLEEPY["tests/test_slow.py"] = "import time\n\n\ndef test_slow():\n    time.sleep(60)\n"
