@@ -28,7 +28,7 @@ LAYERS = {
     "llm": 3, "store": 3, "github": 3,
     "project": 4,
     "engine": 5, "report": 5,
-    "fix": 6,
+    "fix": 6, "gen": 6,
     "repro": 7,
     "serve": 8,
     "cli": 9,
