@@ -11,7 +11,7 @@
  * judged, beside the generated file. A second `generate` or `heal` reads it
  * and runs only what is not PASSED or whose code changed.
  *
- *   # test_execution_state.yaml - written by pytest-fixer; edits are kept
+ *   # test_execution_state.yaml - written by pytest-fixer: edits to values are kept, comments are not
  *   version: 1
  *   module: paginate/core.py
  *   generated_file: tests/test_core_generated.py
@@ -40,15 +40,29 @@
  *
  * Written atomically (util/fs fs_write_atomic): a Ctrl-C or a crash leaves
  * the old file or the new one, never half of either. Read with libyaml;
- * unknown keys are ignored (so a newer version's file still loads), an
- * unknown status or a value of the wrong shape is ERR_PARSE naming the
- * line and the key. Strings are written double-quoted with YAML escapes, so
- * any text (newlines, quotes, a NUL, invalid UTF-8 made valid by
- * utf8 sanitising) survives a round trip.
+ * unknown keys are ignored at every level (so a newer version's file still
+ * loads), a plain null (`key:`, `~`, `null`) counts as the key's absence,
+ * and a hand-edited file's values are kept, but not its comments nor its
+ * key order: the next save writes our own layout. ERR_PARSE, naming the
+ * file, the line and the key (test_cases[2].status), for: broken YAML, a
+ * document that is not one mapping, a value of the wrong shape (a
+ * test_cases that is not a list, ...), an entry without id or with the id
+ * of an earlier one, a key twice in one mapping, an unknown status, a
+ * number that is not one (whole numbers for the counts and the seed, a
+ * finite decimal for the score), a YAML alias.
+ *
+ * Strings are written double-quoted with YAML escapes, on one line, so any
+ * text (newlines, quotes, backslashes, control characters, line
+ * separators) survives a round trip. A state holds valid UTF-8 only:
+ * gen_state_set(), gen_state_get() and the reader make invalid bytes
+ * U+FFFD (utf8_sanitize), and the formatter does so for a string put in a
+ * field directly. A C string holds no NUL, so one written in a file (\0)
+ * is dropped when read.
  *
  * Ownership: a gen_state owns every string it holds; gen_state_release()
  * frees them. Accessors return borrowed pointers valid until the next
- * change to the state.
+ * change to the state. After a load or parse every string is non-NULL
+ * ("" when absent); GEN_STATE_INIT's NULLs are written as "".
  */
 
 enum gen_status {
@@ -100,6 +114,7 @@ struct gen_state {
 #define GEN_STATE_INIT { GEN_STATE_VERSION, NULL, NULL, 0, NULL, NULL, 0, 0 }
 /* a state file larger than this is refused (ERR_LIMIT) */
 #define GEN_STATE_MAX_BYTES (16u << 20)
+#define GEN_STATE_FILE_MODE 0644
 
 /* "PENDING", "PASSED", ...; a static string */
 const char *gen_status_name(enum gen_status s);
@@ -108,26 +123,30 @@ int gen_status_parse(enum gen_status *out, const char *name);
 
 /*
  * Read `path` into `out` (GEN_STATE_INIT). ERR_NOTFOUND when the file does
- * not exist (out stays empty), ERR_PARSE with "PATH:LINE: ..." when it is
- * not a state file; out is released on error.
+ * not exist (out stays empty), ERR_LIMIT past GEN_STATE_MAX_BYTES,
+ * ERR_PARSE with "cannot parse 'PATH': line N: KEY: ..." when it is not a
+ * state file; out is released (GEN_STATE_INIT again) on error.
  */
 int gen_state_load(struct gen_state *out, const char *path);
-/* parse YAML text (what gen_state_load reads); `name` is for messages */
+/* parse YAML text (what gen_state_load reads); `name` is for messages; ERR_LIMIT past GEN_STATE_MAX_BYTES */
 int gen_state_parse(struct gen_state *out, const char *text, size_t len, const char *name);
 /* the YAML text of `st`, appended to `out` */
 void gen_state_format(struct buf *out, const struct gen_state *st);
-/* gen_state_format() then fs_write_atomic(); sets `updated` to now */
+/* gen_state_format() then fs_write_atomic(); sets `updated` to now and `version` to ours */
 int gen_state_save(struct gen_state *st, const char *path);
 
 /* the entry for `id`, or NULL */
 struct gen_test_state *gen_state_find(struct gen_state *st, const char *id);
-/* the entry for `id`, added as PENDING with empty strings when missing */
+/* the entry for `id` (not ""), added as PENDING with empty strings when missing */
 struct gen_test_state *gen_state_get(struct gen_state *st, const char *id);
 /* remove the entry for `id`; 1 if there was one */
 int gen_state_remove(struct gen_state *st, const char *id);
-/* set a string field of an entry (copies `value`; NULL is "") */
+/* set a string field of an entry (copies `value`, as valid UTF-8; NULL is "") */
 void gen_state_set(char **field, const char *value);
-/* append a healing history entry (copies the strings; `at` NULL: now) */
+/*
+ * append a healing history entry, its attempt one past the last one's
+ * (copies the strings; `at` NULL: now)
+ */
 void gen_state_add_heal(struct gen_test_state *t, const char *method, const char *outcome,
 			const char *reason, const char *at);
 /*
@@ -136,6 +155,7 @@ void gen_state_add_heal(struct gen_test_state *t, const char *method, const char
  */
 int gen_state_needs_run(const struct gen_test_state *t, const char *code_hash);
 
+/* free what `st` holds; it is GEN_STATE_INIT again */
 void gen_state_release(struct gen_state *st);
 
 #endif
