@@ -451,13 +451,35 @@ class Server:
             # each run has its own limit in the child: the whole, a run at a time
             req["run_limit"] = limit
             limit = limit * len(screen) if limit else 0
+        pid, lines = self._fork(req, limit, lambda w: self._child(req, items, patches, w))
+        info, runs = {}, []
+        for obj in lines:
+            if "run" in obj:
+                runs.append(obj)
+            else:
+                info = obj
+        reply = {"ev": "done"}
+        if screen is not None:
+            reply["runs"] = runs
+        if "exitstatus" in info:
+            for nodeid, took in info.get("durations", {}).items():
+                self.durations[nodeid] = max(took, self.durations.get(nodeid, 0.0))
+        self._done(pid, reply, info)
+
+    def _fork(self, req, limit, body):
+        """Fork a child in a process group of its own (its pid is the group's, for
+        us to kill past the limit), set up as every child is (_enter_child), that
+        runs body(w), w the write end of a pipe to this process and its result the
+        child's exit status. Say "started"; return its pid and the JSON objects it
+        wrote to the pipe (once it closed it: it ended, or said all)."""
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             code = CRASH_EXIT
             try:
                 os.close(r)
-                code = self._child(req, items, patches, w)
+                self._enter_child(req)
+                code = body(w)
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -475,24 +497,21 @@ class Server:
                 break
             chunks.append(data)
         os.close(r)
-        info, runs = {}, []
+        lines = []
         for line in b"".join(chunks).splitlines():
             try:
                 obj = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(obj, dict) and "run" in obj:
-                runs.append(obj)
-            elif isinstance(obj, dict):
-                info = obj
-        reply = {"ev": "done"}
-        if screen is not None:
-            reply["runs"] = runs
+            if isinstance(obj, dict):
+                lines.append(obj)
+        return pid, lines
+
+    def _done(self, pid, reply, info):
+        """Say "done": "ok" once the child said its exit status, else how it ended."""
         if "exitstatus" in info:
             # its records are written: the answer need not wait for its exit
             reply.update(how="ok", exitstatus=info["exitstatus"])
-            for nodeid, took in info.get("durations", {}).items():
-                self.durations[nodeid] = max(took, self.durations.get(nodeid, 0.0))
             self._send(reply)
             os.waitpid(pid, 0)
             return
@@ -500,11 +519,13 @@ class Server:
         if os.WIFSIGNALED(status):
             reply.update(how="signal", signal=os.WTERMSIG(status))
         else:
-            reply.update(how="crashed", reason="the child exited with %d" % os.WEXITSTATUS(status))
+            reply.update(how="crashed")
+            if not reply.get("reason"):
+                reply["reason"] = "the child exited with %d" % os.WEXITSTATUS(status)
         self._send(reply)
 
     # the child ---------------------------------------------------------------
-    def _child(self, req, items, patches, w):
+    def _enter_child(self, req):
         if self.prctl is not None:   # it dies with the worker
             self.prctl(PR_SET_PDEATHSIG, SIGKILL)
         if os.getppid() != self.worker_pid:
@@ -512,6 +533,8 @@ class Server:
         os.setpgid(0, 0)
         os.close(self.fd)
         self._redirect(req["out"])
+
+    def _child(self, req, items, patches, w):
         if req.get("screen") is not None:
             return self._child_screen(req, items, patches, w)
         for f, code in patches:
