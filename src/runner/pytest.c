@@ -1,6 +1,7 @@
 #include "runner/pytest.h"
 
 #include "plugin_source.h"
+#include "probe_source.h"
 #include "runner/records.h"
 #include "runner/worker_state.h"
 #include "worker_source.h"
@@ -89,20 +90,27 @@ static void choice_set(struct pytest_choice *c, const struct strvec *cmd, const 
 
 int pytest_plugin_dir_create(struct buf *dir, const char *prefix)
 {
-	struct buf plugin = BUF_INIT;
+	static const struct {
+		const char *module;
+		const unsigned char *source;
+		const unsigned long *len;
+	} files[] = {
+		{ PLUGIN_MODULE, pytest_plugin_source, &pytest_plugin_source_len },
+		{ PYTEST_WORKER_MODULE, pytest_worker_source, &pytest_worker_source_len },
+		{ PYTEST_PROBE_MODULE, pytest_probe_source, &pytest_probe_source_len },
+	};
+	struct buf path = BUF_INIT;
+	size_t i;
 	int err;
 
 	if ((err = fs_mkdtemp(dir, prefix)) < 0)
 		return err;
-	buf_addf(&plugin, "%s/%s.py", dir->ptr, PLUGIN_MODULE);
-	err = fs_write_atomic(plugin.ptr, pytest_plugin_source, pytest_plugin_source_len, 0644);
-	if (!err) {
-		buf_reset(&plugin);
-		buf_addf(&plugin, "%s/%s.py", dir->ptr, PYTEST_WORKER_MODULE);
-		err = fs_write_atomic(plugin.ptr, pytest_worker_source, pytest_worker_source_len,
-				      0644);
+	for (i = 0; i < ARRAY_SIZE(files) && !err; i++) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s.py", dir->ptr, files[i].module);
+		err = fs_write_atomic(path.ptr, files[i].source, *files[i].len, 0644);
 	}
-	buf_release(&plugin);
+	buf_release(&path);
 	return err;
 }
 

@@ -13,7 +13,8 @@
 /*
  * The inside of a warm worker (runner/worker.h), shared by worker.c, which
  * starts and stops it, and the drivers that send it requests: pytest.c
- * (runs, screens). The drivers' common steps are in worker_state.c.
+ * (runs, screens) and probe.c (probes). The drivers' common steps are in
+ * worker_state.c.
  *
  * The protocol, one JSON object a line over proc_child's socket (see
  * pytest_fixer_worker.py): the worker says "ready" once it has collected;
@@ -28,6 +29,8 @@
 #define PYTEST_WORKER_STOP_GRACE_MS 1000             /* to exit once its channel closed */
 #define PYTEST_WORKER_LOG "worker.log"               /* its own output, in its directory */
 #define PYTEST_WORKER_OUT "warm-out.txt"             /* a run's output, in the run's directory */
+#define PYTEST_PROBE_MODULE "pytest_fixer_probe"     /* the probing child's code */
+#define PYTEST_PROBE_OUT "probe-out.txt"             /* a probe's output, in its directory */
 
 struct pytest_worker {
 	pthread_mutex_t lock;          /* one run at a time; held around every field below */
