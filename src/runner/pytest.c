@@ -1,6 +1,7 @@
 #include "runner/pytest.h"
 
 #include "plugin_source.h"
+#include "probe_source.h"
 #include "runner/records.h"
 #include "runner/worker_state.h"
 #include "worker_source.h"
@@ -89,20 +90,27 @@ static void choice_set(struct pytest_choice *c, const struct strvec *cmd, const 
 
 int pytest_plugin_dir_create(struct buf *dir, const char *prefix)
 {
-	struct buf plugin = BUF_INIT;
+	static const struct {
+		const char *module;
+		const unsigned char *source;
+		const unsigned long *len;
+	} files[] = {
+		{ PLUGIN_MODULE, pytest_plugin_source, &pytest_plugin_source_len },
+		{ PYTEST_WORKER_MODULE, pytest_worker_source, &pytest_worker_source_len },
+		{ PYTEST_PROBE_MODULE, pytest_probe_source, &pytest_probe_source_len },
+	};
+	struct buf path = BUF_INIT;
+	size_t i;
 	int err;
 
 	if ((err = fs_mkdtemp(dir, prefix)) < 0)
 		return err;
-	buf_addf(&plugin, "%s/%s.py", dir->ptr, PLUGIN_MODULE);
-	err = fs_write_atomic(plugin.ptr, pytest_plugin_source, pytest_plugin_source_len, 0644);
-	if (!err) {
-		buf_reset(&plugin);
-		buf_addf(&plugin, "%s/%s.py", dir->ptr, PYTEST_WORKER_MODULE);
-		err = fs_write_atomic(plugin.ptr, pytest_worker_source, pytest_worker_source_len,
-				      0644);
+	for (i = 0; i < ARRAY_SIZE(files) && !err; i++) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s.py", dir->ptr, files[i].module);
+		err = fs_write_atomic(path.ptr, files[i].source, *files[i].len, 0644);
 	}
-	buf_release(&plugin);
+	buf_release(&path);
 	return err;
 }
 
@@ -450,14 +458,6 @@ static int warm_eligible(const struct pytest_options *o)
 	return ok;
 }
 
-/* the worker died or said something it should not: it is not used again */
-static void warm_lost(struct pytest_worker *wk, const char *why)
-{
-	log_warn("the warm test worker is lost (%s): fresh pytest processes from now on", why);
-	wk->alive = 0;
-	proc_child_stop(&wk->child, 0);
-}
-
 static json_t *json_strings(const struct strvec *sv)
 {
 	json_t *a = json_array();
@@ -487,39 +487,13 @@ static char *warm_request(const struct pytest_options *o, const struct workdir *
 		req = json_pack("{s:O, s:O, s:s, s:s, s:f}", "ids", ids, "skip", sk,
 				"records", w->records.ptr, "out", out.ptr,
 				"timeout", o->test_timeout);
-		if (req) {
-			char *dumped = json_dumps(req, JSON_COMPACT);
-			if (dumped) {
-				struct buf b = BUF_INIT;
-				buf_addf(&b, "%s\n", dumped);
-				text = buf_detach(&b, NULL);
-				free(dumped);
-			}
-			json_decref(req);
-		}
+		text = warm_line(req);
+		json_decref(req);
 	}
 	json_decref(ids);
 	json_decref(sk);
 	buf_release(&out);
 	return text;
-}
-
-/* the next reply, with its "ev" in *ev (borrowed from it); NULL: the worker is lost */
-static json_t *warm_reply(struct pytest_worker *wk, const char **ev, int timeout_ms)
-{
-	struct buf line = BUF_INIT;
-	json_t *rep = NULL;
-	int err = proc_child_read_line(&wk->child, &line, timeout_ms);
-
-	if (!err && (rep = json_loads(line.ptr, 0, NULL)) && json_is_object(rep))
-		*ev = json_string_value(json_object_get(rep, "ev"));
-	if (err || !rep || !*ev) {
-		warm_lost(wk, err ? error_last() : "a reply that is not one");
-		json_decref(rep);
-		rep = NULL;
-	}
-	buf_release(&line);
-	return rep;
 }
 
 /*
@@ -535,38 +509,22 @@ static int warm_process_run(struct proc_result *pr, struct pytest_follow *fl,
 	char *req = warm_request(o, w, skip);
 	json_t *rep = NULL;
 	const char *ev = NULL, *how;
-	struct buf line = BUF_INIT;
+	struct buf line = BUF_INIT, why = BUF_INIT;
 	pid_t pid = 0;
 	int err = WARM_FALLBACK, wait_ms, by_run = 0, got;
 
 	if (!req)
 		goto done;
-	if ((got = proc_child_send(&wk->child, req, strlen(req), PYTEST_WORKER_REPLY_TIMEOUT_MS)) < 0) {
-		if (got != ERR_INTERRUPTED)
-			warm_lost(wk, error_last());
+	if ((got = warm_start(&pid, limit, wk, req, &why)) <= 0) {
+		if (got == 0)
+			log_debug("the warm worker passes the run on: %s", why.ptr);
 		goto done;
 	}
-	if (!(rep = warm_reply(wk, &ev, PYTEST_WORKER_REPLY_TIMEOUT_MS)))
-		goto done;
-	if (!strcmp(ev, "fallback")) {
-		log_debug("the warm worker passes the run on: %s",
-			  json_string_value(json_object_get(rep, "reason")) ?: "");
-		goto done;
-	}
-	pid = (pid_t)json_integer_value(json_object_get(rep, "pid"));
-	if (strcmp(ev, "started") || pid <= 0) {
-		warm_lost(wk, "it did not start the run");
-		goto done;
-	}
-	proc_group_track(pid);
-	*limit = json_number_value(json_object_get(rep, "limit"));
 	wait_ms = *limit > 0 ? (int)(*limit * 1000) + 1 : -1;
 	if (o->run_timeout_ms > 0 && (wait_ms < 0 || o->run_timeout_ms < wait_ms)) {
 		wait_ms = o->run_timeout_ms;
 		by_run = 1;
 	}
-	json_decref(rep);
-	rep = NULL;
 
 	got = proc_child_read_line(&wk->child, &line, wait_ms);
 	if (got == ERR_TIMEOUT || got == ERR_INTERRUPTED) {
@@ -590,8 +548,7 @@ static int warm_process_run(struct proc_result *pr, struct pytest_follow *fl,
 		killpg(pid, SIGKILL);
 		warm_lost(wk, error_last());
 		goto done;
-	} else if (!(rep = json_loads(line.ptr, 0, NULL)) ||
-		   !(ev = json_string_value(json_object_get(rep, "ev")))) {
+	} else if (!(rep = warm_parse(&line, &ev))) {
 		killpg(pid, SIGKILL);
 		warm_lost(wk, "a reply that is not one");
 		goto done;
@@ -621,14 +578,11 @@ static int warm_process_run(struct proc_result *pr, struct pytest_follow *fl,
 	err = 0;
 
 done:
-	if (pid > 0) {
-		/* what the run left behind in its group (a test's daemon) goes with it */
-		if (wk->alive)
-			killpg(pid, SIGKILL);
-		proc_group_untrack(pid);
-	}
+	/* what the run left behind in its group (a test's daemon) goes with it */
+	warm_finish(wk, pid);
 	pr->elapsed = (double)(clock_monotonic_ns() - start) / 1e9;
 	buf_release(&line);
+	buf_release(&why);
 	json_decref(rep);
 	free(req);
 	return err;
@@ -798,7 +752,7 @@ static char *screen_request(const struct pytest_options *o, const char *dir,
 {
 	json_t *req = json_object(), *list = json_array();
 	struct buf path = BUF_INIT;
-	char *dumped, *text = NULL;
+	char *text;
 	size_t i;
 
 	json_object_set_new(req, "ids", json_strings(o->paths));
@@ -817,12 +771,7 @@ static char *screen_request(const struct pytest_options *o, const char *dir,
 		json_array_append_new(list, run);
 	}
 	json_object_set_new(req, "screen", list);
-	if ((dumped = json_dumps(req, JSON_COMPACT))) {
-		struct buf b = BUF_INIT;
-		buf_addf(&b, "%s\n", dumped);
-		text = buf_detach(&b, NULL);
-		free(dumped);
-	}
+	text = warm_line(req);
 	json_decref(req);
 	buf_release(&path);
 	return text;
@@ -834,7 +783,7 @@ int pytest_worker_screen(struct pytest_screen_run *runs, size_t n,
 	struct pytest_worker *wk = opts->worker;
 	json_t *rep = NULL, *list;
 	const char *ev = NULL;
-	struct buf line = BUF_INIT, path = BUF_INIT;
+	struct buf line = BUF_INIT, path = BUF_INIT, why = BUF_INIT;
 	char *req = NULL;
 	pid_t pid = 0;
 	double limit;
@@ -855,29 +804,12 @@ int pytest_worker_screen(struct pytest_screen_run *runs, size_t n,
 		buf_addf(&path, "%s/screen-%zu.jsonl", wk->dir.ptr, i);
 		unlink(path.ptr);
 	}
-	if ((got = proc_child_send(&wk->child, req, strlen(req), PYTEST_WORKER_REPLY_TIMEOUT_MS)) < 0) {
-		if (got != ERR_INTERRUPTED)
-			warm_lost(wk, error_last());
+	if ((got = warm_start(&pid, &limit, wk, req, &why)) <= 0) {
+		if (got == 0)
+			log_debug("the warm worker cannot screen: %s", why.ptr);
 		err = got == ERR_INTERRUPTED ? got : 0;
 		goto done;
 	}
-	if (!(rep = warm_reply(wk, &ev, PYTEST_WORKER_REPLY_TIMEOUT_MS)))
-		goto done;
-	if (!strcmp(ev, "fallback")) {
-		log_debug("the warm worker cannot screen: %s",
-			  json_string_value(json_object_get(rep, "reason")) ?: "");
-		goto done;
-	}
-	pid = (pid_t)json_integer_value(json_object_get(rep, "pid"));
-	if (strcmp(ev, "started") || pid <= 0) {
-		warm_lost(wk, "it did not start the run");
-		pid = 0;
-		goto done;
-	}
-	proc_group_track(pid);
-	limit = json_number_value(json_object_get(rep, "limit"));
-	json_decref(rep);
-	rep = NULL;
 	/* the child keeps each run to its limit; past them all, it is stopped here */
 	got = proc_child_read_line(&wk->child, &line, limit > 0 ? (int)(limit * 1000) + 1000 : -1);
 	if (got < 0) {
@@ -887,8 +819,7 @@ int pytest_worker_screen(struct pytest_screen_run *runs, size_t n,
 		warm_lost(wk, got == ERR_TIMEOUT ? "a screen ran past its limit" : error_last());
 		goto done;
 	}
-	if (!(rep = json_loads(line.ptr, 0, NULL)) || !(ev = json_string_value(json_object_get(rep, "ev"))) ||
-	    strcmp(ev, "done")) {
+	if (!(rep = warm_parse(&line, &ev)) || strcmp(ev, "done")) {
 		killpg(pid, SIGKILL);
 		warm_lost(wk, "a reply that is not one");
 		goto done;
@@ -918,16 +849,13 @@ int pytest_worker_screen(struct pytest_screen_run *runs, size_t n,
 	}
 
 done:
-	if (pid > 0) {
-		if (wk->alive)
-			killpg(pid, SIGKILL);
-		proc_group_untrack(pid);
-	}
+	warm_finish(wk, pid);
 	pthread_mutex_unlock(&wk->lock);
 	json_decref(rep);
 	free(req);
 	buf_release(&line);
 	buf_release(&path);
+	buf_release(&why);
 	return err;
 }
 

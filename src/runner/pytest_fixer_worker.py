@@ -41,6 +41,16 @@ functions cleared). The child writes a line per run to the worker,
 {"run": I, "exitstatus": N} or {"run": I, "skipped": WHY}; a run past its
 limit ends the child ({"run": I, "limit": S} first). The "done" reply
 carries them as "runs".
+
+A probe request (pytest_worker_probe() in probe.c, issue 17),
+  {"probe": SPEC, "results": PATH, "out": PATH, "timeout": S}
+runs the probe of runner/probe.h in a child (pytest_fixer_probe.py): SPEC
+is the spec file, PATH the results file; no call or mutant starts past S
+seconds (0: no bound; it is the "started" reply's limit). Changed function
+bodies are patched in first, as for a run (a change elsewhere: fallback).
+The "done" reply says "ok" once the child wrote the results' "end" (or an
+"error" line); otherwise how it ended, with a "reason" (stopped at the
+limit, a call hung in C code).
 """
 
 import ctypes
@@ -217,6 +227,7 @@ class Server:
         self.live = {}     # path -> its live function objects by qualified name
         self.session = None
         self.keys = []
+        self.probe = None   # pytest_fixer_probe, imported for the first probe
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collectreport(self, report):
@@ -434,6 +445,9 @@ class Server:
         return runs
 
     def _serve(self, req):
+        if "probe" in req:
+            self._serve_probe(req)
+            return
         items, why = self._select(req.get("ids") or [], set(req.get("skip") or []))
         if not why:
             patches, why = self._plan()
@@ -451,13 +465,58 @@ class Server:
             # each run has its own limit in the child: the whole, a run at a time
             req["run_limit"] = limit
             limit = limit * len(screen) if limit else 0
+        pid, lines = self._fork(req, limit, lambda w: self._child(req, items, patches, w))
+        info, runs = {}, []
+        for obj in lines:
+            if "run" in obj:
+                runs.append(obj)
+            else:
+                info = obj
+        reply = {"ev": "done"}
+        if screen is not None:
+            reply["runs"] = runs
+        if "exitstatus" in info:
+            for nodeid, took in info.get("durations", {}).items():
+                self.durations[nodeid] = max(took, self.durations.get(nodeid, 0.0))
+        self._done(pid, reply, info)
+
+    def _serve_probe(self, req):
+        patches, why = self._plan()
+        if not why and not all(isinstance(req.get(k), str) for k in ("probe", "results", "out")):
+            why = "a probe request without its files"
+        if not why and self.probe is None:
+            try:
+                import pytest_fixer_probe
+                self.probe = pytest_fixer_probe
+            except ImportError as e:
+                why = "cannot import the probe: %s" % e
+        if why:
+            self._send({"ev": "fallback", "reason": why})
+            return
+        limit = float(req.get("timeout") or 0)
+        pid, lines = self._fork(req, limit, lambda w: self._child_probe(req, patches, w))
+        info = {}
+        for obj in lines:
+            info.update(obj)
+        reply = {"ev": "done"}
+        if "exitstatus" not in info:
+            reply["reason"] = info.get("hung") or info.get("stopped")
+        self._done(pid, reply, info)
+
+    def _fork(self, req, limit, body):
+        """Fork a child in a process group of its own (its pid is the group's, for
+        us to kill past the limit), set up as every child is (_enter_child), that
+        runs body(w), w the write end of a pipe to this process and its result the
+        child's exit status. Say "started"; return its pid and the JSON objects it
+        wrote to the pipe (once it closed it: it ended, or said all)."""
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             code = CRASH_EXIT
             try:
                 os.close(r)
-                code = self._child(req, items, patches, w)
+                self._enter_child(req)
+                code = body(w)
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -475,24 +534,21 @@ class Server:
                 break
             chunks.append(data)
         os.close(r)
-        info, runs = {}, []
+        lines = []
         for line in b"".join(chunks).splitlines():
             try:
                 obj = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(obj, dict) and "run" in obj:
-                runs.append(obj)
-            elif isinstance(obj, dict):
-                info = obj
-        reply = {"ev": "done"}
-        if screen is not None:
-            reply["runs"] = runs
+            if isinstance(obj, dict):
+                lines.append(obj)
+        return pid, lines
+
+    def _done(self, pid, reply, info):
+        """Say "done": "ok" once the child said its exit status, else how it ended."""
         if "exitstatus" in info:
             # its records are written: the answer need not wait for its exit
             reply.update(how="ok", exitstatus=info["exitstatus"])
-            for nodeid, took in info.get("durations", {}).items():
-                self.durations[nodeid] = max(took, self.durations.get(nodeid, 0.0))
             self._send(reply)
             os.waitpid(pid, 0)
             return
@@ -500,11 +556,13 @@ class Server:
         if os.WIFSIGNALED(status):
             reply.update(how="signal", signal=os.WTERMSIG(status))
         else:
-            reply.update(how="crashed", reason="the child exited with %d" % os.WEXITSTATUS(status))
+            reply.update(how="crashed")
+            if not reply.get("reason"):
+                reply["reason"] = "the child exited with %d" % os.WEXITSTATUS(status)
         self._send(reply)
 
     # the child ---------------------------------------------------------------
-    def _child(self, req, items, patches, w):
+    def _enter_child(self, req):
         if self.prctl is not None:   # it dies with the worker
             self.prctl(PR_SET_PDEATHSIG, SIGKILL)
         if os.getppid() != self.worker_pid:
@@ -512,6 +570,8 @@ class Server:
         os.setpgid(0, 0)
         os.close(self.fd)
         self._redirect(req["out"])
+
+    def _child(self, req, items, patches, w):
         if req.get("screen") is not None:
             return self._child_screen(req, items, patches, w)
         for f, code in patches:
@@ -624,6 +684,25 @@ class Server:
             sys.stderr.flush()
             os.write(w, (json.dumps({"run": i, "exitstatus": status}) + "\n").encode())
         os.write(w, (json.dumps({"exitstatus": 0, "durations": durations}) + "\n").encode())
+        os.close(w)
+        return 0
+
+    def _child_probe(self, req, patches, w):
+        for f, code in patches:
+            f.__code__ = code
+        # the calls print to `out` itself, not to pytest's capture of this process
+        capman = self.config.pluginmanager.get_plugin("capturemanager")
+        if capman is not None:
+            capman.stop_global_capturing()
+
+        def report(obj):
+            os.write(w, (json.dumps(obj) + "\n").encode())
+
+        self.probe.run(req["probe"], req["results"], [self.base, self.rootdir], report,
+                       float(req.get("timeout") or 0))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        report({"exitstatus": 0})
         os.close(w)
         return 0
 

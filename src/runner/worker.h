@@ -68,6 +68,7 @@ struct pytest_worker_stats {
 	size_t killed;     /* children stopped at their time limit */
 	size_t screens;    /* screening children (pytest_worker_screen()) */
 	size_t screened;   /* the runs they finished */
+	size_t probes;     /* probing children (pytest_worker_probe() of runner/probe.h) */
 };
 void pytest_worker_stats(struct pytest_worker_stats *out, const struct pytest_worker *w);
 
