@@ -7,7 +7,7 @@ packages=(
 	libjansson-dev libxml2-dev libcmocka-dev
 	libgit2-dev libsqlite3-dev libtree-sitter-dev libcurl4-openssl-dev libyaml-dev libpcre2-dev libzip-dev libssl-dev openssl libmicrohttpd-dev
 	libpq-dev postgresql
-	python3 python3-pytest python3-pytest-timeout python3-pytest-xdist python3-pytest-repeat
+	python3 python3-pytest python3-pytest-timeout python3-pytest-xdist python3-pytest-repeat python3-coverage
 	libxml2-utils hyperfine chromium
 	clang-14 libclang-rt-14-dev
 )

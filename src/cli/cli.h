@@ -74,5 +74,6 @@ int cmd_stats(int argc, const char **argv, struct project *p);
 int cmd_reproduce(int argc, const char **argv, struct project *p);
 int cmd_serve(int argc, const char **argv, struct project *p);
 int cmd_jobs(int argc, const char **argv, struct project *p);
+int cmd_generate(int argc, const char **argv, struct project *p);
 
 #endif

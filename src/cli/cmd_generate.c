@@ -1,0 +1,206 @@
+/*
+ * `pytest-fixer generate MODULE...`: tests written for a module's public
+ * functions and classes, kept only when they are trustworthy (SPEC C12,
+ * issue 17). The generator is gen/generate.h.
+ */
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "gen/generate.h"
+#include "project/project.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char generate_usage[] =
+	"pytest-fixer generate MODULE... [--out FILE] [--time-budget S] [--seed N] [--json] [options]";
+
+/* the largest time budget accepted, seconds */
+#define GENERATE_MAX_BUDGET 86400.0
+
+static json_t *notes_json(const struct gen_note *n, size_t nr, const char *what_key)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", what_key, n[i].what, "reason", n[i].reason));
+	return a;
+}
+
+static double share(size_t part, size_t whole)
+{
+	return whole ? (double)part / (double)whole : 0.0;
+}
+
+static json_t *result_json(const struct gen_result *r)
+{
+	json_t *ops = json_array(), *kept = json_array(), *o;
+	size_t i;
+
+	for (i = 0; i < r->kept.nr; i++)
+		json_array_append_new(kept, json_string(r->kept.v[i]));
+	for (i = 0; i < r->noperators; i++)
+		json_array_append_new(ops, json_pack("{s:s, s:I, s:I, s:I}", "operator", r->operators[i].name,
+						     "killed", (json_int_t)r->operators[i].killed,
+						     "survived", (json_int_t)r->operators[i].survived,
+						     "timed_out", (json_int_t)r->operators[i].timed_out));
+	o = json_pack("{s:s, s:s, s:s, s:I, s:o}", "module", r->module_path,
+		      "name", r->module_name ? r->module_name : "", "out", r->out_path,
+		      "seed", (json_int_t)r->seed, "kept", kept);
+	json_object_set_new(o, "rejected", notes_json(r->rejected, r->nrejected, "id"));
+	json_object_set_new(o, "skipped", notes_json(r->skipped, r->nskipped, "function"));
+	json_object_set_new(o, "findings", notes_json(r->findings, r->nfindings, "function"));
+	json_object_set_new(o, "functions", json_pack("{s:I, s:I}", "total", (json_int_t)r->functions,
+						      "tested", (json_int_t)r->functions_tested));
+	json_object_set_new(o, "calls", json_pack("{s:I, s:I}", "tried", (json_int_t)r->calls_tried,
+						  "kept", (json_int_t)r->calls_kept));
+	json_object_set_new(o, "lines", json_pack("{s:I, s:I}", "total", (json_int_t)r->lines,
+						  "reached", (json_int_t)r->lines_reached));
+	json_object_set_new(o, "mutants", json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
+						    "total", (json_int_t)r->mutants,
+						    "killed", (json_int_t)r->killed,
+						    "survived", (json_int_t)r->survived,
+						    "timed_out", (json_int_t)r->timed_out,
+						    "errors", (json_int_t)r->mutant_errors,
+						    "score", share(r->killed + r->timed_out,
+								   r->killed + r->timed_out + r->survived),
+						    "by_operator", ops));
+	json_object_set_new(o, "seconds", json_real(r->seconds));
+	return o;
+}
+
+static void print_text(const struct gen_result *r, int dry_run)
+{
+	size_t i, scored = r->killed + r->timed_out + r->survived;
+
+	printf("%s -> %s%s\n", r->module_path, r->out_path, dry_run ? " (dry run: not written)" : "");
+	printf("  %zu test%s kept for %zu of %zu functions (%zu calls tried), %zu rejected, %.1f s\n",
+	       r->kept.nr, r->kept.nr == 1 ? "" : "s", r->functions_tested, r->functions, r->calls_tried,
+	       r->nrejected, r->seconds);
+	if (r->lines)
+		printf("  lines reached: %zu of %zu (%.0f%%)\n", r->lines_reached, r->lines,
+		       100.0 * share(r->lines_reached, r->lines));
+	if (scored)
+		printf("  mutants told apart: %zu of %zu (%.0f%%; %zu by a time limit)\n",
+		       r->killed + r->timed_out, scored, 100.0 * share(r->killed + r->timed_out, scored),
+		       r->timed_out);
+	for (i = 0; i < r->nskipped; i++)
+		printf("  not called: %s: %s\n", r->skipped[i].what, r->skipped[i].reason);
+	for (i = 0; i < r->nfindings; i++)
+		printf("  finding: %s: %s\n", r->findings[i].what, r->findings[i].reason);
+	for (i = 0; i < r->nrejected; i++)
+		printf("  rejected: %s: %s\n", r->rejected[i].what, r->rejected[i].reason);
+}
+
+/* MODULE as the user gave it: a path relative to the current directory becomes absolute */
+static char *module_arg(const char *arg)
+{
+	size_t n = strlen(arg);
+	struct buf abs = BUF_INIT;
+
+	if (n > 3 && !strcmp(arg + n - 3, ".py") && arg[0] != '/' && fs_is_file(arg) &&
+	    fs_realpath(&abs, arg) == 0)
+		return buf_detach(&abs, NULL);
+	buf_release(&abs);
+	return strdup(arg);
+}
+
+int cmd_generate(int argc, const char **argv, struct project *p)
+{
+	struct parsed_args pa = PARSED_ARGS_INIT;
+	const char *out = NULL, *engine = "builtin", *pytest_cmd = NULL;
+	struct strvec specs = STRVEC_INIT;
+	double budget = GEN_DEFAULT_TIME_BUDGET, call_limit = GEN_DEFAULT_CALL_LIMIT;
+	int json = 0, seed = GEN_DEFAULT_SEED, allow_side_effects = 0, dry_run = 0;
+	int code = EXIT_OK, err = 0;
+	json_t *all = NULL;
+	size_t i;
+	struct option opts[] = {
+		{ OPT_STRING, "out", 0, &out, "FILE", "the file to write (one MODULE only; default tests/test_<module>_generated.py)" },
+		{ OPT_DOUBLE, "time-budget", 0, &budget, "S", "seconds per module (default 120)" },
+		{ OPT_INT, "seed", 0, &seed, "N", "the sampling seed: the same seed writes the same file (default 1)" },
+		{ OPT_STRING, "engine", 0, &engine, "NAME", "builtin (search-based, no network) or auto" },
+		{ OPT_LIST, "spec", 0, &specs, "FILE", "a specification to test against (needs an LLM engine)" },
+		{ OPT_FLAG, "allow-side-effects", 0, &allow_side_effects, NULL,
+		  "also call functions that reach process, file-deletion or network calls" },
+		{ OPT_DOUBLE, "call-limit", 0, &call_limit, "S", "seconds one call may take (default 1)" },
+		{ OPT_STRING, "pytest", 0, &pytest_cmd, "CMD",
+		  "the pytest command, e.g. '/usr/bin/python3 -m pytest' (or PYTEST_FIXER_PYTEST)" },
+		{ OPT_FLAG, "dry-run", 0, &dry_run, NULL, "print what would be written, write nothing" },
+		{ OPT_FLAG, "json", 0, &json, NULL, "print JSON" },
+		OPT_END_ENTRY,
+	};
+
+	if (cli_parse_options(&pa, opts, argc, argv, generate_usage, &code))
+		goto done;
+	if (!pa.positional.nr) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, "generate needs a MODULE (a file or a dotted name)"));
+		goto done;
+	}
+	if (out && pa.positional.nr > 1) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, "--out names one file: give one MODULE with it"));
+		goto done;
+	}
+	if (!(budget > 0 && budget <= GENERATE_MAX_BUDGET) || !(call_limit > 0 && call_limit <= 3600) ||
+	    seed < 0) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE,
+			"--time-budget must be in (0, %.0f], --call-limit in (0, 3600], --seed 0 or more",
+			GENERATE_MAX_BUDGET));
+		goto done;
+	}
+	if (strcmp(engine, "builtin") && strcmp(engine, "auto")) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE,
+			"--engine '%s': generate has the built-in engine only for now (builtin, auto)", engine));
+		goto done;
+	}
+	if (specs.nr) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE,
+			"--spec needs the LLM engine, which generate does not have yet"));
+		goto done;
+	}
+	if (json)
+		all = json_pack("{s:[]}", "modules");
+	for (i = 0; i < pa.positional.nr && !err; i++) {
+		struct gen_options go = GEN_OPTIONS_INIT;
+		struct gen_result r;
+		char *module = module_arg(pa.positional.v[i]);
+		go.root = p->root;
+		go.module = module;
+		go.out = out;
+		go.time_budget = budget;
+		go.seed = (unsigned long)seed;
+		go.allow_side_effects = allow_side_effects;
+		go.pytest_cmd = pytest_cmd;
+		go.choice = p->pytest;
+		go.call_limit = call_limit;
+		go.dry_run = dry_run;
+		err = gen_module(&r, &go);
+		free(module);
+		if (err < 0) {
+			code = cli_exit_for_error(err);
+			gen_result_release(&r);
+			break;
+		}
+		if (json)
+			json_array_append_new(json_object_get(all, "modules"), result_json(&r));
+		else {
+			print_text(&r, dry_run);
+			if (dry_run && r.text)
+				fputs(r.text, stdout);
+		}
+		gen_result_release(&r);
+	}
+	if (json && !err)
+		cli_print_json(all);
+done:
+	json_decref(all);
+	strvec_clear(&specs);
+	parsed_args_release(&pa);
+	return code;
+}

@@ -1,0 +1,933 @@
+#include "gen/generate.h"
+
+#include "edit/change.h"
+#include "engine/engine.h"
+#include "gen/emit.h"
+#include "gen/facts.h"
+#include "gen/search.h"
+#include "gen/trust.h"
+#include "project/project.h"
+#include "pyast/pyast.h"
+#include "runner/probe.h"
+#include "runner/pytest.h"
+#include "runner/worker.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/sig.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* the source of a module we generate for, at most */
+#define GEN_MAX_SOURCE (2u << 20)
+/* calls sampled per function in a round: the first, then the later ones */
+#define GEN_FIRST_ROUND 10
+#define GEN_LATER_ROUND 8
+/* rounds with nothing new before a function is left alone */
+#define GEN_STALE_ROUNDS 2
+#define GEN_MAX_ROUNDS 12
+/* share of the budget the search may use; the rest is for mutants and the gates */
+#define GEN_SEARCH_SHARE 0.45
+/* the probe of one batch, at most (seconds past the calls' own limits) */
+#define GEN_PROBE_SLACK 30.0
+/* times a hanging call ends a probe before its function is left alone */
+#define GEN_MAX_CRASHES 3
+/* passes of the mutation-guided search, and passes without a kill before it stops */
+#define GEN_MUTANT_PASSES 8
+#define GEN_IDLE_PASSES 2
+/* share of the budget kept for the gates */
+#define GEN_TRUST_SHARE 0.2
+/* rounds of trust: reject, write again, check again */
+#define GEN_TRUST_ROUNDS 3
+
+struct ctx {
+	const struct gen_options *o;
+	struct gen_result *r;
+	struct buf root, tmp, work, scratch, rel, spec, results;
+	struct gen_facts facts;
+	struct gen_calls calls;
+	struct pytest_worker *worker;
+	double started, budget;
+	int *crashes;      /* per function */
+	int *callable;     /* per function: 1 when a test may call it */
+	struct gen_pools *pools;
+	struct gen_rng rng;
+	char *source;
+	size_t source_len;
+};
+
+void gen_result_release(struct gen_result *r)
+{
+	size_t i;
+
+	free(r->module_path);
+	free(r->module_name);
+	free(r->out_path);
+	free(r->text);
+	strvec_clear(&r->kept);
+	for (i = 0; i < r->nskipped; i++) {
+		free(r->skipped[i].what);
+		free(r->skipped[i].reason);
+	}
+	free(r->skipped);
+	for (i = 0; i < r->nrejected; i++) {
+		free(r->rejected[i].what);
+		free(r->rejected[i].reason);
+	}
+	free(r->rejected);
+	for (i = 0; i < r->nfindings; i++) {
+		free(r->findings[i].what);
+		free(r->findings[i].reason);
+	}
+	free(r->findings);
+	for (i = 0; i < r->noperators; i++)
+		free(r->operators[i].name);
+	free(r->operators);
+	memset(r, 0, sizeof(*r));
+}
+
+static void note_add(struct gen_note **list, size_t *nr, const char *what, const char *reason)
+{
+	*list = xrealloc(*list, (*nr + 1) * sizeof(**list));
+	(*list)[*nr].what = xstrdup(what);
+	(*list)[*nr].reason = xstrdup(reason);
+	(*nr)++;
+}
+
+/* ---- the module ---------------------------------------------------------- */
+
+static int is_python_file(const char *root, const char *rel)
+{
+	struct buf p = BUF_INIT;
+	int ok;
+
+	buf_addf(&p, "%s/%s", root, rel);
+	ok = fs_is_file(p.ptr);
+	buf_release(&p);
+	return ok;
+}
+
+int gen_resolve_module(struct buf *out, const char *root, const char *module)
+{
+	struct buf dotted = BUF_INIT, tried = BUF_INIT, c = BUF_INIT;
+	static const char *const prefixes[] = { "", "src/", "lib/", NULL };
+	size_t i, n = strlen(module);
+	int err = 0;
+
+	if (!n || memchr(module, '\0', n) != NULL)
+		return error_setc(ERR_USAGE, "an empty module name");
+	/* a path as given */
+	if (n > 3 && !strcmp(module + n - 3, ".py")) {
+		char *rel = NULL;
+		struct buf abs = BUF_INIT, real = BUF_INIT;
+		if (module[0] == '/')
+			buf_adds(&abs, module);
+		else
+			buf_addf(&abs, "%s/%s", root, module);
+		if (fs_realpath(&real, abs.ptr) < 0 || !fs_is_file(real.ptr)) {
+			err = error_setc(ERR_USAGE, "no module '%s': no such file under '%s'", module, root);
+		} else if (!(rel = fs_relative_to(real.ptr, root))) {
+			err = error_setc(ERR_USAGE, "the module '%s' is not inside the project '%s'", module, root);
+		} else if (!project_path_is_source(rel)) {
+			err = error_setc(ERR_USAGE, "'%s' is not the project's own code (installed or generated)", module);
+		} else
+			buf_adds(out, rel);
+		free(rel);
+		buf_release(&abs);
+		buf_release(&real);
+		return err;
+	}
+	/* a dotted name: pkg.util -> pkg/util.py or pkg/util/__init__.py, under a few roots */
+	for (i = 0; i < n; i++) {
+		char ch = module[i];
+		if (ch == '.')
+			buf_addch(&dotted, '/');
+		else if (ch == '/' || ch == '\\' || ch == ' ')
+			break;
+		else
+			buf_addch(&dotted, ch);
+	}
+	if (i < n || dotted.ptr[0] == '/' || strstr(dotted.ptr, "//")) {
+		buf_release(&dotted);
+		return error_setc(ERR_USAGE, "'%s' is neither a .py file nor a dotted module name", module);
+	}
+	for (i = 0; prefixes[i]; i++) {
+		buf_reset(&c);
+		buf_addf(&c, "%s%s.py", prefixes[i], dotted.ptr);
+		if (is_python_file(root, c.ptr))
+			break;
+		buf_addf(&tried, "%s'%s'", tried.len ? ", " : "", c.ptr);
+		buf_reset(&c);
+		buf_addf(&c, "%s%s/__init__.py", prefixes[i], dotted.ptr);
+		if (is_python_file(root, c.ptr))
+			break;
+		buf_addf(&tried, ", '%s'", c.ptr);
+	}
+	if (!prefixes[i])
+		err = error_setc(ERR_USAGE, "no module '%s' in '%s' (tried %s)", module, root, tried.ptr);
+	else
+		buf_adds(out, c.ptr);
+	buf_release(&dotted);
+	buf_release(&tried);
+	buf_release(&c);
+	return err;
+}
+
+/* tests/test_<last component>_generated.py */
+static void default_out(struct buf *out, const char *rel)
+{
+	const char *base = strrchr(rel, '/');
+	size_t n;
+
+	base = base ? base + 1 : rel;
+	if (!strcmp(base, "__init__.py")) {
+		/* the package's name */
+		const char *end = strrchr(rel, '/'), *start = end;
+		while (start > rel && start[-1] != '/')
+			start--;
+		buf_addf(out, "tests/test_%.*s_generated.py", (int)(end - start), start);
+		return;
+	}
+	n = strlen(base) - 3;
+	buf_addf(out, "tests/test_%.*s_generated.py", (int)n, base);
+}
+
+/* ---- the probe ----------------------------------------------------------- */
+
+static double remaining(const struct ctx *c)
+{
+	return c->budget - (clock_monotonic() - c->started);
+}
+
+static int start_worker(struct ctx *c)
+{
+	struct pytest_worker_options wo = { 0 };
+	struct strvec paths = STRVEC_INIT;
+	int err;
+
+	strvec_push(&paths, c->rel.ptr);
+	wo.root = c->work.ptr;
+	wo.venv_root = c->root.ptr;
+	wo.command = c->o->pytest_cmd;
+	wo.choice = c->o->choice;
+	wo.paths = &paths;
+	wo.test_timeout = PYTEST_DEFAULT_TEST_TIMEOUT;
+	err = pytest_worker_start(&c->worker, &wo);
+	strvec_clear(&paths);
+	if (err < 0 && err != ERR_INTERRUPTED && err != ERR_NOTFOUND)
+		err = error_prefix(err, "cannot start a test worker for '%s'", c->rel.ptr);
+	return err;
+}
+
+/*
+ * Probe calls [from, to) (and `mutants` against them) until each has an
+ * outcome: a call that ends the probe (a hang in C code, a crash) is marked
+ * and the probe goes on after it, in a worker started again if need be.
+ */
+static int probe(struct ctx *c, size_t from, size_t to, const struct strvec *mutants,
+		 struct gen_probe_info *info, double call_limit, double max_seconds)
+{
+	struct gen_probe_options po;
+	size_t at = from;
+	int err = 0;
+
+	po.module = c->rel.ptr;
+	po.scratch = c->scratch.ptr;
+	po.call_limit = call_limit;
+	po.repeat = 2;
+	while (at < to && !err) {
+		long crashed = -1;
+		double limit = (double)(to - at) * call_limit * (mutants ? (double)mutants->nr + 2 : 3) +
+			       GEN_PROBE_SLACK;
+		int got;
+
+		if (max_seconds > 0 && limit > max_seconds)
+			limit = max_seconds;
+		if (sig_pending())
+			return ERR_INTERRUPTED;
+		if (!c->worker && (err = start_worker(c)) < 0)
+			break;
+		if ((err = gen_probe_spec(c->spec.ptr, &po, &c->calls, at, to, mutants)) < 0)
+			break;
+		unlink(c->results.ptr);
+		got = pytest_worker_probe(c->worker, c->spec.ptr, c->results.ptr, limit);
+		if (got == ERR_INTERRUPTED)
+			return got;
+		if (got < 0 && got != ERR_TIMEOUT) {
+			err = error_prefix(got, "cannot probe '%s'", c->rel.ptr);
+			break;
+		}
+		error_clear();
+		if ((err = gen_probe_read(info, &c->calls, at, to, c->results.ptr, &crashed)) < 0) {
+			if (got == ERR_TIMEOUT && !fs_is_file(c->results.ptr))
+				err = error_setc(ERR_GENERIC, "the probe of '%s' ended before it wrote anything",
+						 c->rel.ptr);
+			break;
+		}
+		if (got == 0 || crashed < 0)
+			break;
+		/* the call that ended it: marked, and the rest probed again */
+		c->calls.items[crashed].outcome = GEN_OUT_CRASHED;
+		c->crashes[c->calls.items[crashed].function]++;
+		log_debug("generate: a call ended the probe: %s", c->calls.items[crashed].expr);
+		at = (size_t)crashed + 1;
+		if (!mutants)
+			continue;
+		/* against mutants: the remaining calls' results for the mutants are lost; stop there */
+		break;
+	}
+	return err;
+}
+
+/* ---- the search ---------------------------------------------------------- */
+
+static int is_good(const struct gen_call *call)
+{
+	return call->outcome == GEN_OUT_VALUE || call->outcome == GEN_OUT_RAISED;
+}
+
+/* a new exception type for its function among the kept calls */
+static int new_raise(const struct ctx *c, size_t i)
+{
+	const struct gen_call *call = &c->calls.items[i];
+	size_t k;
+
+	if (call->outcome != GEN_OUT_RAISED || !call->type)
+		return 0;
+	for (k = 0; k < c->calls.nr; k++) {
+		const struct gen_call *d = &c->calls.items[k];
+		if (k != i && d->kept && d->function == call->function && d->outcome == GEN_OUT_RAISED &&
+		    d->type && !strcmp(d->type, call->type))
+			return 0;
+	}
+	return 1;
+}
+
+static int search(struct ctx *c, struct gen_cover_set *seen, struct gen_probe_info *info)
+{
+	const struct gen_facts *f = &c->facts;
+	struct gen_pools *pools = c->pools = gen_pools_new(f);
+	int *stale = xcalloc(f->nfunctions ? f->nfunctions : 1, sizeof(int));
+	int *callable = c->callable = xcalloc(f->nfunctions ? f->nfunctions : 1, sizeof(int));
+	double search_budget = c->budget * GEN_SEARCH_SHARE;
+	size_t fi, round;
+	int err = 0;
+
+	gen_rng_seed(&c->rng, c->o->seed);
+	for (fi = 0; fi < f->nfunctions; fi++) {
+		struct buf why = BUF_INIT;
+		callable[fi] = gen_callable(f, fi, c->o->allow_side_effects, &why);
+		if (!callable[fi] && !f->functions[fi].is_private)
+			note_add(&c->r->skipped, &c->r->nskipped, f->functions[fi].qualname, why.ptr);
+		buf_release(&why);
+	}
+	for (round = 0; round < GEN_MAX_ROUNDS && !err; round++) {
+		size_t from = c->calls.nr, i;
+		int any = 0;
+
+		if (clock_monotonic() - c->started > search_budget || c->calls.nr >= GEN_MAX_CALLS)
+			break;
+		for (fi = 0; fi < f->nfunctions; fi++) {
+			/*
+			 * a function whose coverage is saturated is still sampled:
+			 * its new calls may tell mutants apart (judged after the search)
+			 */
+			if (!callable[fi] || c->crashes[fi] >= GEN_MAX_CRASHES ||
+			    (stale[fi] >= GEN_STALE_ROUNDS && round % 2))
+				continue;
+			gen_sample(&c->calls, f, pools, fi, round ? GEN_LATER_ROUND : GEN_FIRST_ROUND, &c->rng);
+		}
+		if (c->calls.nr == from)
+			break;
+		if ((err = probe(c, from, c->calls.nr, NULL, info, c->o->call_limit, 0)) < 0)
+			break;
+		/* keep what reaches something new, in the order sampled */
+		{
+			int *news = xcalloc(f->nfunctions ? f->nfunctions : 1, sizeof(int));
+			for (i = from; i < c->calls.nr; i++) {
+				struct gen_call *call = &c->calls.items[i];
+				if (!is_good(call))
+					continue;
+				if (gen_cover_adds(seen, call, 1) || new_raise(c, i)) {
+					call->kept = 1;
+					news[call->function] = 1;
+					any = 1;
+				}
+			}
+			for (fi = 0; fi < f->nfunctions; fi++)
+				stale[fi] = news[fi] ? 0 : stale[fi] + 1;
+			free(news);
+		}
+		gen_pools_learn(pools, f, &c->calls);
+		log_debug("generate: round %zu: %zu calls, %zu lines reached", round, c->calls.nr,
+			  gen_cover_lines(seen));
+		(void)any;
+	}
+	free(stale);
+	return err;
+}
+
+/* ---- mutants ------------------------------------------------------------- */
+
+static int mutants_of(struct ctx *c, struct strvec *sources, struct strvec *ops)
+{
+	struct candidate_list cands = CANDIDATE_LIST_INIT;
+	size_t i;
+	int err;
+
+	if ((err = engine_mutants(&cands, c->work.ptr, c->rel.ptr, GEN_MAX_MUTANTS)) < 0) {
+		log_debug("generate: no mutants of '%s': %s", c->rel.ptr, error_last());
+		error_clear();
+		return 0;
+	}
+	for (i = 0; i < cands.nr; i++) {
+		const struct change *ch = &cands.items[i].change;
+		struct buf text = BUF_INIT;
+		if (ch->nr != 1 || strcmp(ch->edits[0].path, c->rel.ptr) ||
+		    file_edit_compute(&text, &ch->edits[0], c->source, c->source_len) < 0) {
+			error_clear();
+			buf_release(&text);
+			continue;
+		}
+		strvec_push(sources, text.ptr);
+		strvec_push(ops, cands.items[i].template_name ? cands.items[i].template_name : "mutant");
+		buf_release(&text);
+	}
+	candidate_list_release(&cands);
+	return 0;
+}
+
+static struct gen_operator_score *operator_of(struct gen_result *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->noperators; i++)
+		if (!strcmp(r->operators[i].name, name))
+			return &r->operators[i];
+	r->operators = xrealloc(r->operators, (r->noperators + 1) * sizeof(*r->operators));
+	memset(&r->operators[r->noperators], 0, sizeof(*r->operators));
+	r->operators[r->noperators].name = xstrdup(name);
+	return &r->operators[r->noperators++];
+}
+
+/*
+ * Mutation-guided search: while mutants survive every call and time is
+ * left, sample more calls and run them against the survivors only. Stops
+ * after GEN_IDLE_PASSES passes that tell none apart.
+ */
+static int hunt_survivors(struct ctx *c, const struct strvec *sources, struct gen_probe_info *info,
+			  double limit)
+{
+	struct gen_calls *calls = &c->calls;
+	int pass, idle = 0, err = 0;
+
+	for (pass = 0; pass < GEN_MUTANT_PASSES && idle < GEN_IDLE_PASSES && !err; pass++) {
+		struct strvec subset = STRVEC_INIT;
+		struct gen_probe_info sub;
+		int *killed = xcalloc(sources->nr, sizeof(int));
+		size_t *map = xcalloc(sources->nr, sizeof(size_t)), ns = 0, from = calls->nr, i, k, fi;
+		double left = remaining(c) - c->budget * GEN_TRUST_SHARE;
+
+		for (i = 0; i < calls->nr; i++)
+			for (k = 0; k < calls->items[i].nkills; k++)
+				killed[calls->items[i].kills[k]] = 1;
+		for (i = 0; i < sources->nr; i++)
+			if (info->mutant_done[i] && !info->mutant_errors[i] && !killed[i]) {
+				map[ns++] = i;
+				strvec_push(&subset, sources->v[i]);
+			}
+		free(killed);
+		if (!ns || left < 2 || calls->nr >= GEN_MAX_CALLS) {
+			free(map);
+			strvec_clear(&subset);
+			break;
+		}
+		for (fi = 0; fi < c->facts.nfunctions; fi++)
+			if (c->callable[fi] && c->crashes[fi] < GEN_MAX_CRASHES)
+				gen_sample(calls, &c->facts, c->pools, fi, GEN_LATER_ROUND, &c->rng);
+		if (calls->nr == from) {
+			free(map);
+			strvec_clear(&subset);
+			break;
+		}
+		memset(&sub, 0, sizeof(sub));
+		strvec_init(&sub.lines);
+		sub.nmutants = ns;
+		sub.mutant_timeouts = xcalloc(ns, sizeof(size_t));
+		sub.mutant_errors = xcalloc(ns, sizeof(int));
+		sub.mutant_done = xcalloc(ns, sizeof(int));
+		err = probe(c, from, calls->nr, &subset, &sub, limit, left);
+		idle++;
+		for (i = from; i < calls->nr; i++) {
+			struct gen_call *call = &calls->items[i];
+			for (k = 0; k < call->nkills; k++)
+				call->kills[k] = (int)map[call->kills[k]];
+			if (call->nkills)
+				idle = 0;
+		}
+		for (i = 0; i < ns; i++)
+			info->mutant_timeouts[map[i]] += sub.mutant_timeouts[i];
+		log_debug("generate: survivors' pass %d: %zu of them, %zu new calls", pass, ns, calls->nr - from);
+		gen_probe_info_release(&sub);
+		free(map);
+		strvec_clear(&subset);
+		if (err < 0) {
+			log_debug("generate: the survivors' probe failed: %s", error_last());
+			error_clear();
+			err = err == ERR_INTERRUPTED ? err : 0;
+			break;
+		}
+	}
+	return err;
+}
+
+/*
+ * Run the good calls against the mutants; keep more calls to kill those
+ * only unkept calls kill; then the smallest set that keeps every line,
+ * branch, exception type and killed mutant (greedy set cover).
+ */
+static int mutate_and_minimise(struct ctx *c, struct gen_probe_info *info)
+{
+	struct strvec sources = STRVEC_INIT, ops = STRVEC_INIT;
+	struct gen_calls *calls = &c->calls;
+	size_t i, k, good = 0;
+	int *killed = NULL, err = 0;
+	double slowest = 0, limit;
+
+	for (i = 0; i < calls->nr; i++)
+		if (is_good(&calls->items[i])) {
+			good++;
+			if (calls->items[i].seconds > slowest)
+				slowest = calls->items[i].seconds;
+		}
+	if (good && remaining(c) > c->budget * 0.3)
+		mutants_of(c, &sources, &ops);
+	if (sources.nr) {
+		/* the good calls first (their order kept), probed again with the mutants */
+		struct gen_call *sorted = xcalloc(calls->nr, sizeof(*sorted));
+		size_t n = 0, m = good;
+		double left = remaining(c) * 0.6;
+		for (i = 0; i < calls->nr; i++)
+			sorted[is_good(&calls->items[i]) ? n++ : m++] = calls->items[i];
+		memcpy(calls->items, sorted, calls->nr * sizeof(*sorted));
+		free(sorted);
+		info->nmutants = sources.nr;
+		info->mutant_timeouts = xcalloc(sources.nr, sizeof(size_t));
+		info->mutant_errors = xcalloc(sources.nr, sizeof(int));
+		info->mutant_done = xcalloc(sources.nr, sizeof(int));
+		limit = slowest * 20 + 0.2;
+		if (limit > c->o->call_limit)
+			limit = c->o->call_limit;
+		err = probe(c, 0, n, &sources, info, limit, left > 5 ? left : 5);
+		if (err < 0) {
+			log_debug("generate: the mutants' probe failed: %s", error_last());
+			error_clear();
+			err = 0;
+		}
+	}
+	if (sources.nr)
+		err = hunt_survivors(c, &sources, info, limit);
+	/* the set cover: universe = cover, (function, raised type) and kills of every good call */
+	{
+		struct gen_cover_set *need = gen_cover_set_new(), *have = gen_cover_set_new();
+		int *pick = xcalloc(calls->nr ? calls->nr : 1, sizeof(int));
+		killed = xcalloc(sources.nr ? sources.nr : 1, sizeof(int));
+		for (i = 0; i < calls->nr; i++) {
+			struct gen_call *call = &calls->items[i];
+			if (!is_good(call))
+				continue;
+			if (call->kept || call->nkills)
+				gen_cover_adds(need, call, 1);
+		}
+		for (;;) {
+			size_t best = (size_t)-1, best_gain = 0;
+			for (i = 0; i < calls->nr; i++) {
+				struct gen_call *call = &calls->items[i];
+				size_t gain = 0;
+				if (pick[i] || !is_good(call) || !(call->kept || call->nkills))
+					continue;
+				for (k = 0; k < call->ncover; k++) {
+					struct gen_call one = { 0 };
+					one.cover = &call->cover[k];
+					one.ncover = 1;
+					gain += gen_cover_adds(have, &one, 0);
+				}
+				for (k = 0; k < call->nkills; k++)
+					gain += !killed[call->kills[k]] ? 4 : 0;
+				if (call->outcome == GEN_OUT_RAISED && call->kept && new_raise(c, i))
+					gain += 1;
+				if (gain > best_gain) {
+					best_gain = gain;
+					best = i;
+				}
+			}
+			if (best == (size_t)-1)
+				break;
+			pick[best] = 1;
+			gen_cover_adds(have, &calls->items[best], 1);
+			for (k = 0; k < calls->items[best].nkills; k++)
+				killed[calls->items[best].kills[k]] = 1;
+		}
+		/* each exception type of a function keeps one test */
+		for (i = 0; i < calls->nr; i++) {
+			struct gen_call *call = &calls->items[i];
+			size_t j;
+			int has = 0;
+			if (pick[i] || !call->kept || call->outcome != GEN_OUT_RAISED)
+				continue;
+			for (j = 0; j < calls->nr && !has; j++)
+				has = pick[j] && calls->items[j].function == call->function &&
+				      calls->items[j].outcome == GEN_OUT_RAISED && calls->items[j].type &&
+				      call->type && !strcmp(calls->items[j].type, call->type);
+			if (!has)
+				pick[i] = 1;
+		}
+		for (i = 0; i < calls->nr; i++)
+			calls->items[i].kept = pick[i];
+		free(pick);
+		gen_cover_set_free(need);
+		gen_cover_set_free(have);
+	}
+	/* the score, per operator */
+	c->r->mutants = info->mutants_run;
+	for (i = 0; i < sources.nr; i++) {
+		struct gen_operator_score *op;
+		if (!info->mutant_done || !info->mutant_done[i])
+			continue;   /* not run: the time ran out */
+		op = operator_of(c->r, ops.v[i]);
+		if (info->mutant_errors[i]) {
+			c->r->mutant_errors++;
+			continue;
+		}
+		if (killed[i] && info->mutant_timeouts && info->mutant_timeouts[i]) {
+			op->timed_out++;
+			c->r->timed_out++;
+		} else if (killed[i]) {
+			op->killed++;
+			c->r->killed++;
+		} else {
+			op->survived++;
+			c->r->survived++;
+		}
+	}
+	free(killed);
+	strvec_clear(&sources);
+	strvec_clear(&ops);
+	return err;
+}
+
+/* ---- the gates and the file ------------------------------------------------ */
+
+/* `text` to `path`, atomically, its directories made */
+static int write_file(const char *path, const struct buf *text)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int err = 0;
+
+	if (slash && slash != dir) {
+		*slash = '\0';
+		err = fs_mkdir_p(dir, 0755);
+	}
+	free(dir);
+	return err < 0 ? err : fs_write_atomic(path, text->ptr, text->len, 0644);
+}
+
+static int call_of_name(const struct gen_emitted *e, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < e->ids.nr; i++)
+		if (!strncmp(e->ids.v[i], name, n) && (e->ids.v[i][n] == '\0' || e->ids.v[i][n] == '['))
+			return (int)i;
+	return -1;
+}
+
+static int write_and_trust(struct ctx *c, struct buf *text, struct gen_emitted *emitted)
+{
+	struct gen_emit_options eo;
+	struct buf path = BUF_INIT;
+	int round, err = 0;
+
+	eo.module_name = c->r->module_name;
+	eo.module_path = c->rel.ptr;
+	eo.seed = c->o->seed;
+	buf_addf(&path, "%s/%s", c->work.ptr, c->r->out_path);
+	for (round = 0; round < GEN_TRUST_ROUNDS; round++) {
+		struct strvec reasons = STRVEC_INIT, names = STRVEC_INIT, why = STRVEC_INIT;
+		struct gen_trust_options to;
+		size_t i, dropped = 0;
+
+		buf_reset(text);
+		gen_emitted_release(emitted);
+		memset(emitted, 0, sizeof(*emitted));
+		strvec_init(&emitted->ids);
+		strvec_init(&emitted->names);
+		gen_emit(text, emitted, &c->facts, &c->calls, &eo);
+		if (!emitted->ids.nr)
+			break;
+		/* the static gate first */
+		gen_trust_assertions(&names, &why, text->ptr, text->len);
+		for (i = 0; i < names.nr; i++) {
+			int k = call_of_name(emitted, names.v[i]);
+			for (; k >= 0 && (size_t)k < emitted->ids.nr; k++) {
+				size_t n = strlen(names.v[i]);
+				if (strncmp(emitted->ids.v[k], names.v[i], n) ||
+				    (emitted->ids.v[k][n] && emitted->ids.v[k][n] != '['))
+					break;
+				c->calls.items[emitted->call[k]].kept = 0;
+				note_add(&c->r->rejected, &c->r->nrejected, emitted->ids.v[k], why.v[i]);
+				dropped++;
+			}
+		}
+		strvec_clear(&names);
+		strvec_clear(&why);
+		if (dropped)
+			continue;
+		if ((err = write_file(path.ptr, text)) < 0)
+			break;
+		memset(&to, 0, sizeof(to));
+		to.root = c->work.ptr;
+		to.venv_root = c->root.ptr;
+		to.pytest_cmd = c->o->pytest_cmd;
+		to.choice = c->o->choice;
+		to.file = c->r->out_path;
+		to.ids = &emitted->ids;
+		to.runs = GEN_TRUST_RUNS;
+		to.seed = c->o->seed;
+		if ((err = gen_trust_run(&reasons, &to)) < 0) {
+			strvec_clear(&reasons);
+			break;
+		}
+		for (i = 0; i < reasons.nr; i++) {
+			if (!*reasons.v[i])
+				continue;
+			c->calls.items[emitted->call[i]].kept = 0;
+			note_add(&c->r->rejected, &c->r->nrejected, emitted->ids.v[i], reasons.v[i]);
+			dropped++;
+		}
+		strvec_clear(&reasons);
+		if (!dropped)
+			break;
+	}
+	buf_release(&path);
+	return err;
+}
+
+static void tally(struct ctx *c, const struct gen_emitted *emitted, const struct gen_probe_info *info)
+{
+	struct gen_cover_set *reached = gen_cover_set_new();
+	int *tested = xcalloc(c->facts.nfunctions ? c->facts.nfunctions : 1, sizeof(int));
+	size_t i;
+
+	for (i = 0; i < emitted->ids.nr; i++) {
+		const struct gen_call *call = &c->calls.items[emitted->call[i]];
+		strvec_pushf(&c->r->kept, "%s::%s", c->r->out_path, emitted->ids.v[i]);
+		gen_cover_adds(reached, call, 1);
+		tested[call->function] = 1;
+	}
+	for (i = 0; i < c->facts.nfunctions; i++) {
+		c->r->functions_tested += tested[i];
+		c->r->functions += !c->facts.functions[i].is_private;
+	}
+	c->r->calls_tried = c->calls.nr;
+	c->r->calls_kept = emitted->ids.nr;
+	c->r->lines = info->lines.nr;
+	/* lines run on import (defs, module code) count as reached, as coverage counts them */
+	{
+		struct pyast *ast = NULL;
+		if (pyast_parse(&ast, c->source, c->source_len) == 0) {
+			for (i = 0; i < info->lines.nr; i++) {
+				int line = (int)strtol(info->lines.v[i], NULL, 10);
+				const struct pyast_node *def = NULL;
+				int in_body = 0;
+				while (!in_body && (def = pyast_next(ast, def, "function_definition", 0, 0))) {
+					const struct pyast_node *body = pyast_field(def, "body");
+					in_body = body && line >= body->start_line && line <= body->end_line;
+				}
+				if (!in_body) {
+					struct gen_call one = { 0 };
+					uint64_t x = (uint64_t)line;
+					one.cover = &x;
+					one.ncover = 1;
+					gen_cover_adds(reached, &one, 1);
+				}
+			}
+			pyast_free(ast);
+		}
+	}
+	c->r->lines_reached = gen_cover_lines(reached);
+	/* what the calls said about functions: nondeterminism, hangs */
+	for (i = 0; i < c->facts.nfunctions; i++) {
+		size_t k, unstable = 0, hung = 0;
+		for (k = 0; k < c->calls.nr; k++) {
+			const struct gen_call *call = &c->calls.items[k];
+			if (call->function != (int)i)
+				continue;
+			unstable += call->outcome == GEN_OUT_UNSTABLE;
+			hung += call->outcome == GEN_OUT_TIMEOUT || call->outcome == GEN_OUT_CRASHED;
+		}
+		if (unstable) {
+			struct buf why = BUF_INIT;
+			buf_addf(&why, "nondeterministic: %zu call%s gave different results when repeated",
+				 unstable, unstable == 1 ? "" : "s");
+			note_add(&c->r->findings, &c->r->nfindings, c->facts.functions[i].qualname, why.ptr);
+			buf_release(&why);
+		}
+		if (hung) {
+			struct buf why = BUF_INIT;
+			buf_addf(&why, "did not finish: %zu call%s stopped at the time limit", hung,
+				 hung == 1 ? "" : "s");
+			note_add(&c->r->findings, &c->r->nfindings, c->facts.functions[i].qualname, why.ptr);
+			buf_release(&why);
+		}
+	}
+	free(tested);
+	gen_cover_set_free(reached);
+}
+
+static int prepare(struct ctx *c)
+{
+	struct strvec skip = STRVEC_INIT;
+	struct buf src = BUF_INIT, real = BUF_INIT;
+	int err;
+
+	if ((err = fs_realpath(&c->root, c->o->root)) < 0)
+		return error_setc(ERR_USAGE, "no project directory '%s'", c->o->root);
+	if ((err = gen_resolve_module(&c->rel, c->root.ptr, c->o->module)) < 0)
+		return err;
+	buf_addf(&src, "%s/%s", c->root.ptr, c->rel.ptr);
+	if ((err = fs_read_file(&real, src.ptr, GEN_MAX_SOURCE)) < 0) {
+		buf_release(&src);
+		return err == ERR_LIMIT ? error_setc(ERR_USAGE, "'%s' is larger than %u bytes", c->rel.ptr,
+						     GEN_MAX_SOURCE) : err;
+	}
+	buf_release(&src);
+	if (memchr(real.ptr, '\0', real.len)) {
+		buf_release(&real);
+		return error_setc(ERR_USAGE, "'%s' holds a NUL byte: not Python source", c->rel.ptr);
+	}
+	c->source = buf_detach(&real, &c->source_len);
+	if ((err = gen_facts_read(&c->facts, c->rel.ptr, c->source, c->source_len)) < 0)
+		return err;
+	c->crashes = xcalloc(c->facts.nfunctions ? c->facts.nfunctions : 1, sizeof(int));
+	c->r->module_path = xstrdup(c->rel.ptr);
+	if (c->o->out) {
+		struct buf checked = BUF_INIT;
+		if ((err = edit_path_check(&checked, c->root.ptr, c->o->out)) < 0) {
+			buf_release(&checked);
+			return error_setc(ERR_USAGE, "cannot write '%s': %s", c->o->out, error_last());
+		}
+		buf_release(&checked);
+		c->r->out_path = xstrdup(c->o->out);
+	} else {
+		struct buf o = BUF_INIT;
+		default_out(&o, c->rel.ptr);
+		c->r->out_path = buf_detach(&o, NULL);
+	}
+	if ((err = fs_mkdtemp(&c->tmp, "generate")) < 0)
+		return err;
+	buf_addf(&c->work, "%s/work", c->tmp.ptr);
+	buf_addf(&c->scratch, "%s/home", c->tmp.ptr);
+	buf_addf(&c->spec, "%s/probe.json", c->tmp.ptr);
+	buf_addf(&c->results, "%s/probe-results.jsonl", c->tmp.ptr);
+	project_vendor_dirs(&skip, c->root.ptr);
+	err = fs_copy_tree(c->root.ptr, c->work.ptr, skip.v);
+	strvec_clear(&skip);
+	if (err < 0)
+		return error_prefix(err, "cannot copy the project to a private directory");
+	/* the generated file is written anew: an old one in the copy would be collected */
+	{
+		struct buf old = BUF_INIT;
+		buf_addf(&old, "%s/%s", c->work.ptr, c->r->out_path);
+		unlink(old.ptr);
+		buf_release(&old);
+	}
+	return fs_mkdir_p(c->scratch.ptr, 0700);
+}
+
+int gen_module(struct gen_result *out, const struct gen_options *o)
+{
+	struct ctx c;
+	struct gen_probe_info info;
+	struct gen_cover_set *seen = gen_cover_set_new();
+	struct gen_emitted emitted = GEN_EMITTED_INIT;
+	struct buf text = BUF_INIT;
+	struct gen_options opts = *o;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	strvec_init(&out->kept);
+	memset(&info, 0, sizeof(info));
+	strvec_init(&info.lines);
+	memset(&c, 0, sizeof(c));
+	if (!opts.time_budget)
+		opts.time_budget = GEN_DEFAULT_TIME_BUDGET;
+	if (!opts.call_limit)
+		opts.call_limit = GEN_DEFAULT_CALL_LIMIT;
+	c.o = &opts;
+	c.r = out;
+	c.started = clock_monotonic();
+	c.budget = opts.time_budget;
+	out->seed = opts.seed;
+	buf_init(&c.root, 0);
+	buf_init(&c.tmp, 0);
+	buf_init(&c.work, 0);
+	buf_init(&c.scratch, 0);
+	buf_init(&c.rel, 0);
+	buf_init(&c.spec, 0);
+	buf_init(&c.results, 0);
+
+	if ((err = prepare(&c)) < 0)
+		goto done;
+	if ((err = search(&c, seen, &info)) < 0)
+		goto done;
+	out->module_name = xstrdup(info.name ? info.name : c.rel.ptr);
+	if (!info.name) {
+		err = error_set("the probe did not import '%s'", c.rel.ptr);
+		goto done;
+	}
+	if ((err = mutate_and_minimise(&c, &info)) < 0)
+		goto done;
+	/* the worker of the module is done: the gates start their own */
+	pytest_worker_stop(c.worker);
+	c.worker = NULL;
+	if ((err = write_and_trust(&c, &text, &emitted)) < 0)
+		goto done;
+	tally(&c, &emitted, &info);
+	out->text = xstrdup(text.ptr);
+	if (!opts.dry_run && emitted.ids.nr) {
+		struct buf path = BUF_INIT;
+		buf_addf(&path, "%s/%s", c.root.ptr, out->out_path);
+		err = write_file(path.ptr, &text);
+		buf_release(&path);
+	}
+done:
+	out->seconds = clock_monotonic() - c.started;
+	pytest_worker_stop(c.worker);
+	if (c.tmp.len)
+		fs_remove_tree(c.tmp.ptr);
+	gen_emitted_release(&emitted);
+	gen_probe_info_release(&info);
+	gen_cover_set_free(seen);
+	gen_calls_release(&c.calls);
+	gen_facts_release(&c.facts);
+	free(c.crashes);
+	free(c.callable);
+	gen_pools_free(c.pools);
+	free(c.source);
+	buf_release(&text);
+	buf_release(&c.root);
+	buf_release(&c.tmp);
+	buf_release(&c.work);
+	buf_release(&c.scratch);
+	buf_release(&c.rel);
+	buf_release(&c.spec);
+	buf_release(&c.results);
+	return err;
+}
