@@ -53,6 +53,12 @@ static json_t *result_json(const struct gen_result *r)
 	o = json_pack("{s:s, s:s, s:s, s:I, s:o}", "module", r->module_path,
 		      "name", r->module_name ? r->module_name : "", "out", r->out_path,
 		      "seed", (json_int_t)r->seed, "kept", kept);
+	{
+		json_t *un = json_array();
+		for (i = 0; i < r->unchanged.nr; i++)
+			json_array_append_new(un, json_string(r->unchanged.v[i]));
+		json_object_set_new(o, "unchanged", un);
+	}
 	json_object_set_new(o, "rejected", notes_json(r->rejected, r->nrejected, "id"));
 	json_object_set_new(o, "skipped", notes_json(r->skipped, r->nskipped, "function"));
 	json_object_set_new(o, "findings", notes_json(r->findings, r->nfindings, "function"));
@@ -83,6 +89,9 @@ static void print_text(const struct gen_result *r, int dry_run)
 	printf("  %zu test%s kept for %zu of %zu functions (%zu calls tried), %zu rejected, %.1f s\n",
 	       r->kept.nr, r->kept.nr == 1 ? "" : "s", r->functions_tested, r->functions, r->calls_tried,
 	       r->nrejected, r->seconds);
+	if (r->unchanged.nr)
+		printf("  %zu test%s unchanged: their code and checklist entries are the same as last time\n",
+		       r->unchanged.nr, r->unchanged.nr == 1 ? "" : "s");
 	if (r->lines)
 		printf("  lines reached: %zu of %zu (%.0f%%)\n", r->lines_reached, r->lines,
 		       100.0 * share(r->lines_reached, r->lines));

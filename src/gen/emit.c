@@ -449,6 +449,11 @@ void gen_emit(struct buf *out, struct gen_emitted *emitted, const struct gen_fac
 			}
 		}
 	}
+	if (o->carried) {
+		/* the module names an earlier file's tests use: imported too */
+		names_used(&used, f, o->carried, &local_exc);
+		buf_adds(&body, o->carried);
+	}
 	qsort(used.v, used.nr, sizeof(*used.v), cmp_str);
 	qsort(exc_imports.v, exc_imports.nr, sizeof(*exc_imports.v), cmp_str);
 	buf_addf(out, "\"\"\"Tests of %s, written by `pytest-fixer generate` (seed %lu).\n\n"

@@ -27,6 +27,8 @@ struct gen_emit_options {
 	const char *module_name;   /* the importable name: "paginate.core" */
 	const char *module_path;   /* for the header: "paginate/core.py" */
 	unsigned long seed;
+	/* tests kept from an earlier file, appended as they are (their names used too); may be NULL */
+	const char *carried;
 };
 
 /* the file for the calls of `calls` whose `kept` is set, into `out` */

@@ -5,6 +5,7 @@
 #include "gen/emit.h"
 #include "gen/facts.h"
 #include "gen/search.h"
+#include "gen/state.h"
 #include "gen/trust.h"
 #include "project/project.h"
 #include "pyast/pyast.h"
@@ -31,13 +32,13 @@
 #define GEN_LATER_ROUND 8
 /* rounds with nothing new before a function is left alone */
 #define GEN_STALE_ROUNDS 2
-#define GEN_MAX_ROUNDS 12
+#define GEN_MAX_ROUNDS 13
 /* share of the budget the search may use; the rest is for mutants and the gates */
 #define GEN_SEARCH_SHARE 0.45
 /* the probe of one batch, at most (seconds past the calls' own limits) */
 #define GEN_PROBE_SLACK 30.0
-/* times a hanging call ends a probe before its function is left alone */
-#define GEN_MAX_CRASHES 3
+/* calls of a function that hang (time out, or end a probe) before it is left alone */
+#define GEN_MAX_CRASHES 2
 /* passes of the mutation-guided search, and passes without a kill before it stops */
 #define GEN_MUTANT_PASSES 8
 #define GEN_IDLE_PASSES 2
@@ -58,6 +59,13 @@ struct ctx {
 	int *callable;     /* per function: 1 when a test may call it */
 	struct gen_pools *pools;
 	struct gen_rng rng;
+	struct gen_state state;    /* the checklist beside the generated file */
+	struct buf state_path;
+	int *settled;              /* per function: its tests passed and its code is the same */
+	struct strvec carried;     /* names of the test functions kept from the file as it is */
+	struct buf carried_text;   /* their text */
+	struct strvec rejected_fn; /* per rejected note: the function its test was of */
+	int *mutant_lines;         /* per mutant: the first and last line it changes (0, 0: anywhere) */
 	char *source;
 	size_t source_len;
 };
@@ -71,6 +79,7 @@ void gen_result_release(struct gen_result *r)
 	free(r->out_path);
 	free(r->text);
 	strvec_clear(&r->kept);
+	strvec_clear(&r->unchanged);
 	for (i = 0; i < r->nskipped; i++) {
 		free(r->skipped[i].what);
 		free(r->skipped[i].reason);
@@ -230,7 +239,7 @@ static int start_worker(struct ctx *c)
  * outcome: a call that ends the probe (a hang in C code, a crash) is marked
  * and the probe goes on after it, in a worker started again if need be.
  */
-static int probe(struct ctx *c, size_t from, size_t to, const struct strvec *mutants,
+static int probe(struct ctx *c, size_t from, size_t to, const struct strvec *mutants, const int *lines,
 		 struct gen_probe_info *info, double call_limit, double max_seconds)
 {
 	struct gen_probe_options po;
@@ -241,7 +250,8 @@ static int probe(struct ctx *c, size_t from, size_t to, const struct strvec *mut
 	po.scratch = c->scratch.ptr;
 	po.call_limit = call_limit;
 	po.repeat = 2;
-	while (at < to && !err) {
+	/* once at least: an empty range still says the module's name */
+	for (int first = 1; (first || at < to) && !err; first = 0) {
 		long crashed = -1;
 		double limit = (double)(to - at) * call_limit * (mutants ? (double)mutants->nr + 2 : 3) +
 			       GEN_PROBE_SLACK;
@@ -253,7 +263,7 @@ static int probe(struct ctx *c, size_t from, size_t to, const struct strvec *mut
 			return ERR_INTERRUPTED;
 		if (!c->worker && (err = start_worker(c)) < 0)
 			break;
-		if ((err = gen_probe_spec(c->spec.ptr, &po, &c->calls, at, to, mutants)) < 0)
+		if ((err = gen_probe_spec(c->spec.ptr, &po, &c->calls, at, to, mutants, lines)) < 0)
 			break;
 		unlink(c->results.ptr);
 		got = pytest_worker_probe(c->worker, c->spec.ptr, c->results.ptr, limit);
@@ -270,7 +280,7 @@ static int probe(struct ctx *c, size_t from, size_t to, const struct strvec *mut
 						 c->rel.ptr);
 			break;
 		}
-		if (got == 0 || crashed < 0)
+		if (got == 0 || crashed < 0 || at >= to)
 			break;
 		/* the call that ended it: marked, and the rest probed again */
 		c->calls.items[crashed].outcome = GEN_OUT_CRASHED;
@@ -323,6 +333,11 @@ static int search(struct ctx *c, struct gen_cover_set *seen, struct gen_probe_in
 	for (fi = 0; fi < f->nfunctions; fi++) {
 		struct buf why = BUF_INIT;
 		callable[fi] = gen_callable(f, fi, c->o->allow_side_effects, &why);
+		if (callable[fi] && c->settled[fi]) {
+			callable[fi] = 0;   /* its tests are kept as they are */
+			buf_release(&why);
+			continue;
+		}
 		if (!callable[fi] && !f->functions[fi].is_private)
 			note_add(&c->r->skipped, &c->r->nskipped, f->functions[fi].qualname, why.ptr);
 		buf_release(&why);
@@ -341,12 +356,23 @@ static int search(struct ctx *c, struct gen_cover_set *seen, struct gen_probe_in
 			if (!callable[fi] || c->crashes[fi] >= GEN_MAX_CRASHES ||
 			    (stale[fi] >= GEN_STALE_ROUNDS && round % 2))
 				continue;
-			gen_sample(&c->calls, f, pools, fi, round ? GEN_LATER_ROUND : GEN_FIRST_ROUND, &c->rng);
+			/*
+			 * round 0 is a pilot, one call each: a function that hangs
+			 * costs one time limit there, and one call a round after
+			 */
+			gen_sample(&c->calls, f, pools, fi,
+				   round == 0 || c->crashes[fi] ? 1 : round == 1 ? GEN_FIRST_ROUND : GEN_LATER_ROUND,
+				   &c->rng);
 		}
-		if (c->calls.nr == from)
+		if (c->calls.nr == from && round)
 			break;
-		if ((err = probe(c, from, c->calls.nr, NULL, info, c->o->call_limit, 0)) < 0)
+		if ((err = probe(c, from, c->calls.nr, NULL, NULL, info, c->o->call_limit, 0)) < 0 ||
+		    c->calls.nr == from)
 			break;
+		/* a function whose calls run out of time is left alone after a few */
+		for (i = from; i < c->calls.nr; i++)
+			if (c->calls.items[i].outcome == GEN_OUT_TIMEOUT)
+				c->crashes[c->calls.items[i].function]++;
 		/* keep what reaches something new, in the order sampled */
 		{
 			int *news = xcalloc(f->nfunctions ? f->nfunctions : 1, sizeof(int));
@@ -375,6 +401,47 @@ static int search(struct ctx *c, struct gen_cover_set *seen, struct gen_probe_in
 
 /* ---- mutants ------------------------------------------------------------- */
 
+/*
+ * The lines of the original a mutant changes, from the first statement it
+ * touches (a call that runs a statement runs its first line) to the last
+ * line that differs; 0, 0 when the change is outside every function body
+ * (it acts on import: every call may see it).
+ */
+static void changed_lines(int out[2], const struct ctx *c, const char *text, size_t len)
+{
+	const char *src = c->source;
+	size_t n = c->source_len, pre = 0, suf = 0, k, end;
+	int first = 1, last, fl, ll;
+	struct pyast *ast = NULL;
+
+	out[0] = out[1] = 0;
+	while (pre < n && pre < len && src[pre] == text[pre])
+		pre++;
+	while (suf < n - pre && suf < len - pre && src[n - 1 - suf] == text[len - 1 - suf])
+		suf++;
+	/* the original's changed bytes are [pre, n - suf): an insertion changes none */
+	end = n - suf > pre ? n - suf - 1 : pre;
+	for (k = 0; k < pre && k < n; k++)
+		first += src[k] == '\n';
+	last = first;
+	for (k = pre; k < end && k < n; k++)
+		last += src[k] == '\n';
+	if (pyast_parse(&ast, src, n) == 0) {
+		if (pyast_statement_at(ast, first, &fl, &ll))
+			first = fl;
+		pyast_free(ast);
+	}
+	for (k = 0; k < c->facts.nfunctions; k++) {
+		const struct gen_function *fn = &c->facts.functions[k];
+		/* inside a body, not its def line or decorators */
+		if (first > fn->start_line && last <= fn->end_line) {
+			out[0] = first;
+			out[1] = last;
+			return;
+		}
+	}
+}
+
 static int mutants_of(struct ctx *c, struct strvec *sources, struct strvec *ops)
 {
 	struct candidate_list cands = CANDIDATE_LIST_INIT;
@@ -395,6 +462,8 @@ static int mutants_of(struct ctx *c, struct strvec *sources, struct strvec *ops)
 			buf_release(&text);
 			continue;
 		}
+		c->mutant_lines = xrealloc(c->mutant_lines, 2 * (sources->nr + 1) * sizeof(int));
+		changed_lines(&c->mutant_lines[2 * sources->nr], c, text.ptr, text.len);
 		strvec_push(sources, text.ptr);
 		strvec_push(ops, cands.items[i].template_name ? cands.items[i].template_name : "mutant");
 		buf_release(&text);
@@ -431,6 +500,7 @@ static int hunt_survivors(struct ctx *c, const struct strvec *sources, struct ge
 		struct strvec subset = STRVEC_INIT;
 		struct gen_probe_info sub;
 		int *killed = xcalloc(sources->nr, sizeof(int));
+		int *sublines = xcalloc(2 * sources->nr, sizeof(int));
 		size_t *map = xcalloc(sources->nr, sizeof(size_t)), ns = 0, from = calls->nr, i, k, fi;
 		double left = remaining(c) - c->budget * GEN_TRUST_SHARE;
 
@@ -439,12 +509,15 @@ static int hunt_survivors(struct ctx *c, const struct strvec *sources, struct ge
 				killed[calls->items[i].kills[k]] = 1;
 		for (i = 0; i < sources->nr; i++)
 			if (info->mutant_done[i] && !info->mutant_errors[i] && !killed[i]) {
+				sublines[2 * ns] = c->mutant_lines[2 * i];
+				sublines[2 * ns + 1] = c->mutant_lines[2 * i + 1];
 				map[ns++] = i;
 				strvec_push(&subset, sources->v[i]);
 			}
 		free(killed);
 		if (!ns || left < 2 || calls->nr >= GEN_MAX_CALLS) {
 			free(map);
+			free(sublines);
 			strvec_clear(&subset);
 			break;
 		}
@@ -453,6 +526,7 @@ static int hunt_survivors(struct ctx *c, const struct strvec *sources, struct ge
 				gen_sample(calls, &c->facts, c->pools, fi, GEN_LATER_ROUND, &c->rng);
 		if (calls->nr == from) {
 			free(map);
+			free(sublines);
 			strvec_clear(&subset);
 			break;
 		}
@@ -462,7 +536,7 @@ static int hunt_survivors(struct ctx *c, const struct strvec *sources, struct ge
 		sub.mutant_timeouts = xcalloc(ns, sizeof(size_t));
 		sub.mutant_errors = xcalloc(ns, sizeof(int));
 		sub.mutant_done = xcalloc(ns, sizeof(int));
-		err = probe(c, from, calls->nr, &subset, &sub, limit, left);
+		err = probe(c, from, calls->nr, &subset, sublines, &sub, limit, left);
 		idle++;
 		for (i = from; i < calls->nr; i++) {
 			struct gen_call *call = &calls->items[i];
@@ -476,6 +550,7 @@ static int hunt_survivors(struct ctx *c, const struct strvec *sources, struct ge
 		log_debug("generate: survivors' pass %d: %zu of them, %zu new calls", pass, ns, calls->nr - from);
 		gen_probe_info_release(&sub);
 		free(map);
+		free(sublines);
 		strvec_clear(&subset);
 		if (err < 0) {
 			log_debug("generate: the survivors' probe failed: %s", error_last());
@@ -524,7 +599,7 @@ static int mutate_and_minimise(struct ctx *c, struct gen_probe_info *info)
 		limit = slowest * 20 + 0.2;
 		if (limit > c->o->call_limit)
 			limit = c->o->call_limit;
-		err = probe(c, 0, n, &sources, info, limit, left > 5 ? left : 5);
+		err = probe(c, 0, n, &sources, c->mutant_lines, info, limit, left > 5 ? left : 5);
 		if (err < 0) {
 			log_debug("generate: the mutants' probe failed: %s", error_last());
 			error_clear();
@@ -657,6 +732,7 @@ static int write_and_trust(struct ctx *c, struct buf *text, struct gen_emitted *
 	eo.module_name = c->r->module_name;
 	eo.module_path = c->rel.ptr;
 	eo.seed = c->o->seed;
+	eo.carried = c->carried_text.len ? c->carried_text.ptr : NULL;
 	buf_addf(&path, "%s/%s", c->work.ptr, c->r->out_path);
 	for (round = 0; round < GEN_TRUST_ROUNDS; round++) {
 		struct strvec reasons = STRVEC_INIT, names = STRVEC_INIT, why = STRVEC_INIT;
@@ -682,6 +758,8 @@ static int write_and_trust(struct ctx *c, struct buf *text, struct gen_emitted *
 					break;
 				c->calls.items[emitted->call[k]].kept = 0;
 				note_add(&c->r->rejected, &c->r->nrejected, emitted->ids.v[k], why.v[i]);
+				strvec_push(&c->rejected_fn,
+					    c->facts.functions[c->calls.items[emitted->call[k]].function].qualname);
 				dropped++;
 			}
 		}
@@ -709,6 +787,8 @@ static int write_and_trust(struct ctx *c, struct buf *text, struct gen_emitted *
 				continue;
 			c->calls.items[emitted->call[i]].kept = 0;
 			note_add(&c->r->rejected, &c->r->nrejected, emitted->ids.v[i], reasons.v[i]);
+			strvec_push(&c->rejected_fn,
+				    c->facts.functions[c->calls.items[emitted->call[i]].function].qualname);
 			dropped++;
 		}
 		strvec_clear(&reasons);
@@ -791,6 +871,243 @@ static void tally(struct ctx *c, const struct gen_emitted *emitted, const struct
 	gen_cover_set_free(reached);
 }
 
+/* the last error again, as bad input (ERR_USAGE), between `before` and `after` */
+static int as_usage(const char *before, const char *after)
+{
+	char *msg = xstrdup(error_last());
+	int err = error_setc(ERR_USAGE, "%s%s%s", before, msg, after);
+
+	free(msg);
+	return err;
+}
+
+/* ---- the checklist (gen/state.h) ------------------------------------------- */
+
+static void hash_text(char out[17], uint64_t h)
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* the test function of a node id in the file: "tests/t.py::test_f[1-2]" -> "test_f" (owned) */
+static char *test_function(const char *id, const char *file)
+{
+	size_t n = strlen(file);
+
+	if (strncmp(id, file, n) || strncmp(id + n, "::", 2))
+		return NULL;
+	id += n + 2;
+	return xstrndup(id, strcspn(id, "["));
+}
+
+/* the whole top-level definition (decorators too) of test function `name` in `ast`, or NULL */
+static const struct pyast_node *test_def(const struct pyast *ast, const char *name)
+{
+	const struct pyast_node *n;
+
+	for (n = pyast_root(ast)->child; n; n = n->next) {
+		const struct pyast_node *def = pyast_is(n, "decorated_definition") ? pyast_field(n, "definition") : n;
+		const struct pyast_node *nm = def ? pyast_field(def, "name") : NULL;
+		if (def && pyast_is(def, "function_definition") && nm && pyast_text_is(ast, nm, name))
+			return n;
+	}
+	return NULL;
+}
+
+/*
+ * Read the checklist beside the file to write and the file as it is: a
+ * function whose entries there all have its code's hash, at least one
+ * PASSED (or HEALED) and none still to run, is settled: its tests are
+ * carried over as they are and it is not sampled again.
+ */
+static int load_state(struct ctx *c)
+{
+	struct buf old = BUF_INIT, path = BUF_INIT;
+	struct pyast *ast = NULL;
+	const char *slash = strrchr(c->r->out_path, '/');
+	size_t fi, i;
+	int err;
+
+	c->settled = xcalloc(c->facts.nfunctions ? c->facts.nfunctions : 1, sizeof(int));
+	buf_addf(&c->state_path, "%s/%.*s%s%s", c->root.ptr, slash ? (int)(slash - c->r->out_path) : 0,
+		 c->r->out_path, slash ? "/" : "", GEN_STATE_FILE);
+	err = gen_state_load(&c->state, c->state_path.ptr);
+	if (err == ERR_NOTFOUND) {
+		error_clear();
+		return 0;
+	}
+	if (err < 0)
+		return as_usage("", " (remove it to start over)");
+	buf_addf(&path, "%s/%s", c->root.ptr, c->r->out_path);
+	if (fs_read_file(&old, path.ptr, GEN_MAX_SOURCE) < 0 || pyast_parse(&ast, old.ptr, old.len) < 0) {
+		error_clear();
+		goto done;
+	}
+	for (fi = 0; fi < c->facts.nfunctions; fi++) {
+		const struct gen_function *fn = &c->facts.functions[fi];
+		char hash[17];
+		int entries = 0, open = 0;
+		hash_text(hash, fn->hash);
+		for (i = 0; i < c->state.nr; i++) {
+			const struct gen_test_state *t = &c->state.tests[i];
+			char *name = test_function(t->id, c->r->out_path);
+			if (!name)
+				continue;
+			if (!strcmp(t->function, fn->qualname)) {
+				entries++;
+				/* a REJECTED entry is a verdict on the same code: not to run again */
+				if (strcmp(t->code_hash, hash) || (t->status != GEN_PASSED && t->status != GEN_HEALED &&
+								   t->status != GEN_REJECTED))
+					open = 1;
+				else if (t->status != GEN_REJECTED && !test_def(ast, name))
+					open = 1;
+			}
+			free(name);
+		}
+		c->settled[fi] = entries && !open;
+	}
+	/* the settled functions' tests, as they are in the file */
+	for (i = 0; i < c->state.nr; i++) {
+		const struct gen_test_state *t = &c->state.tests[i];
+		const struct gen_function *fn = gen_facts_function(&c->facts, t->function);
+		char *name = test_function(t->id, c->r->out_path);
+		const struct pyast_node *def;
+		if (name && fn && c->settled[fn - c->facts.functions] && t->status != GEN_REJECTED &&
+		    strvec_find(&c->carried, name) < 0 && (def = test_def(ast, name))) {
+			size_t len;
+			const char *text = pyast_text(ast, def, &len);
+			strvec_push(&c->carried, name);
+			buf_adds(&c->carried_text, "\n\n");
+			buf_add(&c->carried_text, text, len);
+			buf_addch(&c->carried_text, '\n');
+		}
+		free(name);
+	}
+done:
+	pyast_free(ast);
+	buf_release(&old);
+	buf_release(&path);
+	return 0;
+}
+
+/* "failed in its first run: AssertionError: ..." -> "ASSERTION_ERROR" (seed 003's categories) */
+static void category_of(struct buf *out, const char *reason)
+{
+	const char *p, *colon;
+
+	if (strstr(reason, "assertion") || strstr(reason, "compares") || strstr(reason, "constant"))
+		buf_adds(out, "NO_FAILABLE_ASSERTION");
+	else if (strstr(reason, "over its limit"))
+		buf_adds(out, "TIMEOUT");
+	else if ((colon = strstr(reason, ": ")) && (p = colon + 2) && *p) {
+		size_t n = strcspn(p, ": ");
+		size_t i;
+		for (i = 0; i < n; i++) {
+			char ch = p[i];
+			if (i && ch >= 'A' && ch <= 'Z' && p[i - 1] >= 'a' && p[i - 1] <= 'z')
+				buf_addch(out, '_');
+			buf_addch(out, (char)(ch >= 'a' && ch <= 'z' ? ch - 32 : ch));
+		}
+	} else
+		buf_adds(out, "OTHER");
+}
+
+static int save_state(struct ctx *c, const struct gen_emitted *emitted)
+{
+	struct gen_state *st = &c->state;
+	struct buf prefix = BUF_INIT;
+	size_t i;
+	int err;
+
+	buf_addf(&prefix, "%s::", c->r->out_path);
+	/* this file's entries for the functions generated again are replaced */
+	for (i = st->nr; i-- > 0;) {
+		const struct gen_test_state *t = &st->tests[i];
+		const struct gen_function *fn = gen_facts_function(&c->facts, t->function);
+		if (!strncmp(t->id, prefix.ptr, prefix.len) && !(fn && c->settled[fn - c->facts.functions]))
+			gen_state_remove(st, t->id);
+	}
+	for (i = 0; i < emitted->ids.nr; i++) {
+		const struct gen_function *fn = &c->facts.functions[c->calls.items[emitted->call[i]].function];
+		struct buf id = BUF_INIT;
+		struct gen_test_state *t;
+		char hash[17];
+		buf_addf(&id, "%s%s", prefix.ptr, emitted->ids.v[i]);
+		t = gen_state_get(st, id.ptr);
+		hash_text(hash, fn->hash);
+		gen_state_set(&t->function, fn->qualname);
+		gen_state_set(&t->code_hash, hash);
+		gen_state_set(&t->last_error, "");
+		gen_state_set(&t->error_category, "");
+		gen_state_set(&t->reason, "");
+		t->status = GEN_PASSED;
+		buf_release(&id);
+	}
+	for (i = 0; i < c->r->nrejected; i++) {
+		const struct gen_function *fn = gen_facts_function(&c->facts, c->rejected_fn.v[i]);
+		struct buf id = BUF_INIT, cat = BUF_INIT;
+		struct gen_test_state *t;
+		char hash[17];
+		buf_addf(&id, "%s%s", prefix.ptr, c->r->rejected[i].what);
+		t = gen_state_get(st, id.ptr);
+		hash_text(hash, fn ? fn->hash : 0);
+		category_of(&cat, c->r->rejected[i].reason);
+		gen_state_set(&t->function, c->rejected_fn.v[i]);
+		gen_state_set(&t->code_hash, hash);
+		gen_state_set(&t->reason, c->r->rejected[i].reason);
+		gen_state_set(&t->last_error, c->r->rejected[i].reason);
+		gen_state_set(&t->error_category, cat.ptr);
+		t->status = GEN_REJECTED;
+		buf_release(&id);
+		buf_release(&cat);
+	}
+	/*
+	 * a function called but left without a test of its own gets an entry
+	 * saying why, with its hash: the next run leaves it alone too
+	 */
+	{
+		int *has = xcalloc(c->facts.nfunctions ? c->facts.nfunctions : 1, sizeof(int));
+		int *good = xcalloc(c->facts.nfunctions ? c->facts.nfunctions : 1, sizeof(int));
+		for (i = 0; i < emitted->ids.nr; i++)
+			has[c->calls.items[emitted->call[i]].function] = 1;
+		for (i = 0; i < c->rejected_fn.nr; i++) {
+			const struct gen_function *fn = gen_facts_function(&c->facts, c->rejected_fn.v[i]);
+			if (fn)
+				has[fn - c->facts.functions] = 1;
+		}
+		for (i = 0; i < c->calls.nr; i++)
+			good[c->calls.items[i].function] |= is_good(&c->calls.items[i]);
+		for (i = 0; i < c->facts.nfunctions; i++) {
+			const struct gen_function *fn = &c->facts.functions[i];
+			struct buf id = BUF_INIT, why = BUF_INIT;
+			struct gen_test_state *t;
+			char hash[17];
+			if (has[i] || !c->callable[i] || c->settled[i])
+				continue;
+			buf_addf(&id, "%s%s", prefix.ptr, fn->qualname);
+			t = gen_state_get(st, id.ptr);
+			hash_text(hash, fn->hash);
+			gen_state_set(&t->function, fn->qualname);
+			gen_state_set(&t->code_hash, hash);
+			gen_state_set(&t->reason, good[i]
+				      ? "no test of its own: the kept tests reach its lines and tell its mutants apart"
+				      : "no test: none of its calls finished with a result to assert");
+			gen_state_set(&t->last_error, "");
+			gen_state_set(&t->error_category, good[i] ? "COVERED_ELSEWHERE" : "NO_RESULT");
+			t->status = GEN_REJECTED;
+			buf_release(&id);
+			buf_release(&why);
+		}
+		free(has);
+		free(good);
+	}
+	gen_state_set(&st->module, c->rel.ptr);
+	gen_state_set(&st->generated_file, c->r->out_path);
+	st->seed = c->o->seed;
+	err = gen_state_save(st, c->state_path.ptr);
+	buf_release(&prefix);
+	return err;
+}
+
 static int prepare(struct ctx *c)
 {
 	struct strvec skip = STRVEC_INIT;
@@ -814,14 +1131,20 @@ static int prepare(struct ctx *c)
 	}
 	c->source = buf_detach(&real, &c->source_len);
 	if ((err = gen_facts_read(&c->facts, c->rel.ptr, c->source, c->source_len)) < 0)
-		return err;
+		return err == ERR_PARSE ? as_usage("", "") : err;
 	c->crashes = xcalloc(c->facts.nfunctions ? c->facts.nfunctions : 1, sizeof(int));
 	c->r->module_path = xstrdup(c->rel.ptr);
 	if (c->o->out) {
 		struct buf checked = BUF_INIT;
 		if ((err = edit_path_check(&checked, c->root.ptr, c->o->out)) < 0) {
 			buf_release(&checked);
-			return error_setc(ERR_USAGE, "cannot write '%s': %s", c->o->out, error_last());
+			{
+				struct buf what = BUF_INIT;
+				buf_addf(&what, "cannot write '%s': ", c->o->out);
+				err = as_usage(what.ptr, "");
+				buf_release(&what);
+				return err;
+			}
 		}
 		buf_release(&checked);
 		c->r->out_path = xstrdup(c->o->out);
@@ -830,6 +1153,8 @@ static int prepare(struct ctx *c)
 		default_out(&o, c->rel.ptr);
 		c->r->out_path = buf_detach(&o, NULL);
 	}
+	if ((err = load_state(c)) < 0)
+		return err;
 	if ((err = fs_mkdtemp(&c->tmp, "generate")) < 0)
 		return err;
 	buf_addf(&c->work, "%s/work", c->tmp.ptr);
@@ -859,6 +1184,7 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 	struct gen_emitted emitted = GEN_EMITTED_INIT;
 	struct buf text = BUF_INIT;
 	struct gen_options opts = *o;
+	size_t i;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -882,6 +1208,12 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 	buf_init(&c.rel, 0);
 	buf_init(&c.spec, 0);
 	buf_init(&c.results, 0);
+	buf_init(&c.state_path, 0);
+	buf_init(&c.carried_text, 0);
+	strvec_init(&c.carried);
+	strvec_init(&c.rejected_fn);
+	strvec_init(&out->unchanged);
+	c.state = (struct gen_state)GEN_STATE_INIT;
 
 	if ((err = prepare(&c)) < 0)
 		goto done;
@@ -901,11 +1233,22 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 		goto done;
 	tally(&c, &emitted, &info);
 	out->text = xstrdup(text.ptr);
-	if (!opts.dry_run && emitted.ids.nr) {
+	/* the node ids of the tests carried over, as the checklist has them */
+	for (i = 0; i < c.state.nr; i++) {
+		char *name = test_function(c.state.tests[i].id, out->out_path);
+		if (name && strvec_find(&c.carried, name) >= 0 && c.state.tests[i].status != GEN_REJECTED &&
+		    strvec_find(&out->unchanged, c.state.tests[i].id) < 0)
+			strvec_push(&out->unchanged, c.state.tests[i].id);
+		free(name);
+	}
+	if (!opts.dry_run && (emitted.ids.nr || c.carried.nr)) {
 		struct buf path = BUF_INIT;
 		buf_addf(&path, "%s/%s", c.root.ptr, out->out_path);
 		err = write_file(path.ptr, &text);
 		buf_release(&path);
+		/* the checklist after the file: a Ctrl-C between leaves hashes that make the next run redo it */
+		if (!err)
+			err = save_state(&c, &emitted);
 	}
 done:
 	out->seconds = clock_monotonic() - c.started;
@@ -929,5 +1272,12 @@ done:
 	buf_release(&c.rel);
 	buf_release(&c.spec);
 	buf_release(&c.results);
+	buf_release(&c.state_path);
+	buf_release(&c.carried_text);
+	strvec_clear(&c.carried);
+	strvec_clear(&c.rejected_fn);
+	free(c.settled);
+	free(c.mutant_lines);
+	gen_state_release(&c.state);
 	return err;
 }

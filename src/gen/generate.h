@@ -60,6 +60,7 @@ struct gen_result {
 	struct gen_note *skipped;      /* functions not called, and why */
 	size_t nskipped;
 	struct strvec kept;            /* node ids of the tests kept */
+	struct strvec unchanged;       /* node ids of tests carried over as they were (the checklist) */
 	struct gen_note *rejected;     /* tests not kept, and why */
 	size_t nrejected;
 	struct gen_note *findings;     /* nondeterministic or hanging functions */

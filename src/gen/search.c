@@ -15,6 +15,8 @@
 #define SAMPLE_TRIES 12
 /* method calls made on an object before the one under test, at most */
 #define SETUP_CALLS_MAX 3
+/* numbers other calls returned, taken as arguments up to this many characters */
+#define LEARN_MAX_DIGITS 5
 /* items a generator's test takes */
 #define GEN_ITER_TAKE 20
 /* a results file larger than this is not read whole */
@@ -466,6 +468,9 @@ void gen_pools_learn(struct gen_pools *p, const struct gen_facts *f, const struc
 			continue;
 		if (!(kind = kind_of_text(c->repr)) || kind == GEN_HINT_NONE || kind == GEN_HINT_BOOL)
 			continue;
+		/* a big number makes a slow call (range(n), "%.*f"), not a new path */
+		if (kind & GEN_HINT_NUMBER && strlen(c->repr) > LEARN_MAX_DIGITS)
+			continue;
 		for (fi = 0; fi < f->nfunctions; fi++) {
 			if ((int)fi == c->function)
 				continue;
@@ -869,8 +874,19 @@ size_t gen_sample(struct gen_calls *calls, const struct gen_facts *f, struct gen
 
 /* ---- the probe's spec and results ---------------------------------------- */
 
+int gen_call_reaches(const struct gen_call *c, int first, int last)
+{
+	size_t i;
+
+	/* lines sort before arcs (their high half is 0) */
+	for (i = 0; i < c->ncover && c->cover[i] >> 32 == 0; i++)
+		if ((int)c->cover[i] >= first && (int)c->cover[i] <= last)
+			return 1;
+	return 0;
+}
+
 int gen_probe_spec(const char *path, const struct gen_probe_options *o, const struct gen_calls *calls,
-		   size_t from, size_t to, const struct strvec *mutants)
+		   size_t from, size_t to, const struct strvec *mutants, const int *lines)
 {
 	json_t *spec = json_object(), *list = json_array(), *rl;
 	char *text;
@@ -902,9 +918,17 @@ int gen_probe_spec(const char *path, const struct gen_probe_options *o, const st
 	json_object_set_new(spec, "calls", list);
 	if (mutants) {
 		json_t *ml = json_array();
-		for (i = 0; i < mutants->nr; i++)
-			json_array_append_new(ml, json_pack("{s:I,s:s}", "id", (json_int_t)i,
-							    "source", mutants->v[i]));
+		for (i = 0; i < mutants->nr; i++) {
+			json_t *m = json_pack("{s:I,s:s}", "id", (json_int_t)i, "source", mutants->v[i]);
+			if (lines && lines[2 * i] > 0) {
+				json_t *only = json_array();
+				for (k = from; k < to && k < calls->nr; k++)
+					if (gen_call_reaches(&calls->items[k], lines[2 * i], lines[2 * i + 1]))
+						json_array_append_new(only, json_integer((json_int_t)k));
+				json_object_set_new(m, "calls", only);
+			}
+			json_array_append_new(ml, m);
+		}
 		json_object_set_new(spec, "mutants", ml);
 	}
 	text = json_dumps(spec, JSON_COMPACT);

@@ -97,6 +97,9 @@ int gen_callable(const struct gen_facts *f, size_t fi, int allow_side_effects, s
 /*
  * The probe's spec (runner/probe.h) for calls [from, to) of `calls` and,
  * when `mutants` is given, those mutant sources, written as JSON to `path`.
+ * `lines`, when given, holds for each mutant the first and last line it
+ * changes (0, 0: any call may see it): only the calls whose lines reach
+ * that range run on it.
  */
 /* the probe child's resource limits (runner/probe.h) */
 #define GEN_PROBE_CPU_SECONDS 300
@@ -110,7 +113,9 @@ struct gen_probe_options {
 	int repeat;
 };
 int gen_probe_spec(const char *path, const struct gen_probe_options *o, const struct gen_calls *calls,
-		   size_t from, size_t to, const struct strvec *mutants);
+		   size_t from, size_t to, const struct strvec *mutants, const int *lines);
+/* 1 when call `c` ran a line in [first, last] */
+int gen_call_reaches(const struct gen_call *c, int first, int last);
 
 /*
  * Read the probe's results at `path` into `calls` (and the kills of each

@@ -26,7 +26,8 @@
  *    "repeat": 2,                         each call runs this often; outcomes that differ: "unstable"
  *    "calls": [{"id": 0, "setup": ["s = Stack()", "s.push(3)"], "expr": "s.pop()",
  *               "observe": ["s"]}, ...],
- *    "mutants": [{"id": 0, "source": "whole text of the mutated module"}, ...]}
+ *    "mutants": [{"id": 0, "source": "whole text of the mutated module",
+ *                 "calls": [ID...]}, ...]}      optional: only these calls run on it
  *
  * A call runs its setup statements and evaluates its expression in a fresh
  * namespace holding the module's globals (so `page_count(3, 2)` or

@@ -58,6 +58,9 @@ MUTANT_FLOOR = 0.2
 MUTANT_FLOOR_LOOPING = 0.02   # in place of MUTANT_FLOOR once one of its calls timed out
 MUTANT_FACTOR = 10.0
 HUNG_EXIT = 112          # the child's exit status when the watchdog ended it
+# a call busy in C code past its limit and this many CPU seconds (no Python
+# handler can run while it holds the GIL) is ended by SIGPROF's default action
+CPU_GRACE = 1.0
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _RESUME = dis.opmap.get("RESUME")
@@ -462,6 +465,7 @@ class Probe:
         self.watchdog.current = ("call %s%s" % (call.id, self.where),
                                  time.monotonic() + limit + WATCHDOG_GRACE)
         signal.setitimer(signal.ITIMER_REAL, limit, ALARM_INTERVAL)
+        signal.setitimer(signal.ITIMER_PROF, limit + CPU_GRACE)
         self.armed = True
         try:
             try:
@@ -488,6 +492,7 @@ class Probe:
                 self.armed = False
                 sys.settrace(None)
                 signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.setitimer(signal.ITIMER_PROF, 0)
                 self.watchdog.current = None
         except Timeout:
             o = {"outcome": "timeout"}
@@ -570,6 +575,7 @@ class Probe:
             self.watchdog.current = ("the module code%s" % self.where,
                                      time.monotonic() + self.call_limit + WATCHDOG_GRACE)
             signal.setitimer(signal.ITIMER_REAL, self.call_limit, ALARM_INTERVAL)
+            signal.setitimer(signal.ITIMER_PROF, self.call_limit + CPU_GRACE)
             self.armed = True
             try:
                 try:
@@ -577,6 +583,7 @@ class Probe:
                 finally:
                     self.armed = False
                     signal.setitimer(signal.ITIMER_REAL, 0)
+                    signal.setitimer(signal.ITIMER_PROF, 0)
                     self.watchdog.current = None
             except Timeout:
                 return "its module code did not finish within %.3g s" % self.call_limit
@@ -599,9 +606,13 @@ class Probe:
             line["error"] = why
             return line
 
+        # the calls that reach the changed lines, when the caller knows them
+        only = spec.get("calls")
+        only = set(only) if isinstance(only, list) else None
+
         def run_all():
             for call in self.calls:
-                if not call.usable:
+                if not call.usable or (only is not None and call.id not in only):
                     continue
                 floor = MUTANT_FLOOR_LOOPING if line["timeout_by"] else MUTANT_FLOOR
                 limit = min(self.call_limit, max(floor, MUTANT_FACTOR * call.seconds))
@@ -616,6 +627,7 @@ class Probe:
     def run(self, path, roots, watchdog):
         self.watchdog = watchdog
         signal.signal(signal.SIGALRM, self._on_alarm)
+        signal.signal(signal.SIGPROF, signal.SIG_DFL)   # its default: the end of the child
         mod, why = import_path(path, roots)
         if why:
             self.write({"ev": "error", "reason": why})

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gen_facts f;
 	struct gen_calls calls = GEN_CALLS_INIT;
 	struct gen_emitted e = GEN_EMITTED_INIT;
-	struct gen_emit_options eo = { "pkg.mod", "pkg/mod.py", 1 };
+	struct gen_emit_options eo = { "pkg.mod", "pkg/mod.py", 1, NULL };
 	struct strvec names = STRVEC_INIT, why = STRVEC_INIT;
 	struct buf out = BUF_INIT;
 	struct gen_pools *pools;

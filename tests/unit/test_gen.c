@@ -339,7 +339,7 @@ static void emit__parametrised_values_raises_objects_and_state(void **state)
 {
 	struct gen_calls calls = GEN_CALLS_INIT;
 	struct gen_emitted e = GEN_EMITTED_INIT;
-	struct gen_emit_options o = { "bank", "bank.py", 3 };
+	struct gen_emit_options o = { "bank", "bank.py", 3, NULL };
 	struct buf out = BUF_INIT;
 	struct gen_call *c;
 
