@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char generate_usage[] =
@@ -77,6 +78,27 @@ static json_t *result_json(const struct gen_result *r)
 						    "score", share(r->killed + r->timed_out,
 								   r->killed + r->timed_out + r->survived),
 						    "by_operator", ops));
+	{
+		json_t *cov = json_object();
+		const struct gen_coverage *c = &r->coverage;
+		if (c->before.measured && c->after.measured) {
+			json_object_set_new(cov, "before", json_pack("{s:I, s:I, s:I, s:I}",
+				"statements", (json_int_t)c->after.statements, "covered", (json_int_t)c->before.covered,
+				"branches", (json_int_t)c->after.branches, "covered_branches", (json_int_t)c->before.covered_branches));
+			json_object_set_new(cov, "after", json_pack("{s:I, s:I, s:I, s:I}",
+				"statements", (json_int_t)c->after.statements, "covered", (json_int_t)c->after.covered,
+				"branches", (json_int_t)c->after.branches, "covered_branches", (json_int_t)c->after.covered_branches));
+		} else
+			json_object_set_new(cov, "why", json_string(c->why ? c->why : "no test was kept"));
+		json_object_set_new(o, "coverage", cov);
+	}
+	{
+		json_t *d = json_array();
+		for (i = 0; i < r->decisions.nr; i++)
+			json_array_append_new(d, json_string(r->decisions.v[i]));
+		json_object_set_new(o, "decisions", d);
+	}
+	json_object_set_new(o, "report", r->report_path ? json_string(r->report_path) : json_null());
 	json_object_set_new(o, "seconds", json_real(r->seconds));
 	return o;
 }
@@ -99,12 +121,63 @@ static void print_text(const struct gen_result *r, int dry_run)
 		printf("  mutants told apart: %zu of %zu (%.0f%%; %zu by a time limit)\n",
 		       r->killed + r->timed_out, scored, 100.0 * share(r->killed + r->timed_out, scored),
 		       r->timed_out);
+	if (r->coverage.before.measured && r->coverage.after.measured) {
+		struct buf b = BUF_INIT, a = BUF_INIT;
+		gen_coverage_percent(&b, r->coverage.before.covered, r->coverage.after.statements);
+		gen_coverage_percent(&a, r->coverage.after.covered, r->coverage.after.statements);
+		printf("  coverage.py, lines: %s before, %s with the file\n", b.ptr, a.ptr);
+		buf_reset(&b);
+		buf_reset(&a);
+		gen_coverage_percent(&b, r->coverage.before.covered_branches, r->coverage.after.branches);
+		gen_coverage_percent(&a, r->coverage.after.covered_branches, r->coverage.after.branches);
+		printf("  coverage.py, branches: %s before, %s with the file\n", b.ptr, a.ptr);
+		buf_release(&b);
+		buf_release(&a);
+	} else if (r->coverage.why)
+		printf("  coverage not measured: %s\n", r->coverage.why);
 	for (i = 0; i < r->nskipped; i++)
 		printf("  not called: %s: %s\n", r->skipped[i].what, r->skipped[i].reason);
 	for (i = 0; i < r->nfindings; i++)
 		printf("  finding: %s: %s\n", r->findings[i].what, r->findings[i].reason);
 	for (i = 0; i < r->nrejected; i++)
 		printf("  rejected: %s: %s\n", r->rejected[i].what, r->rejected[i].reason);
+	if (r->report_path)
+		printf("  report: %s\n", r->report_path);
+}
+
+/* the Markdown report into .pytest-fixer/reports/generate-<module>-<time>.md (a failure is a warning) */
+static void write_report(struct gen_result *r, struct project *p)
+{
+	struct buf md = BUF_INIT, id = BUF_INIT, path = BUF_INIT;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	const char *s;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	buf_adds(&id, "generate-");
+	for (s = r->module_path; *s; s++)
+		buf_addch(&id, (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ? *s : '_');
+	buf_addf(&id, "-%s", stamp);
+	project_state_path(&path, p->root, PROJECT_REPORT, id.ptr);
+	gen_report_markdown(&md, r);
+	{
+		char *dir = strdup(path.ptr), *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (fs_mkdir_p(dir, 0755) < 0 || project_exclude(p) < 0 ||
+		    fs_write_atomic(path.ptr, md.ptr, md.len, 0644) < 0)
+			fprintf(stderr, "pytest-fixer: warning: cannot write the report: %s\n", error_last());
+		else {
+			char *rel = fs_relative_to(path.ptr, p->root);
+			r->report_path = rel ? rel : strdup(path.ptr);
+		}
+		free(dir);
+	}
+	buf_release(&md);
+	buf_release(&id);
+	buf_release(&path);
 }
 
 /* MODULE as the user gave it: a path relative to the current directory becomes absolute */
@@ -196,6 +269,8 @@ int cmd_generate(int argc, const char **argv, struct project *p)
 			gen_result_release(&r);
 			break;
 		}
+		if (!dry_run)
+			write_report(&r, p);
 		if (json)
 			json_array_append_new(json_object_get(all, "modules"), result_json(&r));
 		else {

@@ -165,7 +165,7 @@ static uint64_t shape_of(const struct gen_call *c)
 /* a call that fits a parametrised test: its own arguments and nothing else */
 static int parametrisable(const struct gen_function *fn, const struct gen_call *c)
 {
-	if (c->setup.nr || c->observe || c->args.nr != fn->nparams || c->args.nr > 63)
+	if (c->setup.nr || c->observe || c->chained || c->args.nr != fn->nparams || c->args.nr > 63)
 		return 0;
 	/* a doctest example, as written, or a call with no argument: a test of its own */
 	if (!shape_of(c))
@@ -385,6 +385,7 @@ void gen_emit(struct buf *out, struct gen_emitted *emitted, const struct gen_fac
 {
 	struct buf body = BUF_INIT;
 	struct strvec used = STRVEC_INIT, exc_imports = STRVEC_INIT, local_exc = STRVEC_INIT;
+	struct strvec import_lines = STRVEC_INIT;
 	int *done = xcalloc(calls->nr ? calls->nr : 1, sizeof(*done));
 	int *members = xcalloc(calls->nr ? calls->nr : 1, sizeof(*members));
 	size_t fi, i, j;
@@ -454,6 +455,26 @@ void gen_emit(struct buf *out, struct gen_emitted *emitted, const struct gen_fac
 		names_used(&used, f, o->carried, &local_exc);
 		buf_adds(&body, o->carried);
 	}
+	/* names the module imported (`date`) that the tests' values use: imported the same way */
+	for (i = 0; i < calls->nr; i++) {
+		const struct gen_call *c = &calls->items[i];
+		struct strvec names = STRVEC_INIT;
+		if (!c->kept)
+			continue;
+		for (j = 0; j < c->setup.nr; j++)
+			names_used(&names, f, c->setup.v[j], &f->import_names);
+		names_used(&names, f, c->expr, &f->import_names);
+		for (j = 0; j < c->args.nr; j++)
+			names_used(&names, f, c->args.v[j], &f->import_names);
+		for (j = 0; j < names.nr; j++) {
+			int k = strvec_find(&f->import_names, names.v[j]);
+			if (k >= 0 && strvec_find(&f->module_names, names.v[j]) < 0 &&
+			    strvec_find(&import_lines, f->import_lines.v[k]) < 0)
+				strvec_push(&import_lines, f->import_lines.v[k]);
+		}
+		strvec_clear(&names);
+	}
+	qsort(import_lines.v, import_lines.nr, sizeof(*import_lines.v), cmp_str);
 	qsort(used.v, used.nr, sizeof(*used.v), cmp_str);
 	qsort(exc_imports.v, exc_imports.nr, sizeof(*exc_imports.v), cmp_str);
 	buf_addf(out, "\"\"\"Tests of %s, written by `pytest-fixer generate` (seed %lu).\n\n"
@@ -461,9 +482,32 @@ void gen_emit(struct buf *out, struct gen_emitted *emitted, const struct gen_fac
 		 "here means its behaviour changed. If the change was meant, run\n"
 		 "`pytest-fixer heal`; to write them again, `pytest-fixer generate %s`.\n\"\"\"\n",
 		 o->module_path, o->seed, o->module_path);
-	if (strstr(body.ptr, "itertools."))
-		buf_adds(out, "import itertools\n\n");
+	/* what observed values are written with (runner/probe.h's literals) */
+	{
+		int stdlib = 0;
+		if (strstr(body.ptr, "datetime.")) {
+			buf_adds(out, "import datetime\n");
+			stdlib = 1;
+		}
+		if (strstr(body.ptr, "itertools.")) {
+			buf_adds(out, "import itertools\n");
+			stdlib = 1;
+		}
+		if (strstr(body.ptr, "Decimal(")) {
+			buf_adds(out, "from decimal import Decimal\n");
+			stdlib = 1;
+		}
+		if (strstr(body.ptr, "Fraction(")) {
+			buf_adds(out, "from fractions import Fraction\n");
+			stdlib = 1;
+		}
+		if (stdlib)
+			buf_addch(out, '\n');
+	}
 	buf_adds(out, "import pytest\n\n");
+	for (i = 0; i < import_lines.nr; i++)
+		if (strcmp(import_lines.v[i], "import datetime") || !strstr(body.ptr, "datetime."))
+			buf_addf(out, "%s\n", import_lines.v[i]);
 	for (i = 0; i < exc_imports.nr; i++)
 		buf_addf(out, "%s\n", exc_imports.v[i]);
 	if (used.nr) {
@@ -485,6 +529,7 @@ void gen_emit(struct buf *out, struct gen_emitted *emitted, const struct gen_fac
 	buf_add(out, body.ptr, body.len);
 	strvec_clear(&used);
 	strvec_clear(&exc_imports);
+	strvec_clear(&import_lines);
 	strvec_clear(&local_exc);
 	buf_release(&body);
 	free(done);

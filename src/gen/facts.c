@@ -58,6 +58,10 @@ static const char *const mutating_methods[] = {
 	"append", "extend", "insert", "pop", "sort", "reverse", "remove", "clear", "setdefault",
 	"update", "popitem", "add", "discard", "appendleft", "popleft", "extendleft", "rotate", NULL,
 };
+static const char *const date_attrs[] = {
+	"weekday", "isoweekday", "year", "month", "day", "isoformat", "strftime", "toordinal",
+	"timetuple", "isocalendar", "replace", NULL,
+};
 static const char *const set_methods[] = {
 	"add", "discard", "union", "intersection", "difference", "issubset", "issuperset", NULL,
 };
@@ -209,12 +213,24 @@ static unsigned hint_of_use(const struct pyast *ast, const struct pyast_node *id
 			return GEN_HINT_SET;
 		if ((len == 4 && !memcmp(s, "real", 4)) || (len == 4 && !memcmp(s, "imag", 4)))
 			return GEN_HINT_NUMBER;
+		if (in_list(date_attrs, s, len))
+			return GEN_HINT_DATE;
 		return GEN_HINT_OBJECT;
 	}
 	if (pyast_is(up, "binary_operator")) {
 		const struct pyast_node *l = pyast_field(up, "left"), *r = pyast_field(up, "right");
 		const struct pyast_node *other = l == id ? r : l, *op = pyast_field(up, "operator");
+		const struct pyast_node *outer = up->parent;
 		unsigned h = 0;
+		/* (end - start).days: two dates */
+		if (outer && pyast_is(outer, "parenthesized_expression"))
+			outer = outer->parent;
+		if (op && pyast_text_is(ast, op, "-") && outer && pyast_is(outer, "attribute")) {
+			const struct pyast_node *a = pyast_field(outer, "attribute");
+			if (a && (pyast_text_is(ast, a, "days") || pyast_text_is(ast, a, "seconds") ||
+				  pyast_text_is(ast, a, "total_seconds")))
+				return GEN_HINT_DATE;
+		}
 		if (op && (pyast_text_is(ast, op, "//") || pyast_text_is(ast, op, "%") ||
 			   pyast_text_is(ast, op, "<<") || pyast_text_is(ast, op, ">>")))
 			h |= GEN_HINT_INT;
@@ -260,8 +276,16 @@ static unsigned hint_of_use(const struct pyast *ast, const struct pyast_node *id
 			return GEN_HINT_MATRIX;
 		return GEN_HINT_SEQ;
 	}
-	if (pyast_is(up, "subscript"))
-		return GEN_HINT_INT;
+	if (pyast_is(up, "subscript")) {
+		/* PRICES[plan]: a key of a constant table, a string as often as an index */
+		const struct pyast_node *v = pyast_field(up, "value");
+		size_t vl, i;
+		const char *vs = v && pyast_is(v, "identifier") ? pyast_text(ast, v, &vl) : NULL;
+		int upper = vs && vl > 1;
+		for (i = 0; upper && i < vl; i++)
+			upper = (vs[i] >= 'A' && vs[i] <= 'Z') || vs[i] == '_' || (vs[i] >= '0' && vs[i] <= '9');
+		return upper ? GEN_HINT_INT | GEN_HINT_STR : GEN_HINT_INT;
+	}
 	if ((pyast_is(up, "for_statement") || pyast_is(up, "for_in_clause")) &&
 	    pyast_field(up, "right") == id) {
 		const struct pyast_node *l = pyast_field(up, "left");
@@ -366,50 +390,6 @@ static const char *side_effect_of(const char *name)
 	return NULL;
 }
 
-/* the module's "from os import remove" style aliases: remove -> os.remove */
-static void import_aliases(struct strvec *from, struct strvec *to, const struct pyast *ast)
-{
-	const struct pyast_node *n;
-
-	for (n = NULL; (n = pyast_next(ast, n, "import_from_statement", 0, 0));) {
-		const struct pyast_node *mod = pyast_field(n, "module_name"), *c;
-		struct buf m = BUF_INIT;
-		if (!mod)
-			continue;
-		{
-			size_t len;
-			const char *s = pyast_text(ast, mod, &len);
-			buf_add(&m, s, len);
-		}
-		for (c = n->child; c; c = c->next) {
-			const struct pyast_node *nm = c, *alias = NULL;
-			struct buf full = BUF_INIT;
-			size_t len;
-			const char *s;
-			if (!c->named || c == mod || !c->field || strcmp(c->field, "name"))
-				continue;
-			if (pyast_is(c, "aliased_import")) {
-				nm = pyast_field(c, "name");
-				alias = pyast_field(c, "alias");
-			}
-			if (!nm)
-				continue;
-			s = pyast_text(ast, nm, &len);
-			buf_addf(&full, "%s.", m.ptr);
-			buf_add(&full, s, len);
-			if (alias)
-				s = pyast_text(ast, alias, &len);
-			{
-				char *local = xstrndup(s, len);
-				strvec_push(from, local);
-				strvec_push(to, full.ptr);
-				free(local);
-			}
-			buf_release(&full);
-		}
-		buf_release(&m);
-	}
-}
 
 /* a parameter handed on to another function of the module: its hints follow */
 struct flow {
@@ -424,7 +404,6 @@ struct scan {
 	struct gen_facts *facts;
 	struct flow *flows;
 	size_t nflows;
-	struct strvec alias_from, alias_to;
 };
 
 /* the parameter a loop variable `id` runs over (for v in P, or a comprehension's), or NULL */
@@ -621,10 +600,10 @@ static void scan_body(struct scan *sc, struct gen_function *fn, const struct pya
 					char *head = xstrdup(name.ptr), *dot = strchr(head, '.');
 					if (dot)
 						*dot = '\0';
-					for (j = 0; j < sc->alias_from.nr; j++)
-						if (!strcmp(sc->alias_from.v[j], head)) {
+					for (j = 0; j < sc->facts->import_names.nr; j++)
+						if (!strcmp(sc->facts->import_names.v[j], head)) {
 							struct buf full = BUF_INIT;
-							buf_addf(&full, "%s%s", sc->alias_to.v[j],
+							buf_addf(&full, "%s%s", sc->facts->import_targets.v[j],
 								 name.ptr + strlen(head));
 							buf_reset(&name);
 							buf_adds(&name, full.ptr);
@@ -710,8 +689,10 @@ static int has_decorator(const struct pyast *ast, const struct pyast_node *decor
 	return 0;
 }
 
-static struct gen_function *add_function(struct scan *sc, const struct pyast_node *def,
-					 const char *class_name)
+static void add_inner(struct scan *sc, size_t outer, const struct pyast_node *def);
+
+/* add the function of `def` to the facts: its index, or -1 when it is not one to read */
+static long add_function(struct scan *sc, const struct pyast_node *def, const char *class_name)
 {
 	const struct pyast *ast = sc->ast;
 	struct gen_facts *f = sc->facts;
@@ -722,9 +703,10 @@ static struct gen_function *add_function(struct scan *sc, const struct pyast_nod
 	struct gen_function *fn;
 	struct buf q = BUF_INIT;
 	char *nm;
+	long index;
 
 	if (!name)
-		return NULL;
+		return -1;
 	nm = node_dup(ast, name);
 	if ((nm[0] == '_' && nm[1] == '_' && strcmp(nm, "__init__")) || (!class_name && !strcmp(nm, "__init__")) ||
 	    has_decorator(ast, decorated, "overload") ||
@@ -733,7 +715,7 @@ static struct gen_function *add_function(struct scan *sc, const struct pyast_nod
 			    has_decorator(ast, decorated, "abstractmethod") ||
 			    has_decorator(ast, decorated, "abc.abstractmethod")))) {
 		free(nm);
-		return NULL;
+		return -1;
 	}
 	f->functions = xrealloc(f->functions, (f->nfunctions + 1) * sizeof(*f->functions));
 	fn = &f->functions[f->nfunctions++];
@@ -767,10 +749,13 @@ static struct gen_function *add_function(struct scan *sc, const struct pyast_nod
 	fn->end_line = pf.end_line;
 	fn->hash = hash_fnv1a(pf.text, strlen(pf.text));
 	pyast_function_release(&pf);
+	fn->inner = -1;
 	read_params(fn, ast, def);
 	read_doctests(fn, ast, def);
 	scan_body(sc, fn, def);
-	return fn;
+	index = (long)(fn - f->functions);
+	add_inner(sc, (size_t)index, def);
+	return index;
 }
 
 static int derives_from(const struct pyast *ast, const struct pyast_node *cls, const char *const *names)
@@ -826,6 +811,7 @@ static void field_init(struct scan *sc, const struct pyast_node *cls, size_t ci)
 		fn->qualname = buf_detach(&q, NULL);
 	}
 	fn->kind = GEN_METHOD;
+	fn->inner = -1;
 	fn->start_line = cls->start_line;
 	fn->end_line = cls->end_line;
 	text = pyast_text(ast, cls, &len);
@@ -863,6 +849,47 @@ static void field_init(struct scan *sc, const struct pyast_node *cls, size_t ci)
 	f->nfunctions++;
 }
 
+/*
+ * A function that defines a function in its body and returns it (a
+ * factory, a closure: `def bulk(n): def apply(price): ...; return apply`):
+ * the inner one is read too, as a private entry the outer one points to.
+ */
+static void add_inner(struct scan *sc, size_t outer, const struct pyast_node *def)
+{
+	const struct pyast *ast = sc->ast;
+	struct gen_facts *f = sc->facts;
+	const struct pyast_node *body = pyast_field(def, "body"), *st, *r;
+	long k;
+
+	if (!body)
+		return;
+	for (st = body->child; st; st = st->next) {
+		const struct pyast_node *inner = pyast_is(st, "decorated_definition") ? NULL : st, *nm;
+		int returned = 0;
+		if (!inner || !pyast_is(inner, "function_definition") || !(nm = pyast_field(inner, "name")))
+			continue;
+		for (r = NULL; !returned && (r = pyast_next(ast, r, "return_statement", def->start_line, def->end_line));) {
+			const struct pyast_node *v = pyast_named_child(r, 0);
+			returned = pyast_enclosing_def(r) == def && v && pyast_is(v, "identifier") && same_name(ast, v, nm);
+		}
+		if (!returned)
+			continue;
+		if ((k = add_function(sc, inner, NULL)) < 0)
+			return;
+		{
+			struct gen_function *g = &f->functions[k];
+			struct buf q = BUF_INIT;
+			buf_addf(&q, "%s.<locals>.%s", f->functions[outer].qualname, g->name);
+			free(g->qualname);
+			g->qualname = buf_detach(&q, NULL);
+			g->is_private = 1;
+			g->is_inner = 1;
+			f->functions[outer].inner = (int)k;
+		}
+		return;
+	}
+}
+
 static void add_class(struct scan *sc, const struct pyast_node *cls)
 {
 	static const char *const exc[] = { "Exception", "Error", "Warning", NULL };
@@ -894,15 +921,15 @@ static void add_class(struct scan *sc, const struct pyast_node *cls)
 	gc->abstract = derives_from(ast, cls, abc);
 	for (c = body->child; c; c = c->next) {
 		const struct pyast_node *def = c;
-		struct gen_function *fn;
 		if (pyast_is(c, "decorated_definition"))
 			def = pyast_field(c, "definition");
+		long m;
 		if (!def || !pyast_is(def, "function_definition"))
 			continue;
-		if (!(fn = add_function(sc, def, f->classes[ci].name)))
+		if ((m = add_function(sc, def, f->classes[ci].name)) < 0)
 			continue;
-		if (!strcmp(fn->name, "__init__"))
-			f->classes[ci].init = (int)(fn - f->functions);
+		if (!strcmp(f->functions[m].name, "__init__"))
+			f->classes[ci].init = (int)m;
 	}
 	gc = &f->classes[ci];
 	if (gc->init < 0 && (has_decorator(ast, cls->parent, "dataclass") ||
@@ -1085,6 +1112,63 @@ static void constant_literals(struct gen_facts *f, const struct pyast *ast)
 	}
 }
 
+/*
+ * The names an import statement binds, each with a statement binding just
+ * it: "from datetime import date, timedelta as td" gives date ("from
+ * datetime import date") and td ("from datetime import timedelta as td");
+ * "import datetime" gives datetime. Relative imports and * are left out.
+ */
+static void import_names(struct gen_facts *f, const struct pyast *ast, const struct pyast_node *st)
+{
+	const struct pyast_node *mod = pyast_field(st, "module_name"), *c;
+	int from = pyast_is(st, "import_from_statement");
+	char *m = mod ? node_dup(ast, mod) : NULL;
+
+	if (from && (!m || m[0] == '.')) {
+		free(m);
+		return;
+	}
+	for (c = st->child; c; c = c->next) {
+		const struct pyast_node *nm = c, *alias = NULL;
+		struct buf line = BUF_INIT;
+		char *name, *bound;
+		if (!c->named || c == mod || !c->field || strcmp(c->field, "name"))
+			continue;
+		if (pyast_is(c, "aliased_import")) {
+			nm = pyast_field(c, "name");
+			alias = pyast_field(c, "alias");
+		}
+		if (!nm)
+			continue;
+		name = node_dup(ast, nm);
+		bound = alias ? node_dup(ast, alias) : xstrdup(name);
+		if (from)
+			buf_addf(&line, "from %s import %s", m, name);
+		else
+			buf_addf(&line, "import %s", name);
+		if (alias)
+			buf_addf(&line, " as %s", bound);
+		/* "import a.b" binds a */
+		if (!from && !alias && strchr(bound, '.'))
+			*strchr(bound, '.') = '\0';
+		if (strvec_find(&f->import_names, bound) < 0) {
+			struct buf target = BUF_INIT;
+			if (from)
+				buf_addf(&target, "%s.%s", m, name);
+			else
+				buf_adds(&target, alias ? name : bound);
+			strvec_push(&f->import_names, bound);
+			strvec_push(&f->import_lines, line.ptr);
+			strvec_push(&f->import_targets, target.ptr);
+			buf_release(&target);
+		}
+		free(name);
+		free(bound);
+		buf_release(&line);
+	}
+	free(m);
+}
+
 int gen_facts_read(struct gen_facts *out, const char *path, const char *src, size_t len)
 {
 	struct pyast *ast = NULL;
@@ -1096,6 +1180,9 @@ int gen_facts_read(struct gen_facts *out, const char *path, const char *src, siz
 	memset(out, 0, sizeof(*out));
 	strvec_init(&out->module_names);
 	strvec_init(&out->imports);
+	strvec_init(&out->import_names);
+	strvec_init(&out->import_lines);
+	strvec_init(&out->import_targets);
 	out->path = xstrdup(path);
 	if (pyast_parse(&ast, src, len) < 0)
 		return error_setc(ERR_PARSE, "cannot parse '%s'", path);
@@ -1106,9 +1193,10 @@ int gen_facts_read(struct gen_facts *out, const char *path, const char *src, siz
 	memset(&sc, 0, sizeof(sc));
 	sc.ast = ast;
 	sc.facts = out;
-	strvec_init(&sc.alias_from);
-	strvec_init(&sc.alias_to);
-	import_aliases(&sc.alias_from, &sc.alias_to, ast);
+	/* the names imports bind, first: a function may come before the import it uses */
+	for (c = NULL; (c = pyast_next(ast, c, NULL, 0, 0));)
+		if (pyast_is(c, "import_statement") || pyast_is(c, "import_from_statement"))
+			import_names(out, ast, c);
 	root = pyast_root(ast);
 	for (c = root->child; c; c = c->next) {
 		const struct pyast_node *def = c;
@@ -1117,9 +1205,9 @@ int gen_facts_read(struct gen_facts *out, const char *path, const char *src, siz
 		if (!def)
 			continue;
 		if (pyast_is(def, "function_definition")) {
-			struct gen_function *fn = add_function(&sc, def, NULL);
-			if (fn && !fn->is_private)
-				strvec_push(&out->module_names, fn->name);
+			long k = add_function(&sc, def, NULL);
+			if (k >= 0 && !out->functions[k].is_private)
+				strvec_push(&out->module_names, out->functions[k].name);
 		} else if (pyast_is(def, "class_definition")) {
 			size_t before = out->nclasses;
 			add_class(&sc, def);
@@ -1150,8 +1238,6 @@ int gen_facts_read(struct gen_facts *out, const char *path, const char *src, siz
 			free(sc.flows[i].callee);
 		free(sc.flows);
 	}
-	strvec_clear(&sc.alias_from);
-	strvec_clear(&sc.alias_to);
 done:
 	buf_release(&why);
 	pyast_free(ast);
@@ -1196,6 +1282,9 @@ void gen_facts_release(struct gen_facts *f)
 	free(f->path);
 	strvec_clear(&f->module_names);
 	strvec_clear(&f->imports);
+	strvec_clear(&f->import_names);
+	strvec_clear(&f->import_lines);
+	strvec_clear(&f->import_targets);
 	memset(f, 0, sizeof(*f));
 }
 

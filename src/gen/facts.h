@@ -36,6 +36,7 @@ enum gen_hint {
 	GEN_HINT_PAIRS = 1 << 12,   /* for a, b in x: a sequence of pairs */
 	GEN_HINT_PAIR = 1 << 13,    /* a, b = x */
 	GEN_HINT_MATRIX = 1 << 14,  /* x[i][j]: a list of lists */
+	GEN_HINT_DATE = 1 << 15,    /* x.weekday(), x.year, x.replace(day=1): a date */
 };
 
 enum gen_param_kind {
@@ -76,6 +77,7 @@ struct gen_function {
 	unsigned recursive : 1;
 	unsigned mutates_self : 1;  /* assigns self.x or calls self.x.append(...) */
 	unsigned is_private : 1;    /* _name: read for its evidence (side effects, hints), not called */
+	unsigned is_inner : 1;      /* defined in and returned by another function (see `inner`) */
 	char *side_effect;    /* "os.remove (line 12)" or "through cleanup(): shutil.rmtree (line 30)"; NULL */
 	struct strvec doctests;     /* the expressions of ">>> " lines that call it */
 	struct strvec int_literals; /* numbers of its body (text), each once */
@@ -83,6 +85,11 @@ struct gen_function {
 	struct strvec float_literals;
 	struct strvec calls;        /* module functions and classes it calls, each once */
 	uint64_t hash;        /* of its text: a test's code_hash */
+	/*
+	 * a function it defines and returns (a factory, a closure): the index
+	 * of that inner function's entry (private, qualname "f.<locals>.g"), else -1
+	 */
+	int inner;
 };
 
 struct gen_class {
@@ -103,8 +110,11 @@ struct gen_facts {
 	size_t nclasses;
 	struct strvec module_names;  /* public module-level names: functions, classes, constants */
 	struct strvec imports;       /* modules imported (for messages) */
+	/* names the module's imports bind ("date", "datetime"), each with the import statement that binds it */
+	struct strvec import_names, import_lines;
+	struct strvec import_targets;  /* what each name is: "shutil.rmtree" for `from shutil import rmtree as wipe` */
 };
-#define GEN_FACTS_INIT { NULL, NULL, 0, NULL, 0, STRVEC_INIT, STRVEC_INIT }
+#define GEN_FACTS_INIT { NULL, NULL, 0, NULL, 0, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT }
 
 /*
  * Read the facts of the Python source <src, len> (`path` for messages).

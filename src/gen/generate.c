@@ -3,6 +3,7 @@
 #include "edit/change.h"
 #include "engine/engine.h"
 #include "gen/emit.h"
+#include "gen/quality.h"
 #include "gen/facts.h"
 #include "gen/search.h"
 #include "gen/state.h"
@@ -98,6 +99,9 @@ void gen_result_release(struct gen_result *r)
 	for (i = 0; i < r->noperators; i++)
 		free(r->operators[i].name);
 	free(r->operators);
+	strvec_clear(&r->decisions);
+	gen_coverage_release(&r->coverage);
+	free(r->report_path);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -393,6 +397,14 @@ static int search(struct ctx *c, struct gen_cover_set *seen, struct gen_probe_in
 		gen_pools_learn(pools, f, &c->calls);
 		log_debug("generate: round %zu: %zu calls, %zu lines reached", round, c->calls.nr,
 			  gen_cover_lines(seen));
+		{
+			size_t kept = 0;
+			for (i = from; i < c->calls.nr; i++)
+				kept += c->calls.items[i].kept;
+			strvec_pushf(&c->r->decisions, "search round %zu: %zu calls sampled, %zu kept for new lines, "
+				     "branches or exception types; %zu lines reached so far", round,
+				     c->calls.nr - from, kept, gen_cover_lines(seen));
+		}
 		(void)any;
 	}
 	free(stale);
@@ -548,6 +560,9 @@ static int hunt_survivors(struct ctx *c, const struct strvec *sources, struct ge
 		for (i = 0; i < ns; i++)
 			info->mutant_timeouts[map[i]] += sub.mutant_timeouts[i];
 		log_debug("generate: survivors' pass %d: %zu of them, %zu new calls", pass, ns, calls->nr - from);
+		strvec_pushf(&c->r->decisions, "mutation pass %d: %zu mutants survived every call; %zu new calls "
+			     "run against them%s", pass + 1, ns, calls->nr - from,
+			     idle ? ", none told one apart" : "");
 		gen_probe_info_release(&sub);
 		free(map);
 		free(sublines);
@@ -606,8 +621,21 @@ static int mutate_and_minimise(struct ctx *c, struct gen_probe_info *info)
 			err = 0;
 		}
 	}
-	if (sources.nr)
+	if (sources.nr) {
+		size_t told = 0;
+		for (i = 0; i < sources.nr; i++) {
+			int hit = 0;
+			for (k = 0; k < calls->nr && !hit; k++) {
+				size_t j;
+				for (j = 0; j < calls->items[k].nkills && !hit; j++)
+					hit = calls->items[k].kills[j] == (int)i;
+			}
+			told += hit;
+		}
+		strvec_pushf(&c->r->decisions, "%zu mutants of the module (the built-in engine's operators), each "
+			     "run with the calls that reach the lines it changes: %zu told apart", sources.nr, told);
 		err = hunt_survivors(c, &sources, info, limit);
+	}
 	/* the set cover: universe = cover, (function, raised type) and kills of every good call */
 	{
 		struct gen_cover_set *need = gen_cover_set_new(), *have = gen_cover_set_new();
@@ -663,8 +691,13 @@ static int mutate_and_minimise(struct ctx *c, struct gen_probe_info *info)
 			if (!has)
 				pick[i] = 1;
 		}
-		for (i = 0; i < calls->nr; i++)
-			calls->items[i].kept = pick[i];
+		{
+			size_t n = 0;
+			for (i = 0; i < calls->nr; i++)
+				n += calls->items[i].kept = pick[i];
+			strvec_pushf(&c->r->decisions, "minimised: %zu calls keep every line, branch, exception type "
+				     "and mutant told apart", n);
+		}
 		free(pick);
 		gen_cover_set_free(need);
 		gen_cover_set_free(have);
@@ -792,6 +825,9 @@ static int write_and_trust(struct ctx *c, struct buf *text, struct gen_emitted *
 			dropped++;
 		}
 		strvec_clear(&reasons);
+		strvec_pushf(&c->r->decisions, "gates, round %d: %zu tests run once in order, %d times shuffled and "
+			     "%d times alone: %zu rejected", round + 1, emitted->ids.nr, GEN_TRUST_RUNS - 1,
+			     GEN_TRUST_RUNS, dropped);
 		if (!dropped)
 			break;
 	}
@@ -1155,6 +1191,15 @@ static int prepare(struct ctx *c)
 	}
 	if ((err = load_state(c)) < 0)
 		return err;
+	{
+		size_t fi, pub = 0, settled = 0;
+		for (fi = 0; fi < c->facts.nfunctions; fi++) {
+			pub += !c->facts.functions[fi].is_private;
+			settled += c->settled[fi];
+		}
+		strvec_pushf(&c->r->decisions, "read %s: %zu public functions and methods, %zu of them unchanged "
+			     "since the checklist's last run", c->rel.ptr, pub, settled);
+	}
 	if ((err = fs_mkdtemp(&c->tmp, "generate")) < 0)
 		return err;
 	buf_addf(&c->work, "%s/work", c->tmp.ptr);
@@ -1213,6 +1258,7 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 	strvec_init(&c.carried);
 	strvec_init(&c.rejected_fn);
 	strvec_init(&out->unchanged);
+	strvec_init(&out->decisions);
 	c.state = (struct gen_state)GEN_STATE_INIT;
 
 	if ((err = prepare(&c)) < 0)
@@ -1233,6 +1279,26 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 		goto done;
 	tally(&c, &emitted, &info);
 	out->text = xstrdup(text.ptr);
+	if (emitted.ids.nr || c.carried.nr) {
+		struct gen_coverage_options co = { 0 };
+		co.root = c.work.ptr;
+		co.venv_root = c.root.ptr;
+		co.pytest_cmd = opts.pytest_cmd;
+		co.choice = opts.choice;
+		co.module = c.rel.ptr;
+		co.generated = out->out_path;
+		if ((err = gen_coverage_measure(&out->coverage, &co)) < 0)
+			goto done;
+		if (out->coverage.after.measured) {
+			struct buf b = BUF_INIT, a = BUF_INIT;
+			gen_coverage_percent(&b, out->coverage.before.covered, out->coverage.after.statements);
+			gen_coverage_percent(&a, out->coverage.after.covered, out->coverage.after.statements);
+			strvec_pushf(&out->decisions, "coverage.py, lines of the module: %s before, %s with the file",
+				     b.ptr, a.ptr);
+			buf_release(&b);
+			buf_release(&a);
+		}
+	}
 	/* the node ids of the tests carried over, as the checklist has them */
 	for (i = 0; i < c.state.nr; i++) {
 		char *name = test_function(c.state.tests[i].id, out->out_path);

@@ -1,6 +1,7 @@
 #ifndef GEN_GENERATE_H
 #define GEN_GENERATE_H
 
+#include "gen/quality.h"
 #include "util/strvec.h"
 
 #include <stddef.h>
@@ -72,8 +73,14 @@ struct gen_result {
 	size_t noperators;
 	double seconds;
 	unsigned long seed;
+	struct gen_coverage coverage;  /* coverage.py's figures, before and after the file */
+	struct strvec decisions;       /* the audit trail: what was decided, in order */
+	char *report_path;             /* the Markdown report written, relative to root; NULL: none */
 };
 void gen_result_release(struct gen_result *r);
+
+/* the Markdown report of a run, appended to `out` */
+void gen_report_markdown(struct buf *out, const struct gen_result *r);
 
 /*
  * Generate. 0 when a file was written (or would be: dry run), even with no

@@ -15,6 +15,10 @@
 #define SAMPLE_TRIES 12
 /* method calls made on an object before the one under test, at most */
 #define SETUP_CALLS_MAX 3
+/* strings made of short literals: pieces of at most this many characters, this many pieces, strings */
+#define COMBO_PART_MAX 3
+#define COMBO_PARTS_MAX 8
+#define COMBOS_MAX 16
 /* numbers other calls returned, taken as arguments up to this many characters */
 #define LEARN_MAX_DIGITS 5
 /* items a generator's test takes */
@@ -116,7 +120,8 @@ struct gen_pools {
 static const char *const ints[] = { "0", "1", "2", "-1", "3", "10", "7", "100", NULL };
 static const char *const floats[] = { "0.0", "1.5", "-2.5", "3.0", "0.1", NULL };
 static const char *const strs[] = { "''", "'a'", "'hello world'", "'Hello, World!'", "'  padded  '",
-				    "'abc'", "'123'", "'a,b,c'", NULL };
+				    "'abc'", "'123'", "'a,b,c'", "'0306406152'", "'4111111111111111'",
+				    "'a-b c'", NULL };
 static const char *const lists[] = { "[]", "[1, 2, 3]", "[3, 1, 2]", "[0]", "[-1, 5, 2, 5]",
 				     "['a', 'b']", "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]", NULL };
 static const char *const dicts[] = { "{}", "{'a': 1}", "{'a': 1, 'b': 2}", "{'x': 'y'}", NULL };
@@ -173,6 +178,69 @@ static int name_has(const char *name, const char *const *parts)
 	return 0;
 }
 
+/* the text inside a plain short string literal ('x', "x": no prefix, no escape), else NULL */
+static char *literal_inside(const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (n < 3 || n > COMBO_PART_MAX + 2 || (lit[0] != '\'' && lit[0] != '"') || lit[n - 1] != lit[0] ||
+	    strchr(lit + 1, '\\') || memchr(lit + 1, lit[0], n - 2))
+		return NULL;
+	return xstrndup(lit + 1, n - 2);
+}
+
+static void add_quoted(struct pool *p, const char *text)
+{
+	struct buf q = BUF_INIT;
+	const char *c;
+
+	buf_addch(&q, '\'');
+	for (c = text; *c; c++) {
+		if (*c == '\'' || *c == '\\')
+			buf_addch(&q, '\\');
+		buf_addch(&q, *c);
+	}
+	buf_addch(&q, '\'');
+	pool_add(p, q.ptr);
+	buf_release(&q);
+}
+
+/*
+ * Strings made of a function's short literals: a checker of brackets or of
+ * a format sees its own pieces put together ("(" + "]" + ")"), two at a
+ * time, then four (pairs of pairs), at most COMBOS_MAX.
+ */
+static void add_combinations(struct pool *p, const struct strvec *lits)
+{
+	struct strvec parts = STRVEC_INIT;
+	size_t i, j, k, made = 0;
+
+	for (i = 0; i < lits->nr && parts.nr < COMBO_PARTS_MAX; i++) {
+		char *in = literal_inside(lits->v[i]);
+		if (in && *in && strvec_find(&parts, in) < 0)
+			strvec_push(&parts, in);
+		free(in);
+	}
+	for (i = 0; i < parts.nr && made < COMBOS_MAX; i++)
+		for (j = 0; j < parts.nr && made < COMBOS_MAX; j++) {
+			struct buf t = BUF_INIT;
+			if (i == j)
+				continue;
+			buf_addf(&t, "%s%s", parts.v[i], parts.v[j]);
+			add_quoted(p, t.ptr);
+			made++;
+			for (k = 0; k + 1 < parts.nr && made < COMBOS_MAX && k < 2; k++) {
+				struct buf u = BUF_INIT;
+				buf_addf(&u, "%s%s%s%s", parts.v[i], parts.v[k], parts.v[k + 1], parts.v[j]);
+				add_quoted(p, u.ptr);
+				made++;
+				buf_release(&u);
+			}
+			buf_release(&t);
+		}
+	strvec_clear(&parts);
+}
+
 static void add_literals(struct pool *p, const struct gen_function *fn, unsigned kinds)
 {
 	size_t i;
@@ -194,9 +262,11 @@ static void add_literals(struct pool *p, const struct gen_function *fn, unsigned
 	if (kinds & GEN_HINT_FLOAT)
 		for (i = 0; i < fn->float_literals.nr; i++)
 			pool_add(p, fn->float_literals.v[i]);
-	if (kinds & GEN_HINT_STR)
+	if (kinds & GEN_HINT_STR) {
 		for (i = 0; i < fn->str_literals.nr; i++)
 			pool_add(p, fn->str_literals.v[i]);
+		add_combinations(p, &fn->str_literals);
+	}
 }
 
 /* the kind of a literal's text, as a hint bit */
@@ -215,6 +285,31 @@ static unsigned kind_of_text(const char *s)
 	if (*s == '-' || (*s >= '0' && *s <= '9'))
 		return strchr(s, '.') || strchr(s, 'e') ? GEN_HINT_FLOAT | GEN_HINT_NUMBER : GEN_HINT_NUMBER;
 	return 0;
+}
+
+/* dates, written with the name the module imported them by (`date`, `datetime.date`) */
+static void add_dates(struct pool *p, const struct gen_facts *f)
+{
+	static const char *const days[] = { "2024, 1, 31", "2024, 2, 29", "2023, 12, 31", "2024, 3, 4",
+					    "2024, 1, 1", "2024, 12, 25", NULL };
+	const char *ctor = NULL;
+	int k;
+	size_t i;
+
+	if ((k = strvec_find(&f->import_names, "date")) >= 0 &&
+	    !strcmp(f->import_lines.v[k], "from datetime import date"))
+		ctor = "date";
+	else if ((k = strvec_find(&f->import_names, "datetime")) >= 0 &&
+		 !strcmp(f->import_lines.v[k], "import datetime"))
+		ctor = "datetime.date";
+	if (!ctor)
+		return;
+	for (i = 0; days[i]; i++) {
+		struct buf t = BUF_INIT;
+		buf_addf(&t, "%s(%s)", ctor, days[i]);
+		pool_add(p, t.ptr);
+		buf_release(&t);
+	}
 }
 
 /* constructor calls of class `name` with the simplest arguments we know */
@@ -305,6 +400,14 @@ static void build_pool(struct pool *p, const struct gen_facts *f, const struct g
 			known = 1;
 		}
 	}
+	/* values of the types the module imports: dates, decimals */
+	if (h & GEN_HINT_DATE || (*a && (word_in(a, "date") || word_in(a, "datetime")))) {
+		add_dates(p, f);
+		known = 1;
+	}
+	if (*a && word_in(a, "Decimal") && strvec_find(&f->import_names, "Decimal") >= 0)
+		pool_addv(p, (const char *const[]){ "Decimal('0')", "Decimal('1.50')", "Decimal('10.25')",
+						    "Decimal('-3')", NULL });
 	if (!known || h) {
 		if (h & GEN_HINT_NUMBER || h & GEN_HINT_INT) {
 			add_literals(p, fn, GEN_HINT_NUMBER | (h & GEN_HINT_FLOAT));
@@ -813,6 +916,26 @@ static int build_call(struct gen_call *c, const struct gen_facts *f, struct gen_
 		buf_addf(&g, "list(itertools.islice(%s, %d))", e.ptr, GEN_ITER_TAKE);
 		buf_release(&e);
 		e = g;
+	} else if (fn->inner >= 0 && mode == 1 && gen_rng_below(rng, 4)) {
+		/* a factory: what it returns is called too, most of the time */
+		const struct gen_function *in = &f->functions[fn->inner];
+		struct strvec inner_args = STRVEC_INIT;
+		for (k = 0; k < in->nparams; k++) {
+			const struct gen_param *p = &in->params[k];
+			const char *v = NULL;
+			if (p->kind == GEN_PARAM_VARARGS || p->kind == GEN_PARAM_VARKW ||
+			    (p->default_text && gen_rng_below(rng, 3) == 0) ||
+			    !(v = pick(&pools->by_fn[fn->inner][k], rng))) {
+				strvec_push(&inner_args, "");
+				continue;
+			}
+			strvec_push(&inner_args, v);
+		}
+		buf_addch(&e, '(');
+		format_args(&e, in, &inner_args);
+		buf_addch(&e, ')');
+		strvec_clear(&inner_args);
+		c->chained = 1;
 	}
 	c->expr = buf_detach(&e, NULL);
 expr_done:

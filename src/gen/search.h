@@ -39,6 +39,7 @@ struct gen_call {
 	struct strvec setup;     /* statements before the expression */
 	char *expr;              /* the expression */
 	char *observe;           /* the setup variable whose state is observed, or NULL */
+	int chained;             /* the expression calls what the function returned (a closure) */
 	enum gen_outcome outcome;
 	char *repr;              /* VALUE: repr of the result */
 	int literal;             /* VALUE: repr is a literal giving back the value */

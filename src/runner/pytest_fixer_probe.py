@@ -109,11 +109,53 @@ def _repr(value):
     return _text(_ADDRESS.sub(" at 0x...", r))
 
 
+# values written with these constructors count as literals too: the generated
+# test imports them (`import datetime`, `from decimal import Decimal`, ...)
+_VALUE_MODULES = {"datetime": ("date", "datetime", "time", "timedelta", "timezone")}
+_VALUE_NAMES = ("Decimal", "Fraction")
+
+
+def _constructed(node):
+    """True when an expression is made of literals and calls of _VALUE_* only."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(_constructed(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _constructed(k) for k in node.keys) and \
+            all(_constructed(v) for v in node.values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _constructed(node.operand)
+    if isinstance(node, ast.Attribute):   # datetime.timezone.utc
+        return isinstance(node.value, ast.Attribute) and _constructed(node.value) and node.attr == "utc"
+    if isinstance(node, ast.Call):
+        f = node.func
+        ok = (isinstance(f, ast.Name) and f.id in _VALUE_NAMES) or \
+            (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and
+             f.attr in _VALUE_MODULES.get(f.value.id, ()))
+        return ok and all(_constructed(a) for a in node.args) and \
+            all(k.arg and _constructed(k.value) for k in node.keywords)
+    return False
+
+
 def _is_literal(value, r, cut):
     if cut:
         return False
     try:
         back = ast.literal_eval(r)
+        return type(back) is type(value) and bool(back == value)
+    except Exception:
+        pass
+    try:
+        tree = ast.parse(r, mode="eval")
+        if not _constructed(tree.body):
+            return False
+        import datetime
+        import decimal
+        import fractions
+        ns = {"__builtins__": {}, "datetime": datetime, "Decimal": decimal.Decimal,
+              "Fraction": fractions.Fraction}
+        back = eval(compile(tree, "<repr>", "eval"), ns)
         return type(back) is type(value) and bool(back == value)
     except Exception:
         return False

@@ -152,9 +152,17 @@ def test_generate_keeps_trustworthy_tests_of_every_kind(tmp_path):
     assert "nondeterministic" in findings["roll"], findings
     assert "spin(" not in text and "roll(" not in text
 
-    # figures the report gives
+    # figures the report gives: coverage.py's before (the project's one test) and after
     assert rep["lines"]["reached"] <= rep["lines"]["total"] and rep["lines"]["reached"] > 0
     assert rep["mutants"]["total"] > 0 and 0 < rep["mutants"]["score"] <= 1
+    cov = rep["coverage"]
+    assert 0 < cov["before"]["covered"] < cov["after"]["covered"] <= cov["after"]["statements"], cov
+    assert cov["after"]["covered"] >= 0.8 * cov["after"]["statements"], cov
+    report = (root / rep["report"]).read_text()
+    for part in ("# Tests generated for `kinds.py`", "| with the generated file |", "## Mutation score",
+                 "## Findings", "`spin`", "## Not called", "`purge`", "## Decisions"):
+        assert part in report, part
+    assert any("gates" in d for d in rep["decisions"]) and any("mutants" in d for d in rep["decisions"])
 
     # the user's files: only the generated file and its checklist were added
     after = snapshot(root)
