@@ -1098,7 +1098,8 @@ static void constant_literals(struct gen_facts *f, const struct pyast *ast)
 				named = same_name(ast, n, l);
 			if (!named)
 				continue;
-			for (n = r; (n = pyast_next(ast, n, NULL, r->start_line, r->end_line)) && pyast_within(n, r);) {
+			/* the right side itself (UNIT = 1024), then what is inside it */
+			for (n = r; n && pyast_within(n, r); n = pyast_next(ast, n, NULL, r->start_line, r->end_line)) {
 				size_t len;
 				const char *s = pyast_text(ast, n, &len);
 				if (pyast_is(n, "integer"))

@@ -454,6 +454,53 @@ static void changed_lines(int out[2], const struct ctx *c, const char *text, siz
 	}
 }
 
+/*
+ * The module's own constants, off by one (UNIT_STEP = 1024 -> 1023, 1025):
+ * the function mutants never touch module-level code, and a boundary kept
+ * in a constant is one a test should pin down.
+ */
+static void constant_mutants(struct ctx *c, struct strvec *sources, struct strvec *ops)
+{
+	struct pyast *ast = NULL;
+	const struct pyast_node *st;
+
+	if (pyast_parse(&ast, c->source, c->source_len) < 0)
+		return;
+	for (st = pyast_root(ast)->child; st && sources->nr < GEN_MAX_MUTANTS; st = st->next) {
+		const struct pyast_node *a = pyast_named_child(st, 0), *l, *r;
+		long long v;
+		char *end, *text;
+		size_t len;
+		int d;
+		if (!pyast_is(st, "expression_statement") || !a || !pyast_is(a, "assignment") ||
+		    !(l = pyast_field(a, "left")) || !pyast_is(l, "identifier") || !(r = pyast_field(a, "right")) ||
+		    !pyast_is(r, "integer"))
+			continue;
+		{
+			const char *lit = pyast_text(ast, r, &len);
+			text = xstrndup(lit, len);
+		}
+		v = strtoll(text, &end, 10);
+		if (*end || v < -1000000000LL || v > 1000000000LL) {
+			free(text);
+			continue;
+		}
+		for (d = -1; d <= 1; d += 2) {
+			struct buf m = BUF_INIT;
+			buf_add(&m, c->source, r->start);
+			buf_addf(&m, "%lld", v + d);
+			buf_add(&m, c->source + r->end, c->source_len - r->end);
+			c->mutant_lines = xrealloc(c->mutant_lines, 2 * (sources->nr + 1) * sizeof(int));
+			c->mutant_lines[2 * sources->nr] = c->mutant_lines[2 * sources->nr + 1] = 0;
+			strvec_push(sources, m.ptr);
+			strvec_push(ops, "const-tweak");
+			buf_release(&m);
+		}
+		free(text);
+	}
+	pyast_free(ast);
+}
+
 static int mutants_of(struct ctx *c, struct strvec *sources, struct strvec *ops)
 {
 	struct candidate_list cands = CANDIDATE_LIST_INIT;
@@ -481,6 +528,7 @@ static int mutants_of(struct ctx *c, struct strvec *sources, struct strvec *ops)
 		buf_release(&text);
 	}
 	candidate_list_release(&cands);
+	constant_mutants(c, sources, ops);
 	return 0;
 }
 

@@ -433,6 +433,8 @@ static void build_pool(struct pool *p, const struct gen_facts *f, const struct g
 			pool_addv(p, sets);
 		if (h & GEN_HINT_SEQ && !(h & (GEN_HINT_STR | GEN_HINT_LIST | GEN_HINT_DICT | GEN_HINT_PAIRS |
 					       GEN_HINT_MATRIX))) {
+			/* a string is a sequence too: its own literals, put together */
+			add_literals(p, fn, GEN_HINT_STR);
 			pool_addv(p, lists);
 			pool_add(p, "'abc'");
 			pool_add(p, "''");
