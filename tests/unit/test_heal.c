@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "gen/heal.h"
 #include "gen/heal_template.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -409,6 +410,39 @@ static void heal__knowledge_base_orders_the_templates(void **state)
 	strvec_clear(&order);
 }
 
+/* seed 003's decision tree: update for one unique place, patch under ten lines, rewrite beyond */
+static void heal__mode_follows_the_decision_tree(void **state)
+{
+	static const struct {
+		const char *old_text, *new_text, *scope;
+		double uniqueness;
+		enum edit_mode mode;
+	} cases[] = {
+		{ "a\nb\nc\n", "a\nB\nc\n", "local", 1.0, EDIT_UPDATE },
+		{ "a\nb\nc\n", "a\nB\nB2\nc\n", "local", 1.0, EDIT_UPDATE },
+		/* the changed line is also elsewhere: not unique */
+		{ "x = 1\nb\nx = 1\n", "x = 2\nb\nx = 1\n", "local", 0.5, EDIT_PATCH },
+		/* two places */
+		{ "from m import a\n\ndef t():\n    a()\n", "from m import b\n\ndef t():\n    b()\n",
+		  "multi_line", 1.0, EDIT_PATCH },
+		/* a line added only */
+		{ "a\nc\n", "a\nb\nc\n", "local", 0.0, EDIT_PATCH },
+		{ "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n", "1\nx\n3\nx\n5\nx\n7\nx\n9\nx\n11\nx\n",
+		  "file_wide", 1.0, EDIT_REWRITE },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *scope = NULL;
+		double u = -1;
+		enum edit_mode m = gen_heal_mode(&scope, &u, cases[i].old_text, strlen(cases[i].old_text),
+						 cases[i].new_text, strlen(cases[i].new_text));
+		if (m != cases[i].mode || strcmp(scope, cases[i].scope) || u != cases[i].uniqueness)
+			fail_msg("case %zu: mode %d scope %s uniqueness %.2f", i, m, scope, u);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +454,7 @@ int main(void)
 		cmocka_unit_test(heal__candidates_are_distinct_and_capped),
 		cmocka_unit_test(heal__no_candidate_where_no_template_fits),
 		cmocka_unit_test(heal__knowledge_base_orders_the_templates),
+		cmocka_unit_test(heal__mode_follows_the_decision_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
