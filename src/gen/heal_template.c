@@ -852,7 +852,7 @@ static void heal_cannot_import(struct file_ctx *c, struct imports *im)
 	const struct gen_heal_diagnosis *d = c->r->d;
 	struct gen_heal_module *mod = module_at(c->r->modules, d->module_file);
 	const struct gen_facts *f;
-	struct strvec taken = STRVEC_INIT;
+	struct strvec taken = STRVEC_INIT, names = STRVEC_INIT;
 	struct ranked best[GEN_HEAL_MAX_RENAMES];
 	struct rename_plan plan = { GEN_HEAL_T_RENAME_NAME, "", NULL, 0, NULL, 0, 0, 0 };
 	struct call_shape shape;
@@ -865,12 +865,23 @@ static void heal_cannot_import(struct file_ctx *c, struct imports *im)
 	for (i = 0; i < im->nr; i++)
 		if (im->v[i].from && im->v[i].name && !strcmp(im->v[i].module, d->owner))
 			strvec_push(&taken, im->v[i].name);
+	/* a package's names: what its __init__ defines, and its modules (one renamed: from pkg import new) */
+	for (i = 0; i < f->module_names.nr; i++)
+		strvec_push(&names, f->module_names.v[i]);
+	for (i = 0; i < c->r->modules->nr; i++) {
+		const char *sub = c->r->modules->v[i].name;
+		size_t k = strlen(mod->name);
+		if (!strncmp(sub, mod->name, k) && sub[k] == '.' && !strchr(sub + k + 1, '.') &&
+		    strvec_find(&names, sub + k + 1) < 0)
+			strvec_push(&names, sub + k + 1);
+	}
 	call_shape_of(&shape, c, d->name);
-	n = rank_names(best, GEN_HEAL_MAX_RENAMES, &f->module_names, d->name, &taken, f, &shape);
+	n = rank_names(best, GEN_HEAL_MAX_RENAMES, &names, d->name, &taken, f, &shape);
 	plan.owner = d->owner;
 	plan.hi = c->r->len;
 	propose_renames(c, d->name, best, n, &plan);
 	strvec_clear(&shape.keywords);
+	strvec_clear(&names);
 	strvec_clear(&taken);
 }
 
