@@ -29,6 +29,7 @@ static const struct cmd_entry commands[] = {
 	{ "jobs", cmd_jobs, "the service's jobs by hand: list, show, retry, discard", 0 },
 	{ "stats", cmd_stats, "what the knowledge base learned: attempts and successes", CMD_NEEDS_PROJECT },
 	{ "generate", cmd_generate, "write tests for a module, keeping only trustworthy ones", CMD_NEEDS_PROJECT },
+	{ "heal", cmd_heal, "heal failing tests after the code changed on purpose (test files only)", CMD_NEEDS_PROJECT },
 };
 
 static void usage(FILE *to)

@@ -75,5 +75,6 @@ int cmd_reproduce(int argc, const char **argv, struct project *p);
 int cmd_serve(int argc, const char **argv, struct project *p);
 int cmd_jobs(int argc, const char **argv, struct project *p);
 int cmd_generate(int argc, const char **argv, struct project *p);
+int cmd_heal(int argc, const char **argv, struct project *p);
 
 #endif

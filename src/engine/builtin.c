@@ -40,6 +40,7 @@
 #include "project/project.h"
 #include "pyast/pyast.h"
 #include "util/buf.h"
+#include "util/distance.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/hash.h"
@@ -1201,26 +1202,9 @@ static int is_builtin_name(const char *t, size_t len)
 /* Levenshtein distance, or EDIT_DISTANCE_FAR for names too long to bother */
 static size_t edit_distance(const char *a, size_t al, const char *b, size_t bl)
 {
-	size_t row[EDIT_NAME_MAX + 1], i, j;
-
 	if (al > EDIT_NAME_MAX || bl > EDIT_NAME_MAX)
 		return EDIT_DISTANCE_FAR;
-	for (j = 0; j <= bl; j++)
-		row[j] = j;
-	for (i = 1; i <= al; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (j = 1; j <= bl; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			if (up + 1 < best)
-				best = up + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[bl];
+	return distance_levenshtein(a, al, b, bl, 0);
 }
 
 /* the names bound anywhere in the file and the attributes used in it */

@@ -568,21 +568,10 @@ static void record_attempt(struct session *s, size_t index, int number, const st
  */
 static void open_machine_kb(struct session *s)
 {
-	struct buf path = BUF_INIT, dir = BUF_INIT;
-	const char *slash;
-
-	if (project_knowledge_path(&path) < 0)
-		goto done;
-	slash = strrchr(path.ptr, '/');
-	buf_add(&dir, path.ptr, (size_t)(slash - path.ptr));
-	if (fs_mkdir_p(dir.ptr, 0700) < 0 || store_open(&s->machine_kb, path.ptr) < 0) {
-		log_info("no knowledge base for the machine at '%s' (%s): the project learns alone",
-			 path.ptr, error_last());
+	if (project_knowledge_open(&s->machine_kb) < 0) {
+		log_info("%s: the project learns alone", error_last());
 		s->machine_kb = NULL;
 	}
-done:
-	buf_release(&path);
-	buf_release(&dir);
 }
 
 /*

@@ -545,6 +545,13 @@ struct gen_pools *gen_pools_new(const struct gen_facts *f)
 	return p;
 }
 
+const struct strvec *gen_pools_values(const struct gen_pools *p, size_t function, size_t param)
+{
+	if (function >= p->nfunctions || param >= p->nparams[function])
+		return NULL;
+	return &p->by_fn[function][param].v;
+}
+
 void gen_pools_free(struct gen_pools *p)
 {
 	size_t i, k;

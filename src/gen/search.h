@@ -81,6 +81,8 @@ size_t gen_rng_below(struct gen_rng *r, size_t n);
 struct gen_pools;
 struct gen_pools *gen_pools_new(const struct gen_facts *f);
 void gen_pools_free(struct gen_pools *p);
+/* the texts to try for parameter `param` of function `function` (borrowed from `p`); NULL: no such one */
+const struct strvec *gen_pools_values(const struct gen_pools *p, size_t function, size_t param);
 /* add the literal results of `calls` to the pools of parameters of their type */
 void gen_pools_learn(struct gen_pools *p, const struct gen_facts *f, const struct gen_calls *calls);
 

@@ -10,6 +10,7 @@
 #include "vcs/vcs.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,4 +179,76 @@ void project_vendor_dirs(struct strvec *out, const char *root)
 	}
 	closedir(d);
 	buf_release(&path);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* the .py files under root/rel, depth first in name order, onto `out` */
+static void python_files_in(struct strvec *out, const char *root, const char *rel, int depth, size_t max)
+{
+	struct buf path = BUF_INIT, sub = BUF_INIT;
+	struct strvec names = STRVEC_INIT;
+	struct dirent *e;
+	DIR *d;
+	size_t i;
+
+	if (depth > PROJECT_MAX_DEPTH)
+		return;
+	buf_addf(&path, "%s%s%s", root, *rel ? "/" : "", rel);
+	if (!(d = opendir(path.ptr))) {
+		buf_release(&path);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	qsort(names.v, names.nr, sizeof(*names.v), name_cmp);
+	for (i = 0; i < names.nr && out->nr < max; i++) {
+		const char *name = names.v[i];
+		size_t n = strlen(name);
+		struct stat st;
+		buf_reset(&sub);
+		buf_addf(&sub, "%s%s%s", rel, *rel ? "/" : "", name);
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", root, sub.ptr);
+		if (lstat(path.ptr, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (!project_dir_is_vendor(name, n))
+				python_files_in(out, root, sub.ptr, depth + 1, max);
+		} else if (S_ISREG(st.st_mode) && n > 3 && !strcmp(name + n - 3, ".py")) {
+			strvec_push(out, sub.ptr);
+		}
+	}
+	strvec_clear(&names);
+	buf_release(&path);
+	buf_release(&sub);
+}
+
+void project_python_files(struct strvec *out, const char *root, size_t max)
+{
+	python_files_in(out, root, "", 0, max);
+}
+
+int project_knowledge_open(struct store **out)
+{
+	struct buf path = BUF_INIT, dir = BUF_INIT;
+	const char *slash;
+	int err;
+
+	*out = NULL;
+	if ((err = project_knowledge_path(&path)) < 0)
+		goto done;
+	slash = strrchr(path.ptr, '/');
+	buf_add(&dir, path.ptr, (size_t)(slash - path.ptr));
+	if ((err = fs_mkdir_p(dir.ptr, 0700)) < 0 || (err = store_open(out, path.ptr)) < 0)
+		err = error_prefix(err, "no knowledge base for the machine at '%s'", path.ptr);
+done:
+	buf_release(&path);
+	buf_release(&dir);
+	return err;
 }

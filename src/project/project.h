@@ -85,5 +85,19 @@ int project_path_is_source(const char *rel);
 /* the names of the top-level directories of `root` that are one of those, pushed onto `out` */
 struct strvec;
 void project_vendor_dirs(struct strvec *out, const char *root);
+/*
+ * The project's own Python files (no directory of theirs one of those, no
+ * symlink followed), relative to `root`, in name order, at most `max` of
+ * them, pushed onto `out`; PROJECT_MAX_DEPTH directories deep at most.
+ */
+#define PROJECT_MAX_DEPTH 32
+void project_python_files(struct strvec *out, const char *root, size_t max);
+
+/*
+ * Open the machine's knowledge base (project_knowledge_path(), its
+ * directory made); `out` is the caller's (store_free()). A negative code,
+ * with the reason, when there is none.
+ */
+int project_knowledge_open(struct store **out);
 
 #endif

@@ -6,6 +6,7 @@
 #include "repro/info.h"
 
 #include "util/buf.h"
+#include "util/distance.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -44,34 +45,7 @@ static const char *json_kind(const json_t *j)
 /* edit distance with '_' and '-' alike and case ignored */
 static size_t key_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j, *row, result;
-
-	row = xmalloc(st_mult(lb + 1, sizeof(*row)));
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			int ca = tolower((unsigned char)a[i - 1]);
-			int cb = tolower((unsigned char)b[j - 1]);
-			size_t up = row[j], best;
-			if (ca == '_')
-				ca = '-';
-			if (cb == '_')
-				cb = '-';
-			best = diag + (ca != cb);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	result = row[lb];
-	free(row);
-	return result;
+	return distance_levenshtein(a, strlen(a), b, strlen(b), DISTANCE_FOLD_CASE | DISTANCE_DASH_UNDERSCORE);
 }
 
 static const char *nearest_key(const char *key)

@@ -1149,6 +1149,29 @@ done:
 	return err;
 }
 
+int vcs_diff_texts(struct buf *out, const char *path, const char *old_text, size_t old_len,
+		   const char *new_text, size_t new_len)
+{
+	git_diff_options opts;
+	git_patch *patch = NULL;
+	git_buf text = GIT_BUF_INIT;
+	int err;
+
+	if ((err = git_libgit2_init()) < 0)
+		return vcs_fail(err, "cannot initialise libgit2");
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	if ((err = git_patch_from_buffers(&patch, old_text, old_len, path, new_text, new_len, path,
+					  &opts)) < 0 ||
+	    (err = git_patch_to_buf(&text, patch)) < 0)
+		err = vcs_fail(err, "cannot compare two versions of '%s'", path);
+	else
+		err = buf_add(out, text.ptr ? text.ptr : "", text.size);
+	git_buf_dispose(&text);
+	git_patch_free(patch);
+	git_libgit2_shutdown();
+	return err;
+}
+
 /* the file git_apply() was last working on, to name it when it fails */
 static int note_delta(const git_diff_delta *delta, void *payload)
 {

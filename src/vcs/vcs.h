@@ -147,6 +147,13 @@ int vcs_diff(struct buf *out, struct vcs_repo *repo, const char *from, const cha
 int vcs_diff_files(struct buf *out, struct vcs_repo *repo, const char *commit, const char *dir,
 		   const struct strvec *paths);
 /*
+ * Two texts of the file `path` (project-relative), compared without a
+ * repository: "diff --git a/path b/path", its ---/+++ headers and hunks with
+ * three lines of context. Equal texts append nothing.
+ */
+int vcs_diff_texts(struct buf *out, const char *path, const char *old_text, size_t old_len,
+		   const char *new_text, size_t new_len);
+/*
  * Apply a git-format patch to the work tree only (the index is left alone),
  * all of it or nothing. check_only: only test it. ERR_CONFLICT, naming the
  * file, when it does not apply; ERR_PARSE when it is not a patch.

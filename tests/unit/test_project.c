@@ -313,11 +313,45 @@ static void project__without_a_choice_every_run_searches(void **state)
 	buf_release(&b);
 }
 
+/* the project's own .py files, in name order, no vendor directory, no symlink followed, capped */
+static void project__python_files_are_the_projects_own(void **state)
+{
+	struct buf root = BUF_INIT, link = BUF_INIT;
+	struct strvec got = STRVEC_INIT;
+
+	(void)state;
+	temp_dir(&root, "pyfiles");
+	write_file(root.ptr, "b.py", "", 0644);
+	write_file(root.ptr, "a/z.py", "", 0644);
+	write_file(root.ptr, "a/m.py", "", 0644);
+	write_file(root.ptr, "a/notes.txt", "", 0644);
+	write_file(root.ptr, "tests/test_b.py", "", 0644);
+	write_file(root.ptr, ".venv/lib/x.py", "", 0644);
+	write_file(root.ptr, "a/__pycache__/m.py", "", 0644);
+	write_file(root.ptr, "node_modules/n.py", "", 0644);
+	buf_addf(&link, "%s/linked", root.ptr);
+	assert_int_equal(symlink("a", link.ptr), 0);
+	project_python_files(&got, root.ptr, 100);
+	assert_int_equal(got.nr, 4);
+	assert_string_equal(got.v[0], "a/m.py");
+	assert_string_equal(got.v[1], "a/z.py");
+	assert_string_equal(got.v[2], "b.py");
+	assert_string_equal(got.v[3], "tests/test_b.py");
+	strvec_clear(&got);
+	project_python_files(&got, root.ptr, 2);
+	assert_int_equal(got.nr, 2);
+	strvec_clear(&got);
+	fs_remove_tree(root.ptr);
+	buf_release(&root);
+	buf_release(&link);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(project__state_paths_are_spelled_in_one_place),
 		cmocka_unit_test(project__source_rule),
+		cmocka_unit_test(project__python_files_are_the_projects_own),
 		cmocka_unit_test(project__vendor_dirs_are_the_top_level_directories_the_rule_names),
 		cmocka_unit_test(project__outside_git_the_directory_is_the_root),
 		cmocka_unit_test(project__in_git_the_work_tree_is_the_root),

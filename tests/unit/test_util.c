@@ -7,6 +7,7 @@
 
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/distance.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/hash.h"
@@ -507,6 +508,27 @@ static void hash__pieces_hash_as_their_concatenation(void **state)
 	assert_true(hash_fnv1a("foobar", 6) != hash_fnv1a("foobaz", 6));
 }
 
+static size_t lev(const char *a, const char *b, unsigned flags)
+{
+	return distance_levenshtein(a, strlen(a), b, strlen(b), flags);
+}
+
+static void distance__levenshtein_counts_single_steps(void **state)
+{
+	(void)state;
+	assert_int_equal(lev("", "", 0), 0);
+	assert_int_equal(lev("abc", "", 0), 3);
+	assert_int_equal(lev("", "abc", 0), 3);
+	assert_int_equal(lev("kitten", "sitting", 0), 3);
+	assert_int_equal(lev("add", "add_numbers", 0), 8);
+	assert_int_equal(lev("flaw", "lawn", 0), 2);
+	assert_int_equal(lev("Max-Retries", "max_retries", 0), 3);
+	assert_int_equal(lev("Max-Retries", "max_retries", DISTANCE_FOLD_CASE), 1);
+	assert_int_equal(lev("Max-Retries", "max_retries", DISTANCE_FOLD_CASE | DISTANCE_DASH_UNDERSCORE), 0);
+	/* the lengths given count, not the NULs */
+	assert_int_equal(distance_levenshtein("abcdef", 3, "abx", 3, 0), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +554,7 @@ int main(void)
 		cmocka_unit_test(clock__interruptible_sleep_stops_at_a_signal),
 		cmocka_unit_test(hash__fnv1a_published_vectors),
 		cmocka_unit_test(hash__pieces_hash_as_their_concatenation),
+		cmocka_unit_test(distance__levenshtein_counts_single_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

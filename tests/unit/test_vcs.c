@@ -948,6 +948,31 @@ static void vcs__diff_is_taken_by_git_apply(void **state)
 	buf_release(&b);
 }
 
+/* two texts, no repository: a diff git apply takes; equal texts none */
+static void vcs__diff_texts_needs_no_repository(void **state)
+{
+	struct fixture *f = *state;
+	static const char old_text[] = "a\nb\nc\nd\ne\nf\ng\nh\n";
+	static const char new_text[] = "a\nB\nc\nd\ne\nf\ng\nh\ni\n";
+	struct buf diff = BUF_INIT, dir = BUF_INIT, text = BUF_INIT;
+
+	assert_ok(vcs_diff_texts(&diff, "tests/t.py", old_text, strlen(old_text), new_text, strlen(new_text)));
+	assert_non_null(strstr(diff.ptr, "--- a/tests/t.py\n+++ b/tests/t.py\n"));
+	assert_non_null(strstr(diff.ptr, "-b\n+B\n"));
+	assert_non_null(strstr(diff.ptr, "+i\n"));
+	new_dir(&dir, f, "texts");
+	write_text(dir.ptr, "tests/t.py", old_text);
+	assert_git_applies(dir.ptr, &diff);
+	read_text(&text, dir.ptr, "tests/t.py");
+	assert_string_equal(text.ptr, new_text);
+	buf_reset(&diff);
+	assert_ok(vcs_diff_texts(&diff, "x.py", old_text, strlen(old_text), old_text, strlen(old_text)));
+	assert_int_equal(diff.len, 0);
+	buf_release(&diff);
+	buf_release(&dir);
+	buf_release(&text);
+}
+
 static void vcs__diff_files_shows_an_attempt_and_writes_nothing(void **state)
 {
 	struct fixture *f = *state;
@@ -1528,6 +1553,7 @@ int main(void)
 		T(vcs__branch_name_sanitize_makes_valid_names),
 		T(vcs__diff_is_taken_by_git_apply),
 		T(vcs__diff_files_shows_an_attempt_and_writes_nothing),
+		T(vcs__diff_texts_needs_no_repository),
 		T(vcs__apply_to_workdir_applies_and_reports_conflicts),
 		T(vcs__apply_to_batch_merges_the_users_edits_and_refuses_overlaps),
 		T(vcs__is_dirty_counts_tracked_changes_only),
