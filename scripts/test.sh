@@ -23,4 +23,4 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j "$ctest_jobs")
 
 echo "== fuzzing each parser for a short while (clang-14, libFuzzer) =="
-FUZZ_PARALLEL=${FUZZ_PARALLEL:-$jobs} bash scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+FUZZ_PARALLEL=${FUZZ_PARALLEL:-$jobs} bash scripts/fuzz.sh "${FUZZ_SECONDS:-7}"
