@@ -1,6 +1,7 @@
 #ifndef CLI_FIX_OPTIONS_H
 #define CLI_FIX_OPTIONS_H
 
+#include "cli/llm_options.h"
 #include "cli/options.h"
 #include "fix/fix.h"
 
@@ -16,21 +17,7 @@
 		{ OPT_INT, "max-retries", 0, &(fo).max_retries, "N", "LLM attempts per failure (default 3)" }, \
 		{ OPT_DOUBLE, "initial-temp", 0, &(fo).initial_temp, "T", "LLM temperature of the first attempt (0.4)" }, \
 		{ OPT_DOUBLE, "temp-increment", 0, &(fo).temp_increment, "D", "added at each retry (0.1)" }, \
-		{ OPT_STRING, "api-key", 0, &(fo).llm.api_key, "KEY", "LLM API key (else OPENAI_API_KEY / ANTHROPIC_API_KEY)" }, \
-		{ OPT_STRING, "provider", 0, &(fo).llm.provider, "NAME", "openai (and compatible servers), anthropic or replay" }, \
-		{ OPT_STRING, "model", 0, &(fo).llm.model, "NAME", "the model" }, \
-		{ OPT_STRING, "base-url", 0, &(fo).llm.base_url, "URL", "the API's base URL (also OPENAI_BASE_URL)" }, \
-		{ OPT_STRING, "fallback-provider", 0, &(fo).llm.fallback_provider, "NAME", "asked when the provider keeps failing" }, \
-		{ OPT_STRING, "fallback-model", 0, &(fo).llm.fallback_model, "NAME", "the fallback's model" }, \
-		{ OPT_STRING, "fallback-base-url", 0, &(fo).llm.fallback_base_url, "URL", "the fallback's base URL" }, \
-		{ OPT_DOUBLE, "max-tokens", 0, &(max_tokens), "N", "token budget of the session (default: none)" }, \
-		{ OPT_DOUBLE, "price-in", 0, &(fo).llm.price_in, "USD", "price per million prompt tokens, for the cost estimate" }, \
-		{ OPT_DOUBLE, "price-out", 0, &(fo).llm.price_out, "USD", "price per million reply tokens" }, \
-		{ OPT_FLAG, "stream", 0, &(fo).llm.stream, NULL, "ask the model for a streamed reply" }, \
-		{ OPT_STRING, "record", 0, &(fo).llm.record, "FILE", "save every exchange with the model to FILE" }, \
-		{ OPT_STRING, "cassette", 0, &(fo).llm.cassette, "FILE", "with --provider replay: the exchanges to play back" }, \
-		{ OPT_DOUBLE, "request-timeout", 0, &(fo).llm.request_timeout, "SECONDS", "time limit of each request to the LLM or GitHub (default 300)" }, \
-		{ OPT_DOUBLE, "max-retry-wait", 0, &(fo).llm.max_retry_wait, "SECONDS", "the longest Retry-After waited for (default 120); longer gives up at once" }
+		LLM_OPTION_ROWS((fo).llm, max_tokens)
 
 /*
  * The checks both commands make once parsed: the key and a base URL's

@@ -1707,56 +1707,6 @@ done:
 }
 
 /* the provider named by the options or, for --engine auto, by the environment; NULL: none */
-static const char *provider_wanted(const struct fix_llm_options *o)
-{
-	if (o->provider)
-		return o->provider;
-	if (o->cassette)
-		return "replay";
-	if (o->base_url || getenv("OPENAI_BASE_URL") || getenv("OPENAI_API_KEY") ||
-	    (o->api_key && !getenv("ANTHROPIC_API_KEY")))
-		return "openai";
-	if (getenv("ANTHROPIC_API_KEY"))
-		return "anthropic";
-	return NULL;
-}
-
-static const char *default_model(const char *provider)
-{
-	if (!strcmp(provider, "anthropic"))
-		return FIX_DEFAULT_ANTHROPIC_MODEL;
-	return FIX_DEFAULT_OPENAI_MODEL;
-}
-
-/* a provider as `cfg` names it, with the options' model default, timeouts and recording */
-static int open_provider(struct llm_provider **out, struct llm_config *cfg,
-			 const struct fix_llm_options *o, const char *what)
-{
-	int err;
-
-	if (!cfg->model)
-		cfg->model = default_model(cfg->provider);
-	cfg->stream = o->stream;
-	cfg->timeout_ms = (int)(o->request_timeout * 1000);
-	cfg->max_retry_wait_ms = (long)(o->max_retry_wait * 1000);
-	if ((err = llm_provider_new(out, cfg)) < 0)
-		return what ? error_prefix(err, "%s", what) : err;
-	return o->record ? llm_provider_record_to(*out, o->record) : 0;
-}
-
-int fix_llm_open(struct llm_provider **out, const struct fix_llm_options *o)
-{
-	const char *name = provider_wanted(o);
-	struct llm_config cfg;
-
-	*out = NULL;
-	if (!name)
-		return 0;
-	cfg = (struct llm_config){ .provider = name, .model = o->model, .base_url = o->base_url,
-				   .api_key = o->api_key, .cassette = o->cassette };
-	return open_provider(out, &cfg, o, NULL);
-}
-
 /* "auto, builtin or llm": the names --engine takes */
 static void engine_names(struct buf *out)
 {
@@ -1791,11 +1741,10 @@ int fix_options_check_agent(const struct fix_options *o)
  */
 static int choose_engines(struct session *s)
 {
-	const struct fix_llm_options *o = &s->opts->llm;
+	const struct llm_options *o = &s->opts->llm;
 	const char *engine = s->opts->engine;
-	const char *name = provider_wanted(o);
+	const char *name = llm_options_provider(o);
 	const struct engine_ops *e;
-	struct llm_config first, second;
 	size_t i, model = 0;
 	int err;
 
@@ -1822,14 +1771,9 @@ static int choose_engines(struct session *s)
 	if (!name)
 		return error_setc(ERR_USAGE, "--engine %s needs a provider: give --provider, "
 				  "--base-url or set OPENAI_API_KEY / ANTHROPIC_API_KEY", engine);
-	first = (struct llm_config){ .provider = name, .model = o->model, .base_url = o->base_url,
-				     .api_key = o->api_key, .cassette = o->cassette };
-	if ((err = open_provider(&s->provider, &first, o, NULL)) < 0 || !o->fallback_provider)
+	if ((err = llm_options_open(&s->provider, o)) < 0)
 		return err;
-	second = (struct llm_config){ .provider = o->fallback_provider, .model = o->fallback_model,
-				      .base_url = o->fallback_base_url,
-				      .api_key = !strcmp(o->fallback_provider, name) ? o->api_key : NULL };
-	return open_provider(&s->fallback, &second, o, "the fallback provider");
+	return llm_options_open_fallback(&s->fallback, o);
 }
 
 static void session_release(struct session *s)

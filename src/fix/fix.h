@@ -2,6 +2,7 @@
 #define FIX_FIX_H
 
 #include "engine/engine.h"
+#include "llm/llm.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/strvec.h"
@@ -29,36 +30,8 @@
 #define FIX_DEFAULT_MAX_CANDIDATES 60
 #define FIX_DEFAULT_TIME_BUDGET 120.0
 #define FIX_BRANCH_PREFIX "fix-"
-#define FIX_DEFAULT_OPENAI_MODEL "gpt-4o-mini"
-#define FIX_DEFAULT_ANTHROPIC_MODEL "claude-3-5-sonnet-latest"
-/* each request to an LLM or GitHub, in seconds (--request-timeout) */
-#define FIX_DEFAULT_REQUEST_TIMEOUT 300.0
-/* the longest Retry-After waited for, in seconds (--max-retry-wait) */
-#define FIX_DEFAULT_MAX_RETRY_WAIT 120.0
 /* the largest value either takes */
 #define FIX_MAX_REQUEST_SECONDS 86400.0
-
-/*
- * The model's settings (engine llm, or auto with a provider): which
- * provider, how it is reached, the budget and prices. Never stored with the
- * session but for the provider, model, budget and prices (never the key).
- */
-struct fix_llm_options {
-	const char *provider;        /* openai | anthropic | replay */
-	const char *model;
-	const char *base_url;
-	const char *api_key;
-	const char *cassette;        /* replay */
-	const char *record;          /* save every exchange to this file */
-	const char *fallback_provider;
-	const char *fallback_model;
-	const char *fallback_base_url;
-	long max_tokens;             /* the session's token budget; 0: none */
-	int stream;                  /* ask for streamed replies */
-	double price_in, price_out;  /* per million tokens, for the cost estimate; 0: unknown */
-	double request_timeout;      /* seconds per LLM or GitHub request */
-	double max_retry_wait;       /* seconds: a longer Retry-After gives up at once */
-};
 
 /* What `reproduce` (C9) sets; `fix` leaves it zeroed. */
 struct fix_targets {
@@ -98,18 +71,16 @@ struct fix_options {
 	const char *user_prompt;     /* the user's description, for the LLM or the agent */
 	const char *agent_cmd;       /* --engine command: the agent's command line */
 	double agent_timeout;        /* seconds per run of the agent */
-	struct fix_llm_options llm;
+	struct llm_options llm;
 	struct fix_targets repro;
 };
 
-#define FIX_LLM_OPTIONS_INIT { .request_timeout = FIX_DEFAULT_REQUEST_TIMEOUT, \
-			       .max_retry_wait = FIX_DEFAULT_MAX_RETRY_WAIT }
 #define FIX_OPTIONS_INIT { .engine = "auto", .max_retries = FIX_DEFAULT_MAX_RETRIES, \
 			   .initial_temp = 0.4, .temp_increment = 0.1, \
 			   .verify_runs = FIX_DEFAULT_VERIFY_RUNS, \
 			   .max_candidates = FIX_DEFAULT_MAX_CANDIDATES, .test_timeout = 120.0, \
 			   .agent_timeout = ENGINE_DEFAULT_AGENT_TIMEOUT, \
-			   .llm = FIX_LLM_OPTIONS_INIT }
+			   .llm = LLM_OPTIONS_INIT }
 
 struct failure;
 
@@ -198,14 +169,6 @@ struct fix_result {
 void fix_result_release(struct fix_result *r);
 
 struct project;
-struct llm_provider;
-/*
- * The model the LLM options name (a provider given, or a key in the
- * environment), opened as the fix loop opens it; *out NULL (and 0) when they
- * name none. The caller frees it (llm_provider_free()).
- */
-int fix_llm_open(struct llm_provider **out, const struct fix_llm_options *o);
-
 /* Start a session in the project; `hooks` may be NULL. */
 int fix_run(struct fix_result *out, struct project *p, const struct fix_options *opts,
 	    const struct fix_hooks *hooks);

@@ -91,4 +91,67 @@ int llm_complete(struct llm_reply *out, struct llm_provider *p, const struct llm
  */
 int llm_provider_record_to(struct llm_provider *p, const char *path);
 
+/* ---- the options a command gives (fix, reproduce, generate, heal) ---------------- */
+
+#define LLM_DEFAULT_OPENAI_MODEL "gpt-4o-mini"
+#define LLM_DEFAULT_ANTHROPIC_MODEL "claude-3-5-sonnet-latest"
+/* each request, in seconds (--request-timeout) */
+#define LLM_DEFAULT_REQUEST_SECONDS 300.0
+/* the longest Retry-After waited for, in seconds (--max-retry-wait) */
+#define LLM_DEFAULT_MAX_RETRY_SECONDS 120.0
+/* the largest value either takes */
+#define LLM_MAX_REQUEST_SECONDS 86400.0
+
+/*
+ * The model's settings as the user gave them: which provider, how it is
+ * reached, the budget and prices. Never stored but for the provider, model,
+ * budget and prices (never the key).
+ */
+struct llm_options {
+	const char *provider;        /* openai | anthropic | replay */
+	const char *model;
+	const char *base_url;
+	const char *api_key;
+	const char *cassette;        /* replay */
+	const char *record;          /* save every exchange to this file */
+	const char *fallback_provider;
+	const char *fallback_model;
+	const char *fallback_base_url;
+	long max_tokens;             /* the session's token budget; 0: none */
+	int stream;                  /* ask for streamed replies */
+	double price_in, price_out;  /* per million tokens, for the cost estimate; 0: unknown */
+	double request_timeout;      /* seconds per LLM or GitHub request */
+	double max_retry_wait;       /* seconds: a longer Retry-After gives up at once */
+};
+#define LLM_OPTIONS_INIT { .request_timeout = LLM_DEFAULT_REQUEST_SECONDS, \
+			   .max_retry_wait = LLM_DEFAULT_MAX_RETRY_SECONDS }
+
+/*
+ * The provider the options name: --provider, else replay for a cassette,
+ * else openai for a base URL or an OpenAI key, else anthropic for an
+ * Anthropic key; NULL when they name none (no model configured).
+ */
+const char *llm_options_provider(const struct llm_options *o);
+
+/*
+ * Open the provider `cfg` names with the options' model default, timeouts
+ * and recording; `what` (may be NULL) prefixes an error ("the fallback
+ * provider").
+ */
+int llm_options_open_config(struct llm_provider **out, struct llm_config *cfg,
+			    const struct llm_options *o, const char *what);
+
+/*
+ * The model the options name, opened; *out NULL (and 0) when they name
+ * none. The caller frees it (llm_provider_free()).
+ */
+int llm_options_open(struct llm_provider **out, const struct llm_options *o);
+
+/*
+ * The options' fallback provider (--fallback-provider), opened; *out NULL
+ * (and 0) when there is none. It takes the first provider's key only when
+ * it is the same provider.
+ */
+int llm_options_open_fallback(struct llm_provider **out, const struct llm_options *o);
+
 #endif

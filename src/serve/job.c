@@ -331,7 +331,7 @@ static int open_model(struct llm_provider **out, const struct fix_options *fix)
 	*out = NULL;
 	if (!strcmp(fix->engine, "builtin") || !strcmp(fix->engine, "command"))
 		return 0;
-	return fix_llm_open(out, &fix->llm);
+	return llm_options_open(out, &fix->llm);
 }
 
 static void failing_tests(struct strvec *out, const struct test_result *tests, struct buf *text)
