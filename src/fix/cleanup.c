@@ -140,6 +140,9 @@ int fix_cleanup(struct strvec *report, struct project *p, int branches)
 	int err;
 
 	remove_stale_tmp(report);
+	/* generate's files cut short: before the store, which generate never makes */
+	if ((err = project_write_recover(report, p->root)) < 0)
+		goto done;
 	if ((err = project_store(&st, p, 0)) < 0) {
 		if (err == ERR_NOTFOUND) {
 			if (!report->nr)

@@ -1095,12 +1095,12 @@ static void category_of(struct buf *out, const char *reason)
 		buf_adds(out, "OTHER");
 }
 
-static int save_state(struct ctx *c, const struct gen_emitted *emitted)
+/* the checklist after this run, into `out` */
+static void render_state(struct buf *out, struct ctx *c, const struct gen_emitted *emitted)
 {
 	struct gen_state *st = &c->state;
 	struct buf prefix = BUF_INIT;
 	size_t i;
-	int err;
 
 	buf_addf(&prefix, "%s::", c->r->out_path);
 	/* this file's entries for the functions generated again are replaced */
@@ -1187,8 +1187,30 @@ static int save_state(struct ctx *c, const struct gen_emitted *emitted)
 	gen_state_set(&st->module, c->rel.ptr);
 	gen_state_set(&st->generated_file, c->r->out_path);
 	st->seed = c->o->seed;
-	err = gen_state_save(st, c->state_path.ptr);
+	gen_state_render(out, st);
 	buf_release(&prefix);
+}
+
+/*
+ * The file and its checklist into the user's tree, together or not at all
+ * (a kill between leaves what `cleanup` or the next run puts back).
+ */
+static int commit_files(struct ctx *c, const struct buf *text, const struct gen_emitted *emitted)
+{
+	struct fs_batch batch = FS_BATCH_INIT;
+	struct fs_batch_file *f;
+	struct buf path = BUF_INIT;
+	int err;
+
+	buf_addf(&path, "%s/%s", c->root.ptr, c->r->out_path);
+	f = fs_batch_get(&batch, path.ptr);
+	buf_add(&f->data, text->ptr, text->len);
+	f = fs_batch_get(&batch, c->state_path.ptr);
+	f->mode = GEN_STATE_FILE_MODE;
+	render_state(&f->data, c, emitted);
+	err = project_write_files(&batch, c->root.ptr);
+	fs_batch_release(&batch);
+	buf_release(&path);
 	return err;
 }
 
@@ -1355,15 +1377,8 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 			strvec_push(&out->unchanged, c.state.tests[i].id);
 		free(name);
 	}
-	if (!opts.dry_run && (emitted.ids.nr || c.carried.nr)) {
-		struct buf path = BUF_INIT;
-		buf_addf(&path, "%s/%s", c.root.ptr, out->out_path);
-		err = write_file(path.ptr, &text);
-		buf_release(&path);
-		/* the checklist after the file: a Ctrl-C between leaves hashes that make the next run redo it */
-		if (!err)
-			err = save_state(&c, &emitted);
-	}
+	if (!opts.dry_run && (emitted.ids.nr || c.carried.nr))
+		err = commit_files(&c, &text, &emitted);
 done:
 	out->seconds = clock_monotonic() - c.started;
 	pytest_worker_stop(c.worker);

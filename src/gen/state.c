@@ -865,16 +865,22 @@ void gen_state_format(struct buf *out, const struct gen_state *st)
 	format_map(out, st, top_fields, 0, 0);
 }
 
-int gen_state_save(struct gen_state *st, const char *path)
+void gen_state_render(struct buf *out, struct gen_state *st)
 {
-	struct buf text = BUF_INIT;
 	char now[TIME_SIZE];
-	int err;
 
 	now_utc(now);
 	gen_state_set(&st->updated, now);
 	st->version = GEN_STATE_VERSION;
-	gen_state_format(&text, st);
+	gen_state_format(out, st);
+}
+
+int gen_state_save(struct gen_state *st, const char *path)
+{
+	struct buf text = BUF_INIT;
+	int err;
+
+	gen_state_render(&text, st);
 	err = fs_write_atomic(path, text.ptr, text.len, GEN_STATE_FILE_MODE);
 	buf_release(&text);
 	return err;

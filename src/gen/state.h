@@ -132,7 +132,9 @@ int gen_state_load(struct gen_state *out, const char *path);
 int gen_state_parse(struct gen_state *out, const char *text, size_t len, const char *name);
 /* the YAML text of `st`, appended to `out` */
 void gen_state_format(struct buf *out, const struct gen_state *st);
-/* gen_state_format() then fs_write_atomic(); sets `updated` to now and `version` to ours */
+/* gen_state_format() after setting `updated` to now and `version` to ours */
+void gen_state_render(struct buf *out, struct gen_state *st);
+/* gen_state_render() then fs_write_atomic() */
 int gen_state_save(struct gen_state *st, const char *path);
 
 /* the entry for `id`, or NULL */

@@ -3,13 +3,20 @@
 #include "edit/change.h"
 #include "runner/pytest.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/error.h"
+#include "util/log.h"
+#include "util/sig.h"
 #include "util/fs.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 #include "vcs/vcs.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +24,10 @@
 #define PROJECT_DATABASE_NAME "state.db"
 #define PROJECT_LOCK_NAME "fix.lock"
 #define PROJECT_APPLY_JOURNAL_NAME "apply-journal"
+#define PROJECT_WRITE_LOCK_NAME "write.lock"
+#define PROJECT_WRITE_JOURNAL_NAME "write-journal"
+/* how often a writer waiting for the write lock looks again */
+#define PROJECT_WRITE_POLL_MS 20
 
 int project_open(struct project **out, const char *dir)
 {
@@ -131,6 +142,12 @@ void project_state_path(struct buf *out, const char *root, enum project_file wha
 		break;
 	case PROJECT_REPRO:
 		buf_adds(out, "/repro");
+		break;
+	case PROJECT_WRITE_LOCK:
+		buf_adds(out, "/" PROJECT_WRITE_LOCK_NAME);
+		break;
+	case PROJECT_WRITE_JOURNAL:
+		buf_adds(out, "/" PROJECT_WRITE_JOURNAL_NAME);
 		break;
 	}
 }
@@ -250,5 +267,94 @@ int project_knowledge_open(struct store **out)
 done:
 	buf_release(&path);
 	buf_release(&dir);
+	return err;
+}
+
+/* the write lock, flocked into *fd: waited for, or (!wait) 1 when another holds it */
+static int write_lock(int *fd, const char *root, int wait)
+{
+	struct buf path = BUF_INIT;
+	int err = 0;
+
+	project_state_path(&path, root, PROJECT_STATE_DIR, NULL);
+	if ((err = fs_mkdir_p(path.ptr, 0755)) < 0)
+		goto done;
+	project_state_path(&path, root, PROJECT_WRITE_LOCK, NULL);
+	if ((*fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		err = error_errno("cannot open '%s'", path.ptr);
+		goto done;
+	}
+	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			err = error_errno("cannot lock '%s'", path.ptr);
+			break;
+		}
+		if (!wait) {
+			err = 1;
+			break;
+		}
+		if (sig_pending()) {
+			err = error_setc(ERR_INTERRUPTED, "interrupted while waiting for '%s'", path.ptr);
+			break;
+		}
+		clock_sleep_ms(PROJECT_WRITE_POLL_MS);
+	}
+	if (err) {
+		close(*fd);
+		*fd = -1;
+	}
+done:
+	buf_release(&path);
+	return err;
+}
+
+int project_write_files(struct fs_batch *b, const char *root)
+{
+	struct strvec report = STRVEC_INIT;
+	struct buf journal = BUF_INIT;
+	size_t i;
+	int fd = -1, err;
+
+	if ((err = write_lock(&fd, root, 1)) < 0)
+		return err;
+	project_state_path(&journal, root, PROJECT_WRITE_JOURNAL, NULL);
+	if ((err = fs_batch_recover(&report, root, journal.ptr)) < 0)
+		err = error_prefix(err, "a write that was cut short is still in the way");
+	for (i = 0; i < report.nr; i++)
+		log_warn("a write that was cut short: %s", report.v[i]);
+	if (!err) {
+		b->root = root;
+		b->journal = journal.ptr;
+		err = fs_batch_commit(b);
+		b->journal = NULL;
+	}
+	close(fd);
+	strvec_clear(&report);
+	buf_release(&journal);
+	return err;
+}
+
+int project_write_recover(struct strvec *report, const char *root)
+{
+	struct buf journal = BUF_INIT;
+	int fd = -1, err = 0;
+
+	project_state_path(&journal, root, PROJECT_STATE_DIR, NULL);
+	if (!fs_is_dir(journal.ptr))
+		goto done;
+	if ((err = write_lock(&fd, root, 0)) != 0) {
+		if (err == 1) {
+			strvec_push(report, "files are being written into the project: left alone");
+			err = 0;
+		}
+		goto done;
+	}
+	project_state_path(&journal, root, PROJECT_WRITE_JOURNAL, NULL);
+	err = fs_batch_recover(report, root, journal.ptr);
+	close(fd);
+done:
+	buf_release(&journal);
 	return err;
 }

@@ -59,9 +59,30 @@ enum project_file {
 	PROJECT_WORKTREES,      /* .pytest-fixer/worktrees/<id>: a session's work directories */
 	PROJECT_REPORT,         /* .pytest-fixer/reports/<id>.md (`id` NULL: the directory) */
 	PROJECT_REPRO,          /* .pytest-fixer/repro: reproduce's private checkouts */
+	PROJECT_WRITE_LOCK,     /* .pytest-fixer/write.lock: held while files go into the tree */
+	PROJECT_WRITE_JOURNAL,  /* .pytest-fixer/write-journal: files going into the tree */
 };
 /* `what` of the project at `root` into `out` (reset first); `id` names a session where needed */
 void project_state_path(struct buf *out, const char *root, enum project_file what, const char *id);
+
+struct fs_batch;
+/*
+ * A command's files written into the user's tree together, all or nothing
+ * (generate's test file and its checklist): under an flock of
+ * PROJECT_WRITE_LOCK (waited for: a writer holds it for a moment), a
+ * journal that a writer which died left is recovered first, then `b` is
+ * committed with PROJECT_WRITE_JOURNAL (fs_batch_commit(): a kill at any
+ * point leaves what `cleanup` or the next writer puts back). Its paths are
+ * absolute, under `root`. ERR_INTERRUPTED when a signal came while
+ * waiting; the state directory is made.
+ */
+int project_write_files(struct fs_batch *b, const char *root);
+/*
+ * What a writer that died left (`cleanup`): its journal recovered
+ * (fs_batch_recover()), what was done onto `report`; 0 and nothing done
+ * while a writer holds the lock.
+ */
+int project_write_recover(struct strvec *report, const char *root);
 
 /*
  * The machine's knowledge base, shared by every project of this user (which

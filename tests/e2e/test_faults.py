@@ -1,5 +1,5 @@
-"""Fault injection: kill -9 of `fix`, `fix --apply` and `reproduce` at seeded and
-named points, and ENOSPC / EIO on write, each followed by the checks of
+"""Fault injection: kill -9 of `fix`, `fix --apply`, `reproduce` and `generate` at
+seeded and named points, and ENOSPC / EIO on write, each followed by the checks of
 tests/faults/faultkit.py: the user's files, index, refs, HEAD and stashes are as
 before (or, for `--apply`, wholly applied), no process of the run is left, and
 after `pytest-fixer cleanup` no temporary or work directory or git lock is left.
@@ -95,3 +95,34 @@ def test_eio_on_the_second_file_of_apply_changes_nothing(tmp_path, template, app
     assert t.reached
     assert t.code == 3, t.stderr
     assert "Input/output error" in t.stderr
+
+
+def test_kill_9_of_generate_while_its_tests_run(tmp_path, template):
+    t = trial(tmp_path, template, "generate", ("pytest", 3), "generate, kill -9 at pytest run 3")
+    assert t.killed
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory, template):
+    """The user's state after `generate` ran without a fault: the file and its checklist."""
+    after = fk.reference(tmp_path_factory.mktemp("generated"), template, "generate")
+    assert fk.describe_difference(fk.snapshot(template), after) == \
+        "file tests/test_execution_state.yaml appeared; file tests/test_people_generated.py appeared"
+    return after
+
+
+@pytest.mark.parametrize("after", [0, 1])
+def test_kill_9_of_generate_between_its_two_files(tmp_path, template, generated, after):
+    # the file and its checklist go in together: cleanup puts back what a kill cut short
+    point = ("stop", {"path": "tests", "op": "rename", "after": after})
+    t = trial(tmp_path, template, "generate", point,
+              "generate, kill -9 at its rename #%d" % (after + 1), accept=generated)
+    assert t.reached and t.killed
+
+
+def test_enospc_on_generate_changes_nothing(tmp_path, template):
+    point = ("fault", {"path": "tests", "op": "write", "after": 0})
+    t = trial(tmp_path, template, "generate", point, "generate, ENOSPC on its first write")
+    assert t.reached
+    assert t.code == 3, t.stderr
+    assert "No space left on device" in t.stderr

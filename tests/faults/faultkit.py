@@ -108,6 +108,7 @@ COMMANDS = {
     "fix": ["fix", "--non-interactive", "--engine", "builtin", "-j", "2"],
     "fix --apply": ["fix", "--non-interactive", "--engine", "builtin", "-j", "2", "--apply"],
     "reproduce": ["reproduce", "{info}", "-j", "2"],
+    "generate": ["generate", "people.py", "--seed", "3", "--time-budget", "30"],
 }
 
 
