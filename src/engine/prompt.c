@@ -378,6 +378,8 @@ static void add_code(struct prompt_state *st, struct buf *out, struct buf *notes
 		buf_addf(&section, "; holds the test `%s`", test_name);
 	if (read_only)
 		buf_adds(&section, " [test file: read-only]");
+	else if (st->in->heal && !guard_is_test_file(src->path))
+		buf_adds(&section, " [code under test: read-only]");
 	buf_addch(&section, '\n');
 	add_numbered(&section, src, first, last, line);
 	if (!st->whole_files && section.len > *budget) {
@@ -487,6 +489,21 @@ static const char system_head[] =
 	"asserts, add skip or xfail marks, catch AssertionError, widen pytest.raises, add "
 	"tolerances or return early from a test.\n";
 
+static const char system_heal_head[] =
+	"You are pytest-fixer, an automated test-maintenance assistant. The code under test was "
+	"changed on purpose and is right; a pytest test written for the old code now fails. "
+	"Propose the smallest change to the failing test's own file that brings the test up to "
+	"date with the new code (a renamed or moved name, a changed signature or argument order, "
+	"a changed return type) while it keeps checking the same behaviour.\n"
+	"\n"
+	"Rules:\n"
+	"- Edit only the failing test's file. The code under test is read-only: never edit it.\n"
+	"- Never weaken the test: do not delete or loosen asserts, add skip or xfail marks, catch "
+	"AssertionError, widen pytest.raises, add tolerances or return early from a test.\n"
+	"- Do not change an expected value unless the new code clearly means a new behaviour; "
+	"such a change is held for the user's approval.\n"
+	"- Do not touch pytest's configuration: no hooks, no pytest_plugins.\n";
+
 static const char system_no_tests[] =
 	"- Do not edit test files (anything under tests/ or test/, test_*.py, *_test.py, "
 	"conftest.py): they are read-only here.\n";
@@ -535,6 +552,13 @@ static const char system_tail[] =
 
 static void build_system(struct buf *out, const struct prompt_input *in)
 {
+	if (in->heal) {
+		buf_adds(out, system_heal_head);
+		buf_adds(out, system_tail);
+		buf_adds(out, "Here \"file\" is always the failing test's file, as the test's code section "
+			 "names it.\n");
+		return;
+	}
 	buf_adds(out, system_head);
 	buf_adds(out, in->allow_test_edits ? system_tests : system_no_tests);
 	buf_adds(out, system_tail);
@@ -570,6 +594,11 @@ static void build_user_parts(struct buf *head, struct buf *tail, const struct pr
 		buf_adds(head, "```\n");
 	}
 
+	if (in->heal && in->code_change && *in->code_change) {
+		buf_adds(tail, "\n## The recent change of the code (on purpose; the test must follow it)\n```diff\n");
+		add_text(tail, in->code_change, PROMPT_CODE_CHANGE_CAP, "change of the code");
+		buf_adds(tail, "```\n");
+	}
 	if (in->previous_change && *in->previous_change) {
 		buf_adds(tail, "\n## The previous attempt, which failed\n```diff\n");
 		add_text(tail, in->previous_change, PROMPT_PREVIOUS_CAP, "change");
