@@ -1317,6 +1317,8 @@ static void state_fill(struct gen_test_state *t, const char *status_outcome, con
 	if (method && *method)
 		gen_state_set(&t->suggested_fix_method, method);
 	gen_state_add_heal(t, method ? method : "", status_outcome, reason, NULL);
+	if (v && !strcmp(v->engine, GEN_HEAL_LLM_ENGINE))
+		gen_state_set(&t->history[t->history_nr - 1].engine, GEN_HEAL_LLM_ENGINE);
 	buf_release(&err);
 }
 

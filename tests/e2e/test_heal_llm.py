@@ -104,6 +104,8 @@ def test_the_model_heals_what_no_template_heals_past_bad_replies(tmp_path, fakes
     (t,) = state["test_cases"]
     assert t["status"] == "HEALED" and t["retry_count"] == 5
     assert t["healing_history"][-1]["outcome"] == "HEALED"
+    assert t["healing_history"][-1]["engine"] == "llm"
+    assert t["healing_history"][-1]["method"] in ("update", "patch", "rewrite")
     assert t["healing_history"][-1]["reason"].startswith("by the model")
     stats = run_fixer(["stats", "--json"], root).json()
     rows = [row for row in stats["by_template"] if row["engine"] == "llm"]
