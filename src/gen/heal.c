@@ -959,7 +959,8 @@ static int heal_with_model(struct ctx *c, const struct failure *f, const struct 
 						 ? "passes; held: it changes an expected value" : "passes: healed");
 			} else if (err >= 0) {
 				const char *gate = attempt_gate_name(t.gate);
-				*refused += t.gate == ATTEMPT_GATE_WEAKENING || !strncmp(t.reason.ptr, "refused", 7);
+				*refused += t.gate == ATTEMPT_GATE_WEAKENING ||
+					    (t.reason.len && !strncmp(t.reason.ptr, "refused", 7));
 				buf_reset(&feedback);
 				buf_addf(&feedback, "The change failed the '%s' gate: %s", gate ? gate : "apply", t.reason.ptr);
 				if (t.output.len) {
@@ -1003,7 +1004,7 @@ static int heal_failure(struct ctx *c, const struct failure *f, const struct run
 	const struct gen_heal_candidate *winner = NULL;
 	struct buf why = BUF_INIT, model_why = BUF_INIT;
 	enum gen_heal_category cat;
-	size_t i, refused = 0, model_refused = 0;
+	size_t i, refused = 0, model_refused = 0, asked = 0;
 	int err = 0, changed = 0, templates = c->o->engine != GEN_HEAL_ENGINE_LLM;
 	int ask = c->o->provider && c->o->engine != GEN_HEAL_ENGINE_BUILTIN && c->o->max_retries > 0;
 
@@ -1097,8 +1098,9 @@ static int heal_failure(struct ctx *c, const struct failure *f, const struct run
 		} else {
 			trial_release(&mt);
 		}
+		asked = verdict_of(c, f->id)->asked - asked_before;
+		refused += model_refused;
 		if (!winner) {
-			size_t asked = verdict_of(c, f->id)->asked - asked_before;
 			struct buf all = BUF_INIT;
 			if (why.len)
 				buf_addf(&all, "%s; ", why.ptr);
@@ -1110,15 +1112,11 @@ static int heal_failure(struct ctx *c, const struct failure *f, const struct run
 			buf_reset(&why);
 			buf_add(&why, all.ptr, all.len);
 			buf_release(&all);
-			refused += model_refused;
-			if (refused == cands.nr + asked && asked) {
-				verdict_set(c, f->id, cat, "REFUSED", why.ptr);
-				goto done;
-			}
 		}
 	}
 	if (!winner) {
-		verdict_set(c, f->id, cat, cands.nr && refused == cands.nr ? "REFUSED" : "FAILED",
+		/* REFUSED: every candidate and reply would have weakened the test or touched another file */
+		verdict_set(c, f->id, cat, cands.nr + asked && refused == cands.nr + asked ? "REFUSED" : "FAILED",
 			    why.len ? why.ptr : "no heal template reads this error");
 		goto done;
 	}

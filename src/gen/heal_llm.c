@@ -236,7 +236,8 @@ int gen_heal_llm_behaviour(char **old_value, char **new_value, const char *old_t
 	} else if (nr_added) {
 		/* the added literals in line order; the removed ones sorted, each used once */
 		int *used = xcalloc(nr_removed ? nr_removed : 1, sizeof(*used));
-		qsort(removed, nr_removed, sizeof(*removed), cmp_lit);
+		if (nr_removed)
+			qsort(removed, nr_removed, sizeof(*removed), cmp_lit);
 		for (k = 0; k < nr_added && !culprit; k++) {
 			size_t lo = 0, hi = nr_removed;
 			while (lo < hi) {
