@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "util/secret.h"
 #include "util/sig.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 #include "vcs/vcs.h"
 
@@ -37,6 +38,8 @@
 #define HEAL_FEEDBACK_OUTPUT_CAP 4000
 /* bytes of the recent change of the code kept for the prompt (engine/prompt.h cuts it further) */
 #define HEAL_CODE_CHANGE_CAP (256u * 1024)
+/* bytes kept of each text of an exchange with the model in the result (the transcript has them whole) */
+#define HEAL_EXCHANGE_TEXT_CAP (64u * 1024)
 
 void gen_heal_result_release(struct gen_heal_result *r)
 {
@@ -361,8 +364,11 @@ static void verdict_set(struct ctx *c, const char *id, enum gen_heal_category ca
 			const char *reason)
 {
 	struct verdict *v = verdict_of(c, id);
+	struct buf clean = BUF_INIT;
+	/* valid UTF-8 for the report and its JSON: a reason may quote a model's reply */
+	utf8_sanitize(&clean, reason, strlen(reason));
 	free(v->reason);
-	v->reason = xstrdup(reason);
+	v->reason = buf_detach(&clean, NULL);
 	v->outcome = outcome;
 	v->category = cat;
 }
@@ -761,6 +767,23 @@ static int budget_spent(struct ctx *c)
 	return 1;
 }
 
+/* a model's text for the result: secrets redacted, at most HEAL_EXCHANGE_TEXT_CAP bytes, valid UTF-8 */
+static char *exchange_text(const char *s)
+{
+	struct buf clean = BUF_INIT;
+	char *red = secret_redacted(s);
+	size_t n;
+
+	if (!red)
+		return NULL;
+	n = strlen(red);
+	utf8_sanitize(&clean, red, n > HEAL_EXCHANGE_TEXT_CAP ? HEAL_EXCHANGE_TEXT_CAP : n);
+	if (n > HEAL_EXCHANGE_TEXT_CAP)
+		buf_addf(&clean, "\n[... %zu more bytes ...]", n - HEAL_EXCHANGE_TEXT_CAP);
+	free(red);
+	return buf_detach(&clean, NULL);
+}
+
 /* the exchange into the result, every string redacted */
 static struct gen_heal_exchange *exchange_add(struct ctx *c, const struct failure *f, int attempt,
 					      double temperature, const struct engine_exchange *x)
@@ -772,11 +795,11 @@ static struct gen_heal_exchange *exchange_add(struct ctx *c, const struct failur
 	e->target = xstrdup(f->id);
 	e->attempt = attempt;
 	e->temperature = temperature;
-	e->provider = secret_redacted(x->provider ? x->provider : llm_provider_name(c->o->provider));
-	e->model = secret_redacted(x->model);
-	e->system = secret_redacted(x->system);
-	e->prompt = secret_redacted(x->prompt);
-	e->reply = secret_redacted(x->reply);
+	e->provider = exchange_text(x->provider ? x->provider : llm_provider_name(c->o->provider));
+	e->model = exchange_text(x->model);
+	e->system = exchange_text(x->system);
+	e->prompt = exchange_text(x->prompt);
+	e->reply = exchange_text(x->reply);
 	e->prompt_tokens = x->prompt_tokens;
 	e->completion_tokens = x->completion_tokens;
 	e->latency = x->latency;
@@ -789,7 +812,7 @@ static struct gen_heal_exchange *exchange_add(struct ctx *c, const struct failur
 static void exchange_outcome(struct gen_heal_exchange *e, const char *outcome)
 {
 	free(e->outcome);
-	e->outcome = secret_redacted(outcome);
+	e->outcome = exchange_text(outcome);
 }
 
 /* the edit mode to ask for: the tree's guess from the error, or what the knowledge base saw work better */
@@ -864,7 +887,7 @@ static int model_candidate(struct ctx *c, struct gen_heal_candidate *cand, struc
 			 change->description, n > GEN_HEAL_LLM_REASON_CAP ? "..." : "");
 	}
 	secret_redact(&why);
-	cand->reason = buf_detach(&why, NULL);
+	cand->reason = exchange_text(why.ptr);
 	t->gate = ATTEMPT_GATE_NONE;
 	err = 0;
 done:
