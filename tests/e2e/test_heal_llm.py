@@ -174,3 +174,20 @@ def test_engine_llm_without_a_provider_is_a_usage_error(tmp_path):
     assert p.returncode == 2, p
     assert "--provider" in p.stderr and "--base-url" in p.stderr and "OPENAI_API_KEY" in p.stderr
     assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_test_the_model_cannot_heal_is_failed_in_the_checklist(tmp_path, fakes):  # noqa: F811
+    root = changed_repo(tmp_path, BEFORE, {"mod.py": AFTER})
+    fake = fakes([{"content": "no idea"}, {"content": "{\"reasoning\": \"still no idea\"}"}])
+    r = run_fixer(model_args(fake, "--max-retries", "2"), root, env=ENV)
+    assert r.code == 1, r
+    (left,) = r.json()["failures"]
+    assert "the model's 2 replies failed; the last: parse error" in left["reason"], left
+    state = yaml.safe_load((root / "tests/test_execution_state.yaml").read_text())
+    (t,) = state["test_cases"]
+    assert t["status"] == "FAILED" and t["retry_count"] == 2
+    assert t["last_error"].startswith("AssertionError")
+    entry = t["healing_history"][-1]
+    assert entry["outcome"] == "FAILED" and entry["engine"] == "llm"
+    assert "the model's 2 replies failed" in entry["reason"]
+    assert len(fake.requests()) == 2
