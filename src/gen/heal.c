@@ -930,8 +930,8 @@ static int heal_with_model(struct ctx *c, const struct failure *f, const struct 
 		const char *provider;
 
 		if (budget_spent(c)) {
-			buf_reset(why);
-			buf_addf(why, "the token budget (%ld, --max-tokens) is spent", c->o->max_tokens);
+			buf_addf(why, "%sthe token budget (%ld, --max-tokens) is spent", why->len ? "; " : "",
+				 c->o->max_tokens);
 			break;
 		}
 		if (sig_pending()) {

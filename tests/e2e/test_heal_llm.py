@@ -191,3 +191,26 @@ def test_a_test_the_model_cannot_heal_is_failed_in_the_checklist(tmp_path, fakes
     assert entry["outcome"] == "FAILED" and entry["engine"] == "llm"
     assert "the model's 2 replies failed" in entry["reason"]
     assert len(fake.requests()) == 2
+
+
+def test_the_token_budget_stops_the_questions(tmp_path, fakes):  # noqa: F811
+    root = changed_repo(tmp_path, BEFORE, {"mod.py": AFTER})
+    fake = fakes([{"content": "no idea"}, {"content": "no idea either"}])
+    r = run_fixer(model_args(fake, "--max-tokens", "40"), root, env=ENV)
+    assert r.code == 1, r
+    (left,) = r.json()["failures"]
+    assert "the model's 1 reply failed" in left["reason"], left
+    assert "the token budget (40, --max-tokens) is spent" in left["reason"], left
+    assert len(fake.requests()) == 1
+
+
+def test_a_refused_key_stops_heal_and_writes_nothing(tmp_path, fakes):  # noqa: F811
+    root = changed_repo(tmp_path, BEFORE, {"mod.py": AFTER})
+    fake = fakes([{"error": "invalid api key", "status": 401}])
+    r = run_fixer(model_args(fake), root, env=ENV)
+    assert r.code == 2, r
+    assert "refused the request (HTTP 401)" in r.stderr, r
+    assert KEY not in r.stdout and KEY not in r.stderr
+    assert len(fake.requests()) == 1
+    assert (root / "tests/test_mod.py").read_text() == BEFORE["tests/test_mod.py"]
+    assert (root / "tests/test_execution_state.yaml").read_text() == BEFORE["tests/test_execution_state.yaml"]
