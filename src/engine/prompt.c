@@ -347,6 +347,10 @@ static void add_code(struct prompt_state *st, struct buf *out, struct buf *notes
 		last = fn.end_line < src->nr_lines ? fn.end_line : src->nr_lines;
 		if (test_name)
 			line = 0;
+	} else if (line <= 0) {
+		/* a file with no line to centre on (heal's context): from its top, as much as fits */
+		first = 1;
+		last = src->nr_lines;
 	} else {
 		first = line - PROMPT_CONTEXT_LINES > 1 ? line - PROMPT_CONTEXT_LINES : 1;
 		last = line + PROMPT_CONTEXT_LINES < src->nr_lines ? line + PROMPT_CONTEXT_LINES
@@ -466,6 +470,13 @@ static void add_code_sections(struct prompt_state *st, struct buf *out, size_t b
 		if (src && *test_name)
 			add_code(st, out, &notes, &budget, src, 0, "", test_name, test_class);
 		free(rel);
+	}
+	/* heal: the code the test imports (the code it calls, when no frame reached it) */
+	for (i = 0; st->in->context_files && i < st->in->context_files->nr; i++) {
+		const char *path = st->in->context_files->v[i];
+		const struct source *src;
+		if (project_path_is_source(path) && (src = source_get(st, path)))
+			add_code(st, out, &notes, &budget, src, 0, "", NULL, NULL);
 	}
 	if (!st->nr_shown)
 		buf_adds(out, "(no project source could be found for this failure)\n");

@@ -3,6 +3,7 @@
 
 #include "runner/result.h"
 #include "util/buf.h"
+#include "util/strvec.h"
 
 #include <stddef.h>
 
@@ -45,6 +46,7 @@ struct prompt_input {
 	 */
 	int heal;
 	const char *code_change;          /* heal: the recent change of the code, a diff, or NULL */
+	const struct strvec *context_files;  /* heal: project files the test imports, shown after it; NULL */
 };
 
 /*

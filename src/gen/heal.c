@@ -910,7 +910,15 @@ static int heal_with_model(struct ctx *c, const struct failure *f, const struct 
 	struct buf feedback = BUF_INIT, previous = BUF_INIT;
 	struct verdict *v = verdict_of(c, f->id);
 	const char *mode = model_mode(c, f, cat);
+	struct strvec imported = STRVEC_INIT;
+	size_t i;
 	int r, err = 0;
+
+	/* the code the test calls: the project's modules its file imports */
+	for (i = 0; i < c->modules.nr && imported.nr < GEN_HEAL_LLM_MAX_CONTEXT_FILES; i++)
+		if (c->modules.v[i].name && *c->modules.v[i].name &&
+		    gen_heal_llm_imports(file->current.ptr, file->current.len, c->modules.v[i].name))
+			strvec_push(&imported, c->modules.v[i].path);
 
 	for (r = 0; r < c->o->max_retries && !won->nr && !err; r++) {
 		double temperature = c->o->initial_temp + r * c->o->temp_increment, started = clock_wall();
@@ -925,6 +933,7 @@ static int heal_with_model(struct ctx *c, const struct failure *f, const struct 
 			.previous_change = previous.len ? previous.ptr : NULL,
 			.preferred_mode = mode, .allow_test_edits = 1, .heal = 1,
 			.code_change = c->code_change.len ? c->code_change.ptr : NULL,
+			.context_files = imported.nr ? &imported : NULL,
 			.provider = c->o->provider, .fallback = c->o->fallback, .exchange = &x,
 		};
 		const char *provider;
@@ -1007,6 +1016,7 @@ static int heal_with_model(struct ctx *c, const struct failure *f, const struct 
 	}
 	buf_release(&feedback);
 	buf_release(&previous);
+	strvec_clear(&imported);
 	return err;
 }
 

@@ -267,6 +267,81 @@ int gen_heal_llm_behaviour(char **old_value, char **new_value, const char *old_t
 	return *new_value != NULL;
 }
 
+/* the dotted name at *p (blanks before it skipped), advancing *p; its length */
+static size_t dotted(const char **p, const char *end)
+{
+	const char *s;
+
+	while (*p < end && (**p == ' ' || **p == '\t' || **p == '('))
+		(*p)++;
+	s = *p;
+	while (*p < end && (ident((unsigned char)**p) || **p == '.'))
+		(*p)++;
+	return (size_t)(*p - s);
+}
+
+/* past the ", " or " as x, " after a name: 1 when another name follows */
+static int next_name(const char **p, const char *end)
+{
+	while (*p < end && **p != ',' && **p != '\n' && **p != '#' && **p != ';')
+		(*p)++;
+	if (*p < end && **p == ',') {
+		(*p)++;
+		return 1;
+	}
+	return 0;
+}
+
+static int is_word(const char *p, const char *end, const char *w)
+{
+	size_t n = strlen(w);
+	return (size_t)(end - p) > n && !memcmp(p, w, n) && (p[n] == ' ' || p[n] == '\t');
+}
+
+int gen_heal_llm_imports(const char *text, size_t len, const char *name)
+{
+	const char *p = text, *end = text + len;
+	size_t nl = strlen(name);
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *q = p;
+		size_t n;
+		if (!eol)
+			eol = end;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (is_word(q, eol, "import")) {
+			q += 6;
+			do {
+				n = dotted(&q, eol);
+				if (n == nl && !memcmp(q - n, name, nl))
+					return 1;
+			} while (next_name(&q, eol));
+		} else if (is_word(q, eol, "from")) {
+			const char *pkg;
+			size_t pl;
+			q += 4;
+			pl = dotted(&q, eol);
+			pkg = q - pl;
+			if (pl == nl && !memcmp(pkg, name, nl))
+				return 1;
+			while (q < eol && (*q == ' ' || *q == '\t'))
+				q++;
+			if (pl && pl < nl && name[pl] == '.' && !memcmp(pkg, name, pl) && is_word(q, eol, "import")) {
+				q += 6;
+				do {
+					n = dotted(&q, eol);
+					if (n == nl - pl - 1 && !memcmp(q - n, name + pl + 1, n))
+						return 1;
+				} while (next_name(&q, eol));
+			}
+		}
+		p = eol + 1;
+	}
+	return 0;
+}
+
 size_t gen_heal_llm_code_diff(struct buf *out, const char *diff, size_t len)
 {
 	static const char head[] = "diff --git a/";

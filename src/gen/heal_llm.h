@@ -34,6 +34,16 @@
 int gen_heal_llm_behaviour(char **old_value, char **new_value, const char *old_text, size_t old_len,
 			   const char *new_text, size_t new_len);
 
+/* project files the prompt shows beside the test (the modules it imports), at most */
+#define GEN_HEAL_LLM_MAX_CONTEXT_FILES 4
+
+/*
+ * 1 when the Python text imports the module `name` ("pkg.util"): `import
+ * pkg.util`, `import a, pkg.util as u`, `from pkg.util import x`, or `from
+ * pkg import util`; 0 otherwise.
+ */
+int gen_heal_llm_imports(const char *text, size_t len, const char *name);
+
 /*
  * The files of a git diff that are code, not tests: each "diff --git a/P
  * b/P" block of <diff> whose P is a Python file and not a test file

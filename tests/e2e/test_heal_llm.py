@@ -96,7 +96,7 @@ def test_the_model_heals_what_no_template_heals_past_bad_replies(tmp_path, fakes
     first = reqs[0]["body"]["messages"]
     system, user = first[0]["content"], first[-1]["content"]
     assert "changed on purpose" in system and "read-only" in system
-    assert "tests/test_mod.py" in user and "class Division" in user
+    assert "tests/test_mod.py" in user and "### mod.py (the whole file" in user
     assert "The recent change of the code" in user and "+class Division:" in user
     assert "Preferred edit mode" in user
     second = reqs[1]["body"]["messages"][-1]["content"]

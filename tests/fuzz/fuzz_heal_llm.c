@@ -36,6 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(o);
 	free(n);
+	gen_heal_llm_imports(text, size, "pkg.util");
+	gen_heal_llm_imports(text, size, "mod");
 	gen_heal_llm_code_diff(&out, text, size);
 	if (out.len > size)
 		abort();

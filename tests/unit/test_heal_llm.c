@@ -154,12 +154,50 @@ static void heal_llm__code_diff_keeps_the_code(void **state)
 	buf_release(&out);
 }
 
+/* ---- the modules a test imports: shown to the model beside it ---- */
+
+static void heal_llm__imports(void **state)
+{
+	static const struct {
+		const char *text, *name;
+		int yes;
+	} cases[] = {
+		{ "from mod import divide\n", "mod", 1 },
+		{ "from mod import divide\n", "mo", 0 },
+		{ "from model import x\n", "mod", 0 },
+		{ "import mod\n", "mod", 1 },
+		{ "import os, mod as m\n", "mod", 1 },
+		{ "import os, sys\n", "mod", 0 },
+		{ "import pkg.util\n", "pkg.util", 1 },
+		{ "import pkg.util\n", "pkg", 0 },
+		{ "from pkg.util import (a,\n    b)\n", "pkg.util", 1 },
+		{ "from pkg import util\n", "pkg.util", 1 },
+		{ "from pkg import other, util as u\n", "pkg.util", 1 },
+		{ "from pkg import utility\n", "pkg.util", 0 },
+		{ "def f():\n    from mod import x\n", "mod", 1 },
+		{ "# from mod import x\n", "mod", 0 },
+		{ "x = 'import mod'\n", "mod", 0 },
+		{ "from  mod  import x", "mod", 1 },
+		{ "import", "mod", 0 },
+		{ "from", "mod", 0 },
+		{ "from pkg import", "pkg.util", 0 },
+		{ "", "mod", 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (gen_heal_llm_imports(cases[i].text, strlen(cases[i].text), cases[i].name) != cases[i].yes)
+			fail_msg("case %zu: '%s' imports '%s': not %d", i, cases[i].text, cases[i].name, cases[i].yes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(heal_llm__behaviour_is_a_new_checked_value),
 		cmocka_unit_test(heal_llm__long_lines_and_odd_bytes),
 		cmocka_unit_test(heal_llm__code_diff_keeps_the_code),
+		cmocka_unit_test(heal_llm__imports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -196,13 +196,18 @@ static void prompt__heal_asks_for_the_test_and_shows_the_code_change(void **stat
 	struct failure *f;
 	struct prompt_input in = { 0 };
 	struct buf sys = BUF_INIT, user = BUF_INIT;
+	struct strvec context = STRVEC_INIT;
 
 	(void)state;
 	make_failure(&res, &f);
+	strvec_push(&context, "src/calc/util.py");
+	strvec_push(&context, "../outside.py");
+	strvec_push(&context, "/etc/passwd");
 	in.failure = f;
 	in.root = PROJECT;
 	in.allow_test_edits = 1;
 	in.heal = 1;
+	in.context_files = &context;
 	in.code_change = "diff --git a/src/calc/core.py b/src/calc/core.py\n-def mean(values):\n+def average(values):\n";
 	build(&sys, &user, &in);
 	assert_non_null(strstr(sys.ptr, "changed on purpose"));
@@ -211,6 +216,10 @@ static void prompt__heal_asks_for_the_test_and_shows_the_code_change(void **stat
 	assert_null(strstr(sys.ptr, "Fix the cause in the code under test"));
 	assert_non_null(strstr(user.ptr, "[code under test: read-only]"));
 	assert_null(strstr(user.ptr, "[test file: read-only]"));
+	/* the module the test imports, though no frame reached it; nothing outside the project */
+	assert_non_null(strstr(user.ptr, "### src/calc/util.py (the whole file"));
+	assert_null(strstr(user.ptr, "outside.py"));
+	assert_null(strstr(user.ptr, "passwd"));
 	assert_non_null(strstr(user.ptr, "## The recent change of the code (on purpose; the test must follow it)\n"
 				 "```diff\ndiff --git a/src/calc/core.py b/src/calc/core.py\n"));
 	/* without heal, no change of the code is shown */
@@ -220,6 +229,7 @@ static void prompt__heal_asks_for_the_test_and_shows_the_code_change(void **stat
 	build(&sys, &user, &in);
 	assert_null(strstr(user.ptr, "The recent change of the code"));
 	assert_null(strstr(user.ptr, "[code under test: read-only]"));
+	strvec_clear(&context);
 	buf_release(&sys);
 	buf_release(&user);
 	test_result_release(&res);
