@@ -347,8 +347,8 @@ static void add_code(struct prompt_state *st, struct buf *out, struct buf *notes
 		last = fn.end_line < src->nr_lines ? fn.end_line : src->nr_lines;
 		if (test_name)
 			line = 0;
-	} else if (line <= 0) {
-		/* a file with no line to centre on (heal's context): from its top, as much as fits */
+	} else if (line < 0) {
+		/* a file with no line to centre on (heal's context files): from its top, as much as fits */
 		first = 1;
 		last = src->nr_lines;
 	} else {
@@ -476,7 +476,7 @@ static void add_code_sections(struct prompt_state *st, struct buf *out, size_t b
 		const char *path = st->in->context_files->v[i];
 		const struct source *src;
 		if (project_path_is_source(path) && (src = source_get(st, path)))
-			add_code(st, out, &notes, &budget, src, 0, "", NULL, NULL);
+			add_code(st, out, &notes, &budget, src, -1, "", NULL, NULL);
 	}
 	if (!st->nr_shown)
 		buf_adds(out, "(no project source could be found for this failure)\n");
