@@ -868,6 +868,10 @@ static int model_candidate(struct ctx *c, struct gen_heal_candidate *cand, struc
 			 ? "too large" : "binary (a NUL byte)");
 		goto done;
 	}
+	if (secret_find(text->ptr, text->len)) {
+		buf_adds(&t->reason, "refused: the reply writes a secret (the API key) into the test file");
+		goto done;
+	}
 	if (guard_config_change(&why, file->path, file->current.ptr, file->current.len, text->ptr, text->len) != 0) {
 		t->gate = ATTEMPT_GATE_WEAKENING;
 		buf_addf(&t->reason, "refused: %s", why.len ? why.ptr : error_last());

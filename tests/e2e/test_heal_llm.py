@@ -62,8 +62,11 @@ def test_the_model_heals_what_no_template_heals_past_bad_replies(tmp_path, fakes
                "    return a // b, a % b\n"}),
         # a NUL in the answer: the protocol's parser refuses it
         {"content": "I am sorry, I cannot do that \x00 today"},
-        # garbage, nothing, too much
-        {"content": "I am sorry, I cannot do that today"},
+        # the key written into the test (a model told to by what it read): refused
+        reply({"reasoning": "pin the key " + KEY, "file": "tests/test_mod.py",
+               "old_str": "from mod import divide\n", "new_str": "from mod import divide  # %s\n" % KEY}),
+        # garbage (quoting the key), nothing, too much
+        {"content": "I am sorry, I cannot do that today, " + KEY},
         {"content": ""},
         {"content": "x" * (5 << 20)},
         # its reasoning cut in the middle of a character: the report stays valid UTF-8
@@ -71,7 +74,7 @@ def test_the_model_heals_what_no_template_heals_past_bad_replies(tmp_path, fakes
                "new_content": HEALED}),
     ])
     record = tmp_path / "transcript.jsonl"
-    r = run_fixer(model_args(fake, "--max-retries", "7", "--record", str(record)), root, env=ENV)
+    r = run_fixer(model_args(fake, "--max-retries", "8", "--record", str(record)), root, env=ENV)
     assert r.code == 0, r
     got = r.json()
     assert (root / "tests/test_mod.py").read_text() == HEALED
@@ -81,18 +84,19 @@ def test_the_model_heals_what_no_template_heals_past_bad_replies(tmp_path, fakes
     assert change["healed"] == ["tests/test_mod.py::test_divide"]
     assert change["reason"].startswith("by the model: divide returns a Division")
     x = got["llm"]["exchanges"]
-    assert [e["attempt"] for e in x] == [1, 2, 3, 4, 5, 6, 7]
+    assert [e["attempt"] for e in x] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert "loses 1 assert" in x[0]["outcome"]
     assert "'mod.py'" in x[1]["outcome"] and "heal edits test files only" in x[1]["outcome"]
     assert x[2]["outcome"].startswith("http error: ") and "not a JSON object" in x[2]["outcome"]
-    assert all(e["outcome"].startswith("parse error: ") for e in x[3:6]), x[3:6]
-    assert x[6]["outcome"] == "passes: healed"
+    assert x[3]["outcome"] == "refused: the reply writes a secret (the API key) into the test file"
+    assert all(e["outcome"].startswith("parse error: ") for e in x[4:7]), x[4:7]
+    assert x[7]["outcome"] == "passes: healed"
     temps = [e["temperature"] for e in x]
-    assert all(abs(a - b) < 1e-9 for a, b in zip(temps, [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])), temps
-    assert got["llm"]["prompt_tokens"] == 6 * 12 and got["llm"]["completion_tokens"] == 6 * 34
+    assert all(abs(a - b) < 1e-9 for a, b in zip(temps, [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1])), temps
+    assert got["llm"]["prompt_tokens"] == 7 * 12 and got["llm"]["completion_tokens"] == 7 * 34
     # the prompt: the heal task, the test, the code it calls, the change of the code, the feedback
     reqs = fake.requests()
-    assert len(reqs) == 7
+    assert len(reqs) == 8
     first = reqs[0]["body"]["messages"]
     system, user = first[0]["content"], first[-1]["content"]
     assert "changed on purpose" in system and "read-only" in system
@@ -101,20 +105,20 @@ def test_the_model_heals_what_no_template_heals_past_bad_replies(tmp_path, fakes
     assert "Preferred edit mode" in user
     second = reqs[1]["body"]["messages"][-1]["content"]
     assert "failed the 'weakening' gate" in second
-    assert "could not be used" in reqs[6]["body"]["messages"][-1]["content"]
+    assert "could not be used" in reqs[7]["body"]["messages"][-1]["content"]
     # the checklist and the knowledge base
     state = yaml.safe_load((root / "tests/test_execution_state.yaml").read_text())
     (t,) = state["test_cases"]
-    assert t["status"] == "HEALED" and t["retry_count"] == 7
+    assert t["status"] == "HEALED" and t["retry_count"] == 8
     assert t["healing_history"][-1]["outcome"] == "HEALED"
     assert t["healing_history"][-1]["engine"] == "llm"
     assert t["healing_history"][-1]["method"] in ("update", "patch", "rewrite")
     assert t["healing_history"][-1]["reason"].startswith("by the model")
     stats = run_fixer(["stats", "--json"], root).json()
     rows = [row for row in stats["by_template"] if row["engine"] == "llm"]
-    assert sum(row["attempts"] for row in rows) == 7 and sum(row["successes"] for row in rows) == 1, stats
+    assert sum(row["attempts"] for row in rows) == 8 and sum(row["successes"] for row in rows) == 1, stats
     # the transcript has the exchanges; the key is nowhere
-    assert len(record.read_text().splitlines()) >= 4
+    assert len(record.read_text().splitlines()) >= 7
     assert KEY not in r.stdout and KEY not in r.stderr
     assert KEY.encode() not in everything_written(root, os.environ["PYTEST_FIXER_DATA_DIR"], record)
 
