@@ -1277,11 +1277,12 @@ static int rounds(struct ctx *c, struct run *final)
 			if ((k = strvec_find(&c->same_error, key.ptr)) >= 0) {
 				/* as the first one with this error in the file: it did not heal, nor will this */
 				struct verdict *first = verdict_of(c, c->same_error_id.v[k]);
-				const char *outcome = first->outcome;
+				const char *outcome = first->outcome, *engine = first->engine;
 				enum gen_heal_category cat = first->category;
 				char *reason = xstrdup_or_null(first->reason);
 				if (strcmp(outcome, "HEALED")) {
 					verdict_set(c, f->id, cat, outcome, reason ? reason : "");
+					verdict_of(c, f->id)->engine = engine;
 					free(reason);
 					buf_release(&key);
 					continue;
