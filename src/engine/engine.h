@@ -69,6 +69,9 @@ struct engine_request {
 	const char *preferred_mode;           /* the edit mode that worked best for this error category */
 	const char *user_prompt;              /* extra instructions from the user */
 	int allow_test_edits;
+	int heal;                             /* heal the test, not the code (engine/prompt.h) */
+	const char *code_change;              /* heal: the recent change of the code, or NULL */
+	const struct strvec *context_files;   /* heal: project files the test imports; NULL */
 	struct llm_provider *provider;        /* asked first */
 	struct llm_provider *fallback;        /* asked when the first keeps failing; may be NULL */
 	struct engine_exchange *exchange;     /* out, may be NULL: what was asked and answered */

@@ -43,7 +43,8 @@ static int llm_propose(struct candidate_list *out, const struct engine_request *
 		.failure = req->failure, .root = req->root,
 		.previous_change = req->previous_change, .previous_failure = req->feedback,
 		.preferred_mode = req->preferred_mode, .user_prompt = req->user_prompt,
-		.allow_test_edits = req->allow_test_edits,
+		.allow_test_edits = req->allow_test_edits, .heal = req->heal,
+		.code_change = req->code_change, .context_files = req->context_files,
 	};
 	struct buf system = BUF_INIT, user = BUF_INIT;
 	struct llm_reply reply = LLM_REPLY_INIT;

@@ -347,6 +347,10 @@ static void add_code(struct prompt_state *st, struct buf *out, struct buf *notes
 		last = fn.end_line < src->nr_lines ? fn.end_line : src->nr_lines;
 		if (test_name)
 			line = 0;
+	} else if (line < 0) {
+		/* a file with no line to centre on (heal's context files): from its top, as much as fits */
+		first = 1;
+		last = src->nr_lines;
 	} else {
 		first = line - PROMPT_CONTEXT_LINES > 1 ? line - PROMPT_CONTEXT_LINES : 1;
 		last = line + PROMPT_CONTEXT_LINES < src->nr_lines ? line + PROMPT_CONTEXT_LINES
@@ -378,6 +382,8 @@ static void add_code(struct prompt_state *st, struct buf *out, struct buf *notes
 		buf_addf(&section, "; holds the test `%s`", test_name);
 	if (read_only)
 		buf_adds(&section, " [test file: read-only]");
+	else if (st->in->heal && !guard_is_test_file(src->path))
+		buf_adds(&section, " [code under test: read-only]");
 	buf_addch(&section, '\n');
 	add_numbered(&section, src, first, last, line);
 	if (!st->whole_files && section.len > *budget) {
@@ -465,6 +471,13 @@ static void add_code_sections(struct prompt_state *st, struct buf *out, size_t b
 			add_code(st, out, &notes, &budget, src, 0, "", test_name, test_class);
 		free(rel);
 	}
+	/* heal: the code the test imports (the code it calls, when no frame reached it) */
+	for (i = 0; st->in->context_files && i < st->in->context_files->nr; i++) {
+		const char *path = st->in->context_files->v[i];
+		const struct source *src;
+		if (project_path_is_source(path) && (src = source_get(st, path)))
+			add_code(st, out, &notes, &budget, src, -1, "", NULL, NULL);
+	}
 	if (!st->nr_shown)
 		buf_adds(out, "(no project source could be found for this failure)\n");
 	if (notes.len) {
@@ -486,6 +499,21 @@ static const char system_head[] =
 	"- Fix the cause in the code under test. Never weaken a test: do not delete or loosen "
 	"asserts, add skip or xfail marks, catch AssertionError, widen pytest.raises, add "
 	"tolerances or return early from a test.\n";
+
+static const char system_heal_head[] =
+	"You are pytest-fixer, an automated test-maintenance assistant. The code under test was "
+	"changed on purpose and is right; a pytest test written for the old code now fails. "
+	"Propose the smallest change to the failing test's own file that brings the test up to "
+	"date with the new code (a renamed or moved name, a changed signature or argument order, "
+	"a changed return type) while it keeps checking the same behaviour.\n"
+	"\n"
+	"Rules:\n"
+	"- Edit only the failing test's file. The code under test is read-only: never edit it.\n"
+	"- Never weaken the test: do not delete or loosen asserts, add skip or xfail marks, catch "
+	"AssertionError, widen pytest.raises, add tolerances or return early from a test.\n"
+	"- Do not change an expected value unless the new code clearly means a new behaviour; "
+	"such a change is held for the user's approval.\n"
+	"- Do not touch pytest's configuration: no hooks, no pytest_plugins.\n";
 
 static const char system_no_tests[] =
 	"- Do not edit test files (anything under tests/ or test/, test_*.py, *_test.py, "
@@ -535,6 +563,13 @@ static const char system_tail[] =
 
 static void build_system(struct buf *out, const struct prompt_input *in)
 {
+	if (in->heal) {
+		buf_adds(out, system_heal_head);
+		buf_adds(out, system_tail);
+		buf_adds(out, "Here \"file\" is always the failing test's file, as the test's code section "
+			 "names it.\n");
+		return;
+	}
 	buf_adds(out, system_head);
 	buf_adds(out, in->allow_test_edits ? system_tests : system_no_tests);
 	buf_adds(out, system_tail);
@@ -570,6 +605,11 @@ static void build_user_parts(struct buf *head, struct buf *tail, const struct pr
 		buf_adds(head, "```\n");
 	}
 
+	if (in->heal && in->code_change && *in->code_change) {
+		buf_adds(tail, "\n## The recent change of the code (on purpose; the test must follow it)\n```diff\n");
+		add_text(tail, in->code_change, PROMPT_CODE_CHANGE_CAP, "change of the code");
+		buf_adds(tail, "```\n");
+	}
 	if (in->previous_change && *in->previous_change) {
 		buf_adds(tail, "\n## The previous attempt, which failed\n```diff\n");
 		add_text(tail, in->previous_change, PROMPT_PREVIOUS_CAP, "change");

@@ -3,6 +3,7 @@
 
 #include "runner/result.h"
 #include "util/buf.h"
+#include "util/strvec.h"
 
 #include <stddef.h>
 
@@ -27,6 +28,7 @@
 #define PROMPT_MESSAGE_CAP 4000     /* bytes of the error message kept */
 #define PROMPT_PREVIOUS_CAP 8000    /* bytes kept of the previous change, and of why it failed */
 #define PROMPT_USER_CAP 4000        /* bytes kept of the user's own instructions */
+#define PROMPT_CODE_CHANGE_CAP 12000 /* bytes kept of the recent change of the code (heal) */
 #define PROMPT_CONTEXT_LINES 15     /* lines shown either side of a frame outside any function */
 #define PROMPT_MAX_FRAMES 12        /* project frames whose code is shown */
 
@@ -38,6 +40,13 @@ struct prompt_input {
 	const char *preferred_mode;       /* "update"|"patch"|"rewrite" from the knowledge base, or NULL */
 	const char *user_prompt;          /* extra instructions from the user, or NULL */
 	int allow_test_edits;
+	/*
+	 * heal (gen/heal.h): the code changed on purpose and is right; the
+	 * failing test is to be brought up to date, in its own file only
+	 */
+	int heal;
+	const char *code_change;          /* heal: the recent change of the code, a diff, or NULL */
+	const struct strvec *context_files;  /* heal: project files the test imports, shown after it; NULL */
 };
 
 /*

@@ -1,7 +1,10 @@
 #include "gen/heal.h"
 
 #include "edit/guard.h"
+#include "engine/engine.h"
+#include "gen/heal_llm.h"
 #include "gen/state.h"
+#include "llm/llm.h"
 #include "project/project.h"
 #include "runner/pytest.h"
 #include "store/store.h"
@@ -10,13 +13,16 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/sig.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 #include "vcs/vcs.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,6 +34,12 @@
 #define HEAL_MAX_ERROR_TEXT 300
 /* the words of emit.c's header that say a file was generated */
 #define HEAL_GENERATED_MARK "written by `pytest-fixer generate`"
+/* bytes of the failing run's output fed back to the model */
+#define HEAL_FEEDBACK_OUTPUT_CAP 4000
+/* bytes of the recent change of the code kept for the prompt (engine/prompt.h cuts it further) */
+#define HEAL_CODE_CHANGE_CAP (256u * 1024)
+/* bytes kept of each text of an exchange with the model in the result (the transcript has them whole) */
+#define HEAL_EXCHANGE_TEXT_CAP (64u * 1024)
 
 void gen_heal_result_release(struct gen_heal_result *r)
 {
@@ -44,6 +56,11 @@ void gen_heal_result_release(struct gen_heal_result *r)
 		FREE_ALL(r->left[i].id, r->left[i].file, r->left[i].error_type, r->left[i].message,
 			 r->left[i].reason);
 	free(r->left);
+	for (i = 0; i < r->nexchanges; i++) {
+		struct gen_heal_exchange *x = &r->exchanges[i];
+		FREE_ALL(x->target, x->provider, x->model, x->system, x->prompt, x->reply, x->outcome);
+	}
+	free(r->exchanges);
 	strvec_clear(&r->written);
 	strvec_clear(&r->states);
 	memset(r, 0, sizeof(*r));
@@ -141,6 +158,8 @@ struct verdict {
 	char *reason;
 	const char *outcome;    /* the checklist's: FAILED, REFUSED, HELD */
 	const char *method;     /* the mode of the last candidate tried, or "" */
+	const char *engine;     /* who made the last candidate: GEN_HEAL_ENGINE or GEN_HEAL_LLM_ENGINE */
+	int asked;              /* questions to the model about it */
 	const char *scope;
 	double uniqueness;
 	enum gen_heal_category category;
@@ -163,6 +182,9 @@ struct ctx {
 	struct strvec extra_args;
 	const struct run *final;      /* the last run, once over */
 	double started;
+	struct buf code_change;       /* the recent change of the code, for the model */
+	long tokens_used;             /* the model's, against o->max_tokens */
+	int budget_said;
 };
 
 struct run {
@@ -334,6 +356,7 @@ static struct verdict *verdict_of(struct ctx *c, const char *id)
 	v->outcome = "FAILED";
 	v->method = "";
 	v->scope = "";
+	v->engine = GEN_HEAL_ENGINE;
 	return v;
 }
 
@@ -341,8 +364,11 @@ static void verdict_set(struct ctx *c, const char *id, enum gen_heal_category ca
 			const char *reason)
 {
 	struct verdict *v = verdict_of(c, id);
+	struct buf clean = BUF_INIT;
+	/* valid UTF-8 for the report and its JSON: a reason may quote a model's reply */
+	utf8_sanitize(&clean, reason, strlen(reason));
 	free(v->reason);
-	v->reason = xstrdup(reason);
+	v->reason = buf_detach(&clean, NULL);
 	v->outcome = outcome;
 	v->category = cat;
 }
@@ -395,7 +421,7 @@ static double kb_score(size_t successes, size_t attempts)
  * on this error where the tree's failed (GEN_HEAL_KB_MIN_ATTEMPTS tries of
  * each, a lead of GEN_HEAL_KB_MARGIN).
  */
-static enum edit_mode kb_mode(struct ctx *c, enum edit_mode tree, const char *error_type)
+static enum edit_mode kb_mode(struct ctx *c, const char *engine, enum edit_mode tree, const char *error_type)
 {
 	struct kb_stat *st = NULL;
 	size_t nr = 0, i, att[3] = { 0 }, ok[3] = { 0 };
@@ -407,7 +433,7 @@ static enum edit_mode kb_mode(struct ctx *c, enum edit_mode tree, const char *er
 	}
 	for (i = 0; i < nr; i++) {
 		enum edit_mode mode;
-		if (!st[i].engine || strcmp(st[i].engine, GEN_HEAL_ENGINE) || !st[i].method ||
+		if (!st[i].engine || strcmp(st[i].engine, engine) || !st[i].method ||
 		    !st[i].error_category || strcmp(st[i].error_category, error_type ? error_type : "") ||
 		    edit_mode_parse(&mode, st[i].method) < 0 || mode > EDIT_REWRITE)
 			continue;
@@ -447,14 +473,15 @@ static enum attempt_method method_of(enum edit_mode m)
 									  : ATTEMPT_METHOD_UPDATE;
 }
 
-static void kb_record(struct ctx *c, const struct failure *f, const char *template_name, int proposed,
-		      enum edit_mode mode, enum attempt_status status, enum attempt_gate gate,
-		      const char *reason, const char *diff, double started)
+static void kb_record(struct ctx *c, const struct failure *f, const char *engine, const char *template_name,
+		      int proposed, enum edit_mode mode, enum attempt_status status, enum attempt_gate gate,
+		      const char *reason, const char *diff, double started, double temperature)
 {
 	struct attempt_row a;
 
 	memset(&a, 0, sizeof(a));
-	a.engine = GEN_HEAL_ENGINE;
+	a.engine = (char *)engine;
+	a.temperature = temperature;
 	a.method = proposed ? method_of(mode) : ATTEMPT_METHOD_NONE;
 	a.template_name = (char *)template_name;
 	a.status = status;
@@ -471,6 +498,12 @@ static void kb_record(struct ctx *c, const struct failure *f, const char *templa
 	error_clear();
 }
 
+/* a candidate the model made */
+static int by_model(const char *template_name)
+{
+	return template_name && !strcmp(template_name, GEN_HEAL_LLM_ENGINE);
+}
+
 /* ---- one candidate ----------------------------------------------------------------- */
 
 struct trial {
@@ -478,6 +511,7 @@ struct trial {
 	enum attempt_gate gate;
 	struct buf reason;
 	struct buf diff;
+	struct buf output;            /* the target's failure with it: the failing run's output */
 	enum edit_mode mode;
 	const char *scope;
 	double uniqueness;
@@ -491,6 +525,7 @@ static void trial_init(struct trial *t)
 	memset(t, 0, sizeof(*t));
 	buf_init(&t->reason, 0);
 	buf_init(&t->diff, 0);
+	buf_init(&t->output, 0);
 	strvec_init(&t->healed);
 	t->scope = "";
 }
@@ -499,6 +534,7 @@ static void trial_release(struct trial *t)
 {
 	buf_release(&t->reason);
 	buf_release(&t->diff);
+	buf_release(&t->output);
 	strvec_clear(&t->healed);
 }
 
@@ -595,7 +631,8 @@ static int try_candidate(struct ctx *c, struct trial *t, struct heal_file *f, co
 	if ((err = vcs_diff_texts(&t->diff, f->path, f->current.ptr, f->current.len, cand->text, cand->len)) < 0)
 		goto done;
 	tree = gen_heal_mode(&t->scope, &t->uniqueness, f->current.ptr, f->current.len, cand->text, cand->len);
-	t->mode = kb_mode(c, tree, target->error_type);
+	t->mode = kb_mode(c, by_model(cand->template_name) ? GEN_HEAL_LLM_ENGINE : GEN_HEAL_ENGINE, tree,
+			  target->error_type);
 	w = guard_test_weakening(&t->reason, f->path, f->current.ptr, f->current.len, cand->text, cand->len);
 	if (w != 0) {
 		t->gate = ATTEMPT_GATE_WEAKENING;
@@ -620,6 +657,8 @@ static int try_candidate(struct ctx *c, struct trial *t, struct heal_file *f, co
 			const struct failure *g = test_result_find(&after.res, target->id);
 			buf_addf(&t->reason, "'%s' still fails: %s: %.200s", target->id,
 				 g->error_type ? g->error_type : "error", g->message ? g->message : "");
+			if (g->traceback)
+				buf_add(&t->output, g->traceback, strnlen(g->traceback, HEAL_FEEDBACK_OUTPUT_CAP));
 		} else {
 			buf_addf(&t->reason, "'%s' did not run", target->id);
 		}
@@ -702,6 +741,7 @@ static struct gen_heal_change *change_add_result(struct ctx *c, const struct fai
 	ch->message = shown_message(f);
 	ch->category = cat;
 	ch->template_name = cand->template_name;
+	ch->engine = by_model(cand->template_name) ? GEN_HEAL_LLM_ENGINE : GEN_HEAL_ENGINE;
 	ch->mode = t->mode;
 	ch->scope = xstrdup(t->scope);
 	ch->uniqueness = t->uniqueness;
@@ -714,24 +754,296 @@ static struct gen_heal_change *change_add_result(struct ctx *c, const struct fai
 	return ch;
 }
 
+/* ---- the model ------------------------------------------------------------------------ */
+
+/* the session's token budget is spent: no more questions */
+static int budget_spent(struct ctx *c)
+{
+	if (c->o->max_tokens <= 0 || c->tokens_used < c->o->max_tokens)
+		return 0;
+	if (!c->budget_said)
+		log_warn("heal: the token budget (%ld) is spent: no more questions to the model", c->o->max_tokens);
+	c->budget_said = 1;
+	return 1;
+}
+
+/* a model's text for the result: secrets redacted, at most HEAL_EXCHANGE_TEXT_CAP bytes, valid UTF-8 */
+static char *exchange_text(const char *s)
+{
+	struct buf clean = BUF_INIT;
+	char *red = secret_redacted(s);
+	size_t n;
+
+	if (!red)
+		return NULL;
+	n = strlen(red);
+	utf8_sanitize(&clean, red, n > HEAL_EXCHANGE_TEXT_CAP ? HEAL_EXCHANGE_TEXT_CAP : n);
+	if (n > HEAL_EXCHANGE_TEXT_CAP)
+		buf_addf(&clean, "\n[... %zu more bytes ...]", n - HEAL_EXCHANGE_TEXT_CAP);
+	free(red);
+	return buf_detach(&clean, NULL);
+}
+
+/* the exchange into the result, every string redacted */
+static struct gen_heal_exchange *exchange_add(struct ctx *c, const struct failure *f, int attempt,
+					      double temperature, const struct engine_exchange *x)
+{
+	struct gen_heal_exchange *e;
+
+	ALLOC_APPEND(e, c->r->exchanges, c->r->nexchanges, c->r->exchanges_alloc);
+	memset(e, 0, sizeof(*e));
+	e->target = xstrdup(f->id);
+	e->attempt = attempt;
+	e->temperature = temperature;
+	e->provider = exchange_text(x->provider ? x->provider : llm_provider_name(c->o->provider));
+	e->model = exchange_text(x->model);
+	e->system = exchange_text(x->system);
+	e->prompt = exchange_text(x->prompt);
+	e->reply = exchange_text(x->reply);
+	e->prompt_tokens = x->prompt_tokens;
+	e->completion_tokens = x->completion_tokens;
+	e->latency = x->latency;
+	c->r->prompt_tokens = sat_add(c->r->prompt_tokens, x->prompt_tokens);
+	c->r->completion_tokens = sat_add(c->r->completion_tokens, x->completion_tokens);
+	c->tokens_used = sat_add(c->tokens_used, sat_add(x->prompt_tokens, x->completion_tokens));
+	return e;
+}
+
+static void exchange_outcome(struct gen_heal_exchange *e, const char *outcome)
+{
+	free(e->outcome);
+	e->outcome = exchange_text(outcome);
+}
+
+/* the edit mode to ask for: the tree's guess from the error, or what the knowledge base saw work better */
+static const char *model_mode(struct ctx *c, const struct failure *f, enum gen_heal_category cat)
+{
+	enum edit_mode tree = cat == GEN_HEAL_IMPORT || cat == GEN_HEAL_NAME || cat == GEN_HEAL_ATTRIBUTE ||
+			      cat == GEN_HEAL_FIXTURE ? EDIT_UPDATE : EDIT_PATCH;
+	return edit_mode_name(kb_mode(c, GEN_HEAL_LLM_ENGINE, tree, f->error_type));
+}
+
 /*
- * Heal failure `f` of the run: its candidates checked, the best kept in
- * the copy (a held one not). 1 when the copy changed, 0 when not, or an
- * error (ERR_INTERRUPTED).
+ * The model's change as a candidate: the failing test's file, and only it,
+ * changed within the limits; 0 with `cand` filled, or -1 with the gate
+ * and the reason in `t`.
+ */
+static int model_candidate(struct ctx *c, struct gen_heal_candidate *cand, struct trial *t,
+			   const struct heal_file *file, const struct change *change)
+{
+	struct change_preview pv = CHANGE_PREVIEW_INIT;
+	const struct buf *text = NULL;
+	struct buf why = BUF_INIT;
+	size_t i, n;
+	int err = -1;
+
+	memset(cand, 0, sizeof(*cand));
+	t->gate = ATTEMPT_GATE_APPLY;
+	if (change_preview(&pv, change, c->work.ptr) < 0) {
+		buf_addf(&t->reason, "cannot apply the reply: %s", error_last());
+		error_clear();
+		goto done;
+	}
+	for (i = 0; i < pv.nr; i++) {
+		const struct change_file *cf = &pv.files[i];
+		if (strcmp(cf->path, file->path)) {
+			buf_addf(&t->reason, "refused: the reply edits '%s', not the failing test's file '%s': %s",
+				 cf->path, file->path, guard_is_test_file(cf->path)
+				 ? "heal edits the failing test's own file only"
+				 : "that is the code, and heal edits test files only");
+			goto done;
+		}
+		if (cf->removed) {
+			buf_addf(&t->reason, "refused: the reply deletes '%s'", cf->path);
+			goto done;
+		}
+		text = &cf->new;
+	}
+	if (!text || (text->len == file->current.len && !memcmp(text->ptr, file->current.ptr, text->len))) {
+		buf_adds(&t->reason, "the reply changes nothing");
+		goto done;
+	}
+	if (text->len > HEAL_MAX_TEST_BYTES || memchr(text->ptr, '\0', text->len)) {
+		buf_addf(&t->reason, "refused: the file it gives is %s", text->len > HEAL_MAX_TEST_BYTES
+			 ? "too large" : "binary (a NUL byte)");
+		goto done;
+	}
+	if (secret_find(text->ptr, text->len)) {
+		buf_adds(&t->reason, "refused: the reply writes a secret (the API key) into the test file");
+		goto done;
+	}
+	if (guard_config_change(&why, file->path, file->current.ptr, file->current.len, text->ptr, text->len) != 0) {
+		t->gate = ATTEMPT_GATE_WEAKENING;
+		buf_addf(&t->reason, "refused: %s", why.len ? why.ptr : error_last());
+		error_clear();
+		goto done;
+	}
+	cand->text = xstrndup(text->ptr, text->len);
+	cand->len = text->len;
+	cand->template_name = GEN_HEAL_LLM_ENGINE;
+	cand->behaviour = gen_heal_llm_behaviour(&cand->old_value, &cand->new_value, file->current.ptr,
+						 file->current.len, text->ptr, text->len);
+	buf_reset(&why);
+	buf_adds(&why, "by the model");
+	if (change->description && *change->description) {
+		n = strcspn(change->description, "\n");
+		buf_addf(&why, ": %.*s%s", (int)(n > GEN_HEAL_LLM_REASON_CAP ? GEN_HEAL_LLM_REASON_CAP : n),
+			 change->description, n > GEN_HEAL_LLM_REASON_CAP ? "..." : "");
+	}
+	secret_redact(&why);
+	cand->reason = exchange_text(why.ptr);
+	t->gate = ATTEMPT_GATE_NONE;
+	err = 0;
+done:
+	change_preview_release(&pv);
+	buf_release(&why);
+	return err;
+}
+
+/*
+ * Ask the model about failure `f`, up to max_retries times, each reply
+ * checked as a template's candidate; the first that passes is moved into
+ * `won` (one candidate) with its trial in `win`. `why`: the last reason a
+ * reply failed. 0, or an error that stops heal (ERR_INTERRUPTED, ERR_USAGE:
+ * the key refused).
+ */
+static int heal_with_model(struct ctx *c, const struct failure *f, const struct run *before,
+			   struct heal_file *file, enum gen_heal_category cat, struct gen_heal_candidates *won,
+			   struct trial *win, struct buf *why, size_t *refused)
+{
+	struct buf feedback = BUF_INIT, previous = BUF_INIT;
+	struct verdict *v = verdict_of(c, f->id);
+	const char *mode = model_mode(c, f, cat);
+	struct strvec imported = STRVEC_INIT;
+	size_t i;
+	int r, err = 0;
+
+	/* the code the test calls: the project's modules its file imports */
+	for (i = 0; i < c->modules.nr && imported.nr < GEN_HEAL_LLM_MAX_CONTEXT_FILES; i++)
+		if (c->modules.v[i].name && *c->modules.v[i].name &&
+		    gen_heal_llm_imports(file->current.ptr, file->current.len, c->modules.v[i].name))
+			strvec_push(&imported, c->modules.v[i].path);
+
+	for (r = 0; r < c->o->max_retries && !won->nr && !err; r++) {
+		double temperature = c->o->initial_temp + r * c->o->temp_increment, started = clock_wall();
+		struct candidate_list cl = CANDIDATE_LIST_INIT;
+		struct gen_heal_candidate cand;
+		struct gen_heal_exchange *e;
+		struct engine_exchange x;
+		struct trial t;
+		struct engine_request req = {
+			.failure = f, .root = c->work.ptr, .max_candidates = 1, .temperature = temperature,
+			.feedback = feedback.len ? feedback.ptr : NULL,
+			.previous_change = previous.len ? previous.ptr : NULL,
+			.preferred_mode = mode, .allow_test_edits = 1, .heal = 1,
+			.code_change = c->code_change.len ? c->code_change.ptr : NULL,
+			.context_files = imported.nr ? &imported : NULL,
+			.provider = c->o->provider, .fallback = c->o->fallback, .exchange = &x,
+		};
+		const char *provider;
+
+		if (budget_spent(c)) {
+			buf_addf(why, "%sthe token budget (%ld, --max-tokens) is spent", why->len ? "; " : "",
+				 c->o->max_tokens);
+			break;
+		}
+		if (sig_pending()) {
+			err = error_setc(ERR_INTERRUPTED, "interrupted");
+			break;
+		}
+		memset(&x, 0, sizeof(x));
+		memset(&cand, 0, sizeof(cand));
+		trial_init(&t);
+		log_info("heal: %s: asking the model (attempt %d of %d)", f->id, r + 1, c->o->max_retries);
+		err = engine_llm.propose(&cl, &req);
+		v->asked++;
+		v->engine = GEN_HEAL_LLM_ENGINE;
+		e = exchange_add(c, f, r + 1, temperature, &x);
+		provider = e->provider;
+		if (err == ERR_INTERRUPTED || err == ERR_USAGE) {
+			exchange_outcome(e, error_last());
+		} else if (err < 0 || !cl.nr) {
+			/* a reply we cannot use, or none: a failed attempt, fed back */
+			buf_adds(&t.reason, x.outcome ? x.outcome : err < 0 ? error_last() : "no change");
+			err = 0;
+			error_clear();
+			exchange_outcome(e, t.reason.ptr);
+			kb_record(c, f, GEN_HEAL_LLM_ENGINE, provider, 0, EDIT_UPDATE, ATTEMPT_FAILED, ATTEMPT_GATE_APPLY,
+				  t.reason.ptr, NULL, started, temperature);
+			buf_reset(&feedback);
+			buf_addf(&feedback, "Your previous reply could not be used: %s", t.reason.ptr);
+		} else {
+			if (model_candidate(c, &cand, &t, file, &cl.items[0].change) == 0)
+				err = try_candidate(c, &t, file, f, &cand, before);
+			if (err >= 0) {
+				c->r->attempts++;
+				kb_record(c, f, GEN_HEAL_LLM_ENGINE, provider, cand.text != NULL, t.mode,
+					  t.passed ? ATTEMPT_PASSED : ATTEMPT_FAILED, t.passed ? ATTEMPT_GATE_NONE : t.gate,
+					  t.reason.len ? t.reason.ptr : NULL, t.diff.len ? t.diff.ptr : NULL, started,
+					  temperature);
+				if (cand.text)
+					v->method = edit_mode_name(t.mode);
+			}
+			if (err >= 0 && t.passed) {
+				struct gen_heal_candidate *w;
+				ALLOC_APPEND(w, won->v, won->nr, won->alloc);
+				*w = cand;
+				memset(&cand, 0, sizeof(cand));
+				*win = t;
+				trial_init(&t);
+				exchange_outcome(e, w->behaviour && !c->o->accept_behaviour
+						 ? "passes; held: it changes an expected value" : "passes: healed");
+			} else if (err >= 0) {
+				const char *gate = attempt_gate_name(t.gate);
+				*refused += t.gate == ATTEMPT_GATE_WEAKENING ||
+					    (t.reason.len && !strncmp(t.reason.ptr, "refused", 7));
+				buf_reset(&feedback);
+				buf_addf(&feedback, "The change failed the '%s' gate: %s", gate ? gate : "apply", t.reason.ptr);
+				if (t.output.len) {
+					buf_adds(&feedback, "\nThe test's output with it:\n");
+					buf_add(&feedback, t.output.ptr, t.output.len);
+				}
+				buf_reset(&previous);
+				buf_add(&previous, t.diff.ptr, t.diff.len);
+				exchange_outcome(e, t.reason.ptr);
+			}
+		}
+		if (t.reason.len) {
+			buf_reset(why);
+			buf_add(why, t.reason.ptr, t.reason.len);
+		}
+		free(cand.text);
+		FREE_ALL(cand.reason, cand.old_value, cand.new_value);
+		trial_release(&t);
+		engine_exchange_release(&x);
+		candidate_list_release(&cl);
+	}
+	buf_release(&feedback);
+	buf_release(&previous);
+	strvec_clear(&imported);
+	return err;
+}
+
+/*
+ * Heal failure `f` of the run: the templates' candidates checked, then the
+ * model asked when they leave it failing (or with a held change only); the
+ * best kept in the copy (a held one not). 1 when the copy changed, 0 when
+ * not, or an error (ERR_INTERRUPTED).
  */
 static int heal_failure(struct ctx *c, const struct failure *f, const struct run *before)
 {
 	struct gen_heal_diagnosis d = GEN_HEAL_DIAGNOSIS_INIT;
-	struct gen_heal_candidates cands = GEN_HEAL_CANDIDATES_INIT;
+	struct gen_heal_candidates cands = GEN_HEAL_CANDIDATES_INIT, model = GEN_HEAL_CANDIDATES_INIT;
 	struct gen_heal_request req;
 	struct strvec order = STRVEC_INIT;
 	struct heal_file *file = file_get(c, f->file);
 	struct trial best;
 	const struct gen_heal_candidate *winner = NULL;
-	struct buf why = BUF_INIT;
+	struct buf why = BUF_INIT, model_why = BUF_INIT;
 	enum gen_heal_category cat;
-	size_t i, refused = 0;
-	int err = 0, changed = 0;
+	size_t i, refused = 0, model_refused = 0, asked = 0;
+	int err = 0, changed = 0, templates = c->o->engine != GEN_HEAL_ENGINE_LLM;
+	int ask = c->o->provider && c->o->engine != GEN_HEAL_ENGINE_BUILTIN && c->o->max_retries > 0;
 
 	trial_init(&best);
 	cat = gen_heal_classify(&d, f->error_type, f->message, f->traceback);
@@ -739,26 +1051,27 @@ static int heal_failure(struct ctx *c, const struct failure *f, const struct run
 		verdict_set(c, f->id, cat, "FAILED", "its test file cannot be read");
 		goto done;
 	}
-	kb_template_order(c, &order, f->error_type);
-	memset(&req, 0, sizeof(req));
-	req.d = &d;
-	req.path = file->path;
-	req.text = file->current.ptr;
-	req.len = file->current.len;
-	req.test = f->kind == FAILURE_KIND_COLLECTION ? NULL : f->test;
-	req.line = frame_line(f);
-	req.modules = &c->modules;
-	req.template_order = &order;
-	gen_heal_propose(&cands, &req);
-	log_info("heal: %s: %s, %zu candidate%s", f->id, gen_heal_category_name(cat), cands.nr,
-		 cands.nr == 1 ? "" : "s");
-	if (!cands.nr) {
+	if (templates) {
+		kb_template_order(c, &order, f->error_type);
+		memset(&req, 0, sizeof(req));
+		req.d = &d;
+		req.path = file->path;
+		req.text = file->current.ptr;
+		req.len = file->current.len;
+		req.test = f->kind == FAILURE_KIND_COLLECTION ? NULL : f->test;
+		req.line = frame_line(f);
+		req.modules = &c->modules;
+		req.template_order = &order;
+		gen_heal_propose(&cands, &req);
+		log_info("heal: %s: %s, %zu candidate%s", f->id, gen_heal_category_name(cat), cands.nr,
+			 cands.nr == 1 ? "" : "s");
+	}
+	if (templates && !cands.nr) {
 		buf_addf(&why, cat == GEN_HEAL_OTHER ? "no heal template reads this error"
 			 : cat == GEN_HEAL_BEHAVIOUR ? "the expected value is not a literal heal can follow"
 			 : "no candidate: nothing in the project fits");
-		kb_record(c, f, NULL, 0, EDIT_UPDATE, ATTEMPT_FAILED, ATTEMPT_GATE_APPLY, why.ptr, NULL, clock_wall());
-		verdict_set(c, f->id, cat, "FAILED", why.ptr);
-		goto done;
+		kb_record(c, f, GEN_HEAL_ENGINE, NULL, 0, EDIT_UPDATE, ATTEMPT_FAILED, ATTEMPT_GATE_APPLY, why.ptr, NULL,
+			  clock_wall(), 0);
 	}
 	for (i = 0; i < cands.nr; i++) {
 		struct trial t;
@@ -770,9 +1083,9 @@ static int heal_failure(struct ctx *c, const struct failure *f, const struct run
 			break;
 		}
 		c->r->attempts++;
-		kb_record(c, f, cands.v[i].template_name, 1, t.mode, t.passed ? ATTEMPT_PASSED : ATTEMPT_FAILED,
-			  t.passed ? ATTEMPT_GATE_NONE : t.gate, t.reason.len ? t.reason.ptr : NULL, t.diff.ptr,
-			  started);
+		kb_record(c, f, GEN_HEAL_ENGINE, cands.v[i].template_name, 1, t.mode,
+			  t.passed ? ATTEMPT_PASSED : ATTEMPT_FAILED, t.passed ? ATTEMPT_GATE_NONE : t.gate,
+			  t.reason.len ? t.reason.ptr : NULL, t.diff.ptr, started, 0);
 		log_debug("heal: %s: %s (%s): %s", f->id, cands.v[i].template_name, cands.v[i].reason,
 			  t.passed ? "passes" : t.reason.ptr);
 		if (t.passed && (!winner || t.healed.nr > best.healed.nr ||
@@ -799,11 +1112,49 @@ static int heal_failure(struct ctx *c, const struct failure *f, const struct run
 	}
 	if (err < 0)
 		goto done;
-	if (!winner) {
+	if (cands.nr && !winner) {
 		struct buf all = BUF_INIT;
 		buf_addf(&all, "%zu candidate%s failed; the last: %s", cands.nr, cands.nr == 1 ? "" : "s", why.ptr);
-		verdict_set(c, f->id, cat, refused == cands.nr ? "REFUSED" : "FAILED", all.ptr);
+		buf_reset(&why);
+		buf_add(&why, all.ptr, all.len);
 		buf_release(&all);
+	}
+	/* the model, for what the templates left: nothing that passes, or a change of behaviour only */
+	if (ask && (!winner || (winner->behaviour && !c->o->accept_behaviour))) {
+		struct trial mt;
+		size_t asked_before = verdict_of(c, f->id)->asked;
+		trial_init(&mt);
+		if ((err = heal_with_model(c, f, before, file, cat, &model, &mt, &model_why, &model_refused)) < 0) {
+			trial_release(&mt);
+			goto done;
+		}
+		if (model.nr && (!winner || !model.v[0].behaviour)) {
+			trial_release(&best);
+			best = mt;
+			winner = &model.v[0];
+		} else {
+			trial_release(&mt);
+		}
+		asked = verdict_of(c, f->id)->asked - asked_before;
+		refused += model_refused;
+		if (!winner) {
+			struct buf all = BUF_INIT;
+			if (why.len)
+				buf_addf(&all, "%s; ", why.ptr);
+			if (asked)
+				buf_addf(&all, "the model's %zu repl%s failed; the last: %s", asked, asked == 1 ? "y" : "ies",
+					 model_why.ptr);
+			else
+				buf_addf(&all, "the model was not asked: %s", model_why.len ? model_why.ptr : "no budget");
+			buf_reset(&why);
+			buf_add(&why, all.ptr, all.len);
+			buf_release(&all);
+		}
+	}
+	if (!winner) {
+		/* REFUSED: every candidate and reply would have weakened the test or touched another file */
+		verdict_set(c, f->id, cat, cands.nr + asked && refused == cands.nr + asked ? "REFUSED" : "FAILED",
+			    why.len ? why.ptr : "no heal template reads this error");
 		goto done;
 	}
 	{
@@ -828,14 +1179,17 @@ static int heal_failure(struct ctx *c, const struct failure *f, const struct run
 		}
 		v = verdict_of(c, f->id);
 		v->method = edit_mode_name(best.mode);
+		v->engine = ch->engine;
 		v->scope = best.scope;
 		v->uniqueness = best.uniqueness;
 	}
 done:
 	buf_release(&why);
+	buf_release(&model_why);
 	trial_release(&best);
 	strvec_clear(&order);
 	gen_heal_candidates_release(&cands);
+	gen_heal_candidates_release(&model);
 	gen_heal_diagnosis_release(&d);
 	return err < 0 ? err : changed;
 }
@@ -923,11 +1277,12 @@ static int rounds(struct ctx *c, struct run *final)
 			if ((k = strvec_find(&c->same_error, key.ptr)) >= 0) {
 				/* as the first one with this error in the file: it did not heal, nor will this */
 				struct verdict *first = verdict_of(c, c->same_error_id.v[k]);
-				const char *outcome = first->outcome;
+				const char *outcome = first->outcome, *engine = first->engine;
 				enum gen_heal_category cat = first->category;
 				char *reason = xstrdup_or_null(first->reason);
 				if (strcmp(outcome, "HEALED")) {
 					verdict_set(c, f->id, cat, outcome, reason ? reason : "");
+					verdict_of(c, f->id)->engine = engine;
 					free(reason);
 					buf_release(&key);
 					continue;
@@ -986,7 +1341,8 @@ static void state_fill(struct gen_test_state *t, const char *status_outcome, con
 	struct buf err = BUF_INIT;
 
 	t->status = !strcmp(status_outcome, "HEALED") ? GEN_HEALED : GEN_FAILED;
-	t->retry_count++;
+	/* one retry per heal, or per question to the model */
+	t->retry_count += v && v->asked > 1 ? v->asked : 1;
 	first_line(&err, error_type, message);
 	gen_state_set(&t->last_error, err.ptr);
 	gen_state_set(&t->error_category, gen_heal_category_name(v ? v->category : GEN_HEAL_OTHER));
@@ -997,6 +1353,8 @@ static void state_fill(struct gen_test_state *t, const char *status_outcome, con
 	if (method && *method)
 		gen_state_set(&t->suggested_fix_method, method);
 	gen_state_add_heal(t, method ? method : "", status_outcome, reason, NULL);
+	if (v && !strcmp(v->engine, GEN_HEAL_LLM_ENGINE))
+		gen_state_set(&t->history[t->history_nr - 1].engine, GEN_HEAL_LLM_ENGINE);
 	buf_release(&err);
 }
 
@@ -1169,6 +1527,38 @@ static int write_files(struct ctx *c)
 
 /* ---- setting up --------------------------------------------------------------------- */
 
+/*
+ * The recent change of the code, for the model: the working tree's diff
+ * of the project's Python code (not its tests) against HEAD, else HEAD's
+ * own. Nothing without git; never an error.
+ */
+static void code_change(struct ctx *c, const struct strvec *py)
+{
+	struct vcs_repo *repo = c->o->project->repo;
+	struct strvec code = STRVEC_INIT;
+	struct buf diff = BUF_INIT;
+	size_t i;
+
+	if (!repo)
+		return;
+	for (i = 0; i < py->nr; i++)
+		if (!guard_is_test_file(py->v[i]))
+			strvec_push(&code, py->v[i]);
+	if (code.nr && vcs_diff_files(&diff, repo, "HEAD", c->root.ptr, &code) == 0)
+		gen_heal_llm_code_diff(&c->code_change, diff.ptr, diff.len);
+	if (!c->code_change.len) {
+		buf_reset(&diff);
+		if (vcs_diff(&diff, repo, NULL, "HEAD") == 0)
+			gen_heal_llm_code_diff(&c->code_change, diff.ptr, diff.len);
+	}
+	error_clear();
+	if (c->code_change.len > HEAL_CODE_CHANGE_CAP)
+		buf_setlen(&c->code_change, HEAL_CODE_CHANGE_CAP);
+	secret_redact(&c->code_change);
+	strvec_clear(&code);
+	buf_release(&diff);
+}
+
 static int prepare(struct ctx *c)
 {
 	struct strvec skip = STRVEC_INIT, py = STRVEC_INIT;
@@ -1191,6 +1581,8 @@ static int prepare(struct ctx *c)
 	for (i = 0; i < py.nr; i++)
 		if (!guard_is_test_file(py.v[i]))
 			gen_heal_modules_add(&c->modules, py.v[i], NULL, 0);
+	if (c->o->provider && c->o->engine != GEN_HEAL_ENGINE_BUILTIN)
+		code_change(c, &py);
 	strvec_clear(&py);
 	if (project_store(&c->kb, c->o->project, 1) < 0) {
 		log_warn("heal: attempts are not counted: %s", error_last());
@@ -1226,6 +1618,7 @@ int gen_heal(struct gen_heal_result *out, const struct gen_heal_options *o)
 	buf_init(&c.root, 0);
 	buf_init(&c.tmp, 0);
 	buf_init(&c.work, 0);
+	buf_init(&c.code_change, 0);
 	strvec_init(&c.tried);
 	strvec_init(&c.same_error);
 	strvec_init(&c.same_error_id);
@@ -1267,5 +1660,6 @@ done:
 	buf_release(&c.root);
 	buf_release(&c.tmp);
 	buf_release(&c.work);
+	buf_release(&c.code_change);
 	return err;
 }

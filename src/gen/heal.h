@@ -45,6 +45,9 @@
  */
 
 #define GEN_HEAL_ENGINE "heal"         /* the knowledge base's name for this engine */
+#define GEN_HEAL_LLM_ENGINE "llm"      /* ... and for the model's attempts (as fix's) */
+#define GEN_HEAL_DEFAULT_MAX_RETRIES 3 /* questions to the model per failure */
+#define GEN_HEAL_LLM_REASON_CAP 300    /* bytes kept of the model's reasoning in a change's reason */
 #define GEN_HEAL_MAX_ROUNDS 5          /* runs of the tests that heal something, at most */
 #define GEN_HEAL_PATCH_MAX_LINES 10    /* seed 003: a patch for fewer changed lines */
 /* the knowledge base overrules the tree with this many attempts of a mode, and this lead */
@@ -52,6 +55,14 @@
 #define GEN_HEAL_KB_MARGIN 0.25
 
 struct project;
+struct llm_provider;
+
+/*
+ * Who heals (--engine): the templates, then the model for what they left
+ * (auto; the model only when a provider is given); the templates only
+ * (builtin); the model only, every failure (llm).
+ */
+enum gen_heal_engine { GEN_HEAL_ENGINE_AUTO, GEN_HEAL_ENGINE_BUILTIN, GEN_HEAL_ENGINE_LLM };
 
 struct gen_heal_options {
 	struct project *project;        /* its root, pytest command, store */
@@ -61,8 +72,32 @@ struct gen_heal_options {
 	double test_timeout;            /* seconds per test; 0: PYTEST_DEFAULT_TEST_TIMEOUT */
 	int accept_behaviour;           /* apply changed expected values too */
 	int dry_run;                    /* write nothing into the project */
+	/*
+	 * The model, for the failures the templates leave (engine auto with a
+	 * provider, or llm): asked up to max_retries times per failure, at a
+	 * temperature rising from initial_temp by temp_increment, told each
+	 * time what the last reply changed and why it failed (the failing
+	 * run's output), with engine/prompt.h's prompt in its heal form: the
+	 * failure, the test's file, the code it calls, the recent change of
+	 * the code (the working tree's diff of the project's Python code
+	 * against HEAD, else HEAD's own) and the edit mode seed 003's tree and
+	 * the knowledge base prefer. Its reply (engine/reply.h) goes through
+	 * the templates' gates: only the failing test's own file (another file
+	 * is refused with the reason), never weakened, no pytest hook, the
+	 * test must pass; a new expected value (gen/heal_llm.h) is held unless
+	 * accept_behaviour. Every question is an attempt in the knowledge base
+	 * under engine GEN_HEAL_LLM_ENGINE. The session stops asking once
+	 * max_tokens (0: no limit) are spent.
+	 */
+	enum gen_heal_engine engine;
+	struct llm_provider *provider;  /* NULL: no model (auto heals with the templates only) */
+	struct llm_provider *fallback;  /* may be NULL */
+	int max_retries;
+	double initial_temp, temp_increment;
+	long max_tokens;
 };
-#define GEN_HEAL_OPTIONS_INIT { NULL, NULL, NULL, NULL, 0.0, 0, 0 }
+#define GEN_HEAL_OPTIONS_INIT { .max_retries = GEN_HEAL_DEFAULT_MAX_RETRIES, .initial_temp = 0.4, \
+				.temp_increment = 0.1 }
 
 /* a change made (or held) to one test file */
 struct gen_heal_change {
@@ -70,7 +105,8 @@ struct gen_heal_change {
 	char *target;                /* the failure it was made for: a node id, the file for a collection error */
 	char *error_type, *message;  /* that failure's */
 	enum gen_heal_category category;
-	const char *template_name;   /* a GEN_HEAL_T_* (static) */
+	const char *template_name;   /* a GEN_HEAL_T_* (static), or GEN_HEAL_LLM_ENGINE */
+	const char *engine;          /* GEN_HEAL_ENGINE or GEN_HEAL_LLM_ENGINE (static) */
 	enum edit_mode mode;         /* how it was applied */
 	char *scope;                 /* seed 003's analysis: local | multi_line | file_wide */
 	double uniqueness;           /* ... uniqueness_score of the text changed */
@@ -90,6 +126,18 @@ struct gen_heal_left {
 	int held;                    /* its change is held for approval */
 };
 
+/* one question to the model and its answer (secrets redacted) */
+struct gen_heal_exchange {
+	char *target;                /* the failure asked about */
+	int attempt;                 /* 1-based, per failure */
+	double temperature;
+	char *provider, *model;
+	char *system, *prompt, *reply;
+	char *outcome;               /* "healed", "held: ...", "parse error: ...", "refused: ...", ... */
+	long prompt_tokens, completion_tokens;
+	double latency;
+};
+
 struct gen_heal_result {
 	size_t total;                /* tests of the first run */
 	size_t failing_before;       /* its failures */
@@ -98,6 +146,9 @@ struct gen_heal_result {
 	struct gen_heal_left *left;
 	size_t nleft, left_alloc;
 	size_t attempts;             /* candidates checked */
+	struct gen_heal_exchange *exchanges;   /* the model's, in order */
+	size_t nexchanges, exchanges_alloc;
+	long prompt_tokens, completion_tokens; /* the model's, all told */
 	struct strvec written;       /* test files written into the project */
 	struct strvec states;        /* checklists written */
 	double seconds;
@@ -107,7 +158,8 @@ void gen_heal_result_release(struct gen_heal_result *r);
 /*
  * Heal. 0 when the tests could be run, whatever was healed (out->nleft:
  * what still fails); ERR_NOTFOUND when no pytest can be found; ERR_USAGE
- * for paths pytest refuses; ERR_INTERRUPTED on SIGINT/SIGTERM (nothing
+ * for paths pytest refuses, or when the model refuses the key (401/403:
+ * nothing written); ERR_INTERRUPTED on SIGINT/SIGTERM (nothing
  * written); ERR_CONFLICT when a test file changed while heal ran (nothing
  * written); another negative code when the tests or the files cannot be
  * read or written.

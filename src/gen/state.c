@@ -93,6 +93,7 @@ static void now_utc(char out[TIME_SIZE])
  */
 enum field_kind {
 	F_STRING,     /* char * */
+	F_OPT_STRING, /* char *, written only when not empty */
 	F_INT,        /* int, from `min` to INT_MAX */
 	F_ULONG,      /* unsigned long */
 	F_SCORE,      /* a finite double */
@@ -114,6 +115,7 @@ struct field {
 static const struct field heal_fields[] = {
 	FIELD("attempt", F_INT, struct gen_heal_entry, attempt),
 	FIELD("method", F_STRING, struct gen_heal_entry, method),
+	FIELD("engine", F_OPT_STRING, struct gen_heal_entry, engine),
 	FIELD("outcome", F_STRING, struct gen_heal_entry, outcome),
 	FIELD("reason", F_STRING, struct gen_heal_entry, reason),
 	FIELD("at", F_STRING, struct gen_heal_entry, at),
@@ -164,7 +166,7 @@ static void fields_init(void *dst, const struct field *fields)
 	const struct field *f;
 
 	for (f = fields; f->name; f++) {
-		if (f->kind == F_STRING) {
+		if (f->kind == F_STRING || f->kind == F_OPT_STRING) {
 			free(*AT(dst, f, char *));
 			*AT(dst, f, char *) = xstrdup("");
 		} else if (f->kind == F_ANALYSIS) {
@@ -177,7 +179,7 @@ static void fields_init(void *dst, const struct field *fields)
 
 static void heal_release(struct gen_heal_entry *h)
 {
-	FREE_ALL(h->method, h->outcome, h->reason, h->at);
+	FREE_ALL(h->method, h->engine, h->outcome, h->reason, h->at);
 }
 
 static void test_release(struct gen_test_state *t)
@@ -523,6 +525,7 @@ static int read_value(struct reader *rd, void *dst, const struct field *f, const
 
 	switch (f->kind) {
 	case F_STRING:
+	case F_OPT_STRING:
 		if ((err = want_scalar(rd, ev, "a string")) <= 0)
 			return err;
 		free(*AT(dst, f, char *));
@@ -817,12 +820,15 @@ static void format_map(struct buf *out, const void *src, const struct field *fie
 	size_t i;
 
 	for (f = fields; f->name; f++) {
+		if (f->kind == F_OPT_STRING && !(*CAT(src, f, char *) && **CAT(src, f, char *)))
+			continue;
 		if (item && f == fields)
 			buf_addf(out, "%*s- %s:", indent - 2, "", f->name);
 		else
 			buf_addf(out, "%*s%s:", indent, "", f->name);
 		switch (f->kind) {
 		case F_STRING:
+		case F_OPT_STRING:
 			buf_addch(out, ' ');
 			add_string(out, *CAT(src, f, char *));
 			break;

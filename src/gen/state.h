@@ -78,6 +78,7 @@ enum gen_status {
 struct gen_heal_entry {
 	int attempt;          /* 1-based */
 	char *method;         /* update | patch | rewrite */
+	char *engine;         /* who healed: "llm" for the model; NULL or "" (not written): the templates */
 	char *outcome;        /* HEALED | FAILED | REFUSED | HELD */
 	char *reason;
 	char *at;             /* ISO 8601 UTC */

@@ -26,7 +26,8 @@ static int same(const char *a, const char *b)
 
 static int same_heal(const struct gen_heal_entry *a, const struct gen_heal_entry *b)
 {
-	return a->attempt == b->attempt && same(a->method, b->method) && same(a->outcome, b->outcome) &&
+	return a->attempt == b->attempt && same(a->method, b->method) &&
+	       same(a->engine ? a->engine : "", b->engine ? b->engine : "") && same(a->outcome, b->outcome) &&
 	       same(a->reason, b->reason) && same(a->at, b->at);
 }
 

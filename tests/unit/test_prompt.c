@@ -190,6 +190,51 @@ static void prompt__previous_attempt_mode_and_user_text(void **state)
 	test_result_release(&res);
 }
 
+static void prompt__heal_asks_for_the_test_and_shows_the_code_change(void **state)
+{
+	struct test_result res;
+	struct failure *f;
+	struct prompt_input in = { 0 };
+	struct buf sys = BUF_INIT, user = BUF_INIT;
+	struct strvec context = STRVEC_INIT;
+
+	(void)state;
+	make_failure(&res, &f);
+	strvec_push(&context, "src/calc/util.py");
+	strvec_push(&context, "../outside.py");
+	strvec_push(&context, "/etc/passwd");
+	in.failure = f;
+	in.root = PROJECT;
+	in.allow_test_edits = 1;
+	in.heal = 1;
+	in.context_files = &context;
+	in.code_change = "diff --git a/src/calc/core.py b/src/calc/core.py\n-def mean(values):\n+def average(values):\n";
+	build(&sys, &user, &in);
+	assert_non_null(strstr(sys.ptr, "changed on purpose"));
+	assert_non_null(strstr(sys.ptr, "Edit only the failing test's file"));
+	assert_non_null(strstr(sys.ptr, "Never weaken the test"));
+	assert_null(strstr(sys.ptr, "Fix the cause in the code under test"));
+	assert_non_null(strstr(user.ptr, "[code under test: read-only]"));
+	assert_null(strstr(user.ptr, "[test file: read-only]"));
+	/* the module the test imports, though no frame reached it; nothing outside the project */
+	assert_non_null(strstr(user.ptr, "### src/calc/util.py (the whole file"));
+	assert_null(strstr(user.ptr, "outside.py"));
+	assert_null(strstr(user.ptr, "passwd"));
+	assert_non_null(strstr(user.ptr, "## The recent change of the code (on purpose; the test must follow it)\n"
+				 "```diff\ndiff --git a/src/calc/core.py b/src/calc/core.py\n"));
+	/* without heal, no change of the code is shown */
+	buf_reset(&sys);
+	buf_reset(&user);
+	in.heal = 0;
+	build(&sys, &user, &in);
+	assert_null(strstr(user.ptr, "The recent change of the code"));
+	assert_null(strstr(user.ptr, "[code under test: read-only]"));
+	strvec_clear(&context);
+	buf_release(&sys);
+	buf_release(&user);
+	test_result_release(&res);
+}
+
 static void prompt__stays_under_the_cap_and_valid_utf8(void **state)
 {
 	struct test_result res;
@@ -380,6 +425,7 @@ int main(void)
 		cmocka_unit_test(prompt__missing_sources_and_no_root),
 		cmocka_unit_test(prompt__big_function_is_cut_around_the_line),
 		cmocka_unit_test(prompt__code_past_the_total_cap_is_left_out),
+		cmocka_unit_test(prompt__heal_asks_for_the_test_and_shows_the_code_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
