@@ -994,15 +994,15 @@ static double time_budget(const struct session *s, const struct engine_ops *eng)
  * Whether the changes of this batch are checked beyond the tests
  * (fix/behaviour.h), and with how long to generate calls for a new
  * function set: --check-behaviour, --no-check-behaviour, else for the
- * built-in engine while the checks stay under FIX_BEHAVIOUR_SHARE of the
- * session's time (its time so far, or the group's time budget when that is
- * more). 0 and `why` (may stay empty) when not.
+ * built-in engine while the checks, what they took so far and what this
+ * one may take, stay under FIX_BEHAVIOUR_SHARE of the session's time so
+ * far (a short session, a few seconds, is not worth it). 0 and `why` (may
+ * stay empty) when not.
  */
 static int behaviour_budget(double *budget, struct buf *why, const struct session *s,
 			    const struct engine_ops *eng, const struct job *first)
 {
 	double allowed, left, elapsed = clock_monotonic() - s->started;
-	double group = time_budget(s, eng);
 
 	*budget = FIX_BEHAVIOUR_SAMPLE_BUDGET;
 	if (s->opts->no_check_behaviour)
@@ -1011,7 +1011,7 @@ static int behaviour_budget(double *budget, struct buf *why, const struct sessio
 		return 1;
 	if (strcmp(eng->name, "builtin"))
 		return 0;
-	allowed = FIX_BEHAVIOUR_SHARE * (elapsed > group ? elapsed : group);
+	allowed = FIX_BEHAVIOUR_SHARE * elapsed;
 	left = allowed - s->behaviour_seconds;
 	if (s->behaviour && behaviour_cached(s->behaviour, &first->cand->change,
 					     s->job_dirs.v[first->index]) && left > 0)
@@ -1020,9 +1020,9 @@ static int behaviour_budget(double *budget, struct buf *why, const struct sessio
 		*budget = left;
 	if (*budget >= FIX_BEHAVIOUR_MIN_BUDGET)
 		return 1;
-	buf_addf(why, "skipped for cost: %.1f s of the %.0f%% of the session's time it may take "
-		 "(%.1f s) were left, %.0f s needed (--check-behaviour forces it)",
-		 left > 0 ? left : 0, FIX_BEHAVIOUR_SHARE * 100, allowed, FIX_BEHAVIOUR_MIN_BUDGET);
+	buf_addf(why, "skipped for cost: it may take %.0f%% of the session's time (%.1f s), %.1f s of "
+		 "that was left, and it needs %.0f s (--check-behaviour forces it)",
+		 FIX_BEHAVIOUR_SHARE * 100, allowed, left > 0 ? left : 0, FIX_BEHAVIOUR_MIN_BUDGET);
 	return 0;
 }
 
@@ -2036,6 +2036,7 @@ static void fix_attempt_result_release(struct fix_attempt_result *a)
 	free(a->engine);
 	free(a->template_name);
 	free(a->diff);
+	free(a->behaviour);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -2075,6 +2076,7 @@ static void result_fill(struct fix_result *out, struct session *s)
 				f->win.engine = xstrdup_or_null(a->engine);
 				f->win.template_name = xstrdup_or_null(a->template_name);
 				f->win.diff = xstrdup_or_null(a->diff);
+				f->win.behaviour = xstrdup_or_null(a->behaviour);
 			} else if (a->reason) {
 				free(f->reason);
 				f->reason = xstrdup(a->reason);

@@ -229,15 +229,16 @@ static void add_behaviour(struct buf *out, const struct attempt_row *a, int winn
 		}
 		buf_addf(out, "%s`%s`", i ? ", " : "", json_string_value(fn) ? json_string_value(fn) : "?");
 	}
-	if (!changed) {
-		buf_addf(out, "): the %zu calls end as before", checked);
-	} else {
-		buf_addf(out, "): **%zu of %zu calls end otherwise**%s", changed, checked,
-			 winner ? "; no other change that passed did better, so it was kept: review it" :
-			 "; another change that passed was preferred");
-	}
+	if (!changed)
+		buf_addf(out, "): none of the %zu calls ends otherwise off the failing tests' path", checked);
+	else
+		buf_addf(out, "): **%zu of the %zu calls end otherwise** off the failing tests' path", changed,
+			 checked);
 	if (excluded)
-		buf_addf(out, " (%zu more are the failing tests' own calls, meant to change)", excluded);
+		buf_addf(out, " (%zu on that path do, as meant)", excluded);
+	if (changed)
+		buf_adds(out, winner ? "; no other change that passed did better, so it was kept: review it" :
+			 "; another change that passed was preferred");
 	buf_adds(out, changed ? ":\n\n" : ".\n");
 	cases = json_object_get(b, "cases");
 	json_array_foreach(cases, i, c) {
