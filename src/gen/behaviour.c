@@ -366,20 +366,17 @@ static void diff_add(struct gen_behaviour_diffs *out, const struct gen_call *c, 
 	}
 }
 
-/* the compare's results: the calls compared, and the mutant's line */
-static int compare_read(struct gen_behaviour_diffs *out, struct gen_behaviour *b)
+int gen_behaviour_parse(struct gen_behaviour_diffs *out, const struct gen_calls *calls, const char *text,
+			size_t len)
 {
-	struct buf text = BUF_INIT;
 	const char *line, *end;
-	char *changed = NULL;
+	char *changed = xcalloc(calls->nr + 1, 1);
 	json_t *after = NULL;
-	int err, seen = 0;
+	int err = 0, seen = 0;
 	size_t i;
 
-	if ((err = fs_read_file(&text, b->results.ptr, BEHAVIOUR_MAX_RESULTS)) < 0)
-		return error_prefix(err, "the probe of the change wrote nothing");
-	changed = xcalloc(b->calls.nr + 1, 1);
-	for (line = text.ptr, end = text.ptr + text.len; line < end && !err;) {
+	memset(out, 0, sizeof(*out));
+	for (line = text, end = text + len; line < end && !err;) {
 		const char *eol = memchr(line, '\n', (size_t)(end - line));
 		json_t *obj, *id, *mid;
 		const char *ev, *outcome;
@@ -413,7 +410,7 @@ static int compare_read(struct gen_behaviour_diffs *out, struct gen_behaviour *b
 				for (l = 0; l < 2; l++)
 					for (i = 0; i < json_array_size(lists[l]); i++) {
 						json_int_t k = json_integer_value(json_array_get(lists[l], i));
-						if (k >= 0 && (size_t)k < b->calls.nr)
+						if (k >= 0 && (size_t)k < calls->nr)
 							changed[k] = 1;
 					}
 				json_decref(after);
@@ -424,15 +421,28 @@ static int compare_read(struct gen_behaviour_diffs *out, struct gen_behaviour *b
 	}
 	if (!err && !seen)
 		err = error_set("the probe ended before the change was run");
-	for (i = 0; !err && i < b->calls.nr; i++) {
+	for (i = 0; !err && i < calls->nr; i++) {
 		char key[32];
 		if (!changed[i])
 			continue;
 		snprintf(key, sizeof(key), "%zu", i);
-		diff_add(out, &b->calls.items[i], json_string_value(json_object_get(after, key)));
+		diff_add(out, &calls->items[i], json_string_value(json_object_get(after, key)));
 	}
 	json_decref(after);
 	free(changed);
+	if (err < 0)
+		gen_behaviour_diffs_release(out);
+	return err;
+}
+
+static int compare_read(struct gen_behaviour_diffs *out, struct gen_behaviour *b)
+{
+	struct buf text = BUF_INIT;
+	int err;
+
+	if ((err = fs_read_file(&text, b->results.ptr, BEHAVIOUR_MAX_RESULTS)) < 0)
+		return error_prefix(err, "the probe of the change wrote nothing");
+	err = gen_behaviour_parse(out, &b->calls, text.ptr, text.len);
 	buf_release(&text);
 	return err;
 }

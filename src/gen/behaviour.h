@@ -76,4 +76,15 @@ void gen_behaviour_diffs_release(struct gen_behaviour_diffs *d);
 int gen_behaviour_compare(struct gen_behaviour_diffs *out, struct gen_behaviour *b, const char *source,
 			  size_t len, double limit);
 
+/*
+ * The compare's results (what the probe's child wrote, any text) for
+ * `calls`: the calls the mutant line names, their outcomes before (from
+ * `calls`) and after; `checked` counts the calls' own lines that ended
+ * comparably. An "error" line, a mutant that could not run, or no mutant
+ * line at all is an error naming why (`out` left empty).
+ */
+struct gen_calls;
+int gen_behaviour_parse(struct gen_behaviour_diffs *out, const struct gen_calls *calls, const char *text,
+			size_t len);
+
 #endif
