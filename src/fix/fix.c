@@ -1063,7 +1063,7 @@ static int check_behaviour(struct session *s, struct job *job, const struct grou
  * fewest behaviour changes wins (ties: the smaller).
  */
 static int pick_winner(const struct job **win, struct session *s, const struct engine_ops *eng,
-		       const struct group *g, struct job *jobs, int started)
+		       const struct group *g, struct job *jobs, int started, int must_check)
 {
 	struct job *held = NULL;
 	struct buf why = BUF_INIT;
@@ -1093,6 +1093,13 @@ static int pick_winner(const struct job **win, struct session *s, const struct e
 		if (!decided) {
 			decided = 1;
 			check = behaviour_budget(&budget, &why, s, eng, best);
+			/* a change held for its behaviour is only beaten by one checked too */
+			if (!check && must_check) {
+				check = 1;
+				buf_reset(&why);
+				if (budget < FIX_BEHAVIOUR_MIN_BUDGET)
+					budget = FIX_BEHAVIOUR_MIN_BUDGET;
+			}
 		}
 		if (!check) {
 			if (why.len)
@@ -1111,9 +1118,8 @@ static int pick_winner(const struct job **win, struct session *s, const struct e
 	}
 	*win = held;
 	if (held)
-		log_info("the fix of '%s' changes what %zu generated call%s of the functions it touches "
-			 "do: no other change that passes does better", g->ids.v[0], held->beh.changed,
-			 held->beh.changed == 1 ? "" : "s");
+		log_debug("'%s': the best change of the batch alters what %zu generated call%s do",
+			  g->ids.v[0], held->beh.changed, held->beh.changed == 1 ? "" : "s");
 done:
 	buf_release(&why);
 	return err;
@@ -1334,7 +1340,7 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 			judged_add(s, job);
 		}
 		if (!err)
-			err = pick_winner(win, s, eng, g, jobs, started);
+			err = pick_winner(win, s, eng, g, jobs, started, held->cand != NULL);
 		if (err == ERR_INTERRUPTED || sig_pending())
 			err = error_setc(ERR_INTERRUPTED, "interrupted");
 		if (!err && *win && !again && (*win)->beh.ran && (*win)->beh.changed) {

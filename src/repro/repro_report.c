@@ -3,6 +3,7 @@
 #include "util/buf.h"
 #include "util/secret.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -321,6 +322,31 @@ static void root_cause(struct buf *out, const struct repro_run *r)
 		buf_adds(out, "Not analysed: nothing failed to look at.\n\n");
 }
 
+
+/* a fix that alters behaviour beyond the failing tests (fix/behaviour.h): said for review */
+static void behaviour_line(struct buf *out, const char *text)
+{
+	json_t *b = json_loads(text, 0, NULL);
+	json_int_t changed = json_integer_value(json_object_get(b, "changed"));
+	json_t *first = json_array_get(json_object_get(b, "cases"), 0);
+
+	if (changed > 0 && first) {
+		buf_addf(out, "- Checked beyond the tests: it changes what %lld call%s generated on the "
+			 "original code do%s, e.g. ", (long long)changed, changed == 1 ? "" : "s",
+			 changed == 1 ? "es" : "");
+		inline_text(out, json_string_value(json_object_get(first, "call")), 200);
+		buf_adds(out, ": ");
+		inline_text(out, json_string_value(json_object_get(first, "before")), 100);
+		buf_adds(out, " before, ");
+		inline_text(out, json_string_value(json_object_get(first, "after")), 100);
+		buf_adds(out, " after: review it\n");
+	} else if (json_integer_value(json_object_get(b, "checked")) > 0) {
+		buf_addf(out, "- Checked beyond the tests: %lld calls generated on the original code "
+			 "end as before\n", (long long)json_integer_value(json_object_get(b, "checked")));
+	}
+	json_decref(b);
+}
+
 static void fix(struct buf *out, const struct repro_run *r)
 {
 	size_t i;
@@ -354,6 +380,8 @@ static void fix(struct buf *out, const struct repro_run *r)
 			inline_text(out, t->fix_reason, 400);
 			buf_adds(out, "\n");
 		}
+		if (t->behaviour)
+			behaviour_line(out, t->behaviour);
 		buf_adds(out, "\n");
 		if (t->diff)
 			fenced(out, "diff", t->diff, REPORT_QUOTE_MAX * 4);
