@@ -26,21 +26,14 @@ static const char *public_status(enum failure_status st)
 	return failure_status_name(st == FAILURE_PENDING ? FAILURE_UNFIXED : st);
 }
 
-/* a fix that changes behaviour beyond the failing tests (fix/behaviour.h): said under its line */
+/* a fix checked beyond the tests (fix/behaviour.h): said under its line */
 static void print_behaviour(const char *text)
 {
-	json_t *b = json_loads(text, 0, NULL);
-	json_int_t changed = json_integer_value(json_object_get(b, "changed"));
-	json_t *first = json_array_get(json_object_get(b, "cases"), 0);
+	struct buf line = BUF_INIT;
 
-	if (changed > 0 && first)
-		printf("         it changes what %lld generated call%s of the code it touches do%s, "
-		       "e.g. %s: %s before, %s after (see the report)\n", (long long)changed,
-		       changed == 1 ? "" : "s", changed == 1 ? "es" : "",
-		       json_string_value(json_object_get(first, "call")),
-		       json_string_value(json_object_get(first, "before")),
-		       json_string_value(json_object_get(first, "after")));
-	json_decref(b);
+	if (report_behaviour_line(&line, text))
+		printf("         checked beyond the tests: %s\n", line.ptr);
+	buf_release(&line);
 }
 
 /* What fix and resume print when the session is over: the report's JSON, or a summary. */

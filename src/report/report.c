@@ -244,11 +244,8 @@ static void add_behaviour(struct buf *out, const struct attempt_row *a, int winn
 	json_array_foreach(cases, i, c) {
 		buf_adds(out, "- `");
 		add_cell(out, json_string_value(json_object_get(c, "call")), 200);
-		buf_adds(out, "`: ");
-		add_cell(out, json_string_value(json_object_get(c, "before")), 120);
-		buf_adds(out, " before, ");
-		add_cell(out, json_string_value(json_object_get(c, "after")), 120);
-		buf_adds(out, " after\n");
+		buf_addf(out, "`: %s before, %s after\n", json_string_value(json_object_get(c, "before")) ?: "?",
+			 json_string_value(json_object_get(c, "after")) ?: "?");
 	}
 	if (changed > json_array_size(cases))
 		buf_addf(out, "- ... and %zu more\n", changed - json_array_size(cases));
@@ -259,6 +256,32 @@ static void add_behaviour(struct buf *out, const struct attempt_row *a, int winn
 	}
 done:
 	json_decref(b);
+}
+
+int report_behaviour_line(struct buf *out, const char *behaviour)
+{
+	json_t *b = behaviour ? json_loads(behaviour, 0, NULL) : NULL;
+	json_int_t changed = json_integer_value(json_object_get(b, "changed"));
+	json_int_t checked = json_integer_value(json_object_get(b, "checked"));
+	json_t *first = json_array_get(json_object_get(b, "cases"), 0);
+	int said = 1;
+
+	if (changed > 0 && first) {
+		buf_addf(out, "it changes what %lld call%s generated on the original code do%s, e.g. ",
+			 (long long)changed, changed == 1 ? "" : "s", changed == 1 ? "es" : "");
+		add_cell(out, json_string_value(json_object_get(first, "call")), 200);
+		buf_adds(out, ": ");
+		add_cell(out, json_string_value(json_object_get(first, "before")), 100);
+		buf_adds(out, " before, ");
+		add_cell(out, json_string_value(json_object_get(first, "after")), 100);
+		buf_adds(out, " after");
+	} else if (checked > 0 && !changed) {
+		buf_addf(out, "the %lld calls generated on the original code end as before", (long long)checked);
+	} else {
+		said = 0;
+	}
+	json_decref(b);
+	return said;
 }
 
 static void add_cell(struct buf *b, const char *text, size_t max)

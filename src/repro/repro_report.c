@@ -1,9 +1,9 @@
 #include "repro/repro_report.h"
 
+#include "report/report.h"
 #include "util/buf.h"
 #include "util/secret.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -323,29 +323,6 @@ static void root_cause(struct buf *out, const struct repro_run *r)
 }
 
 
-/* a fix that alters behaviour beyond the failing tests (fix/behaviour.h): said for review */
-static void behaviour_line(struct buf *out, const char *text)
-{
-	json_t *b = json_loads(text, 0, NULL);
-	json_int_t changed = json_integer_value(json_object_get(b, "changed"));
-	json_t *first = json_array_get(json_object_get(b, "cases"), 0);
-
-	if (changed > 0 && first) {
-		buf_addf(out, "- Checked beyond the tests: it changes what %lld call%s generated on the "
-			 "original code do%s, e.g. ", (long long)changed, changed == 1 ? "" : "s",
-			 changed == 1 ? "es" : "");
-		inline_text(out, json_string_value(json_object_get(first, "call")), 200);
-		buf_adds(out, ": ");
-		inline_text(out, json_string_value(json_object_get(first, "before")), 100);
-		buf_adds(out, " before, ");
-		inline_text(out, json_string_value(json_object_get(first, "after")), 100);
-		buf_adds(out, " after: review it\n");
-	} else if (json_integer_value(json_object_get(b, "checked")) > 0) {
-		buf_addf(out, "- Checked beyond the tests: %lld calls generated on the original code "
-			 "end as before\n", (long long)json_integer_value(json_object_get(b, "checked")));
-	}
-	json_decref(b);
-}
 
 static void fix(struct buf *out, const struct repro_run *r)
 {
@@ -380,8 +357,13 @@ static void fix(struct buf *out, const struct repro_run *r)
 			inline_text(out, t->fix_reason, 400);
 			buf_adds(out, "\n");
 		}
-		if (t->behaviour)
-			behaviour_line(out, t->behaviour);
+		if (t->behaviour) {
+			struct buf line = BUF_INIT;
+			if (report_behaviour_line(&line, t->behaviour))
+				buf_addf(out, "- Checked beyond the tests: %s%s\n", line.ptr,
+					 strstr(t->behaviour, "\"cases\":[{") ? ": review it" : "");
+			buf_release(&line);
+		}
 		buf_adds(out, "\n");
 		if (t->diff)
 			fenced(out, "diff", t->diff, REPORT_QUOTE_MAX * 4);
