@@ -276,7 +276,8 @@ int report_behaviour_line(struct buf *out, const char *behaviour)
 		add_cell(out, json_string_value(json_object_get(first, "after")), 100);
 		buf_adds(out, " after");
 	} else if (checked > 0 && !changed) {
-		buf_addf(out, "the %lld calls generated on the original code end as before", (long long)checked);
+		buf_addf(out, "none of the %lld calls generated on the original code ends otherwise off "
+			 "the failing tests' path", (long long)checked);
 	} else {
 		said = 0;
 	}
