@@ -996,8 +996,8 @@ static double time_budget(const struct session *s, const struct engine_ops *eng)
  * function set: --check-behaviour, --no-check-behaviour, else for the
  * built-in engine while the checks, what they took so far and what this
  * one may take, stay under FIX_BEHAVIOUR_SHARE of the session's time so
- * far (a short session, a few seconds, is not worth it). 0 and `why` (may
- * stay empty) when not.
+ * far (a short session, a few seconds, is not worth it), and of a group's
+ * time budget. 0 and `why` (may stay empty) when not.
  */
 static int behaviour_budget(double *budget, struct buf *why, const struct session *s,
 			    const struct engine_ops *eng, const struct job *first)
@@ -1011,6 +1011,9 @@ static int behaviour_budget(double *budget, struct buf *why, const struct sessio
 		return 1;
 	if (strcmp(eng->name, "builtin"))
 		return 0;
+	/* never more than that share of a group's --time-budget either */
+	if (time_budget(s, eng) > 0 && elapsed > time_budget(s, eng))
+		elapsed = time_budget(s, eng);
 	allowed = FIX_BEHAVIOUR_SHARE * elapsed;
 	left = allowed - s->behaviour_seconds;
 	if (s->behaviour && behaviour_cached(s->behaviour, &first->cand->change,
