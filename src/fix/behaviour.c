@@ -7,9 +7,11 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,7 @@
 #define BEHAVIOUR_MAX_TEST_FILE (4u << 20)
 
 struct cache_entry {
-	char *key;                   /* "module\nqualname\nqualname..." */
+	char *key;                   /* "module\ntext hash\nqualname\nqualname..." */
 	struct gen_behaviour *b;     /* NULL: it could not be sampled (`why`) */
 	char *why;
 };
@@ -199,13 +201,14 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static char *cache_key(const char *module, struct strvec *fns)
+/* the module, its text (an earlier fix carried into the work directories changes it) and the functions */
+static char *cache_key(const char *module, const struct buf *text, struct strvec *fns)
 {
 	struct buf k = BUF_INIT;
 	size_t i;
 
 	qsort(fns->v, fns->nr, sizeof(*fns->v), cmp_str);
-	buf_adds(&k, module);
+	buf_addf(&k, "%s\n%016" PRIx64, module, hash_fnv1a(text->ptr, text->len));
 	for (i = 0; i < fns->nr; i++)
 		buf_addf(&k, "\n%s", fns->v[i]);
 	return buf_detach(&k, NULL);
@@ -255,7 +258,7 @@ static size_t units_of(struct unit **out, const struct change_preview *p, struct
 		u[n].path = cf->path;
 		u[n].old = &cf->old;
 		u[n].new = &cf->new;
-		u[n].key = cache_key(cf->path, &u[n].functions);
+		u[n].key = cache_key(cf->path, &cf->old, &u[n].functions);
 		n++;
 	}
 	*out = u;

@@ -26,7 +26,7 @@
  * and for a private helper, the public functions of its module that call
  * it. Test files and files that are not Python are not checked.
  *
- * Calls are generated once per module and function set in a session (the
+ * Calls are generated once per module text and function set in a session (the
  * cache), in a private copy of the original code.
  *
  * Ownership: a behaviour_verdict owns its strings (behaviour_verdict_release());
