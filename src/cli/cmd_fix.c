@@ -26,6 +26,16 @@ static const char *public_status(enum failure_status st)
 	return failure_status_name(st == FAILURE_PENDING ? FAILURE_UNFIXED : st);
 }
 
+/* a fix checked beyond the tests (fix/behaviour.h): said under its line */
+static void print_behaviour(const char *text)
+{
+	struct buf line = BUF_INIT;
+
+	if (report_behaviour_line(&line, text))
+		printf("         checked beyond the tests: %s\n", line.ptr);
+	buf_release(&line);
+}
+
 /* What fix and resume print when the session is over: the report's JSON, or a summary. */
 static int print_outcome(struct project *p, const struct fix_result *o, int json, int dry_run)
 {
@@ -52,6 +62,8 @@ static int print_outcome(struct project *p, const struct fix_result *o, int json
 		if (f->status != FAILURE_FIXED && f->reason)
 			printf("         %.*s\n", (int)strcspn(f->reason, "\n") > 200 ? 200 :
 			       (int)strcspn(f->reason, "\n"), f->reason);
+		if (f->status == FAILURE_FIXED && f->win.behaviour)
+			print_behaviour(f->win.behaviour);
 	}
 	if (dry_run)
 		render_dry_run(stdout, o);

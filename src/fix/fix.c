@@ -1,6 +1,7 @@
 #include "fix/fix.h"
 
 #include "engine/engine.h"
+#include "fix/behaviour.h"
 #include "fix/validate.h"
 #include "llm/llm.h"
 #include "project/project.h"
@@ -74,6 +75,8 @@ struct session {
 	struct store *machine_kb;         /* the machine's knowledge base; NULL: none */
 	struct judged *judged;            /* every candidate validated in the session */
 	size_t nr_judged, alloc_judged;
+	struct behaviour_cache *behaviour;  /* calls generated for the functions fixes touch; NULL: none yet */
+	double behaviour_seconds;         /* spent checking behaviour */
 };
 
 /*
@@ -168,6 +171,8 @@ static json_t *options_json(const struct fix_options *o)
 	}
 	if (o->allow_config_edits)
 		json_object_set_new(j, "allow_config_edits", json_true());
+	if (o->check_behaviour || o->no_check_behaviour)
+		json_object_set_new(j, "check_behaviour", json_boolean(o->check_behaviour));
 	if (o->pytest_args && o->pytest_args->nr)
 		json_object_set_new(j, "pytest_args", strvec_json(o->pytest_args));
 	if (o->time_budget > 0)
@@ -362,6 +367,8 @@ struct job {
 	const struct failure *target;
 	struct gate_options gates;
 	struct validation val;
+	struct behaviour_verdict beh;   /* the behaviour check of a change that passed (fix/behaviour.h) */
+	int examined;                   /* pick_winner() has judged it */
 	int err;
 };
 
@@ -527,6 +534,7 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 			   const char *why)
 {
 	struct attempt_row a;
+	char *behaviour = NULL;
 	memset(&a, 0, sizeof(a));
 	snprintf(a.session, sizeof(a.session), "%s", s->row.id);
 	a.failure_index = index;
@@ -549,6 +557,7 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 		a.ran_target = job->val.ran_target;
 		a.ran_covering = job->val.ran_covering;
 		a.ran_full = job->val.ran_full;
+		a.behaviour = behaviour = behaviour_verdict_json(&job->beh);
 	} else {
 		a.status = ATTEMPT_FAILED;
 		a.gate = ATTEMPT_GATE_APPLY;
@@ -560,6 +569,7 @@ static void record_attempt(struct session *s, size_t index, int number, const st
 	else if (s->machine_kb && store_knowledge_add(s->machine_kb, &a) < 0)
 		log_debug("cannot count an attempt in the machine's knowledge base: %s",
 			  error_last());
+	free(behaviour);
 }
 
 /*
@@ -800,6 +810,8 @@ static void job_setup(struct job *job, struct session *s, int k, const struct ca
 {
 	validation_release(&job->val);
 	validation_init(&job->val);
+	behaviour_verdict_release(&job->beh);
+	job->examined = 0;
 	job->s = s;
 	job->index = k;
 	job->cand = cand;
@@ -970,35 +982,150 @@ static void judged_release(struct session *s)
 
 /* ---- one failure group ---------------------------------------------------------------- */
 
+/* the seconds one engine may spend on a group: --time-budget, else the built-in engine's */
+static double time_budget(const struct session *s, const struct engine_ops *eng)
+{
+	if (s->opts->time_budget > 0)
+		return s->opts->time_budget;
+	return one_at_a_time(eng) ? 0 : FIX_DEFAULT_TIME_BUDGET;
+}
+
+/*
+ * Whether the changes of this batch are checked beyond the tests
+ * (fix/behaviour.h), and with how long to generate calls for a new
+ * function set: --check-behaviour, --no-check-behaviour, else for the
+ * built-in engine while the checks, what they took so far and what this
+ * one may take, stay under FIX_BEHAVIOUR_SHARE of the session's time so
+ * far (a short session, a few seconds, is not worth it), and of a group's
+ * time budget. 0 and `why` (may stay empty) when not.
+ */
+static int behaviour_budget(double *budget, struct buf *why, const struct session *s,
+			    const struct engine_ops *eng, const struct job *first)
+{
+	double allowed, left, elapsed = clock_monotonic() - s->started;
+
+	*budget = FIX_BEHAVIOUR_SAMPLE_BUDGET;
+	if (s->opts->no_check_behaviour)
+		return 0;
+	if (s->opts->check_behaviour)
+		return 1;
+	if (strcmp(eng->name, "builtin"))
+		return 0;
+	/* never more than that share of a group's --time-budget either */
+	if (time_budget(s, eng) > 0 && elapsed > time_budget(s, eng))
+		elapsed = time_budget(s, eng);
+	allowed = FIX_BEHAVIOUR_SHARE * elapsed;
+	left = allowed - s->behaviour_seconds;
+	if (s->behaviour && behaviour_cached(s->behaviour, &first->cand->change,
+					     s->job_dirs.v[first->index]) && left > 0)
+		return 1;
+	if (left < *budget)
+		*budget = left;
+	if (*budget >= FIX_BEHAVIOUR_MIN_BUDGET)
+		return 1;
+	buf_addf(why, "skipped for cost: it may take %.0f%% of the session's time (%.1f s), %.1f s of "
+		 "that was left, and it needs %.0f s (--check-behaviour forces it)",
+		 FIX_BEHAVIOUR_SHARE * 100, allowed, left > 0 ? left : 0, FIX_BEHAVIOUR_MIN_BUDGET);
+	return 0;
+}
+
+/* check the behaviour of a job that passed every gate; ERR_INTERRUPTED only */
+static int check_behaviour(struct session *s, struct job *job, const struct group *g, double budget)
+{
+	struct behaviour_options bo = { 0 };
+	int err;
+
+	if (!s->behaviour)
+		s->behaviour = behaviour_cache_new();
+	bo.workdir = s->job_dirs.v[job->index];
+	bo.venv_root = s->root;
+	bo.pytest_cmd = job->gates.pytest_cmd;
+	bo.targets = &g->ids;
+	bo.coverage = s->coverage;
+	bo.sample_budget = budget;
+	behaviour_verdict_release(&job->beh);
+	err = behaviour_check(&job->beh, s->behaviour, &job->cand->change, &bo);
+	s->behaviour_seconds += job->beh.seconds;
+	if (job->beh.ran)
+		log_info("behaviour of candidate '%s': %zu generated call%s of %zu changed%s (%.1f s)",
+			 job->cand->template_name ? job->cand->template_name : "?", job->beh.changed,
+			 job->beh.changed == 1 ? "" : "s", job->beh.checked,
+			 job->beh.excluded ? " (more in the failing tests' own calls)" : "", job->beh.seconds);
+	else if (job->beh.skipped)
+		log_debug("behaviour not checked: %s", job->beh.skipped);
+	return err;
+}
+
 /*
  * The winner of a batch: the smallest change that passed. One that passed
  * the tests covering its lines runs the full suite now (only the winner
- * does); failing there, the next smallest is tried.
+ * does); failing there, the next smallest is tried. With the behaviour
+ * check, a winner whose generated calls end otherwise (fix/behaviour.h)
+ * is kept only when no other change of the batch that passes does better:
+ * the next smallest is validated and checked too, and the one with the
+ * fewest behaviour changes wins (ties: the smaller).
  */
-static int pick_winner(const struct job **win, struct session *s, struct job *jobs, int started)
+static int pick_winner(const struct job **win, struct session *s, const struct engine_ops *eng,
+		       const struct group *g, struct job *jobs, int started, int must_check)
 {
+	struct job *held = NULL;
+	struct buf why = BUF_INIT;
+	double budget = 0;
+	int decided = 0, check = 0, err = 0;
+
 	for (;;) {
 		struct job *best = NULL;
-		int k, err;
+		int k;
 
 		for (k = 0; k < started; k++)
-			if (jobs[k].val.passed && (!best || jobs[k].cand->size < best->cand->size))
+			if (jobs[k].val.passed && !jobs[k].examined &&
+			    (!best || jobs[k].cand->size < best->cand->size))
 				best = &jobs[k];
 		if (!best)
-			return 0;
-		if (!best->val.needs_full) {
-			*win = best;
-			return 0;
+			break;
+		if (best->val.needs_full) {
+			if ((err = validate_full(&best->val, &best->cand->change,
+						 s->job_dirs.v[best->index], &best->gates)) < 0)
+				goto done;
+			if (!best->val.passed) {
+				judged_add(s, best);
+				continue;
+			}
 		}
-		if ((err = validate_full(&best->val, &best->cand->change,
-					 s->job_dirs.v[best->index], &best->gates)) < 0)
-			return err;
-		if (best->val.passed) {
-			*win = best;
-			return 0;
+		best->examined = 1;
+		if (!decided) {
+			decided = 1;
+			check = behaviour_budget(&budget, &why, s, eng, best);
+			/* a change held for its behaviour is only beaten by one checked too */
+			if (!check && must_check) {
+				check = 1;
+				buf_reset(&why);
+				if (budget < FIX_BEHAVIOUR_MIN_BUDGET)
+					budget = FIX_BEHAVIOUR_MIN_BUDGET;
+			}
 		}
-		judged_add(s, best);
+		if (!check) {
+			if (why.len)
+				best->beh.skipped = xstrdup(why.ptr);
+			*win = best;
+			goto done;
+		}
+		if ((err = check_behaviour(s, best, g, budget)) < 0)
+			goto done;
+		if (!best->beh.changed) {
+			*win = best;
+			goto done;
+		}
+		if (!held || best->beh.changed < held->beh.changed)
+			held = best;
 	}
+	*win = held;
+	if (held)
+		log_debug("'%s': the best change of the batch alters what %zu generated call%s do",
+			  g->ids.v[0], held->beh.changed, held->beh.changed == 1 ? "" : "s");
+done:
+	buf_release(&why);
+	return err;
 }
 
 /* what stopped validate_all() before a winner */
@@ -1089,18 +1216,54 @@ static int screen_from(struct session *s, const struct group *g, const struct en
 		judged_add(s, job);
 		record_attempt(s, row->index, ++*attempts, job, eng->name, temperature, f, NULL);
 	}
-	for (k = 0; k < n; k++)
+	for (k = 0; k < n; k++) {
 		validation_release(&jobs[k].val);
+		behaviour_verdict_release(&jobs[k].beh);
+	}
 	free(jobs);
 	free(index);
 	return err;
 }
 
+/*
+ * A batch's winner changes behaviour (fix/behaviour.h): it is held (moved
+ * into `held`, unless the one held already changes no more) and *win
+ * cleared while up to FIX_BEHAVIOUR_MORE_BATCHES more batches, within the
+ * deadline, look for a change that alters less; when none may, the held
+ * one wins now. Returns the job whose contents moved into `held`, or NULL.
+ */
+static struct job *hold(const struct job **win, struct job *held, int *more, int left, double deadline)
+{
+	struct job *w = (struct job *)*win, *moved = NULL;
+
+	if (!held->cand || w->beh.changed < held->beh.changed) {
+		/* the one held before (if any) was recorded by the caller: it lost */
+		validation_release(&held->val);
+		behaviour_verdict_release(&held->beh);
+		*held = *w;
+		validation_init(&w->val);
+		behaviour_verdict_init(&w->beh);
+		moved = w;
+	}
+	*win = NULL;
+	if (left && (*more)++ < FIX_BEHAVIOUR_MORE_BATCHES &&
+	    !(deadline > 0 && clock_monotonic() > deadline)) {
+		log_info("a change that passes alters the behaviour of %zu generated call%s: "
+			 "looking further for one that alters less", held->beh.changed,
+			 held->beh.changed == 1 ? "" : "s");
+		return moved;
+	}
+	*win = held;
+	return moved;
+}
+
 static int validate_all(const struct job **win, struct session *s, const struct group *g,
 			const struct engine_ops *eng, const struct candidate_list *cands,
-			double temperature, struct job *jobs, size_t pos, size_t count, int *attempts,
-			double deadline, struct stop *stop)
+			double temperature, struct job *jobs, struct job *held, size_t pos,
+			size_t count, int *attempts, double deadline, struct stop *stop)
 {
+	struct job *moved = NULL;
+	int more = 0;
 	struct failure_row *row = &s->failures[g->members[0]];
 	const struct failure *f = &row->failure;
 	int again = one_at_a_time(eng);
@@ -1180,29 +1343,36 @@ static int validate_all(const struct job **win, struct session *s, const struct 
 			judged_add(s, job);
 		}
 		if (!err)
-			err = pick_winner(win, s, jobs, started);
+			err = pick_winner(win, s, eng, g, jobs, started, held->cand != NULL);
 		if (err == ERR_INTERRUPTED || sig_pending())
 			err = error_setc(ERR_INTERRUPTED, "interrupted");
+		if (!err && *win && !again && (*win)->beh.ran && (*win)->beh.changed) {
+			/* the one held before, when this one alters less: it lost */
+			if (held->cand && (*win)->beh.changed < held->beh.changed)
+				record_attempt(s, row->index, ++*attempts, held, eng->name, temperature,
+					       f, NULL);
+			moved = hold(win, held, &more, next < nr, deadline);
+		}
 		for (k = 0; k < started && !err; k++)
-			if (&jobs[k] != *win)
+			if (&jobs[k] != *win && &jobs[k] != moved)
 				record_attempt(s, row->index, again ? *attempts : ++*attempts,
 					       &jobs[k], eng->name, temperature, f, NULL);
+		moved = NULL;
+		if (*win && !err && held->cand && *win != held)
+			record_attempt(s, row->index, ++*attempts, held, eng->name, temperature, f, NULL);
 		if (*win && !err)
 			record_attempt(s, row->index, again ? *attempts : ++*attempts, *win,
 				       eng->name, temperature, f, NULL);
 		if (err < 0)
 			break;
 	}
+	/* the candidates ran out, or the time: the held one wins */
+	if (!err && !*win && held->cand) {
+		*win = held;
+		record_attempt(s, row->index, ++*attempts, held, eng->name, temperature, f, NULL);
+	}
 	free(state);
 	return err < 0 ? err : 0;
-}
-
-/* the seconds one engine may spend on a group: --time-budget, else the built-in engine's */
-static double time_budget(const struct session *s, const struct engine_ops *eng)
-{
-	if (s->opts->time_budget > 0)
-		return s->opts->time_budget;
-	return one_at_a_time(eng) ? 0 : FIX_DEFAULT_TIME_BUDGET;
 }
 
 /* why an engine that proposed nothing did: said plainly, never "no attempt" */
@@ -1234,7 +1404,7 @@ static int try_engine(struct session *s, const struct engine_ops *eng, const str
 	struct buf feedback = BUF_INIT, previous = BUF_INIT, why = BUF_INIT;
 	struct strvec order = STRVEC_INIT;
 	char *mode = eng->asks_model ? preferred_mode(s, f->error_type) : NULL;
-	struct job jobs[FIX_MAX_JOBS];
+	struct job jobs[FIX_MAX_JOBS], held;
 	const struct job *win = NULL;
 	int again = one_at_a_time(eng);
 	int rounds = again ? s->opts->max_retries : 1;
@@ -1244,6 +1414,7 @@ static int try_engine(struct session *s, const struct engine_ops *eng, const str
 	struct stop stop = { 0, 0, 0 };
 
 	memset(jobs, 0, sizeof(jobs));
+	memset(&held, 0, sizeof(held));
 	if (!again)
 		progress(s, FIX_EVENT_FAILURE, pos, count, f->id, 0, 0);
 	if (eng->ranks_templates && f->error_type)
@@ -1300,7 +1471,7 @@ static int try_engine(struct session *s, const struct engine_ops *eng, const str
 			buf_addf(&feedback, eng->asks_model ? "Your previous reply could not be used: %s" :
 				 "Your previous attempt gave no change to try: %s", why.ptr);
 			err = 0;
-		} else if ((err = validate_all(&win, s, g, eng, &cands, temperature, jobs, pos, count,
+		} else if ((err = validate_all(&win, s, g, eng, &cands, temperature, jobs, &held, pos, count,
 					       attempts, deadline, &stop)) == 0 && !win &&
 			   stop.validated) {
 			buf_reset(&feedback);
@@ -1327,8 +1498,12 @@ static int try_engine(struct session *s, const struct engine_ops *eng, const str
 		if (why.len && (!again || stop.out_of_time))
 			record_attempt(s, row->index, ++*attempts, NULL, eng->name, 0, f, why.ptr);
 	}
-	for (k = 0; k < FIX_MAX_JOBS; k++)
+	for (k = 0; k < FIX_MAX_JOBS; k++) {
 		validation_release(&jobs[k].val);
+		behaviour_verdict_release(&jobs[k].beh);
+	}
+	validation_release(&held.val);
+	behaviour_verdict_release(&held.beh);
 	free(mode);
 	strvec_clear(&order);
 	buf_release(&feedback);
@@ -1784,6 +1959,8 @@ static void session_release(struct session *s)
 	coverage_map_free(s->coverage);
 	store_free(s->machine_kb);
 	judged_release(s);
+	behaviour_cache_free(s->behaviour);
+	s->behaviour = NULL;
 	failure_rows_free(s->failures, s->nr_failures);
 	strvec_clear(&s->baseline_failures);
 	buf_release(&s->work);
@@ -1868,6 +2045,7 @@ static void fix_attempt_result_release(struct fix_attempt_result *a)
 	free(a->engine);
 	free(a->template_name);
 	free(a->diff);
+	free(a->behaviour);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -1907,6 +2085,7 @@ static void result_fill(struct fix_result *out, struct session *s)
 				f->win.engine = xstrdup_or_null(a->engine);
 				f->win.template_name = xstrdup_or_null(a->template_name);
 				f->win.diff = xstrdup_or_null(a->diff);
+				f->win.behaviour = xstrdup_or_null(a->behaviour);
 			} else if (a->reason) {
 				free(f->reason);
 				f->reason = xstrdup(a->reason);
@@ -2110,6 +2289,10 @@ static void options_from_json(struct fix_options *o, struct stored_options *so, 
 		o->allow_test_edits = json_is_true(v);
 	if ((v = json_object_get(j, "allow_config_edits")))
 		o->allow_config_edits = json_is_true(v);
+	if (!o->check_behaviour && !o->no_check_behaviour && (v = json_object_get(j, "check_behaviour"))) {
+		o->check_behaviour = json_is_true(v);
+		o->no_check_behaviour = !json_is_true(v);
+	}
 	if ((v = json_object_get(j, "dry_run")))
 		o->dry_run = json_is_true(v);
 	if ((v = json_object_get(j, "apply")))

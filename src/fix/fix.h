@@ -68,6 +68,13 @@ struct fix_options {
 	int dry_run;                 /* validate, but no branches or commits */
 	int apply;                   /* apply the verified changes to the working tree at the end */
 	int wait;                    /* wait for another fix in the project instead of refusing */
+	/*
+	 * Fixes checked beyond the tests (fix/behaviour.h): 1 forces the check
+	 * (--check-behaviour), no_check_behaviour 1 turns it off; neither: on
+	 * for the built-in engine while it costs under FIX_BEHAVIOUR_SHARE of
+	 * the session's time
+	 */
+	int check_behaviour, no_check_behaviour;
 	const char *user_prompt;     /* the user's description, for the LLM or the agent */
 	const char *agent_cmd;       /* --engine command: the agent's command line */
 	double agent_timeout;        /* seconds per run of the agent */
@@ -139,6 +146,7 @@ struct fix_attempt_result {
 	char *engine;                 /* "builtin", the provider's name, ... */
 	char *template_name;          /* may be NULL */
 	char *diff;                   /* may be NULL */
+	char *behaviour;              /* fix/behaviour.h's verdict as JSON text, or NULL: not checked */
 };
 
 struct fix_failure_result {

@@ -123,6 +123,14 @@ int report_session_json(json_t **out, struct store *st, const char *id)
 				"flaky", flaky_list(a), "tests_run", "target", (json_int_t)a->ran_target,
 				"covering", (json_int_t)a->ran_covering, "full",
 				(json_int_t)a->ran_full));
+			if (a->behaviour) {
+				json_t *b = json_loads(a->behaviour, 0, NULL);
+				if (json_is_object(b))
+					json_object_set_new(json_array_get(attempts, json_array_size(attempts) - 1),
+							    "behaviour", b);
+				else
+					json_decref(b);
+			}
 		}
 		e = json_pack("{s:s, s:s, s:o}", "id", fr->failure.id, "status",
 			      public_status(fr->status), "failure", failure_to_json(&fr->failure));
@@ -183,6 +191,98 @@ static void add_flaky(struct buf *out, const struct attempt_row *a)
 	}
 	if (a->flaky.nr)
 		buf_adds(out, ": not counted as a regression.\n");
+}
+
+static void add_cell(struct buf *b, const char *text, size_t max);
+
+/*
+ * What the behaviour check (fix/behaviour.h) found for an attempt that
+ * passed: "Attempt 3 changes behaviour beyond the failing tests: 2 of 40
+ * generated calls ...", each call with what it gave before and after.
+ */
+static void add_behaviour(struct buf *out, const struct attempt_row *a, int winner)
+{
+	json_t *b = a->behaviour ? json_loads(a->behaviour, 0, NULL) : NULL;
+	json_t *cases, *c, *fns, *fn;
+	const char *skipped;
+	size_t i, checked, changed, excluded;
+
+	if (!json_is_object(b))
+		goto done;
+	skipped = json_string_value(json_object_get(b, "skipped"));
+	if (skipped) {
+		buf_addf(out, "\nAttempt %d was not checked beyond the tests: ", a->number);
+		add_cell(out, skipped, 300);
+		buf_adds(out, ".\n");
+		goto done;
+	}
+	checked = (size_t)json_integer_value(json_object_get(b, "checked"));
+	changed = (size_t)json_integer_value(json_object_get(b, "changed"));
+	excluded = (size_t)json_integer_value(json_object_get(b, "excluded"));
+	fns = json_object_get(b, "functions");
+	buf_addf(out, "\nAttempt %d, checked beyond the tests (calls generated on the original code of ",
+		 a->number);
+	json_array_foreach(fns, i, fn) {
+		if (i == 3) {
+			buf_addf(out, " and %zu more", json_array_size(fns) - 3);
+			break;
+		}
+		buf_addf(out, "%s`%s`", i ? ", " : "", json_string_value(fn) ? json_string_value(fn) : "?");
+	}
+	if (!changed)
+		buf_addf(out, "): none of the %zu calls ends otherwise off the failing tests' path", checked);
+	else
+		buf_addf(out, "): **%zu of the %zu calls end otherwise** off the failing tests' path", changed,
+			 checked);
+	if (excluded)
+		buf_addf(out, " (%zu on that path do, as meant)", excluded);
+	if (changed)
+		buf_adds(out, winner ? "; no other change that passed did better, so it was kept: review it" :
+			 "; another change that passed was preferred");
+	buf_adds(out, changed ? ":\n\n" : ".\n");
+	cases = json_object_get(b, "cases");
+	json_array_foreach(cases, i, c) {
+		buf_adds(out, "- `");
+		add_cell(out, json_string_value(json_object_get(c, "call")), 200);
+		buf_addf(out, "`: %s before, %s after\n", json_string_value(json_object_get(c, "before")) ?: "?",
+			 json_string_value(json_object_get(c, "after")) ?: "?");
+	}
+	if (changed > json_array_size(cases))
+		buf_addf(out, "- ... and %zu more\n", changed - json_array_size(cases));
+	if (json_string_value(json_object_get(b, "note"))) {
+		buf_adds(out, "\nNot checked in part: ");
+		add_cell(out, json_string_value(json_object_get(b, "note")), 300);
+		buf_adds(out, ".\n");
+	}
+done:
+	json_decref(b);
+}
+
+int report_behaviour_line(struct buf *out, const char *behaviour)
+{
+	json_t *b = behaviour ? json_loads(behaviour, 0, NULL) : NULL;
+	json_int_t changed = json_integer_value(json_object_get(b, "changed"));
+	json_int_t checked = json_integer_value(json_object_get(b, "checked"));
+	json_t *first = json_array_get(json_object_get(b, "cases"), 0);
+	int said = 1;
+
+	if (changed > 0 && first) {
+		buf_addf(out, "it changes what %lld call%s generated on the original code do%s, e.g. ",
+			 (long long)changed, changed == 1 ? "" : "s", changed == 1 ? "es" : "");
+		add_cell(out, json_string_value(json_object_get(first, "call")), 200);
+		buf_adds(out, ": ");
+		add_cell(out, json_string_value(json_object_get(first, "before")), 100);
+		buf_adds(out, " before, ");
+		add_cell(out, json_string_value(json_object_get(first, "after")), 100);
+		buf_adds(out, " after");
+	} else if (checked > 0 && !changed) {
+		buf_addf(out, "none of the %lld calls generated on the original code ends otherwise off "
+			 "the failing tests' path", (long long)checked);
+	} else {
+		said = 0;
+	}
+	json_decref(b);
+	return said;
 }
 
 static void add_cell(struct buf *b, const char *text, size_t max)
@@ -318,6 +418,9 @@ int report_session_markdown(struct buf *out, struct store *st, const char *id)
 		for (j = 0; j < l.nr_attempts; j++)
 			if (l.attempts[j].failure_index == fr->index)
 				add_flaky(out, &l.attempts[j]);
+		for (j = 0; j < l.nr_attempts; j++)
+			if (l.attempts[j].failure_index == fr->index)
+				add_behaviour(out, &l.attempts[j], &l.attempts[j] == winner);
 		if (winner && winner->diff && *winner->diff) {
 			buf_adds(out, "\nThe verified change:\n\n");
 			add_fenced(out, "diff", winner->diff);

@@ -31,5 +31,14 @@ int report_transcript_text(struct buf *out, struct store *st, const char *id);
  * project_state_path(PROJECT_REPORT)), making its directory when missing.
  */
 int report_write_session(struct store *st, const char *id, const char *path);
+/*
+ * One line on a fix's behaviour check (an attempt's `behaviour`, JSON
+ * text), appended to `out`: "it changes what 3 calls generated on the
+ * original code do, e.g. grade(52): 'pass' before, 'fail' after", or "none
+ * of the 14 calls ... ends otherwise off the failing tests' path". 0 when
+ * there is
+ * nothing to say (not checked, skipped, unreadable).
+ */
+int report_behaviour_line(struct buf *out, const char *behaviour);
 
 #endif

@@ -96,6 +96,7 @@ static void target_release(struct repro_target *t)
 	free(t->diff);
 	free(t->engine);
 	free(t->fix_reason);
+	free(t->behaviour);
 	strvec_clear(&t->cmd_ids);
 }
 
@@ -822,6 +823,8 @@ static void take_result(struct repro_run *r, const struct fix_result *res)
 				t->diff = xstrdup(f->win.diff);
 				free(t->engine);
 				t->engine = xstrdup_or_null(f->win.engine);
+				free(t->behaviour);
+				t->behaviour = xstrdup_or_null(f->win.behaviour);
 			}
 			if (f->reason) {
 				free(t->fix_reason);

@@ -1,5 +1,6 @@
 #include "repro/repro_report.h"
 
+#include "report/report.h"
 #include "util/buf.h"
 #include "util/secret.h"
 
@@ -321,6 +322,8 @@ static void root_cause(struct buf *out, const struct repro_run *r)
 		buf_adds(out, "Not analysed: nothing failed to look at.\n\n");
 }
 
+
+
 static void fix(struct buf *out, const struct repro_run *r)
 {
 	size_t i;
@@ -353,6 +356,13 @@ static void fix(struct buf *out, const struct repro_run *r)
 			buf_adds(out, "- Last attempt rejected: ");
 			inline_text(out, t->fix_reason, 400);
 			buf_adds(out, "\n");
+		}
+		if (t->behaviour) {
+			struct buf line = BUF_INIT;
+			if (report_behaviour_line(&line, t->behaviour))
+				buf_addf(out, "- Checked beyond the tests: %s%s\n", line.ptr,
+					 strstr(t->behaviour, "\"cases\":[{") ? ": review it" : "");
+			buf_release(&line);
 		}
 		buf_adds(out, "\n");
 		if (t->diff)

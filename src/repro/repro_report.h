@@ -34,6 +34,7 @@ struct repro_target {
 	int fix_tried;              /* a fix session took it on: */
 	enum failure_status fix_status;  /* FAILURE_FIXED or FAILURE_UNFIXED */
 	char *branch, *commit, *diff, *engine, *fix_reason;
+	char *behaviour;            /* the fix's behaviour check (fix/behaviour.h) as JSON text, or NULL */
 	size_t attempts;
 	struct strvec cmd_ids;      /* intermittent: the tests of its smallest failing command */
 };

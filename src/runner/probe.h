@@ -27,7 +27,8 @@
  *    "calls": [{"id": 0, "setup": ["s = Stack()", "s.push(3)"], "expr": "s.pop()",
  *               "observe": ["s"]}, ...],
  *    "mutants": [{"id": 0, "source": "whole text of the mutated module",
- *                 "calls": [ID...]}, ...]}      optional: only these calls run on it
+ *                 "calls": [ID...],             optional: only these calls run on it
+ *                 "report": true}, ...]}        optional: say what each call told apart did
  *
  * A call runs its setup statements and evaluates its expression in a fresh
  * namespace holding the module's globals (so `page_count(3, 2)` or
@@ -86,7 +87,9 @@
  *        returned...), timeout_by when it runs past min(call_limit,
  *        max(0.2 s, 10 x its seconds)) (0.02 s in place of 0.2 once one of the
  *        mutant's calls timed out); error (no call run): the mutant does not
- *        compile, or its module code raised or ran past call_limit
+ *        compile, or its module code raised or ran past call_limit;
+ *        "after": {"ID": "repr" | "raised TYPE" | "timeout" | "error"} with
+ *        "report": what each call of killed_by and timeout_by did on the mutant
  *   {"ev": "end"}                          the child finished every call and mutant
  *
  * reprs and messages are valid UTF-8 cut at PROBE_MAX_REPR bytes (a cut repr

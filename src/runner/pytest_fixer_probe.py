@@ -651,6 +651,7 @@ class Probe:
         # the calls that reach the changed lines, when the caller knows them
         only = spec.get("calls")
         only = set(only) if isinstance(only, list) else None
+        report = spec.get("report") is True
 
         def run_all():
             for call in self.calls:
@@ -663,6 +664,10 @@ class Probe:
                     line["timeout_by"].append(call.id)
                 elif _key(got) != _key(call.outcome):
                     line["killed_by"].append(call.id)
+                else:
+                    continue
+                if report:
+                    line.setdefault("after", {})[str(call.id)] = _summary(got)
         self._in_module(m, run_all)
         return line
 

@@ -32,7 +32,7 @@ DB_ENUM_NAMES(attempt_method, attempt_methods, "edit method")
 #define ATTEMPT_COLUMNS \
 	"session, failure_idx, number, engine, method, template, temperature, status, gate," \
 	" reason, diff, error_category, started, finished, flaky, ran_target, ran_covering," \
-	" ran_full"
+	" ran_full, behaviour"
 
 static int check_attempt(const struct attempt_row *a)
 {
@@ -138,13 +138,13 @@ int store_attempt_add(struct store *s, const struct attempt_row *a)
 	if ((ret = check_attempt(a)) < 0 || (ret = txn_begin(s)) < 0)
 		return ret;
 	q_prepare(&q, s, "INSERT INTO attempts (" ATTEMPT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5,"
-		  " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+		  " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
 	flaky = flaky_text(a);
-	q_pack(&q, "szisssfsssssffszzz", a->session, a->failure_index, a->number, a->engine,
+	q_pack(&q, "szisssfsssssffszzzs", a->session, a->failure_index, a->number, a->engine,
 	       attempt_method_name(a->method), a->template_name, a->temperature,
 	       attempt_status_name(a->status), attempt_gate_name(a->gate), a->reason, a->diff,
 	       a->error_category, a->started, a->finished, flaky, a->ran_target,
-	       a->ran_covering, a->ran_full);
+	       a->ran_covering, a->ran_full, a->behaviour);
 	q_step(&q);
 	free(flaky);
 	ret = q_end(&q, "cannot record attempt %d of failure %zu in session '%s'", a->number,
@@ -170,10 +170,10 @@ static int read_attempt(void *row, struct query *q, void *session)
 {
 	struct attempt_row *a = row;
 
-	col_unpack(q, "czis-sf--sssff-zzz", a->session, sizeof(a->session), &a->failure_index,
+	col_unpack(q, "czis-sf--sssff-zzzs", a->session, sizeof(a->session), &a->failure_index,
 		   &a->number, &a->engine, &a->template_name, &a->temperature, &a->reason,
 		   &a->diff, &a->error_category, &a->started, &a->finished, &a->ran_target,
-		   &a->ran_covering, &a->ran_full);
+		   &a->ran_covering, &a->ran_full, &a->behaviour);
 	strvec_init(&a->flaky);
 	strvec_init(&a->flaky_why);
 	if (attempt_method_parse(&a->method, col_nullable(q, 4)) < 0 ||
@@ -189,7 +189,7 @@ static int read_attempt(void *row, struct query *q, void *session)
 static void release_attempt(void *row)
 {
 	struct attempt_row *a = row;
-	FREE_ALL(a->engine, a->template_name, a->reason, a->diff, a->error_category);
+	FREE_ALL(a->engine, a->template_name, a->reason, a->diff, a->error_category, a->behaviour);
 	strvec_clear(&a->flaky);
 	strvec_clear(&a->flaky_why);
 }

@@ -126,6 +126,10 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"ALTER TABLE attempts ADD COLUMN ran_covering INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE attempts ADD COLUMN ran_full INTEGER NOT NULL DEFAULT 0;"
 	"PRAGMA user_version = 4;",
+
+	/* 5: what the behaviour check of a change found (a JSON object) */
+	"ALTER TABLE attempts ADD COLUMN behaviour TEXT;"
+	"PRAGMA user_version = 5;",
 };
 
 /* transactions, nested through savepoints */

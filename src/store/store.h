@@ -40,7 +40,7 @@
  */
 
 /* the schema this build reads and writes (PRAGMA user_version) */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 /* PRAGMA application_id: "PFXR", marks the file as ours */
 #define STORE_APPLICATION_ID 0x50465852
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -234,6 +234,7 @@ struct attempt_row {
 	struct strvec flaky_why; /* ... and why, at the same index ("passed on a rerun") */
 	/* the tests its gates ran: the targets (every run), those covering its lines, the suite */
 	size_t ran_target, ran_covering, ran_full;
+	char *behaviour;         /* the behaviour check's verdict (fix/behaviour.h), JSON text; NULL: none */
 };
 
 /*

@@ -1,9 +1,11 @@
 /*
- * The probe's results as the generator reads them (gen/search.c): the
- * lines a child running unknown code wrote (runner/probe.h), any text.
+ * The probe's results as the generator reads them (gen/search.c), and as
+ * the behaviour check reads a compare's (gen/behaviour.c): the lines a
+ * child running unknown code wrote (runner/probe.h), any text.
  */
 #include "fuzz.h"
 
+#include "gen/behaviour.h"
 #include "gen/search.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -43,6 +45,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (k = 0; k < calls.items[i].nkills; k++)
 			if (calls.items[i].kills[k] < 0 || calls.items[i].kills[k] >= FUZZ_MUTANTS)
 				__builtin_trap();
+	}
+	{
+		struct gen_behaviour_diffs d;
+		if (gen_behaviour_parse(&d, &calls, (const char *)data, size) == 0) {
+			if (d.nr > FUZZ_CALLS)
+				__builtin_trap();
+			for (i = 0; i < d.nr; i++)
+				if (!d.items[i].call || !d.items[i].before || !d.items[i].after)
+					__builtin_trap();
+		} else if (d.nr) {
+			__builtin_trap();
+		}
+		gen_behaviour_diffs_release(&d);
 	}
 	gen_probe_info_release(&info);
 	gen_calls_release(&calls);

@@ -28,11 +28,12 @@ LAYERS = {
     "llm": 3, "store": 3, "github": 3,
     "project": 4,
     "engine": 5, "report": 5,
-    "fix": 6, "gen": 6,
-    "repro": 7,
-    "serve": 8,
-    "cli": 9,
-    "main.c": 10,
+    "gen": 6,
+    "fix": 7,
+    "repro": 8,
+    "serve": 9,
+    "cli": 10,
+    "main.c": 11,
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

@@ -524,6 +524,7 @@ static void store__attempts_round_trip(void **state)
 	a.error_category = NULL;
 	a.flaky = ids;
 	a.flaky_why = whys;
+	a.behaviour = "{\"checked\":3,\"changed\":1}";
 	ok(store_attempt_add(fx->s, &a));
 	fill_attempt(&a, r.id, 0, 1, "swap-args", "error");
 	a.method = ATTEMPT_METHOD_NONE;
@@ -580,6 +581,9 @@ static void store__attempts_round_trip(void **state)
 	assert_string_equal(rows[1].flaky_why.v[0], "passed on a rerun");
 	assert_int_equal(rows[0].flaky.nr, 0);
 	assert_int_equal(rows[0].flaky_why.nr, 0);
+	/* the behaviour check's verdict, kept as it was given; none: NULL */
+	assert_string_equal(rows[1].behaviour, "{\"checked\":3,\"changed\":1}");
+	assert_null(rows[0].behaviour);
 	assert_true(rows[1].temperature > 0.49 && rows[1].temperature < 0.51);
 	assert_int_equal(rows[2].failure_index, 1);
 	assert_string_equal(rows[2].session, r.id);
