@@ -5,6 +5,7 @@
 #include "gen/emit.h"
 #include "gen/quality.h"
 #include "gen/facts.h"
+#include "gen/llmgen.h"
 #include "gen/search.h"
 #include "gen/state.h"
 #include "gen/trust.h"
@@ -67,6 +68,8 @@ struct ctx {
 	struct buf carried_text;   /* their text */
 	struct strvec rejected_fn; /* per rejected note: the function its test was of */
 	int *mutant_lines;         /* per mutant: the first and last line it changes (0, 0: anywhere) */
+	size_t builtin_rejected;   /* r->rejected's entries of the built-in pass (the model's come after) */
+	size_t model_kept;         /* the model's tests kept in the file */
 	char *source;
 	size_t source_len;
 };
@@ -100,6 +103,7 @@ void gen_result_release(struct gen_result *r)
 		free(r->operators[i].name);
 	free(r->operators);
 	strvec_clear(&r->decisions);
+	gen_llm_result_release(&r->llm);
 	gen_coverage_release(&r->coverage);
 	free(r->report_path);
 	memset(r, 0, sizeof(*r));
@@ -883,6 +887,9 @@ static int write_and_trust(struct ctx *c, struct buf *text, struct gen_emitted *
 	return err;
 }
 
+static int model_round(struct ctx *c, struct buf *text, const struct gen_emitted *emitted,
+		       const struct gen_probe_info *info);
+
 static void tally(struct ctx *c, const struct gen_emitted *emitted, const struct gen_probe_info *info)
 {
 	struct gen_cover_set *reached = gen_cover_set_new();
@@ -953,6 +960,93 @@ static void tally(struct ctx *c, const struct gen_emitted *emitted, const struct
 	}
 	free(tested);
 	gen_cover_set_free(reached);
+}
+
+/* ---- the model (gen/llmgen.h) ------------------------------------------------ */
+
+/*
+ * After the built-in pass: the model is asked for more tests, shown the
+ * lines of function bodies no kept call reaches; its kept tests are
+ * appended to `text`, its verdicts go into the result.
+ */
+static int model_round(struct ctx *c, struct buf *text, const struct gen_emitted *emitted,
+		       const struct gen_probe_info *info)
+{
+	struct gen_llm_options lo;
+	struct gen_cover_set *reached = gen_cover_set_new();
+	struct strvec uncovered = STRVEC_INIT, builtin = STRVEC_INIT;
+	size_t i, k;
+	int err;
+
+	for (i = 0; i < emitted->ids.nr; i++) {
+		gen_cover_adds(reached, &c->calls.items[emitted->call[i]], 1);
+		strvec_push(&builtin, emitted->ids.v[i]);
+	}
+	for (i = 0; i < c->carried.nr; i++)
+		strvec_push(&builtin, c->carried.v[i]);
+	for (i = 0; i < info->lines.nr; i++) {
+		int line = (int)strtol(info->lines.v[i], NULL, 10), in_body = 0;
+		struct gen_call one = { 0 };
+		uint64_t x = (uint64_t)line;
+		for (k = 0; k < c->facts.nfunctions && !in_body; k++)
+			in_body = line > c->facts.functions[k].start_line && line <= c->facts.functions[k].end_line;
+		one.cover = &x;
+		one.ncover = 1;
+		/* settled functions' lines are reached by the tests carried over */
+		if (in_body && gen_cover_adds(reached, &one, 0))
+			strvec_push(&uncovered, info->lines.v[i]);
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.provider = c->o->provider;
+	lo.fallback = c->o->fallback;
+	lo.spec = c->o->spec;
+	lo.root = c->work.ptr;
+	lo.venv_root = c->root.ptr;
+	lo.pytest_cmd = c->o->pytest_cmd;
+	lo.choice = c->o->choice;
+	lo.module_path = c->rel.ptr;
+	lo.module_name = c->r->module_name;
+	lo.source = c->source;
+	lo.source_len = c->source_len;
+	lo.facts = &c->facts;
+	lo.file = c->r->out_path;
+	lo.text = (emitted->ids.nr || c->carried.nr) ? text->ptr : "";
+	lo.builtin = &builtin;
+	lo.uncovered = &uncovered;
+	lo.seed = c->o->seed;
+	lo.max_tokens = c->o->max_tokens;
+	/* the round has a time budget of its own: the built-in pass may have used all of its */
+	lo.deadline = clock_monotonic() + (c->budget > GEN_LLM_MIN_ROUND ? c->budget : GEN_LLM_MIN_ROUND);
+	strvec_pushf(&c->r->decisions, "asked the model for tests: %zu spec item%s, %zu line%s of function bodies "
+		     "not reached by the built-in tests", c->o->spec ? c->o->spec->nr : 0,
+		     c->o->spec && c->o->spec->nr == 1 ? "" : "s", uncovered.nr, uncovered.nr == 1 ? "" : "s");
+	err = gen_llm_round(&c->r->llm, &lo);
+	c->r->asked_model = 1;
+	if (err == 0) {
+		buf_reset(text);
+		buf_adds(text, c->r->llm.text ? c->r->llm.text : "");
+		for (i = 0; i < c->r->llm.decisions.nr; i++)
+			strvec_push(&c->r->decisions, c->r->llm.decisions.v[i]);
+		for (i = 0; i < c->r->llm.nr; i++) {
+			const struct gen_llm_verdict *v = &c->r->llm.tests[i];
+			struct buf id = BUF_INIT;
+			buf_addf(&id, "%s::%s", c->r->out_path, v->name);
+			if (v->status == GEN_PASSED) {
+				strvec_push(&c->r->kept, id.ptr);
+				c->model_kept++;
+			} else if (v->status == GEN_FINDING)
+				note_add(&c->r->findings, &c->r->nfindings, id.ptr, v->reason);
+			else {
+				note_add(&c->r->rejected, &c->r->nrejected, v->name, v->reason);
+				strvec_push(&c->rejected_fn, "");
+			}
+			buf_release(&id);
+		}
+	}
+	gen_cover_set_free(reached);
+	strvec_clear(&uncovered);
+	strvec_clear(&builtin);
+	return err;
 }
 
 /* the last error again, as bad input (ERR_USAGE), between `before` and `after` */
@@ -1126,7 +1220,7 @@ static int save_state(struct ctx *c, const struct gen_emitted *emitted)
 		t->status = GEN_PASSED;
 		buf_release(&id);
 	}
-	for (i = 0; i < c->r->nrejected; i++) {
+	for (i = 0; i < c->builtin_rejected; i++) {
 		const struct gen_function *fn = gen_facts_function(&c->facts, c->rejected_fn.v[i]);
 		struct buf id = BUF_INIT, cat = BUF_INIT;
 		struct gen_test_state *t;
@@ -1183,6 +1277,25 @@ static int save_state(struct ctx *c, const struct gen_emitted *emitted)
 		}
 		free(has);
 		free(good);
+	}
+	/* the model's tests, kept or not: their verdicts, retries and spec items */
+	for (i = 0; i < c->r->llm.nr; i++) {
+		const struct gen_llm_verdict *v = &c->r->llm.tests[i];
+		struct buf id = BUF_INIT;
+		struct gen_test_state *t;
+		if (strncmp(v->name, "test_", 5))
+			continue;   /* a block without a test: in the report only */
+		buf_addf(&id, "%s%s", prefix.ptr, v->name);
+		t = gen_state_get(st, id.ptr);
+		gen_state_set(&t->function, "");
+		gen_state_set(&t->code_hash, "");
+		gen_state_set(&t->reason, v->reason);
+		gen_state_set(&t->last_error, v->last_error);
+		gen_state_set(&t->error_category, v->category);
+		gen_state_set(&t->spec_item, v->spec_id);
+		t->retry_count = v->retries;
+		t->status = v->status;
+		buf_release(&id);
 	}
 	gen_state_set(&st->module, c->rel.ptr);
 	gen_state_set(&st->generated_file, c->r->out_path);
@@ -1294,6 +1407,7 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 	c.started = clock_monotonic();
 	c.budget = opts.time_budget;
 	out->seed = opts.seed;
+	out->spec = opts.spec;
 	buf_init(&c.root, 0);
 	buf_init(&c.tmp, 0);
 	buf_init(&c.work, 0);
@@ -1326,8 +1440,11 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 	if ((err = write_and_trust(&c, &text, &emitted)) < 0)
 		goto done;
 	tally(&c, &emitted, &info);
+	c.builtin_rejected = out->nrejected;
+	if (opts.provider && (err = model_round(&c, &text, &emitted, &info)) < 0)
+		goto done;
 	out->text = xstrdup(text.ptr);
-	if (emitted.ids.nr || c.carried.nr) {
+	if (emitted.ids.nr || c.carried.nr || c.model_kept) {
 		struct gen_coverage_options co = { 0 };
 		co.root = c.work.ptr;
 		co.venv_root = c.root.ptr;
@@ -1355,7 +1472,7 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 			strvec_push(&out->unchanged, c.state.tests[i].id);
 		free(name);
 	}
-	if (!opts.dry_run && (emitted.ids.nr || c.carried.nr)) {
+	if (!opts.dry_run && (emitted.ids.nr || c.carried.nr || c.model_kept)) {
 		struct buf path = BUF_INIT;
 		buf_addf(&path, "%s/%s", c.root.ptr, out->out_path);
 		err = write_file(path.ptr, &text);

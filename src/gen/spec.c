@@ -93,10 +93,7 @@ static int add_item(struct gen_spec *s, const char *name, const char *id, const 
 		return error_setc(ERR_PARSE, "cannot parse spec '%s': the id '%s' is given twice", name, id);
 	if (s->nr >= GEN_SPEC_MAX_ITEMS)
 		return error_setc(ERR_LIMIT, "cannot parse spec '%s': more than %d items", name, GEN_SPEC_MAX_ITEMS);
-	if (s->nr == s->alloc) {
-		s->alloc = s->alloc ? 2 * s->alloc : 16;
-		s->items = xrealloc(s->items, s->alloc * sizeof(*s->items));
-	}
+	ALLOC_GROW(s->items, s->nr + 1, s->alloc);
 	it = &s->items[s->nr++];
 	it->id = xstrdup(id);
 	it->title = xstrdup(title);
