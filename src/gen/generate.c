@@ -1014,6 +1014,7 @@ static int model_round(struct ctx *c, struct buf *text, const struct gen_emitted
 	lo.builtin = &builtin;
 	lo.uncovered = &uncovered;
 	lo.seed = c->o->seed;
+	lo.allow_side_effects = c->o->allow_side_effects;
 	lo.max_tokens = c->o->max_tokens;
 	/* the round has a time budget of its own: the built-in pass may have used all of its */
 	lo.deadline = clock_monotonic() + (c->budget > GEN_LLM_MIN_ROUND ? c->budget : GEN_LLM_MIN_ROUND);

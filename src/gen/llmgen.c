@@ -728,6 +728,9 @@ static int repeat_failures(struct round *rd, const struct gen_llm_tests *cands, 
 			buf_addf(&why, "fails on the code as it is, in every run: AssertionError: %s (it cites no spec "
 				 "item: the test is wrong or the code is)", msg.ptr);
 			judge_as(rd->r, t, GEN_REJECTED, why.ptr, msg.ptr, "ASSERTION_ERROR");
+		} else if (rp.failed[i] >= GEN_TRUST_RUNS) {
+			buf_addf(&why, "fails in every run, not always on its assertion: %s", msg.ptr);
+			judge_as(rd->r, t, GEN_REJECTED, why.ptr, msg.ptr, "OTHER");
 		} else {
 			buf_addf(&why, "flaky: failed in its first run and in %d of %d more runs", rp.failed[i],
 				 GEN_TRUST_RUNS);
@@ -871,6 +874,46 @@ static void move_test(struct gen_llm_tests *to, const struct gen_llm_test *t)
 	x->imports = xstrdup(t->imports);
 }
 
+/*
+ * 1 when a test reaches a process, file-deletion or network call (gen/facts.h's
+ * reading of its own code) or calls a function of the module that does: it
+ * is not run, as the built-in engine does not call such functions, unless
+ * --allow-side-effects
+ */
+static int side_effect(struct buf *why, const struct gen_llm_options *o, const struct gen_llm_test *t)
+{
+	struct gen_facts f;
+	struct buf src = BUF_INIT;
+	size_t i;
+	int found = 0;
+
+	buf_addf(&src, "%s\n%s", t->imports, t->code);
+	memset(&f, 0, sizeof(f));
+	if (gen_facts_read(&f, "test.py", src.ptr, src.len) == 0) {
+		for (i = 0; i < f.nfunctions && !found; i++)
+			if (f.functions[i].side_effect) {
+				buf_addf(why, "reaches %s: a side effect (--allow-side-effects runs it)",
+					 f.functions[i].side_effect);
+				found = 1;
+			}
+	}
+	error_clear();
+	gen_facts_release(&f);
+	for (i = 0; o->facts && i < o->facts->nfunctions && !found; i++) {
+		const struct gen_function *fn = &o->facts->functions[i];
+		struct buf call = BUF_INIT;
+		buf_addf(&call, "%s(", fn->name);
+		if (fn->side_effect && strstr(t->code, call.ptr)) {
+			buf_addf(why, "calls %s, which reaches %s: a side effect (--allow-side-effects runs it)",
+				 fn->qualname, fn->side_effect);
+			found = 1;
+		}
+		buf_release(&call);
+	}
+	buf_release(&src);
+	return found;
+}
+
 /* 1 when the file has a test of that name already: a built-in one, a kept one, one carried over */
 static int name_taken(const struct round *rd, const char *name)
 {
@@ -921,14 +964,27 @@ static int judge(struct round *rd, struct gen_llm_tests *cands, struct buf *feed
 			move_test(&run, t);
 		buf_release(&cat);
 	}
+	/* what a test may not do, and the spec items it may cite */
+	for (i = 0; i < run.nr; i++) {
+		struct buf why1 = BUF_INIT;
+		if (*run.v[i].spec_id && (!rd->o->spec || !gen_spec_find(rd->o->spec, run.v[i].spec_id))) {
+			buf_addf(&why1, "cites spec item '%s', which the spec does not have", run.v[i].spec_id);
+			judge_as(rd->r, &run.v[i], GEN_REJECTED, why1.ptr, "", "UNKNOWN_SPEC_ITEM");
+		} else if (!rd->o->allow_side_effects && side_effect(&why1, rd->o, &run.v[i]))
+			judge_as(rd->r, &run.v[i], GEN_REJECTED, why1.ptr, "", "SIDE_EFFECT");
+		if (why1.len)
+			run.v[i].rejected = buf_detach(&why1, NULL);
+		buf_release(&why1);
+	}
 	/* the assertion gate */
 	for (i = 0; i < run.nr; i++) {
+		if (run.v[i].rejected)
+			continue;
 		strvec_clear(&names);
 		strvec_clear(&why);
 		gen_trust_assertions(&names, &why, run.v[i].code, strlen(run.v[i].code));
 		if (names.nr) {
 			judge_as(rd->r, &run.v[i], GEN_REJECTED, why.v[0], "", "NO_FAILABLE_ASSERTION");
-			free(run.v[i].rejected);
 			run.v[i].rejected = xstrdup(why.v[0]);
 		}
 	}

@@ -21,7 +21,9 @@
  *   checks spec item ID; no parametrisation, no fixtures of its own, no
  *   other top-level code.
  *
- * Every test then passes the built-in tests' gates (gen/trust.h: the
+ * A test citing an id the spec does not have, or reaching a process,
+ * file-deletion or network call (gen/facts.h) without allow_side_effects,
+ * is not run. Every other test then passes the built-in tests' gates (gen/trust.h: the
  * assertion gate, the first run, shuffled runs, runs alone, the time
  * limit) and must reach a line of the module no other kept test reaches or
  * check a spec item no kept test checks. A test that does not collect
@@ -103,6 +105,7 @@ struct gen_llm_options {
 	const struct strvec *builtin;      /* the built-in tests' ids in it */
 	const struct strvec *uncovered;    /* the module's lines they do not reach ("12") */
 	unsigned long seed;
+	int allow_side_effects;            /* 0: a test reaching process, deletion or network calls is not run */
 	long max_tokens;                   /* prompt + reply tokens of the round; 0: no cap */
 	double deadline;                   /* clock_monotonic(): no retry starts after it; 0: none */
 };

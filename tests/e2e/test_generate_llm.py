@@ -6,7 +6,9 @@ spec one of whose items the code contradicts: a good spec-citing test, a
 broken one (NameError, sent back once with its error and broken again: a syntax error), a tautology, a
 flaky one and one that cites the contradicted item. Exactly the good one is
 kept, three are rejected with their reasons and one is a FINDING naming
-the spec item; the key is in no file the run writes.
+the spec item; the key is in no file the run writes. The retry's reply
+also has a test that deletes files and one citing an item the spec does
+not have: both refused before they run.
 """
 import json
 import os
@@ -57,6 +59,11 @@ FLAKY = block("import random\nfrom paging import page_count\n\n\ndef test_flaky(
               "    assert page_count(4, 2) == 2 and random.random() < 0.5\n")
 # the "corrected" test the model sends back does not even parse
 STILL_BROKEN = block("from paging import page_count\n\n\ndef test_broken(:\n    assert page_count(3, 1) == 3\n")
+# two more in the retry's reply, refused before they run: a test that deletes files, one citing no item of the spec
+DELETES = block("import os\nfrom paging import page_count\n\n\ndef test_cleanup():\n    os.remove('paging.py')\n"
+                "    assert page_count(1) == 1\n")
+UNKNOWN_ITEM = block("from paging import page_count\n\n\n# spec: AC-99\ndef test_made_up():\n"
+                     "    assert page_count(1) == 1\n")
 CONTRADICTS = block("from paging import page_count\n\n\n# spec: AC-2\ndef test_empty_list_has_one_page():\n"
                     "    assert page_count(0, 5) == 1\n")
 
@@ -84,7 +91,7 @@ def test_the_model_s_tests_kept_rejected_and_a_finding(tmp_path, fakes):  # noqa
         {"status": 429, "retry_after": 0},
         {"content": "Here they are:\n" + GOOD + BROKEN + TAUTOLOGY + FLAKY + CONTRADICTS,
          "usage": {"prompt": 1000, "completion": 200}},
-        {"content": "Corrected:\n" + STILL_BROKEN, "usage": {"prompt": 1100, "completion": 50}},
+        {"content": "Corrected:\n" + STILL_BROKEN + DELETES + UNKNOWN_ITEM, "usage": {"prompt": 1100, "completion": 50}},
     ])
     record = tmp_path / "exchanges.jsonl"
     r = run_fixer(["generate", "paging.py", "--spec", "spec.md", "--engine", "llm", "--json",
@@ -95,8 +102,13 @@ def test_the_model_s_tests_kept_rejected_and_a_finding(tmp_path, fakes):  # noqa
     assert mod["engine"] == "builtin+llm"
     model = mod["model"]
     tests = {t["name"]: t for t in model["tests"]}
-    assert sorted(tests) == ["test_broken", "test_empty_list_has_one_page", "test_flaky", "test_same",
-                             "test_ten_items_make_two_pages"], tests
+    assert sorted(tests) == ["test_broken", "test_cleanup", "test_empty_list_has_one_page", "test_flaky",
+                             "test_made_up", "test_same", "test_ten_items_make_two_pages"], tests
+    assert tests["test_cleanup"]["status"] == "REJECTED" and tests["test_cleanup"]["category"] == "SIDE_EFFECT"
+    assert tests["test_cleanup"]["reason"].startswith("reaches os.remove"), tests["test_cleanup"]
+    assert (tests["test_made_up"]["status"], tests["test_made_up"]["reason"]) == \
+        ("REJECTED", "cites spec item 'AC-99', which the spec does not have")
+    assert (root / "paging.py").exists()
     good = tests["test_ten_items_make_two_pages"]
     assert (good["status"], good["spec_item"], good["reason"]) == ("PASSED", "AC-1", "")
     broken = tests["test_broken"]
