@@ -430,6 +430,17 @@ void gen_llm_prompt(struct buf *system, struct buf *user, const struct gen_llm_o
 		struct buf runs = BUF_INIT;
 		line_runs(&runs, o->uncovered, GEN_LLM_MAX_LISTED);
 		buf_addf(user, "\nLines of the module no test reaches yet: %s\n", runs.ptr);
+		/* CoverUp's way: the lines themselves */
+		for (i = 0; i < o->uncovered->nr && i < GEN_LLM_MAX_LISTED; i++) {
+			long want = strtol(o->uncovered->v[i], NULL, 10), line = 1;
+			size_t k = 0, e;
+			while (k < o->source_len && line < want)
+				line += o->source[k++] == '\n';
+			for (e = k; e < o->source_len && o->source[e] != '\n'; e++)
+				;
+			if (line == want && e > k)
+				buf_addf(user, "%5ld | %.*s\n", want, (int)(e - k), o->source + k);
+		}
 		buf_release(&runs);
 	} else
 		buf_adds(user, "\nThe existing tests reach every line of the module.\n");
@@ -914,6 +925,17 @@ static int side_effect(struct buf *why, const struct gen_llm_options *o, const s
 	return found;
 }
 
+/* 1 when the model's test of that name was kept */
+static int kept_name(const struct round *rd, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rd->kept.nr; i++)
+		if (!strcmp(rd->kept.v[i].name, name))
+			return 1;
+	return 0;
+}
+
 /* 1 when the file has a test of that name already: a built-in one, a kept one, one carried over */
 static int name_taken(const struct round *rd, const char *name)
 {
@@ -958,6 +980,8 @@ static int judge(struct round *rd, struct gen_llm_tests *cands, struct buf *feed
 		} else if (t->rejected) {
 			category_of(&cat, t->rejected);
 			judge_as(rd->r, t, GEN_REJECTED, t->rejected, t->rejected, t->collect ? cat.ptr : "UNUSABLE");
+		} else if (taken && kept_name(rd, t->name)) {
+			strvec_pushf(&rd->r->decisions, "the reply repeats the kept test %s: left as it was", t->name);
 		} else if (taken) {
 			judge_as(rd->r, t, GEN_REJECTED, "a test of that name is in the file already", "", "DUPLICATE");
 		} else
@@ -1178,14 +1202,6 @@ int gen_llm_round(struct gen_llm_result *out, const struct gen_llm_options *o)
 				strvec_pushf(&out->decisions, "exchange %zu: %s%s", out->nexchanges, x->outcome,
 					     attempt ? " (the tests sent back, again)" : "");
 				err = judge(&rd, &tests, &feedback, attempt == GEN_LLM_RETRIES);
-				/* the tests sent back: their retry count */
-				for (i = 0; attempt && i < out->nr; i++) {
-					struct buf needle = BUF_INIT;
-					buf_addf(&needle, "- %s: ", out->tests[i].name);
-					if (sent_back && strstr(sent_back, needle.ptr))
-						out->tests[i].retries = attempt;
-					buf_release(&needle);
-				}
 			}
 		}
 		/* a test sent back that the reply did not write again stays rejected, retried once */

@@ -167,7 +167,7 @@ static void gen_llm__the_prompt(void **state)
 	strvec_push(&uncovered, "3");
 	strvec_push(&uncovered, "4");
 	strvec_push(&uncovered, "5");
-	strvec_push(&uncovered, "9");
+	strvec_push(&uncovered, "9");   /* past the end: named, not shown */
 	memset(&o, 0, sizeof(o));
 	o.spec = &spec;
 	o.module_path = "paging.py";
@@ -183,7 +183,8 @@ static void gen_llm__the_prompt(void **state)
 	assert_non_null(strstr(user.ptr, "return total // size"));
 	assert_non_null(strstr(user.ptr, "- AC-1: two pages\n"));
 	assert_non_null(strstr(user.ptr, "(do not repeat them): test_page_count[1-2]\n"));
-	assert_non_null(strstr(user.ptr, "no test reaches yet: 3-5, 9\n"));
+	assert_non_null(strstr(user.ptr, "no test reaches yet: 3-5, 9\n    3 |     return total // size\n"));
+	assert_null(strstr(user.ptr, "    9 |"));
 	assert_non_null(strstr(user.ptr, "NameError: name 'y' is not defined"));
 	buf_release(&system);
 	buf_release(&user);
