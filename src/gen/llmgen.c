@@ -765,37 +765,21 @@ static int repeat_failures(struct round *rd, const struct gen_llm_tests *cands, 
 /*
  * Of the tests that passed the gates, those that reach a line of the
  * module no other kept test reaches or check a spec item no kept test
- * checks (in the reply's order), from one run with the per-test coverage
- * map of runner/coverage.h.
+ * checks (in the reply's order), by the per-test coverage map of
+ * runner/coverage.h the gates' first run recorded in `cov`.
  */
-static int judge_value(struct round *rd, struct gen_llm_tests *passed)
+static int judge_value(struct round *rd, struct gen_llm_tests *passed, const struct gen_llm_tests *ran,
+		       const char *cov)
 {
-	struct pytest_options po = PYTEST_OPTIONS_INIT;
-	struct test_result res = TEST_RESULT_INIT;
-	struct strvec paths = STRVEC_INIT;
 	struct coverage_map *map = NULL;
-	struct buf cov = BUF_INIT, prefix = BUF_INIT, dir = BUF_INIT;
+	struct buf prefix = BUF_INIT;
 	int *lines = NULL, nlines = 0, measured = 0, err = 0;
 	size_t i;
 
 	if (!passed->nr)
 		return 0;
 	buf_addf(&prefix, "%s::", rd->o->file);
-	/* the private copy's parent is the generator's own temporary directory */
-	buf_addf(&dir, "%s", rd->o->root);
-	buf_addf(&cov, "%s.llm-coverage.jsonl", dir.ptr);
-	unlink(cov.ptr);
-	strvec_push(&paths, rd->o->file);
-	po.root = rd->o->root;
-	po.venv_root = rd->o->venv_root;
-	po.command = rd->o->pytest_cmd;
-	po.choice = rd->o->choice;
-	po.paths = &paths;
-	po.every_test = 1;
-	po.coverage_file = cov.ptr;
-	if ((err = pytest_run(&res, &po)) < 0)
-		goto done;
-	if (coverage_map_read(&map, cov.ptr) == 0 && coverage_map_tests(map))
+	if (coverage_map_read(&map, cov) == 0 && coverage_map_tests(map))
 		measured = 1;
 	error_clear();
 	{
@@ -806,7 +790,7 @@ static int judge_value(struct round *rd, struct gen_llm_tests *passed)
 			nlines += rd->o->source[k] == '\n';
 		lines = xcalloc((size_t)nlines + 1, sizeof(int));
 	}
-	/* lines[l]: 1 when a test other than a model candidate reaches it (the built-in ones, kept ones) */
+	/* lines[l]: 1 when a test other than this reply's reaches it (the built-in ones, kept ones) */
 	if (measured) {
 		int l;
 		for (l = 1; l <= nlines; l++) {
@@ -818,8 +802,8 @@ static int judge_value(struct round *rd, struct gen_llm_tests *passed)
 				int cand = 0;
 				if (strncmp(who.v[w], prefix.ptr, prefix.len))
 					continue;
-				for (j = 0; j < passed->nr; j++)
-					cand |= !strcmp(who.v[w] + prefix.len, passed->v[j].name);
+				for (j = 0; j < ran->nr; j++)
+					cand |= !strcmp(who.v[w] + prefix.len, ran->v[j].name);
 				if (!cand)
 					lines[l] = 1;
 			}
@@ -862,15 +846,9 @@ static int judge_value(struct round *rd, struct gen_llm_tests *passed)
 		}
 		buf_release(&node);
 	}
-done:
 	coverage_map_free(map);
-	unlink(cov.ptr);
 	free(lines);
-	test_result_release(&res);
-	strvec_clear(&paths);
-	buf_release(&cov);
 	buf_release(&prefix);
-	buf_release(&dir);
 	return err;
 }
 
@@ -964,7 +942,7 @@ static int judge(struct round *rd, struct gen_llm_tests *cands, struct buf *feed
 	struct gen_llm_tests run = GEN_LLM_TESTS_INIT, passed = GEN_LLM_TESTS_INIT;
 	struct strvec ids = STRVEC_INIT, reasons = STRVEC_INIT, names = STRVEC_INIT, why = STRVEC_INIT;
 	struct strvec repeat = STRVEC_INIT;
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT, cov = BUF_INIT;
 	struct gen_trust_options to;
 	size_t i;
 	int err = 0;
@@ -1029,6 +1007,10 @@ static int judge(struct round *rd, struct gen_llm_tests *cands, struct buf *feed
 	for (i = 0; i < run.nr; i++)
 		strvec_push(&ids, run.v[i].name);
 	trust_options(&to, rd, &ids);
+	/* beside the private copy, in the generator's own temporary directory */
+	buf_addf(&cov, "%s.llm-coverage.jsonl", rd->o->root);
+	unlink(cov.ptr);
+	to.coverage_file = cov.ptr;
 	if ((err = gen_trust_run(&reasons, &to)) < 0)
 		goto done;
 	for (i = 0; i < run.nr; i++) {
@@ -1056,12 +1038,7 @@ static int judge(struct round *rd, struct gen_llm_tests *cands, struct buf *feed
 	}
 	if ((err = repeat_failures(rd, &run, &repeat)) < 0)
 		goto done;
-	/* what passed: the file with the kept tests and those only, for their coverage */
-	buf_reset(&text);
-	file_text(&text, rd, &passed);
-	if ((err = write_text(rd->path.ptr, &text)) < 0)
-		goto done;
-	if ((err = judge_value(rd, &passed)) < 0)
+	if ((err = judge_value(rd, &passed, &run, cov.ptr)) < 0)
 		goto done;
 	for (i = 0; i < passed.nr; i++)
 		if (passed.v[i].collect == 2)
@@ -1080,6 +1057,9 @@ done:
 	strvec_clear(&names);
 	strvec_clear(&why);
 	strvec_clear(&repeat);
+	if (cov.len)
+		unlink(cov.ptr);
+	buf_release(&cov);
 	buf_release(&text);
 	return err;
 }

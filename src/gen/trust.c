@@ -118,7 +118,7 @@ static void gate_options(struct pytest_options *po, const struct gen_trust_optio
 }
 
 static int run_file(struct test_result *res, const struct gen_trust_options *o, struct timing *t,
-		    const struct strvec *extra, double timeout)
+		    const struct strvec *extra, double timeout, const char *coverage_file)
 {
 	struct pytest_options po = PYTEST_OPTIONS_INIT;
 	struct strvec paths = STRVEC_INIT;
@@ -129,6 +129,7 @@ static int run_file(struct test_result *res, const struct gen_trust_options *o, 
 	po.extra_args = extra;
 	po.on_record = on_record;
 	po.payload = t;
+	po.coverage_file = coverage_file;
 	test_result_init(res);
 	err = pytest_run(res, &po);
 	strvec_clear(&paths);
@@ -232,7 +233,7 @@ int gen_trust_run(struct strvec *reasons, const struct gen_trust_options *o)
 	limit = xcalloc(n, sizeof(double));
 
 	/* the first run: the file as written, in order; it sets each test's limit */
-	if ((err = run_file(&res, o, &t, NULL, PYTEST_DEFAULT_TEST_TIMEOUT)) < 0)
+	if ((err = run_file(&res, o, &t, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, o->coverage_file)) < 0)
 		goto done;
 	judge(reasons, &t, &res, "in its first run");
 	test_result_release(&res);
@@ -249,7 +250,7 @@ int gen_trust_run(struct strvec *reasons, const struct gen_trust_options *o)
 		struct strvec extra = STRVEC_INIT;
 		struct buf what = BUF_INIT;
 		strvec_pushf(&extra, "--pytest-fixer-seed=%lu", o->seed + (unsigned long)r);
-		if (!(err = run_file(&res, o, &t, &extra, longest))) {
+		if (!(err = run_file(&res, o, &t, &extra, longest, NULL))) {
 			buf_addf(&what, "in shuffled run %d of %d (order seed %lu)", r + 1, o->runs,
 				 o->seed + (unsigned long)r);
 			judge(reasons, &t, &res, what.ptr);

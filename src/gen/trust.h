@@ -32,6 +32,7 @@ struct gen_trust_options {
 	const struct strvec *ids;      /* test ids within the file ("test_f[1-2]") */
 	int runs;                      /* runs of each kind */
 	unsigned long seed;            /* the shuffled runs' seeds: seed, seed + 1, ... */
+	const char *coverage_file;     /* NULL, or the first run records the per-test coverage map there */
 };
 
 /*
