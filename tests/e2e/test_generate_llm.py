@@ -167,6 +167,8 @@ def test_the_model_s_tests_kept_rejected_and_a_finding(tmp_path, fakes):  # noqa
     for path in written:
         assert KEY not in path.read_text(), path
     assert KEY not in r.stdout and KEY not in r.stderr
+    for req in reqs:
+        assert KEY not in json.dumps(req["body"])
     assert record.read_text().count("\n") >= 2
 
 
