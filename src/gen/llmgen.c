@@ -941,7 +941,7 @@ static int judge(struct round *rd, struct gen_llm_tests *cands, struct buf *feed
 {
 	struct gen_llm_tests run = GEN_LLM_TESTS_INIT, passed = GEN_LLM_TESTS_INIT;
 	struct strvec ids = STRVEC_INIT, reasons = STRVEC_INIT, names = STRVEC_INIT, why = STRVEC_INIT;
-	struct strvec repeat = STRVEC_INIT;
+	struct strvec repeat = STRVEC_INIT, others = STRVEC_INIT;
 	struct buf text = BUF_INIT, cov = BUF_INIT;
 	struct gen_trust_options to;
 	size_t i;
@@ -1011,12 +1011,22 @@ static int judge(struct round *rd, struct gen_llm_tests *cands, struct buf *feed
 	buf_addf(&cov, "%s.llm-coverage.jsonl", rd->o->root);
 	unlink(cov.ptr);
 	to.coverage_file = cov.ptr;
+	to.others = &others;
 	if ((err = gen_trust_run(&reasons, &to)) < 0)
 		goto done;
 	for (i = 0; i < run.nr; i++) {
 		struct gen_llm_test *t = &run.v[i];
 		const char *reason = reasons.v[i];
 		struct buf cat = BUF_INIT;
+		if (!*reason && others.nr) {
+			/* which of this reply's tests broke it is not known: none of them is kept */
+			struct buf why1 = BUF_INIT;
+			buf_addf(&why1, "with this reply's tests in the file, a test that passed without them failed: %s",
+				 others.v[0]);
+			judge_as(rd->r, t, GEN_REJECTED, why1.ptr, others.v[0], "BREAKS_OTHER_TESTS");
+			buf_release(&why1);
+			continue;
+		}
 		if (!*reason) {
 			move_test(&passed, t);
 			continue;
@@ -1057,6 +1067,7 @@ done:
 	strvec_clear(&names);
 	strvec_clear(&why);
 	strvec_clear(&repeat);
+	strvec_clear(&others);
 	if (cov.len)
 		unlink(cov.ptr);
 	buf_release(&cov);

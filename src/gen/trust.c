@@ -22,6 +22,7 @@ struct timing {
 	const char *prefix;      /* "file::" */
 	double *started;         /* per id */
 	double *took;            /* per id: the longest run seen */
+	struct strvec *others;   /* failures of the file's other tests, or NULL */
 };
 
 static long id_index(const struct timing *t, const char *node)
@@ -86,8 +87,16 @@ static void judge(struct strvec *reasons, const struct timing *t, const struct t
 		const struct failure *f = &res->failures[i];
 		struct buf why = BUF_INIT;
 		long k = id_index(t, f->id);
-		if (k < 0 && f->kind != FAILURE_KIND_COLLECTION && !strncmp(f->id, t->prefix, strlen(t->prefix)))
-			continue;   /* a test of the file not judged here (kept from an earlier run) */
+		if (k < 0 && f->kind != FAILURE_KIND_COLLECTION && !strncmp(f->id, t->prefix, strlen(t->prefix))) {
+			/* a test of the file not judged here (kept from an earlier run) */
+			if (t->others) {
+				buf_addf(&why, "%s failed %s: ", f->id, what);
+				failure_text(&why, f);
+				strvec_push(t->others, why.ptr);
+				buf_release(&why);
+			}
+			continue;
+		}
 		if (f->kind == FAILURE_KIND_COLLECTION || k < 0) {
 			/* the file as a whole: every test */
 			size_t j;
@@ -230,6 +239,7 @@ int gen_trust_run(struct strvec *reasons, const struct gen_trust_options *o)
 	t.prefix = prefix.ptr;
 	t.started = xcalloc(n, sizeof(double));
 	t.took = xcalloc(n, sizeof(double));
+	t.others = o->others;
 	limit = xcalloc(n, sizeof(double));
 
 	/* the first run: the file as written, in order; it sets each test's limit */
