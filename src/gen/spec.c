@@ -384,6 +384,35 @@ static int parse_markdown(struct gen_spec *s, const char *name, const char *text
 			blank_before = 0;
 			continue;
 		}
+		if (q[i] == '|') {
+			/* a table row whose first cell is an id: the other cells are its text */
+			const char *c = q + i + 1, *e = q + n, *bar = memchr(c, '|', (size_t)(e - c));
+			size_t a, b;
+			if ((err = md_flush(&m)) < 0)
+				break;
+			if (bar) {
+				const char *cs = c, *ce = bar;
+				while (cs < ce && is_space(*cs))
+					cs++;
+				while (ce > cs && is_space(ce[-1]))
+					ce--;
+				/* the cell holds the id alone */
+				if (ce > cs && explicit_id(cs, (size_t)(ce - cs), &a, &b) >= (size_t)(ce - cs)) {
+					struct buf row = BUF_INIT;
+					const char *r;
+					buf_add(&row, cs + a, b);
+					buf_adds(&row, ": ");
+					for (r = bar + 1; r < e; r++)
+						buf_addch(&row, *r == '|' ? ' ' : *r);
+					err = md_open(&m, row.ptr, row.len, line);
+					buf_release(&row);
+					if (!err)
+						err = md_flush(&m);
+				}
+			}
+			blank_before = 0;
+			continue;
+		}
 		{
 			size_t a, b;
 			if (blank_before && explicit_id(q + i, n - i, &a, &b)) {

@@ -12,8 +12,9 @@
  * stable id and its text.
  *
  * Markdown: every list item ("- ", "* ", "+ ", "1. ", "1) ") is an item,
- * and so is a paragraph that starts with an explicit id; continuation
- * lines join their item. An explicit id is a token of capitals, a dash and
+ * and so are a paragraph or heading that starts with an explicit id and a
+ * table row whose first cell is one (its other cells are the text);
+ * continuation lines join their item, a heading's paragraphs its item. An explicit id is a token of capitals, a dash and
  * digits (AC-3, US-12, REQ-4) at the start of the item's text, optionally
  * in bold or brackets and followed by ':', '.', ')' or a dash; the id of an
  * item without one is derived from its heading path and its index under

@@ -84,6 +84,23 @@ static void gen_spec__not_ids(void **state)
 	gen_spec_release(&s);
 }
 
+static void gen_spec__table_rows_with_an_id(void **state)
+{
+	struct gen_spec s = GEN_SPEC_INIT;
+	(void)state;
+
+	assert_int_equal(parse(&s, "t.md",
+		"| id | criterion |\n"
+		"|----|-----------|\n"
+		"| AC-1 | two pages | for ten items |\n"
+		"| **AC-2** | one page when empty |\n"
+		"| note | not an item |\n"), 0);
+	assert_int_equal(s.nr, 2);
+	expect_item(&s, 0, "AC-1", "two pages for ten items", 3);
+	expect_item(&s, 1, "AC-2", "one page when empty", 4);
+	gen_spec_release(&s);
+}
+
 static void gen_spec__same_headings_twice_get_a_suffix(void **state)
 {
 	struct gen_spec s = GEN_SPEC_INIT;
@@ -225,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(gen_spec__markdown_ids_explicit_and_derived),
 		cmocka_unit_test(gen_spec__not_ids),
+		cmocka_unit_test(gen_spec__table_rows_with_an_id),
 		cmocka_unit_test(gen_spec__same_headings_twice_get_a_suffix),
 		cmocka_unit_test(gen_spec__openapi_yaml_and_json),
 		cmocka_unit_test(gen_spec__bad_files_say_what_is_wrong),
