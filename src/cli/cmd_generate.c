@@ -200,6 +200,12 @@ static void print_text(const struct gen_result *r, int dry_run)
 		printf("  model: %zu test%s kept, %zu rejected, %zu finding%s; %ld prompt and %ld reply tokens, %.1f s\n",
 		       kept, kept == 1 ? "" : "s", rejected, findings, findings == 1 ? "" : "s", r->llm.prompt_tokens,
 		       r->llm.completion_tokens, r->llm.seconds);
+		/* what went wrong with the model is said, not only in the report */
+		for (i = 0; i < r->llm.nexchanges; i++) {
+			const char *outcome = r->llm.exchanges[i].outcome;
+			if (outcome && (!strncmp(outcome, "http error", 10) || !strncmp(outcome, "unusable reply", 14)))
+				printf("  model, exchange %zu: %s\n", i + 1, outcome);
+		}
 	}
 	for (i = 0; i < r->nskipped; i++)
 		printf("  not called: %s: %s\n", r->skipped[i].what, r->skipped[i].reason);
