@@ -768,16 +768,16 @@ static int repeat_failures(struct round *rd, const struct gen_llm_tests *cands, 
  * checks (in the reply's order), by the per-test coverage map of
  * runner/coverage.h the gates' first run recorded in `cov`.
  */
-static int judge_value(struct round *rd, struct gen_llm_tests *passed, const struct gen_llm_tests *ran,
-		       const char *cov)
+static void judge_value(struct round *rd, struct gen_llm_tests *passed, const struct gen_llm_tests *ran,
+			const char *cov)
 {
 	struct coverage_map *map = NULL;
 	struct buf prefix = BUF_INIT;
-	int *lines = NULL, nlines = 0, measured = 0, err = 0;
+	int *lines = NULL, nlines = 0, measured = 0;
 	size_t i;
 
 	if (!passed->nr)
-		return 0;
+		return;
 	buf_addf(&prefix, "%s::", rd->o->file);
 	if (coverage_map_read(&map, cov) == 0 && coverage_map_tests(map))
 		measured = 1;
@@ -828,10 +828,10 @@ static int judge_value(struct round *rd, struct gen_llm_tests *passed, const str
 		}
 		if (*t->spec_id && strvec_find(&rd->checked, t->spec_id) < 0) {
 			strvec_push(&rd->checked, t->spec_id);
-			t->collect = 2;   /* kept */
+			t->kept = 1;
 		} else if (adds)
-			t->collect = 2;
-		if (t->collect == 2) {
+			t->kept = 1;
+		if (t->kept) {
 			judge_as(rd->r, t, GEN_PASSED, "", "", "");
 			strvec_pushf(&rd->r->decisions, "kept %s: %s%s%s", t->name,
 				     *t->spec_id ? "checks spec item " : "", t->spec_id,
@@ -849,7 +849,6 @@ static int judge_value(struct round *rd, struct gen_llm_tests *passed, const str
 	coverage_map_free(map);
 	free(lines);
 	buf_release(&prefix);
-	return err;
 }
 
 static void move_test(struct gen_llm_tests *to, const struct gen_llm_test *t)
@@ -1031,27 +1030,26 @@ static int judge(struct round *rd, struct gen_llm_tests *cands, struct buf *feed
 			move_test(&passed, t);
 			continue;
 		}
-		if (is_collect_error(reason) && !last) {
-			buf_addf(feedback, "- %s: %s\n", t->name, reason);
-			judge_as(rd->r, t, GEN_REJECTED, reason, reason, "NAME_ERROR");
-			category_of(&cat, reason);
-			set(&verdict(rd->r, t->name)->category, cat.ptr);
-		} else if (strstr(reason, "in its first run: AssertionError")) {
+		if (strstr(reason, "in its first run: AssertionError") && !is_collect_error(reason)) {
 			strvec_push(&repeat, t->name);
-		} else {
-			category_of(&cat, reason);
-			if (strstr(reason, "shuffled run") || strstr(reason, "alone in"))
-				buf_reset(&cat), buf_adds(&cat, strstr(reason, "over its limit") ? "TIMEOUT" : "FLAKY");
-			judge_as(rd->r, t, GEN_REJECTED, reason, reason, cat.ptr);
+			buf_release(&cat);
+			continue;
 		}
+		if (is_collect_error(reason) && !last)
+			buf_addf(feedback, "- %s: %s\n", t->name, reason);
+		/* passed its first run, failed a later one: flaky (or slow) */
+		if (!is_collect_error(reason) && (strstr(reason, "shuffled run") || strstr(reason, "alone in")))
+			buf_adds(&cat, strstr(reason, "over its limit") ? "TIMEOUT" : "FLAKY");
+		else
+			category_of(&cat, reason);
+		judge_as(rd->r, t, GEN_REJECTED, reason, reason, cat.ptr);
 		buf_release(&cat);
 	}
 	if ((err = repeat_failures(rd, &run, &repeat)) < 0)
 		goto done;
-	if ((err = judge_value(rd, &passed, &run, cov.ptr)) < 0)
-		goto done;
+	judge_value(rd, &passed, &run, cov.ptr);
 	for (i = 0; i < passed.nr; i++)
-		if (passed.v[i].collect == 2)
+		if (passed.v[i].kept)
 			move_test(&rd->kept, &passed.v[i]);
 done:
 	/* the file as kept so far */

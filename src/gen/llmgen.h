@@ -63,6 +63,7 @@ struct gen_llm_test {
 	char *imports;    /* its block's import statements, one a line; may be "" */
 	char *rejected;   /* NULL, or why it cannot be used as it is */
 	int collect;      /* rejected because it would not collect (a syntax error): sent back */
+	int kept;         /* the round kept it (not set by the reader) */
 };
 
 struct gen_llm_tests {
