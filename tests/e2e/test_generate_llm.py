@@ -8,8 +8,7 @@ flaky one and one that cites the contradicted item. Exactly the good one is
 kept, three are rejected with their reasons and one is a FINDING naming
 the spec item; the key is in no file the run writes. The retry's reply
 also has a test that deletes files and one citing an item the spec does
-not have (both refused before they run), and one that passes alone but
-breaks the file's other tests when it runs before them.
+not have: both refused before they run.
 """
 import json
 import os
@@ -65,10 +64,6 @@ DELETES = block("import os\nfrom paging import page_count\n\n\ndef test_cleanup(
                 "    assert page_count(1) == 1\n")
 UNKNOWN_ITEM = block("from paging import page_count\n\n\n# spec: AC-99\ndef test_made_up():\n"
                      "    assert page_count(1) == 1\n")
-# and one that passes alone but breaks the other tests of the file when it runs first
-POLLUTES = block("import paging\n\n\ndef test_pollutes():\n"
-                 "    paging.page_count.__code__ = (lambda total, size=10: -1).__code__\n"
-                 "    assert paging.page_count(7) == -1\n")
 CONTRADICTS = block("from paging import page_count\n\n\n# spec: AC-2\ndef test_empty_list_has_one_page():\n"
                     "    assert page_count(0, 5) == 1\n")
 
@@ -96,7 +91,7 @@ def test_the_model_s_tests_kept_rejected_and_a_finding(tmp_path, fakes):  # noqa
         {"status": 429, "retry_after": 0},
         {"content": "Here they are:\n" + GOOD + BROKEN + TAUTOLOGY + FLAKY + CONTRADICTS,
          "usage": {"prompt": 1000, "completion": 200}},
-        {"content": "Corrected:\n" + STILL_BROKEN + DELETES + UNKNOWN_ITEM + POLLUTES, "usage": {"prompt": 1100, "completion": 50}},
+        {"content": "Corrected:\n" + STILL_BROKEN + DELETES + UNKNOWN_ITEM, "usage": {"prompt": 1100, "completion": 50}},
     ])
     record = tmp_path / "exchanges.jsonl"
     r = run_fixer(["generate", "paging.py", "--spec", "spec.md", "--engine", "llm", "--json",
@@ -108,9 +103,7 @@ def test_the_model_s_tests_kept_rejected_and_a_finding(tmp_path, fakes):  # noqa
     model = mod["model"]
     tests = {t["name"]: t for t in model["tests"]}
     assert sorted(tests) == ["test_broken", "test_cleanup", "test_empty_list_has_one_page", "test_flaky",
-                             "test_made_up", "test_pollutes", "test_same", "test_ten_items_make_two_pages"], tests
-    pollutes = tests["test_pollutes"]
-    assert pollutes["status"] == "REJECTED" and pollutes["category"] == "BREAKS_OTHER_TESTS", pollutes
+                             "test_made_up", "test_same", "test_ten_items_make_two_pages"], tests
     assert tests["test_cleanup"]["status"] == "REJECTED" and tests["test_cleanup"]["category"] == "SIDE_EFFECT"
     assert tests["test_cleanup"]["reason"].startswith("reaches os.remove"), tests["test_cleanup"]
     assert (tests["test_made_up"]["status"], tests["test_made_up"]["reason"]) == \
@@ -148,8 +141,7 @@ def test_the_model_s_tests_kept_rejected_and_a_finding(tmp_path, fakes):  # noqa
     out = root / mod["out"]
     text = out.read_text()
     assert "# spec: AC-1\ndef test_ten_items_make_two_pages():" in text
-    for name in ("test_broken", "test_same", "test_flaky", "test_empty_list_has_one_page", "undefined_size",
-                 "test_pollutes"):
+    for name in ("test_broken", "test_same", "test_flaky", "test_empty_list_has_one_page", "undefined_size"):
         assert name not in text
     run = subprocess.run(SYSTEM_PYTEST.split() + ["-q", "-p", "no:cacheprovider", str(out)], cwd=str(root),
                          capture_output=True, text=True)
