@@ -18,6 +18,7 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/sig.h"
 #include "util/xalloc.h"
@@ -69,6 +70,7 @@ struct ctx {
 	struct strvec rejected_fn; /* per rejected note: the function its test was of */
 	int *mutant_lines;         /* per mutant: the first and last line it changes (0, 0: anywhere) */
 	size_t builtin_rejected;   /* r->rejected's entries of the built-in pass (the model's come after) */
+	struct strvec model_carried; /* the model's tests carried over as they are (also in `carried`) */
 	size_t model_kept;         /* the model's tests kept in the file */
 	char *source;
 	size_t source_len;
@@ -1092,6 +1094,68 @@ static const struct pyast_node *test_def(const struct pyast *ast, const char *na
 	return NULL;
 }
 
+/* the module's text's hash: the code_hash of the model's tests, which may call any of it */
+static void module_hash(char out[17], const struct ctx *c)
+{
+	hash_text(out, hash_fnv1a(c->source, c->source_len));
+}
+
+/*
+ * The model's tests the checklist has as PASSED with the module's hash of
+ * now: carried over as they are (their `# spec:` comments from the
+ * checklist), after the section's marker and imports of the old file.
+ */
+static void carry_model_tests(struct ctx *c, const struct pyast *ast, const char *old)
+{
+	const char *marker = strstr(old, GEN_LLM_SECTION_MARKER);
+	struct buf tests = BUF_INIT;
+	const struct pyast_node *n;
+	char hash[17];
+	size_t i;
+
+	if (!marker)
+		return;
+	module_hash(hash, c);
+	for (i = 0; i < c->state.nr; i++) {
+		const struct gen_test_state *t = &c->state.tests[i];
+		char *name = test_function(t->id, c->r->out_path);
+		const struct pyast_node *def;
+		if (name && !*t->function && t->status == GEN_PASSED && !strcmp(t->code_hash, hash) &&
+		    strvec_find(&c->carried, name) < 0 && (def = test_def(ast, name)) &&
+		    def->start >= (size_t)(marker - old)) {
+			size_t len;
+			const char *text = pyast_text(ast, def, &len);
+			buf_adds(&tests, "\n\n");
+			if (*t->spec_item)
+				buf_addf(&tests, "# spec: %s\n", t->spec_item);
+			buf_add(&tests, text, len);
+			buf_addch(&tests, '\n');
+			strvec_push(&c->carried, name);
+			strvec_push(&c->model_carried, name);
+		}
+		free(name);
+	}
+	if (tests.len) {
+		size_t eol = strcspn(marker, "\n");
+		buf_adds(&c->carried_text, "\n\n");
+		buf_add(&c->carried_text, marker, eol);
+		buf_addch(&c->carried_text, '\n');
+		/* the section's imports */
+		for (n = pyast_root(ast)->child; n; n = n->next)
+			if (n->start > (size_t)(marker - old) &&
+			    (pyast_is(n, "import_statement") || pyast_is(n, "import_from_statement"))) {
+				size_t len;
+				const char *text = pyast_text(ast, n, &len);
+				buf_add(&c->carried_text, text, len);
+				buf_addch(&c->carried_text, '\n');
+			}
+		buf_add(&c->carried_text, tests.ptr, tests.len);
+		strvec_pushf(&c->r->decisions, "%zu of the model's tests carried over: the module is as it was when "
+			     "they were kept", c->model_carried.nr);
+	}
+	buf_release(&tests);
+}
+
 /*
  * Read the checklist beside the file to write and the file as it is: a
  * function whose entries there all have its code's hash, at least one
@@ -1161,6 +1225,7 @@ static int load_state(struct ctx *c)
 		}
 		free(name);
 	}
+	carry_model_tests(c, ast, old.ptr);
 done:
 	pyast_free(ast);
 	buf_release(&old);
@@ -1192,6 +1257,7 @@ static void category_of(struct buf *out, const char *reason)
 
 static int save_state(struct ctx *c, const struct gen_emitted *emitted)
 {
+	char mhash[17];
 	struct gen_state *st = &c->state;
 	struct buf prefix = BUF_INIT;
 	size_t i;
@@ -1199,10 +1265,14 @@ static int save_state(struct ctx *c, const struct gen_emitted *emitted)
 
 	buf_addf(&prefix, "%s::", c->r->out_path);
 	/* this file's entries for the functions generated again are replaced */
+	module_hash(mhash, c);
 	for (i = st->nr; i-- > 0;) {
 		const struct gen_test_state *t = &st->tests[i];
 		const struct gen_function *fn = gen_facts_function(&c->facts, t->function);
-		if (!strncmp(t->id, prefix.ptr, prefix.len) && !(fn && c->settled[fn - c->facts.functions]))
+		/* kept: settled functions' tests, the model's tests carried over, its findings on the same code */
+		if (!strncmp(t->id, prefix.ptr, prefix.len) && !(fn && c->settled[fn - c->facts.functions]) &&
+		    strvec_find(&c->model_carried, t->id + prefix.len) < 0 &&
+		    !(!*t->function && t->status == GEN_FINDING && !strcmp(t->code_hash, mhash)))
 			gen_state_remove(st, t->id);
 	}
 	for (i = 0; i < emitted->ids.nr; i++) {
@@ -1279,17 +1349,19 @@ static int save_state(struct ctx *c, const struct gen_emitted *emitted)
 		free(has);
 		free(good);
 	}
-	/* the model's tests, kept or not: their verdicts, retries and spec items */
+	/* the model's tests, kept or not: their verdicts, retries and spec items; the module's hash */
 	for (i = 0; i < c->r->llm.nr; i++) {
 		const struct gen_llm_verdict *v = &c->r->llm.tests[i];
 		struct buf id = BUF_INIT;
 		struct gen_test_state *t;
-		if (strncmp(v->name, "test_", 5))
-			continue;   /* a block without a test: in the report only */
+		char hash[17];
+		if (strncmp(v->name, "test_", 5) || !strcmp(v->category, "DUPLICATE"))
+			continue;   /* a block without a test, a name the file has: in the report only */
 		buf_addf(&id, "%s%s", prefix.ptr, v->name);
 		t = gen_state_get(st, id.ptr);
+		module_hash(hash, c);
 		gen_state_set(&t->function, "");
-		gen_state_set(&t->code_hash, "");
+		gen_state_set(&t->code_hash, hash);
 		gen_state_set(&t->reason, v->reason);
 		gen_state_set(&t->last_error, v->last_error);
 		gen_state_set(&t->error_category, v->category);
@@ -1420,6 +1492,7 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 	buf_init(&c.carried_text, 0);
 	strvec_init(&c.carried);
 	strvec_init(&c.rejected_fn);
+	strvec_init(&c.model_carried);
 	strvec_init(&out->unchanged);
 	strvec_init(&out->decisions);
 	c.state = (struct gen_state)GEN_STATE_INIT;
@@ -1508,6 +1581,7 @@ done:
 	buf_release(&c.carried_text);
 	strvec_clear(&c.carried);
 	strvec_clear(&c.rejected_fn);
+	strvec_clear(&c.model_carried);
 	free(c.settled);
 	free(c.mutant_lines);
 	gen_state_release(&c.state);

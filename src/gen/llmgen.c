@@ -566,7 +566,7 @@ static int is_collect_error(const char *reason)
 }
 
 /* the model's section: the imports of `tests` (each line once), then the tests */
-static void section(struct buf *out, const struct gen_llm_tests *a, const struct gen_llm_tests *b)
+static void section(struct buf *out, const struct gen_llm_tests *a, const struct gen_llm_tests *b, int marker)
 {
 	struct strvec lines = STRVEC_INIT;
 	const struct gen_llm_tests *sets[2] = { a, b };
@@ -574,8 +574,11 @@ static void section(struct buf *out, const struct gen_llm_tests *a, const struct
 
 	if (!(a ? a->nr : 0) && !(b ? b->nr : 0))
 		return;
-	buf_adds(out, "\n\n# ---- Tests written by a model (pytest-fixer generate --engine llm), kept only when they "
-		 "passed the same gates as the tests above ----\n");
+	if (marker)
+		buf_adds(out, "\n\n" GEN_LLM_SECTION_MARKER ", kept only when they passed the same gates as the "
+			 "tests above ----\n");
+	else
+		buf_adds(out, "\n\n");
 	for (s = 0; s < 2; s++)
 		for (i = 0; sets[s] && i < sets[s]->nr; i++) {
 			const char *p = sets[s]->v[i].imports;
@@ -608,7 +611,8 @@ static void file_text(struct buf *out, const struct round *rd, const struct gen_
 	while (out->len && out->ptr[out->len - 1] == '\n')
 		buf_setlen(out, out->len - 1);
 	buf_addch(out, '\n');
-	section(out, &rd->kept, more);
+	/* tests carried over from the last run have opened the section already */
+	section(out, &rd->kept, more, !strstr(base, GEN_LLM_SECTION_MARKER));
 }
 
 static int write_text(const char *path, const struct buf *text)

@@ -33,8 +33,10 @@
  * the code contradicts that spec item; it is reported, never kept and
  * never changed to pass.
  *
- * Kept tests are appended to the generated file in a section of their own,
- * each with its `# spec: ID` comment, their imports at the section's top.
+ * Kept tests are appended to the generated file in a section of their own
+ * (GEN_LLM_SECTION_MARKER), each with its `# spec: ID` comment, their
+ * imports at the section's top; gen/generate.c carries them over to the
+ * next run while the module's text is the same.
  * Every exchange (prompts, reply, tokens, latency, outcome) is kept for the
  * report's audit trail, with every registered secret (util/secret.h)
  * redacted; a reply is redacted before it is read, so no key reaches the
@@ -53,6 +55,9 @@
 #define GEN_LLM_TEMPERATURE 0.2
 /* seconds the round may take before it sends nothing back, at least (else the module's time budget) */
 #define GEN_LLM_MIN_ROUND 60.0
+
+/* the comment that opens the model's section of a generated file */
+#define GEN_LLM_SECTION_MARKER "# ---- Tests written by a model (pytest-fixer generate --engine llm)"
 
 /* ---- the reply ------------------------------------------------------------ */
 

@@ -171,6 +171,15 @@ def test_the_model_s_tests_kept_rejected_and_a_finding(tmp_path, fakes):  # noqa
         assert KEY not in json.dumps(req["body"])
     assert record.read_text().count("\n") >= 2
 
+    # a second run without a model, the module unchanged: the kept model test stays as it is, the finding too
+    r = run_fixer(["generate", "paging.py", "--json", "--time-budget", "1"], root, env=ENV)
+    assert r.code == 0, r
+    [mod] = r.json()["modules"]
+    assert "tests/test_paging_generated.py::test_ten_items_make_two_pages" in mod["unchanged"]
+    assert "# spec: AC-1\ndef test_ten_items_make_two_pages():" in out.read_text()
+    state = (out.parent / "test_execution_state.yaml").read_text()
+    assert "::test_empty_list_has_one_page" in state and "::test_ten_items_make_two_pages" in state
+
 
 def test_engine_llm_needs_a_provider(tmp_path):
     root = project(tmp_path)
