@@ -4,8 +4,11 @@
  * issue 17). The generator is gen/generate.h.
  */
 #include "cli/cli.h"
+#include "cli/llm_options.h"
 #include "cli/options.h"
 #include "gen/generate.h"
+#include "gen/spec.h"
+#include "llm/llm.h"
 #include "project/project.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -19,7 +22,12 @@
 #include <unistd.h>
 
 static const char generate_usage[] =
-	"pytest-fixer generate MODULE... [--out FILE] [--time-budget S] [--seed N] [--json] [options]";
+	"pytest-fixer generate MODULE... [--spec FILE...] [--engine builtin|llm|auto] [--out FILE]\n"
+	"       [--time-budget S] [--seed N] [--json] [model options] [options]";
+
+/* how a model is configured, for the messages that ask for one */
+#define GENERATE_MODEL_HINT "give --provider, --base-url or --api-key, or set OPENAI_API_KEY, OPENAI_BASE_URL " \
+	"or ANTHROPIC_API_KEY"
 
 /* the largest time budget accepted, seconds */
 #define GENERATE_MAX_BUDGET 86400.0
@@ -37,6 +45,50 @@ static json_t *notes_json(const struct gen_note *n, size_t nr, const char *what_
 static double share(size_t part, size_t whole)
 {
 	return whole ? (double)part / (double)whole : 0.0;
+}
+
+/* the model's round: its tests' verdicts, the spec items, the findings, tokens and the exchanges */
+static json_t *model_json(const struct gen_result *r)
+{
+	const struct gen_llm_result *m = &r->llm;
+	json_t *tests = json_array(), *ex = json_array(), *covered = json_array(), *uncovered = json_array();
+	json_t *contradicted = json_array();
+	size_t i, k;
+
+	for (i = 0; i < m->nr; i++) {
+		const struct gen_llm_verdict *v = &m->tests[i];
+		json_t *t = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "name", v->name, "status",
+				      gen_status_name(v->status), "spec_item", v->spec_id, "retries", v->retries,
+				      "reason", v->reason, "category", v->category);
+		if (v->status == GEN_FINDING)
+			json_object_set_new(t, "finding", json_pack("{s:s, s:s, s:s}", "expected", v->expected,
+								     "observed", v->observed, "message", v->last_error));
+		json_array_append_new(tests, t);
+	}
+	for (i = 0; r->spec && i < r->spec->nr; i++) {
+		const struct gen_spec_item *it = &r->spec->items[i];
+		int kept = 0, finding = 0;
+		for (k = 0; k < m->nr; k++)
+			if (!strcmp(m->tests[k].spec_id, it->id)) {
+				kept |= m->tests[k].status == GEN_PASSED;
+				finding |= m->tests[k].status == GEN_FINDING;
+			}
+		json_array_append_new(kept ? covered : finding ? contradicted : uncovered,
+				      json_pack("{s:s, s:s, s:s, s:i}", "id", it->id, "text", it->text, "file", it->file,
+						"line", it->line));
+	}
+	for (i = 0; i < m->nexchanges; i++) {
+		const struct gen_llm_exchange *x = &m->exchanges[i];
+		json_array_append_new(ex, json_pack("{s:s?, s:s?, s:s, s:s, s:s, s:s, s:I, s:I, s:f}",
+			"provider", x->provider, "model", x->model, "outcome", x->outcome ? x->outcome : "",
+			"system", x->system, "prompt", x->prompt, "reply", x->reply,
+			"prompt_tokens", (json_int_t)x->prompt_tokens, "completion_tokens",
+			(json_int_t)x->completion_tokens, "latency", x->latency));
+	}
+	return json_pack("{s:o, s:{s:o, s:o, s:o}, s:{s:I, s:I}, s:f, s:o}", "tests", tests,
+			 "spec_items", "covered", covered, "contradicted", contradicted, "not_covered", uncovered,
+			 "tokens", "prompt", (json_int_t)m->prompt_tokens, "completion", (json_int_t)m->completion_tokens,
+			 "seconds", m->seconds, "exchanges", ex);
 }
 
 static json_t *result_json(const struct gen_result *r)
@@ -98,6 +150,9 @@ static json_t *result_json(const struct gen_result *r)
 			json_array_append_new(d, json_string(r->decisions.v[i]));
 		json_object_set_new(o, "decisions", d);
 	}
+	json_object_set_new(o, "engine", json_string(r->asked_model ? "builtin+llm" : "builtin"));
+	if (r->asked_model)
+		json_object_set_new(o, "model", model_json(r));
 	json_object_set_new(o, "report", r->report_path ? json_string(r->report_path) : json_null());
 	json_object_set_new(o, "seconds", json_real(r->seconds));
 	return o;
@@ -135,6 +190,23 @@ static void print_text(const struct gen_result *r, int dry_run)
 		buf_release(&a);
 	} else if (r->coverage.why)
 		printf("  coverage not measured: %s\n", r->coverage.why);
+	if (r->asked_model) {
+		size_t kept = 0, rejected = 0, findings = 0;
+		for (i = 0; i < r->llm.nr; i++) {
+			kept += r->llm.tests[i].status == GEN_PASSED;
+			rejected += r->llm.tests[i].status == GEN_REJECTED;
+			findings += r->llm.tests[i].status == GEN_FINDING;
+		}
+		printf("  model: %zu test%s kept, %zu rejected, %zu finding%s; %ld prompt and %ld reply tokens, %.1f s\n",
+		       kept, kept == 1 ? "" : "s", rejected, findings, findings == 1 ? "" : "s", r->llm.prompt_tokens,
+		       r->llm.completion_tokens, r->llm.seconds);
+		/* what went wrong with the model is said, not only in the report */
+		for (i = 0; i < r->llm.nexchanges; i++) {
+			const char *outcome = r->llm.exchanges[i].outcome;
+			if (outcome && (!strncmp(outcome, "http error", 10) || !strncmp(outcome, "unusable reply", 14)))
+				printf("  model, exchange %zu: %s\n", i + 1, outcome);
+		}
+	}
 	for (i = 0; i < r->nskipped; i++)
 		printf("  not called: %s: %s\n", r->skipped[i].what, r->skipped[i].reason);
 	for (i = 0; i < r->nfindings; i++)
@@ -198,6 +270,10 @@ int cmd_generate(int argc, const char **argv, struct project *p)
 	struct parsed_args pa = PARSED_ARGS_INIT;
 	const char *out = NULL, *engine = "builtin", *pytest_cmd = NULL;
 	struct strvec specs = STRVEC_INIT;
+	struct llm_options lo = LLM_OPTIONS_INIT;
+	struct llm_provider *provider = NULL, *fallback = NULL;
+	struct gen_spec spec = GEN_SPEC_INIT;
+	double max_tokens = 0;
 	double budget = GEN_DEFAULT_TIME_BUDGET, call_limit = GEN_DEFAULT_CALL_LIMIT;
 	int json = 0, seed = GEN_DEFAULT_SEED, allow_side_effects = 0, dry_run = 0;
 	int code = EXIT_OK, err = 0;
@@ -207,8 +283,12 @@ int cmd_generate(int argc, const char **argv, struct project *p)
 		{ OPT_STRING, "out", 0, &out, "FILE", "the file to write (one MODULE only; default tests/test_<module>_generated.py)" },
 		{ OPT_DOUBLE, "time-budget", 0, &budget, "S", "seconds per module (default 120)" },
 		{ OPT_INT, "seed", 0, &seed, "N", "the sampling seed: the same seed writes the same file (default 1)" },
-		{ OPT_STRING, "engine", 0, &engine, "NAME", "builtin (search-based, no network) or auto" },
-		{ OPT_LIST, "spec", 0, &specs, "FILE", "a specification to test against (needs an LLM engine)" },
+		{ OPT_STRING, "engine", 0, &engine, "NAME",
+		  "builtin (search-based, no network), llm (builtin, then a model: needs a provider) or auto "
+		  "(llm when a provider is configured, else builtin; the default is builtin)" },
+		{ OPT_LIST, "spec", 0, &specs, "FILE",
+		  "user stories / acceptance criteria (Markdown) or an OpenAPI file (YAML, JSON) the model "
+		  "tests against, each test citing its item (repeatable; needs a model)" },
 		{ OPT_FLAG, "allow-side-effects", 0, &allow_side_effects, NULL,
 		  "also call functions that reach process, file-deletion or network calls" },
 		{ OPT_DOUBLE, "call-limit", 0, &call_limit, "S", "seconds one call may take (default 1)" },
@@ -216,6 +296,7 @@ int cmd_generate(int argc, const char **argv, struct project *p)
 		  "the pytest command, e.g. '/usr/bin/python3 -m pytest' (or PYTEST_FIXER_PYTEST)" },
 		{ OPT_FLAG, "dry-run", 0, &dry_run, NULL, "print what would be written, write nothing" },
 		{ OPT_FLAG, "json", 0, &json, NULL, "print JSON" },
+		LLM_OPTION_ROWS(lo, max_tokens),
 		OPT_END_ENTRY,
 	};
 
@@ -236,15 +317,33 @@ int cmd_generate(int argc, const char **argv, struct project *p)
 			GENERATE_MAX_BUDGET));
 		goto done;
 	}
-	if (strcmp(engine, "builtin") && strcmp(engine, "auto")) {
-		code = cli_exit_for_error(error_setc(ERR_USAGE,
-			"--engine '%s': generate has the built-in engine only for now (builtin, auto)", engine));
+	if ((err = llm_options_check(&lo, max_tokens)) < 0) {
+		code = cli_exit_for_error(err);
 		goto done;
 	}
-	if (specs.nr) {
-		code = cli_exit_for_error(error_setc(ERR_USAGE,
-			"--spec needs the LLM engine, which generate does not have yet"));
+	if (strcmp(engine, "builtin") && strcmp(engine, "llm") && strcmp(engine, "auto")) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, "--engine '%s': builtin, llm or auto", engine));
 		goto done;
+	}
+	if (!strcmp(engine, "llm") && !llm_options_provider(&lo)) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, "--engine llm needs a model: " GENERATE_MODEL_HINT));
+		goto done;
+	}
+	if (specs.nr && (!strcmp(engine, "builtin") || !llm_options_provider(&lo))) {
+		code = cli_exit_for_error(error_setc(ERR_USAGE, "--spec needs a model (--engine llm or auto, and a "
+						     "provider: " GENERATE_MODEL_HINT ")"));
+		goto done;
+	}
+	for (i = 0; i < specs.nr; i++)
+		if ((err = gen_spec_load(&spec, specs.v[i])) < 0) {
+			code = cli_exit_for_error(err == ERR_INTERRUPTED ? err : ERR_USAGE);
+			goto done;
+		}
+	if (strcmp(engine, "builtin") && llm_options_provider(&lo)) {
+		if ((err = llm_options_open(&provider, &lo)) < 0 || (err = llm_options_open_fallback(&fallback, &lo)) < 0) {
+			code = cli_exit_for_error(err);
+			goto done;
+		}
 	}
 	if (json)
 		all = json_pack("{s:[]}", "modules");
@@ -262,6 +361,10 @@ int cmd_generate(int argc, const char **argv, struct project *p)
 		go.choice = p->pytest;
 		go.call_limit = call_limit;
 		go.dry_run = dry_run;
+		go.provider = provider;
+		go.fallback = fallback;
+		go.spec = spec.nr ? &spec : NULL;
+		go.max_tokens = lo.max_tokens;
 		err = gen_module(&r, &go);
 		free(module);
 		if (err < 0) {
@@ -284,6 +387,9 @@ int cmd_generate(int argc, const char **argv, struct project *p)
 		cli_print_json(all);
 done:
 	json_decref(all);
+	llm_provider_free(provider);
+	llm_provider_free(fallback);
+	gen_spec_release(&spec);
 	strvec_clear(&specs);
 	parsed_args_release(&pa);
 	return code;

@@ -5,6 +5,7 @@
 #include "gen/emit.h"
 #include "gen/quality.h"
 #include "gen/facts.h"
+#include "gen/llmgen.h"
 #include "gen/search.h"
 #include "gen/state.h"
 #include "gen/trust.h"
@@ -17,6 +18,7 @@
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/sig.h"
 #include "util/xalloc.h"
@@ -67,6 +69,9 @@ struct ctx {
 	struct buf carried_text;   /* their text */
 	struct strvec rejected_fn; /* per rejected note: the function its test was of */
 	int *mutant_lines;         /* per mutant: the first and last line it changes (0, 0: anywhere) */
+	size_t builtin_rejected;   /* r->rejected's entries of the built-in pass (the model's come after) */
+	struct strvec model_carried; /* the model's tests carried over as they are (also in `carried`) */
+	size_t model_kept;         /* the model's tests kept in the file */
 	char *source;
 	size_t source_len;
 };
@@ -100,6 +105,7 @@ void gen_result_release(struct gen_result *r)
 		free(r->operators[i].name);
 	free(r->operators);
 	strvec_clear(&r->decisions);
+	gen_llm_result_release(&r->llm);
 	gen_coverage_release(&r->coverage);
 	free(r->report_path);
 	memset(r, 0, sizeof(*r));
@@ -883,6 +889,9 @@ static int write_and_trust(struct ctx *c, struct buf *text, struct gen_emitted *
 	return err;
 }
 
+static int model_round(struct ctx *c, struct buf *text, const struct gen_emitted *emitted,
+		       const struct gen_probe_info *info);
+
 static void tally(struct ctx *c, const struct gen_emitted *emitted, const struct gen_probe_info *info)
 {
 	struct gen_cover_set *reached = gen_cover_set_new();
@@ -955,6 +964,94 @@ static void tally(struct ctx *c, const struct gen_emitted *emitted, const struct
 	gen_cover_set_free(reached);
 }
 
+/* ---- the model (gen/llmgen.h) ------------------------------------------------ */
+
+/*
+ * After the built-in pass: the model is asked for more tests, shown the
+ * lines of function bodies no kept call reaches; its kept tests are
+ * appended to `text`, its verdicts go into the result.
+ */
+static int model_round(struct ctx *c, struct buf *text, const struct gen_emitted *emitted,
+		       const struct gen_probe_info *info)
+{
+	struct gen_llm_options lo;
+	struct gen_cover_set *reached = gen_cover_set_new();
+	struct strvec uncovered = STRVEC_INIT, builtin = STRVEC_INIT;
+	size_t i, k;
+	int err;
+
+	for (i = 0; i < emitted->ids.nr; i++) {
+		gen_cover_adds(reached, &c->calls.items[emitted->call[i]], 1);
+		strvec_push(&builtin, emitted->ids.v[i]);
+	}
+	for (i = 0; i < c->carried.nr; i++)
+		strvec_push(&builtin, c->carried.v[i]);
+	for (i = 0; i < info->lines.nr; i++) {
+		int line = (int)strtol(info->lines.v[i], NULL, 10), in_body = 0;
+		struct gen_call one = { 0 };
+		uint64_t x = (uint64_t)line;
+		for (k = 0; k < c->facts.nfunctions && !in_body; k++)
+			in_body = line > c->facts.functions[k].start_line && line <= c->facts.functions[k].end_line;
+		one.cover = &x;
+		one.ncover = 1;
+		/* settled functions' lines are reached by the tests carried over */
+		if (in_body && gen_cover_adds(reached, &one, 0))
+			strvec_push(&uncovered, info->lines.v[i]);
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.provider = c->o->provider;
+	lo.fallback = c->o->fallback;
+	lo.spec = c->o->spec;
+	lo.root = c->work.ptr;
+	lo.venv_root = c->root.ptr;
+	lo.pytest_cmd = c->o->pytest_cmd;
+	lo.choice = c->o->choice;
+	lo.module_path = c->rel.ptr;
+	lo.module_name = c->r->module_name;
+	lo.source = c->source;
+	lo.source_len = c->source_len;
+	lo.facts = &c->facts;
+	lo.file = c->r->out_path;
+	lo.text = (emitted->ids.nr || c->carried.nr) ? text->ptr : "";
+	lo.builtin = &builtin;
+	lo.uncovered = &uncovered;
+	lo.seed = c->o->seed;
+	lo.allow_side_effects = c->o->allow_side_effects;
+	lo.max_tokens = c->o->max_tokens;
+	/* the round has a time budget of its own: the built-in pass may have used all of its */
+	lo.deadline = clock_monotonic() + (c->budget > GEN_LLM_MIN_ROUND ? c->budget : GEN_LLM_MIN_ROUND);
+	strvec_pushf(&c->r->decisions, "asked the model for tests: %zu spec item%s, %zu line%s of function bodies "
+		     "not reached by the built-in tests", c->o->spec ? c->o->spec->nr : 0,
+		     c->o->spec && c->o->spec->nr == 1 ? "" : "s", uncovered.nr, uncovered.nr == 1 ? "" : "s");
+	err = gen_llm_round(&c->r->llm, &lo);
+	c->r->asked_model = 1;
+	if (err == 0) {
+		buf_reset(text);
+		buf_adds(text, c->r->llm.text ? c->r->llm.text : "");
+		for (i = 0; i < c->r->llm.decisions.nr; i++)
+			strvec_push(&c->r->decisions, c->r->llm.decisions.v[i]);
+		for (i = 0; i < c->r->llm.nr; i++) {
+			const struct gen_llm_verdict *v = &c->r->llm.tests[i];
+			struct buf id = BUF_INIT;
+			buf_addf(&id, "%s::%s", c->r->out_path, v->name);
+			if (v->status == GEN_PASSED) {
+				strvec_push(&c->r->kept, id.ptr);
+				c->model_kept++;
+			} else if (v->status == GEN_FINDING)
+				note_add(&c->r->findings, &c->r->nfindings, id.ptr, v->reason);
+			else {
+				note_add(&c->r->rejected, &c->r->nrejected, v->name, v->reason);
+				strvec_push(&c->rejected_fn, "");
+			}
+			buf_release(&id);
+		}
+	}
+	gen_cover_set_free(reached);
+	strvec_clear(&uncovered);
+	strvec_clear(&builtin);
+	return err;
+}
+
 /* the last error again, as bad input (ERR_USAGE), between `before` and `after` */
 static int as_usage(const char *before, const char *after)
 {
@@ -995,6 +1092,68 @@ static const struct pyast_node *test_def(const struct pyast *ast, const char *na
 			return n;
 	}
 	return NULL;
+}
+
+/* the module's text's hash: the code_hash of the model's tests, which may call any of it */
+static void module_hash(char out[17], const struct ctx *c)
+{
+	hash_text(out, hash_fnv1a(c->source, c->source_len));
+}
+
+/*
+ * The model's tests the checklist has as PASSED with the module's hash of
+ * now: carried over as they are (their `# spec:` comments from the
+ * checklist), after the section's marker and imports of the old file.
+ */
+static void carry_model_tests(struct ctx *c, const struct pyast *ast, const char *old)
+{
+	const char *marker = strstr(old, GEN_LLM_SECTION_MARKER);
+	struct buf tests = BUF_INIT;
+	const struct pyast_node *n;
+	char hash[17];
+	size_t i;
+
+	if (!marker)
+		return;
+	module_hash(hash, c);
+	for (i = 0; i < c->state.nr; i++) {
+		const struct gen_test_state *t = &c->state.tests[i];
+		char *name = test_function(t->id, c->r->out_path);
+		const struct pyast_node *def;
+		if (name && !*t->function && t->status == GEN_PASSED && !strcmp(t->code_hash, hash) &&
+		    strvec_find(&c->carried, name) < 0 && (def = test_def(ast, name)) &&
+		    def->start >= (size_t)(marker - old)) {
+			size_t len;
+			const char *text = pyast_text(ast, def, &len);
+			buf_adds(&tests, "\n\n");
+			if (*t->spec_item)
+				buf_addf(&tests, "# spec: %s\n", t->spec_item);
+			buf_add(&tests, text, len);
+			buf_addch(&tests, '\n');
+			strvec_push(&c->carried, name);
+			strvec_push(&c->model_carried, name);
+		}
+		free(name);
+	}
+	if (tests.len) {
+		size_t eol = strcspn(marker, "\n");
+		buf_adds(&c->carried_text, "\n\n");
+		buf_add(&c->carried_text, marker, eol);
+		buf_addch(&c->carried_text, '\n');
+		/* the section's imports */
+		for (n = pyast_root(ast)->child; n; n = n->next)
+			if (n->start > (size_t)(marker - old) &&
+			    (pyast_is(n, "import_statement") || pyast_is(n, "import_from_statement"))) {
+				size_t len;
+				const char *text = pyast_text(ast, n, &len);
+				buf_add(&c->carried_text, text, len);
+				buf_addch(&c->carried_text, '\n');
+			}
+		buf_add(&c->carried_text, tests.ptr, tests.len);
+		strvec_pushf(&c->r->decisions, "%zu of the model's tests carried over: the module is as it was when "
+			     "they were kept", c->model_carried.nr);
+	}
+	buf_release(&tests);
 }
 
 /*
@@ -1066,6 +1225,7 @@ static int load_state(struct ctx *c)
 		}
 		free(name);
 	}
+	carry_model_tests(c, ast, old.ptr);
 done:
 	pyast_free(ast);
 	buf_release(&old);
@@ -1098,16 +1258,21 @@ static void category_of(struct buf *out, const char *reason)
 /* the checklist after this run, into `out` */
 static void render_state(struct buf *out, struct ctx *c, const struct gen_emitted *emitted)
 {
+	char mhash[17];
 	struct gen_state *st = &c->state;
 	struct buf prefix = BUF_INIT;
 	size_t i;
 
 	buf_addf(&prefix, "%s::", c->r->out_path);
 	/* this file's entries for the functions generated again are replaced */
+	module_hash(mhash, c);
 	for (i = st->nr; i-- > 0;) {
 		const struct gen_test_state *t = &st->tests[i];
 		const struct gen_function *fn = gen_facts_function(&c->facts, t->function);
-		if (!strncmp(t->id, prefix.ptr, prefix.len) && !(fn && c->settled[fn - c->facts.functions]))
+		/* kept: settled functions' tests, the model's tests carried over, its findings on the same code */
+		if (!strncmp(t->id, prefix.ptr, prefix.len) && !(fn && c->settled[fn - c->facts.functions]) &&
+		    strvec_find(&c->model_carried, t->id + prefix.len) < 0 &&
+		    !(!*t->function && t->status == GEN_FINDING && !strcmp(t->code_hash, mhash)))
 			gen_state_remove(st, t->id);
 	}
 	for (i = 0; i < emitted->ids.nr; i++) {
@@ -1126,7 +1291,7 @@ static void render_state(struct buf *out, struct ctx *c, const struct gen_emitte
 		t->status = GEN_PASSED;
 		buf_release(&id);
 	}
-	for (i = 0; i < c->r->nrejected; i++) {
+	for (i = 0; i < c->builtin_rejected; i++) {
 		const struct gen_function *fn = gen_facts_function(&c->facts, c->rejected_fn.v[i]);
 		struct buf id = BUF_INIT, cat = BUF_INIT;
 		struct gen_test_state *t;
@@ -1183,6 +1348,27 @@ static void render_state(struct buf *out, struct ctx *c, const struct gen_emitte
 		}
 		free(has);
 		free(good);
+	}
+	/* the model's tests, kept or not: their verdicts, retries and spec items; the module's hash */
+	for (i = 0; i < c->r->llm.nr; i++) {
+		const struct gen_llm_verdict *v = &c->r->llm.tests[i];
+		struct buf id = BUF_INIT;
+		struct gen_test_state *t;
+		char hash[17];
+		if (strncmp(v->name, "test_", 5) || !strcmp(v->category, "DUPLICATE"))
+			continue;   /* a block without a test, a name the file has: in the report only */
+		buf_addf(&id, "%s%s", prefix.ptr, v->name);
+		t = gen_state_get(st, id.ptr);
+		module_hash(hash, c);
+		gen_state_set(&t->function, "");
+		gen_state_set(&t->code_hash, hash);
+		gen_state_set(&t->reason, v->reason);
+		gen_state_set(&t->last_error, v->last_error);
+		gen_state_set(&t->error_category, v->category);
+		gen_state_set(&t->spec_item, v->spec_id);
+		t->retry_count = v->retries;
+		t->status = v->status;
+		buf_release(&id);
 	}
 	gen_state_set(&st->module, c->rel.ptr);
 	gen_state_set(&st->generated_file, c->r->out_path);
@@ -1316,6 +1502,7 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 	c.started = clock_monotonic();
 	c.budget = opts.time_budget;
 	out->seed = opts.seed;
+	out->spec = opts.spec;
 	buf_init(&c.root, 0);
 	buf_init(&c.tmp, 0);
 	buf_init(&c.work, 0);
@@ -1327,6 +1514,7 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 	buf_init(&c.carried_text, 0);
 	strvec_init(&c.carried);
 	strvec_init(&c.rejected_fn);
+	strvec_init(&c.model_carried);
 	strvec_init(&out->unchanged);
 	strvec_init(&out->decisions);
 	c.state = (struct gen_state)GEN_STATE_INIT;
@@ -1348,8 +1536,11 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 	if ((err = write_and_trust(&c, &text, &emitted)) < 0)
 		goto done;
 	tally(&c, &emitted, &info);
+	c.builtin_rejected = out->nrejected;
+	if (opts.provider && (err = model_round(&c, &text, &emitted, &info)) < 0)
+		goto done;
 	out->text = xstrdup(text.ptr);
-	if (emitted.ids.nr || c.carried.nr) {
+	if (emitted.ids.nr || c.carried.nr || c.model_kept) {
 		struct gen_coverage_options co = { 0 };
 		co.root = c.work.ptr;
 		co.venv_root = c.root.ptr;
@@ -1377,7 +1568,7 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 			strvec_push(&out->unchanged, c.state.tests[i].id);
 		free(name);
 	}
-	if (!opts.dry_run && (emitted.ids.nr || c.carried.nr))
+	if (!opts.dry_run && (emitted.ids.nr || c.carried.nr || c.model_kept))
 		err = commit_files(&c, &text, &emitted);
 done:
 	out->seconds = clock_monotonic() - c.started;
@@ -1405,6 +1596,7 @@ done:
 	buf_release(&c.carried_text);
 	strvec_clear(&c.carried);
 	strvec_clear(&c.rejected_fn);
+	strvec_clear(&c.model_carried);
 	free(c.settled);
 	free(c.mutant_lines);
 	gen_state_release(&c.state);

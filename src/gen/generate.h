@@ -1,7 +1,9 @@
 #ifndef GEN_GENERATE_H
 #define GEN_GENERATE_H
 
+#include "gen/llmgen.h"
 #include "gen/quality.h"
+#include "gen/spec.h"
 #include "util/strvec.h"
 
 #include <stddef.h>
@@ -38,8 +40,16 @@ struct gen_options {
 	struct pytest_choice *choice;  /* may be NULL */
 	double call_limit;             /* 0: GEN_DEFAULT_CALL_LIMIT */
 	int dry_run;                   /* 1: write nothing into the project */
+	/*
+	 * the model's round after the built-in pass (gen/llmgen.h); NULL: none.
+	 * Borrowed: the caller opens and frees the providers.
+	 */
+	struct llm_provider *provider;
+	struct llm_provider *fallback;
+	const struct gen_spec *spec;   /* the spec items to test against; may be NULL */
+	long max_tokens;               /* the model's token budget per module; 0: none */
 };
-#define GEN_OPTIONS_INIT { NULL, NULL, NULL, 0.0, GEN_DEFAULT_SEED, 0, NULL, NULL, 0.0, 0 }
+#define GEN_OPTIONS_INIT { NULL, NULL, NULL, 0.0, GEN_DEFAULT_SEED, 0, NULL, NULL, 0.0, 0, NULL, NULL, NULL, 0 }
 
 struct gen_note {
 	char *what;          /* a test id, a function's name */
@@ -76,6 +86,9 @@ struct gen_result {
 	struct gen_coverage coverage;  /* coverage.py's figures, before and after the file */
 	struct strvec decisions;       /* the audit trail: what was decided, in order */
 	char *report_path;             /* the Markdown report written, relative to root; NULL: none */
+	int asked_model;               /* the model's round ran: `llm` holds it */
+	struct gen_llm_result llm;     /* its tests' verdicts, exchanges, tokens */
+	const struct gen_spec *spec;   /* borrowed from the options; may be NULL */
 };
 void gen_result_release(struct gen_result *r);
 

@@ -242,12 +242,105 @@ static void notes_table(struct buf *out, const char *title, const char *col, con
 	}
 }
 
+/* a table cell: one line, no '|' */
+static void cell(struct buf *out, const char *s)
+{
+	for (; s && *s; s++)
+		buf_addch(out, *s == '|' ? '/' : *s == '\n' || *s == '\r' ? ' ' : *s);
+}
+
+/* the model's tests, the spec items and the findings */
+static void model_sections(struct buf *out, const struct gen_result *r)
+{
+	const struct gen_llm_result *m = &r->llm;
+	size_t i, k;
+
+	buf_adds(out, "\n## Spec items\n\n");
+	if (!r->spec || !r->spec->nr)
+		buf_adds(out, "No specification was given.\n");
+	else {
+		buf_adds(out, "| item | status | test | text |\n|---|---|---|---|\n");
+		for (i = 0; i < r->spec->nr; i++) {
+			const struct gen_spec_item *it = &r->spec->items[i];
+			const char *status = "not covered", *test = "";
+			for (k = 0; k < m->nr; k++) {
+				if (strcmp(m->tests[k].spec_id, it->id))
+					continue;
+				if (m->tests[k].status == GEN_PASSED) {
+					status = "covered";
+					test = m->tests[k].name;
+				} else if (m->tests[k].status == GEN_FINDING && strcmp(status, "covered")) {
+					status = "FINDING: the code contradicts it";
+					test = m->tests[k].name;
+				}
+			}
+			buf_addf(out, "| %s | %s | %s | ", it->id, status, test);
+			cell(out, it->text);
+			buf_adds(out, " |\n");
+		}
+	}
+	if (!r->asked_model)
+		return;
+	buf_addf(out, "\n## The model's tests (%zu)\n\n", m->nr);
+	if (m->nr) {
+		buf_adds(out, "| test | status | spec item | retries | category | reason |\n|---|---|---|---|---|---|\n");
+		for (i = 0; i < m->nr; i++) {
+			const struct gen_llm_verdict *v = &m->tests[i];
+			buf_addf(out, "| %s | %s | %s | %d | %s | ", v->name, gen_status_name(v->status), v->spec_id,
+				 v->retries, v->category);
+			cell(out, v->reason);
+			buf_adds(out, " |\n");
+		}
+	}
+	for (i = 0; i < m->nr; i++) {
+		const struct gen_llm_verdict *v = &m->tests[i];
+		if (v->status != GEN_FINDING)
+			continue;
+		buf_addf(out, "\n### Finding: spec item %s\n\n", v->spec_id);
+		for (k = 0; r->spec && k < r->spec->nr; k++)
+			if (!strcmp(r->spec->items[k].id, v->spec_id))
+				buf_addf(out, "- Spec item (%s, line %d): %s\n", r->spec->items[k].file, r->spec->items[k].line,
+					 r->spec->items[k].text);
+		buf_addf(out, "- Test: `%s` (not kept: the code is to change, not the test)\n", v->name);
+		if (*v->expected)
+			buf_addf(out, "- Expected: `%s`\n- Observed: `%s`\n", v->expected, v->observed);
+		buf_adds(out, "- Failure: ");
+		cell(out, v->last_error);
+		buf_adds(out, "\n");
+	}
+}
+
+/* the audit trail of the model: every exchange, its prompts and reply */
+static void exchanges(struct buf *out, const struct gen_result *r)
+{
+	size_t i;
+
+	if (!r->asked_model)
+		return;
+	buf_addf(out, "\n## Exchanges with the model (%zu)\n", r->llm.nexchanges);
+	for (i = 0; i < r->llm.nexchanges; i++) {
+		const struct gen_llm_exchange *x = &r->llm.exchanges[i];
+		buf_addf(out, "\n### Exchange %zu: %s\n\n- Provider: %s%s%s\n- Tokens: %ld prompt, %ld reply; %.2f s\n",
+			 i + 1, x->outcome ? x->outcome : "", x->provider ? x->provider : "?", x->model ? ", model " : "",
+			 x->model ? x->model : "", x->prompt_tokens, x->completion_tokens, x->latency);
+		buf_addf(out, "\n<details><summary>System prompt</summary>\n\n~~~~~~~~\n%s\n~~~~~~~~\n</details>\n",
+			 x->system);
+		buf_addf(out, "\n<details><summary>Prompt</summary>\n\n~~~~~~~~\n%s\n~~~~~~~~\n</details>\n", x->prompt);
+		buf_addf(out, "\n<details><summary>Reply</summary>\n\n~~~~~~~~\n%s\n~~~~~~~~\n</details>\n", x->reply);
+	}
+}
+
 void gen_report_markdown(struct buf *out, const struct gen_result *r)
 {
 	size_t i, scored = r->killed + r->timed_out + r->survived;
 
 	buf_addf(out, "# Tests generated for `%s`\n\n", r->module_path);
-	buf_addf(out, "- File: `%s` (seed %lu, built-in engine: no model, 0 tokens)\n", r->out_path, r->seed);
+	if (r->asked_model)
+		buf_addf(out, "- File: `%s` (seed %lu, built-in engine, then a model: %ld prompt and %ld reply tokens "
+			 "in %zu exchange%s, %.1f s)\n", r->out_path, r->seed, r->llm.prompt_tokens,
+			 r->llm.completion_tokens, r->llm.nexchanges, r->llm.nexchanges == 1 ? "" : "s", r->llm.seconds);
+	else
+		buf_addf(out, "- File: `%s` (seed %lu, built-in engine: no model, 0 tokens)\n", r->out_path, r->seed);
 	buf_addf(out, "- Tests: %zu kept, %zu unchanged from the last run, %zu rejected; "
 		 "%zu of %zu functions tested; %zu calls tried\n",
 		 r->kept.nr, r->unchanged.nr, r->nrejected, r->functions_tested, r->functions, r->calls_tried);
@@ -278,8 +371,9 @@ void gen_report_markdown(struct buf *out, const struct gen_result *r)
 	notes_table(out, "Tests rejected", "test", r->rejected, r->nrejected);
 	notes_table(out, "Findings", "function", r->findings, r->nfindings);
 	notes_table(out, "Not called", "function", r->skipped, r->nskipped);
-	buf_adds(out, "\n## Spec items\n\nNo specification was given.\n");
+	model_sections(out, r);
 	buf_adds(out, "\n## Decisions\n\n");
 	for (i = 0; i < r->decisions.nr; i++)
 		buf_addf(out, "%zu. %s\n", i + 1, r->decisions.v[i]);
+	exchanges(out, r);
 }

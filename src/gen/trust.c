@@ -22,6 +22,7 @@ struct timing {
 	const char *prefix;      /* "file::" */
 	double *started;         /* per id */
 	double *took;            /* per id: the longest run seen */
+	struct strvec *others;   /* failures of the file's other tests, or NULL */
 };
 
 static long id_index(const struct timing *t, const char *node)
@@ -86,8 +87,16 @@ static void judge(struct strvec *reasons, const struct timing *t, const struct t
 		const struct failure *f = &res->failures[i];
 		struct buf why = BUF_INIT;
 		long k = id_index(t, f->id);
-		if (k < 0 && f->kind != FAILURE_KIND_COLLECTION && !strncmp(f->id, t->prefix, strlen(t->prefix)))
-			continue;   /* a test of the file not judged here (kept from an earlier run) */
+		if (k < 0 && f->kind != FAILURE_KIND_COLLECTION && !strncmp(f->id, t->prefix, strlen(t->prefix))) {
+			/* a test of the file not judged here (kept from an earlier run) */
+			if (t->others) {
+				buf_addf(&why, "%s failed %s: ", f->id, what);
+				failure_text(&why, f);
+				strvec_push(t->others, why.ptr);
+				buf_release(&why);
+			}
+			continue;
+		}
 		if (f->kind == FAILURE_KIND_COLLECTION || k < 0) {
 			/* the file as a whole: every test */
 			size_t j;
@@ -118,7 +127,7 @@ static void gate_options(struct pytest_options *po, const struct gen_trust_optio
 }
 
 static int run_file(struct test_result *res, const struct gen_trust_options *o, struct timing *t,
-		    const struct strvec *extra, double timeout)
+		    const struct strvec *extra, double timeout, const char *coverage_file)
 {
 	struct pytest_options po = PYTEST_OPTIONS_INIT;
 	struct strvec paths = STRVEC_INIT;
@@ -129,6 +138,7 @@ static int run_file(struct test_result *res, const struct gen_trust_options *o, 
 	po.extra_args = extra;
 	po.on_record = on_record;
 	po.payload = t;
+	po.coverage_file = coverage_file;
 	test_result_init(res);
 	err = pytest_run(res, &po);
 	strvec_clear(&paths);
@@ -229,10 +239,11 @@ int gen_trust_run(struct strvec *reasons, const struct gen_trust_options *o)
 	t.prefix = prefix.ptr;
 	t.started = xcalloc(n, sizeof(double));
 	t.took = xcalloc(n, sizeof(double));
+	t.others = o->others;
 	limit = xcalloc(n, sizeof(double));
 
 	/* the first run: the file as written, in order; it sets each test's limit */
-	if ((err = run_file(&res, o, &t, NULL, PYTEST_DEFAULT_TEST_TIMEOUT)) < 0)
+	if ((err = run_file(&res, o, &t, NULL, PYTEST_DEFAULT_TEST_TIMEOUT, o->coverage_file)) < 0)
 		goto done;
 	judge(reasons, &t, &res, "in its first run");
 	test_result_release(&res);
@@ -249,7 +260,7 @@ int gen_trust_run(struct strvec *reasons, const struct gen_trust_options *o)
 		struct strvec extra = STRVEC_INIT;
 		struct buf what = BUF_INIT;
 		strvec_pushf(&extra, "--pytest-fixer-seed=%lu", o->seed + (unsigned long)r);
-		if (!(err = run_file(&res, o, &t, &extra, longest))) {
+		if (!(err = run_file(&res, o, &t, &extra, longest, NULL))) {
 			buf_addf(&what, "in shuffled run %d of %d (order seed %lu)", r + 1, o->runs,
 				 o->seed + (unsigned long)r);
 			judge(reasons, &t, &res, what.ptr);

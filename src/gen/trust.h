@@ -32,6 +32,13 @@ struct gen_trust_options {
 	const struct strvec *ids;      /* test ids within the file ("test_f[1-2]") */
 	int runs;                      /* runs of each kind */
 	unsigned long seed;            /* the shuffled runs' seeds: seed, seed + 1, ... */
+	const char *coverage_file;     /* NULL, or the first run records the per-test coverage map there */
+	/*
+	 * NULL, or the failures of the file's other tests (not in `ids`) in the
+	 * first and shuffled runs go here: "ID failed in shuffled run 2 of 5
+	 * (order seed 3): AssertionError: ..."
+	 */
+	struct strvec *others;
 };
 
 /*
