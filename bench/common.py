@@ -67,12 +67,25 @@ def all_fixed(report):
     return bool(errors) and all(e.get("status") == "fixed" for e in errors)
 
 
-def winning_diffs(report):
-    """The distinct diffs of the attempts that passed every gate, in report order."""
+def winning_diffs(report, repo=None):
+    """The distinct diffs of the fixes: with `repo`, each fixed error's commit there (the
+    change that won: with --check-behaviour several attempts may pass every gate);
+    else, or for an error without a commit, those of the attempts that passed every
+    gate, in report order."""
     out = []
-    for _, a in fix_attempts(report):
-        if a.get("status") == "passed" and a.get("diff") and a["diff"] not in out:
-            out.append(a["diff"])
+    for e in fix_errors(report):
+        diffs = []
+        if repo and e.get("commit"):
+            shown = subprocess.run(["git", "-C", repo, "show", "--format=", e["commit"]],
+                                   capture_output=True, text=True)
+            if shown.returncode == 0 and shown.stdout:
+                diffs = [shown.stdout]
+        if not diffs:
+            diffs = [a["diff"] for a in e.get("attempts") or []
+                     if a.get("status") == "passed" and a.get("diff")]
+        for d in diffs:
+            if d not in out:
+                out.append(d)
     return out
 
 

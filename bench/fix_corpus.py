@@ -27,7 +27,7 @@ runs `pytest-fixer fix --engine builtin --non-interactive --json` and prints:
   run learns from its own projects only.
 
 usage: bench/fix_corpus.py [--only NAME] [--jobs N] [--json OUT] [--sample K]
-                           [--seed S] [--max-candidates N] [--timeout S]
+                           [--seed S] [--max-candidates N] [--timeout S] [--fix-arg ARG]
 """
 import argparse
 import json
@@ -81,8 +81,8 @@ def run_project(name, repo, work, args, env, rng):
         bug = json.load(f)
     copy = os.path.join(work, ".naive", name)  # taken before fix runs: the loop's own copy
     shutil.copytree(repo, copy, symlinks=True)
-    cmd = fix_argv(args.jobs, *(["--max-candidates", str(args.max_candidates)]
-                                if args.max_candidates else []))
+    cmd = fix_argv(args.jobs, *((["--max-candidates", str(args.max_candidates)]
+                                 if args.max_candidates else []) + args.fix_arg))
     run = run_measured(cmd, cwd=repo, env=env, timeout=args.timeout)
     got = fix_json(run)
     row = {"name": name, "kind": bug.get("kind", "?"), "file": bug.get("file"),
@@ -93,8 +93,16 @@ def run_project(name, repo, work, args, env, rng):
                         else last_line(run["stderr"]) or "no JSON on stdout")
         return row
     gated, looping = [], []
+    row["behaviour"] = {"checked": 0, "changed": 0, "skipped": 0}
     for e, a in fix_attempts(got):
         row["attempts"] += 1
+        b = a.get("behaviour")
+        if isinstance(b, dict):
+            if "skipped" in b:
+                row["behaviour"]["skipped"] += 1
+            else:
+                row["behaviour"]["checked"] += 1
+                row["behaviour"]["changed"] += bool(b.get("changed"))
         gate = a.get("gate") or a.get("status") or "?"
         row["gates"][gate] = row["gates"].get(gate, 0) + 1
         if reached_test_gate(a) and a.get("diff"):
@@ -103,7 +111,7 @@ def run_project(name, repo, work, args, env, rng):
     row["gated_looping"] = len(looping)
     row["errors"] = len(fix_errors(got))
     row["fixed"] = all_fixed(got)
-    wins = winning_diffs(got)
+    wins = winning_diffs(got, repo)
     row["winning_diffs"] = wins
     if row["fixed"]:
         row["exact"] = bool(wins) and all(diff_is_change(d, bug.get("buggy", ""),
@@ -185,6 +193,14 @@ def report(rows, s):
     if s["exact_share"] is not None:
         print("exactly the intended change: %d / %d fixes (%.0f%%)"
               % (s["exact"], s["fixed"], 100 * s["exact_share"]))
+    beh = [r.get("behaviour", {}) for r in rows]
+    checked = sum(b.get("checked", 0) for b in beh)
+    if checked or sum(b.get("skipped", 0) for b in beh):
+        print("behaviour check (--check-behaviour): %d attempts checked, %d of them change "
+              "behaviour beyond the failing tests, %d skipped; projects whose fix was checked: "
+              "%d" % (checked, sum(b.get("changed", 0) for b in beh),
+                      sum(b.get("skipped", 0) for b in beh),
+                      sum(1 for r in rows if r["fixed"] and r.get("behaviour", {}).get("checked"))))
     print("attempts: %d, of which reached a test gate: %d (%d stopped at a time limit; %d of "
           "those run by the naive loop too)" % (s["attempts"], s["gated"], s["gated_looping"],
                                                 s["naive_looping_sampled"]))
@@ -214,6 +230,8 @@ def main():
                     help="fix --max-candidates N (default: its own)")
     ap.add_argument("--timeout", type=float, default=900, metavar="S",
                     help="a fix run is killed after this (default 900 s)")
+    ap.add_argument("--fix-arg", action="append", default=[], metavar="ARG",
+                    help="one more argument of every fix run (--fix-arg=--check-behaviour)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="pf-corpus-")
     started = time.time()

@@ -993,11 +993,12 @@ static double time_budget(const struct session *s, const struct engine_ops *eng)
 /*
  * Whether the changes of this batch are checked beyond the tests
  * (fix/behaviour.h), and with how long to generate calls for a new
- * function set: --check-behaviour, --no-check-behaviour, else for the
- * built-in engine while the checks, what they took so far and what this
- * one may take, stay under FIX_BEHAVIOUR_SHARE of the session's time so
- * far (a short session, a few seconds, is not worth it), and of a group's
- * time budget. 0 and `why` (may stay empty) when not.
+ * function set: --check-behaviour, --no-check-behaviour, else (with
+ * FIX_BEHAVIOUR_BY_DEFAULT) for the built-in engine while the checks, what
+ * they took so far and what this one may take, stay under
+ * FIX_BEHAVIOUR_SHARE of the session's time so far (a short session, a few
+ * seconds, is not worth it), and of a group's time budget. 0 and `why`
+ * (may stay empty) when not.
  */
 static int behaviour_budget(double *budget, struct buf *why, const struct session *s,
 			    const struct engine_ops *eng, const struct job *first)
@@ -1009,7 +1010,7 @@ static int behaviour_budget(double *budget, struct buf *why, const struct sessio
 		return 0;
 	if (s->opts->check_behaviour)
 		return 1;
-	if (strcmp(eng->name, "builtin"))
+	if (!FIX_BEHAVIOUR_BY_DEFAULT || strcmp(eng->name, "builtin"))
 		return 0;
 	/* never more than that share of a group's --time-budget either */
 	if (time_budget(s, eng) > 0 && elapsed > time_budget(s, eng))

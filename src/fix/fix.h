@@ -70,9 +70,8 @@ struct fix_options {
 	int wait;                    /* wait for another fix in the project instead of refusing */
 	/*
 	 * Fixes checked beyond the tests (fix/behaviour.h): 1 forces the check
-	 * (--check-behaviour), no_check_behaviour 1 turns it off; neither: on
-	 * for the built-in engine while it costs under FIX_BEHAVIOUR_SHARE of
-	 * the session's time
+	 * (--check-behaviour), no_check_behaviour 1 turns it off; neither: off
+	 * (FIX_BEHAVIOUR_BY_DEFAULT)
 	 */
 	int check_behaviour, no_check_behaviour;
 	const char *user_prompt;     /* the user's description, for the LLM or the agent */
