@@ -383,7 +383,7 @@ int gen_behaviour_parse(struct gen_behaviour_diffs *out, const struct gen_calls 
 
 		if (!eol)
 			eol = end;
-		obj = json_loadb(line, (size_t)(eol - line), 0, NULL);
+		obj = json_loadb(line, (size_t)(eol - line), JSON_ALLOW_NUL, NULL);
 		line = eol + 1;
 		if (!json_is_object(obj)) {
 			json_decref(obj);

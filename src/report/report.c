@@ -124,7 +124,7 @@ int report_session_json(json_t **out, struct store *st, const char *id)
 				"covering", (json_int_t)a->ran_covering, "full",
 				(json_int_t)a->ran_full));
 			if (a->behaviour) {
-				json_t *b = json_loads(a->behaviour, 0, NULL);
+				json_t *b = json_loads(a->behaviour, JSON_ALLOW_NUL, NULL);
 				if (json_is_object(b))
 					json_object_set_new(json_array_get(attempts, json_array_size(attempts) - 1),
 							    "behaviour", b);
@@ -202,7 +202,7 @@ static void add_cell(struct buf *b, const char *text, size_t max);
  */
 static void add_behaviour(struct buf *out, const struct attempt_row *a, int winner)
 {
-	json_t *b = a->behaviour ? json_loads(a->behaviour, 0, NULL) : NULL;
+	json_t *b = a->behaviour ? json_loads(a->behaviour, JSON_ALLOW_NUL, NULL) : NULL;
 	json_t *cases, *c, *fns, *fn;
 	const char *skipped;
 	size_t i, checked, changed, excluded;
@@ -260,7 +260,7 @@ done:
 
 int report_behaviour_line(struct buf *out, const char *behaviour)
 {
-	json_t *b = behaviour ? json_loads(behaviour, 0, NULL) : NULL;
+	json_t *b = behaviour ? json_loads(behaviour, JSON_ALLOW_NUL, NULL) : NULL;
 	json_int_t changed = json_integer_value(json_object_get(b, "changed"));
 	json_int_t checked = json_integer_value(json_object_get(b, "checked"));
 	json_t *first = json_array_get(json_object_get(b, "cases"), 0);

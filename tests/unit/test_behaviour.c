@@ -10,6 +10,8 @@
 
 #include "edit/change.h"
 #include "fix/behaviour.h"
+#include "gen/behaviour.h"
+#include "gen/search.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -236,11 +238,27 @@ static void behaviour__a_private_helper_is_checked_through_its_callers(void **st
 	change_release(&c);
 }
 
+/* the probe's JSON escapes a NUL as \u0000: the changed module's error is read, not skipped */
+static void behaviour__a_nul_in_the_probes_reply_is_read(void **state)
+{
+	static const char text[] =
+		"{\"ev\": \"mutant\", \"mutant\": 0, \"error\": \"raised ValueError('a\\u0000b')\"}\n";
+	struct gen_calls calls = GEN_CALLS_INIT;
+	struct gen_behaviour_diffs d = { 0 };
+
+	(void)state;
+	assert_true(gen_behaviour_parse(&d, &calls, text, sizeof(text) - 1) < 0);
+	assert_non_null(strstr(error_last(), "the changed module raised ValueError"));
+	error_clear();
+	gen_behaviour_diffs_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(behaviour__the_failing_tests_own_calls_compare_without_spaces_or_quotes),
 		cmocka_unit_test(behaviour__a_verdict_as_json),
+		cmocka_unit_test(behaviour__a_nul_in_the_probes_reply_is_read),
 		cmocka_unit_test_setup_teardown(behaviour__changes_outside_functions_and_to_tests_are_not_checked,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(behaviour__an_overfitting_change_is_told_from_the_right_one,
