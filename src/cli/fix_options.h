@@ -17,7 +17,7 @@
 		{ OPT_INT, "max-retries", 0, &(fo).max_retries, "N", "LLM attempts per failure (default 3)" }, \
 		{ OPT_DOUBLE, "initial-temp", 0, &(fo).initial_temp, "T", "LLM temperature of the first attempt (0.4)" }, \
 		{ OPT_DOUBLE, "temp-increment", 0, &(fo).temp_increment, "D", "added at each retry (0.1)" }, \
-		{ OPT_FLAG, "check-behaviour", 0, &(fo).check_behaviour, NULL, "check each fix beyond the tests: calls generated on the original code of the functions it touches must end as before; a fix that alters fewer wins (not by default)" }, \
+		{ OPT_FLAG, "check-behaviour", 0, &(fo).check_behaviour, NULL, "check each fix beyond the tests, whatever it costs: calls generated on the original code of the functions it touches must end as before, unless they go through the change as a failing test did; a fix that alters fewer wins (by default with the built-in engine, within 25% of the session's time, at least 4 s)" }, \
 		{ OPT_FLAG, "no-check-behaviour", 0, &(fo).no_check_behaviour, NULL, "never check fixes beyond the tests" }, \
 		LLM_OPTION_ROWS((fo).llm, max_tokens)
 

@@ -105,6 +105,21 @@ void behaviour_cache_free(struct behaviour_cache *c)
 	free(c);
 }
 
+double behaviour_allowance(double elapsed, double spent, double group_budget, double *allowed)
+{
+	double left;
+
+	if (group_budget > 0 && elapsed > group_budget)
+		elapsed = group_budget;
+	*allowed = FIX_BEHAVIOUR_SHARE * elapsed;
+	if (*allowed < FIX_BEHAVIOUR_FLOOR)
+		*allowed = FIX_BEHAVIOUR_FLOOR;
+	left = *allowed - spent;
+	if (left > FIX_BEHAVIOUR_SAMPLE_BUDGET)
+		left = FIX_BEHAVIOUR_SAMPLE_BUDGET;
+	return left >= FIX_BEHAVIOUR_MIN_BUDGET ? left : 0;
+}
+
 /* ---- what a change touches ------------------------------------------------ */
 
 static int is_test_file(const char *path)
@@ -154,15 +169,62 @@ struct unit {
 	struct strvec functions;
 	int *ranges;                 /* first and last line of each function touched (helpers too) */
 	size_t nranges;
+	int *region;                 /* first and last line of each span of the change's region */
+	size_t nregion;
 	char *key;
 };
 
+static void span_add(int **v, size_t *n, int first, int last)
+{
+	*v = xrealloc(*v, 2 * (*n + 1) * sizeof(**v));
+	(*v)[2 * *n] = first;
+	(*v)[2 * *n + 1] = last;
+	(*n)++;
+}
+
 static void range_add(struct unit *u, const struct gen_function *fn)
 {
-	u->ranges = xrealloc(u->ranges, 2 * (u->nranges + 1) * sizeof(*u->ranges));
-	u->ranges[2 * u->nranges] = fn->start_line;
-	u->ranges[2 * u->nranges + 1] = fn->end_line;
-	u->nranges++;
+	span_add(&u->ranges, &u->nranges, fn->start_line, fn->end_line);
+}
+
+/*
+ * The change's region in the original text: the lines whose running tells
+ * how a call went through the changed code. A changed simple statement is
+ * its own lines; a changed condition (if, elif, while, for) brings the
+ * lines it decides between: the whole statement (from an elif, the rest of
+ * its if). None when a changed line is not in a statement or is a def or
+ * class header: the whole functions are the region then.
+ */
+static void change_region(struct unit *u, const struct buf *old, int first, int last)
+{
+	struct pyast *ast = NULL;
+	int line;
+
+	if (pyast_parse(&ast, old->ptr, old->len) < 0) {
+		error_clear();
+		return;
+	}
+	for (line = first; line <= last; line++) {
+		int f, l;
+		const struct pyast_node *st = pyast_statement_at(ast, line, &f, &l);
+
+		if (!st || pyast_is(st, "function_definition") || pyast_is(st, "class_definition") ||
+		    pyast_is(st, "decorated_definition")) {
+			free(u->region);
+			u->region = NULL;
+			u->nregion = 0;
+			break;
+		}
+		if (pyast_is(st, "if_statement") || pyast_is(st, "while_statement") ||
+		    pyast_is(st, "for_statement"))
+			span_add(&u->region, &u->nregion, st->start_line, st->end_line);
+		else if (pyast_is(st, "elif_clause") && st->parent)
+			span_add(&u->region, &u->nregion, st->start_line, st->parent->end_line);
+		else
+			span_add(&u->region, &u->nregion, f, l);
+		line = l > line ? l : line;
+	}
+	pyast_free(ast);
 }
 
 /* the public functions a change of lines [first, last] of a module touches, into `u` */
@@ -246,6 +308,8 @@ static size_t units_of(struct unit **out, const struct change_preview *p, struct
 		strvec_init(&u[n].functions);
 		touched_functions(&u[n], &facts, first, last);
 		gen_facts_release(&facts);
+		if (u[n].functions.nr)
+			change_region(&u[n], &cf->old, first, last);
 		if (!u[n].functions.nr) {
 			buf_addf(why, "%sthe change of '%s' (line %d) is in no public function", why->len ? "; " : "",
 				 cf->path, first);
@@ -272,6 +336,7 @@ static void units_free(struct unit *u, size_t n)
 	for (i = 0; i < n; i++) {
 		strvec_clear(&u[i].functions);
 		free(u[i].ranges);
+		free(u[i].region);
 		free(u[i].key);
 	}
 	free(u);
@@ -370,15 +435,22 @@ static const char *expr_of(const char *call)
 	return last;
 }
 
-/* 1 when `line` is in one of the unit's functions */
-static int in_ranges(const struct unit *u, int line)
+static int in_spans(const int *v, size_t n, int line)
 {
 	size_t i;
 
-	for (i = 0; i < u->nranges; i++)
-		if (line >= u->ranges[2 * i] && line <= u->ranges[2 * i + 1])
+	for (i = 0; i < n; i++)
+		if (line >= v[2 * i] && line <= v[2 * i + 1])
 			return 1;
 	return 0;
+}
+
+/* 1 when `line` is in the change's region (else in its functions, when it has none) */
+static int in_region(const struct unit *u, int line)
+{
+	if (u->nregion)
+		return in_spans(u->region, u->nregion, line);
+	return in_spans(u->ranges, u->nranges, line);
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -408,7 +480,7 @@ static void target_paths(struct strvec *out, const struct unit *u, const struct 
 		coverage_rank(&sus, &nsus, map, &one, 0);
 		lines = xcalloc(nsus + 1, sizeof(*lines));
 		for (k = 0; k < nsus; k++)
-			if (!strcmp(sus[k].file, u->path) && in_ranges(u, sus[k].line))
+			if (!strcmp(sus[k].file, u->path) && in_region(u, sus[k].line))
 				lines[nl++] = sus[k].line;
 		qsort(lines, nl, sizeof(*lines), cmp_int);
 		for (k = 0; k < nl; k++)
@@ -430,7 +502,7 @@ static int same_path(const struct gen_behaviour_diff *x, const struct unit *u, c
 	int same;
 
 	for (k = 0; k < x->nlines; k++)
-		if (in_ranges(u, x->lines[k]))
+		if (in_region(u, x->lines[k]))
 			buf_addf(&path, "%s%d", n++ ? "," : "", x->lines[k]);
 	same = path.len && strvec_find(paths, path.ptr) >= 0;
 	buf_release(&path);

@@ -994,16 +994,14 @@ static double time_budget(const struct session *s, const struct engine_ops *eng)
  * Whether the changes of this batch are checked beyond the tests
  * (fix/behaviour.h), and with how long to generate calls for a new
  * function set: --check-behaviour, --no-check-behaviour, else (with
- * FIX_BEHAVIOUR_BY_DEFAULT) for the built-in engine while the checks, what
- * they took so far and what this one may take, stay under
- * FIX_BEHAVIOUR_SHARE of the session's time so far (a short session, a few
- * seconds, is not worth it), and of a group's time budget. 0 and `why`
- * (may stay empty) when not.
+ * FIX_BEHAVIOUR_BY_DEFAULT) for the built-in engine within the checks'
+ * allowance of time (behaviour_allowance()); a check whose calls are made
+ * already costs only its compare. 0 and `why` (may stay empty) when not.
  */
 static int behaviour_budget(double *budget, struct buf *why, const struct session *s,
 			    const struct engine_ops *eng, const struct job *first)
 {
-	double allowed, left, elapsed = clock_monotonic() - s->started;
+	double allowed, elapsed = clock_monotonic() - s->started;
 
 	*budget = FIX_BEHAVIOUR_SAMPLE_BUDGET;
 	if (s->opts->no_check_behaviour)
@@ -1012,40 +1010,45 @@ static int behaviour_budget(double *budget, struct buf *why, const struct sessio
 		return 1;
 	if (!FIX_BEHAVIOUR_BY_DEFAULT || strcmp(eng->name, "builtin"))
 		return 0;
-	/* never more than that share of a group's --time-budget either */
-	if (time_budget(s, eng) > 0 && elapsed > time_budget(s, eng))
-		elapsed = time_budget(s, eng);
-	allowed = FIX_BEHAVIOUR_SHARE * elapsed;
-	left = allowed - s->behaviour_seconds;
+	*budget = behaviour_allowance(elapsed, s->behaviour_seconds, time_budget(s, eng), &allowed);
 	if (s->behaviour && behaviour_cached(s->behaviour, &first->cand->change,
-					     s->job_dirs.v[first->index]) && left > 0)
+					     s->job_dirs.v[first->index]) && allowed > s->behaviour_seconds)
 		return 1;
-	if (left < *budget)
-		*budget = left;
-	if (*budget >= FIX_BEHAVIOUR_MIN_BUDGET)
+	if (*budget > 0)
 		return 1;
-	buf_addf(why, "skipped for cost: it may take %.0f%% of the session's time (%.1f s), %.1f s of "
-		 "that was left, and it needs %.0f s (--check-behaviour forces it)",
-		 FIX_BEHAVIOUR_SHARE * 100, allowed, left > 0 ? left : 0, FIX_BEHAVIOUR_MIN_BUDGET);
+	buf_addf(why, "skipped for cost: checks may take %.0f%% of the session's time, at least %.0f s "
+		 "(%.1f s now), %.1f s of that was left, and a check needs %.0f s (--check-behaviour forces it)",
+		 FIX_BEHAVIOUR_SHARE * 100, FIX_BEHAVIOUR_FLOOR, allowed,
+		 allowed > s->behaviour_seconds ? allowed - s->behaviour_seconds : 0, FIX_BEHAVIOUR_MIN_BUDGET);
 	return 0;
 }
 
 /* check the behaviour of a job that passed every gate; ERR_INTERRUPTED only */
-static int check_behaviour(struct session *s, struct job *job, const struct group *g, double budget)
+static int check_behaviour(struct session *s, struct job *job, double budget)
 {
 	struct behaviour_options bo = { 0 };
+	struct strvec failing = STRVEC_INIT;
+	size_t i;
 	int err;
 
+	/*
+	 * every test failing at baseline, not only the group's: another
+	 * group's failing test is as much an input whose behaviour should change
+	 */
+	for (i = 0; i < s->nr_failures; i++)
+		if (strvec_find(&failing, s->failures[i].failure.id) < 0)
+			strvec_push(&failing, s->failures[i].failure.id);
 	if (!s->behaviour)
 		s->behaviour = behaviour_cache_new();
 	bo.workdir = s->job_dirs.v[job->index];
 	bo.venv_root = s->root;
 	bo.pytest_cmd = job->gates.pytest_cmd;
-	bo.targets = &g->ids;
+	bo.targets = &failing;
 	bo.coverage = s->coverage;
 	bo.sample_budget = budget;
 	behaviour_verdict_release(&job->beh);
 	err = behaviour_check(&job->beh, s->behaviour, &job->cand->change, &bo);
+	strvec_clear(&failing);
 	s->behaviour_seconds += job->beh.seconds;
 	if (job->beh.ran)
 		log_info("behaviour of candidate '%s': %zu generated call%s of %zu changed%s (%.1f s)",
@@ -1111,7 +1114,7 @@ static int pick_winner(const struct job **win, struct session *s, const struct e
 			*win = best;
 			goto done;
 		}
-		if ((err = check_behaviour(s, best, g, budget)) < 0)
+		if ((err = check_behaviour(s, best, budget)) < 0)
 			goto done;
 		if (!best->beh.changed) {
 			*win = best;

@@ -76,6 +76,8 @@ def test_each_edit_mode_fixes_a_missing_import(tmp_path, fakes, mode):
     assert git(root, "show", err["branch"] + ":shapes.py").startswith("import math")
     [att] = err["attempts"]
     assert att["engine"] == "llm" and att["method"] == mode and att["temperature"] == pytest.approx(0.4)
+    # checked beyond the tests by default only with the built-in engine
+    assert "behaviour" not in att, att
 
 
 def test_a_wrong_answer_then_a_right_one_with_feedback(tmp_path, fakes):

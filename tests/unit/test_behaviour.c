@@ -238,6 +238,28 @@ static void behaviour__a_private_helper_is_checked_through_its_callers(void **st
 	change_release(&c);
 }
 
+/* by default a check spends a share of the session's time, a few seconds at least */
+static void behaviour__the_allowance_by_default(void **state)
+{
+	double allowed, left;
+
+	(void)state;
+	/* a short session: the floor, all of it for the first function set */
+	assert_true(behaviour_allowance(1.0, 0.0, 120.0, &allowed) == FIX_BEHAVIOUR_FLOOR);
+	assert_true(allowed == FIX_BEHAVIOUR_FLOOR);
+	/* a long one: its share, at most a sample's budget at a time */
+	assert_true(behaviour_allowance(100.0, 0.0, 0.0, &allowed) == FIX_BEHAVIOUR_SAMPLE_BUDGET);
+	assert_true(allowed == FIX_BEHAVIOUR_SHARE * 100.0);
+	left = behaviour_allowance(100.0, 20.0, 0.0, &allowed);
+	assert_true(left == allowed - 20.0);
+	/* spent: less left than a sample needs is none */
+	assert_true(behaviour_allowance(100.0, allowed - FIX_BEHAVIOUR_MIN_BUDGET / 2, 0.0, &allowed) == 0);
+	assert_true(behaviour_allowance(2.0, FIX_BEHAVIOUR_FLOOR, 0.0, &allowed) == 0);
+	/* time past a group's budget does not count */
+	behaviour_allowance(1000.0, 0.0, 120.0, &allowed);
+	assert_true(allowed == FIX_BEHAVIOUR_SHARE * 120.0);
+}
+
 /* the probe's JSON escapes a NUL as \u0000: the changed module's error is read, not skipped */
 static void behaviour__a_nul_in_the_probes_reply_is_read(void **state)
 {
@@ -258,6 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(behaviour__the_failing_tests_own_calls_compare_without_spaces_or_quotes),
 		cmocka_unit_test(behaviour__a_verdict_as_json),
+		cmocka_unit_test(behaviour__the_allowance_by_default),
 		cmocka_unit_test(behaviour__a_nul_in_the_probes_reply_is_read),
 		cmocka_unit_test_setup_teardown(behaviour__changes_outside_functions_and_to_tests_are_not_checked,
 						setup, teardown),
