@@ -255,6 +255,15 @@ int gen_trust_run(struct strvec *reasons, const struct gen_trust_options *o)
 			longest = limit[i];
 		t.took[i] = 0;
 	}
+	/* the tests judged came last in the file: once first */
+	if (o->others) {
+		struct strvec extra = STRVEC_INIT;
+		strvec_push(&extra, "--pytest-fixer-reverse");
+		if (!(err = run_file(&res, o, &t, &extra, longest, NULL)))
+			judge(reasons, &t, &res, "in a run in reverse order");
+		test_result_release(&res);
+		strvec_clear(&extra);
+	}
 	/* shuffled within the file */
 	for (r = 1; r < o->runs && !err; r++) {
 		struct strvec extra = STRVEC_INIT;

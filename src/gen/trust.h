@@ -36,7 +36,9 @@ struct gen_trust_options {
 	/*
 	 * NULL, or the failures of the file's other tests (not in `ids`) in the
 	 * first and shuffled runs go here: "ID failed in shuffled run 2 of 5
-	 * (order seed 3): AssertionError: ..."
+	 * (order seed 3): AssertionError: ..."; the file then also runs once in
+	 * reverse order, so that tests added at its end run before the others
+	 * at least once (what they leave behind meets the others).
 	 */
 	struct strvec *others;
 };

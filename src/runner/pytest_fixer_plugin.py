@@ -29,6 +29,9 @@ Stress runs and order analysis (pytest-fixer's stress module) use these:
       exactly those items in that order (the others are deselected). An id
       that was not collected gets a collect report record (error_type
       "NotCollected") and the session stops with a usage error (exit 4).
+  --pytest-fixer-reverse           run the items in reverse order (after
+      the order file, if any): what a file's last tests leave behind meets
+      the tests before them.
   --pytest-fixer-seed=N            shuffle the items with random.Random(N);
       with iterations, iteration i is shuffled with random.Random(N + i).
   --pytest-fixer-iterations=K      run the selected items K times in this
@@ -246,6 +249,7 @@ class PytestFixerPlugin:
                            or getattr(config.option, "dist", "no") == "no")
         self.order_file = config.getoption("pytest_fixer_order_file")
         self.seed = config.getoption("pytest_fixer_seed")
+        self.reverse = config.getoption("pytest_fixer_reverse")
         self.iterations = config.getoption("pytest_fixer_iterations")
         self.deadline = config.getoption("pytest_fixer_deadline")
         self.time_limit = config.getoption("pytest_fixer_time_limit")
@@ -293,6 +297,8 @@ class PytestFixerPlugin:
                 items[:] = keep
         if self.order_file:
             self._apply_order(config, items)
+        if self.reverse:
+            items.reverse()
 
     def _apply_order(self, config, items):
         with open(self.order_file, encoding="utf-8", errors="surrogateescape") as f:
@@ -689,6 +695,8 @@ def pytest_addoption(parser):
                     help="deselect the node ids listed in this file")
     group.addoption("--pytest-fixer-order-file", dest="pytest_fixer_order_file", default=None,
                     help="run exactly the node ids listed in this file, in that order")
+    group.addoption("--pytest-fixer-reverse", dest="pytest_fixer_reverse", action="store_true",
+                    default=False, help="run the tests in reverse order")
     group.addoption("--pytest-fixer-seed", dest="pytest_fixer_seed", type=int, default=None,
                     help="shuffle the tests with this seed (iteration i: seed + i)")
     group.addoption("--pytest-fixer-iterations", dest="pytest_fixer_iterations", type=int,

@@ -215,3 +215,41 @@ def test_a_bad_spec_file_is_named(tmp_path, name, content, says):
     r = run_bare(["generate", "paging.py", "--spec", "missing.md", "--engine", "llm", "--base-url",
                   "http://127.0.0.1:9/v1", "--api-key", KEY], root)
     assert r.returncode == 2 and "cannot read spec 'missing.md'" in r.stderr, r.stderr
+
+
+RATES = '''"""Currency conversion at fixed rates."""
+
+RATES = {"EUR": 1.0, "USD": 1.25}
+
+
+def convert(amount, currency="USD"):
+    """`amount` euros in `currency`, rounded to cents."""
+    if currency not in RATES:
+        raise KeyError(currency)
+    return round(amount * RATES[currency], 2)
+'''
+
+# passes alone and after the others; run first, it breaks the built-in tests of convert()
+POLLUTES = block("import rates\nfrom rates import convert\n\n\ndef test_a_new_dollar_rate():\n"
+                 "    rates.RATES[\"USD\"] = 2.0\n    assert convert(1) == 2.0\n")
+
+
+def test_a_model_test_that_breaks_the_others_is_not_kept(tmp_path, fakes):  # noqa: F811
+    root = make_repo(tmp_path / "rates", {"pytest.ini": "[pytest]\n", "rates.py": RATES}) or tmp_path / "rates"
+    fake = fakes([{"content": POLLUTES, "usage": {"prompt": 500, "completion": 60}}])
+    r = run_fixer(["generate", "rates.py", "--engine", "llm", "--json", "--time-budget", "1",
+                   "--provider", "openai", "--base-url", fake.url + "/v1", "--model", "test-model",
+                   "--api-key", KEY], root, env=ENV)
+    assert r.code == 0, r
+    [mod] = r.json()["modules"]
+    [test] = mod["model"]["tests"]
+    assert (test["name"], test["status"], test["category"]) == \
+        ("test_a_new_dollar_rate", "REJECTED", "BREAKS_OTHER_TESTS"), test
+    # caught by the run in reverse order, whatever the shuffled runs' orders
+    assert "test_convert" in test["reason"] and "failed in a run in reverse order" in test["reason"], test
+    out = root / mod["out"]
+    text = out.read_text()
+    assert "def test_convert(" in text and "test_a_new_dollar_rate" not in text
+    run = subprocess.run(SYSTEM_PYTEST.split() + ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", str(out)],
+                         cwd=str(root), capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
