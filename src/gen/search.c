@@ -178,6 +178,22 @@ static int name_has(const char *name, const char *const *parts)
 	return 0;
 }
 
+/* a parameter named as a day: today, date, deadline, borrowed_on, start_date */
+static int date_name(const char *name)
+{
+	static const char *const whole[] = { "today", "date", "deadline", "since", "until", NULL };
+	static const char *const tails[] = { "_on", "_date", NULL };
+	size_t i, n = strlen(name);
+
+	for (i = 0; whole[i]; i++)
+		if (!strcmp(name, whole[i]))
+			return 1;
+	for (i = 0; tails[i]; i++)
+		if (n > strlen(tails[i]) && !strcmp(name + n - strlen(tails[i]), tails[i]))
+			return 1;
+	return 0;
+}
+
 /* the text inside a plain short string literal ('x', "x": no prefix, no escape), else NULL */
 static char *literal_inside(const char *lit)
 {
@@ -302,6 +318,15 @@ static void add_dates(struct pool *p, const struct gen_facts *f)
 	else if ((k = strvec_find(&f->import_names, "datetime")) >= 0 &&
 		 !strcmp(f->import_lines.v[k], "import datetime"))
 		ctor = "datetime.date";
+	else if (k < 0)
+		/*
+		 * "from datetime import timedelta": the module works with dates
+		 * without naming the class; the probe and the written file
+		 * (emit.c) import datetime themselves
+		 */
+		for (i = 0; !ctor && i < f->import_lines.nr; i++)
+			if (!strncmp(f->import_lines.v[i], "from datetime import ", 21))
+				ctor = "datetime.date";
 	if (!ctor)
 		return;
 	for (i = 0; days[i]; i++) {
@@ -460,6 +485,8 @@ static void build_pool(struct pool *p, const struct gen_facts *f, const struct g
 			pool_addv(p, lists);
 		if (name_has(prm->name, dict_names))
 			pool_addv(p, dicts);
+		if (date_name(prm->name))
+			add_dates(p, f);
 		if (!p->v.nr) {
 			add_literals(p, fn, GEN_HINT_NUMBER | GEN_HINT_STR | GEN_HINT_FLOAT);
 			pool_addv(p, (const char *const[]){ "0", "1", "-1", "'a'", "''", "[1, 2]", "[]",

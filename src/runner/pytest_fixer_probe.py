@@ -35,6 +35,7 @@ before it ends the child.
 """
 
 import ast
+import datetime
 import dis
 import importlib
 import itertools
@@ -500,6 +501,7 @@ class Probe:
     def _run(self, call, module, limit, trace):
         ns = dict(vars(module))
         ns.setdefault("itertools", itertools)
+        ns.setdefault("datetime", datetime)   # dates of a module that imports only timedelta
         tracer = _Tracer(self.real) if trace else None
         o = {}
         stage = "setup"

@@ -325,6 +325,42 @@ static void sample__no_call_is_made_twice(void **state)
 	gen_pools_free(pools);
 }
 
+/* a parameter named as a day gets dates, even where the module imports only timedelta */
+static void sample__days_by_their_names(void **state)
+{
+	static const char src[] =
+		"from datetime import timedelta\n"
+		"\n"
+		"\n"
+		"def due(borrowed_on, days):\n"
+		"    return borrowed_on + timedelta(days=days)\n"
+		"\n"
+		"\n"
+		"def late(today, due_date):\n"
+		"    return today > due_date\n";
+	struct gen_facts f = GEN_FACTS_INIT;
+	struct gen_calls calls = GEN_CALLS_INIT;
+	struct gen_pools *pools;
+	struct gen_rng rng;
+	struct buf text = BUF_INIT;
+	size_t fi;
+
+	(void)state;
+	assert_int_equal(gen_facts_read(&f, "loans.py", src, sizeof(src) - 1), 0);
+	pools = gen_pools_new(&f);
+	gen_rng_seed(&rng, 1);
+	for (fi = 0; fi < f.nfunctions; fi++)
+		gen_sample(&calls, &f, pools, fi, 12, &rng);
+	calls_text(&text, &calls);
+	assert_non_null(strstr(text.ptr, "due(datetime.date("));
+	assert_non_null(strstr(text.ptr, "late(datetime.date("));
+	assert_non_null(strstr(text.ptr, ", datetime.date(2"));
+	buf_release(&text);
+	gen_calls_release(&calls);
+	gen_pools_free(pools);
+	gen_facts_release(&f);
+}
+
 static struct gen_call *add_call(struct gen_calls *calls, const char *fn, const char *expr)
 {
 	struct gen_call *c = gen_calls_add(calls);
@@ -457,6 +493,7 @@ int main(void)
 		cmocka_unit_test(facts__a_module_that_does_not_parse_is_an_error_naming_the_line),
 		cmocka_unit_test(sample__same_seed_same_calls_other_seed_others),
 		cmocka_unit_test(sample__no_call_is_made_twice),
+		cmocka_unit_test(sample__days_by_their_names),
 		cmocka_unit_test(emit__parametrised_values_raises_objects_and_state),
 		cmocka_unit_test(trust__assertions_that_cannot_fail_are_named),
 	};
