@@ -284,7 +284,8 @@ int cmd_generate(int argc, const char **argv, struct project *p)
 	size_t i;
 	struct option opts[] = {
 		{ OPT_STRING, "out", 0, &out, "FILE", "the file to write (one MODULE only; default tests/test_<module>_generated.py)" },
-		{ OPT_DOUBLE, "time-budget", 0, &budget, "S", "seconds per module (default 120)" },
+		{ OPT_DOUBLE, "time-budget", 0, &budget, "S", "seconds per module (default 120), the mutation score's runs included "
+		  "(a seeded sample of the mutants when it runs out)" },
 		{ OPT_INT, "seed", 0, &seed, "N", "the sampling seed: the same seed writes the same file (default 1)" },
 		{ OPT_STRING, "engine", 0, &engine, "NAME",
 		  "builtin (search-based, no network), llm (builtin, then a model: needs a provider) or auto "
