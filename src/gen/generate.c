@@ -1606,6 +1606,10 @@ static int score_file(struct ctx *c, const struct buf *text)
 			size_t m = order[i + j];
 			int got;
 			if (believed && runs[j + 1].done) {
+				if (runs[j + 1].res.nr_failures)
+					log_debug("generate: mutant %zu: %s: %s", m + 1,
+						  runs[j + 1].res.failures[0].error_type ?: "",
+						  runs[j + 1].res.failures[0].message ?: "");
 				tally_mutant(c, m, gen_mutant_judge(&runs[j + 1].res, 0), &disagree);
 				screened++;
 				continue;
@@ -1660,7 +1664,7 @@ static int score_file(struct ctx *c, const struct buf *text)
 		strvec_pushf(&c->r->decisions, "%zu more mutants the probe's calls told apart survive the written "
 			     "file", disagree - GEN_MAX_DISAGREE_LINES);
 	strvec_pushf(&c->r->decisions, "mutation score by running %s against each mutant: %zu of %zu mutants run "
-		     "(%s) in %.1f s, each test limited to %.2f s (%.0f times the file's clean run of %.2f s)",
+		     "(%s) in %.1f s, a test past %.2f s at most (%.0f times the file's clean run of %.2f s) timed out",
 		     c->r->out_path, ran, n, ran < n ? "a seeded sample: the time budget ran out" : "all of them",
 		     clock_monotonic() - phase, limit, GEN_TRUST_LIMIT_FACTOR, clean);
 	log_debug("generate: mutants: %zu screened in a warm child, %zu run alone", screened, alone);

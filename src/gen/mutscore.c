@@ -7,6 +7,25 @@
 
 #include <string.h>
 
+/*
+ * A test stopped at its limit: our plugin's Timeout, the runner's for a
+ * test it killed ("Timeout"), or the warm worker's, raised inside a
+ * screened run ("pytest_fixer_worker.Timeout", "the test did not finish
+ * within ..."); not any exception that happens to be called Timeout.
+ */
+static int is_timeout(const struct failure *f)
+{
+	const char *t = f->error_type, *m = f->message ? f->message : "";
+	size_t n;
+
+	if (!t)
+		return 0;
+	if (!strcmp(t, "Timeout"))
+		return 1;
+	n = strlen(t);
+	return n > 8 && !strcmp(t + n - 8, ".Timeout") && !strncmp(m, "the test did not finish within ", 31);
+}
+
 enum gen_mutant_outcome gen_mutant_judge(const struct test_result *res, int run_err)
 {
 	size_t i;
@@ -20,7 +39,7 @@ enum gen_mutant_outcome gen_mutant_judge(const struct test_result *res, int run_
 		const struct failure *f = &res->failures[i];
 		if (f->kind == FAILURE_KIND_COLLECTION)
 			return GEN_MUTANT_NO_LOAD;
-		if (f->error_type && !strcmp(f->error_type, "Timeout"))
+		if (is_timeout(f))
 			timed_out = 1;
 		failed = 1;
 	}

@@ -281,14 +281,23 @@ def test_bad_input_is_named(tmp_path):
 
 
 # scale's `x * 1` has mutants the written test cannot kill: `x / 1` gives 2.0,
-# which the probe tells apart from 2 (another type) but `== 2` does not; and
-# area's `w * h` with its parameters swapped is the same function
+# which the probe tells apart from 2 (another type) but `== 2` does not;
+# area's `w * h` with its parameters swapped is the same function; and
+# count_down's loop never ends when `n -= 1` becomes `n += 1`
 CALC = '''def scale(x):
     return x * 1
 
 
 def area(w, h):
     return w * h
+
+
+def count_down(n):
+    steps = 0
+    while n > 0:
+        n -= 1
+        steps += 1
+    return steps
 '''
 
 
@@ -301,7 +310,7 @@ def test_the_mutation_score_is_the_written_file_run_against_each_mutant(tmp_path
     root = tmp_path / "proj"
     make_repo(root, {"calc.py": CALC, "pytest.ini": "[pytest]\npythonpath = .\n"})
     before, stamps = snapshot(root), mtimes(root)
-    r = generate(root, "calc.py", "--json", "--time-budget", "10")
+    r = generate(root, "calc.py", "--json", "--time-budget", "30")
     assert r.code == 0, r
     rep = r.json()["modules"][0]
     m = rep["mutants"]
@@ -310,10 +319,12 @@ def test_the_mutation_score_is_the_written_file_run_against_each_mutant(tmp_path
     assert m["method"] == "file" and not m["sampled"], m
     assert m["total"] == m["generated"] == m["killed"] + m["survived"] + m["timed_out"] + m["errors"], m
     assert ops["param-swap"] == (0, 1, 0), ops          # area(h, w): equivalent
-    assert ops["arith-swap"] == (1, 1, 0), ops          # x / 1 survives, w / h does not
-    assert ops["int-tweak"] == (2, 0, 0), ops           # x * 0, x * 2
-    assert m["survived"] == 2 and m["killed"] == m["total"] - 2, m
-    assert m["score"] == (m["total"] - 2) / m["total"]
+    assert ops["arith-swap"][1] == 1, ops               # x / 1 survives, w / h does not
+    assert ops["aug-assign"] == (1, 0, 1), ops          # steps -= 1; n += 1 loops
+    # x / 1, area(h, w), and count_down's two lines in the loop the other way round
+    assert m["survived"] == 3 and ops["stmt-move"][1] == 1, m
+    assert m["timed_out"] >= 2 and m["errors"] == 0, m
+    assert m["score"] == (m["total"] - 3) / m["total"]
     # the probe's calls told x / 1 apart; the file does not: said, and counted as survived
     assert any("told mutant" in d and "(arith-swap, line 2)" in d and "written file passes" in d
                for d in rep["decisions"]), rep["decisions"]

@@ -53,6 +53,18 @@ static void judge__passing_failing_erroring_timed_out_and_not_loading(void **sta
 	assert_int_equal(gen_mutant_judge(&res, 0), GEN_MUTANT_TIMED_OUT);
 	test_result_release(&res);
 
+	/* the warm worker's, raised in a screened run; a Timeout of the code under test is a failure */
+	test_result_init(&res);
+	res.summary.total = 1;
+	add_failure(&res, "tests/t.py::test_d", FAILURE_KIND_FAILURE, "requests.Timeout");
+	res.failures[0].message = xstrdup("read timed out");
+	assert_int_equal(gen_mutant_judge(&res, 0), GEN_MUTANT_KILLED);
+	add_failure(&res, "tests/t.py::test_e", FAILURE_KIND_FAILURE, "pytest_fixer_worker.Timeout");
+	res.failures[1].message = xstrdup("the test did not finish within 1 s (its time limit from the durations "
+					  "measured before)");
+	assert_int_equal(gen_mutant_judge(&res, 0), GEN_MUTANT_TIMED_OUT);
+	test_result_release(&res);
+
 	/* the file cannot be collected (the module does not import): did not load */
 	test_result_init(&res);
 	add_failure(&res, "tests/t.py", FAILURE_KIND_COLLECTION, "SyntaxError");
