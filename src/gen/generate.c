@@ -1570,15 +1570,16 @@ static int score_file(struct ctx *c, const struct buf *text)
 	for (i = 0; i < n && !err;) {
 		struct pytest_options po = PYTEST_OPTIONS_INIT;
 		double left = remaining(c) - GEN_SCORE_RESERVE, per = ran ? spent / (double)ran : clean;
-		size_t j, batch = left / per > GEN_SCREEN_BATCH ? GEN_SCREEN_BATCH : (size_t)(left / per);
+		size_t j, batch;
 		int believed = 0, cut = 0;
 
 		if (sig_pending()) {
 			err = ERR_INTERRUPTED;
 			break;
 		}
-		if (!batch)
+		if (left < per || left <= 0)
 			break;   /* the next one would not fit: a sample */
+		batch = left / per > GEN_SCREEN_BATCH ? GEN_SCREEN_BATCH : (size_t)(left / per);
 		if (batch > n - i)
 			batch = n - i;
 		t0 = clock_monotonic();
