@@ -121,7 +121,10 @@ static json_t *result_json(const struct gen_result *r)
 						  "kept", (json_int_t)r->calls_kept));
 	json_object_set_new(o, "lines", json_pack("{s:I, s:I}", "total", (json_int_t)r->lines,
 						  "reached", (json_int_t)r->lines_reached));
-	json_object_set_new(o, "mutants", json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
+	json_object_set_new(o, "mutants", json_pack("{s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
+						    "method", "file",
+						    "generated", (json_int_t)r->mutants_generated,
+						    "sampled", r->mutants_sampled,
 						    "total", (json_int_t)r->mutants,
 						    "killed", (json_int_t)r->killed,
 						    "survived", (json_int_t)r->survived,
@@ -173,9 +176,9 @@ static void print_text(const struct gen_result *r, int dry_run)
 		printf("  lines reached: %zu of %zu (%.0f%%)\n", r->lines_reached, r->lines,
 		       100.0 * share(r->lines_reached, r->lines));
 	if (scored)
-		printf("  mutants told apart: %zu of %zu (%.0f%%; %zu by a time limit)\n",
+		printf("  mutants the file kills: %zu of %zu (%.0f%%; %zu by a time limit)%s\n",
 		       r->killed + r->timed_out, scored, 100.0 * share(r->killed + r->timed_out, scored),
-		       r->timed_out);
+		       r->timed_out, r->mutants_sampled ? "; a sample: the time budget ran out" : "");
 	if (r->coverage.before.measured && r->coverage.after.measured) {
 		struct buf b = BUF_INIT, a = BUF_INIT;
 		gen_coverage_percent(&b, r->coverage.before.covered, r->coverage.after.statements);
@@ -281,7 +284,8 @@ int cmd_generate(int argc, const char **argv, struct project *p)
 	size_t i;
 	struct option opts[] = {
 		{ OPT_STRING, "out", 0, &out, "FILE", "the file to write (one MODULE only; default tests/test_<module>_generated.py)" },
-		{ OPT_DOUBLE, "time-budget", 0, &budget, "S", "seconds per module (default 120)" },
+		{ OPT_DOUBLE, "time-budget", 0, &budget, "S", "seconds per module (default 120), the mutation score's runs included "
+		  "(a seeded sample of the mutants when it runs out)" },
 		{ OPT_INT, "seed", 0, &seed, "N", "the sampling seed: the same seed writes the same file (default 1)" },
 		{ OPT_STRING, "engine", 0, &engine, "NAME",
 		  "builtin (search-based, no network), llm (builtin, then a model: needs a provider) or auto "

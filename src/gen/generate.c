@@ -6,6 +6,7 @@
 #include "gen/quality.h"
 #include "gen/facts.h"
 #include "gen/llmgen.h"
+#include "gen/mutscore.h"
 #include "gen/search.h"
 #include "gen/state.h"
 #include "gen/trust.h"
@@ -74,6 +75,11 @@ struct ctx {
 	size_t model_kept;         /* the model's tests kept in the file */
 	char *source;
 	size_t source_len;
+	struct strvec mut_src;     /* the mutants' whole texts of the module */
+	struct strvec mut_ops;     /* ... and their operators */
+	int *probe_killed;         /* per mutant: 1 when a kept call of the probe told it apart */
+	int *probe_errors;         /* per mutant: 1 when the probe could not load it */
+	size_t probe_n;            /* the mutants the two above are of (0: no probe of mutants) */
 };
 
 void gen_result_release(struct gen_result *r)
@@ -224,21 +230,29 @@ static double remaining(const struct ctx *c)
 	return c->budget - (clock_monotonic() - c->started);
 }
 
-static int start_worker(struct ctx *c)
+/* a warm worker of the private copy that collects `path` */
+static int worker_for(struct pytest_worker **out, const struct ctx *c, const char *path)
 {
 	struct pytest_worker_options wo = { 0 };
 	struct strvec paths = STRVEC_INIT;
 	int err;
 
-	strvec_push(&paths, c->rel.ptr);
+	strvec_push(&paths, path);
 	wo.root = c->work.ptr;
 	wo.venv_root = c->root.ptr;
 	wo.command = c->o->pytest_cmd;
 	wo.choice = c->o->choice;
 	wo.paths = &paths;
 	wo.test_timeout = PYTEST_DEFAULT_TEST_TIMEOUT;
-	err = pytest_worker_start(&c->worker, &wo);
+	err = pytest_worker_start(out, &wo);
 	strvec_clear(&paths);
+	return err;
+}
+
+static int start_worker(struct ctx *c)
+{
+	int err = worker_for(&c->worker, c, c->rel.ptr);
+
 	if (err < 0 && err != ERR_INTERRUPTED && err != ERR_NOTFOUND)
 		err = error_prefix(err, "cannot start a test worker for '%s'", c->rel.ptr);
 	return err;
@@ -756,31 +770,26 @@ static int mutate_and_minimise(struct ctx *c, struct gen_probe_info *info)
 		gen_cover_set_free(need);
 		gen_cover_set_free(have);
 	}
-	/* the score, per operator */
-	c->r->mutants = info->mutants_run;
-	for (i = 0; i < sources.nr; i++) {
-		struct gen_operator_score *op;
-		if (!info->mutant_done || !info->mutant_done[i])
-			continue;   /* not run: the time ran out */
-		op = operator_of(c->r, ops.v[i]);
-		if (info->mutant_errors[i]) {
-			c->r->mutant_errors++;
-			continue;
+	/*
+	 * what the probe's kept calls told apart: for the search and to compare
+	 * with the file's run (score_file()), not the reported score
+	 */
+	{
+		size_t told = 0;
+		c->probe_errors = xcalloc(sources.nr ? sources.nr : 1, sizeof(int));
+		for (i = 0; i < sources.nr; i++) {
+			c->probe_errors[i] = info->mutant_done && info->mutant_done[i] && info->mutant_errors[i];
+			told += killed[i] && !c->probe_errors[i];
 		}
-		if (killed[i] && info->mutant_timeouts && info->mutant_timeouts[i]) {
-			op->timed_out++;
-			c->r->timed_out++;
-		} else if (killed[i]) {
-			op->killed++;
-			c->r->killed++;
-		} else {
-			op->survived++;
-			c->r->survived++;
-		}
+		if (sources.nr)
+			strvec_pushf(&c->r->decisions, "the kept calls tell %zu of the %zu mutants apart in the probe "
+				     "(%zu probed); the score below is the written file's", told, sources.nr,
+				     info->mutants_run);
 	}
-	free(killed);
-	strvec_clear(&sources);
-	strvec_clear(&ops);
+	c->probe_killed = killed;
+	c->probe_n = sources.nr;
+	c->mut_src = sources;
+	c->mut_ops = ops;
 	return err;
 }
 
@@ -1400,6 +1409,279 @@ static int commit_files(struct ctx *c, const struct buf *text, const struct gen_
 	return err;
 }
 
+/* ---- the score: the written file against each mutant (gen/mutscore.h) ------ */
+
+/* the disagreements with the probe named one by one, at most */
+#define GEN_MAX_DISAGREE_LINES 5
+/* seconds kept back from the budget for writing the file and the report */
+#define GEN_SCORE_RESERVE 0.5
+/* mutants screened in one child of the worker, at most */
+#define GEN_SCREEN_BATCH 32
+
+/* the first line of the module `text` differs from the original at */
+static int first_changed_line(const struct ctx *c, const char *text)
+{
+	size_t k;
+	int line = 1;
+
+	for (k = 0; k < c->source_len && text[k] == c->source[k]; k++)
+		line += c->source[k] == '\n';
+	return line;
+}
+
+/* the runner's options for a run of the file (`paths`) in the private copy, through `w` when it is one */
+static void file_options(struct pytest_options *po, const struct ctx *c, const struct strvec *paths,
+			 struct pytest_worker *w, double test_timeout)
+{
+	po->root = c->work.ptr;
+	po->venv_root = c->root.ptr;
+	po->command = c->o->pytest_cmd;
+	po->choice = c->o->choice;
+	po->paths = paths;
+	po->test_timeout = test_timeout;
+	po->every_test = 1;
+	po->worker = w;
+}
+
+/* one run of the file in the private copy */
+static int run_generated(struct test_result *res, struct ctx *c, struct pytest_worker *w, double test_timeout,
+			 int run_timeout_ms)
+{
+	struct pytest_options po = PYTEST_OPTIONS_INIT;
+	struct strvec paths = STRVEC_INIT;
+	int err;
+
+	strvec_push(&paths, c->r->out_path);
+	file_options(&po, c, &paths, w, test_timeout);
+	po.run_timeout_ms = run_timeout_ms;
+	test_result_init(res);
+	err = pytest_run(res, &po);
+	strvec_clear(&paths);
+	return err;
+}
+
+/* one mutant's outcome into the result (and a line when the probe said otherwise) */
+static void tally_mutant(struct ctx *c, size_t m, enum gen_mutant_outcome out, size_t *disagree)
+{
+	struct gen_operator_score *op;
+
+	log_debug("generate: the file against mutant %zu (%s, line %d): %s", m + 1, c->mut_ops.v[m],
+		  first_changed_line(c, c->mut_src.v[m]), out == GEN_MUTANT_KILLED ? "killed" :
+		  out == GEN_MUTANT_SURVIVED ? "survived" : out == GEN_MUTANT_TIMED_OUT ? "timed out" :
+		  out == GEN_MUTANT_NO_LOAD ? "did not load" : "no outcome");
+	if (out == GEN_MUTANT_NOT_RUN)
+		return;
+	c->r->mutants++;
+	op = operator_of(c->r, c->mut_ops.v[m]);
+	switch (out) {
+	case GEN_MUTANT_NO_LOAD:
+		c->r->mutant_errors++;
+		break;
+	case GEN_MUTANT_KILLED:
+		op->killed++;
+		c->r->killed++;
+		break;
+	case GEN_MUTANT_TIMED_OUT:
+		op->timed_out++;
+		c->r->timed_out++;
+		break;
+	default:
+		op->survived++;
+		c->r->survived++;
+		if (m < c->probe_n && c->probe_killed[m] && !c->probe_errors[m] &&
+		    (*disagree)++ < GEN_MAX_DISAGREE_LINES)
+			strvec_pushf(&c->r->decisions, "the probe's calls told mutant %zu (%s, line %d) apart, but "
+				     "the written file passes on it: counted as survived", m + 1, c->mut_ops.v[m],
+				     first_changed_line(c, c->mut_src.v[m]));
+		break;
+	}
+}
+
+/* a clean run of a screen: done, with tests and no failure */
+static int clean_screen(const struct pytest_screen_run *r)
+{
+	return r->done && r->res.summary.total && !r->res.nr_failures;
+}
+
+/*
+ * The reported score: the file as written (`text`, the model's tests too)
+ * run against each mutant of the module in the private copy, in a seeded
+ * order, while the budget lasts. Mutants go in batches through one child
+ * of a warm worker (pytest_worker_screen(): the mutant's function bodies
+ * patched in, no fork per mutant), between two clean runs that must pass
+ * for the batch to count; what the screen cannot do (a change outside a
+ * function body, a run past its limit) is run alone, the mutant written
+ * into the copy (pytest_run(), through the worker when it can).
+ */
+static int score_file(struct ctx *c, const struct buf *text)
+{
+	struct pytest_worker *w = NULL;
+	struct test_result res = TEST_RESULT_INIT;
+	struct strvec paths = STRVEC_INIT;
+	struct buf file = BUF_INIT, module = BUF_INIT, original = BUF_INIT, variant = BUF_INIT;
+	struct pytest_screen_run *runs = NULL;
+	size_t n, *order = NULL, i, ran = 0, disagree = 0, screened = 0, alone = 0;
+	double t0, clean, limit, spent = 0, phase = clock_monotonic();
+	int err = 0, moved = 0;
+
+	/* no probe of mutants (every test carried over, no time for it): the file is scored all the same */
+	if (!c->mut_src.nr)
+		mutants_of(c, &c->mut_src, &c->mut_ops);
+	if (!(n = c->mut_src.nr))
+		return 0;
+	c->r->mutants_generated = n;
+	c->r->mutants_sampled = 1;
+	if (remaining(c) < GEN_SCORE_RESERVE) {
+		strvec_pushf(&c->r->decisions, "mutation score: 0 of %zu mutants run, the time budget was spent "
+			     "before them (--time-budget)", n);
+		return 0;
+	}
+	buf_addf(&file, "%s/%s", c->work.ptr, c->r->out_path);
+	buf_addf(&module, "%s/%s", c->work.ptr, c->rel.ptr);
+	buf_add(&original, c->source, c->source_len);
+	if ((err = write_file(file.ptr, text)) < 0)
+		goto done;
+	strvec_push(&paths, c->r->out_path);
+	if ((err = worker_for(&w, c, c->r->out_path)) < 0) {
+		if (err == ERR_INTERRUPTED)
+			goto done;
+		log_debug("generate: no warm worker for the mutants (%s): a fresh pytest each", error_last());
+		error_clear();
+		err = 0;
+	}
+	/* the clean run: the file must pass on the module as it is; its time sets the limit */
+	t0 = clock_monotonic();
+	err = run_generated(&res, c, w, PYTEST_DEFAULT_TEST_TIMEOUT, 0);
+	clean = clock_monotonic() - t0;
+	if (err < 0 || res.nr_failures || !res.summary.total) {
+		if (err == ERR_INTERRUPTED)
+			goto done;
+		strvec_pushf(&c->r->decisions, "no mutation score: the file %s on the module as it is",
+			     err < 0 ? "could not be run" : !res.summary.total ? "runs no test" : "fails");
+		error_clear();
+		err = 0;
+		goto done;
+	}
+	test_result_release(&res);
+	limit = gen_mutant_limit(clean);
+	order = xcalloc(n, sizeof(*order));
+	runs = xcalloc(GEN_SCREEN_BATCH + 2, sizeof(*runs));
+	gen_mutant_order(order, n, (uint64_t)c->o->seed);
+	for (i = 0; i < n && !err;) {
+		struct pytest_options po = PYTEST_OPTIONS_INIT;
+		double left = remaining(c) - GEN_SCORE_RESERVE, per = ran ? spent / (double)ran : clean;
+		size_t j, batch;
+		int believed = 0, cut = 0;
+
+		if (sig_pending()) {
+			err = ERR_INTERRUPTED;
+			break;
+		}
+		if (left < per || left <= 0)
+			break;   /* the next one would not fit: a sample */
+		batch = left / per > GEN_SCREEN_BATCH ? GEN_SCREEN_BATCH : (size_t)(left / per);
+		if (batch > n - i)
+			batch = n - i;
+		t0 = clock_monotonic();
+		if (w) {
+			/* the batch, between two clean runs */
+			for (j = 0; j < batch; j++) {
+				buf_reset(&variant);
+				buf_addf(&variant, "%s/mutant-%zu.py", c->tmp.ptr, j);
+				if ((err = fs_write_atomic(variant.ptr, c->mut_src.v[order[i + j]],
+							   strlen(c->mut_src.v[order[i + j]]), 0600)) < 0)
+					break;
+				runs[j + 1].path = module.ptr;
+				runs[j + 1].source = xstrdup(variant.ptr);
+			}
+			runs[0].path = runs[batch + 1].path = NULL;
+			runs[0].source = runs[batch + 1].source = NULL;
+			file_options(&po, c, &paths, w, limit);
+			if (!err)
+				err = pytest_worker_screen(runs, batch + 2, &po);
+			believed = !err && clean_screen(&runs[0]) && clean_screen(&runs[batch + 1]);
+			if (!err && !believed)
+				log_debug("generate: a screen of %zu mutants not believed: each runs alone", batch);
+		}
+		for (j = 0; j < batch && !err; j++) {
+			size_t m = order[i + j];
+			int got;
+			if (believed && runs[j + 1].done) {
+				if (runs[j + 1].res.nr_failures)
+					log_debug("generate: mutant %zu: %s: %s", m + 1,
+						  runs[j + 1].res.failures[0].error_type ?: "",
+						  runs[j + 1].res.failures[0].message ?: "");
+				tally_mutant(c, m, gen_mutant_judge(&runs[j + 1].res, 0), &disagree);
+				screened++;
+				continue;
+			}
+			/* alone: the mutant written into the copy */
+			if (sig_pending()) {
+				err = ERR_INTERRUPTED;
+				break;
+			}
+			if (j && remaining(c) - GEN_SCORE_RESERVE < per) {
+				batch = j;   /* the rest would not fit: a sample */
+				cut = 1;
+				break;
+			}
+			if ((err = fs_write_atomic(module.ptr, c->mut_src.v[m], strlen(c->mut_src.v[m]), 0644)) < 0)
+				break;
+			moved = 1;
+			got = run_generated(&res, c, w, limit, (int)((2 * limit + 1) * 1000));
+			if (got == ERR_INTERRUPTED) {
+				err = got;
+				test_result_release(&res);
+				break;
+			}
+			if (got < 0) {
+				log_debug("generate: the file against mutant %zu: %s", m + 1, error_last());
+				error_clear();
+			}
+			tally_mutant(c, m, gen_mutant_judge(&res, got), &disagree);
+			test_result_release(&res);
+			alone++;
+			/* put back before the next screen, whose clean runs read the copy */
+			if ((err = fs_write_atomic(module.ptr, original.ptr, original.len, 0644)) < 0)
+				break;
+			moved = 0;
+		}
+		for (j = 0; j < GEN_SCREEN_BATCH + 2; j++) {
+			test_result_release(&runs[j].res);
+			free((char *)runs[j].source);
+			runs[j].source = NULL;
+			runs[j].path = NULL;
+		}
+		spent += clock_monotonic() - t0;
+		ran += batch;
+		i += batch;
+		if (cut)
+			break;
+	}
+	if (moved && fs_write_atomic(module.ptr, original.ptr, original.len, 0644) < 0 && !err)
+		err = error_prefix(ERR_GENERIC, "cannot put '%s' back in the private copy", c->rel.ptr);
+	c->r->mutants_sampled = ran < n;
+	if (disagree > GEN_MAX_DISAGREE_LINES)
+		strvec_pushf(&c->r->decisions, "%zu more mutants the probe's calls told apart survive the written "
+			     "file", disagree - GEN_MAX_DISAGREE_LINES);
+	strvec_pushf(&c->r->decisions, "mutation score by running %s against each mutant: %zu of %zu mutants run "
+		     "(%s) in %.1f s, a test past %.2f s at most (%.0f times the file's clean run of %.2f s) timed out",
+		     c->r->out_path, ran, n, ran < n ? "a seeded sample: the time budget ran out" : "all of them",
+		     clock_monotonic() - phase, limit, GEN_TRUST_LIMIT_FACTOR, clean);
+	log_debug("generate: mutants: %zu screened in a warm child, %zu run alone", screened, alone);
+done:
+	test_result_release(&res);
+	pytest_worker_stop(w);
+	free(order);
+	free(runs);
+	strvec_clear(&paths);
+	buf_release(&file);
+	buf_release(&module);
+	buf_release(&original);
+	buf_release(&variant);
+	return err;
+}
+
 static int prepare(struct ctx *c)
 {
 	struct strvec skip = STRVEC_INIT;
@@ -1515,6 +1797,8 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 	strvec_init(&c.carried);
 	strvec_init(&c.rejected_fn);
 	strvec_init(&c.model_carried);
+	strvec_init(&c.mut_src);
+	strvec_init(&c.mut_ops);
 	strvec_init(&out->unchanged);
 	strvec_init(&out->decisions);
 	c.state = (struct gen_state)GEN_STATE_INIT;
@@ -1560,6 +1844,10 @@ int gen_module(struct gen_result *out, const struct gen_options *o)
 			buf_release(&a);
 		}
 	}
+	if (emitted.ids.nr || c.carried.nr || c.model_kept) {
+		if ((err = score_file(&c, &text)) < 0)
+			goto done;
+	}
 	/* the node ids of the tests carried over, as the checklist has them */
 	for (i = 0; i < c.state.nr; i++) {
 		char *name = test_function(c.state.tests[i].id, out->out_path);
@@ -1599,6 +1887,10 @@ done:
 	strvec_clear(&c.model_carried);
 	free(c.settled);
 	free(c.mutant_lines);
+	free(c.probe_killed);
+	free(c.probe_errors);
+	strvec_clear(&c.mut_src);
+	strvec_clear(&c.mut_ops);
 	gen_state_release(&c.state);
 	return err;
 }

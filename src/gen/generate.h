@@ -78,7 +78,14 @@ struct gen_result {
 	size_t nfindings;
 	size_t calls_tried, calls_kept;
 	size_t lines, lines_reached;   /* executable lines of the module, reached by kept calls */
+	/*
+	 * the written file run against each mutant (gen/mutscore.h): mutants
+	 * with an outcome, then per outcome; mutants_generated: of the module;
+	 * mutants_sampled: 1 when the budget cut the runs short (a seeded sample)
+	 */
 	size_t mutants, killed, survived, timed_out, mutant_errors;
+	size_t mutants_generated;
+	int mutants_sampled;
 	struct gen_operator_score *operators;
 	size_t noperators;
 	double seconds;

@@ -353,8 +353,13 @@ void gen_report_markdown(struct buf *out, const struct gen_result *r)
 	} else
 		buf_addf(out, "Not measured: %s.\n", r->coverage.why ? r->coverage.why : "no test was kept");
 	buf_adds(out, "\n## Mutation score\n\n");
+	if (r->mutants_generated)
+		buf_addf(out, "Measured by running `%s` against each mutant of the module (in a private copy): "
+			 "killed when a test fails, timed out when one runs past its limit. %zu of %zu mutants run%s.\n\n",
+			 r->out_path, r->mutants, r->mutants_generated,
+			 r->mutants_sampled ? " (a seeded sample: the time budget ran out; no figure for the others)" : "");
 	if (scored) {
-		buf_addf(out, "%zu of %zu mutants told apart (%.0f%%), %zu of them by a time limit; "
+		buf_addf(out, "%zu of %zu mutants killed (%.0f%%), %zu of them by a time limit; "
 			 "%zu did not load.\n\n| operator | killed | survived | timed out |\n|---|---|---|---|\n",
 			 r->killed + r->timed_out, scored, 100.0 * (double)(r->killed + r->timed_out) / (double)scored,
 			 r->timed_out, r->mutant_errors);

@@ -278,3 +278,74 @@ def test_bad_input_is_named(tmp_path):
     r = generate(root, "kinds.py", "--time-budget", "30")
     assert r.code == 2, r
     assert "test_execution_state.yaml" in r.stderr and "remove it to start over" in r.stderr
+
+
+# scale's `x * 1` has mutants the written test cannot kill: `x / 1` gives 2.0,
+# which the probe tells apart from 2 (another type) but `== 2` does not;
+# area's `w * h` with its parameters swapped is the same function; and
+# count_down's loop never ends when `n -= 1` becomes `n += 1`
+CALC = '''def scale(x):
+    return x * 1
+
+
+def area(w, h):
+    return w * h
+
+
+def count_down(n):
+    steps = 0
+    while n > 0:
+        n -= 1
+        steps += 1
+    return steps
+'''
+
+
+def mtimes(root):
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in sorted(root.rglob("*"))
+            if p.is_file() and ".git" not in p.parts}
+
+
+def test_the_mutation_score_is_the_written_file_run_against_each_mutant(tmp_path):
+    root = tmp_path / "proj"
+    make_repo(root, {"calc.py": CALC, "pytest.ini": "[pytest]\npythonpath = .\n"})
+    before, stamps = snapshot(root), mtimes(root)
+    r = generate(root, "calc.py", "--json", "--time-budget", "30")
+    assert r.code == 0, r
+    rep = r.json()["modules"][0]
+    m = rep["mutants"]
+    ops = {o["operator"]: (o["killed"], o["survived"], o["timed_out"]) for o in m["by_operator"]}
+    # every mutant run, by the file as written
+    assert m["method"] == "file" and not m["sampled"], m
+    assert m["total"] == m["generated"] == m["killed"] + m["survived"] + m["timed_out"] + m["errors"], m
+    assert ops["param-swap"] == (0, 1, 0), ops          # area(h, w): equivalent
+    assert ops["arith-swap"][1] == 1, ops               # x / 1 survives, w / h does not
+    assert ops["aug-assign"] == (1, 0, 1), ops          # steps -= 1; n += 1 loops
+    # x / 1, area(h, w), and count_down's two lines in the loop the other way round
+    assert m["survived"] == 3 and ops["stmt-move"][1] == 1, m
+    assert m["timed_out"] >= 2 and m["errors"] == 0, m
+    assert m["score"] == (m["total"] - 3) / m["total"]
+    # the probe's calls told x / 1 apart; the file does not: said, and counted as survived
+    assert any("told mutant" in d and "(arith-swap, line 2)" in d and "written file passes" in d
+               for d in rep["decisions"]), rep["decisions"]
+    assert any("by running tests/test_calc_generated.py against each mutant: %d of %d mutants run" %
+               (m["total"], m["generated"]) in d for d in rep["decisions"]), rep["decisions"]
+    report = (root / rep["report"]).read_text()
+    assert "Measured by running `tests/test_calc_generated.py` against each mutant of the module" in report
+    assert "| param-swap | 0 | 1 | 0 |" in report
+
+    # the user's tree: the module as it was, untouched; only the file and its checklist added
+    after = snapshot(root)
+    assert (root / "calc.py").read_text() == CALC
+    assert all(after["files"][k] == v for k, v in before["files"].items())
+    assert sorted(set(after["files"]) - set(before["files"])) == [
+        "tests/test_calc_generated.py", "tests/test_execution_state.yaml"]
+    now = mtimes(root)
+    assert all(now[k] == v for k, v in stamps.items()), (stamps, now)
+
+    # a budget spent before the mutants: no figure is claimed for mutants not run
+    r = generate(root, "calc.py", "--json", "--dry-run", "--time-budget", "1")
+    assert r.code == 0, r
+    m = r.json()["modules"][0]["mutants"]
+    assert m["sampled"] and m["total"] < m["generated"], m
+    assert m["killed"] + m["survived"] + m["timed_out"] + m["errors"] == m["total"], m
