@@ -190,10 +190,11 @@ static void range_add(struct unit *u, const struct gen_function *fn)
 /*
  * The change's region in the original text: the lines whose running tells
  * how a call went through the changed code. A changed simple statement is
- * its own lines; a changed condition (if, elif, while, for) brings the
- * lines it decides between: the whole statement (from an elif, the rest of
- * its if). None when a changed line is not in a statement or is a def or
- * class header: the whole functions are the region then.
+ * its own lines; a changed compound header (if, while, for, else, try,
+ * with, ...) brings the lines it decides between: the whole statement or
+ * clause (from an elif, the rest of its if). None when a changed line is
+ * not in a statement or is a def or class header: the whole functions are
+ * the region then.
  */
 static void change_region(struct unit *u, const struct buf *old, int first, int last)
 {
@@ -215,11 +216,11 @@ static void change_region(struct unit *u, const struct buf *old, int first, int 
 			u->nregion = 0;
 			break;
 		}
-		if (pyast_is(st, "if_statement") || pyast_is(st, "while_statement") ||
-		    pyast_is(st, "for_statement"))
-			span_add(&u->region, &u->nregion, st->start_line, st->end_line);
-		else if (pyast_is(st, "elif_clause") && st->parent)
+		if (pyast_is(st, "elif_clause") && st->parent)
 			span_add(&u->region, &u->nregion, st->start_line, st->parent->end_line);
+		else if (l < st->end_line)
+			/* a header (else: and try: never run as lines themselves) */
+			span_add(&u->region, &u->nregion, st->start_line, st->end_line);
 		else
 			span_add(&u->region, &u->nregion, f, l);
 		line = l > line ? l : line;

@@ -1042,7 +1042,8 @@ static int judge(struct round *rd, struct gen_llm_tests *cands, struct buf *feed
 		if (is_collect_error(reason) && !last)
 			buf_addf(feedback, "- %s: %s\n", t->name, reason);
 		/* passed its first run, failed a later one: flaky (or slow) */
-		if (!is_collect_error(reason) && (strstr(reason, "shuffled run") || strstr(reason, "alone in")))
+		if (!is_collect_error(reason) && (strstr(reason, "shuffled run") || strstr(reason, "reverse order") ||
+						       strstr(reason, "alone in")))
 			buf_adds(&cat, strstr(reason, "over its limit") ? "TIMEOUT" : "FLAKY");
 		else
 			category_of(&cat, reason);

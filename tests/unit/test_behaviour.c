@@ -12,6 +12,7 @@
 #include "fix/behaviour.h"
 #include "gen/behaviour.h"
 #include "gen/search.h"
+#include "runner/coverage.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -260,6 +261,52 @@ static void behaviour__the_allowance_by_default(void **state)
 	assert_true(allowed == FIX_BEHAVIOUR_SHARE * 120.0);
 }
 
+/*
+ * A changed `else:` (a line that never runs itself): its region is the
+ * clause, so a call that went through the clause as the failing test did
+ * (the baseline's coverage map) is the failing test's own.
+ */
+static void behaviour__a_changed_else_is_judged_by_its_clause(void **state)
+{
+	static const char signs_py[] =
+		"def sign(x):\n"
+		"    if x < 0:\n"
+		"        return -1\n"
+		"    else:\n"
+		"        return 0\n";
+	static const char cov[] =
+		"{\"ev\":\"cov\",\"id\":\"tests/test_signs.py::test_zero\",\"outcome\":\"failed\","
+		"\"files\":{\"signs.py\":[2,5]}}\n"
+		"{\"ev\":\"cov\",\"id\":\"tests/test_signs.py::test_negative\",\"outcome\":\"passed\","
+		"\"files\":{\"signs.py\":[2,3]}}\n";
+	struct fixture *fx = *state;
+	struct coverage_map *map = NULL;
+	struct behaviour_options o;
+	struct behaviour_verdict v;
+	struct strvec targets = STRVEC_INIT;
+	struct buf p = BUF_INIT;
+	struct change c;
+
+	buf_addf(&p, "%s/signs.py", fx->dir.ptr);
+	assert_int_equal(fs_write_atomic(p.ptr, signs_py, strlen(signs_py), 0644), 0);
+	assert_int_equal(coverage_map_parse(&map, cov, strlen(cov), "cov.jsonl"), 0);
+	strvec_push(&targets, "tests/test_signs.py::test_zero");
+	options(&o, fx);
+	o.targets = &targets;
+	o.coverage = map;
+	/* sign(0) ... returns None now: it went through the else as the failing test did */
+	one_edit(&c, "signs.py", "    else:\n", "    elif x > 0:\n");
+	assert_int_equal(behaviour_check(&v, fx->cache, &c, &o), 0);
+	assert_true(v.ran);
+	assert_int_equal(v.changed, 0);
+	assert_true(v.excluded >= 1);
+	behaviour_verdict_release(&v);
+	change_release(&c);
+	coverage_map_free(map);
+	strvec_clear(&targets);
+	buf_release(&p);
+}
+
 /* the probe's JSON escapes a NUL as \u0000: the changed module's error is read, not skipped */
 static void behaviour__a_nul_in_the_probes_reply_is_read(void **state)
 {
@@ -286,6 +333,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(behaviour__an_overfitting_change_is_told_from_the_right_one,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(behaviour__a_changed_else_is_judged_by_its_clause, setup, teardown),
 		cmocka_unit_test_setup_teardown(behaviour__a_private_helper_is_checked_through_its_callers,
 						setup, teardown),
 	};
