@@ -1417,6 +1417,8 @@ static int commit_files(struct ctx *c, const struct buf *text, const struct gen_
 #define GEN_SCORE_RESERVE 0.5
 /* mutants screened in one child of the worker, at most */
 #define GEN_SCREEN_BATCH 32
+/* seconds a run of the file alone may take past its tests' limits: a fresh pytest's start */
+#define GEN_FRESH_START 10.0
 
 /* the first line of the module `text` differs from the original at */
 static int first_changed_line(const struct ctx *c, const char *text)
@@ -1461,7 +1463,8 @@ static int run_generated(struct test_result *res, struct ctx *c, struct pytest_w
 }
 
 /* one mutant's outcome into the result (and a line when the probe said otherwise) */
-static void tally_mutant(struct ctx *c, size_t m, enum gen_mutant_outcome out, size_t *disagree)
+/* 1 when the mutant got an outcome (counted), 0 when not */
+static int tally_mutant(struct ctx *c, size_t m, enum gen_mutant_outcome out, size_t *disagree)
 {
 	struct gen_operator_score *op;
 
@@ -1470,7 +1473,7 @@ static void tally_mutant(struct ctx *c, size_t m, enum gen_mutant_outcome out, s
 		  out == GEN_MUTANT_SURVIVED ? "survived" : out == GEN_MUTANT_TIMED_OUT ? "timed out" :
 		  out == GEN_MUTANT_NO_LOAD ? "did not load" : "no outcome");
 	if (out == GEN_MUTANT_NOT_RUN)
-		return;
+		return 0;
 	c->r->mutants++;
 	op = operator_of(c->r, c->mut_ops.v[m]);
 	switch (out) {
@@ -1495,6 +1498,7 @@ static void tally_mutant(struct ctx *c, size_t m, enum gen_mutant_outcome out, s
 				     first_changed_line(c, c->mut_src.v[m]));
 		break;
 	}
+	return 1;
 }
 
 /* a clean run of a screen: done, with tests and no failure */
@@ -1520,9 +1524,9 @@ static int score_file(struct ctx *c, const struct buf *text)
 	struct strvec paths = STRVEC_INIT;
 	struct buf file = BUF_INIT, module = BUF_INIT, original = BUF_INIT, variant = BUF_INIT;
 	struct pytest_screen_run *runs = NULL;
-	size_t n, *order = NULL, i, ran = 0, disagree = 0, screened = 0, alone = 0;
+	size_t n, *order = NULL, i, ran = 0, disagree = 0, screened = 0, alone = 0, no_outcome = 0;
 	double t0, clean, limit, spent = 0, phase = clock_monotonic();
-	int err = 0, moved = 0;
+	int err = 0, moved = 0, stopped = 0;
 
 	/* no probe of mutants (every test carried over, no time for it): the file is scored all the same */
 	if (!c->mut_src.nr)
@@ -1530,8 +1534,8 @@ static int score_file(struct ctx *c, const struct buf *text)
 	if (!(n = c->mut_src.nr))
 		return 0;
 	c->r->mutants_generated = n;
-	c->r->mutants_sampled = 1;
 	if (remaining(c) < GEN_SCORE_RESERVE) {
+		c->r->mutants_sampled = 1;
 		strvec_pushf(&c->r->decisions, "mutation score: 0 of %zu mutants run, the time budget was spent "
 			     "before them (--time-budget)", n);
 		return 0;
@@ -1569,7 +1573,7 @@ static int score_file(struct ctx *c, const struct buf *text)
 	gen_mutant_order(order, n, (uint64_t)c->o->seed);
 	for (i = 0; i < n && !err;) {
 		struct pytest_options po = PYTEST_OPTIONS_INIT;
-		double left = remaining(c) - GEN_SCORE_RESERVE, per = ran ? spent / (double)ran : clean;
+		double left = remaining(c) - GEN_SCORE_RESERVE, per = i ? spent / (double)i : clean;
 		size_t j, batch;
 		int believed = 0, cut = 0;
 
@@ -1611,7 +1615,10 @@ static int score_file(struct ctx *c, const struct buf *text)
 					log_debug("generate: mutant %zu: %s: %s", m + 1,
 						  runs[j + 1].res.failures[0].error_type ?: "",
 						  runs[j + 1].res.failures[0].message ?: "");
-				tally_mutant(c, m, gen_mutant_judge(&runs[j + 1].res, 0), &disagree);
+				if (tally_mutant(c, m, gen_mutant_judge(&runs[j + 1].res, 0), &disagree))
+					ran++;
+				else
+					no_outcome++;
 				screened++;
 				continue;
 			}
@@ -1628,7 +1635,9 @@ static int score_file(struct ctx *c, const struct buf *text)
 			if ((err = fs_write_atomic(module.ptr, c->mut_src.v[m], strlen(c->mut_src.v[m]), 0644)) < 0)
 				break;
 			moved = 1;
-			got = run_generated(&res, c, w, limit, (int)((2 * limit + 1) * 1000));
+			pytest_drop_bytecode(c->work.ptr, c->rel.ptr);
+			/* the tests have their limit; the run's, a fresh interpreter's start too */
+			got = run_generated(&res, c, w, limit, (int)((2 * limit + 1 + GEN_FRESH_START) * 1000));
 			if (got == ERR_INTERRUPTED) {
 				err = got;
 				test_result_release(&res);
@@ -1638,12 +1647,16 @@ static int score_file(struct ctx *c, const struct buf *text)
 				log_debug("generate: the file against mutant %zu: %s", m + 1, error_last());
 				error_clear();
 			}
-			tally_mutant(c, m, gen_mutant_judge(&res, got), &disagree);
+			if (tally_mutant(c, m, gen_mutant_judge(&res, got), &disagree))
+				ran++;
+			else
+				no_outcome++;
 			test_result_release(&res);
 			alone++;
 			/* put back before the next screen, whose clean runs read the copy */
 			if ((err = fs_write_atomic(module.ptr, original.ptr, original.len, 0644)) < 0)
 				break;
+			pytest_drop_bytecode(c->work.ptr, c->rel.ptr);
 			moved = 0;
 		}
 		for (j = 0; j < GEN_SCREEN_BATCH + 2; j++) {
@@ -1653,20 +1666,31 @@ static int score_file(struct ctx *c, const struct buf *text)
 			runs[j].path = NULL;
 		}
 		spent += clock_monotonic() - t0;
-		ran += batch;
 		i += batch;
 		if (cut)
 			break;
 	}
+	if (err < 0 && err != ERR_INTERRUPTED) {
+		/*
+		 * a mutant that cannot be written (a full disk), a runner that
+		 * fails: the score stops there, the file stands
+		 */
+		strvec_pushf(&c->r->decisions, "mutation score stopped after %zu mutants: %s", i, error_last());
+		error_clear();
+		err = 0;
+		stopped = 1;
+	}
 	if (moved && fs_write_atomic(module.ptr, original.ptr, original.len, 0644) < 0 && !err)
 		err = error_prefix(ERR_GENERIC, "cannot put '%s' back in the private copy", c->rel.ptr);
-	c->r->mutants_sampled = ran < n;
+	c->r->mutants_sampled = i < n && !stopped;
 	if (disagree > GEN_MAX_DISAGREE_LINES)
 		strvec_pushf(&c->r->decisions, "%zu more mutants the probe's calls told apart survive the written "
 			     "file", disagree - GEN_MAX_DISAGREE_LINES);
 	strvec_pushf(&c->r->decisions, "mutation score by running %s against each mutant: %zu of %zu mutants run "
-		     "(%s) in %.1f s, a test past %.2f s at most (%.0f times the file's clean run of %.2f s) timed out",
-		     c->r->out_path, ran, n, ran < n ? "a seeded sample: the time budget ran out" : "all of them",
+		     "(%s)%s in %.1f s, a test past %.2f s at most (%.0f times the file's clean run of %.2f s) timed out",
+		     c->r->out_path, ran, n, stopped ? "stopped by the error above" :
+		     i < n ? "a seeded sample: the time budget ran out" : "all of them",
+		     no_outcome ? ", some runs gave no outcome (the runner failed): not counted" : "",
 		     clock_monotonic() - phase, limit, GEN_TRUST_LIMIT_FACTOR, clean);
 	log_debug("generate: mutants: %zu screened in a warm child, %zu run alone", screened, alone);
 done:

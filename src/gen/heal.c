@@ -20,7 +20,6 @@
 #include "vcs/vcs.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -373,29 +372,6 @@ static void verdict_set(struct ctx *c, const char *id, enum gen_heal_category ca
 	v->category = cat;
 }
 
-/* bytecode pytest cached for a test file: stale once the file changes within a second */
-static void drop_bytecode(const char *work, const char *path)
-{
-	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-	size_t stem = strlen(base) > 3 ? strlen(base) - 3 : strlen(base);
-	struct buf dir = BUF_INIT, p = BUF_INIT;
-	struct dirent *e;
-	DIR *d;
-
-	buf_addf(&dir, "%s/%.*s%s__pycache__", work, slash ? (int)(slash - path) : 0, path, slash ? "/" : "");
-	if ((d = opendir(dir.ptr))) {
-		while ((e = readdir(d)))
-			if (!strncmp(e->d_name, base, stem) && e->d_name[stem] == '.') {
-				buf_reset(&p);
-				buf_addf(&p, "%s/%s", dir.ptr, e->d_name);
-				unlink(p.ptr);
-			}
-		closedir(d);
-	}
-	buf_release(&dir);
-	buf_release(&p);
-}
-
 /* `text` as the file's content in the private copy */
 static int work_write(struct ctx *c, struct heal_file *f, const char *text, size_t len)
 {
@@ -405,7 +381,7 @@ static int work_write(struct ctx *c, struct heal_file *f, const char *text, size
 	buf_addf(&abs, "%s/%s", c->work.ptr, f->path);
 	err = fs_write_atomic(abs.ptr, text, len, f->mode);
 	buf_release(&abs);
-	drop_bytecode(c->work.ptr, f->path);
+	pytest_drop_bytecode(c->work.ptr, f->path);
 	return err;
 }
 
@@ -604,7 +580,7 @@ static int apply_in_copy(struct ctx *c, struct trial *t, struct heal_file *f, co
 			error_clear();
 			return -1;
 		}
-		drop_bytecode(c->work.ptr, f->path);
+		pytest_drop_bytecode(c->work.ptr, f->path);
 		t->mode = m;
 		return 0;
 	}

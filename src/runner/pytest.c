@@ -12,6 +12,7 @@
 #include "util/proc.h"
 #include "util/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <fcntl.h>
@@ -1008,4 +1009,26 @@ int pytest_resolve_command(struct strvec *out, const struct pytest_options *opts
 	buf_release(&tried);
 	strvec_clear(&cands);
 	return err;
+}
+
+void pytest_drop_bytecode(const char *work, const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	size_t stem = strlen(base) > 3 ? strlen(base) - 3 : strlen(base);
+	struct buf dir = BUF_INIT, p = BUF_INIT;
+	struct dirent *e;
+	DIR *d;
+
+	buf_addf(&dir, "%s/%.*s%s__pycache__", work, slash ? (int)(slash - path) : 0, path, slash ? "/" : "");
+	if ((d = opendir(dir.ptr))) {
+		while ((e = readdir(d)))
+			if (!strncmp(e->d_name, base, stem) && e->d_name[stem] == '.') {
+				buf_reset(&p);
+				buf_addf(&p, "%s/%s", dir.ptr, e->d_name);
+				unlink(p.ptr);
+			}
+		closedir(d);
+	}
+	buf_release(&dir);
+	buf_release(&p);
 }

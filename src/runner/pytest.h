@@ -75,6 +75,13 @@ struct pytest_options {
 int pytest_run(struct test_result *out, const struct pytest_options *opts);
 
 /*
+ * Remove the bytecode Python cached for `path` (relative to `root`) in its
+ * __pycache__: a .pyc is checked by whole-second mtime and size, so a file
+ * rewritten within the same second at the same size loads the old code.
+ */
+void pytest_drop_bytecode(const char *root, const char *path);
+
+/*
  * Screening through a warm worker (issue 16): the tests of `opts->paths`
  * run once for each of `runs`, in turn, in one child of `opts->worker` (no
  * fork per run), each with one project file taken from another file (a

@@ -18,6 +18,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -249,6 +251,43 @@ static void worker__a_module_level_change_falls_back(void **state)
 	test_result_release(&res);
 }
 
+/*
+ * A module rewritten at the same size within the same second: Python's
+ * cached bytecode (checked by whole-second mtime and size) would run the
+ * old code; pytest_drop_bytecode() removes it.
+ */
+static void worker__dropped_bytecode_runs_the_new_text(void **state)
+{
+	struct project *p = *state;
+	struct test_result res;
+	struct buf path = BUF_INIT, pyc = BUF_INIT;
+	struct stat st;
+	struct timespec times[2];
+	static const char *const ids[] = { "test_base.py", NULL };
+
+	unsetenv("PYTHONDONTWRITEBYTECODE");
+	put(p, "base.py", "def base():\n    return 2\n");
+	put(p, "test_base.py", "from base import base\n\n\ndef test_base():\n    assert base() == 2\n");
+	buf_addf(&path, "%s/base.py", p->dir.ptr);
+	assert_int_equal(stat(path.ptr, &st), 0);
+	run(&res, p, 0, ids);
+	assert_int_equal(res.nr_failures, 0);
+	test_result_release(&res);
+	buf_addf(&pyc, "%s/__pycache__", p->dir.ptr);
+	assert_true(fs_is_dir(pyc.ptr));
+	/* another text of the same size and mtime */
+	put(p, "base.py", "def base():\n    return 3\n");
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, path.ptr, times, 0), 0);
+	pytest_drop_bytecode(p->dir.ptr, "base.py");
+	run(&res, p, 0, ids);
+	assert_int_equal(res.nr_failures, 1);
+	test_result_release(&res);
+	buf_release(&path);
+	buf_release(&pyc);
+}
+
 static void worker__a_looping_mutant_is_killed_at_its_limit(void **state)
 {
 	struct project *p = *state;
@@ -404,6 +443,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(worker__same_verdicts_as_a_fresh_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(worker__a_changed_body_is_patched_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(worker__dropped_bytecode_runs_the_new_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(worker__a_module_level_change_falls_back, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(worker__a_looping_mutant_is_killed_at_its_limit, setup,
